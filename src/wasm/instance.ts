@@ -1,0 +1,122 @@
+// Loads the embedded Wasm core once (async, browser-safe) and hands out the instance for synchronous calls.
+// The SIMD build is chosen when the runtime validates it, the scalar build otherwise (or when asked).
+import { WASM_SIMD_BASE64 } from './generated/simd';
+import { WASM_SCALAR_BASE64 } from './generated/scalar';
+
+/** The numbers-only surface exported by assembly/index.ts. */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  HAS_SIMD: WebAssembly.Global;
+  reserveInput(size: number): number;
+  inputPtr(): number;
+  resetOutput(): void;
+  outputPtr(): number;
+  outputLength(): number;
+  issuesPtr(): number;
+  issuesLength(): number;
+  issuesDroppedCount(): number;
+  parseFat(inLen: number, fileSize: number, maxSlices: number): number;
+  parseHeader(inLen: number): number;
+  parseCommands(inLen: number, sliceSize: number, maxCommands: number): number;
+  [name: string]: unknown;
+}
+
+export interface InitOptions {
+  /** Force the scalar (true: require SIMD, false: never use it). Default: SIMD when the runtime supports it. */
+  simd?: boolean;
+}
+
+export interface Core {
+  exports: CoreExports;
+  simd: boolean;
+}
+
+let core: Core | null = null;
+let pending: Promise<Core> | null = null;
+let pendingKey = '';
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function compiled(kind: 'simd' | 'scalar'): Promise<WebAssembly.Module> {
+  let m = modules.get(kind);
+  if (!m) {
+    m = WebAssembly.compile(decodeBase64(kind === 'simd' ? WASM_SIMD_BASE64 : WASM_SCALAR_BASE64));
+    modules.set(kind, m);
+  }
+  return m;
+}
+
+let simdSupported: boolean | null = null;
+/** True when this runtime validates the SIMD build. */
+export function simdAvailable(): boolean {
+  if (simdSupported === null) simdSupported = WebAssembly.validate(decodeBase64(WASM_SIMD_BASE64));
+  return simdSupported;
+}
+
+/** Instantiates a fresh core (used by workers, and by tests that compare both builds). */
+export async function instantiateCore(options: InitOptions = {}): Promise<Core> {
+  const wantSimd = options.simd ?? simdAvailable();
+  if (wantSimd && !simdAvailable()) throw new Error('machlens: this runtime does not support WebAssembly SIMD');
+  const kind = wantSimd ? 'simd' : 'scalar';
+  const module = await compiled(kind);
+  const instance = await WebAssembly.instantiate(module, {
+    env: {
+      abort(_msg: number, _file: number, line: number, col: number) {
+        throw new Error(`machlens: wasm abort at ${line}:${col}`);
+      },
+    },
+  });
+  return { exports: instance.exports as unknown as CoreExports, simd: wantSimd };
+}
+
+/**
+ * Loads the Wasm core. Call once (await) before any synchronous API call. Calling again with the same
+ * options is free; with different options it switches builds.
+ */
+export async function init(options: InitOptions = {}): Promise<{ simd: boolean }> {
+  const key = String(options.simd ?? 'auto');
+  if (core && pendingKey === key) return { simd: core.simd };
+  if (!pending || pendingKey !== key) {
+    pendingKey = key;
+    pending = instantiateCore(options);
+  }
+  core = await pending;
+  return { simd: core.simd };
+}
+
+/** The loaded core; throws when `init()` has not completed. */
+export function getCore(): Core {
+  if (!core) throw new Error('machlens: call `await init()` before using the synchronous API');
+  return core;
+}
+
+/** Copies `bytes` into the core's input region (resetting its arena) and returns the pointer. */
+export function loadInput(c: Core, bytes: Uint8Array): number {
+  const ptr = c.exports.reserveInput(bytes.length);
+  new Uint8Array(c.exports.memory.buffer, ptr, bytes.length).set(bytes);
+  return ptr;
+}
+
+/** A view of the f64 output records written by the last call (rebuilt every time: memory may grow). */
+export function outputView(c: Core): Float64Array {
+  const e = c.exports;
+  return new Float64Array(e.memory.buffer, e.outputPtr(), e.outputLength());
+}
+
+export interface RawIssue { code: number; offset: number; index: number; severity: number }
+
+/** The issue table written by the last call. */
+export function readIssues(c: Core): { issues: RawIssue[]; dropped: number } {
+  const e = c.exports;
+  const n = e.issuesLength();
+  const v = new Float64Array(e.memory.buffer, e.issuesPtr(), n * 4);
+  const issues: RawIssue[] = [];
+  for (let i = 0; i < n; i++) issues.push({ code: v[i * 4], offset: v[i * 4 + 1], index: v[i * 4 + 2], severity: v[i * 4 + 3] });
+  return { issues, dropped: e.issuesDroppedCount() };
+}
