@@ -1,0 +1,7 @@
+// machlens: the public API. Data flows one way: bytes → wasm records → typed model → verify/diff → findings → correlation.
+export { init, simdAvailable, type InitOptions } from './wasm/instance';
+export { parse, safeParse, parseLossy, bytesSource, type SafeParseResult } from './model/parse';
+export { MachOError, describeIssue, type Issue, type IssueCode, type Severity } from './model/errors';
+export * from './model/constants';
+export type * from './model/types';
+export { DEFAULT_LIMITS } from './model/types';

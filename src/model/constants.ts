@@ -1,0 +1,186 @@
+// Apple's constant names (mach-o/loader.h, mach/machine.h, mach-o/fat.h) and name-of helpers.
+
+export const MH_MAGIC = 0xfeedface;
+export const MH_CIGAM = 0xcefaedfe;
+export const MH_MAGIC_64 = 0xfeedfacf;
+export const MH_CIGAM_64 = 0xcffaedfe;
+export const FAT_MAGIC = 0xcafebabe;
+export const FAT_MAGIC_64 = 0xcafebabf;
+
+export const LC_REQ_DYLD = 0x80000000;
+export const LC_SEGMENT = 0x1;
+export const LC_SYMTAB = 0x2;
+export const LC_SYMSEG = 0x3;
+export const LC_THREAD = 0x4;
+export const LC_UNIXTHREAD = 0x5;
+export const LC_LOADFVMLIB = 0x6;
+export const LC_IDFVMLIB = 0x7;
+export const LC_IDENT = 0x8;
+export const LC_FVMFILE = 0x9;
+export const LC_PREPAGE = 0xa;
+export const LC_DYSYMTAB = 0xb;
+export const LC_LOAD_DYLIB = 0xc;
+export const LC_ID_DYLIB = 0xd;
+export const LC_LOAD_DYLINKER = 0xe;
+export const LC_ID_DYLINKER = 0xf;
+export const LC_PREBOUND_DYLIB = 0x10;
+export const LC_ROUTINES = 0x11;
+export const LC_SUB_FRAMEWORK = 0x12;
+export const LC_SUB_UMBRELLA = 0x13;
+export const LC_SUB_CLIENT = 0x14;
+export const LC_SUB_LIBRARY = 0x15;
+export const LC_TWOLEVEL_HINTS = 0x16;
+export const LC_PREBIND_CKSUM = 0x17;
+export const LC_LOAD_WEAK_DYLIB = (0x18 | LC_REQ_DYLD) >>> 0;
+export const LC_SEGMENT_64 = 0x19;
+export const LC_ROUTINES_64 = 0x1a;
+export const LC_UUID = 0x1b;
+export const LC_RPATH = (0x1c | LC_REQ_DYLD) >>> 0;
+export const LC_CODE_SIGNATURE = 0x1d;
+export const LC_SEGMENT_SPLIT_INFO = 0x1e;
+export const LC_REEXPORT_DYLIB = (0x1f | LC_REQ_DYLD) >>> 0;
+export const LC_LAZY_LOAD_DYLIB = 0x20;
+export const LC_ENCRYPTION_INFO = 0x21;
+export const LC_DYLD_INFO = 0x22;
+export const LC_DYLD_INFO_ONLY = (0x22 | LC_REQ_DYLD) >>> 0;
+export const LC_LOAD_UPWARD_DYLIB = (0x23 | LC_REQ_DYLD) >>> 0;
+export const LC_VERSION_MIN_MACOSX = 0x24;
+export const LC_VERSION_MIN_IPHONEOS = 0x25;
+export const LC_FUNCTION_STARTS = 0x26;
+export const LC_DYLD_ENVIRONMENT = 0x27;
+export const LC_MAIN = (0x28 | LC_REQ_DYLD) >>> 0;
+export const LC_DATA_IN_CODE = 0x29;
+export const LC_SOURCE_VERSION = 0x2a;
+export const LC_DYLIB_CODE_SIGN_DRS = 0x2b;
+export const LC_ENCRYPTION_INFO_64 = 0x2c;
+export const LC_LINKER_OPTION = 0x2d;
+export const LC_LINKER_OPTIMIZATION_HINT = 0x2e;
+export const LC_VERSION_MIN_TVOS = 0x2f;
+export const LC_VERSION_MIN_WATCHOS = 0x30;
+export const LC_NOTE = 0x31;
+export const LC_BUILD_VERSION = 0x32;
+export const LC_DYLD_EXPORTS_TRIE = (0x33 | LC_REQ_DYLD) >>> 0;
+export const LC_DYLD_CHAINED_FIXUPS = (0x34 | LC_REQ_DYLD) >>> 0;
+export const LC_FILESET_ENTRY = (0x35 | LC_REQ_DYLD) >>> 0;
+export const LC_ATOM_INFO = 0x36;
+
+export const LOAD_COMMAND_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  [LC_SEGMENT]: 'LC_SEGMENT', [LC_SYMTAB]: 'LC_SYMTAB', [LC_SYMSEG]: 'LC_SYMSEG', [LC_THREAD]: 'LC_THREAD',
+  [LC_UNIXTHREAD]: 'LC_UNIXTHREAD', [LC_LOADFVMLIB]: 'LC_LOADFVMLIB', [LC_IDFVMLIB]: 'LC_IDFVMLIB',
+  [LC_IDENT]: 'LC_IDENT', [LC_FVMFILE]: 'LC_FVMFILE', [LC_PREPAGE]: 'LC_PREPAGE', [LC_DYSYMTAB]: 'LC_DYSYMTAB',
+  [LC_LOAD_DYLIB]: 'LC_LOAD_DYLIB', [LC_ID_DYLIB]: 'LC_ID_DYLIB', [LC_LOAD_DYLINKER]: 'LC_LOAD_DYLINKER',
+  [LC_ID_DYLINKER]: 'LC_ID_DYLINKER', [LC_PREBOUND_DYLIB]: 'LC_PREBOUND_DYLIB', [LC_ROUTINES]: 'LC_ROUTINES',
+  [LC_SUB_FRAMEWORK]: 'LC_SUB_FRAMEWORK', [LC_SUB_UMBRELLA]: 'LC_SUB_UMBRELLA', [LC_SUB_CLIENT]: 'LC_SUB_CLIENT',
+  [LC_SUB_LIBRARY]: 'LC_SUB_LIBRARY', [LC_TWOLEVEL_HINTS]: 'LC_TWOLEVEL_HINTS', [LC_PREBIND_CKSUM]: 'LC_PREBIND_CKSUM',
+  [LC_LOAD_WEAK_DYLIB]: 'LC_LOAD_WEAK_DYLIB', [LC_SEGMENT_64]: 'LC_SEGMENT_64', [LC_ROUTINES_64]: 'LC_ROUTINES_64',
+  [LC_UUID]: 'LC_UUID', [LC_RPATH]: 'LC_RPATH', [LC_CODE_SIGNATURE]: 'LC_CODE_SIGNATURE',
+  [LC_SEGMENT_SPLIT_INFO]: 'LC_SEGMENT_SPLIT_INFO', [LC_REEXPORT_DYLIB]: 'LC_REEXPORT_DYLIB',
+  [LC_LAZY_LOAD_DYLIB]: 'LC_LAZY_LOAD_DYLIB', [LC_ENCRYPTION_INFO]: 'LC_ENCRYPTION_INFO',
+  [LC_DYLD_INFO]: 'LC_DYLD_INFO', [LC_DYLD_INFO_ONLY]: 'LC_DYLD_INFO_ONLY', [LC_LOAD_UPWARD_DYLIB]: 'LC_LOAD_UPWARD_DYLIB',
+  [LC_VERSION_MIN_MACOSX]: 'LC_VERSION_MIN_MACOSX', [LC_VERSION_MIN_IPHONEOS]: 'LC_VERSION_MIN_IPHONEOS',
+  [LC_FUNCTION_STARTS]: 'LC_FUNCTION_STARTS', [LC_DYLD_ENVIRONMENT]: 'LC_DYLD_ENVIRONMENT', [LC_MAIN]: 'LC_MAIN',
+  [LC_DATA_IN_CODE]: 'LC_DATA_IN_CODE', [LC_SOURCE_VERSION]: 'LC_SOURCE_VERSION',
+  [LC_DYLIB_CODE_SIGN_DRS]: 'LC_DYLIB_CODE_SIGN_DRS', [LC_ENCRYPTION_INFO_64]: 'LC_ENCRYPTION_INFO_64',
+  [LC_LINKER_OPTION]: 'LC_LINKER_OPTION', [LC_LINKER_OPTIMIZATION_HINT]: 'LC_LINKER_OPTIMIZATION_HINT',
+  [LC_VERSION_MIN_TVOS]: 'LC_VERSION_MIN_TVOS', [LC_VERSION_MIN_WATCHOS]: 'LC_VERSION_MIN_WATCHOS', [LC_NOTE]: 'LC_NOTE',
+  [LC_BUILD_VERSION]: 'LC_BUILD_VERSION', [LC_DYLD_EXPORTS_TRIE]: 'LC_DYLD_EXPORTS_TRIE',
+  [LC_DYLD_CHAINED_FIXUPS]: 'LC_DYLD_CHAINED_FIXUPS', [LC_FILESET_ENTRY]: 'LC_FILESET_ENTRY', [LC_ATOM_INFO]: 'LC_ATOM_INFO',
+});
+
+/** `LC_LOAD_DYLIB` for 0xc; `LC_0x1234` for an unknown command. */
+export function loadCommandName(cmd: number): string {
+  return LOAD_COMMAND_NAMES[cmd >>> 0] ?? `LC_0x${(cmd >>> 0).toString(16)}`;
+}
+
+// File types
+export const MH_OBJECT = 0x1;
+export const MH_EXECUTE = 0x2;
+export const MH_FVMLIB = 0x3;
+export const MH_CORE = 0x4;
+export const MH_PRELOAD = 0x5;
+export const MH_DYLIB = 0x6;
+export const MH_DYLINKER = 0x7;
+export const MH_BUNDLE = 0x8;
+export const MH_DYLIB_STUB = 0x9;
+export const MH_DSYM = 0xa;
+export const MH_KEXT_BUNDLE = 0xb;
+export const MH_FILESET = 0xc;
+export const FILETYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  1: 'MH_OBJECT', 2: 'MH_EXECUTE', 3: 'MH_FVMLIB', 4: 'MH_CORE', 5: 'MH_PRELOAD', 6: 'MH_DYLIB', 7: 'MH_DYLINKER',
+  8: 'MH_BUNDLE', 9: 'MH_DYLIB_STUB', 10: 'MH_DSYM', 11: 'MH_KEXT_BUNDLE', 12: 'MH_FILESET',
+});
+export function filetypeName(t: number): string { return FILETYPE_NAMES[t] ?? `MH_0x${t.toString(16)}`; }
+
+// Header flags
+export const MH_FLAGS: ReadonlyArray<[number, string]> = [
+  [0x1, 'MH_NOUNDEFS'], [0x2, 'MH_INCRLINK'], [0x4, 'MH_DYLDLINK'], [0x8, 'MH_BINDATLOAD'], [0x10, 'MH_PREBOUND'],
+  [0x20, 'MH_SPLIT_SEGS'], [0x40, 'MH_LAZY_INIT'], [0x80, 'MH_TWOLEVEL'], [0x100, 'MH_FORCE_FLAT'],
+  [0x200, 'MH_NOMULTIDEFS'], [0x400, 'MH_NOFIXPREBINDING'], [0x800, 'MH_PREBINDABLE'], [0x1000, 'MH_ALLMODSBOUND'],
+  [0x2000, 'MH_SUBSECTIONS_VIA_SYMBOLS'], [0x4000, 'MH_CANONICAL'], [0x8000, 'MH_WEAK_DEFINES'],
+  [0x10000, 'MH_BINDS_TO_WEAK'], [0x20000, 'MH_ALLOW_STACK_EXECUTION'], [0x40000, 'MH_ROOT_SAFE'],
+  [0x80000, 'MH_SETUID_SAFE'], [0x100000, 'MH_NO_REEXPORTED_DYLIBS'], [0x200000, 'MH_PIE'],
+  [0x400000, 'MH_DEAD_STRIPPABLE_DYLIB'], [0x800000, 'MH_HAS_TLV_DESCRIPTORS'], [0x1000000, 'MH_NO_HEAP_EXECUTION'],
+  [0x2000000, 'MH_APP_EXTENSION_SAFE'], [0x4000000, 'MH_NLIST_OUTOFSYNC_WITH_DYLDINFO'], [0x8000000, 'MH_SIM_SUPPORT'],
+  [0x80000000, 'MH_DYLIB_IN_CACHE'],
+];
+export function headerFlagNames(flags: number): string[] {
+  return MH_FLAGS.filter(([bit]) => ((flags >>> 0) & bit) >>> 0 === bit).map(([, n]) => n);
+}
+
+// CPU types
+export const CPU_ARCH_ABI64 = 0x01000000;
+export const CPU_ARCH_ABI64_32 = 0x02000000;
+export const CPU_TYPE_X86 = 7;
+export const CPU_TYPE_I386 = 7;
+export const CPU_TYPE_X86_64 = CPU_TYPE_X86 | CPU_ARCH_ABI64;
+export const CPU_TYPE_ARM = 12;
+export const CPU_TYPE_ARM64 = CPU_TYPE_ARM | CPU_ARCH_ABI64;
+export const CPU_TYPE_ARM64_32 = CPU_TYPE_ARM | CPU_ARCH_ABI64_32;
+export const CPU_TYPE_POWERPC = 18;
+export const CPU_TYPE_POWERPC64 = CPU_TYPE_POWERPC | CPU_ARCH_ABI64;
+export const CPU_SUBTYPE_MASK = 0xff000000;
+export const CPU_SUBTYPE_LIB64 = 0x80000000;
+export const CPU_SUBTYPE_ARM64_ALL = 0;
+export const CPU_SUBTYPE_ARM64E = 2;
+export const CPU_SUBTYPE_X86_64_ALL = 3;
+export const CPU_SUBTYPE_X86_64_H = 8;
+
+export const CPU_TYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  [CPU_TYPE_X86]: 'CPU_TYPE_X86', [CPU_TYPE_X86_64]: 'CPU_TYPE_X86_64', [CPU_TYPE_ARM]: 'CPU_TYPE_ARM',
+  [CPU_TYPE_ARM64]: 'CPU_TYPE_ARM64', [CPU_TYPE_ARM64_32]: 'CPU_TYPE_ARM64_32', [CPU_TYPE_POWERPC]: 'CPU_TYPE_POWERPC',
+  [CPU_TYPE_POWERPC64]: 'CPU_TYPE_POWERPC64',
+});
+export function cpuTypeName(t: number): string { return CPU_TYPE_NAMES[t >>> 0] ?? `CPU_TYPE_0x${(t >>> 0).toString(16)}`; }
+
+/** The arch name otool/lipo use: arm64, arm64e, x86_64, x86_64h, i386, armv7, ppc … */
+export function archName(cputype: number, cpusubtype: number): string {
+  const sub = (cpusubtype & ~CPU_SUBTYPE_MASK) >>> 0;
+  switch (cputype >>> 0) {
+    case CPU_TYPE_ARM64: return sub === CPU_SUBTYPE_ARM64E ? 'arm64e' : 'arm64';
+    case CPU_TYPE_ARM64_32: return 'arm64_32';
+    case CPU_TYPE_X86_64: return sub === CPU_SUBTYPE_X86_64_H ? 'x86_64h' : 'x86_64';
+    case CPU_TYPE_X86: return 'i386';
+    case CPU_TYPE_ARM: return ({ 6: 'armv6', 9: 'armv7', 11: 'armv7s', 12: 'armv7k', 13: 'armv8' } as Record<number, string>)[sub] ?? 'arm';
+    case CPU_TYPE_POWERPC: return 'ppc';
+    case CPU_TYPE_POWERPC64: return 'ppc64';
+    default: return `cputype${cputype >>> 0}`;
+  }
+}
+
+// Build platforms and tools (LC_BUILD_VERSION)
+export const PLATFORM_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  1: 'MACOS', 2: 'IOS', 3: 'TVOS', 4: 'WATCHOS', 5: 'BRIDGEOS', 6: 'MACCATALYST', 7: 'IOSSIMULATOR',
+  8: 'TVOSSIMULATOR', 9: 'WATCHOSSIMULATOR', 10: 'DRIVERKIT', 11: 'VISIONOS', 12: 'VISIONOSSIMULATOR',
+});
+export const TOOL_NAMES: Readonly<Record<number, string>> = Object.freeze({ 1: 'CLANG', 2: 'SWIFT', 3: 'LD', 4: 'LLD' });
+
+/** X.Y.Z from a packed 32-bit nibble version (xxxx.yy.zz). */
+export function formatVersion(v: number): string {
+  return `${(v >>> 16) & 0xffff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+}
+/** A.B.C.D.E from LC_SOURCE_VERSION's packed 64-bit value (a24.b10.c10.d10.e10). */
+export function formatSourceVersion(v: number): string {
+  const big = BigInt(Math.trunc(v));
+  const f = (shift: bigint, mask: bigint) => ((big >> shift) & mask).toString();
+  return [f(40n, 0xffffffn), f(30n, 0x3ffn), f(20n, 0x3ffn), f(10n, 0x3ffn), f(0n, 0x3ffn)].join('.');
+}

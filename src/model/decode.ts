@@ -1,0 +1,168 @@
+// Turns the Wasm core's flat load-command records into typed commands.
+// Record layout (assembly/macho/loadcommands.ts): [cmd, cmdsize, offset, index, nvalues, values...]
+// A string is two values: slice-relative offset and byte length; it is decoded on first access.
+import * as C from './constants';
+import type { DylibKind, LoadCommand, Section } from './types';
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** The slice's header + load-command bytes, from which strings are decoded lazily. */
+export interface SliceBytes { bytes: Uint8Array; sliceOffset: number }
+
+function readString(src: SliceBytes, off: number, len: number): string {
+  const end = Math.min(off + len, src.bytes.length);
+  if (off >= end) return '';
+  return utf8.decode(src.bytes.subarray(off, end));
+}
+
+/** Defines an enumerable, cached getter so JSON.stringify still sees the value. */
+function lazyString(target: object, key: string, src: SliceBytes, off: number, len: number): void {
+  let cached: string | undefined;
+  Object.defineProperty(target, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (cached === undefined) cached = readString(src, off, len);
+      return cached;
+    },
+  });
+}
+
+function hex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+const DYLIB_KINDS: Record<number, DylibKind> = {
+  [C.LC_LOAD_DYLIB]: 'load', [C.LC_LOAD_WEAK_DYLIB]: 'weak', [C.LC_REEXPORT_DYLIB]: 'reexport',
+  [C.LC_LAZY_LOAD_DYLIB]: 'lazy', [C.LC_LOAD_UPWARD_DYLIB]: 'upward', [C.LC_ID_DYLIB]: 'id',
+};
+const SUB_FIELDS: Record<number, 'umbrella' | 'sub_umbrella' | 'client' | 'sub_library'> = {
+  [C.LC_SUB_FRAMEWORK]: 'umbrella', [C.LC_SUB_UMBRELLA]: 'sub_umbrella', [C.LC_SUB_CLIENT]: 'client', [C.LC_SUB_LIBRARY]: 'sub_library',
+};
+const DYSYMTAB_FIELDS = [
+  'ilocalsym', 'nlocalsym', 'iextdefsym', 'nextdefsym', 'iundefsym', 'nundefsym', 'tocoff', 'ntoc', 'modtaboff',
+  'nmodtab', 'extrefsymoff', 'nextrefsyms', 'indirectsymoff', 'nindirectsyms', 'extreloff', 'nextrel', 'locreloff', 'nlocrel',
+] as const;
+const DYLD_INFO_FIELDS = [
+  'rebase_off', 'rebase_size', 'bind_off', 'bind_size', 'weak_bind_off', 'weak_bind_size', 'lazy_bind_off',
+  'lazy_bind_size', 'export_off', 'export_size',
+] as const;
+
+function formatUuid(b: Uint8Array): string {
+  const h = hex(b).toUpperCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Decodes every record in `rec` (a copy of the output view) into typed load commands. */
+export function decodeLoadCommands(rec: Float64Array, src: SliceBytes): LoadCommand[] {
+  const out: LoadCommand[] = [];
+  let p = 0;
+  while (p + 5 <= rec.length) {
+    const cmd = rec[p] >>> 0, cmdsize = rec[p + 1], rel = rec[p + 2], index = rec[p + 3], n = rec[p + 4];
+    const v = rec.subarray(p + 5, p + 5 + n);
+    p += 5 + n;
+    const base = { cmd, name: C.loadCommandName(cmd), index, offset: src.sliceOffset + rel, cmdsize };
+    out.push(decodeOne(cmd, base, v, src, rel));
+  }
+  return out;
+}
+
+type Base = { cmd: number; name: string; index: number; offset: number; cmdsize: number };
+
+function decodeOne(cmd: number, base: Base, v: Float64Array, src: SliceBytes, rel: number): LoadCommand {
+  const raw = () => hex(src.bytes.subarray(rel, rel + base.cmdsize));
+  if (v.length === 0 && cmd !== C.LC_UUID) return { ...base, kind: 'raw', raw: raw() };
+  switch (cmd) {
+    case C.LC_SEGMENT:
+    case C.LC_SEGMENT_64: {
+      const seg = {
+        ...base, kind: 'segment' as const, segname: '', vmaddr: v[2], vmsize: v[3], fileoff: v[4], filesize: v[5],
+        maxprot: v[6], initprot: v[7], nsects: v[8], flags: v[9], sections: [] as Section[],
+      };
+      lazyString(seg, 'segname', src, v[0], v[1]);
+      const decoded = v[10];
+      for (let i = 0; i < decoded; i++) {
+        const s = 11 + i * 14;
+        const sec = {
+          sectname: '', segname: '', addr: v[s + 4], size: v[s + 5], offset: v[s + 6], align: v[s + 7], reloff: v[s + 8],
+          nreloc: v[s + 9], flags: v[s + 10], reserved1: v[s + 11], reserved2: v[s + 12], reserved3: v[s + 13],
+        };
+        lazyString(sec, 'sectname', src, v[s], v[s + 1]);
+        lazyString(sec, 'segname', src, v[s + 2], v[s + 3]);
+        seg.sections.push(sec);
+      }
+      return seg;
+    }
+    case C.LC_LOAD_DYLIB: case C.LC_ID_DYLIB: case C.LC_LOAD_WEAK_DYLIB: case C.LC_REEXPORT_DYLIB:
+    case C.LC_LAZY_LOAD_DYLIB: case C.LC_LOAD_UPWARD_DYLIB: {
+      const d = {
+        ...base, kind: 'dylib' as const, dylibKind: DYLIB_KINDS[cmd], path: '', timestamp: v[2], currentVersion: v[3], compatibilityVersion: v[4],
+      };
+      lazyString(d, 'path', src, v[0], v[1]);
+      return d;
+    }
+    case C.LC_LOAD_DYLINKER: case C.LC_ID_DYLINKER: case C.LC_DYLD_ENVIRONMENT: case C.LC_RPATH: {
+      const d = { ...base, kind: 'path' as const, path: '' };
+      lazyString(d, 'path', src, v[0], v[1]);
+      return d;
+    }
+    case C.LC_SUB_FRAMEWORK: case C.LC_SUB_UMBRELLA: case C.LC_SUB_CLIENT: case C.LC_SUB_LIBRARY: {
+      const d = { ...base, kind: 'sub' as const, field: SUB_FIELDS[cmd], value: '' };
+      lazyString(d, 'value', src, v[0], v[1]);
+      return d;
+    }
+    case C.LC_UUID:
+      if (v.length < 2) return { ...base, kind: 'raw', raw: raw() };
+      return { ...base, kind: 'uuid', uuid: formatUuid(src.bytes.subarray(v[0], v[0] + 16)) };
+    case C.LC_CODE_SIGNATURE: case C.LC_SEGMENT_SPLIT_INFO: case C.LC_FUNCTION_STARTS: case C.LC_DATA_IN_CODE:
+    case C.LC_DYLIB_CODE_SIGN_DRS: case C.LC_LINKER_OPTIMIZATION_HINT: case C.LC_DYLD_EXPORTS_TRIE:
+    case C.LC_DYLD_CHAINED_FIXUPS: case C.LC_ATOM_INFO:
+      return { ...base, kind: 'linkedit', dataoff: v[0], datasize: v[1] };
+    case C.LC_DYLD_INFO: case C.LC_DYLD_INFO_ONLY: {
+      const d: Record<string, unknown> = { ...base, kind: 'dyld_info' };
+      DYLD_INFO_FIELDS.forEach((f, i) => { d[f] = v[i]; });
+      return d as unknown as LoadCommand;
+    }
+    case C.LC_SYMTAB:
+      return { ...base, kind: 'symtab', symoff: v[0], nsyms: v[1], stroff: v[2], strsize: v[3] };
+    case C.LC_DYSYMTAB: {
+      const d: Record<string, unknown> = { ...base, kind: 'dysymtab' };
+      DYSYMTAB_FIELDS.forEach((f, i) => { d[f] = v[i]; });
+      return d as unknown as LoadCommand;
+    }
+    case C.LC_ENCRYPTION_INFO: case C.LC_ENCRYPTION_INFO_64:
+      return { ...base, kind: 'encryption_info', cryptoff: v[0], cryptsize: v[1], cryptid: v[2] };
+    case C.LC_VERSION_MIN_MACOSX: case C.LC_VERSION_MIN_IPHONEOS: case C.LC_VERSION_MIN_TVOS: case C.LC_VERSION_MIN_WATCHOS:
+      return { ...base, kind: 'version_min', version: v[0], sdk: v[1] };
+    case C.LC_SOURCE_VERSION:
+      return { ...base, kind: 'source_version', version: C.formatSourceVersion(v[0]) };
+    case C.LC_MAIN:
+      return { ...base, kind: 'main', entryoff: v[0], stacksize: v[1] };
+    case C.LC_BUILD_VERSION: {
+      const tools = [];
+      for (let i = 0; i < v[4]; i++) tools.push({ tool: v[5 + i * 2], version: v[6 + i * 2] });
+      return { ...base, kind: 'build_version', platform: v[0], minos: v[1], sdk: v[2], ntools: v[3], tools };
+    }
+    case C.LC_LINKER_OPTION: {
+      const d = { ...base, kind: 'linker_option' as const, count: v[0], strings: [] as string[] };
+      for (let i = 0; i < v[1]; i++) d.strings.push(readString(src, v[2 + i * 2], v[3 + i * 2]));
+      return d;
+    }
+    case C.LC_NOTE: {
+      const d = { ...base, kind: 'note' as const, data_owner: '', noteOffset: v[2], size: v[3] };
+      lazyString(d, 'data_owner', src, v[0], v[1]);
+      return d;
+    }
+    case C.LC_FILESET_ENTRY: {
+      const d = { ...base, kind: 'fileset_entry' as const, vmaddr: v[0], fileoff: v[1], entry_id: '', reserved: v[4] };
+      lazyString(d, 'entry_id', src, v[2], v[3]);
+      return d;
+    }
+    case C.LC_THREAD: case C.LC_UNIXTHREAD:
+      return { ...base, kind: 'thread', flavor: v[0], count: v[1], raw: raw() };
+    default:
+      return { ...base, kind: 'raw', raw: raw() };
+  }
+}
