@@ -1,0 +1,179 @@
+// `machlens inspect FILE... [--json] [--otool] [--no-hash]`
+import { parse } from '../model/parse';
+import { MachOError } from '../model/errors';
+import {
+  cpuTypeName, filetypeName, formatVersion, headerFlagNames, PLATFORM_NAMES, TOOL_NAMES,
+} from '../model/constants';
+import type { Binary, LoadCommand, MachOFile } from '../model/types';
+import { openFileSource, sha256File } from './io';
+import type { CliIO } from './main';
+
+export interface InspectJson {
+  file: string;
+  size: number;
+  sha256: string | null;
+  fat: { cputype: number; cpusubtype: number; arch: string; offset: number; size: number; align: number }[] | null;
+  slices: ReturnType<typeof sliceJson>[];
+  issues: MachOFile['issues'];
+}
+
+function commandJson(lc: LoadCommand): Record<string, unknown> {
+  const o: Record<string, unknown> = { ...lc };
+  if (lc.kind === 'sub') o[lc.field] = lc.value;
+  return o;
+}
+
+export function sliceJson(s: Binary) {
+  return {
+    offset: s.offset,
+    size: s.size,
+    cputype: s.header.cputype,
+    cpusubtype: s.header.cpusubtype,
+    arch: s.arch,
+    filetype: s.header.filetype,
+    flags: s.header.flags,
+    ncmds: s.header.ncmds,
+    sizeofcmds: s.header.sizeofcmds,
+    loadCommands: s.loadCommands.map(commandJson),
+    dylibs: s.dylibs.map((d) => ({ path: d.path, kind: d.kind, currentVersion: d.currentVersion, compatibilityVersion: d.compatibilityVersion, index: d.index })),
+    rpaths: s.rpaths,
+    uuid: s.uuid,
+    codeSignature: s.codeSignature ? { dataoff: s.codeSignature.dataoff, datasize: s.codeSignature.datasize } : null,
+    issues: s.issues,
+  };
+}
+
+export function inspectJson(file: string, m: MachOFile, sha256: string | null): InspectJson {
+  return { file, size: m.size, sha256, fat: m.fat, slices: m.slices.map(sliceJson), issues: m.issues };
+}
+
+const hex = (n: number, w = 8) => `0x${Math.trunc(n).toString(16).padStart(w, '0')}`;
+
+function detail(lc: LoadCommand): string {
+  switch (lc.kind) {
+    case 'segment': return `${lc.segname.padEnd(16)} fileoff ${lc.fileoff} filesize ${lc.filesize} vmaddr ${hex(lc.vmaddr, 16)} ${lc.nsects} sections`;
+    case 'dylib': return `${lc.path} (${lc.dylibKind}, current ${formatVersion(lc.currentVersion)}, compat ${formatVersion(lc.compatibilityVersion)})`;
+    case 'path': return lc.path;
+    case 'sub': return `${lc.field} ${lc.value}`;
+    case 'uuid': return lc.uuid;
+    case 'linkedit': return `dataoff ${lc.dataoff} datasize ${lc.datasize}`;
+    case 'build_version': return `${PLATFORM_NAMES[lc.platform] ?? lc.platform} minos ${formatVersion(lc.minos)} sdk ${formatVersion(lc.sdk)}${lc.tools.map((t) => ` ${TOOL_NAMES[t.tool] ?? t.tool} ${formatVersion(t.version)}`).join('')}`;
+    case 'version_min': return `version ${formatVersion(lc.version)} sdk ${formatVersion(lc.sdk)}`;
+    case 'source_version': return lc.version;
+    case 'main': return `entryoff ${lc.entryoff} stacksize ${lc.stacksize}`;
+    case 'symtab': return `${lc.nsyms} symbols at ${lc.symoff}, strings ${lc.strsize} bytes at ${lc.stroff}`;
+    case 'dysymtab': return `${lc.nlocalsym} local, ${lc.nextdefsym} extdef, ${lc.nundefsym} undef, ${lc.nindirectsyms} indirect`;
+    case 'dyld_info': return `rebase ${lc.rebase_size} bind ${lc.bind_size} lazy ${lc.lazy_bind_size} export ${lc.export_size}`;
+    case 'encryption_info': return `cryptoff ${lc.cryptoff} cryptsize ${lc.cryptsize} cryptid ${lc.cryptid}`;
+    case 'linker_option': return lc.strings.join(' ');
+    case 'note': return `${lc.data_owner} offset ${lc.noteOffset} size ${lc.size}`;
+    case 'fileset_entry': return `${lc.entry_id} vmaddr ${hex(lc.vmaddr, 16)} fileoff ${lc.fileoff}`;
+    case 'thread': return `flavor ${lc.flavor} count ${lc.count}`;
+    case 'raw': return `(kept raw, ${lc.cmdsize} bytes)`;
+  }
+}
+
+function sliceText(s: Binary, i: number, total: number): string[] {
+  const h = s.header;
+  const out: string[] = [];
+  out.push(`${total > 1 ? `slice ${i}: ` : ''}${s.arch} (${cpuTypeName(h.cputype)}, subtype ${hex(h.cpusubtype)}) at offset ${s.offset}, ${s.size} bytes`);
+  out.push(`  type        ${filetypeName(h.filetype)}  ${h.is64 ? '64-bit' : '32-bit'} ${h.bigEndian ? 'big-endian' : 'little-endian'}`);
+  out.push(`  flags       ${hex(h.flags)} ${headerFlagNames(h.flags).join(' ')}`);
+  out.push(`  commands    ${h.ncmds} commands, ${h.sizeofcmds} bytes`);
+  if (s.uuid) out.push(`  uuid        ${s.uuid}`);
+  if (s.idDylib) out.push(`  install name ${s.idDylib.path}`);
+  if (s.dylinker) out.push(`  dylinker    ${s.dylinker}`);
+  out.push(`  dylibs      ${s.dylibs.length === 0 ? '(none)' : ''}`);
+  for (const d of s.dylibs) out.push(`    [${d.index}] ${d.kind.padEnd(8)} ${d.path}  (${formatVersion(d.currentVersion)})`);
+  if (s.rpaths.length) out.push(`  rpaths      ${s.rpaths.join(', ')}`);
+  const cs = s.codeSignature;
+  out.push(`  signature   ${cs ? `LC_CODE_SIGNATURE [${cs.index}] dataoff ${cs.dataoff} datasize ${cs.datasize}${cs.index !== s.loadCommands.length - 1 ? '  (NOT the last load command)' : ''}` : 'none (no LC_CODE_SIGNATURE)'}`);
+  out.push('  load commands:');
+  out.push('    idx  offset    cmd                          cmdsize  detail');
+  for (const lc of s.loadCommands) {
+    out.push(`    ${String(lc.index).padStart(3)}  ${String(lc.offset).padStart(8)}  ${lc.name.padEnd(28)} ${String(lc.cmdsize).padStart(7)}  ${detail(lc)}`);
+  }
+  return out;
+}
+
+/** otool -l style listing of one slice's load commands. */
+function otoolText(s: Binary): string[] {
+  const out: string[] = [];
+  for (const lc of s.loadCommands) {
+    out.push(`Load command ${lc.index}`);
+    out.push(`      cmd ${lc.name}`);
+    out.push(`  cmdsize ${lc.cmdsize}`);
+    const fields = commandJson(lc);
+    for (const [k, v] of Object.entries(fields)) {
+      if (['cmd', 'name', 'index', 'offset', 'cmdsize', 'kind', 'sections', 'raw'].includes(k)) continue;
+      if (lc.kind === 'sub' && (k === 'field' || k === 'value')) continue;
+      out.push(`${k.padStart(9)} ${typeof v === 'number' && /addr|size|off|flags/.test(k) ? hex(v, 8) : Array.isArray(v) ? JSON.stringify(v) : String(v)}`);
+    }
+    if (lc.kind === 'segment') {
+      for (const sec of lc.sections) {
+        out.push('Section');
+        for (const [k, v] of Object.entries(sec)) out.push(`${k.padStart(9)} ${typeof v === 'number' && /addr|size|flags/.test(k) ? hex(v, 8) : String(v)}`);
+      }
+    }
+  }
+  return out;
+}
+
+export function inspectText(file: string, m: MachOFile, sha256: string | null, otool: boolean): string {
+  const out: string[] = [];
+  out.push(`${file}`);
+  out.push(`  size        ${m.size} bytes${sha256 ? `\n  sha256      ${sha256}` : ''}`);
+  out.push(`  format      ${m.fat ? `universal (fat) with ${m.fat.length} slices: ${m.fat.map((a) => a.arch).join(', ')}` : 'thin Mach-O'}`);
+  m.slices.forEach((s, i) => {
+    out.push('');
+    out.push(...(otool ? [`${file} (architecture ${s.arch}):`, ...otoolText(s)] : sliceText(s, i, m.slices.length)));
+  });
+  if (m.issues.length) {
+    out.push('', `issues (${m.issues.length}):`);
+    for (const is of m.issues) out.push(`  ${is.severity.toUpperCase()} ${is.code} at ${is.offset} in ${is.context}: ${is.message}`);
+  }
+  return out.join('\n');
+}
+
+export async function runInspect(argv: string[], io: CliIO): Promise<number> {
+  const json = argv.includes('--json');
+  const otool = argv.includes('--otool') || argv.includes('-l');
+  const noHash = argv.includes('--no-hash');
+  const lossy = argv.includes('--lossy');
+  const files = argv.filter((a) => !a.startsWith('-'));
+  if (files.length === 0) {
+    io.stderr('usage: machlens inspect FILE... [--json] [--otool] [--no-hash] [--lossy]\n');
+    return 2;
+  }
+  let status = 0;
+  const results: unknown[] = [];
+  for (const file of files) {
+    let src;
+    try {
+      src = openFileSource(file);
+    } catch (err) {
+      const msg = (err as Error).message;
+      status = 2;
+      if (json) results.push({ file, error: { code: 'IO', message: msg } });
+      else io.stderr(`${file}: cannot read: ${msg}\n`);
+      continue;
+    }
+    try {
+      const m = parse(src, { lossy });
+      const sha = noHash ? null : sha256File(src);
+      if (json) results.push(inspectJson(file, m, sha));
+      else io.stdout(inspectText(file, m, sha, otool) + '\n\n');
+      if (m.issues.some((i) => i.severity === 'error')) status = 2;
+    } catch (err) {
+      status = 2;
+      if (err instanceof MachOError) {
+        if (json) results.push({ file, error: { code: err.code, offset: err.offset, context: err.context, message: err.message }, issues: err.issues });
+        else io.stderr(`${file}: ${err.message}\n`);
+      } else throw err;
+    } finally {
+      src.close();
+    }
+  }
+  if (json) io.stdout(JSON.stringify(files.length === 1 ? results[0] : results, null, 2) + '\n');
+  return status;
+}

@@ -1,0 +1,48 @@
+// The `machlens` command line (Node). Each subcommand lives in its own module.
+import { init } from '../wasm/instance';
+import { runInspect } from './inspect';
+
+export interface CliIO {
+  stdout(s: string): void;
+  stderr(s: string): void;
+}
+
+const USAGE = `machlens: Mach-O and code-signature analysis
+
+usage:
+  machlens inspect FILE... [--json] [--otool] [--no-hash] [--lossy]
+                                            header, slices, load commands, dylibs, rpaths, signature location
+  machlens help                             this text
+`;
+
+type Runner = (argv: string[], io: CliIO) => Promise<number>;
+const COMMANDS: Record<string, Runner> = {
+  inspect: runInspect,
+};
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    io.stdout(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    io.stderr(`machlens: unknown command '${cmd}'\n${USAGE}`);
+    return 2;
+  }
+  await init();
+  return run(rest, io);
+}
+
+const isEntry = typeof process !== 'undefined' && process.argv[1] !== undefined &&
+  /(?:^|[\\/])(?:cli\.(?:js|mjs|cjs)|machlens)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2), {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+  }).then((code) => { process.exitCode = code; }, (err) => {
+    process.stderr.write(`machlens: internal error: ${(err as Error)?.stack ?? err}\n`);
+    process.exitCode = 2;
+  });
+}
