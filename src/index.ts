@@ -5,3 +5,4 @@ export { MachOError, describeIssue, type Issue, type IssueCode, type Severity } 
 export * from './model/constants';
 export type * from './model/types';
 export { DEFAULT_LIMITS } from './model/types';
+export { locate, pageLocations, formatLocation, type Location } from './model/layout';
