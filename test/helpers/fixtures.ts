@@ -1,0 +1,148 @@
+// Typed access to the fixtures built by fixtures/fetch.mjs (real npm binaries) and fixtures/link/build.mjs
+// (binaries we link ourselves). `npm test` runs the fetch first, so a missing cache is an error here:
+// every accessor throws, and the tests that use it fail instead of silently skipping.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CACHE = path.join(ROOT, 'fixtures', '.cache');
+export const REAL_MANIFEST = path.join(CACHE, 'manifest.json');
+export const LINKED_MANIFEST = path.join(CACHE, 'linked', 'manifest.json');
+export const SAMPLE_HELLO = path.join(ROOT, 'fixtures', 'sample', 'hello');
+
+export type SignerClass = 'unsigned' | 'linker-signed' | 'ad-hoc' | 'developer-id' | 'apple' | 'cms-other' | 'unknown';
+
+/** What fixtures/lib/macho-scan.mjs determined for one slice, independently of machlens. */
+export interface FixtureSlice {
+  arch: string;
+  cputype: number;
+  cpusubtype: number;
+  /** File offset of the slice (0 for a thin file). */
+  offset: number;
+  size: number;
+  /** The fat header's align (log2), 0 for a thin file. */
+  align: number;
+  filetype: string;
+  ncmds: number;
+  signed: boolean;
+  signerClass?: SignerClass;
+  codeSignature?: { dataoff: number; datasize: number };
+  cmsPresent?: boolean;
+  cdFlags?: number;
+  cdVersion?: string;
+  hashType?: number;
+  pageSizeLog2?: number;
+  identifier?: string;
+  cdTeamId?: string;
+  teamId?: string | null;
+  leafSubjectCN?: string;
+  leafOrganization?: string | null;
+  certificates?: { subject: Record<string, string>; issuer: Record<string, string> }[];
+  slots?: { type: string; magic: string; length: number }[];
+}
+
+/** What a linked fixture was built to contain (from the build spec, not from any parser). */
+export interface LinkExpectation {
+  filetype: string;
+  installName?: string;
+  currentVersion?: string;
+  compatibilityVersion?: string;
+  dylibs: { path: string; kind: string; currentVersion: string; compatibilityVersion: string }[];
+  rpaths: string[];
+  subFramework?: string;
+  chainedFixups?: boolean;
+  signed: boolean;
+}
+
+export interface FixtureEntry {
+  /** `package:path/in/package` for npm fixtures, `linked:NAME` for ours. */
+  name: string;
+  package: string;
+  version: string;
+  language: string;
+  /** Repository-relative path. */
+  path: string;
+  size: number;
+  sha256: string;
+  kind: 'macho64' | 'macho32' | 'fat' | 'fat64';
+  archs: string[];
+  /** 50 MB or more: tests that read every byte may prefer the light set. */
+  heavy: boolean;
+  signerClasses: SignerClass[];
+  slices: FixtureSlice[];
+  /** Linked fixtures only. */
+  expect?: LinkExpectation;
+  linkArgs?: string[];
+  parts?: string[];
+}
+
+interface Manifest {
+  files: FixtureEntry[];
+  skipped?: string;
+}
+
+const cache = new Map<string, Manifest>();
+
+function load(file: string): Manifest {
+  const hit = cache.get(file);
+  if (hit) return hit;
+  if (!fs.existsSync(file)) {
+    throw new Error(`fixture manifest missing: ${path.relative(ROOT, file)}. Run \`npm run fixtures\` (npm test does it first).`);
+  }
+  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
+  if (m.skipped) throw new Error(`fixtures were not built: ${m.skipped}`);
+  if (!Array.isArray(m.files) || m.files.length === 0) throw new Error(`fixture manifest ${path.relative(ROOT, file)} lists no file`);
+  cache.set(file, m);
+  return m;
+}
+
+/** Every Mach-O found in the pinned npm packages. */
+export function realFixtures(opts: { heavy?: boolean } = {}): FixtureEntry[] {
+  const all = load(REAL_MANIFEST).files;
+  return opts.heavy === false ? all.filter((f) => !f.heavy) : all;
+}
+
+/** Every binary built by fixtures/link/build.mjs. */
+export function linkedFixtures(): FixtureEntry[] {
+  return load(LINKED_MANIFEST).files;
+}
+
+export function allFixtures(opts: { heavy?: boolean } = {}): FixtureEntry[] {
+  return [...realFixtures(opts), ...linkedFixtures()];
+}
+
+export function fixturePath(entry: FixtureEntry): string {
+  return path.join(ROOT, entry.path);
+}
+
+/** The bytes of a fixture, checked against the manifest's size (and sha256 when `verify` is set). */
+export function readFixture(entry: FixtureEntry, opts: { verify?: boolean } = {}): Uint8Array<ArrayBuffer> {
+  const buf = fs.readFileSync(fixturePath(entry));
+  if (buf.length !== entry.size) throw new Error(`${entry.name}: size ${buf.length} differs from the manifest's ${entry.size}; run npm run fixtures`);
+  if (opts.verify) {
+    const got = createHash('sha256').update(buf).digest('hex');
+    if (got !== entry.sha256) throw new Error(`${entry.name}: sha256 ${got} differs from the manifest's ${entry.sha256}`);
+  }
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) as Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * One fixture by name: the exact manifest name (`@esbuild/darwin-arm64:bin/esbuild`, `linked:app-arm64`),
+ * a package name when it holds a single Mach-O (`fsevents`), or a linked name without its prefix (`app-arm64`).
+ */
+export function fixtureByName(name: string): FixtureEntry {
+  const all = allFixtures();
+  const exact = all.find((f) => f.name === name) ?? all.find((f) => f.name === `linked:${name}`);
+  if (exact) return exact;
+  const byPackage = all.filter((f) => f.package === name);
+  if (byPackage.length === 1) return byPackage[0];
+  if (byPackage.length > 1) throw new Error(`fixture ${name} is ambiguous: ${byPackage.map((f) => f.name).join(', ')}`);
+  throw new Error(`no fixture named ${name}; known: ${all.map((f) => f.name).join(', ')}`);
+}
+
+/** Fixtures with at least one slice of the given signer class. */
+export function fixturesSignedBy(cls: SignerClass, opts: { heavy?: boolean } = {}): FixtureEntry[] {
+  return allFixtures(opts).filter((f) => f.signerClasses.includes(cls));
+}
