@@ -1,6 +1,7 @@
 // The `machlens` command line (Node). Each subcommand lives in its own module.
 import { init } from '../wasm/instance';
 import { runInspect } from './inspect';
+import { runDiff } from './diff';
 
 export interface CliIO {
   stdout(s: string): void;
@@ -12,12 +13,15 @@ const USAGE = `machlens: Mach-O and code-signature analysis
 usage:
   machlens inspect FILE... [--json] [--otool] [--no-hash] [--lossy]
                                             header, slices, load commands, dylibs, rpaths, signature location
+  machlens diff A B [--json]                what changed between two versions; verdict identical/changed/suspicious
+                                            (exit 0 identical, 1 changed, 3 suspicious, 2 error)
   machlens help                             this text
 `;
 
 type Runner = (argv: string[], io: CliIO) => Promise<number>;
 const COMMANDS: Record<string, Runner> = {
   inspect: runInspect,
+  diff: runDiff,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
