@@ -1,0 +1,282 @@
+// The fixtures and the oracle, tested on their own (no machlens code involved):
+// - the downloaded files are the pinned ones, and they cover what the project needs;
+// - what fixtures/lib/macho-scan.mjs found in each file agrees with LLVM's tools;
+// - the otool/objdump text parser (test/helpers/otool.ts) is consistent with itself and with the build specs;
+// - fetch.mjs is idempotent and refuses a tarball whose integrity differs from its pin.
+import { createHash } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  fixtureByName, fixturePath, linkedFixtures, readFixture, realFixtures, ROOT, SAMPLE_HELLO, type FixtureEntry,
+} from './helpers/fixtures';
+import {
+  alignLog2, big, dylibOf, field, nameWithOffset, OBJDUMP, oracle, oracleDylibs, oracleRpaths, packedVersion, parsePrivateHeaders,
+} from './helpers/otool';
+import { lipoCreate, linkMachO } from './helpers/link';
+
+const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'packages.json'), 'utf8')) as {
+  packages: { name: string; version: string; integrity: string; language: string; heavy?: boolean }[];
+};
+const real = realFixtures();
+const linked = linkedFixtures();
+const slices = (fs: FixtureEntry[]) => fs.flatMap((f) => f.slices.map((s) => ({ f, s })));
+
+function sha256File(file: string): string {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(8 << 20);
+  let n;
+  while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) h.update(buf.subarray(0, n));
+  fs.closeSync(fd);
+  return h.digest('hex');
+}
+
+describe('real fixtures: pinned, verified, covering', () => {
+  it('lists at least ten pinned packages, each with a sha512 integrity, each yielding a Mach-O', () => {
+    expect(spec.packages.length).toBeGreaterThanOrEqual(10);
+    for (const p of spec.packages) {
+      expect(p.integrity, p.name).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
+      expect(real.filter((f) => f.package === p.name && f.version === p.version).length, `${p.name}@${p.version}`).toBeGreaterThan(0);
+    }
+  });
+
+  it('every cached tarball still has its pinned sha512', () => {
+    for (const p of spec.packages) {
+      const slug = `${p.name.replace(/^@/, '').replace(/\//g, '-')}-${p.version}`;
+      const tgz = path.join(ROOT, 'fixtures', '.cache', 'tarballs', `${slug}.tgz`);
+      const got = 'sha512-' + createHash('sha512').update(fs.readFileSync(tgz)).digest('base64');
+      expect(got, p.name).toBe(p.integrity);
+    }
+  });
+
+  it.each(real.map((f) => [f.name, f] as [string, FixtureEntry]))('%s: bytes match the manifest (size, sha256)', (_n, f) => {
+    expect(fs.statSync(fixturePath(f)).size).toBe(f.size);
+    expect(sha256File(fixturePath(f))).toBe(f.sha256);
+  });
+
+  it('covers arm64, x86_64 and universal files; Go, Rust and C/C++ builds', () => {
+    const archs = new Set(real.flatMap((f) => f.archs));
+    expect([...archs]).toEqual(expect.arrayContaining(['arm64', 'x86_64']));
+    expect(real.some((f) => f.kind === 'fat' && f.archs.length >= 2)).toBe(true);
+    const langs = new Set(real.map((f) => f.language));
+    for (const l of ['Go', 'Rust']) expect(langs.has(l), l).toBe(true);
+    expect([...langs].some((l) => /^C/.test(l))).toBe(true);
+    const filetypes = new Set(real.flatMap((f) => f.slices.map((s) => s.filetype)));
+    expect([...filetypes]).toEqual(expect.arrayContaining(['execute', 'dylib', 'bundle']));
+  });
+
+  it('covers unsigned, linker-signed, and at least two Developer ID signers, one of them 100 MB or more', () => {
+    const classes = new Set(real.flatMap((f) => f.signerClasses));
+    expect([...classes]).toEqual(expect.arrayContaining(['unsigned', 'linker-signed', 'developer-id']));
+    const devId = real.filter((f) => f.signerClasses.includes('developer-id'));
+    expect(new Set(devId.flatMap((f) => f.slices.map((s) => s.teamId))).size).toBeGreaterThanOrEqual(2);
+    expect(devId.some((f) => f.size >= 100 * 1024 * 1024)).toBe(true);
+  });
+
+  it('marks heavy fixtures (50 MB or more) and only those', () => {
+    for (const f of real) expect(f.heavy, f.name).toBe(f.size >= 50 * 1024 * 1024);
+    expect(real.some((f) => f.heavy)).toBe(true);
+    expect(real.some((f) => !f.heavy)).toBe(true);
+  });
+});
+
+describe('signature facts from the scanner are consistent with themselves', () => {
+  it.each(slices(real).filter(({ s }) => s.signerClass === 'developer-id').map(({ f, s }) => [`${f.name} ${s.arch}`, s] as const))(
+    '%s: the leaf certificate says Developer ID Application, and its OU equals the CodeDirectory team ID',
+    (_n, s) => {
+      expect(s.cmsPresent).toBe(true);
+      expect(s.leafSubjectCN).toMatch(/^Developer ID Application: .+ \([A-Z0-9]{10}\)$/);
+      // two independent places: the certificate subject (CMS) and the CodeDirectory's teamOffset string
+      expect(s.teamId).toMatch(/^[A-Z0-9]{10}$/);
+      expect(s.cdTeamId).toBe(s.teamId);
+      expect(s.leafSubjectCN!.endsWith(`(${s.teamId})`)).toBe(true);
+      const cms = s.slots!.find((x) => x.type === '0x10000');
+      expect(cms!.magic).toBe('0xfade0b01');
+      expect(cms!.length).toBeGreaterThan(8);
+      expect(s.certificates!.length).toBeGreaterThanOrEqual(3); // leaf, Developer ID CA, Apple Root CA
+    },
+  );
+
+  it.each(slices([...real, ...linked]).filter(({ s }) => s.signerClass === 'linker-signed').map(({ f, s }) => [`${f.name} ${s.arch}`, s] as const))(
+    '%s: linker-signed means CS_ADHOC|CS_LINKER_SIGNED and no CMS',
+    (_n, s) => {
+      expect((s.cdFlags! & 0x2) !== 0).toBe(true);
+      expect((s.cdFlags! & 0x20000) !== 0).toBe(true);
+      expect(s.cmsPresent).toBe(false);
+    },
+  );
+});
+
+describe('the oracle parser (test/helpers/otool.ts) on real output', () => {
+  const everything = [...real, ...linked];
+
+  it.each(everything.map((f) => [f.name, f] as [string, FixtureEntry]))('%s: consistent with the header and with the scanner', (_n, f) => {
+    const o = oracle(fixturePath(f));
+    expect(o.slices.length).toBe(f.slices.length);
+    if (f.kind === 'fat') {
+      // llvm-otool -f vs the scanner's own reading of the fat table
+      expect(o.fat!.map((a) => [a.cputype, a.cpusubtype >>> 0, a.offset, a.size, a.align])).toEqual(
+        f.slices.map((s) => [s.cputype, s.cpusubtype >>> 0, s.offset, s.size, s.align]));
+    } else {
+      expect(o.fat).toBeNull();
+    }
+    o.slices.forEach((os, i) => {
+      const s = f.slices[i];
+      expect(os.arch).toBe(s.arch);
+      expect(os.header.cputype).toBe(s.cputype);
+      expect(os.header.ncmds).toBe(s.ncmds);
+      // every command parsed, indexed in order, sizes adding up to sizeofcmds
+      expect(os.commands.length).toBe(os.header.ncmds);
+      expect(os.commands.map((c) => c.index)).toEqual(os.commands.map((_, k) => k));
+      expect(os.commands.reduce((a, c) => a + c.cmdsize, 0)).toBe(os.header.sizeofcmds);
+      for (const c of os.commands) {
+        expect(c.cmd, `command ${c.index}`).toMatch(/^LC_[A-Z0-9_]+$/);
+        expect(c.cmdsize % (os.header.magic === 0xfeedfacf ? 8 : 4), `${c.cmd} cmdsize alignment`).toBe(0);
+        if (c.cmd !== 'LC_UNIXTHREAD' && c.cmd !== 'LC_THREAD') expect(c.unparsed, c.cmd).toEqual([]);
+        if (c.cmd.startsWith('LC_SEGMENT')) {
+          expect(c.sections.length, `${c.cmd} nsects`).toBe(Number(big(field(c, 'nsects'))));
+          for (const sec of c.sections) expect(sec.segname.length).toBeGreaterThan(0);
+        }
+      }
+      // LC_CODE_SIGNATURE as otool prints it vs as the scanner read it from the bytes
+      const cs = os.commands.find((c) => c.cmd === 'LC_CODE_SIGNATURE');
+      if (s.codeSignature) {
+        expect(cs, 'LC_CODE_SIGNATURE').toBeDefined();
+        expect(Number(big(field(cs!, 'dataoff')))).toBe(s.codeSignature.dataoff);
+        expect(Number(big(field(cs!, 'datasize')))).toBe(s.codeSignature.datasize);
+      } else {
+        expect(cs).toBeUndefined();
+      }
+    });
+  });
+
+  it('refuses verbose (symbolic) output rather than misreading it', () => {
+    const f = fixtureByName('linked:hello-arm64');
+    const verbose = execFileSync(OBJDUMP, ['--macho', '--private-headers', fixturePath(f)], { encoding: 'utf8' });
+    expect(() => parsePrivateHeaders(verbose)).toThrow(/header columns|not a number/);
+  });
+
+  it('value helpers: versions, names with offsets, alignments, numbers', () => {
+    expect(packedVersion('1345.100.2')).toBe((1345 << 16) | (100 << 8) | 2);
+    expect(packedVersion('1.0.0')).toBe(0x10000);
+    expect(packedVersion('11.0')).toBe(11 << 16);
+    expect(() => packedVersion('70000.0.0')).toThrow();
+    expect(nameWithOffset('/Library/Frameworks/A B.framework/A B (offset 24)')).toEqual({ value: '/Library/Frameworks/A B.framework/A B', nameOffset: 24 });
+    expect(() => nameWithOffset('/usr/lib/dyld')).toThrow();
+    expect(alignLog2('2^14 (16384)')).toBe(14);
+    expect(big('0x0000000100000000')).toBe(0x100000000n);
+    expect(big('18446744073709551615')).toBe(0xffffffffffffffffn);
+    expect(() => big('r-x')).toThrow();
+  });
+});
+
+describe('linked fixtures: LLVM sees what the build asked for', () => {
+  const thin = linked.filter((f) => f.kind !== 'fat');
+  it.each(thin.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', (_n, f) => {
+    const e = f.expect!;
+    const o = oracle(fixturePath(f)).slices[0];
+    expect(o.header.filetype).toBe(e.filetype === 'execute' ? 2 : e.filetype === 'dylib' ? 6 : -1);
+    const dylibs = oracleDylibs(o);
+    expect(dylibs.map((d) => d.path)).toEqual(e.dylibs.map((d) => d.path));
+    expect(dylibs.map((d) => d.kind)).toEqual(e.dylibs.map((d) => d.kind));
+    expect(dylibs.map((d) => d.currentVersion)).toEqual(e.dylibs.map((d) => packedVersion(d.currentVersion)));
+    expect(dylibs.map((d) => d.compatibilityVersion)).toEqual(e.dylibs.map((d) => packedVersion(d.compatibilityVersion)));
+    expect(oracleRpaths(o)).toEqual(e.rpaths);
+    const id = o.commands.map(dylibOf).find((d) => d?.kind === 'id');
+    if (e.installName) {
+      expect(id?.path).toBe(e.installName);
+      expect(id?.currentVersion).toBe(packedVersion(e.currentVersion!));
+      expect(id?.compatibilityVersion).toBe(packedVersion(e.compatibilityVersion!));
+    } else {
+      expect(id).toBeUndefined();
+    }
+    const sub = o.commands.find((c) => c.cmd === 'LC_SUB_FRAMEWORK');
+    expect(sub ? nameWithOffset(field(sub, 'umbrella')!).value : undefined).toBe(e.subFramework);
+    expect(o.commands.some((c) => c.cmd === 'LC_DYLD_CHAINED_FIXUPS')).toBe(!!e.chainedFixups);
+    expect(o.commands.some((c) => c.cmd === 'LC_CODE_SIGNATURE')).toBe(e.signed);
+    expect(f.signerClasses).toEqual([e.signed ? 'linker-signed' : 'unsigned']);
+  });
+
+  it.each(linked.filter((f) => f.kind === 'fat').map((f) => [f.name, f] as [string, FixtureEntry]))('%s: each slice is its thin part, byte for byte', (_n, f) => {
+    const bytes = readFixture(f);
+    const parts = f.parts!.map((p) => fixtureByName(p));
+    expect(f.slices.length).toBe(parts.length);
+    for (const s of f.slices) {
+      const part = parts.find((p) => p.archs[0] === s.arch)!;
+      expect(part, s.arch).toBeDefined();
+      expect(Buffer.from(bytes.subarray(s.offset, s.offset + s.size)).equals(Buffer.from(readFixture(part)))).toBe(true);
+    }
+  });
+
+  it('has a 32-bit Mach-O (arm64_32, LC_SEGMENT) among them', () => {
+    const f = fixtureByName('hello-arm64_32');
+    const o = oracle(fixturePath(f)).slices[0];
+    expect(o.header.magic).toBe(0xfeedface);
+    expect(o.commands.some((c) => c.cmd === 'LC_SEGMENT')).toBe(true);
+  });
+
+  it('helpers/link.ts links a variant on the fly, and lipo combines it', () => {
+    const a = linkMachO({ arch: 'arm64', args: ['-Wl,-rpath,/opt/on-the-fly'] });
+    const b = linkMachO({ arch: 'x86_64', dir: a.dir, name: 'b.out' });
+    expect(oracleRpaths(oracle(a.path).slices[0])).toEqual(['/opt/on-the-fly']);
+    const fat = lipoCreate([a.path, b.path], path.join(a.dir, 'fat'));
+    expect(oracle(fat.path).slices.map((s) => s.arch).sort()).toEqual(['arm64', 'x86_64']);
+    fs.rmSync(a.dir, { recursive: true, force: true });
+  });
+});
+
+describe('the bundled sample', () => {
+  it('fixtures/sample/hello is a small universal arm64 + x86_64 executable, both slices linker-signed', () => {
+    const size = fs.statSync(SAMPLE_HELLO).size;
+    expect(size).toBeLessThan(200 * 1024);
+    const o = oracle(SAMPLE_HELLO);
+    expect(o.slices.map((s) => s.arch).sort()).toEqual(['arm64', 'x86_64']);
+    for (const s of o.slices) {
+      expect(s.header.filetype).toBe(2);
+      expect(s.commands.some((c) => c.cmd === 'LC_CODE_SIGNATURE')).toBe(true);
+      expect(oracleDylibs(s).map((d) => d.path)).toEqual(['/usr/lib/libSystem.B.dylib']);
+    }
+  });
+
+  it('is what `node fixtures/link/build.mjs --sample` builds, byte for byte', () => {
+    const out = path.join(ROOT, 'fixtures', '.cache', 'sample-rebuild', 'hello');
+    fs.rmSync(path.dirname(out), { recursive: true, force: true });
+    execFileSync(process.execPath, [path.join(ROOT, 'fixtures', 'link', 'build.mjs'), '--sample', '--out', out], { stdio: 'pipe' });
+    const again = fs.readFileSync(out);
+    const committed = fs.readFileSync(SAMPLE_HELLO);
+    expect(again.length).toBe(committed.length);
+    expect(again.equals(committed), 'rebuilt sample differs: regenerate with node fixtures/link/build.mjs --sample (same clang-19?)').toBe(true);
+  });
+});
+
+describe('fixtures/fetch.mjs', () => {
+  it('is idempotent and quick when cached', () => {
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'fixtures', 'fetch.mjs')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/manifest up to date/);
+    expect(r.stdout).toMatch(/linked fixtures up to date/);
+    expect(r.stdout).not.toMatch(/npm pack/);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+
+  it('fails loudly when a downloaded tarball does not match its pin', () => {
+    const dir = path.join(ROOT, 'fixtures', '.cache', 'integrity-test');
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const small = spec.packages.find((p) => p.name === 'fsevents')!;
+    // flip one base64 character of the real pin
+    const bad = small.integrity.slice(0, 20) + (small.integrity[20] === 'A' ? 'B' : 'A') + small.integrity.slice(21);
+    fs.writeFileSync(path.join(dir, 'packages.json'), JSON.stringify({ packages: [{ ...small, integrity: bad }] }));
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'fixtures', 'fetch.mjs'), '--no-link'], {
+      encoding: 'utf8',
+      env: { ...process.env, MACHLENS_FIXTURES_SPEC: path.join(dir, 'packages.json'), MACHLENS_FIXTURES_CACHE: path.join(dir, 'cache') },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/INTEGRITY MISMATCH for fsevents@2\.3\.3/);
+    expect(fs.existsSync(path.join(dir, 'cache', 'manifest.json'))).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
