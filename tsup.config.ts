@@ -15,7 +15,7 @@ export default defineConfig([
   },
   {
     // The Node CLI (bin: machlens).
-    entry: { cli: 'src/cli/main.ts' },
+    entry: { cli: 'src/cli/main.ts', 'scan-worker': 'src/cli/scan-worker.ts' },
     format: ['esm'],
     target: 'node20',
     platform: 'node',

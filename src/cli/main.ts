@@ -2,6 +2,7 @@
 import { init } from '../wasm/instance';
 import { runInspect } from './inspect';
 import { runDiff } from './diff';
+import { runScan, runBaseline } from './scan';
 
 export interface CliIO {
   stdout(s: string): void;
@@ -15,6 +16,10 @@ usage:
                                             header, slices, load commands, dylibs, rpaths, signature location
   machlens diff A B [--json]                what changed between two versions; verdict identical/changed/suspicious
                                             (exit 0 identical, 1 changed, 3 suspicious, 2 error)
+  machlens scan DIR... [--json] [--baseline FILE] [--workers N]
+                                            verify every Mach-O under the folders on a worker pool; drift vs a baseline
+                                            (exit 0 clean, 1 when a high finding or a missing file, 2 error)
+  machlens baseline DIR... > baseline.json  inventory: path, size, sha256, per slice cdhash, signer, team, dylibs, rpaths
   machlens help                             this text
 `;
 
@@ -22,6 +27,8 @@ type Runner = (argv: string[], io: CliIO) => Promise<number>;
 const COMMANDS: Record<string, Runner> = {
   inspect: runInspect,
   diff: runDiff,
+  scan: runScan,
+  baseline: runBaseline,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

@@ -1,5 +1,6 @@
 // The part of a slice's signature that a diff compares, summarised from `verify`'s report.
 import type { ByteSource, MachOFile } from '../model/types';
+import type { Finding } from '../findings/types';
 
 export interface SignatureSummary {
   present: boolean;
@@ -15,6 +16,8 @@ export interface SignatureSummary {
   pageSize: number | null;
   entitlements: Record<string, unknown> | null;
   reasons: string[];
+  /** Single-file tamper signs and signature problems found by verify. */
+  findings: Finding[];
 }
 
 const RANK: Record<string, number> = {
@@ -25,9 +28,9 @@ export function signerRank(cls: string): number {
   return RANK[cls] ?? 2;
 }
 
-export async function summarizeSignatures(_src: ByteSource, m: MachOFile): Promise<SignatureSummary[]> {
+export async function summarizeSignatures(_src: ByteSource, m: MachOFile, _bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array }): Promise<SignatureSummary[]> {
   return m.slices.map((s) => ({
     present: s.codeSignature !== null, valid: null, class: s.codeSignature ? 'unknown' : 'unsigned', teamId: null, identifier: null,
-    cdhash: null, hardenedRuntime: false, flags: null, pageSize: null, entitlements: null, reasons: [],
+    cdhash: null, hardenedRuntime: false, flags: null, pageSize: null, entitlements: null, reasons: [], findings: [],
   }));
 }

@@ -1,0 +1,14 @@
+// Worker thread of the scan pool: receives {id, path, bundle}, answers {id, record}.
+import { parentPort } from 'node:worker_threads';
+import { init } from '../wasm/instance';
+import { scanFile } from './scan-file';
+
+if (parentPort) {
+  const port = parentPort;
+  const ready = init();
+  port.on('message', async (m: { id: number; path: string; bundle: string | null }) => {
+    await ready;
+    const record = await scanFile(m.path, m.bundle);
+    port.postMessage({ id: m.id, record });
+  });
+}
