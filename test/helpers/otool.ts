@@ -5,7 +5,7 @@
 //               (llvm-otool ignores -arch on fat files and prints one slice only; --non-verbose makes
 //               objdump print numbers exactly as otool -l does instead of symbolic names).
 // Nothing here imports machlens: the only input is the tools' text output.
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
 export const OTOOL = process.env.MACHLENS_OTOOL ?? 'llvm-otool-19';
@@ -72,16 +72,21 @@ export interface OracleFatArch {
 export interface OracleFile {
   fat: OracleFatArch[] | null;
   slices: OracleSlice[];
+  /** Anything the tools printed on stderr (LLVM reports malformed input there). Empty for a clean file. */
+  warnings: string[];
 }
 
-function run(tool: string, args: string[]): string {
-  try {
-    return execFileSync(tool, args, { encoding: 'utf8', maxBuffer: 512 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { stderr?: string; message: string; code?: string };
-    if (err.code === 'ENOENT') throw new Error(`${tool} not found: install llvm-19 (apt-get install llvm-19); .ci/run does`);
-    throw new Error(`${tool} ${args.join(' ')} failed: ${err.stderr || err.message}`);
+/** Runs a tool; returns stdout, and adds whatever it printed on stderr (its warnings) to `warnings`. */
+function run(tool: string, args: string[], warnings: string[] = []): string {
+  const r = spawnSync(tool, args, { encoding: 'utf8', maxBuffer: 512 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`${tool} not found: install llvm-19 (apt-get install llvm-19); .ci/run does`);
+    throw r.error;
   }
+  if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  for (const line of r.stderr.split('\n')) if (line.trim()) warnings.push(line.trim());
+  return r.stdout;
 }
 
 // ---------------------------------------------------------------- value helpers (exported for tests)
@@ -290,17 +295,18 @@ export function oracle(file: string): OracleFile {
   fs.closeSync(fd);
   const magic = head.readUInt32BE(0);
   let result: OracleFile;
+  const warnings: string[] = [];
   if (magic === 0xcafebabe || magic === 0xcafebabf) {
-    const fat = parseFatHeaders(run(OTOOL, ['-f', file]));
+    const fat = parseFatHeaders(run(OTOOL, ['-f', file], warnings));
     const names = fat.map((a) => objdumpArchName(a.cputype, a.cpusubtype));
     if (new Set(names).size !== names.length) throw new Error(`oracle: two slices named alike in ${file}: ${names.join(', ')}`);
     const slices = names.map((arch) =>
-      parsePrivateHeaders(run(OBJDUMP, ['--macho', '--private-headers', '--non-verbose', `--arch=${arch}`, file]), arch));
-    result = { fat, slices };
+      parsePrivateHeaders(run(OBJDUMP, ['--macho', '--private-headers', '--non-verbose', `--arch=${arch}`, file], warnings), arch));
+    result = { fat, slices, warnings };
   } else {
-    const s = parsePrivateHeaders(run(OTOOL, ['-l', file]));
+    const s = parsePrivateHeaders(run(OTOOL, ['-l', file], warnings));
     s.arch = objdumpArchName(s.header.cputype, s.header.cpusubtype);
-    result = { fat: null, slices: [s] };
+    result = { fat: null, slices: [s], warnings };
   }
   memo.set(file, result);
   return result;
