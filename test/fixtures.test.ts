@@ -177,7 +177,7 @@ describe('linked fixtures: LLVM sees what the build asked for', () => {
   it.each(thin.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', (_n, f) => {
     const e = f.expect!;
     const o = oracle(fixturePath(f)).slices[0];
-    expect(o.header.filetype).toBe(e.filetype === 'execute' ? 2 : e.filetype === 'dylib' ? 6 : -1);
+    expect(o.header.filetype).toBe(({ object: 1, execute: 2, dylib: 6 } as Record<string, number>)[e.filetype]);
     const dylibs = oracleDylibs(o);
     expect(dylibs.map((d) => d.path)).toEqual(e.dylibs.map((d) => d.path));
     expect(dylibs.map((d) => d.kind)).toEqual(e.dylibs.map((d) => d.kind));
@@ -196,6 +196,16 @@ describe('linked fixtures: LLVM sees what the build asked for', () => {
     expect(sub ? nameWithOffset(field(sub, 'umbrella')!).value : undefined).toBe(e.subFramework);
     expect(o.commands.some((c) => c.cmd === 'LC_DYLD_CHAINED_FIXUPS')).toBe(!!e.chainedFixups);
     expect(o.commands.some((c) => c.cmd === 'LC_CODE_SIGNATURE')).toBe(e.signed);
+    const linkerOptions = o.commands.filter((c) => c.cmd === 'LC_LINKER_OPTION').flatMap((c) => c.fields.filter(([k]) => k.startsWith('string #')).map(([, v]) => v));
+    expect(linkerOptions).toEqual(e.linkerOptions ?? []);
+    if (e.versionMin) {
+      expect(o.commands.some((c) => c.cmd === e.versionMin)).toBe(true);
+      expect(o.commands.some((c) => c.cmd === 'LC_BUILD_VERSION')).toBe(false);
+    }
+    if (e.filetype === 'object') {
+      // relocatable: at least one section carries relocation entries
+      expect(o.commands.flatMap((c) => c.sections).some((sec) => sec.nreloc > 0n)).toBe(true);
+    }
     expect(f.signerClasses).toEqual([e.signed ? 'linker-signed' : 'unsigned']);
   });
 

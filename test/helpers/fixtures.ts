@@ -53,6 +53,10 @@ export interface LinkExpectation {
   rpaths: string[];
   subFramework?: string;
   chainedFixups?: boolean;
+  /** LC_LINKER_OPTION strings, in order (objects only). */
+  linkerOptions?: string[];
+  /** The LC_VERSION_MIN_* command expected instead of LC_BUILD_VERSION. */
+  versionMin?: string;
   signed: boolean;
 }
 
