@@ -59,6 +59,13 @@ const DYSYMTAB = [
   'extrefsymoff', 'nextrefsyms', 'indirectsymoff', 'nindirectsyms', 'extreloff', 'nextrel', 'locreloff', 'nlocrel',
 ];
 
+const THREAD_FLAVORS: Record<string, { flavor: number; count: number }> = {
+  x86_THREAD_STATE32: { flavor: 1, count: 16 },
+  x86_THREAD_STATE64: { flavor: 4, count: 42 },
+  ARM_THREAD_STATE: { flavor: 1, count: 17 },
+  ARM_THREAD_STATE64: { flavor: 6, count: 68 },
+};
+
 interface Tally { files: number; slices: number; commands: number; sections: number; fields: number; byCommand: Record<string, number> }
 
 /** Compares one slice; pushes every difference into out and counts what it compared. */
@@ -196,10 +203,26 @@ function compareCommand(oc: OracleCommand, lc: LoadCommand, where: string, check
       });
       return;
     }
-    case 'LC_UNIXTHREAD': case 'LC_THREAD':
-      // otool prints the flavor/count symbolically even with --non-verbose for known flavors; the kind is what we check
+    case 'LC_UNIXTHREAD': case 'LC_THREAD': {
+      // otool names known flavors even with --non-verbose; the numbers are mach/*/thread_status.h's
       check(where, 'kind', 'thread', get('kind'));
+      const flavor = field(oc, 'flavor') ?? '';
+      const known = THREAD_FLAVORS[flavor];
+      check(where, 'flavor', known ? known.flavor : big(flavor), get('flavor'));
+      const count = field(oc, 'count') ?? '';
+      check(where, 'count', known && count === `${flavor}_COUNT` ? known.count : big(count), get('count'));
+      if (flavor === 'x86_THREAD_STATE64' && typeof get('raw') === 'string') {
+        // the register dump, in x86_thread_state64_t order, vs the command's raw bytes (hex) after cmd, cmdsize, flavor, count
+        const regs = oc.unparsed.join(' ').trim().split(/\s+/);
+        const raw = get('raw') as string;
+        for (let r = 0; r + 1 < regs.length; r += 2) {
+          const at = (16 + (r / 2) * 8) * 2;
+          const le = raw.slice(at, at + 16).match(/../g)?.reverse().join('') ?? '';
+          check(where, `state.${regs[r]}`, big(regs[r + 1]), le ? BigInt('0x' + le) : undefined);
+        }
+      }
       return;
+    }
     case 'LC_LINKER_OPTION': {
       check(where, 'count', big(field(oc, 'count')), get('count'));
       const strs = oc.fields.filter(([k]) => /^string #\d+$/.test(k)).map(([, v]) => v);
