@@ -51,7 +51,6 @@ function sha256Scalar() {
   L.push(`  let ${[...Array(16).keys()].map((i) => `w${i}: u32 = 0`).join(', ')};`);
   L.push(`  let x: u32 = 0, y: u32 = 0, t: u32 = 0;`);
   L.push(`  while (n != 0) {`);
-  L.push(`    const a0 = a, b0 = b, c0 = c, d0 = d, e0 = e, f0 = f, g0 = g, h0 = h;`);
   L.push(`    y = b ^ c;`);
   for (let r = 0; r < 64; r++) {
     const R = (i) => v[(i - r + 64) & 7];
@@ -70,7 +69,7 @@ function sha256Scalar() {
     L.push(`    ${D} += t; x = ${A} ^ ${B};`);
     L.push(`    ${H} = t + (rotr<u32>(${A}, 2) ^ rotr<u32>(${A}, 13) ^ rotr<u32>(${A}, 22)) + ((x & y) ^ ${B}); y = x;`);
   }
-  L.push(`    a += a0; b += b0; c += c0; d += d0; e += e0; f += f0; g += g0; h += h0;`);
+  v.forEach((x, i) => L.push(`    ${x} += load<u32>(st, ${i * 4}); store<u32>(st, ${x}, ${i * 4});`));
   L.push(`    p += 64; n--;`);
   L.push(`  }`);
   v.forEach((x, i) => L.push(`  store<u32>(st, ${x}, ${i * 4});`));
@@ -89,7 +88,6 @@ function sha1Scalar() {
   v.forEach((x, i) => L.push(`  let ${x} = load<u32>(st, ${i * 4});`));
   L.push(`  let ${[...Array(16).keys()].map((i) => `w${i}: u32 = 0`).join(', ')};`);
   L.push(`  while (n != 0) {`);
-  L.push(`    const a0 = a, b0 = b, c0 = c, d0 = d, e0 = e;`);
   for (let r = 0; r < 80; r++) {
     const R = (i) => v[(i - r + 80) % 5];
     const [A, B, C, D, E] = [0, 1, 2, 3, 4].map(R);
@@ -102,10 +100,43 @@ function sha1Scalar() {
     else f = `((${B} & ${C}) | (${D} & (${B} | ${C})))`;
     L.push(`    ${E} += rotl<u32>(${A}, 5) + ${f} + ${hex32(K1[(r / 20) | 0])} + ${wi}; ${B} = rotl<u32>(${B}, 30);`);
   }
-  L.push(`    a += a0; b += b0; c += c0; d += d0; e += e0;`);
+  v.forEach((x, i) => L.push(`    ${x} += load<u32>(st, ${i * 4}); store<u32>(st, ${x}, ${i * 4});`));
   L.push(`    p += 64; n--;`);
   L.push(`  }`);
   v.forEach((x, i) => L.push(`  store<u32>(st, ${x}, ${i * 4});`));
+  L.push(`}\n`);
+  return L.join('\n');
+}
+
+
+// Scalar SHA-1 variant with the 16-word message ring in linear memory instead of locals.
+function sha1ScalarMem() {
+  const v = ['a', 'b', 'c', 'd', 'e'];
+  const L = [];
+  L.push(header('scalar SHA-1 compression'));
+  L.push(`import { bswap32 } from './util';\n`);
+  L.push(`// 16-word message ring of the current block.`);
+  L.push(`const W: usize = memory.data(16 * 4, 16);\n`);
+  L.push(`/** Compresses \`n\` consecutive 64-byte blocks at \`p\` into the 5-word state at \`st\`. */`);
+  L.push(`export function sha1Compress(st: usize, p: usize, n: usize): void {`);
+  v.forEach((x, i) => L.push(`  let ${x} = load<u32>(st, ${i * 4});`));
+  L.push(`  let w: u32 = 0;`);
+  L.push(`  while (n != 0) {`);
+  for (let r = 0; r < 80; r++) {
+    const R = (i) => v[(i - r + 80) % 5];
+    const [A, B, C, D, E] = [0, 1, 2, 3, 4].map(R);
+    const at = (k) => `load<u32>(W, ${(k & 15) * 4})`;
+    if (r < 16) L.push(`    w = bswap32(load<u32>(p, ${r * 4})); store<u32>(W, w, ${(r & 15) * 4});`);
+    else L.push(`    w = rotl<u32>(${at(r - 3)} ^ ${at(r - 8)} ^ ${at(r - 14)} ^ ${at(r)}, 1); store<u32>(W, w, ${(r & 15) * 4});`);
+    let f;
+    if (r < 20) f = `(((${C} ^ ${D}) & ${B}) ^ ${D})`;
+    else if (r < 40 || r >= 60) f = `(${B} ^ ${C} ^ ${D})`;
+    else f = `((${B} & ${C}) + (${D} & (${B} ^ ${C})))`;
+    L.push(`    ${E} += rotl<u32>(${A}, 5) + ${f} + ${hex32(K1[(r / 20) | 0])} + w; ${B} = rotl<u32>(${B}, 30);`);
+  }
+  v.forEach((x, i) => L.push(`    ${x} += load<u32>(st, ${i * 4}); store<u32>(st, ${x}, ${i * 4});`));
+  L.push(`    p += 64; n--;`);
+  L.push(`  }`);
   L.push(`}\n`);
   return L.join('\n');
 }
@@ -122,7 +153,6 @@ function sha512Scalar() {
   L.push(`  let ${[...Array(16).keys()].map((i) => `w${i}: u64 = 0`).join(', ')};`);
   L.push(`  let x: u64 = 0, y: u64 = 0, t: u64 = 0;`);
   L.push(`  while (n != 0) {`);
-  L.push(`    const a0 = a, b0 = b, c0 = c, d0 = d, e0 = e, f0 = f, g0 = g, h0 = h;`);
   L.push(`    y = b ^ c;`);
   for (let r = 0; r < 80; r++) {
     const R = (i) => v[(i - r + 80) & 7];
@@ -141,7 +171,7 @@ function sha512Scalar() {
     L.push(`    ${D} += t; x = ${A} ^ ${B};`);
     L.push(`    ${H} = t + (rotr<u64>(${A}, 28) ^ rotr<u64>(${A}, 34) ^ rotr<u64>(${A}, 39)) + ((x & y) ^ ${B}); y = x;`);
   }
-  L.push(`    a += a0; b += b0; c += c0; d += d0; e += e0; f += f0; g += g0; h += h0;`);
+  v.forEach((x, i) => L.push(`    ${x} += load<u64>(st, ${i * 8}); store<u64>(st, ${x}, ${i * 8});`));
   L.push(`    p += 128; n--;`);
   L.push(`  }`);
   v.forEach((x, i) => L.push(`  store<u64>(st, ${x}, ${i * 8});`));
@@ -185,7 +215,6 @@ function sha256x4() {
   L.push(`  let ${[...Array(16).keys()].map((i) => `w${i} = i32x4.splat(0)`).join(', ')};`);
   L.push(`  let r0 = w0, r1 = w0, r2 = w0, r3 = w0, t0 = w0, t1 = w0, t2 = w0, t3 = w0, x = w0, y = w0, t = w0;`);
   L.push(`  while (n != 0) {`);
-  L.push(`    const a0 = a, b0 = b, c0 = c, d0 = d, e0 = e, f0 = f, g0 = g, h0 = h;`);
   x4Load(L, '    ', (i) => `w${i}`);
   L.push(`    y = v128.xor(b, c);`);
   for (let r = 0; r < 64; r++) {
@@ -205,7 +234,145 @@ function sha256x4() {
     const S0 = xor(`i32x4.shr_u(${A}, 2)`, `i32x4.shl(${A}, 30)`, `i32x4.shr_u(${A}, 13)`, `i32x4.shl(${A}, 19)`, `i32x4.shr_u(${A}, 22)`, `i32x4.shl(${A}, 10)`);
     L.push(`    ${H} = ${add('t', S0, `v128.xor(v128.and(x, y), ${B})`)}; y = x;`);
   }
-  v.forEach((x) => L.push(`    ${x} = i32x4.add(${x}, ${x}0);`));
+  v.forEach((x, i) => L.push(`    ${x} = i32x4.add(${x}, v128.load(st, ${i * 16})); v128.store(st, ${x}, ${i * 16});`));
+  L.push(`    p0 += 64; p1 += 64; p2 += 64; p3 += 64; n--;`);
+  L.push(`  }`);
+  v.forEach((x, i) => L.push(`  v128.store(st, ${x}, ${i * 16});`));
+  L.push(`}\n`);
+  return L.join('\n');
+}
+
+
+// Variant with the message schedule written to a scratch array first (fewer live v128 values in the rounds:
+// 8 state + a few temporaries fit in 16 XMM registers, where the interleaved form spills).
+function sha256x4Mem() {
+  const v = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  const L = [];
+  L.push(header('4-lane v128 SHA-256 compression; SIMD build only'));
+  L.push(`import { bswapx4 } from './util';\n`);
+  const ktab = [];
+  for (const k of K256) ktab.push(hex32(k), hex32(k), hex32(k), hex32(k));
+  L.push(`// SHA-256 round constants, each replicated in 4 lanes (64 × v128).`);
+  L.push(`const KX4: usize = memory.data<u32>([${ktab.join(', ')}], 16);`);
+  L.push(`// Message schedule of the current block, W[t] + K[t] for 4 lanes (64 × v128).`);
+  L.push(`const WX4: usize = memory.data(64 * 16, 16);\n`);
+  L.push(`/**`);
+  L.push(` * Compresses \`n\` blocks of 4 independent messages at once (lane i reads consecutive 64-byte blocks at p_i).`);
+  L.push(` * The state at \`st\` is 8 v128, word j of lane i in lane i of the j-th vector.`);
+  L.push(` */`);
+  L.push(`export function sha256x4Compress(st: usize, p0: usize, p1: usize, p2: usize, p3: usize, n: usize): void {`);
+  v.forEach((x, i) => L.push(`  let ${x} = v128.load(st, ${i * 16});`));
+  L.push(`  let ${[...Array(16).keys()].map((i) => `w${i} = i32x4.splat(0)`).join(', ')};`);
+  L.push(`  let r0 = w0, r1 = w0, r2 = w0, r3 = w0, t0 = w0, t1 = w0, t2 = w0, t3 = w0, x = w0, y = w0, t = w0;`);
+  L.push(`  while (n != 0) {`);
+  x4Load(L, '    ', (i) => `w${i}`);
+  for (let r = 0; r < 64; r++) {
+    const wi = `w${r & 15}`;
+    if (r >= 16) {
+      const w2 = `w${(r - 2) & 15}`, w7 = `w${(r - 7) & 15}`, w15 = `w${(r - 15) & 15}`;
+      const s1 = xor(`i32x4.shr_u(${w2}, 17)`, `i32x4.shl(${w2}, 15)`, `i32x4.shr_u(${w2}, 19)`, `i32x4.shl(${w2}, 13)`, `i32x4.shr_u(${w2}, 10)`);
+      const s0 = xor(`i32x4.shr_u(${w15}, 7)`, `i32x4.shl(${w15}, 25)`, `i32x4.shr_u(${w15}, 18)`, `i32x4.shl(${w15}, 14)`, `i32x4.shr_u(${w15}, 3)`);
+      L.push(`    ${wi} = ${add(wi, s1, w7, s0)};`);
+    }
+    L.push(`    v128.store(WX4, i32x4.add(${wi}, v128.load(KX4, ${r * 16})), ${r * 16});`);
+  }
+  L.push(`    y = v128.xor(b, c);`);
+  for (let r = 0; r < 64; r++) {
+    const R = (i) => v[(i - r + 64) & 7];
+    const [A, B, C, D, E, F, G, H] = [0, 1, 2, 3, 4, 5, 6, 7].map(R);
+    const S1 = xor(`i32x4.shr_u(${E}, 6)`, `i32x4.shl(${E}, 26)`, `i32x4.shr_u(${E}, 11)`, `i32x4.shl(${E}, 21)`, `i32x4.shr_u(${E}, 25)`, `i32x4.shl(${E}, 7)`);
+    const ch = `v128.xor(v128.and(v128.xor(${F}, ${G}), ${E}), ${G})`;
+    L.push(`    t = ${add(H, `v128.load(WX4, ${r * 16})`, S1, ch)};`);
+    L.push(`    ${D} = i32x4.add(${D}, t); x = v128.xor(${A}, ${B});`);
+    const S0 = xor(`i32x4.shr_u(${A}, 2)`, `i32x4.shl(${A}, 30)`, `i32x4.shr_u(${A}, 13)`, `i32x4.shl(${A}, 19)`, `i32x4.shr_u(${A}, 22)`, `i32x4.shl(${A}, 10)`);
+    L.push(`    ${H} = ${add('t', S0, `v128.xor(v128.and(x, y), ${B})`)}; y = x;`);
+  }
+  v.forEach((x, i) => L.push(`    ${x} = i32x4.add(${x}, v128.load(st, ${i * 16})); v128.store(st, ${x}, ${i * 16});`));
+  L.push(`    p0 += 64; p1 += 64; p2 += 64; p3 += 64; n--;`);
+  L.push(`  }`);
+  v.forEach((x, i) => L.push(`  v128.store(st, ${x}, ${i * 16});`));
+  L.push(`}\n`);
+  return L.join('\n');
+}
+
+
+// Scalar variant with the schedule (W[t] + K[t]) precomputed into a scratch array: the rounds then keep only
+// the 8 working variables and a few temporaries in registers.
+function sha256ScalarMem() {
+  const v = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  const L = [];
+  L.push(header('scalar SHA-256 compression'));
+  L.push(`import { bswap32 } from './util';\n`);
+  L.push(`// W[t] + K[t] of the current block (64 × u32).`);
+  L.push(`const WK: usize = memory.data(64 * 4, 16);\n`);
+  L.push(`/** Compresses \`n\` consecutive 64-byte blocks at \`p\` into the 8-word state at \`st\`. */`);
+  L.push(`export function sha256Compress(st: usize, p: usize, n: usize): void {`);
+  v.forEach((x, i) => L.push(`  let ${x} = load<u32>(st, ${i * 4});`));
+  L.push(`  let ${[...Array(16).keys()].map((i) => `w${i}: u32 = 0`).join(', ')};`);
+  L.push(`  let x: u32 = 0, y: u32 = 0, t: u32 = 0;`);
+  L.push(`  while (n != 0) {`);
+  for (let r = 0; r < 64; r++) {
+    const wi = `w${r & 15}`;
+    if (r < 16) L.push(`    ${wi} = bswap32(load<u32>(p, ${r * 4}));`);
+    else {
+      const w2 = `w${(r - 2) & 15}`, w7 = `w${(r - 7) & 15}`, w15 = `w${(r - 15) & 15}`;
+      L.push(
+        `    ${wi} += (rotr<u32>(${w2}, 17) ^ rotr<u32>(${w2}, 19) ^ (${w2} >>> 10)) + ${w7} + (rotr<u32>(${w15}, 7) ^ rotr<u32>(${w15}, 18) ^ (${w15} >>> 3));`,
+      );
+    }
+    L.push(`    store<u32>(WK, ${wi} + ${hex32(K256[r])}, ${r * 4});`);
+  }
+  L.push(`    y = b ^ c;`);
+  for (let r = 0; r < 64; r++) {
+    const R = (i) => v[(i - r + 64) & 7];
+    const [A, B, C, D, E, F, G, H] = [0, 1, 2, 3, 4, 5, 6, 7].map(R);
+    L.push(
+      `    t = ${H} + load<u32>(WK, ${r * 4}) + (rotr<u32>(${E}, 6) ^ rotr<u32>(${E}, 11) ^ rotr<u32>(${E}, 25)) + (((${F} ^ ${G}) & ${E}) ^ ${G});`,
+    );
+    L.push(`    ${D} += t; x = ${A} ^ ${B};`);
+    L.push(`    ${H} = t + (rotr<u32>(${A}, 2) ^ rotr<u32>(${A}, 13) ^ rotr<u32>(${A}, 22)) + ((x & y) ^ ${B}); y = x;`);
+  }
+  v.forEach((x, i) => L.push(`    ${x} += load<u32>(st, ${i * 4}); store<u32>(st, ${x}, ${i * 4});`));
+  L.push(`    p += 64; n--;`);
+  L.push(`  }`);
+  v.forEach((x, i) => L.push(`  store<u32>(st, ${x}, ${i * 4});`));
+  L.push(`}\n`);
+  return L.join('\n');
+}
+
+function sha1x4Mem() {
+  const v = ['a', 'b', 'c', 'd', 'e'];
+  const L = [];
+  L.push(header('4-lane v128 SHA-1 compression; SIMD build only'));
+  L.push(`import { bswapx4 } from './util';\n`);
+  L.push(`// W[t] + K[t] of the current block for 4 lanes (80 × v128).`);
+  L.push(`const WX4: usize = memory.data(80 * 16, 16);\n`);
+  L.push(`/**`);
+  L.push(` * Compresses \`n\` blocks of 4 independent messages at once (lane i reads consecutive 64-byte blocks at p_i).`);
+  L.push(` * The state at \`st\` is 5 v128, word j of lane i in lane i of the j-th vector.`);
+  L.push(` */`);
+  L.push(`export function sha1x4Compress(st: usize, p0: usize, p1: usize, p2: usize, p3: usize, n: usize): void {`);
+  v.forEach((x, i) => L.push(`  let ${x} = v128.load(st, ${i * 16});`));
+  L.push(`  let ${[...Array(16).keys()].map((i) => `w${i} = i32x4.splat(0)`).join(', ')};`);
+  L.push(`  let r0 = w0, r1 = w0, r2 = w0, r3 = w0, t0 = w0, t1 = w0, t2 = w0, t3 = w0;`);
+  L.push(`  const k0 = i32x4.splat(${hex32(K1[0])}), k1 = i32x4.splat(${hex32(K1[1])}), k2 = i32x4.splat(${hex32(K1[2])}), k3 = i32x4.splat(${hex32(K1[3])});`);
+  L.push(`  while (n != 0) {`);
+  x4Load(L, '    ', (i) => `w${i}`);
+  for (let r = 0; r < 80; r++) {
+    const wi = `w${r & 15}`;
+    if (r >= 16) L.push(`    ${wi} = ${rotl4(xor(`w${(r - 3) & 15}`, `w${(r - 8) & 15}`, `w${(r - 14) & 15}`, wi), 1)};`);
+    L.push(`    v128.store(WX4, i32x4.add(${wi}, k${(r / 20) | 0}), ${r * 16});`);
+  }
+  for (let r = 0; r < 80; r++) {
+    const R = (i) => v[(i - r + 80) % 5];
+    const [A, B, C, D, E] = [0, 1, 2, 3, 4].map(R);
+    let f;
+    if (r < 20) f = `v128.xor(v128.and(v128.xor(${C}, ${D}), ${B}), ${D})`;
+    else if (r < 40 || r >= 60) f = xor(B, C, D);
+    else f = `v128.or(v128.and(${B}, ${C}), v128.and(${D}, v128.or(${B}, ${C})))`;
+    L.push(`    ${E} = ${add(E, `v128.load(WX4, ${r * 16})`, rotl4(A, 5), f)}; ${B} = ${rotl4(B, 30)};`);
+  }
+  v.forEach((x, i) => L.push(`    ${x} = i32x4.add(${x}, v128.load(st, ${i * 16})); v128.store(st, ${x}, ${i * 16});`));
   L.push(`    p0 += 64; p1 += 64; p2 += 64; p3 += 64; n--;`);
   L.push(`  }`);
   v.forEach((x, i) => L.push(`  v128.store(st, ${x}, ${i * 16});`));
@@ -228,7 +395,6 @@ function sha1x4() {
   L.push(`  let r0 = w0, r1 = w0, r2 = w0, r3 = w0, t0 = w0, t1 = w0, t2 = w0, t3 = w0;`);
   L.push(`  const k0 = i32x4.splat(${hex32(K1[0])}), k1 = i32x4.splat(${hex32(K1[1])}), k2 = i32x4.splat(${hex32(K1[2])}), k3 = i32x4.splat(${hex32(K1[3])});`);
   L.push(`  while (n != 0) {`);
-  L.push(`    const a0 = a, b0 = b, c0 = c, d0 = d, e0 = e;`);
   x4Load(L, '    ', (i) => `w${i}`);
   for (let r = 0; r < 80; r++) {
     const R = (i) => v[(i - r + 80) % 5];
@@ -241,7 +407,7 @@ function sha1x4() {
     else f = `v128.or(v128.and(${B}, ${C}), v128.and(${D}, v128.or(${B}, ${C})))`;
     L.push(`    ${E} = ${add(E, rotl4(A, 5), f, `k${(r / 20) | 0}`, wi)}; ${B} = ${rotl4(B, 30)};`);
   }
-  v.forEach((x) => L.push(`    ${x} = i32x4.add(${x}, ${x}0);`));
+  v.forEach((x, i) => L.push(`    ${x} = i32x4.add(${x}, v128.load(st, ${i * 16})); v128.store(st, ${x}, ${i * 16});`));
   L.push(`    p0 += 64; p1 += 64; p2 += 64; p3 += 64; n--;`);
   L.push(`  }`);
   v.forEach((x, i) => L.push(`  v128.store(st, ${x}, ${i * 16});`));
@@ -249,9 +415,9 @@ function sha1x4() {
   return L.join('\n');
 }
 
-writeFileSync(join(here, 'sha256_compress.ts'), sha256Scalar());
-writeFileSync(join(here, 'sha1_compress.ts'), sha1Scalar());
+writeFileSync(join(here, 'sha256_compress.ts'), process.env.SCALAR_MEM ? sha256ScalarMem() : sha256Scalar());
+writeFileSync(join(here, 'sha1_compress.ts'), process.env.SHA1_MEM ? sha1ScalarMem() : sha1Scalar());
 writeFileSync(join(here, 'sha512_compress.ts'), sha512Scalar());
-writeFileSync(join(here, 'sha256x4_compress.ts'), sha256x4());
-writeFileSync(join(here, 'sha1x4_compress.ts'), sha1x4());
+writeFileSync(join(here, 'sha256x4_compress.ts'), process.env.X4_INTERLEAVED ? sha256x4() : sha256x4Mem());
+writeFileSync(join(here, 'sha1x4_compress.ts'), process.env.X4_SHA1_MEM ? sha1x4Mem() : sha1x4());
 console.log('generated: sha256_compress.ts sha1_compress.ts sha512_compress.ts sha256x4_compress.ts sha1x4_compress.ts');

@@ -12,7 +12,6 @@ export function sha1Compress(st: usize, p: usize, n: usize): void {
   let e = load<u32>(st, 16);
   let w0: u32 = 0, w1: u32 = 0, w2: u32 = 0, w3: u32 = 0, w4: u32 = 0, w5: u32 = 0, w6: u32 = 0, w7: u32 = 0, w8: u32 = 0, w9: u32 = 0, w10: u32 = 0, w11: u32 = 0, w12: u32 = 0, w13: u32 = 0, w14: u32 = 0, w15: u32 = 0;
   while (n != 0) {
-    const a0 = a, b0 = b, c0 = c, d0 = d, e0 = e;
     w0 = bswap32(load<u32>(p, 0));
     e += rotl<u32>(a, 5) + (((c ^ d) & b) ^ d) + 0x5a827999 + w0; b = rotl<u32>(b, 30);
     w1 = bswap32(load<u32>(p, 4));
@@ -173,7 +172,11 @@ export function sha1Compress(st: usize, p: usize, n: usize): void {
     b += rotl<u32>(c, 5) + (d ^ e ^ a) + 0xca62c1d6 + w14; d = rotl<u32>(d, 30);
     w15 = rotl<u32>(w12 ^ w7 ^ w1 ^ w15, 1);
     a += rotl<u32>(b, 5) + (c ^ d ^ e) + 0xca62c1d6 + w15; c = rotl<u32>(c, 30);
-    a += a0; b += b0; c += c0; d += d0; e += e0;
+    a += load<u32>(st, 0); store<u32>(st, a, 0);
+    b += load<u32>(st, 4); store<u32>(st, b, 4);
+    c += load<u32>(st, 8); store<u32>(st, c, 8);
+    d += load<u32>(st, 12); store<u32>(st, d, 12);
+    e += load<u32>(st, 16); store<u32>(st, e, 16);
     p += 64; n--;
   }
   store<u32>(st, a, 0);

@@ -17,7 +17,6 @@ export function sha1x4Compress(st: usize, p0: usize, p1: usize, p2: usize, p3: u
   let r0 = w0, r1 = w0, r2 = w0, r3 = w0, t0 = w0, t1 = w0, t2 = w0, t3 = w0;
   const k0 = i32x4.splat(0x5a827999), k1 = i32x4.splat(0x6ed9eba1), k2 = i32x4.splat(0x8f1bbcdc), k3 = i32x4.splat(0xca62c1d6);
   while (n != 0) {
-    const a0 = a, b0 = b, c0 = c, d0 = d, e0 = e;
     r0 = v128.load(p0, 0); r1 = v128.load(p1, 0); r2 = v128.load(p2, 0); r3 = v128.load(p3, 0);
     t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
     t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5); t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
@@ -182,11 +181,11 @@ export function sha1x4Compress(st: usize, p0: usize, p1: usize, p2: usize, p3: u
     b = i32x4.add(i32x4.add(i32x4.add(i32x4.add(b, v128.or(i32x4.shl(c, 5), i32x4.shr_u(c, 27))), v128.xor(v128.xor(d, e), a)), k3), w14); d = v128.or(i32x4.shl(d, 30), i32x4.shr_u(d, 2));
     w15 = v128.or(i32x4.shl(v128.xor(v128.xor(v128.xor(w12, w7), w1), w15), 1), i32x4.shr_u(v128.xor(v128.xor(v128.xor(w12, w7), w1), w15), 31));
     a = i32x4.add(i32x4.add(i32x4.add(i32x4.add(a, v128.or(i32x4.shl(b, 5), i32x4.shr_u(b, 27))), v128.xor(v128.xor(c, d), e)), k3), w15); c = v128.or(i32x4.shl(c, 30), i32x4.shr_u(c, 2));
-    a = i32x4.add(a, a0);
-    b = i32x4.add(b, b0);
-    c = i32x4.add(c, c0);
-    d = i32x4.add(d, d0);
-    e = i32x4.add(e, e0);
+    a = i32x4.add(a, v128.load(st, 0)); v128.store(st, a, 0);
+    b = i32x4.add(b, v128.load(st, 16)); v128.store(st, b, 16);
+    c = i32x4.add(c, v128.load(st, 32)); v128.store(st, c, 32);
+    d = i32x4.add(d, v128.load(st, 48)); v128.store(st, d, 48);
+    e = i32x4.add(e, v128.load(st, 64)); v128.store(st, e, 64);
     p0 += 64; p1 += 64; p2 += 64; p3 += 64; n--;
   }
   v128.store(st, a, 0);

@@ -16,7 +16,6 @@ export function sha256Compress(st: usize, p: usize, n: usize): void {
   let w0: u32 = 0, w1: u32 = 0, w2: u32 = 0, w3: u32 = 0, w4: u32 = 0, w5: u32 = 0, w6: u32 = 0, w7: u32 = 0, w8: u32 = 0, w9: u32 = 0, w10: u32 = 0, w11: u32 = 0, w12: u32 = 0, w13: u32 = 0, w14: u32 = 0, w15: u32 = 0;
   let x: u32 = 0, y: u32 = 0, t: u32 = 0;
   while (n != 0) {
-    const a0 = a, b0 = b, c0 = c, d0 = d, e0 = e, f0 = f, g0 = g, h0 = h;
     y = b ^ c;
     w0 = bswap32(load<u32>(p, 0));
     t = h + (rotr<u32>(e, 6) ^ rotr<u32>(e, 11) ^ rotr<u32>(e, 25)) + (((f ^ g) & e) ^ g) + 0x428a2f98 + w0;
@@ -274,7 +273,14 @@ export function sha256Compress(st: usize, p: usize, n: usize): void {
     t = a + (rotr<u32>(f, 6) ^ rotr<u32>(f, 11) ^ rotr<u32>(f, 25)) + (((g ^ h) & f) ^ h) + 0xc67178f2 + w15;
     e += t; x = b ^ c;
     a = t + (rotr<u32>(b, 2) ^ rotr<u32>(b, 13) ^ rotr<u32>(b, 22)) + ((x & y) ^ c); y = x;
-    a += a0; b += b0; c += c0; d += d0; e += e0; f += f0; g += g0; h += h0;
+    a += load<u32>(st, 0); store<u32>(st, a, 0);
+    b += load<u32>(st, 4); store<u32>(st, b, 4);
+    c += load<u32>(st, 8); store<u32>(st, c, 8);
+    d += load<u32>(st, 12); store<u32>(st, d, 12);
+    e += load<u32>(st, 16); store<u32>(st, e, 16);
+    f += load<u32>(st, 20); store<u32>(st, f, 20);
+    g += load<u32>(st, 24); store<u32>(st, g, 24);
+    h += load<u32>(st, 28); store<u32>(st, h, 28);
     p += 64; n--;
   }
   store<u32>(st, a, 0);

@@ -16,7 +16,6 @@ export function sha512Compress(st: usize, p: usize, n: usize): void {
   let w0: u64 = 0, w1: u64 = 0, w2: u64 = 0, w3: u64 = 0, w4: u64 = 0, w5: u64 = 0, w6: u64 = 0, w7: u64 = 0, w8: u64 = 0, w9: u64 = 0, w10: u64 = 0, w11: u64 = 0, w12: u64 = 0, w13: u64 = 0, w14: u64 = 0, w15: u64 = 0;
   let x: u64 = 0, y: u64 = 0, t: u64 = 0;
   while (n != 0) {
-    const a0 = a, b0 = b, c0 = c, d0 = d, e0 = e, f0 = f, g0 = g, h0 = h;
     y = b ^ c;
     w0 = bswap64(load<u64>(p, 0));
     t = h + (rotr<u64>(e, 14) ^ rotr<u64>(e, 18) ^ rotr<u64>(e, 41)) + (((f ^ g) & e) ^ g) + <u64>0x428a2f98d728ae22 + w0;
@@ -338,7 +337,14 @@ export function sha512Compress(st: usize, p: usize, n: usize): void {
     t = a + (rotr<u64>(f, 14) ^ rotr<u64>(f, 18) ^ rotr<u64>(f, 41)) + (((g ^ h) & f) ^ h) + <u64>0x6c44198c4a475817 + w15;
     e += t; x = b ^ c;
     a = t + (rotr<u64>(b, 28) ^ rotr<u64>(b, 34) ^ rotr<u64>(b, 39)) + ((x & y) ^ c); y = x;
-    a += a0; b += b0; c += c0; d += d0; e += e0; f += f0; g += g0; h += h0;
+    a += load<u64>(st, 0); store<u64>(st, a, 0);
+    b += load<u64>(st, 8); store<u64>(st, b, 8);
+    c += load<u64>(st, 16); store<u64>(st, c, 16);
+    d += load<u64>(st, 24); store<u64>(st, d, 24);
+    e += load<u64>(st, 32); store<u64>(st, e, 32);
+    f += load<u64>(st, 40); store<u64>(st, f, 40);
+    g += load<u64>(st, 48); store<u64>(st, g, 48);
+    h += load<u64>(st, 56); store<u64>(st, h, 56);
     p += 128; n--;
   }
   store<u64>(st, a, 0);
