@@ -1,0 +1,126 @@
+// Elastic Defend (Elastic Endpoint) documents in ECS, one per line (NDJSON): file, process and library events.
+// Nested objects and flattened dotted keys are both accepted.
+import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
+import { bool, get, idStr, isDict, num, own, parseTime, str, type Dict } from '../util';
+import { compact, fileId, ignored, isMachOHeaderHex, malformed, ok, type AdapterContext, type AdapterOutput } from './common';
+
+function ecsSigning(cs: unknown): SigningState | undefined {
+  if (!isDict(cs)) return undefined;
+  const exists = bool(get(cs, 'exists'));
+  const status = str(get(cs, 'status'));
+  let valid = bool(get(cs, 'valid'));
+  if (valid === undefined && status !== undefined) {
+    if (/^(trusted|valid|ok|success)$/i.test(status)) valid = true;
+    else if (/invalid|modified|broken|not signed|unsigned|error|fail|revoked/i.test(status)) valid = false;
+  }
+  if (exists === false) valid = false;
+  const teamRaw = get(cs, 'team_id');
+  const team = str(teamRaw);
+  return compact<SigningState>({
+    signed: exists,
+    valid,
+    trusted: bool(get(cs, 'trusted')),
+    status,
+    teamId: team ?? (exists === true && teamRaw !== undefined ? null : exists === true && team === undefined ? null : undefined),
+    signingId: str(get(cs, 'signing_id')),
+  });
+}
+
+function ecsProcess(p: unknown): ProcessIdentity | undefined {
+  if (!isDict(p)) return undefined;
+  const entity = str(get(p, 'entity_id'));
+  const pid = num(get(p, 'pid'));
+  if (!entity && pid === undefined) return undefined;
+  const sig = ecsSigning(get(p, 'code_signature'));
+  const parentEntity = str(get(p, 'parent.entity_id'));
+  return compact<ProcessIdentity>({
+    key: entity ?? String(pid),
+    pid,
+    entityId: entity,
+    path: str(get(p, 'executable')),
+    signingId: sig?.signingId,
+    teamId: sig?.teamId,
+    platform: sig?.signingId?.startsWith('com.apple.') && sig.trusted === true && !sig.teamId ? true : undefined,
+    parentKey: parentEntity ?? idStr(get(p, 'parent.pid')),
+  });
+}
+
+function categories(d: Dict): string[] {
+  const c = get(d, 'event.category');
+  if (typeof c === 'string') return [c];
+  if (Array.isArray(c)) return c.filter((x): x is string => typeof x === 'string');
+  return [];
+}
+
+const FILE_ACTIONS: Record<string, FileOp> = Object.assign(Object.create(null) as Record<string, FileOp>, {
+  modification: 'write',
+  overwrite: 'write',
+  creation: 'create',
+  rename: 'rename',
+  deletion: 'unlink',
+  extended_attributes_delete: 'setextattr',
+});
+
+export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
+  const time = parseTime(own(d, '@timestamp') ?? get(d, 'event.created'));
+  if (time === undefined) return malformed('ecs: no valid @timestamp');
+  const host = str(get(d, 'host.name')) ?? str(get(d, 'host.hostname')) ?? str(get(d, 'host.id')) ?? ctx.defaultHost;
+  const cats = categories(d);
+  const action = str(get(d, 'event.action')) ?? '';
+  const base = { host: host.slice(0, 256), time, source: 'ecs' as const };
+  const proc = ecsProcess(own(d, 'process'));
+
+  if (cats.includes('library') || action === 'load') {
+    if (action !== 'load' && action !== '') return ignored('ecs: library event not a load');
+    const path = str(get(d, 'dll.path'));
+    if (!path || !proc) return malformed('ecs: library load without dll.path/process');
+    const signing = ecsSigning(get(d, 'dll.code_signature'));
+    const lib = fileId(path, { sha256: str(get(d, 'dll.hash.sha256'))?.toLowerCase(), size: num(get(d, 'dll.Ext.size')) });
+    return ok([compact<CorrelationEvent>({ ...base, kind: 'library-load', process: proc, library: lib, signing, via: 'load' })]);
+  }
+  if (cats.includes('process')) {
+    if (!proc) return malformed('ecs: process event without process');
+    if (action === 'exec' || action === 'start') {
+      const path = str(get(d, 'process.executable'));
+      if (!path) return malformed('ecs: exec without process.executable');
+      const signing = ecsSigning(get(d, 'process.code_signature')) ?? {};
+      const image = fileId(path, { sha256: str(get(d, 'process.hash.sha256'))?.toLowerCase() });
+      const parent = ecsProcess(get(d, 'process.parent'));
+      return ok([compact<CorrelationEvent>({ ...base, kind: 'exec', process: proc, image, signing, parent })]);
+    }
+    if (action === 'fork') {
+      const parent = ecsProcess(get(d, 'process.parent'));
+      if (!parent) return ignored('ecs: fork without parent');
+      return ok([{ ...base, kind: 'fork', process: parent, child: proc }]);
+    }
+    if (action === 'end') return ok([{ ...base, kind: 'exit', process: proc }]);
+    return ignored('ecs: process action not used');
+  }
+  if (cats.includes('file')) {
+    const op = FILE_ACTIONS[action];
+    if (!op) return ignored('ecs: file action not used');
+    const path = str(get(d, 'file.path'));
+    if (!path) return malformed('ecs: file event without file.path');
+    const header = str(get(d, 'file.Ext.header_bytes'));
+    const file = fileId(path, {
+      inode: idStr(get(d, 'file.inode')),
+      sha256: str(get(d, 'file.hash.sha256'))?.toLowerCase(),
+      size: num(get(d, 'file.size')),
+      machO: header ? isMachOHeaderHex(header) : undefined,
+    });
+    const writer = proc ?? ecsProcess(own(d, 'Effective_process'));
+    if (writer && proc) {
+      const eff = ecsProcess(own(d, 'Effective_process'));
+      if (eff && eff.key !== proc.key) writer.responsibleKey = eff.key;
+    }
+    const from = op === 'rename' ? str(get(d, 'file.Ext.original.path')) : undefined;
+    return ok([compact<CorrelationEvent>({ ...base, kind: 'file-change', op, file, from, process: writer })]);
+  }
+  return ignored('ecs: category not used');
+}
+
+export function looksLikeEcs(d: Dict): boolean {
+  if (own(d, '@timestamp') !== undefined || own(d, 'ecs') !== undefined) return true;
+  const e = own(d, 'event');
+  return (isDict(e) && (own(e, 'category') !== undefined || own(e, 'action') !== undefined)) || own(d, 'event.category') !== undefined;
+}

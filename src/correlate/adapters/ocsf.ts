@@ -1,0 +1,98 @@
+// OCSF 1.x: File System Activity (1001), Module Activity (1005), Process Activity (1007).
+import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
+import { get, idStr, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
+import { compact, fileId, ignored, malformed, ok, type AdapterContext, type AdapterOutput } from './common';
+
+/** First code-signing signature of an OCSF file object. An empty `signatures` list means unsigned. */
+function ocsfSigning(file: unknown): SigningState | undefined {
+  const sigs = own(file, 'signatures');
+  const single = own(file, 'signature');
+  const list = Array.isArray(sigs) ? sigs : isDict(single) ? [single] : undefined;
+  if (!list) return undefined;
+  if (list.length === 0) return { signed: false, valid: false };
+  const s = list.find((x) => isDict(x)) as Dict | undefined;
+  if (!s) return undefined;
+  const stateId = num(own(s, 'state_id'));
+  const team = str(own(s, 'developer_uid'));
+  return compact<SigningState>({
+    signed: true,
+    stateId,
+    valid: stateId === undefined ? undefined : stateId === 1 || stateId === 6,
+    trusted: stateId === undefined ? undefined : stateId === 1,
+    status: str(own(s, 'state')),
+    teamId: team ?? null,
+    cdhash: normCdhash(get(s, 'digest.value')),
+  });
+}
+
+function ocsfProcess(p: unknown): ProcessIdentity | undefined {
+  if (!isDict(p)) return undefined;
+  const uid = str(own(p, 'uid'));
+  const pid = num(own(p, 'pid'));
+  if (!uid && pid === undefined) return undefined;
+  const file = own(p, 'file');
+  const sig = ocsfSigning(file);
+  const parent = own(p, 'parent_process');
+  return compact<ProcessIdentity>({
+    key: uid ?? String(pid),
+    pid,
+    entityId: uid,
+    path: str(own(file, 'path')) ?? str(own(p, 'path')),
+    teamId: sig?.teamId,
+    parentKey: str(own(parent, 'uid')) ?? idStr(own(parent, 'pid')),
+  });
+}
+
+const FILE_ACTIVITY: Record<number, FileOp> = { 1: 'create', 3: 'write', 4: 'unlink', 5: 'rename', 6: 'setextattr' };
+
+export function adaptOcsf(d: Dict, ctx: AdapterContext): AdapterOutput {
+  const cls = num(own(d, 'class_uid'));
+  const activity = num(own(d, 'activity_id'));
+  const time = parseTime(own(d, 'time'));
+  if (cls === undefined) return malformed('ocsf: no class_uid');
+  if (time === undefined) return malformed('ocsf: no valid time');
+  const host = str(get(d, 'device.hostname')) ?? str(get(d, 'device.name')) ?? str(get(d, 'device.uid')) ?? ctx.defaultHost;
+  const base = { host: host.slice(0, 256), time, source: 'ocsf' as const };
+  const actor = ocsfProcess(get(d, 'actor.process'));
+  switch (cls) {
+    case 1001: {
+      const op = activity === undefined ? undefined : FILE_ACTIVITY[activity];
+      if (!op) return ignored('ocsf: file activity not used');
+      const f = own(d, 'file');
+      const result = own(d, 'file_result');
+      const target = op === 'rename' ? (str(own(result, 'path')) ?? undefined) : str(own(f, 'path'));
+      if (!target) return malformed('ocsf: file activity without file.path');
+      const tf = op === 'rename' ? result : f;
+      const hashes = own(tf, 'hashes');
+      const sha = Array.isArray(hashes) ? hashes.find((h) => num(own(h, 'algorithm_id')) === 3) : undefined;
+      const file = fileId(target, { inode: idStr(own(tf, 'uid')), size: num(own(tf, 'size')), sha256: str(own(sha, 'value'))?.toLowerCase() });
+      const from = op === 'rename' ? str(own(f, 'path')) : undefined;
+      return ok([compact<CorrelationEvent>({ ...base, kind: 'file-change', op, file, from, process: actor })]);
+    }
+    case 1005: {
+      if (activity !== 1) return ignored('ocsf: module activity not a load');
+      const mf = get(d, 'module.file');
+      const path = str(own(mf, 'path'));
+      if (!path || !actor) return malformed('ocsf: module load without module.file.path/actor.process');
+      return ok([compact<CorrelationEvent>({ ...base, kind: 'library-load', process: actor, library: fileId(path), signing: ocsfSigning(mf), via: 'load' })]);
+    }
+    case 1007: {
+      const p = own(d, 'process');
+      const proc = ocsfProcess(p);
+      if (!proc) return malformed('ocsf: process activity without process');
+      if (activity === 2) return ok([{ ...base, kind: 'exit', process: proc }]);
+      if (activity !== 1) return ignored('ocsf: process activity not used');
+      const path = proc.path;
+      if (!path) return malformed('ocsf: launch without process.file.path');
+      const signing = ocsfSigning(own(p, 'file')) ?? {};
+      if (actor && !proc.parentKey) proc.parentKey = actor.key;
+      return ok([compact<CorrelationEvent>({ ...base, kind: 'exec', process: proc, image: fileId(path), signing, parent: actor })]);
+    }
+    default:
+      return ignored('ocsf: class not used');
+  }
+}
+
+export function looksLikeOcsf(d: Dict): boolean {
+  return typeof own(d, 'class_uid') === 'number';
+}
