@@ -1,0 +1,191 @@
+// The asynchronous half: the CMS signature checked link by link (WebCrypto is async in every runtime).
+// messageDigest vs the primary CodeDirectory, the signature over the signed attributes as stored, the 9.1/9.2
+// cdhash lists vs the computed ones, the chain up to a pinned Apple root or a caller anchor.
+import { equalBytes, toHex } from './der';
+import { parseCms, type ParsedCms, type ParsedSignerInfo } from './cms';
+import { APPLE_ROOTS, normalizeFingerprint } from './trust';
+import { digestHex, parseCertificate, sha256Hex, signatureHash, verifyIssuedBy, verifySignature, type Certificate } from './x509';
+import type { ParsedCodeDirectory } from './signature';
+import type { CertificateReport, CmsReport, TrustAnchor } from './types';
+
+const APPLE_ROLE_OIDS: Record<string, string> = {
+  '1.2.840.113635.100.6.1.2': 'apple-development-ios',
+  '1.2.840.113635.100.6.1.12': 'apple-development-mac',
+  '1.2.840.113635.100.6.1.3': 'app-store-ios',
+  '1.2.840.113635.100.6.1.4': 'distribution-ios',
+  '1.2.840.113635.100.6.1.7': 'mac-app-store-submission',
+  '1.2.840.113635.100.6.1.9': 'mac-app-store',
+  '1.2.840.113635.100.6.1.13': 'developer-id-application',
+  '1.2.840.113635.100.6.1.14': 'developer-id-installer',
+  '1.2.840.113635.100.6.1.18': 'developer-id-kext',
+  '1.2.840.113635.100.6.2.1': 'wwdr-ca',
+  '1.2.840.113635.100.6.2.6': 'developer-id-ca',
+  '1.2.840.113635.100.6.22': 'apple-software-signing',
+};
+
+export function appleRoles(cert: Certificate): string[] {
+  return cert.extensions.map((o) => APPLE_ROLE_OIDS[o]).filter((x): x is string => !!x);
+}
+
+async function certReport(c: Certificate): Promise<CertificateReport> {
+  return {
+    subject: c.subject.text,
+    commonName: c.subject.CN ?? null,
+    organizationalUnit: c.subject.OU ?? null,
+    organization: c.subject.O ?? null,
+    issuer: c.issuer.text,
+    serial: c.serialHex,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    sha256: await sha256Hex(c.der),
+    keyAlgorithm: c.keyAlgorithm === 'ec' ? `ec ${c.namedCurve ?? '?'}` : c.keyAlgorithm,
+    appleRoles: appleRoles(c),
+  };
+}
+
+const CD_ALG: Record<number, string> = { 1: 'SHA-1', 2: 'SHA-256', 3: 'SHA-256', 4: 'SHA-384' };
+
+export interface CmsCheck {
+  report: CmsReport;
+  leaf: Certificate | null;
+  /** The anchor is a pinned Apple root (not a caller anchor). */
+  appleAnchored: boolean;
+  /** messageDigest equals the digest of another CodeDirectory in the file than the primary one, or of none. */
+  coversOther: boolean;
+}
+
+function findLeaf(cms: ParsedCms, s: ParsedSignerInfo): Certificate | null {
+  for (const c of cms.certificates) {
+    if (s.issuerRaw && s.serialHex !== null && equalBytes(c.issuerRaw, s.issuerRaw) && c.serialHex === s.serialHex) return c;
+  }
+  return null;
+}
+
+/** Parses and checks the CMS payload (the blob wrapper's bytes after its 8-byte header). */
+export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], anchors: TrustAnchor[], appleRoots: boolean): Promise<CmsCheck> {
+  const errors: string[] = [];
+  const report: CmsReport = {
+    size: payload.length, signer: null, chain: [], teamId: null, digestAlgorithm: null, signingTime: null,
+    timestamp: { present: false, time: null }, messageDigestValid: false, signatureValid: false, cdhashesMatch: null,
+    chainTrusted: false, anchor: null, attributeCdhashes: [], attributeDigests: [], errors,
+  };
+  const out: CmsCheck = { report, leaf: null, appleAnchored: false, coversOther: false };
+  let cms: ParsedCms;
+  try {
+    cms = parseCms(payload);
+  } catch (e) {
+    errors.push(`CMS does not parse: ${(e as Error).message}`);
+    return out;
+  }
+  const s = cms.signers[0];
+  if (!s) { errors.push('CMS has no SignerInfo'); return out; }
+  if (cms.signers.length > 1) errors.push(`CMS has ${cms.signers.length} SignerInfos; the first is checked`);
+  report.digestAlgorithm = s.digestAlgorithm;
+  report.signingTime = s.signingTime;
+  report.timestamp = s.timestampToken;
+  report.attributeCdhashes = (s.cdhashesPlist ?? []).map(toHex);
+  report.attributeDigests = (s.cdhashDigests ?? []).map((d) => ({ algorithm: d.algorithm, digest: toHex(d.digest) }));
+  const leaf = findLeaf(cms, s);
+  out.leaf = leaf;
+  if (!leaf) errors.push('signer certificate not found in the CMS');
+
+  // messageDigest vs the primary CodeDirectory (slot 0)
+  const primary = cds.find((c) => c.report.slot === 0) ?? null;
+  if (!s.signedAttrsDer) errors.push('CMS has no signed attributes');
+  if (!s.messageDigest) errors.push('CMS has no messageDigest attribute');
+  else if (!primary) errors.push('no primary CodeDirectory to compare the messageDigest with');
+  else {
+    try {
+      const d = await digestHex(s.digestAlgorithm, primary.bytes);
+      report.messageDigestValid = equalBytes(d, s.messageDigest);
+      if (!report.messageDigestValid) {
+        errors.push(`messageDigest ${toHex(s.messageDigest)} is not the ${s.digestAlgorithm} of the CodeDirectory (${toHex(d)})`);
+        out.coversOther = true;
+      }
+    } catch (e) {
+      errors.push(`digest algorithm ${s.digestAlgorithm} not supported: ${(e as Error).message}`);
+    }
+  }
+
+  // signature over the signed attributes, exactly as stored (0xa0 → 0x31 only)
+  if (leaf && s.signedAttrsDer) {
+    const hash = signatureHash(s.signatureAlgorithmOid, s.digestAlgorithm.startsWith('SHA') ? s.digestAlgorithm : null);
+    if (!hash) errors.push(`unsupported signature algorithm ${s.signatureAlgorithmOid}`);
+    else {
+      try {
+        report.signatureValid = await verifySignature(leaf, hash, s.signedAttrsDer, s.signature);
+        if (!report.signatureValid) errors.push('signature over the signed attributes does not verify with the signer key');
+      } catch (e) {
+        errors.push(`signature check failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  // 9.1 / 9.2 cdhash lists vs the computed ones (compared as sets: Apple has stored 9.2 unsorted)
+  if (s.cdhashesPlist || s.cdhashDigests) {
+    let ok = true;
+    const computed20 = cds.map((c) => c.report.cdhash).sort();
+    if (s.cdhashesPlist) {
+      const listed = s.cdhashesPlist.map(toHex).sort();
+      if (listed.join() !== computed20.join()) {
+        ok = false;
+        errors.push(`attribute 9.1 lists cdhashes [${listed.join(', ')}], computed [${computed20.join(', ')}]`);
+      }
+    }
+    if (s.cdhashDigests) {
+      const listed = s.cdhashDigests.map((d) => `${d.algorithm}:${toHex(d.digest)}`).sort();
+      const computed = cds.map((c) => `${CD_ALG[c.report.hashType] ?? '?'}:${c.report.cdhashFull}`).sort();
+      if (listed.join() !== computed.join()) {
+        ok = false;
+        errors.push(`attribute 9.2 lists [${listed.join(', ')}], computed [${computed.join(', ')}]`);
+      }
+    }
+    report.cdhashesMatch = ok;
+  }
+
+  // the chain: each certificate signed by the next, up to a self-signed root, trusted by fingerprint
+  if (leaf) {
+    const pinned = new Map<string, string>();
+    if (appleRoots) for (const [fp, name] of Object.entries(APPLE_ROOTS)) pinned.set(fp, name);
+    const anchorCerts: Certificate[] = [];
+    for (const a of anchors) {
+      if (typeof a === 'string') pinned.set(normalizeFingerprint(a), 'caller anchor');
+      else {
+        try {
+          const c = parseCertificate(a);
+          anchorCerts.push(c);
+          pinned.set(await sha256Hex(c.der), 'caller anchor');
+        } catch (e) {
+          errors.push(`caller anchor does not parse: ${(e as Error).message}`);
+        }
+      }
+    }
+    const pool = [...cms.certificates, ...anchorCerts];
+    const chain: Certificate[] = [leaf];
+    let linksOk = true;
+    let cur = leaf;
+    let anchorName: string | null = null;
+    for (let depth = 0; depth < 10; depth++) {
+      const fp = await sha256Hex(cur.der);
+      if (pinned.has(fp)) { anchorName = pinned.get(fp)!; if (linksOk) break; }
+      const selfSigned = equalBytes(cur.issuerRaw, cur.subjectRaw);
+      const issuer = selfSigned ? cur : pool.find((c) => c !== cur && equalBytes(c.subjectRaw, cur.issuerRaw));
+      if (!issuer) { errors.push(`issuer of "${cur.subject.text}" not found in the CMS or the anchors`); break; }
+      let ok = false;
+      try { ok = await verifyIssuedBy(cur, issuer); } catch (e) { errors.push((e as Error).message); }
+      if (!ok) { linksOk = false; errors.push(`"${cur.subject.text}" is not signed by "${issuer.subject.text}"`); break; }
+      if (selfSigned) break;
+      chain.push(issuer);
+      cur = issuer;
+    }
+    report.chain = await Promise.all(chain.map(certReport));
+    report.signer = report.chain[0] ?? null;
+    report.chainTrusted = linksOk && anchorName !== null;
+    report.anchor = report.chainTrusted ? anchorName : null;
+    out.appleAnchored = report.chainTrusted && anchorName !== 'caller anchor';
+    if (!report.chainTrusted && linksOk) errors.push(`chain ends at "${cur.subject.text}", which is neither a pinned Apple root nor a caller anchor`);
+    const ou = leaf.subject.OU ?? null;
+    report.teamId = ou;
+  }
+  return out;
+}

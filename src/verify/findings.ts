@@ -1,0 +1,109 @@
+// Single-file tamper signs: what the file itself shows, without an earlier version to compare with.
+import type { Binary, ByteSource } from '../model/types';
+import type { Finding, SignatureReport } from './types';
+
+const DYLIB_CMDS = new Set([0xc, 0x80000018, 0x8000001f, 0x20, 0x80000023]);
+
+/** Commands after LC_CODE_SIGNATURE: linkers write it last; dylib-insertion tools append after it. */
+export function commandsAfterSignature(bin: Binary): Finding[] {
+  const cs = bin.codeSignature;
+  if (!cs) return [];
+  const after = bin.loadCommands.filter((lc) => lc.index > cs.index);
+  if (after.length === 0) return [];
+  return [{
+    kind: 'load-command-after-code-signature',
+    severity: after.some((lc) => DYLIB_CMDS.has(lc.cmd)) ? 'high' : 'medium',
+    message: `${after.length} load command(s) after LC_CODE_SIGNATURE (index ${cs.index}): ${after.map((lc) => lc.kind === 'dylib' ? `${lc.name} ${lc.path}` : lc.name).join(', ')}`,
+    details: {
+      codeSignatureIndex: cs.index,
+      commands: after.map((lc) => ({ index: lc.index, name: lc.name, offset: lc.offset, ...(lc.kind === 'dylib' ? { path: lc.path } : {}) })),
+    },
+  }];
+}
+
+function be32(b: Uint8Array, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
+
+/** How far back from the end of the slice an orphaned signature is looked for. */
+const TAIL_WINDOW = 16 << 20;
+
+/**
+ * LC_CODE_SIGNATURE is missing: looks for a signature-shaped tail (an embedded-signature SuperBlob whose index
+ * points at a CodeDirectory) in the slice's last bytes (__LINKEDIT ends with the signature when there was one).
+ */
+export function orphanedSignature(src: ByteSource, bin: Binary): Finding[] {
+  if (bin.codeSignature) return [];
+  const linkedit = bin.segments.find((s) => s.segname === '__LINKEDIT');
+  const from = Math.max(linkedit ? linkedit.fileoff : 0, bin.size - TAIL_WINDOW, 0);
+  const tail = src.read(bin.offset + from, bin.size - from);
+  for (let p = 0; p + 20 <= tail.length; p += 4) {
+    if (tail[p] !== 0xfa || tail[p + 1] !== 0xde || tail[p + 2] !== 0x0c || tail[p + 3] !== 0xc0) continue;
+    const length = be32(tail, p + 4), count = be32(tail, p + 8);
+    if (length < 20 || length > tail.length - p || count === 0 || count > 64 || 12 + count * 8 > length) continue;
+    let hasCd = false;
+    for (let i = 0; i < count; i++) {
+      const type = be32(tail, p + 12 + i * 8), off = be32(tail, p + 16 + i * 8);
+      if (off + 8 > length) continue;
+      if ((type === 0 || (type >= 0x1000 && type <= 0x1004)) && be32(tail, p + off) === 0xfade0c02) hasCd = true;
+    }
+    if (!hasCd) continue;
+    return [{
+      kind: 'orphaned-signature',
+      severity: 'high',
+      message: `no LC_CODE_SIGNATURE, but the slice carries a code signature SuperBlob at slice offset ${from + p} (${length} bytes): the signature command was removed`,
+      details: { sliceOffset: from + p, fileOffset: bin.offset + from + p, length, count },
+    }];
+  }
+  return [];
+}
+
+/** Findings that follow from the signature report. */
+export function signatureFindings(sig: SignatureReport, coversOther: boolean): Finding[] {
+  const out: Finding[] = [];
+  const cds = sig.codeDirectories;
+  const withPages = cds.filter((c) => c.pagesChecked > 0);
+  // page 0 (header + load commands) fails while every other page matches
+  const page0Only = withPages.filter((c) => c.mismatchedPages.length === 1 && c.mismatchedPages[0].page === 0);
+  if (page0Only.length > 0 && withPages.every((c) => c.mismatchedPages.every((p) => p.page === 0))) {
+    out.push({
+      kind: 'page0-mismatch-only',
+      severity: 'high',
+      message: 'page 0 (mach header and load commands) does not match its code slot while every other page does: the header was edited after signing (dylib insertion, install_name_tool)',
+      details: { codeDirectories: page0Only.map((c) => c.slot) },
+    });
+  } else {
+    for (const c of withPages) {
+      if (c.mismatchedPages.length === 0) continue;
+      out.push({
+        kind: 'pages-mismatched',
+        severity: 'high',
+        message: `${c.mismatchedPages.length} code page(s) of CodeDirectory slot 0x${c.slot.toString(16)} do not match: ${c.mismatchedPages.slice(0, 8).map((p) => `${p.page} (${p.section ?? p.segment ?? 'no section'})`).join(', ')}${c.mismatchedPages.length > 8 ? ', …' : ''}`,
+        details: { slot: c.slot, pages: c.mismatchedPages.map((p) => p.page) },
+      });
+    }
+  }
+  if (coversOther) {
+    out.push({
+      kind: 'cms-covers-other-code-directory',
+      severity: 'high',
+      message: sig.cms?.signatureValid
+        ? 'the CMS signature is genuine but signs a different CodeDirectory than the one in the file (CodeDirectory edited, or the CMS transplanted)'
+        : 'the CMS messageDigest is not the digest of the CodeDirectory in the file',
+      details: { signatureValid: sig.cms?.signatureValid ?? false },
+    });
+  }
+  for (const c of cds) {
+    for (const s of c.specialSlots) {
+      if (s.status === 'not-bound' && s.actual && s.slot !== 1 && s.slot !== 3) {
+        out.push({
+          kind: 'unbound-blob',
+          severity: 'medium',
+          message: `the ${s.name} blob is in the signature but CodeDirectory slot 0x${c.slot.toString(16)} does not bind it`,
+          details: { slot: c.slot, specialSlot: s.slot },
+        });
+      }
+    }
+  }
+  return out;
+}

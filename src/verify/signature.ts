@@ -1,0 +1,265 @@
+// The synchronous half of verification: the slice's signature bytes go through the Wasm SuperBlob walk
+// (assembly/codesign/), every CodeDirectory gets its cdhash, its code pages are hashed by streaming the slice
+// through the hashing core's fixed chunk buffer (the file is never copied whole), and its special slots are
+// checked against the blobs (and the bundle files when given). No await in here: the shared core's arena and
+// chunk buffer are used by one caller at a time.
+import { loadInput, outputView, readIssues, type Core } from '../wasm/instance';
+import { digest, isHashType, PageHasher, type HashType } from '../wasm/hashing';
+import { ISSUE_CODES, makeIssue, type Issue, type IssueCode } from '../model/errors';
+import type { Binary, ByteSource } from '../model/types';
+import { toHex, equalBytes } from './der';
+import {
+  cdFlagNames, execSegFlagNames, HASH_TYPE_NAMES, HASH_RANK, runtimeVersion, slotName, SPECIAL_SLOT_NAMES,
+} from './names';
+import type { BlobEntry, BundleFiles, CodeDirectoryReport, MismatchedPage, SpecialSlotReport } from './types';
+
+/** Fields of a CodeDirectory record (assembly/codesign/index.ts, parseCodeDirectory's emit order). */
+const CD = {
+  version: 0, flags: 1, hashOffset: 2, identOffset: 3, nSpecial: 4, nSpecialUsable: 5, nCode: 6, nCodeUsable: 7,
+  codeLimit32: 8, hashSize: 9, hashType: 10, platform: 11, pageSize: 12, spare2: 13, scatterOffset: 14,
+  teamOffset: 15, spare3: 16, codeLimit64: 17, execSegBase: 18, execSegLimit: 19, execSegFlags: 20, runtime: 21,
+  preEncrypt: 22, lHashType: 23, lAppType: 24, lAppSub: 25, lOffset: 26, lSize: 27, identLen: 28, teamLen: 29,
+  headerRead: 30, headerDeclared: 31, codeLimit: 32,
+} as const;
+export const CD_FIELD_COUNT = 33;
+
+const KINDS: BlobEntry['kind'][] = ['unknown', 'code-directory', 'requirements', 'entitlements', 'der-entitlements', 'launch-constraint', 'cms', 'ticket'];
+
+/** The chunk the slice is streamed in: a multiple of every page size up to 1 MiB (the core's chunk buffer). */
+const STREAM_CHUNK = 1 << 20;
+
+export interface ParsedCodeDirectory {
+  report: CodeDirectoryReport;
+  /** The CodeDirectory blob's bytes (exactly [0, length)). */
+  bytes: Uint8Array;
+  /** Full digest with the CD's own hash type (SHA-256 for type 3). */
+  full: Uint8Array;
+  rank: number;
+  usable: boolean;
+}
+
+export interface SignatureData {
+  /** LC_CODE_SIGNATURE's bytes (slice-relative dataoff). */
+  bytes: Uint8Array;
+  fileOffset: number;
+  superLength: number;
+  blobs: BlobEntry[];
+  /** Blob bytes by SuperBlob slot (first occurrence). */
+  blobBySlot: Map<number, Uint8Array>;
+  codeDirectories: ParsedCodeDirectory[];
+  issues: Issue[];
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+function codeName(code: number): IssueCode {
+  return (ISSUE_CODES as Record<number, IssueCode>)[code] ?? 'INTERNAL';
+}
+
+function num(v: number): number | null {
+  return v < 0 ? null : v;
+}
+
+/** Reads the slice's signature (LC_CODE_SIGNATURE) and walks it in Wasm. Returns null when the slice has none. */
+export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceIndex: number): SignatureData | null {
+  const cs = bin.codeSignature;
+  if (!cs) return null;
+  const ctx = `slice[${sliceIndex}] code signature`;
+  const issues: Issue[] = [];
+  let { dataoff, datasize } = cs;
+  if (dataoff >= bin.size || datasize > bin.size - dataoff) {
+    issues.push(makeIssue('SIG_RANGE', 'error', bin.offset + dataoff, ctx, `dataoff ${dataoff} + datasize ${datasize} > slice size ${bin.size}`));
+    datasize = Math.max(0, Math.min(datasize, bin.size - dataoff));
+    if (dataoff >= bin.size) { dataoff = bin.size; datasize = 0; }
+  }
+  const fileOffset = bin.offset + dataoff;
+  const bytes = src.read(fileOffset, datasize).slice();
+  loadInput(core, bytes);
+  const n = (core.exports.parseSignature as (len: number, sliceSize: number) => number)(bytes.length, bin.size);
+  const rec = outputView(core).slice();
+  const raw = readIssues(core);
+  for (const r of raw.issues) {
+    issues.push(makeIssue(codeName(r.code), r.severity >= 2 ? 'error' : 'warning', r.offset >= 0 ? fileOffset + r.offset : -1,
+      r.index >= 0 ? `${ctx} index[${r.index}]` : `${ctx} SuperBlob`));
+  }
+  if (raw.dropped > 0) issues.push(makeIssue('LIMIT', 'warning', -1, ctx, `${raw.dropped} more issues were not recorded`));
+  const data: SignatureData = { bytes, fileOffset, superLength: 0, blobs: [], blobBySlot: new Map(), codeDirectories: [], issues };
+  if (n < 0 || rec.length < 4) return data;
+  data.superLength = rec[1];
+  let p = 4;
+  for (let i = 0; i < rec[3] && p + 7 <= rec.length; i++) {
+    const [slot, off, magic, length, ok, kind, nExtra] = rec.subarray(p, p + 7);
+    const extra = rec.subarray(p + 7, p + 7 + nExtra);
+    p += 7 + nExtra;
+    const entry: BlobEntry = {
+      slot, slotName: slotName(slot), kind: KINDS[kind] ?? 'unknown', offset: fileOffset + off, length, magic, ok: ok === 1,
+    };
+    data.blobs.push(entry);
+    if (length >= 8 && off + length <= bytes.length && !data.blobBySlot.has(slot)) data.blobBySlot.set(slot, bytes.subarray(off, off + length));
+    if (nExtra === CD_FIELD_COUNT && length >= 8) {
+      const cd = buildCodeDirectory(core, bytes, off, length, slot, fileOffset, extra, issues, ctx);
+      if (cd) data.codeDirectories.push(cd);
+    }
+  }
+  return data;
+}
+
+function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: number, slot: number, fileOffset: number,
+  v: Float64Array, issues: Issue[], ctx: string): ParsedCodeDirectory | null {
+  if (v[CD.version] < 0) return null; // too short to hold even the fixed header: already an issue
+  const bytes = sig.subarray(off, off + length);
+  const hashType = v[CD.hashType];
+  const usableHash = isHashType(hashType) && v[CD.hashSize] === [0, 20, 32, 20, 48][hashType];
+  const str = (o: number, l: number) => (l >= 0 ? utf8.decode(bytes.subarray(o, o + l)) : null);
+  const identifier = str(v[CD.identOffset], v[CD.identLen]);
+  const teamId = v[CD.teamOffset] > 0 ? str(v[CD.teamOffset], v[CD.teamLen]) : null;
+  let full: Uint8Array = new Uint8Array(0);
+  if (usableHash) full = digest(core, (hashType === 3 ? 2 : hashType) as HashType, bytes);
+  else issues.push(makeIssue('CD_BAD_HASH_TYPE', 'error', fileOffset + off + 37, `${ctx} ${slotName(slot)}`, `hash type ${hashType}, size ${v[CD.hashSize]}`));
+  const pageLog2 = v[CD.pageSize];
+  const flags = v[CD.flags];
+  const execSegFlags = num(v[CD.execSegFlags]);
+  const runtime = num(v[CD.runtime]);
+  const report: CodeDirectoryReport = {
+    slot,
+    offset: fileOffset + off,
+    length,
+    version: v[CD.version],
+    versionHex: `0x${v[CD.version].toString(16)}`,
+    flags,
+    flagNames: cdFlagNames(flags),
+    hashType,
+    hashTypeName: HASH_TYPE_NAMES[hashType] ?? `unknown(${hashType})`,
+    hashSize: v[CD.hashSize],
+    pageSize: pageLog2 === 0 ? 0 : pageLog2 <= 30 ? 2 ** pageLog2 : -1,
+    pageSizeLog2: pageLog2,
+    codeLimit: v[CD.codeLimit],
+    nCodeSlots: v[CD.nCode],
+    nSpecialSlots: v[CD.nSpecial],
+    identifier,
+    teamId,
+    platform: v[CD.platform],
+    scatterOffset: v[CD.scatterOffset] > 0 ? v[CD.scatterOffset] : null,
+    execSegBase: num(v[CD.execSegBase]),
+    execSegLimit: num(v[CD.execSegLimit]),
+    execSegFlags,
+    execSegFlagNames: execSegFlags === null ? [] : execSegFlagNames(execSegFlags),
+    runtime,
+    runtimeVersion: runtime === null ? null : runtimeVersion(runtime),
+    preEncryptOffset: num(v[CD.preEncrypt]),
+    linkage: v[CD.lHashType] < 0 ? null : {
+      hashType: v[CD.lHashType], applicationType: v[CD.lAppType], applicationSubType: v[CD.lAppSub], offset: v[CD.lOffset], size: v[CD.lSize],
+    },
+    cdhash: toHex(full.subarray(0, 20)),
+    cdhashFull: toHex(full),
+    pagesChecked: 0,
+    mismatchedPages: [],
+    specialSlots: [],
+  };
+  return { report, bytes, full, rank: usableHash ? HASH_RANK[hashType] : 0, usable: usableHash && pageLog2 <= 30 };
+}
+
+/** Where page `index` of `pageSize` bytes lies: segment, section(s), header. */
+export function mapPage(bin: Binary, index: number, pageSize: number, codeLimit: number): MismatchedPage {
+  const start = pageSize === 0 ? 0 : index * pageSize;
+  const end = pageSize === 0 ? codeLimit : Math.min(codeLimit, start + pageSize);
+  const covers: string[] = [];
+  let segment: string | null = null;
+  let section: string | null = null;
+  const headerEnd = bin.header.headerSize + bin.header.sizeofcmds;
+  if (start < headerEnd) covers.push('mach_header+load_commands');
+  for (const seg of bin.segments) {
+    if (seg.filesize === 0 || seg.fileoff >= end || seg.fileoff + seg.filesize <= start) continue;
+    segment ??= seg.segname;
+    const secs = seg.sections
+      .filter((s) => s.offset !== 0 && s.size > 0 && ![1, 12, 0x12].includes(s.flags & 0xff))
+      .filter((s) => s.offset < end && s.offset + s.size > start)
+      .sort((a, b) => a.offset - b.offset);
+    for (const s of secs) {
+      const name = `${seg.segname},${s.sectname}`;
+      covers.push(name);
+      if (section === null && segment === seg.segname) section = name;
+    }
+  }
+  return { page: index, offset: start, length: Math.max(0, end - start), segment, section, covers };
+}
+
+/**
+ * Hashes every usable CodeDirectory's code pages in one pass over the slice (one read per 1 MiB, each piece fed to
+ * every CodeDirectory's PageHasher, compared with the stored code slots in Wasm) and fills `mismatchedPages`.
+ */
+export function checkPages(core: Core, src: ByteSource, bin: Binary, sig: SignatureData): void {
+  const jobs: { cd: ParsedCodeDirectory; hasher: PageHasher; limit: number; nSlots: number }[] = [];
+  for (const cd of sig.codeDirectories) {
+    if (!cd.usable) continue;
+    const r = cd.report;
+    const cdOff = r.offset - sig.fileOffset;
+    const hashOffset = readU32(sig.bytes, cdOff + 16);
+    const nSlots = Math.min(r.nCodeSlots, Math.floor(Math.max(0, r.length - hashOffset) / r.hashSize));
+    const expected = cd.bytes.subarray(hashOffset, hashOffset + nSlots * r.hashSize);
+    const limit = Math.min(r.codeLimit, bin.size);
+    jobs.push({ cd, hasher: new PageHasher(core, r.pageSize, r.hashType as HashType, { expected, keepDigests: false }), limit, nSlots });
+  }
+  if (jobs.length === 0) return;
+  const maxLimit = Math.max(...jobs.map((j) => j.limit));
+  for (let off = 0; off < maxLimit; off += STREAM_CHUNK) {
+    const piece = src.read(bin.offset + off, Math.min(STREAM_CHUNK, maxLimit - off));
+    if (piece.length === 0) break;
+    for (const j of jobs) {
+      if (off >= j.limit) continue;
+      j.hasher.update(piece.subarray(0, Math.min(piece.length, j.limit - off)));
+    }
+  }
+  for (const j of jobs) {
+    const res = j.hasher.finish();
+    const r = j.cd.report;
+    r.pagesChecked = res.pageCount;
+    const bad = new Set(res.mismatched);
+    // code slots with no page behind them (codeLimit past the slice, or nCodeSlots larger than the code)
+    for (let i = res.pageCount; i < j.nSlots; i++) bad.add(i);
+    r.mismatchedPages = [...bad].sort((a, b) => a - b).map((i) => mapPage(bin, i, r.pageSize, r.codeLimit));
+  }
+}
+
+function readU32(b: Uint8Array, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
+
+/** Checks each CodeDirectory's special slots against the SuperBlob's blobs and the bundle files. */
+export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: BundleFiles | undefined): void {
+  for (const cd of sig.codeDirectories) {
+    const r = cd.report;
+    if (!cd.usable) continue;
+    const cdOff = r.offset - sig.fileOffset;
+    const hashOffset = readU32(sig.bytes, cdOff + 16);
+    const maxSpecial = Math.min(r.nSpecialSlots, Math.floor(hashOffset / r.hashSize));
+    const slots: SpecialSlotReport[] = [];
+    const upTo = Math.max(maxSpecial, 7);
+    for (let n = 1; n <= Math.min(upTo, 64); n++) {
+      let data: Uint8Array | null | undefined;
+      let external = false;
+      if (n === 1) { data = bundle?.infoPlist; external = true; }
+      else if (n === 3) { data = bundle?.codeResources; external = true; }
+      else data = sig.blobBySlot.get(n);
+      let expected: Uint8Array | null = null;
+      if (n <= maxSpecial) {
+        const at = hashOffset - n * r.hashSize;
+        const e = cd.bytes.subarray(at, at + r.hashSize);
+        if (e.some((x) => x !== 0)) expected = e;
+      }
+      const actual = data ? digest(core, r.hashType as HashType, data) : null;
+      let status: SpecialSlotReport['status'];
+      if (!expected) status = 'not-bound';
+      else if (actual) status = equalBytes(actual, expected) ? 'match' : 'mismatch';
+      else if (external && !bundle) status = 'not-checked';
+      else if (n === 4 || n === 6) status = 'not-checked';
+      else status = 'absent';
+      if (status === 'not-bound' && !data && n > maxSpecial) continue;
+      slots.push({
+        slot: n, name: SPECIAL_SLOT_NAMES[n] ?? `slot ${n}`, status,
+        expected: expected ? toHex(expected) : null, actual: actual ? toHex(actual) : null,
+      });
+    }
+    r.specialSlots = slots;
+  }
+}

@@ -1,0 +1,237 @@
+// The verification report: what `verify` returns, and what `machlens verify --json` serializes.
+import type { Issue } from '../model/errors';
+
+export type SignatureClass =
+  | 'unsigned'
+  | 'ad-hoc'
+  | 'linker-signed'
+  | 'apple-platform'
+  | 'developer-id'
+  | 'mac-app-store'
+  | 'apple-development'
+  | 'other-ca';
+
+/**
+ * match: bound and equal. mismatch: bound and different. absent: bound but the data is missing (a blob not in the
+ * SuperBlob, a bundle file not found). not-bound: no digest for it (slot zero or beyond nSpecialSlots).
+ * not-checked: bound to a bundle file and no bundle was given.
+ */
+export type SpecialSlotStatus = 'match' | 'mismatch' | 'absent' | 'not-bound' | 'not-checked';
+
+export interface SpecialSlotReport {
+  slot: number;
+  name: string;
+  status: SpecialSlotStatus;
+  /** Digest stored in the CodeDirectory (hex), null when not bound. */
+  expected: string | null;
+  /** Digest computed from the data (hex), null when there is no data. */
+  actual: string | null;
+}
+
+export interface MismatchedPage {
+  /** Code slot index. */
+  page: number;
+  /** Slice-relative byte range of the page. */
+  offset: number;
+  length: number;
+  /** Segment and first section the page overlaps (null when none, e.g. padding). */
+  segment: string | null;
+  section: string | null;
+  /** Every `SEG,sect` the page overlaps, plus `mach_header+load_commands` for page 0. */
+  covers: string[];
+}
+
+export interface BlobEntry {
+  /** SuperBlob slot type, e.g. 0 (CodeDirectory), 0x10000 (CMS). */
+  slot: number;
+  slotName: string;
+  kind: 'code-directory' | 'requirements' | 'entitlements' | 'der-entitlements' | 'launch-constraint' | 'cms' | 'ticket' | 'unknown';
+  /** File offset of the blob. */
+  offset: number;
+  length: number;
+  magic: number;
+  /** Inside the SuperBlob and with the magic its slot requires. */
+  ok: boolean;
+}
+
+export interface CodeDirectoryReport {
+  /** SuperBlob slot: 0 or 0x1000–0x1004. */
+  slot: number;
+  /** File offset of the CodeDirectory blob. */
+  offset: number;
+  length: number;
+  version: number;
+  /** e.g. `0x20400`. */
+  versionHex: string;
+  flags: number;
+  /** Named flags, e.g. `['adhoc', 'linker-signed']` / `['runtime']`. */
+  flagNames: string[];
+  hashType: number;
+  hashTypeName: string;
+  hashSize: number;
+  /** Page size in bytes (0 = one page for the whole code). */
+  pageSize: number;
+  pageSizeLog2: number;
+  codeLimit: number;
+  nCodeSlots: number;
+  nSpecialSlots: number;
+  identifier: string | null;
+  teamId: string | null;
+  platform: number;
+  /** Present from version 0x20100; null when the version has no such field (or zero offset). */
+  scatterOffset: number | null;
+  execSegBase: number | null;
+  execSegLimit: number | null;
+  execSegFlags: number | null;
+  execSegFlagNames: string[];
+  /** Raw runtime version (0x20500+) and its dotted form. */
+  runtime: number | null;
+  runtimeVersion: string | null;
+  preEncryptOffset: number | null;
+  linkage: { hashType: number; applicationType: number; applicationSubType: number; offset: number; size: number } | null;
+  /** 20-byte cdhash (hex, 40 chars). */
+  cdhash: string;
+  /** Full digest of the CodeDirectory with its own hash type (SHA-256 for SHA-256 truncated). */
+  cdhashFull: string;
+  /** Code pages hashed and compared. */
+  pagesChecked: number;
+  mismatchedPages: MismatchedPage[];
+  specialSlots: SpecialSlotReport[];
+}
+
+export interface CertificateReport {
+  subject: string;
+  commonName: string | null;
+  organizationalUnit: string | null;
+  organization: string | null;
+  issuer: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  /** SHA-256 of the DER, uppercase hex. */
+  sha256: string;
+  keyAlgorithm: string;
+  /** Apple role markers found in extensions, e.g. `developer-id-application`. */
+  appleRoles: string[];
+}
+
+export interface CmsReport {
+  /** Bytes of the CMS DER (blob wrapper payload). */
+  size: number;
+  signer: CertificateReport | null;
+  /** Leaf first, up to the root as found in the CMS (or a caller anchor). */
+  chain: CertificateReport[];
+  teamId: string | null;
+  digestAlgorithm: string | null;
+  signingTime: string | null;
+  timestamp: { present: boolean; time: string | null };
+  /** messageDigest attribute == digest of the primary CodeDirectory bytes. */
+  messageDigestValid: boolean;
+  /** Signature over the signed attributes (as stored) verifies with the signer's key. */
+  signatureValid: boolean;
+  /** Attributes 9.1/9.2 list exactly the computed cdhashes; null when the CMS carries neither attribute. */
+  cdhashesMatch: boolean | null;
+  /** Each certificate signed by the next; the top one pinned (Apple root) or a caller anchor. */
+  chainTrusted: boolean;
+  /** Name of the anchor the chain ends at (`Apple Root CA`, `caller anchor`), null when untrusted. */
+  anchor: string | null;
+  /** The 9.1 plist's cdhashes (hex) and the 9.2 digests, as stored. */
+  attributeCdhashes: string[];
+  attributeDigests: { algorithm: string; digest: string }[];
+  /** Why any check failed. */
+  errors: string[];
+}
+
+export interface Requirement {
+  type: number;
+  typeName: string;
+  text: string;
+}
+
+export interface SignatureReport {
+  present: boolean;
+  class: SignatureClass;
+  valid: boolean;
+  /** Why `valid` is false (empty when valid). */
+  reasons: string[];
+  identifier: string | null;
+  teamId: string | null;
+  hardenedRuntime: boolean;
+  libraryValidation: boolean;
+  /** The best-ranked CodeDirectory's cdhash (as the kernel chooses: SHA-384 > SHA-256 > SHA-256/20 > SHA-1). */
+  cdhash: string | null;
+  cdhashFull: string | null;
+  /** Slot of the best-ranked CodeDirectory. */
+  bestSlot: number | null;
+  /** LC_CODE_SIGNATURE range (file offset, size) and the SuperBlob's declared length. */
+  offset: number | null;
+  size: number | null;
+  blobs: BlobEntry[];
+  codeDirectories: CodeDirectoryReport[];
+  entitlements: Record<string, unknown> | null;
+  entitlementsDer: Record<string, unknown> | null;
+  requirements: Requirement[] | null;
+  designatedRequirement: string | null;
+  launchConstraints: { slot: number; size: number }[];
+  cms: CmsReport | null;
+  /** Problems met reading the signature (typed, with file offsets). */
+  issues: Issue[];
+}
+
+export type FindingKind =
+  | 'page0-mismatch-only'
+  | 'load-command-after-code-signature'
+  | 'orphaned-signature'
+  | 'cms-covers-other-code-directory'
+  | 'pages-mismatched'
+  | 'unbound-blob'
+  | 'signature-range';
+
+export interface Finding {
+  kind: FindingKind;
+  severity: 'high' | 'medium' | 'low' | 'info';
+  message: string;
+  /** Load-command index, page index, file offset … depending on the kind. */
+  details: Record<string, unknown>;
+}
+
+export interface SliceReport {
+  index: number;
+  arch: string;
+  cputype: number;
+  cpusubtype: number;
+  /** File offset and size of the slice. */
+  offset: number;
+  size: number;
+  signature: SignatureReport;
+  findings: Finding[];
+}
+
+export interface VerifyReport {
+  size: number;
+  fat: boolean;
+  /** Every slice validly signed. */
+  valid: boolean;
+  slices: SliceReport[];
+  /** Parse problems of the file (header / load commands). */
+  issues: Issue[];
+}
+
+/** A trust anchor: a DER certificate, or the SHA-256 fingerprint (hex) of one. */
+export type TrustAnchor = Uint8Array | string;
+
+/** Files of the enclosing bundle, for the Info.plist (slot 1) and CodeResources (slot 3) special slots. */
+export interface BundleFiles {
+  infoPlist?: Uint8Array | null;
+  codeResources?: Uint8Array | null;
+}
+
+export interface VerifyOptions {
+  /** Extra trusted roots (DER certificate or SHA-256 fingerprint), in addition to the pinned Apple roots. */
+  anchors?: TrustAnchor[];
+  /** Trust only `anchors`, not the pinned Apple roots. */
+  noAppleRoots?: boolean;
+  bundle?: BundleFiles;
+  /** Skip code-page hashing (signature structure and CMS only). */
+  skipPages?: boolean;
+}

@@ -1,0 +1,168 @@
+// verify(bytes | ByteSource, options?) → VerifyReport.
+//
+// Two phases. The synchronous one (verifySync: Wasm SuperBlob walk, cdhashes, page hashing streamed through the
+// core's fixed chunk buffer, special slots) uses the shared Wasm core without ever yielding, so concurrent calls
+// cannot interleave on it. The asynchronous one checks the CMS with WebCrypto, which is async in every runtime.
+import { getCore } from '../wasm/instance';
+import { parseLossy, bytesSource } from '../model/parse';
+import type { Binary, ByteSource } from '../model/types';
+import { checkCms, type CmsCheck } from './cmscheck';
+import { decodeDerEntitlements, decodeXmlEntitlements } from './entitlements';
+import { commandsAfterSignature, orphanedSignature, signatureFindings } from './findings';
+import { CS_ADHOC, CS_LINKER_SIGNED, CS_REQUIRE_LV, CS_RUNTIME } from './names';
+import { decompileRequirements } from './requirements';
+import { checkPages, checkSpecialSlots, readSignature, type ParsedCodeDirectory, type SignatureData } from './signature';
+import type { SignatureClass, SignatureReport, SliceReport, VerifyOptions, VerifyReport } from './types';
+
+/** Result of the synchronous phase for one slice. */
+export interface SliceSyncResult {
+  bin: Binary;
+  index: number;
+  sig: SignatureData | null;
+  report: SliceReport;
+}
+
+function emptySignature(): SignatureReport {
+  return {
+    present: false, class: 'unsigned', valid: false, reasons: ['not signed (no LC_CODE_SIGNATURE)'], identifier: null, teamId: null,
+    hardenedRuntime: false, libraryValidation: false, cdhash: null, cdhashFull: null, bestSlot: null, offset: null,
+    size: null, blobs: [], codeDirectories: [], entitlements: null, entitlementsDer: null, requirements: null,
+    designatedRequirement: null, launchConstraints: [], cms: null, issues: [],
+  };
+}
+
+function best(cds: ParsedCodeDirectory[]): ParsedCodeDirectory | null {
+  let b: ParsedCodeDirectory | null = null;
+  for (const c of cds) if (c.rank > 0 && (!b || c.rank > b.rank)) b = c;
+  return b;
+}
+
+function syncSlice(src: ByteSource, bin: Binary, index: number, options: VerifyOptions): SliceSyncResult {
+  const core = getCore();
+  const report: SliceReport = {
+    index, arch: bin.arch, cputype: bin.header.cputype, cpusubtype: bin.header.cpusubtype, offset: bin.offset, size: bin.size,
+    signature: emptySignature(), findings: [],
+  };
+  report.findings.push(...commandsAfterSignature(bin));
+  const sig = readSignature(core, src, bin, index);
+  if (!sig) {
+    report.findings.push(...orphanedSignature(src, bin));
+    return { bin, index, sig, report };
+  }
+  if (!options.skipPages) checkPages(core, src, bin, sig);
+  checkSpecialSlots(core, sig, options.bundle);
+  const s = report.signature;
+  s.present = true;
+  s.reasons = [];
+  s.offset = sig.fileOffset;
+  s.size = sig.bytes.length;
+  s.blobs = sig.blobs;
+  s.codeDirectories = sig.codeDirectories.map((c) => c.report);
+  s.issues = sig.issues;
+  const b = best(sig.codeDirectories);
+  const primary = sig.codeDirectories.find((c) => c.report.slot === 0) ?? b;
+  if (b) { s.cdhash = b.report.cdhash; s.cdhashFull = b.report.cdhashFull; s.bestSlot = b.report.slot; }
+  if (primary) {
+    s.identifier = primary.report.identifier;
+    s.teamId = primary.report.teamId;
+    s.hardenedRuntime = (primary.report.flags & CS_RUNTIME) !== 0;
+    s.libraryValidation = (primary.report.flags & CS_REQUIRE_LV) !== 0;
+  }
+  const ent = sig.blobBySlot.get(5);
+  if (ent) { try { s.entitlements = decodeXmlEntitlements(ent); } catch (e) { s.reasons.push(`entitlements do not parse: ${(e as Error).message}`); } }
+  const der = sig.blobBySlot.get(7);
+  if (der) { try { s.entitlementsDer = decodeDerEntitlements(der); } catch (e) { s.reasons.push(`DER entitlements do not parse: ${(e as Error).message}`); } }
+  const req = sig.blobBySlot.get(2);
+  if (req) {
+    try {
+      s.requirements = decompileRequirements(req).map(({ type, typeName, text }) => ({ type, typeName, text }));
+      s.designatedRequirement = s.requirements.find((r) => r.type === 3)?.text ?? null;
+    } catch (e) { s.reasons.push(`requirements do not decompile: ${(e as Error).message}`); }
+  }
+  s.launchConstraints = sig.blobs.filter((x) => x.kind === 'launch-constraint').map((x) => ({ slot: x.slot, size: x.length }));
+  return { bin, index, sig, report };
+}
+
+function classify(s: SignatureReport, primaryFlags: number, platform: number, cms: CmsCheck | null): SignatureClass {
+  if (!s.present) return 'unsigned';
+  if (cms?.leaf) {
+    if (!cms.appleAnchored) return 'other-ca';
+    const roles = s.cms?.signer?.appleRoles ?? [];
+    if (roles.includes('developer-id-application') || roles.includes('developer-id-installer') || roles.includes('developer-id-kext')) return 'developer-id';
+    if (roles.some((r) => r === 'mac-app-store' || r === 'app-store-ios' || r === 'mac-app-store-submission')) return 'mac-app-store';
+    if (roles.some((r) => r.startsWith('apple-development') || r === 'distribution-ios')) return 'apple-development';
+    if (roles.includes('apple-software-signing') || platform !== 0 || s.cms?.signer?.commonName === 'Software Signing') return 'apple-platform';
+    return 'other-ca';
+  }
+  if (primaryFlags & CS_LINKER_SIGNED) return 'linker-signed';
+  return 'ad-hoc';
+}
+
+async function finishSlice(r: SliceSyncResult, options: VerifyOptions): Promise<SliceReport> {
+  const { report, sig } = r;
+  const s = report.signature;
+  if (!sig) return report;
+  const reasons = s.reasons;
+  let cms: CmsCheck | null = null;
+  const cmsBlob = sig.blobBySlot.get(0x10000);
+  if (cmsBlob && cmsBlob.length > 8) {
+    cms = await checkCms(cmsBlob.subarray(8), sig.codeDirectories, options.anchors ?? [], !options.noAppleRoots);
+    s.cms = cms.report;
+    if (cms.report.teamId && !s.teamId) s.teamId = cms.report.teamId;
+  }
+  const primary = sig.codeDirectories.find((c) => c.report.slot === 0) ?? null;
+  s.class = classify(s, primary?.report.flags ?? 0, primary?.report.platform ?? 0, cms);
+  // reasons for `valid: false`
+  for (const i of s.issues) if (i.severity === 'error') reasons.push(`${i.code} at ${i.offset}: ${i.message}`);
+  if (!primary) reasons.push('no primary CodeDirectory (slot 0)');
+  if (sig.codeDirectories.length > 0 && !sig.codeDirectories.some((c) => c.usable)) reasons.push('no CodeDirectory with a known hash type');
+  for (const c of s.codeDirectories) {
+    if (c.mismatchedPages.length) reasons.push(`CodeDirectory slot 0x${c.slot.toString(16)}: ${c.mismatchedPages.length} code page(s) do not match (first: page ${c.mismatchedPages[0].page}${c.mismatchedPages[0].section ? `, ${c.mismatchedPages[0].section}` : ''})`);
+    for (const sp of c.specialSlots) {
+      if (sp.status === 'mismatch' || sp.status === 'absent') reasons.push(`CodeDirectory slot 0x${c.slot.toString(16)}: special slot ${sp.slot} (${sp.name}) ${sp.status}`);
+    }
+  }
+  if (cms) {
+    const c = cms.report;
+    if (!c.messageDigestValid) reasons.push('CMS messageDigest does not match the CodeDirectory');
+    if (!c.signatureValid) reasons.push('CMS signature does not verify');
+    if (c.cdhashesMatch === false) reasons.push('CMS cdhash attributes do not match the computed cdhashes');
+    if (!c.chainTrusted) reasons.push('certificate chain is not trusted');
+    for (const e of c.errors) if (!reasons.includes(e)) reasons.push(`CMS: ${e}`);
+  } else if (primary && !(primary.report.flags & CS_ADHOC)) {
+    reasons.push('no CMS signature and the CodeDirectory is not flagged ad hoc');
+  }
+  s.valid = reasons.length === 0;
+  report.findings.push(...signatureFindings(s, cms?.coversOther ?? false));
+  return report;
+}
+
+/**
+ * The synchronous part of `verify` for every slice: signature structure, cdhashes, page hashes and special slots
+ * (everything but the CMS). Needs `await init()` first.
+ */
+export function verifySync(input: Uint8Array | ByteSource, options: VerifyOptions = {}): { file: ReturnType<typeof parseLossy>; slices: SliceSyncResult[] } {
+  const src = input instanceof Uint8Array ? bytesSource(input) : input;
+  const file = parseLossy(src);
+  const slices = file.slices.map((bin, i) => syncSlice(src, bin, i, options));
+  return { file, slices };
+}
+
+/**
+ * Verifies every slice's code signature: structure, every CodeDirectory's code pages and special slots, the CMS
+ * (messageDigest, signature over the signed attributes as stored, 9.1/9.2 cdhash lists, chain to a pinned Apple
+ * root or a caller anchor), class, hardened runtime and tamper findings. Async because WebCrypto is; the Wasm
+ * work runs before the first await. Never throws for bad input: problems are in `issues`, `reasons`, `findings`.
+ */
+export async function verify(input: Uint8Array | ByteSource, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const { file, slices } = verifySync(input, options);
+  const out: SliceReport[] = [];
+  for (const r of slices) out.push(await finishSlice(r, options));
+  return {
+    size: file.size,
+    fat: file.fat !== null,
+    valid: out.length > 0 && out.every((s) => s.signature.valid) && !file.issues.some((i) => i.severity === 'error'),
+    slices: out,
+    issues: file.issues,
+  };
+}
