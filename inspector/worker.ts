@@ -1,0 +1,209 @@
+// The analysis worker: reads the dropped files (in chunks, reporting progress), runs the SDK (parse, verify, diff)
+// and posts back one JSON report. The page never blocks, whatever the file size. No network: only File reads.
+import * as sdk from 'machlens';
+import { findBundle, bundleExecutableName, BundleError } from './bundle';
+import type { AnalyzeRequest, BundleEntry, BundleInfo, ErrorInfo, FileReport, Input, Report, WorkerMessage } from './protocol';
+import { listZip, readZipEntry, ZipError } from './zip';
+
+const ctx = self as unknown as { postMessage(m: WorkerMessage): void; onmessage: ((e: MessageEvent<AnalyzeRequest>) => void) | null };
+
+// verify and diff are looked up at run time so that this page builds against any version of the SDK.
+type AnyFn = (...args: unknown[]) => unknown;
+const api = sdk as unknown as Record<string, unknown>;
+const verifyFn = typeof api.verify === 'function' ? (api.verify as AnyFn) : null;
+const diffFn = typeof api.diff === 'function' ? (api.diff as AnyFn) : null;
+
+let ready: Promise<{ simd: boolean }> | null = null;
+
+const CHUNK = 8 * 1024 * 1024;
+
+interface Target {
+  name: string;
+  blob: Blob | null;
+  bytes: Uint8Array | null;
+  bundle: BundleInfo | null;
+  infoPlist: Uint8Array | null;
+  codeResources: Uint8Array | null;
+}
+
+class InputError extends Error {
+  constructor(readonly info: ErrorInfo) { super(info.message); }
+}
+
+/** JSON-safe copy: typed arrays as hex, bigint as string, Map as object, Error as its fields. */
+export function toJson<T = unknown>(x: unknown): T {
+  return JSON.parse(JSON.stringify(x, (_k, v) => {
+    if (typeof v === 'bigint') return v.toString();
+    if (v instanceof Uint8Array) return Array.from(v, (b) => b.toString(16).padStart(2, '0')).join('');
+    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
+    if (v instanceof Map) return Object.fromEntries(v);
+    if (v instanceof Set) return [...v];
+    if (v instanceof Error) return { name: v.name, message: v.message, ...(v as unknown as Record<string, unknown>) };
+    return v;
+  })) as T;
+}
+
+export function errorInfo(err: unknown, fallback: string): ErrorInfo {
+  if (err instanceof InputError) return err.info;
+  if (err instanceof sdk.MachOError) {
+    return { code: err.code, message: err.message, offset: err.offset, context: err.context, issues: toJson(err.issues) };
+  }
+  if (err instanceof ZipError) return { code: 'ZIP', message: err.message, offset: err.offset, context: 'zip archive' };
+  if (err instanceof BundleError) return { code: 'BUNDLE', message: err.message };
+  const e = err as { code?: unknown; message?: unknown; offset?: unknown; context?: unknown };
+  return {
+    code: typeof e?.code === 'string' ? e.code : fallback,
+    message: typeof e?.message === 'string' ? e.message : String(err),
+    ...(typeof e?.offset === 'number' ? { offset: e.offset } : {}),
+    ...(typeof e?.context === 'string' ? { context: e.context } : {}),
+  };
+}
+
+function progress(id: number, label: string, done: number, total: number) {
+  ctx.postMessage({ type: 'progress', id, label, done, total });
+}
+
+async function readAll(id: number, label: string, blob: Blob): Promise<Uint8Array<ArrayBuffer>> {
+  const out = new Uint8Array(blob.size);
+  for (let off = 0; off < blob.size; off += CHUNK) {
+    const part = new Uint8Array(await blob.slice(off, Math.min(blob.size, off + CHUNK)).arrayBuffer());
+    out.set(part, off);
+    progress(id, label, Math.min(blob.size, off + CHUNK), blob.size);
+  }
+  return out;
+}
+
+async function isZip(blob: Blob): Promise<boolean> {
+  const head = new Uint8Array(await blob.slice(0, 4).arrayBuffer());
+  return head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+}
+
+async function bundleTarget(name: string, paths: string[], read: (path: string) => Promise<Uint8Array>, blobOf: ((path: string) => Blob) | null): Promise<Target> {
+  const layout = findBundle(paths);
+  const infoPlist = layout.infoPlist ? await read(layout.infoPlist) : null;
+  const exeName = infoPlist ? bundleExecutableName(infoPlist) : null;
+  const exe = exeName ? `${layout.root}/Contents/MacOS/${exeName}` : layout.macos[0];
+  if (!exe || !paths.includes(exe)) {
+    throw new BundleError(`${layout.name}: the main executable ${exeName ? `Contents/MacOS/${exeName} (CFBundleExecutable)` : 'in Contents/MacOS'} is missing`);
+  }
+  const codeResources = layout.codeResources ? await read(layout.codeResources) : null;
+  return {
+    name: `${name} → ${exe}`,
+    blob: blobOf ? blobOf(exe) : null,
+    bytes: blobOf ? null : await read(exe),
+    bundle: { name: layout.name, executable: exe, infoPlist: layout.infoPlist, codeResources: layout.codeResources, passedToVerify: false },
+    infoPlist,
+    codeResources,
+  };
+}
+
+async function resolveInput(input: Input): Promise<Target> {
+  if (input.kind === 'folder') {
+    const byPath = new Map<string, BundleEntry>(input.entries.map((e) => [e.path, e]));
+    return bundleTarget(input.name, [...byPath.keys()], async (p) => new Uint8Array(await byPath.get(p)!.file.arrayBuffer()), (p) => byPath.get(p)!.file);
+  }
+  if (input.kind === 'zip' || (await isZip(input.file))) {
+    const entries = await listZip(input.file);
+    const byPath = new Map(entries.map((e) => [e.path, e]));
+    return bundleTarget(input.name, [...byPath.keys()], (p) => readZipEntry(input.file, byPath.get(p)!), null);
+  }
+  return { name: input.name, blob: input.file, bytes: null, bundle: null, infoPlist: null, codeResources: null };
+}
+
+async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string | null> {
+  if (!globalThis.crypto?.subtle) return null;
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** verify()'s options for a bundle: `bundle: { infoPlist, codeResources }` (the special slots 1 and 3). */
+function verifyOptions(t: Target): Record<string, unknown> | undefined {
+  if (!t.bundle) return undefined;
+  return { bundle: { infoPlist: t.infoPlist, codeResources: t.codeResources } };
+}
+
+async function analyzeOne(id: number, t: Target, index: number, count: number): Promise<{ report: FileReport; bytes: Uint8Array<ArrayBuffer> }> {
+  const label = count > 1 ? `file ${index + 1} of ${count}: ${t.name}` : t.name;
+  const bytes = (t.bytes ?? (await readAll(id, `Reading ${label}`, t.blob!))) as Uint8Array<ArrayBuffer>;
+  progress(id, `Hashing ${label}`, 0, 0);
+  const report: FileReport = { name: t.name, size: bytes.length, sha256: await sha256(bytes), bundle: t.bundle, parse: null, error: null, verify: null, verifyError: null };
+  progress(id, `Parsing ${label}`, 0, 0);
+  try {
+    report.parse = toJson(sdk.parse(bytes));
+  } catch (err) {
+    report.error = errorInfo(err, 'INTERNAL');
+    try {
+      const lossy = sdk.parse(bytes, { lossy: true });
+      if (lossy.slices.length) report.parse = toJson(lossy);
+    } catch { /* nothing parsed */ }
+  }
+  if (verifyFn && !report.error) {
+    progress(id, `Verifying ${label}`, 0, 0);
+    try {
+      const opts = verifyOptions(t);
+      if (opts && t.bundle) t.bundle.passedToVerify = true;
+      report.verify = toJson(await verifyFn(bytes, opts));
+    } catch (err) {
+      report.verifyError = errorInfo(err, 'VERIFY');
+    }
+  }
+  return { report, bytes };
+}
+
+async function analyze(req: AnalyzeRequest): Promise<Report> {
+  const t0 = performance.now();
+  ready ??= sdk.init();
+  const { simd } = await ready;
+  const timings: Record<string, number> = { init: Math.round(performance.now() - t0) };
+  const targets: Target[] = [];
+  for (const input of req.inputs) {
+    try {
+      targets.push(await resolveInput(input));
+    } catch (err) {
+      throw new InputError({ ...errorInfo(err, 'IO'), context: `${input.name}${errorInfo(err, 'IO').context ? ` (${errorInfo(err, 'IO').context})` : ''}` });
+    }
+  }
+  const files: FileReport[] = [];
+  const bytes: Uint8Array<ArrayBuffer>[] = [];
+  for (let i = 0; i < targets.length; i++) {
+    const t1 = performance.now();
+    const r = await analyzeOne(req.id, targets[i], i, targets.length);
+    files.push(r.report);
+    bytes.push(r.bytes);
+    timings[`file${i + 1}`] = Math.round(performance.now() - t1);
+  }
+  let diff: unknown = null;
+  let diffError: ErrorInfo | null = null;
+  if (targets.length === 2) {
+    if (!diffFn) diffError = { code: 'DIFF', message: 'this build of machlens has no diff(): showing both files side by side' };
+    else {
+      progress(req.id, 'Comparing the two files', 0, 0);
+      const t2 = performance.now();
+      try {
+        diff = toJson(await diffFn(bytes[0], bytes[1]));
+      } catch (err) {
+        diffError = errorInfo(err, 'DIFF');
+      }
+      timings.diff = Math.round(performance.now() - t2);
+    }
+  }
+  timings.total = Math.round(performance.now() - t0);
+  return {
+    tool: 'machlens inspector',
+    generatedAt: new Date().toISOString(),
+    sdk: { simd, verify: verifyFn !== null, diff: diffFn !== null },
+    files,
+    diff,
+    diffError,
+    timings,
+  };
+}
+
+ctx.onmessage = (e) => {
+  const req = e.data;
+  if (req?.type !== 'analyze') return;
+  analyze(req).then(
+    (report) => ctx.postMessage({ type: 'result', id: req.id, report }),
+    (err) => ctx.postMessage({ type: 'failed', id: req.id, error: errorInfo(err, 'INTERNAL') }),
+  );
+};
