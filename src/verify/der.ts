@@ -1,4 +1,4 @@
-// A minimal, exact DER reader: every node keeps its byte range in the input, so signed data can be hashed
+// A minimal, exact DER reader (BER indefinite lengths accepted on constructed nodes): every node keeps its byte range in the input, so signed data can be hashed
 // exactly as stored (re-encoding would change non-canonical DER such as Apple's unsorted 9.2 attribute values).
 // Lengths are bounds-checked against the enclosing node; nothing is allocated from a length in the input.
 
@@ -10,6 +10,8 @@ export interface DerNode {
   /** Offset of the first content byte. */
   contentStart: number;
   /** Offset just past the content. */
+  contentEnd: number;
+  /** Offset just past the node (after the end-of-contents octets for a BER indefinite length). */
   end: number;
   bytes: Uint8Array;
 }
@@ -22,29 +24,40 @@ export class DerError extends Error {
 }
 
 /** Reads the node at `pos`, which must end at or before `limit`. */
-export function readNode(bytes: Uint8Array, pos: number, limit = bytes.length): DerNode {
+export function readNode(bytes: Uint8Array, pos: number, limit = bytes.length, depth = 0): DerNode {
   if (pos + 2 > limit) throw new DerError('DER node truncated', pos);
   const tag = bytes[pos];
   if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte DER tags are not supported', pos);
   let p = pos + 1;
   let len = bytes[p++];
+  if (len === 0x80) {
+    // BER indefinite length (codesign writes the outer CMS layers this way): constructed only, ends at 00 00
+    if (!(tag & 0x20)) throw new DerError('indefinite length on a primitive node', pos);
+    if (depth > 64) throw new DerError('BER nesting too deep', pos);
+    let q = p;
+    for (;;) {
+      if (q + 2 > limit) throw new DerError('BER end-of-contents missing', pos);
+      if (bytes[q] === 0 && bytes[q + 1] === 0) break;
+      q = readNode(bytes, q, limit, depth + 1).end;
+    }
+    return { tag, start: pos, contentStart: p, contentEnd: q, end: q + 2, bytes };
+  }
   if (len & 0x80) {
     const n = len & 0x7f;
-    if (n === 0) throw new DerError('indefinite length is not DER', pos);
     if (n > 4 || p + n > limit) throw new DerError('DER length too long', pos);
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + bytes[p++];
   }
   if (len > limit - p) throw new DerError('DER content runs past its container', pos);
-  return { tag, start: pos, contentStart: p, end: p + len, bytes };
+  return { tag, start: pos, contentStart: p, contentEnd: p + len, end: p + len, bytes };
 }
 
 /** The children of a constructed node. */
 export function children(node: DerNode): DerNode[] {
   const out: DerNode[] = [];
   let p = node.contentStart;
-  while (p < node.end) {
-    const c = readNode(node.bytes, p, node.end);
+  while (p < node.contentEnd) {
+    const c = readNode(node.bytes, p, node.contentEnd);
     out.push(c);
     p = c.end;
   }
@@ -52,7 +65,7 @@ export function children(node: DerNode): DerNode[] {
 }
 
 export function content(node: DerNode): Uint8Array {
-  return node.bytes.subarray(node.contentStart, node.end);
+  return node.bytes.subarray(node.contentStart, node.contentEnd);
 }
 
 export function raw(node: DerNode): Uint8Array {

@@ -1,5 +1,6 @@
 // Entitlements: the XML plist blob (0xfade7171) and the DER blob (0xfade7172) into plain objects.
-// DER form (CoreEntitlements): [APPLICATION 16] { INTEGER version, [CONTEXT 16] dict }, a dict being
+// DER form (CoreEntitlements): [APPLICATION 16] { INTEGER version, [CONTEXT 16] dict } (older signers: the bare
+// dict as a SET), a dict being
 // [CONTEXT 16] { SEQUENCE { UTF8String key, value }... }, arrays SEQUENCE, scalars BOOLEAN / INTEGER / UTF8String.
 import { children, content, decodeInteger, decodeString, parseDer, toHex, type DerNode } from './der';
 import { parsePlist, plistToJson, type PlistValue } from './plist';
@@ -27,7 +28,7 @@ function derValue(n: DerNode, depth: number): unknown {
     case 0x04: return toHex(content(n));
     case 0x05: return null;
     case 0x30: return children(n).map((c) => derValue(c, depth + 1));
-    case 0xb0: return derDict(n, depth + 1);
+    case 0xb0: case 0x31: return derDict(n, depth + 1);
     default: return `<tag 0x${n.tag.toString(16)}>`;
   }
 }
@@ -46,9 +47,11 @@ function derDict(n: DerNode, depth: number): Entitlements {
 /** The DER entitlements blob (header included) → plain object. */
 export function decodeDerEntitlements(blob: Uint8Array): Entitlements {
   const top = parseDer(blob.subarray(8));
+  // older signers wrote the dictionary (a SET of key/value SEQUENCEs) without the [APPLICATION 16] wrapper
+  if (top.tag === 0x31 || top.tag === 0xb0) return derDict(top, 0);
   if (top.tag !== 0x70) throw new Error(`DER entitlements: expected [APPLICATION 16], found tag 0x${top.tag.toString(16)}`);
   const parts = children(top);
-  const dict = parts.find((p) => p.tag === 0xb0);
+  const dict = parts.find((p) => p.tag === 0xb0 || p.tag === 0x31);
   if (!dict) throw new Error('DER entitlements: no dictionary');
   return derDict(dict, 0);
 }

@@ -85,8 +85,8 @@ function syncSlice(src: ByteSource, bin: Binary, index: number, options: VerifyO
 
 function classify(s: SignatureReport, primaryFlags: number, platform: number, cms: CmsCheck | null): SignatureClass {
   if (!s.present) return 'unsigned';
-  if (cms?.leaf) {
-    if (!cms.appleAnchored) return 'other-ca';
+  if (cms) {
+    if (!cms.leaf || !cms.appleAnchored) return 'other-ca';
     const roles = s.cms?.signer?.appleRoles ?? [];
     if (roles.includes('developer-id-application') || roles.includes('developer-id-installer') || roles.includes('developer-id-kext')) return 'developer-id';
     if (roles.some((r) => r === 'mac-app-store' || r === 'app-store-ios' || r === 'mac-app-store-submission')) return 'mac-app-store';
