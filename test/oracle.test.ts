@@ -283,42 +283,52 @@ function compareFile(name: string, filePath: string, bytes: Uint8Array, tally: T
 
 // ------------------------------------------------------------------------------------------ the tests
 
-const tally: Tally = { files: 0, slices: 0, commands: 0, sections: 0, fields: 0, byCommand: {} };
-const allMismatches: Mismatch[] = [];
 const fixtures = allFixtures();
-
-beforeAll(async () => {
-  await init();
-});
+const newTally = (): Tally => ({ files: 0, slices: 0, commands: 0, sections: 0, fields: 0, byCommand: {} });
+const summary: Record<string, Tally & { mismatches: Mismatch[] }> = {};
 
 afterAll(() => {
   // figures for docs/fixtures.md; test-artifacts/ is git-ignored
   const dir = path.join(ROOT, 'test-artifacts');
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'oracle-summary.json'), JSON.stringify({ ...tally, mismatches: allMismatches.length, details: allMismatches.slice(0, 500) }, null, 2));
+  const out = Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, { ...v, mismatches: v.mismatches.length, details: v.mismatches.slice(0, 500) }]));
+  fs.writeFileSync(path.join(dir, 'oracle-summary.json'), JSON.stringify(out, null, 2));
 });
 
-describe('machlens agrees with llvm-otool-19 / llvm-objdump-19 on every load command', () => {
-  it('has fixtures to compare (the fetch ran)', () => {
-    expect(fixtures.filter((f) => f.package !== 'linked').length).toBeGreaterThanOrEqual(10);
-    expect(fixtures.filter((f) => f.package === 'linked').length).toBeGreaterThanOrEqual(10);
-  });
+// The same comparison against both Wasm builds: the SIMD one and the scalar fallback.
+describe.each([{ build: 'simd', simd: true }, { build: 'scalar', simd: false }])(
+  'machlens ($build build) agrees with llvm-otool-19 / llvm-objdump-19 on every load command',
+  ({ build, simd }) => {
+    const run = (summary[build] = { ...newTally(), mismatches: [] as Mismatch[] });
 
-  it.each(fixtures.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', (_name, entry) => {
-    const mismatches = compareFile(entry.name, fixturePath(entry), readFixture(entry), tally);
-    allMismatches.push(...mismatches);
-    expect(mismatches).toEqual([]);
-  });
+    beforeAll(async () => {
+      expect((await init({ simd })).simd).toBe(simd);
+    });
 
-  it('the bundled sample fixtures/sample/hello', () => {
-    const bytes = new Uint8Array(fs.readFileSync(SAMPLE_HELLO));
-    const mismatches = compareFile('fixtures/sample/hello', SAMPLE_HELLO, bytes, tally);
-    allMismatches.push(...mismatches);
-    expect(mismatches).toEqual([]);
-  });
-});
+    it('has fixtures to compare (the fetch ran)', () => {
+      expect(fixtures.filter((f) => f.package !== 'linked').length).toBeGreaterThanOrEqual(10);
+      expect(fixtures.filter((f) => f.package === 'linked').length).toBeGreaterThanOrEqual(10);
+    });
+
+    it.each(fixtures.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', (_name, entry) => {
+      const mismatches = compareFile(entry.name, fixturePath(entry), readFixture(entry), run);
+      run.mismatches.push(...mismatches);
+      expect(mismatches).toEqual([]);
+    });
+
+    it('the bundled sample fixtures/sample/hello', () => {
+      const bytes = new Uint8Array(fs.readFileSync(SAMPLE_HELLO));
+      const mismatches = compareFile('fixtures/sample/hello', SAMPLE_HELLO, bytes, run);
+      run.mismatches.push(...mismatches);
+      expect(mismatches).toEqual([]);
+    });
+  },
+);
 
 describe('the comparison itself can fail', () => {
+  beforeAll(async () => {
+    await init();
+  });
   // A guard against a comparison that accepts anything: feed it a deliberately altered model.
   it('reports a changed cmdsize, segment field, dylib path, rpath and uuid', () => {
     const entry = fixtures.find((f) => f.name === 'linked:app-arm64');
@@ -327,7 +337,7 @@ describe('the comparison itself can fail', () => {
     const m = parse(readFixture(entry!));
     const b = m.slices[0];
     const o = oracle(file).slices[0];
-    const t: Tally = { files: 0, slices: 0, commands: 0, sections: 0, fields: 0, byCommand: {} };
+    const t = newTally();
     const clean: Mismatch[] = [];
     compareSlice('x', o, b, 0, clean, t);
     expect(clean).toEqual([]);
