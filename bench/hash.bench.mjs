@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// Page-hashing throughput: machlens (SIMD and scalar Wasm builds, through the public JS API: copy into Wasm,
+// one call per 1 MiB chunk) beside its peers in the same process, on the same bytes: node:crypto `crypto.hash`
+// and `createHash` per page, WebCrypto, hash-wasm, @noble/hashes, node-forge.
+//
+//   node bench/hash.bench.mjs [--runs N] [--max-time S] [--size MiB] [--quick] [--out FILE]
+//
+// Each case hashes every page of the input once per operation; figures are MB/s of input (10^6 bytes/s), the
+// median over N runs; ratios are computed within each run, then their median is taken. Results go to
+// bench/results/hash.json as {name, unit, value} entries.
+import { createHash, hash as nodeHash, randomBytes, webcrypto } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSHA1, createSHA256 } from 'hash-wasm';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { sha1 as nobleSha1 } from '@noble/hashes/legacy.js';
+import forge from 'node-forge';
+import { fmt, machine, median, runOnce, table, writeResults } from './lib/harness.mjs';
+import { realCodeRange } from './lib/fixture-bytes.mjs';
+import { loadSrc } from './lib/load-src.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function parseArgs(argv) {
+  const o = { runs: 3, maxTime: 0.4, sizeMiB: 8, out: join(ROOT, 'bench', 'results', 'hash.json') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--runs') o.runs = Number(argv[++i]);
+    else if (a === '--max-time') o.maxTime = Number(argv[++i]);
+    else if (a === '--size') o.sizeMiB = Number(argv[++i]);
+    else if (a === '--out') o.out = argv[++i];
+    else if (a === '--quick') Object.assign(o, { runs: 1, maxTime: 0.15, sizeMiB: 4 });
+  }
+  return o;
+}
+
+const hex = (b) => Buffer.from(b).toString('hex');
+
+/** The cases for one input: every contender hashes every page of `bytes` per operation. */
+async function casesFor(bytes, pageSize, alg, ml) {
+  const n = Math.ceil(bytes.length / pageSize);
+  const pages = Array.from({ length: n }, (_, i) => bytes.subarray(i * pageSize, Math.min(bytes.length, (i + 1) * pageSize)));
+  const type = alg === 'sha256' ? 2 : 1;
+  const hw = alg === 'sha256' ? await createSHA256() : await createSHA1();
+  const noble = alg === 'sha256' ? nobleSha256 : nobleSha1;
+  const subtleName = alg === 'sha256' ? 'SHA-256' : 'SHA-1';
+  const cases = [
+    { name: 'machlens simd', fn: () => ml.hashPages(ml.simd, bytes, pageSize, type) },
+    { name: 'machlens scalar', fn: () => ml.hashPages(ml.scalar, bytes, pageSize, type) },
+    { name: 'node crypto.hash', fn: () => { for (const p of pages) nodeHash(alg, p, 'buffer'); } },
+    { name: 'node createHash', fn: () => { for (const p of pages) createHash(alg).update(p).digest(); } },
+    {
+      name: 'WebCrypto (Promise.all)',
+      defer: true,
+      fn: () => Promise.all(pages.map((p) => webcrypto.subtle.digest(subtleName, p))),
+    },
+    { name: 'hash-wasm', fn: () => { for (const p of pages) { hw.init(); hw.update(p); hw.digest('binary'); } } },
+    { name: '@noble/hashes', fn: () => { for (const p of pages) noble(p); } },
+  ];
+  if (alg === 'sha256') {
+    // node-forge hashes binary strings: the conversion of the whole input is done once, outside the timing.
+    const str = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    cases.push({
+      name: 'node-forge',
+      fn: () => {
+        for (let o = 0; o < str.length; o += pageSize) {
+          const md = forge.md.sha256.create();
+          md.update(str.substring(o, o + pageSize));
+          md.digest();
+        }
+      },
+    });
+  }
+  // Sanity: every contender agrees on the first and last page before anything is timed.
+  const want = [pages[0], pages[n - 1]].map((p) => hex(nodeHash(alg, p, 'buffer')));
+  const got = {
+    'machlens simd': ml.hashPages(ml.simd, bytes, pageSize, type),
+    'machlens scalar': ml.hashPages(ml.scalar, bytes, pageSize, type),
+  };
+  const ds = type === 2 ? 32 : 20;
+  for (const [name, d] of Object.entries(got)) {
+    const pair = [hex(d.subarray(0, ds)), hex(d.subarray((n - 1) * ds, n * ds))];
+    if (pair[0] !== want[0] || pair[1] !== want[1]) throw new Error(`${name} disagrees with node:crypto`);
+  }
+  hw.init(); hw.update(pages[0]);
+  if (hw.digest('hex') !== want[0]) throw new Error('hash-wasm disagrees with node:crypto');
+  if (hex(noble(pages[0])) !== want[0]) throw new Error('@noble/hashes disagrees with node:crypto');
+  if (hex(new Uint8Array(await webcrypto.subtle.digest(subtleName, pages[0]))) !== want[0]) throw new Error('WebCrypto disagrees');
+  return cases;
+}
+
+export async function run(options = {}) {
+  const o = { ...parseArgs([]), ...options };
+  const log = o.log ?? console.log;
+  const { instantiateCore, hashPages } = await loadSrc(ROOT, ['src/wasm/instance.ts', 'src/wasm/hashing.ts']);
+  const ml = { hashPages, simd: await instantiateCore({ simd: true }), scalar: await instantiateCore({ simd: false }) };
+
+  const inputs = [];
+  const random = new Uint8Array(randomBytes(Math.round(o.sizeMiB * 1048576)));
+  inputs.push({ key: 'random', label: `random bytes, ${o.sizeMiB} MiB`, bytes: random, pageSize: 4096, algs: ['sha256', 'sha1'] });
+  inputs.push({ key: 'random-16k', label: `random bytes, ${o.sizeMiB} MiB, 16 KiB pages`, bytes: random, pageSize: 16384, algs: ['sha256'] });
+  const real = realCodeRange(ROOT, { maxBytes: Math.round(o.sizeMiB * 1048576) });
+  if (real) inputs.push({ key: 'real', label: `real binary: ${real.label}`, bytes: real.bytes, pageSize: real.pageSize, algs: ['sha256'] });
+  else log('(no fixtures/.cache/manifest.json: run `npm run fixtures` to add a real binary)');
+
+  const m = machine();
+  log(`machine: ${m.cpu}, ${m.cores} cores, SHA-NI ${m.shaNi}, Node ${m.node} (V8 ${m.v8}), load ${m.loadavg.join(' ')}`);
+  log(`runs ${o.runs}, benchmark.js maxTime ${o.maxTime}s per case\n`);
+
+  const entries = [];
+  const summary = [];
+  for (const input of inputs) {
+    for (const alg of input.algs) {
+      const group = `${alg} ${input.pageSize / 1024} KiB pages, ${input.key}`;
+      const cases = await casesFor(input.bytes, input.pageSize, alg, ml);
+      const mbps = new Map(cases.map((c) => [c.name, []]));
+      const rme = new Map(cases.map((c) => [c.name, []]));
+      const vsHw = new Map(cases.map((c) => [c.name, []]));
+      const vsNode = new Map(cases.map((c) => [c.name, []]));
+      for (let r = 0; r < o.runs; r++) {
+        const res = await runOnce(cases, { maxTime: o.maxTime });
+        const speed = (name) => input.bytes.length / res.get(name).mean / 1e6;
+        for (const c of cases) {
+          mbps.get(c.name).push(speed(c.name));
+          rme.get(c.name).push(res.get(c.name).rme);
+          vsHw.get(c.name).push(speed(c.name) / speed('hash-wasm'));
+          vsNode.get(c.name).push(speed(c.name) / speed('node crypto.hash'));
+        }
+      }
+      const rows = cases.map((c) => [
+        c.name,
+        Number(fmt(median(mbps.get(c.name)))),
+        `±${fmt(median(rme.get(c.name)), 1)}%`,
+        Number(fmt(median(vsHw.get(c.name)), 2)),
+        Number(fmt(median(vsNode.get(c.name)), 2)),
+      ]);
+      log(`${alg.toUpperCase()} per page, ${input.label}, page ${input.pageSize} B (${Math.ceil(input.bytes.length / input.pageSize)} pages)`);
+      log(table(['implementation', 'MB/s', 'rme', 'vs hash-wasm', 'vs crypto.hash'], rows) + '\n');
+      for (const [name, v, , hwRatio, nodeRatio] of rows) {
+        entries.push({ name: `hash ${group}: ${name}`, unit: 'MB/s', value: v });
+        if (name.startsWith('machlens')) {
+          entries.push({ name: `hash ${group}: ${name} / hash-wasm`, unit: 'ratio', value: hwRatio });
+          entries.push({ name: `hash ${group}: ${name} / node crypto.hash`, unit: 'ratio', value: nodeRatio });
+          summary.push({ group, name, hwRatio, nodeRatio });
+        }
+      }
+    }
+  }
+  writeResults(o.out, entries, { runs: o.runs, maxTime: o.maxTime });
+  log(`wrote ${entries.length} entries to ${o.out}`);
+  return { entries, summary };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  run(parseArgs(process.argv.slice(2))).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
