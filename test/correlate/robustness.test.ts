@@ -1,0 +1,188 @@
+// Issue 5: bad input never crashes and every line is accounted for; prototype pollution is impossible; caps evict
+// with counters; snapshot/restore mid-stream and any batching give the same alerts; output is deterministic.
+import { describe, expect, it } from 'vitest';
+import { correlateLines, createCorrelator, policyFromJson, PolicyError, type Alert } from '../../src/correlate/index';
+import { fullChain, render, eslogger, type Step } from './scenario';
+
+function accounted(c: { lines: number; parsed: number; ignored: number; malformed: number; skipped: number; blank: number }): boolean {
+  return c.lines === c.parsed + c.ignored + c.malformed + c.skipped + c.blank;
+}
+
+describe('malformed lines mixed in', () => {
+  const junk = [
+    '{not json',
+    '[1,2,3]',
+    '"a string"',
+    'null',
+    '{"hello":"world"}',
+    '{"event_type":9,"event":{},"process":{}}', // eslogger without time
+    '{"event_type":9,"event":{"exec":{}},"time":"2026-11-20T10:00:00Z","process":{}}', // exec without target
+    '{"class_uid":1007,"activity_id":1,"time":1795687200000,"process":{}}',
+    '{"@timestamp":"yesterday","event":{"category":"file"}}',
+    '{"hostIdentifier":"h","name":"pack_es_process_events"}',
+    '{"machine_id":"m","execution":{"target":{}}}',
+    '',
+    '   ',
+    'x'.repeat(20000),
+    '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"version":9,"event_type":33,"event":{"write":{"target":{"path":"/x"}}},"time":"2026-11-20T10:00:00Z"}',
+    '{"type":"machlens.change","start":"2026-11-20T10:00:00Z","end":"2026-11-19T10:00:00Z","pathPrefix":"/"}',
+  ];
+
+  it('every line is parsed, ignored, malformed (with reason and line number), skipped or blank; the chain is still found', () => {
+    const good = render(fullChain(), 'eslogger');
+    const lines: string[] = [];
+    good.forEach((l, i) => { lines.push(l); if (junk[i]) lines.push(junk[i]); });
+    lines.push(...junk.slice(good.length));
+    const r = correlateLines(lines, { policy: { limits: { maxLineLength: 10000 } } });
+    expect(r.alerts).toHaveLength(1);
+    expect(accounted(r.counts)).toBe(true);
+    expect(r.counts.lines).toBe(lines.length);
+    expect(r.counts.skipped).toBe(1);
+    expect(r.counts.blank).toBe(2);
+    expect(r.counts.malformedByReason['invalid JSON']).toBe(1);
+    expect(r.counts.malformedByReason['not a JSON object']).toBe(3);
+    expect(r.counts.malformedByReason['unrecognised shape (no adapter matches)']).toBe(1);
+    const sample = r.counts.malformedSamples.find((s) => s.reason === 'invalid JSON')!;
+    expect(lines[sample.line - 1]).toBe('{not json');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  it('random bytes and truncated lines never throw', () => {
+    let seed = 1;
+    const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const good = render(fullChain(), 'eslogger').concat(render(fullChain(), 'ecs'), render(fullChain(), 'ocsf'), render(fullChain(), 'santa'), render(fullChain(), 'osquery'));
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const l = good[i % good.length];
+      const mode = i % 4;
+      if (mode === 0) lines.push(l.slice(0, Math.floor(rnd() * l.length)));
+      else if (mode === 1) lines.push(String.fromCharCode(...Array.from({ length: 40 }, () => Math.floor(rnd() * 256))));
+      else if (mode === 2) {
+        // replace a random value with a wrong type
+        const d = JSON.parse(l);
+        const keys = Object.keys(d);
+        d[keys[Math.floor(rnd() * keys.length)]] = [null, 42, 'x', [], {}, true][Math.floor(rnd() * 6)];
+        lines.push(JSON.stringify(d));
+      } else lines.push(l);
+    }
+    const c = createCorrelator();
+    expect(() => { c.push(lines); c.flush(); }).not.toThrow();
+    expect(accounted(c.counts())).toBe(true);
+  });
+
+  it('chunks split anywhere (pushChunk) give the same counts and alerts as whole lines, including an over-long line', () => {
+    const lines = [...render(fullChain(), 'eslogger'), 'y'.repeat(5000), '{bad'];
+    const text = lines.join('\n') + '\n';
+    const whole = correlateLines(lines, { policy: { limits: { maxLineLength: 4000 } } });
+    const c = createCorrelator({ policy: { limits: { maxLineLength: 4000 } } });
+    const bytes = new TextEncoder().encode(text);
+    const alerts: Alert[] = [];
+    for (let i = 0; i < bytes.length; i += 777) alerts.push(...c.pushChunk(bytes.subarray(i, i + 777)));
+    alerts.push(...c.flush());
+    expect(alerts.map((a) => a.id)).toEqual(whole.alerts.map((a) => a.id));
+    const k = c.counts();
+    expect([k.lines, k.parsed, k.malformed, k.skipped]).toEqual([whole.counts.lines, whole.counts.parsed, whole.counts.malformed, whole.counts.skipped]);
+  });
+});
+
+describe('prototype pollution', () => {
+  it('policy files with __proto__/constructor keys are rejected or inert', () => {
+    const evil = JSON.parse('{"__proto__":{"polluted":1},"windows":{"__proto__":{"x":1}},"limits":{"constructor":{"prototype":{"polluted":1}}}}');
+    expect(() => policyFromJson(evil)).toThrow(PolicyError);
+    const evil2 = JSON.parse('{"authorizedWriters":[{"name":"x","path":["/a"],"__proto__":{"platformBinary":true}}]}');
+    const p = policyFromJson(evil2);
+    expect(p.authorizedWriters.at(-1)).toEqual({ name: 'x', path: ['/a'] });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('hosts, paths and keys named __proto__ / constructor are ordinary data', () => {
+    const steps = fullChain('__proto__').map((s) => ({ ...s }));
+    const r = correlateLines(render(steps, 'eslogger'));
+    expect(r.alerts).toHaveLength(1);
+    expect(r.alerts[0].host).toBe('__proto__');
+    const s2 = fullChain('constructor');
+    expect(correlateLines(render(s2, 'eslogger')).alerts[0].host).toBe('constructor');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('bounded state', () => {
+  it('a cap on hosts evicts the least recently seen host (its open chains finalised first) and counts it', () => {
+    const lines: string[] = [];
+    for (let h = 0; h < 50; h++) lines.push(...render(fullChain(`h${h}`), 'eslogger'));
+    const r = correlateLines(lines, { policy: { limits: { maxHosts: 10 } } });
+    expect(r.alerts).toHaveLength(50);
+    expect(r.counts.evicted.hosts).toBe(40);
+    expect(r.coverage.filter((c) => !c.host.startsWith('('))).toHaveLength(10);
+  });
+
+  it('a cap on tracked binaries evicts the oldest with a counter', () => {
+    const steps: Step[] = [];
+    for (let i = 0; i < 300; i++) steps.push({ t: i, kind: 'write', path: `/Applications/X${i}.app/Contents/MacOS/X`, writer: { pid: 1, pv: 1, path: '/bin/cp' } });
+    const r = correlateLines(render(steps, 'eslogger'), { policy: { limits: { maxBinariesPerHost: 100 } } });
+    expect(r.counts.evicted.binaries).toBe(200);
+    expect(r.counts.evicted.pendingChanges).toBe(200);
+  });
+});
+
+describe('snapshot / restore and determinism', () => {
+  function stream(): string[] {
+    const lines: string[] = [];
+    for (let h = 0; h < 6; h++) lines.push(...render(fullChain(`host-${h}`, { t0: h * 7 }), h % 2 ? 'ecs' : 'eslogger'));
+    // interleave hosts by time
+    return lines.map((l, i) => ({ l, t: Date.parse(JSON.parse(l).time ?? JSON.parse(l)['@timestamp']) + i * 1e-3 })).sort((a, b) => a.t - b.t).map((x) => x.l);
+  }
+
+  it('snapshot mid-stream, restore into a fresh correlator (through JSON), continue: same alerts as one run', () => {
+    const lines = stream();
+    const full = correlateLines(lines);
+    expect(full.alerts).toHaveLength(6);
+    for (const cut of [1, 7, 20, 33, lines.length - 3]) {
+      const a = createCorrelator();
+      const first = a.push(lines.slice(0, cut));
+      const snap = JSON.stringify(a.snapshot());
+      const b = createCorrelator();
+      b.restore(JSON.parse(snap));
+      const rest = [...b.push(lines.slice(cut)), ...b.flush()];
+      expect([...first, ...rest].map((x) => x.id), `cut at ${cut}`).toEqual(full.alerts.map((x) => x.id));
+      expect(b.counts().lines).toBe(lines.length);
+    }
+  });
+
+  it('at-least-once: replaying from a snapshot after a crash yields exactly the same alert ids again', () => {
+    const lines = stream();
+    const a = createCorrelator();
+    a.push(lines.slice(0, 30));
+    const snap = a.snapshot();
+    const afterCrash = [...a.push(lines.slice(30, 50))]; // lost with the process
+    void afterCrash;
+    const b = createCorrelator();
+    b.restore(snap);
+    const replayed = [...b.push(lines.slice(30)), ...b.flush()];
+    const ref = correlateLines(lines).alerts;
+    expect(new Set(replayed.map((x) => x.id)).size).toBe(replayed.length);
+    for (const x of replayed) expect(ref.map((r) => r.id)).toContain(x.id);
+  });
+
+  it('batching does not change the output; two runs give byte-identical JSON', () => {
+    const lines = stream();
+    const one = createCorrelator();
+    const byOne = lines.flatMap((l) => one.push(l)).concat(one.flush());
+    const all = correlateLines(lines);
+    expect(JSON.stringify(byOne)).toBe(JSON.stringify(all.alerts));
+    expect(JSON.stringify(correlateLines(lines))).toBe(JSON.stringify(correlateLines(lines)));
+  });
+
+  it('never correlates events of two hosts, even with identical pids and pidversions', () => {
+    const a = fullChain('left').filter((s) => s.t < 150); // history + modification only
+    const b = fullChain('right').filter((s) => s.t >= 150); // exec + loads only
+    const r = correlateLines(render([...a, ...b], 'eslogger'));
+    expect(r.alerts).toEqual([]);
+  });
+
+  it('eslogger lines without a host key take the defaultHost (CLI --host)', () => {
+    const lines = fullChain().map((s) => eslogger({ ...s, host: undefined }));
+    expect(correlateLines(lines, { defaultHost: 'laptop-7' }).alerts[0].host).toBe('laptop-7');
+  });
+});
