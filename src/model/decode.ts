@@ -28,10 +28,17 @@ function lazyString(target: object, key: string, src: SliceBytes, off: number, l
   });
 }
 
+const HEX_DIGITS = new TextEncoder().encode('0123456789abcdef');
+
+/** Lower-case hex of `bytes`: written as ASCII into one buffer, decoded once (a raw command can be megabytes). */
 function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
+  const out = new Uint8Array(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    out[2 * i] = HEX_DIGITS[b >> 4];
+    out[2 * i + 1] = HEX_DIGITS[b & 15];
+  }
+  return utf8.decode(out);
 }
 
 const DYLIB_KINDS: Record<number, DylibKind> = {

@@ -1,0 +1,107 @@
+// The fuzz targets over Mach-O bytes: parse (strict + lossy + random limits + ByteSource), diff (seed vs mutant,
+// mutant vs seed) and verify (when it lands). Each returns an outcome key (the corpus feedback) or throws;
+// `check()` in invariants.ts decides whether what it threw is allowed.
+import { parse, safeParse } from '../src/model/parse';
+import { ISSUE_CODES, type Issue } from '../src/model/errors';
+import type { ByteSource, Limits, MachOFile } from '../src/model/types';
+import { diff } from '../src/diff/index';
+import { InvariantError, isTypedError, timed, timedAsync, touch } from './invariants';
+import type { Rng } from './mutate';
+
+export type BinaryTargetName = 'parse' | 'verify' | 'diff';
+
+export interface BinaryInput {
+  /** The mutated bytes. */
+  bytes: Uint8Array;
+  /** The seed it came from (diff compares the two). */
+  seed: Uint8Array;
+}
+
+const KNOWN_CODES = new Set<string>([...Object.values(ISSUE_CODES), 'IO']);
+
+/** A ByteSource that copies on every read (as a file-backed source does), to check both input paths agree. */
+function copyingSource(bytes: Uint8Array): ByteSource {
+  return { size: bytes.length, read: (off, len) => bytes.slice(Math.max(0, off), Math.max(0, Math.min(bytes.length, off + len))) };
+}
+
+function issueKey(issues: Issue[]): string {
+  return [...new Set(issues.map((i) => i.code))].sort().join(',');
+}
+
+function checkIssues(m: MachOFile, size: number, where: string): void {
+  for (const i of m.issues) {
+    if (!KNOWN_CODES.has(i.code)) throw new InvariantError('lossy', 'lossy-unknown-code', `${where}: issue code ${i.code} at ${i.offset} (${i.context})`);
+    if (!Number.isInteger(i.offset) || i.offset < -1) throw new InvariantError('lossy', 'lossy-bad-offset', `${where}: ${i.code} offset ${i.offset}`);
+    if (i.offset > size) throw new InvariantError('lossy', 'lossy-offset-past-end', `${where}: ${i.code} at ${i.offset} in ${i.context}, file is ${size} bytes`);
+    if (i.severity !== 'error' && i.severity !== 'warning') throw new InvariantError('lossy', 'lossy-bad-severity', `${where}: ${i.severity}`);
+  }
+}
+
+/** Random small limits: exceeding one must give LIMIT (never an out-of-memory or another error). */
+export function randomLimits(rng: Rng, size: number): Partial<Limits> {
+  const l: Partial<Limits> = {};
+  if (rng.bool(0.3)) l.maxFileSize = rng.int(size + 2);
+  if (rng.bool(0.4)) l.maxLoadCommands = rng.int(8);
+  if (rng.bool(0.3)) l.maxFatSlices = rng.int(3);
+  if (rng.bool(0.3)) l.maxSizeofcmds = rng.int(512);
+  return l;
+}
+
+/**
+ * parse, strict then lossy: the strict error must be the lossy parse's first error issue, and its `issues` the
+ * lossy parse's issues; a strict success has no error issue. Every string is decoded (lazy getters touched).
+ */
+export function parseTarget(input: BinaryInput, rng: Rng): string {
+  const { bytes } = input;
+  let strictErr: { code: string; offset: number; context: string; issues: Issue[] } | null = null;
+  try {
+    timed(() => touch(parse(bytes)));
+  } catch (e) {
+    if (!isTypedError(e)) throw e;
+    strictErr = e;
+  }
+  const lossy = timed(() => { const m = parse(bytes, { lossy: true }); touch(m); return m; });
+  checkIssues(lossy, bytes.length, 'lossy');
+  const errors = lossy.issues.filter((i) => i.severity === 'error');
+  if (strictErr) {
+    const first = errors[0];
+    if (!first) throw new InvariantError('lossy', 'lossy-missing-error', `strict threw ${strictErr.code}, lossy has no error issue`);
+    if (first.code !== strictErr.code || first.offset !== strictErr.offset || first.context !== strictErr.context) {
+      throw new InvariantError('lossy', 'lossy-first-error-differs', `strict ${strictErr.code}@${strictErr.offset} ${strictErr.context} vs lossy ${first.code}@${first.offset} ${first.context}`);
+    }
+    if (issueKey(strictErr.issues) !== issueKey(lossy.issues) || strictErr.issues.length !== lossy.issues.length) {
+      throw new InvariantError('lossy', 'lossy-issues-differ', `strict error carries ${strictErr.issues.length} issues, lossy ${lossy.issues.length}`);
+    }
+  } else if (errors.length) {
+    throw new InvariantError('lossy', 'lossy-extra-error', `strict succeeded, lossy has ${errors[0].code}`);
+  }
+  const safe = timed(() => safeParse(bytes));
+  if (safe.success !== (errors.length === 0)) throw new InvariantError('lossy', 'lossy-safeparse-disagrees', `safeParse success=${safe.success} with ${errors.length} errors`);
+  // the ByteSource path (what the CLI uses on files) must see the same thing
+  if (rng.bool(0.25)) {
+    const viaSource = timed(() => parse(copyingSource(bytes), { lossy: true }));
+    if (JSON.stringify(viaSource) !== JSON.stringify(lossy)) throw new InvariantError('lossy', 'lossy-bytesource-differs', 'parse(ByteSource) differs from parse(Uint8Array)');
+  }
+  // small limits: LIMIT or success, never anything else (check() classifies other throws as crashes)
+  if (rng.bool(0.25)) {
+    const limits = randomLimits(rng, bytes.length);
+    const lim = timed(() => { const m = parse(bytes, { lossy: true, limits }); touch(m); return m; });
+    checkIssues(lim, bytes.length, 'limits');
+  }
+  return strictErr ? `E:${strictErr.code}|${issueKey(lossy.issues)}` : `ok|${issueKey(lossy.issues)}|${lossy.slices.length}`;
+}
+
+/** diff(seed, mutant) and, sometimes, the other way round: a result or MachOError. */
+export async function diffTarget(input: BinaryInput, rng: Rng): Promise<string> {
+  const swap = rng.bool(0.3);
+  const [a, b] = swap ? [input.bytes, input.seed] : [input.seed, input.bytes];
+  const r = await timedAsync(async () => { const x = await diff(a, b); touch(x); return x; });
+  return `${r.verdict}|${[...new Set(r.findings.map((f) => f.id))].sort().join(',')}|${issueKey(r.issues)}`;
+}
+
+export type BinaryTarget = (input: BinaryInput, rng: Rng) => string | Promise<string>;
+
+export const BINARY_TARGETS: Partial<Record<BinaryTargetName, BinaryTarget>> = {
+  parse: parseTarget,
+  diff: diffTarget,
+};
