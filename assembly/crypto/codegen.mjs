@@ -380,6 +380,65 @@ function sha1x4Mem() {
   return L.join('\n');
 }
 
+
+// Variant: the message words go to memory and the schedule reads its inputs back from there, so no window of
+// 16 vectors stays live (the rounds then hold 8 state vectors and a few temporaries).
+function sha256x4Mem2() {
+  const v = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  const L = [];
+  L.push(header('4-lane v128 SHA-256 compression; SIMD build only'));
+  L.push(`import { bswapx4 } from './util';\n`);
+  const ktab = [];
+  for (const k of K256) ktab.push(hex32(k), hex32(k), hex32(k), hex32(k));
+  L.push(`// SHA-256 round constants, each replicated in 4 lanes (64 × v128).`);
+  L.push(`const KX4: usize = memory.data<u32>([${ktab.join(', ')}], 16);`);
+  L.push(`// Message schedule of the current block for 4 lanes: W[t] at t * 16, W[t] + K[t] at 1024 + t * 16.`);
+  L.push(`const WX4: usize = memory.data(128 * 16, 16);\n`);
+  L.push(`/**`);
+  L.push(` * Compresses \`n\` blocks of 4 independent messages at once (lane i reads consecutive 64-byte blocks at p_i).`);
+  L.push(` * The state at \`st\` is 8 v128, word j of lane i in lane i of the j-th vector.`);
+  L.push(` */`);
+  L.push(`export function sha256x4Compress(st: usize, p0: usize, p1: usize, p2: usize, p3: usize, n: usize): void {`);
+  v.forEach((x, i) => L.push(`  let ${x} = v128.load(st, ${i * 16});`));
+  L.push(`  let r0 = i32x4.splat(0), r1 = r0, r2 = r0, r3 = r0, t0 = r0, t1 = r0, t2 = r0, t3 = r0, x = r0, y = r0, t = r0, w = r0, u = r0, z = r0;`);
+  L.push(`  while (n != 0) {`);
+  for (let j = 0; j < 4; j++) {
+    const o = j * 16;
+    L.push(`    r0 = v128.load(p0, ${o}); r1 = v128.load(p1, ${o}); r2 = v128.load(p2, ${o}); r3 = v128.load(p3, ${o});`);
+    L.push(`    t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);`);
+    L.push(`    t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5); t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);`);
+    const parts = [['t0', 't2', '0, 2'], ['t0', 't2', '1, 3'], ['t1', 't3', '0, 2'], ['t1', 't3', '1, 3']];
+    parts.forEach(([a, b, l], k) => {
+      const idx = 4 * j + k;
+      L.push(`    w = bswapx4(i64x2.shuffle(${a}, ${b}, ${l})); v128.store(WX4, w, ${idx * 16}); v128.store(WX4, i32x4.add(w, v128.load(KX4, ${idx * 16})), ${1024 + idx * 16});`);
+    });
+  }
+  const W = (k) => `v128.load(WX4, ${k * 16})`;
+  for (let r = 16; r < 64; r++) {
+    L.push(`    u = ${W(r - 2)}; z = ${W(r - 15)};`);
+    const s1 = xor(`i32x4.shr_u(u, 17)`, `i32x4.shl(u, 15)`, `i32x4.shr_u(u, 19)`, `i32x4.shl(u, 13)`, `i32x4.shr_u(u, 10)`);
+    const s0 = xor(`i32x4.shr_u(z, 7)`, `i32x4.shl(z, 25)`, `i32x4.shr_u(z, 18)`, `i32x4.shl(z, 14)`, `i32x4.shr_u(z, 3)`);
+    L.push(`    w = ${add(W(r - 16), s1, W(r - 7), s0)};`);
+    L.push(`    v128.store(WX4, w, ${r * 16}); v128.store(WX4, i32x4.add(w, v128.load(KX4, ${r * 16})), ${1024 + r * 16});`);
+  }
+  L.push(`    y = v128.xor(b, c);`);
+  for (let r = 0; r < 64; r++) {
+    const R = (i) => v[(i - r + 64) & 7];
+    const [A, B, C, D, E, F, G, H] = [0, 1, 2, 3, 4, 5, 6, 7].map(R);
+    const S1 = xor(`i32x4.shr_u(${E}, 6)`, `i32x4.shl(${E}, 26)`, `i32x4.shr_u(${E}, 11)`, `i32x4.shl(${E}, 21)`, `i32x4.shr_u(${E}, 25)`, `i32x4.shl(${E}, 7)`);
+    const ch = `v128.xor(v128.and(v128.xor(${F}, ${G}), ${E}), ${G})`;
+    L.push(`    t = ${add(H, `v128.load(WX4, ${1024 + r * 16})`, S1, ch)};`);
+    L.push(`    ${D} = i32x4.add(${D}, t); x = v128.xor(${A}, ${B});`);
+    const S0 = xor(`i32x4.shr_u(${A}, 2)`, `i32x4.shl(${A}, 30)`, `i32x4.shr_u(${A}, 13)`, `i32x4.shl(${A}, 19)`, `i32x4.shr_u(${A}, 22)`, `i32x4.shl(${A}, 10)`);
+    L.push(`    ${H} = ${add('t', S0, `v128.xor(v128.and(x, y), ${B})`)}; y = x;`);
+  }
+  v.forEach((x, i) => L.push(`    ${x} = i32x4.add(${x}, v128.load(st, ${i * 16})); v128.store(st, ${x}, ${i * 16});`));
+  L.push(`    p0 += 64; p1 += 64; p2 += 64; p3 += 64; n--;`);
+  L.push(`  }`);
+  L.push(`}\n`);
+  return L.join('\n');
+}
+
 function sha1x4() {
   const v = ['a', 'b', 'c', 'd', 'e'];
   const L = [];
@@ -415,9 +474,16 @@ function sha1x4() {
   return L.join('\n');
 }
 
+// Variants kept for A/B measurements (env switches; measured with V8 11.3 / Node 20 on 2-core AMD EPYC, see
+// docs/hashing.md). Defaults are the fastest measured:
+//   SCALAR_MEM=1     scalar SHA-256 with W+K precomputed in memory        ~10% slower than locals
+//   SHA1_MEM=1       scalar SHA-1 with its 16-word ring in memory          ~15% slower than locals
+//   X4_INTERLEAVED=1 4-lane SHA-256 schedule interleaved with the rounds  ~20% slower (V8 spills 16 W + 8 state)
+//   X4_MEM2=1        4-lane SHA-256 schedule reading W back from memory   ~15% slower
+//   X4_SHA1_MEM=1    4-lane SHA-1 with W+K precomputed in memory           no measurable difference
 writeFileSync(join(here, 'sha256_compress.ts'), process.env.SCALAR_MEM ? sha256ScalarMem() : sha256Scalar());
 writeFileSync(join(here, 'sha1_compress.ts'), process.env.SHA1_MEM ? sha1ScalarMem() : sha1Scalar());
 writeFileSync(join(here, 'sha512_compress.ts'), sha512Scalar());
-writeFileSync(join(here, 'sha256x4_compress.ts'), process.env.X4_INTERLEAVED ? sha256x4() : sha256x4Mem());
+writeFileSync(join(here, 'sha256x4_compress.ts'), process.env.X4_INTERLEAVED ? sha256x4() : process.env.X4_MEM2 ? sha256x4Mem2() : sha256x4Mem());
 writeFileSync(join(here, 'sha1x4_compress.ts'), process.env.X4_SHA1_MEM ? sha1x4Mem() : sha1x4());
 console.log('generated: sha256_compress.ts sha1_compress.ts sha512_compress.ts sha256x4_compress.ts sha1x4_compress.ts');
