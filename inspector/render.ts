@@ -68,7 +68,10 @@ export function allFindings(r: Report): ViewFinding[] {
   const d = r.diff as DiffResult | null;
   for (const fd of d?.findings ?? []) out.push({ level: asLevel(fd.severity), id: fd.id, message: fd.message, where: `comparison${fd.slice ? ` · ${fd.slice}` : ''} · ${fd.id}`, technique: fd.technique });
   if (r.diffError) out.push({ level: 'info', id: 'diff-unavailable', message: r.diffError.message, where: 'comparison' });
-  r.files.forEach((f, i) => out.push(...fileFindings(f, r.files.length > 1 ? (i === 0 ? 'A' : 'B') : '')));
+  // In a comparison the diff speaks for what was added; A's own path findings would repeat B's.
+  const added = new Set((d?.slices ?? []).flatMap((s) => [...s.dylibsAdded.map((x) => x.path), ...s.rpathsAdded]));
+  r.files.forEach((f, i) => out.push(...fileFindings(f, r.files.length > 1 ? (i === 0 ? 'A' : 'B') : '').filter((x) =>
+    !(d && (x.id === 'risky-dylib' || x.id === 'risky-rpath') && (i === 0 || [...added].some((p) => x.message.includes(` ${p},`)))))));
   return out.sort((a, b) => ORDER[a.level] - ORDER[b.level]);
 }
 

@@ -1,0 +1,200 @@
+// Issue 6, runtime (c): Debian's Chromium driven by playwright-core (never a downloaded browser). The inspector
+// page is built, served on loopback and opened; a real fixture and its tampered copy (one LC_LOAD_DYLIB written
+// into the header padding) go in through the file input. Asserted: the verdict, the findings, the changed and
+// mismatched page on the maps (hovering names its segment), the JSON export, bad files explained, and not one
+// request to anything but the local server. A screenshot goes to test-artifacts/ and docs/inspector.png.
+// The same run imports the bundled SDK in the page (no UI) and compares its JSON with Node's.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/fixtures';
+import { REPLACER_SOURCE, builtHasVerify, fixture, nodeReport, run } from './common';
+import { insertDylib } from './tamper-lite';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// TOOLCHAIN.md: without the background-networking flags Chromium tries to reach Google at every start.
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const INJECTED = '/tmp/.hidden/libinject.dylib';
+
+let server: ChildProcess;
+let origin = '';
+let ctx: BrowserContext;
+let work: string;
+const requests: string[] = [];
+const pageErrors: string[] = [];
+let fx: ReturnType<typeof fixture>;
+let tampered: string;
+let tamper: ReturnType<typeof insertDylib>;
+let hasVerify = false;
+
+async function startServer(): Promise<void> {
+  server = spawn(process.execPath, [join(ROOT, 'inspector', 'serve.mjs')], { env: { ...process.env, INSPECTOR_PORT: '0', PORT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  origin = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`inspector/serve.mjs printed no URL: ${out}`)), 15_000);
+    server.stdout!.on('data', (d) => {
+      out += String(d);
+      const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
+      if (m) { clearTimeout(t); resolve(m[0]); }
+    });
+    server.on('exit', (code) => reject(new Error(`inspector/serve.mjs exited with ${code}: ${out}`)));
+  });
+}
+
+async function newPage(): Promise<Page> {
+  const page = await ctx.newPage();
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(`${origin}/`);
+  await page.waitForSelector('body[data-state=ready]');
+  return page;
+}
+
+async function analyse(page: Page, files: string[]): Promise<void> {
+  await page.setInputFiles('#file-input', files);
+  await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 90_000 });
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium (.ci/run does)`);
+  run(process.execPath, [join(ROOT, 'inspector', 'build.mjs')], { cwd: ROOT });
+  hasVerify = await builtHasVerify();
+  fx = fixture();
+  work = mkdtempSync(join(tmpdir(), 'machlens-chromium-'));
+  tamper = insertDylib(readFileSync(fx.path), INJECTED);
+  tampered = join(work, 'sentry-cli-tampered');
+  writeFileSync(tampered, tamper.bytes);
+  await startServer();
+  ctx = await chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await ctx?.close();
+  server?.kill();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('runtimes: the inspector in Chromium', () => {
+  it('a tampered pair: verdict, findings, the changed/mismatched page on the map, export, screenshot', async () => {
+    const page = await newPage();
+    await analyse(page, [fx.path, tampered]);
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+
+    // the verdict and the findings, first on the page
+    expect(await page.getAttribute('#verdict', 'data-verdict')).toBe('suspicious');
+    const ids = await page.$$eval('#findings [data-finding]', (els) => els.map((e) => e.getAttribute('data-finding')));
+    expect(ids).toEqual(expect.arrayContaining(['dylib-added', 'dylib-after-code-signature', 'dylib-path-risky', 'header-only-change']));
+    expect(await page.textContent('#findings li[data-finding=dylib-added]')).toContain(INJECTED);
+    const order = await page.$$eval('main section.panel, main #results > *', (els) => els.map((e) => e.id).filter(Boolean));
+    expect(order[0]).toBe('findings');
+
+    // the added dylib, in the arm64 slice (the one tampered), marked risky
+    const arm = page.locator('#diff .slice-diff[data-arch=arm64]');
+    expect(await arm.locator('tr.added').first().textContent()).toContain(INJECTED);
+    expect(await arm.locator('tr.added').first().textContent()).toMatch(/after LC_CODE_SIGNATURE/);
+    expect(await page.locator('#diff .slice-diff[data-arch=x86_64]').getAttribute('data-unchanged')).toBe('');
+
+    // the changed page on the diff map: the page holding the new command
+    const map = arm.locator('figure.pagemap');
+    const pageSize = Number(await map.getAttribute('data-page-size'));
+    const tamperedPage = Math.floor((tamper.commandOffset - tamper.sliceOffset) / pageSize);
+    expect((await map.getAttribute('data-changed'))!.split(',').map(Number)).toContain(tamperedPage);
+
+    // hovering that cell names it: page number, CHANGED, the header/load commands and its segment
+    const step = Number(await map.getAttribute('data-step'));
+    const cols = Number(await map.getAttribute('data-cols'));
+    await map.locator('canvas').hover({ position: { x: (tamperedPage % cols) * step + 2, y: Math.floor(tamperedPage / cols) * step + 2 } });
+    const tip = await page.textContent('#tooltip');
+    expect(tip).toContain(`page ${tamperedPage}`);
+    expect(tip).toContain('CHANGED');
+    expect(tip).toMatch(/__TEXT/);
+
+    if (hasVerify) {
+      // the tampered file's own signature: the page no longer matches its CodeDirectory hash
+      await page.click('details.files > summary');
+      const bMap = page.locator('section.file[data-file="1"] .slice[data-arch=arm64] figure.pagemap');
+      expect((await bMap.getAttribute('data-mismatch'))!.split(',').map(Number)).toContain(tamperedPage);
+      expect(await page.getAttribute('section.file[data-file="0"] .slice[data-arch=arm64] .signature', 'data-valid')).toBe('true');
+      expect(await page.getAttribute('section.file[data-file="1"] .slice[data-arch=arm64] .signature', 'data-valid')).toBe('false');
+      await page.click('details.files > summary');
+    }
+
+    // the screenshot: the top of the diff view (findings, verdict, dylibs, signature, map)
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.mouse.move(0, 0);
+    mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+    mkdirSync(join(ROOT, 'docs'), { recursive: true });
+    const shot = join(ROOT, 'test-artifacts', 'inspector-diff.png');
+    await page.setViewportSize({ width: 1280, height: 1500 });
+    await page.screenshot({ path: shot });
+    copyFileSync(shot, join(ROOT, 'docs', 'inspector.png'));
+
+    // the JSON export: the same report, downloaded from a blob: URL (no request)
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    const exported = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(exported.tool).toBe('machlens inspector');
+    expect(exported.diff.verdict).toBe('suspicious');
+    expect(exported.files.map((f: { sha256: string }) => f.sha256)[0]).toBe(fx.entry.sha256);
+    await page.close();
+  });
+
+  it('the SDK in the page, without the UI: the same JSON as Node for the real fixture', async () => {
+    const page = await newPage();
+    // the bytes reach the page through a file input (no request, no huge evaluate argument)
+    await page.evaluate(() => { const i = document.createElement('input'); i.type = 'file'; i.id = 'sdk-input'; document.body.append(i); });
+    await page.setInputFiles('#sdk-input', fx.path);
+    // a string, not a function: vitest would rewrite import() inside a function for Node
+    const out = (await page.evaluate(`(async () => {
+      ${REPLACER_SOURCE}
+      const sdk = await import(location.origin + '/machlens.js');
+      const file = document.getElementById('sdk-input').files[0];
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const init = await sdk.init();
+      const report = ${hasVerify ? 'await sdk.verify(bytes)' : 'sdk.parse(bytes)'};
+      return { simd: init.simd, json: JSON.stringify(report, replacer) };
+    })()`)) as { simd: boolean; json: string };
+    const expected = await nodeReport(new Uint8Array(readFileSync(fx.path)));
+    expect(out.simd).toBe(true);
+    expect(out.json).toBe(expected.json);
+    await page.close();
+  });
+
+  it('bad files: a clear message naming what is wrong and where, never a blank page', async () => {
+    const page = await newPage();
+    const text = join(work, 'notes.txt');
+    writeFileSync(text, 'not a Mach-O at all\n');
+    await analyse(page, [text]);
+    const file = page.locator('section.file[data-file="0"]');
+    expect(await file.locator('.error').getAttribute('data-error-code')).toBe('BAD_MAGIC');
+    expect(await file.locator('.error').textContent()).toMatch(/file offset 0x0 \(0\)/);
+    expect(await page.locator('#findings li[data-finding=not-macho]').textContent()).toMatch(/notes\.txt is not a valid Mach-O file/);
+
+    // truncated: the real header and a few load commands, cut short
+    const cut = join(work, 'cut');
+    writeFileSync(cut, readFileSync(tampered).subarray(tamper.sliceOffset, tamper.sliceOffset + 600));
+    await analyse(page, [cut]);
+    const err = page.locator('section.file[data-file="0"] .error');
+    expect(await err.getAttribute('data-error-code')).toMatch(/TRUNCATED|CMD_PAST_END/);
+    expect(await err.textContent()).toMatch(/Structure/);
+
+    // empty file: refused before the worker, with the reason
+    const empty = join(work, 'empty');
+    writeFileSync(empty, '');
+    await analyse(page, [empty]);
+    expect(await page.isVisible('#error')).toBe(true);
+    expect(await page.textContent('#error')).toMatch(/empty \(0 bytes\)/);
+    await page.close();
+  });
+
+  it('nothing but the local server was asked for anything, and no script error', () => {
+    expect(requests.length).toBeGreaterThan(3);
+    const outside = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    expect(outside).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
