@@ -35,6 +35,8 @@ function parseArgs(argv) {
 }
 
 const hex = (b) => Buffer.from(b).toString('hex');
+// machlens' host backend hook with Node's one-shot hash (what a Node caller would pass).
+const hostHash = (alg, data) => nodeHash(alg, data, 'buffer');
 
 /** The cases for one input: every contender hashes every page of `bytes` per operation. */
 async function casesFor(bytes, pageSize, alg, ml) {
@@ -47,6 +49,7 @@ async function casesFor(bytes, pageSize, alg, ml) {
   const cases = [
     { name: 'machlens simd', fn: () => ml.hashPages(ml.simd, bytes, pageSize, type) },
     { name: 'machlens scalar', fn: () => ml.hashPages(ml.scalar, bytes, pageSize, type) },
+    { name: 'machlens host crypto.hash', fn: () => ml.hashPages(ml.simd, bytes, pageSize, type, hostHash) },
     { name: 'node crypto.hash', fn: () => { for (const p of pages) nodeHash(alg, p, 'buffer'); } },
     { name: 'node createHash', fn: () => { for (const p of pages) createHash(alg).update(p).digest(); } },
     {

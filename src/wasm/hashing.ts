@@ -136,7 +136,19 @@ export interface PageHasherOptions {
   expected?: Uint8Array;
   /** Keep every computed digest (default true). False keeps memory flat when only the mismatches matter. */
   keepDigests?: boolean;
+  /**
+   * Hash pages with a host digest function instead of Wasm (e.g. Node's `crypto.hash`, which uses SHA-NI and beats
+   * any Wasm on CPUs that have it). Pages are hashed straight from the caller's buffers; a page that straddles two
+   * `update()` calls is assembled in a page-sized buffer. Ignored for pageSize 0 and pages larger than the chunk
+   * buffer, which need an incremental hash (Wasm). See `measureBackends()` to choose by measurement.
+   */
+  host?: HostDigest;
 }
+
+/** A one-shot digest from the host (no Node import here: the caller passes e.g. `(a, d) => crypto.hash(a, d, 'buffer')`). */
+export type HostDigest = (algorithm: 'sha1' | 'sha256' | 'sha384', data: Uint8Array) => Uint8Array;
+
+const HOST_ALG: Record<HashType, 'sha1' | 'sha256' | 'sha384'> = { 1: 'sha1', 2: 'sha256', 3: 'sha256', 4: 'sha384' };
 
 export interface PageHashResult {
   /** Pages hashed: ceil(bytes / pageSize), 1 for pageSize 0 with at least one byte, 0 for no bytes. */
@@ -185,6 +197,9 @@ export class PageHasher implements Spillable {
   private out: Uint8Array;
   private readonly mismatched: number[] = [];
   private done = false;
+  private readonly host: HostDigest | null;
+  private hostPage: Uint8Array | null = null; // host mode: a page straddling two update() calls
+  private hostFill = 0;
 
   constructor(core: Core, pageSize: number, hashType: HashType, options: PageHasherOptions = {}) {
     if (!Number.isInteger(pageSize) || pageSize < 0 || (pageSize & (pageSize - 1)) !== 0 || pageSize > 2 ** 30) {
@@ -206,6 +221,12 @@ export class PageHasher implements Spillable {
       this.flushLen = four > 0 ? four : Math.floor(cap / pageSize) * pageSize;
     }
     this.out = new Uint8Array(this.keep ? (this.expectedCount ?? 64) * this.hashSize : 0);
+    this.host = options.host && !this.streamPages ? options.host : null;
+  }
+
+  /** Which backend hashes the pages: 'wasm' (SIMD or scalar build of the core) or 'host'. */
+  get backend(): 'wasm' | 'host' {
+    return this.host ? 'host' : 'wasm';
   }
 
   /** Pages completed so far. */
@@ -221,6 +242,7 @@ export class PageHasher implements Spillable {
   /** Feeds the next bytes of the code range. */
   update(bytes: Uint8Array): this {
     this.check();
+    if (this.host) return this.hostUpdate(bytes);
     let off = 0;
     while (off < bytes.length) {
       const dst = this.writable();
@@ -238,6 +260,10 @@ export class PageHasher implements Spillable {
    */
   writable(): Uint8Array {
     this.check();
+    if (this.host) {
+      this.hostPage ??= new Uint8Array(this.pageSize);
+      return this.hostPage.subarray(this.hostFill);
+    }
     this.acquire();
     const s = this.s;
     if (this.streamPages) {
@@ -250,6 +276,14 @@ export class PageHasher implements Spillable {
   /** Accounts for `n` bytes written at the start of the last `writable()` view. */
   commit(n: number): this {
     this.check();
+    if (this.host) {
+      if (n <= 0) return this;
+      if (!this.hostPage || this.hostFill + n > this.pageSize) throw new RangeError('machlens: commit() beyond the writable() view');
+      this.total += n;
+      this.hostFill += n;
+      if (this.hostFill === this.pageSize) this.hostFlushPage();
+      return this;
+    }
     if (this.s.owner !== this) throw new Error('machlens: commit() without a fresh writable() on this core');
     if (n <= 0) return this;
     this.total += n;
@@ -273,10 +307,14 @@ export class PageHasher implements Spillable {
   /** Hashes what is left (the partial last page) and returns every digest and the mismatches. */
   finish(): PageHashResult {
     this.check();
-    this.acquire();
-    if (this.streamPages) {
-      if (this.ctxLive) this.finishStreamPage();
-    } else if (this.fill > 0) this.flush();
+    if (this.host) {
+      if (this.hostFill > 0) this.hostFlushPage();
+    } else {
+      this.acquire();
+      if (this.streamPages) {
+        if (this.ctxLive) this.finishStreamPage();
+      } else if (this.fill > 0) this.flush();
+    }
     this.done = true;
     if (this.s.owner === this) this.s.owner = null;
     return {
@@ -308,6 +346,51 @@ export class PageHasher implements Spillable {
       m.set(this.spilledCtx, s.ctx);
       this.spilledCtx = null;
     }
+  }
+
+  private hostUpdate(bytes: Uint8Array): this {
+    const ps = this.pageSize;
+    let off = 0;
+    this.total += bytes.length;
+    if (this.hostFill > 0) {
+      const take = Math.min(ps - this.hostFill, bytes.length);
+      this.hostPage!.set(bytes.subarray(0, take), this.hostFill);
+      this.hostFill += take;
+      off = take;
+      if (this.hostFill === ps) this.hostFlushPage();
+    }
+    for (; off + ps <= bytes.length; off += ps) this.hostRecord(this.host!(HOST_ALG[this.hashType], bytes.subarray(off, off + ps)));
+    if (off < bytes.length) {
+      this.hostPage ??= new Uint8Array(ps);
+      this.hostPage.set(bytes.subarray(off), 0);
+      this.hostFill = bytes.length - off;
+    }
+    return this;
+  }
+
+  private hostFlushPage(): void {
+    this.hostRecord(this.host!(HOST_ALG[this.hashType], this.hostPage!.subarray(0, this.hostFill)));
+    this.hostFill = 0;
+  }
+
+  /** Host mode: keeps one digest and compares it in JS. */
+  private hostRecord(d: Uint8Array): void {
+    const size = this.hashSize;
+    const i = this.pages;
+    if (this.keep) {
+      if ((i + 1) * size > this.out.length) {
+        const grown = new Uint8Array(Math.max((i + 1) * size, this.out.length * 2));
+        grown.set(this.out.subarray(0, i * size));
+        this.out = grown;
+      }
+      this.out.set(d.subarray(0, size), i * size);
+    }
+    if (this.expected && this.expectedCount !== null) {
+      let same = i < this.expectedCount;
+      for (let k = 0, base = i * size; same && k < size; k++) same = d[k] === this.expected[base + k];
+      if (!same) this.mismatched.push(i);
+    }
+    this.pages++;
   }
 
   private check(): void {
@@ -369,11 +452,47 @@ export class PageHasher implements Spillable {
  * Digests of every page of `bytes` (page i = bytes [i·pageSize, min((i+1)·pageSize, length)); pageSize 0 = one
  * page), concatenated. Streams through the chunk buffer: Wasm memory does not grow with `bytes`.
  */
-export function hashPages(core: Core, bytes: Uint8Array, pageSize: number, hashType: HashType): Uint8Array {
-  return new PageHasher(core, pageSize, hashType).update(bytes).finish().digests;
+export function hashPages(core: Core, bytes: Uint8Array, pageSize: number, hashType: HashType, host?: HostDigest): Uint8Array {
+  return new PageHasher(core, pageSize, hashType, { host }).update(bytes).finish().digests;
 }
 
 /** Indices of the pages of `bytes` whose digest differs from `expected` (code-slot digests back to back). */
 export function mismatchedPages(core: Core, bytes: Uint8Array, pageSize: number, hashType: HashType, expected: Uint8Array): number[] {
   return new PageHasher(core, pageSize, hashType, { expected, keepDigests: false }).update(bytes).finish().mismatched;
+}
+
+export interface BackendMeasurement {
+  /** MB/s (10^6 bytes per second) of page hashing through the Wasm core. */
+  wasm: number;
+  /** MB/s through the host digest function (0 when none was given). */
+  host: number;
+  /** The faster one. */
+  best: 'wasm' | 'host';
+}
+
+/**
+ * Times page hashing through the Wasm core and through `host` on the same bytes (default: 2 MiB of 4 KiB SHA-256
+ * pages, best of three rounds each) so a caller can choose a backend by measurement, once per process.
+ */
+export function measureBackends(
+  core: Core,
+  host: HostDigest | undefined,
+  { bytes = 2 << 20, pageSize = 4096, hashType = 2 as HashType, rounds = 3 } = {},
+): BackendMeasurement {
+  const buf = new Uint8Array(bytes);
+  for (let i = 0; i < buf.length; i++) buf[i] = (i * 2654435761) >>> 24;
+  const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+  const speed = (h?: HostDigest) => {
+    let best = Infinity;
+    hashPages(core, buf.subarray(0, 1 << 16), pageSize, hashType, h); // warm-up
+    for (let r = 0; r < rounds; r++) {
+      const t = now();
+      hashPages(core, buf, pageSize, hashType, h);
+      best = Math.min(best, now() - t);
+    }
+    return buf.length / 1e3 / Math.max(best, 1e-3);
+  };
+  const wasm = speed();
+  const hostSpeed = host ? speed(host) : 0;
+  return { wasm, host: hostSpeed, best: hostSpeed > wasm ? 'host' : 'wasm' };
 }

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { instantiateCore, type Core } from '../../src/wasm/instance';
-import { digest, hashPages, hashSize, mismatchedPages, PageHasher, type HashType } from '../../src/wasm/hashing';
+import { digest, hashPages, hashSize, measureBackends, mismatchedPages, PageHasher, type HashType } from '../../src/wasm/hashing';
 
 const ALG: Record<HashType, string> = { 1: 'sha1', 2: 'sha256', 3: 'sha256', 4: 'sha384' };
 const TYPES: HashType[] = [1, 2, 3, 4];
@@ -325,5 +325,48 @@ describe('both builds agree', () => {
     const [a, b] = await Promise.all([instantiateCore({ simd: true }), instantiateCore({ simd: false })]);
     const bytes = bytesOf(257 * 4096 + 1234, 42);
     for (const type of TYPES) expect(hex(hashPages(a, bytes, 4096, type))).toBe(hex(hashPages(b, bytes, 4096, type)));
+  });
+});
+
+describe('host backend (node:crypto through the HostDigest hook)', () => {
+  const host = (alg: 'sha1' | 'sha256' | 'sha384', data: Uint8Array) => createHash(alg).update(data).digest();
+  let core: Core;
+  beforeAll(async () => {
+    core = await instantiateCore();
+  });
+
+  it.each(TYPES)('type %i: same digests and mismatches as the Wasm path, any split', (type) => {
+    const ps = 4096;
+    const b = bytesOf(37 * ps + 1111, 8);
+    const expected = Buffer.from(refPages(type, b, ps));
+    expected[5 * hashSize(type)] ^= 1;
+    const h = new PageHasher(core, ps, type, { host, expected });
+    expect(h.backend).toBe('host');
+    for (let off = 0; off < b.length; off += 10_000) h.update(b.subarray(off, off + 10_000));
+    const r = h.finish();
+    expect(hex(r.digests)).toBe(hex(refPages(type, b, ps)));
+    expect(r.mismatched).toEqual([5]);
+  });
+
+  it('writable()/commit() work in host mode; pageSize 0 falls back to Wasm', () => {
+    const b = bytesOf(5 * 16384 + 7, 2);
+    const h = new PageHasher(core, 16384, 2, { host });
+    let off = 0;
+    while (off < b.length) {
+      const dst = h.writable();
+      const n = Math.min(dst.length, b.length - off, 5000);
+      dst.set(b.subarray(off, off + n));
+      h.commit(n);
+      off += n;
+    }
+    expect(hex(h.finish().digests)).toBe(hex(refPages(2, b, 16384)));
+    expect(new PageHasher(core, 0, 2, { host }).backend).toBe('wasm');
+  });
+
+  it('measureBackends times both and names the faster', () => {
+    const m = measureBackends(core, host, { bytes: 1 << 18, rounds: 1 });
+    expect(m.wasm).toBeGreaterThan(0);
+    expect(m.host).toBeGreaterThan(0);
+    expect(m.best).toBe(m.host > m.wasm ? 'host' : 'wasm');
   });
 });
