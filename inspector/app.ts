@@ -87,7 +87,9 @@ function show(r: Report) {
   exportLink.hidden = false;
   (window as unknown as { __machlensReport: Report }).__machlensReport = r;
   const bad = r.files.filter((f) => f.error).length;
-  status.textContent = `${r.files.length === 2 ? 'Compared' : 'Analysed'} ${r.files.map((f) => f.name).join(' and ')} in ${r.timings.total} ms (render ${Math.round(performance.now() - t0)} ms)${bad ? `; ${bad} file${bad > 1 ? 's are' : ' is'} not valid Mach-O` : ''}.`;
+  status.textContent = `${r.files.length === 2 ? 'Compared' : 'Analysed'} ${r.files.map((f) => f.name).join(' and ')}${bad ? `; ${bad} file${bad > 1 ? 's are' : ' is'} not valid Mach-O` : ''}.`;
+  // timings in the footer (and the export), so that the same files always give the same view
+  $('sdk-info').textContent = `analysed in ${r.timings.total} ms, shown in ${Math.round(performance.now() - t0)} ms · SIMD ${r.sdk.simd ? 'on' : 'off'} · verify ${r.sdk.verify ? 'yes' : 'no'} · diff ${r.sdk.diff ? 'yes' : 'no'}`;
   document.body.dataset.state = 'done';
   results.focus({ preventScroll: true });
 }

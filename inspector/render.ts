@@ -54,7 +54,10 @@ function fileFindings(f: FileReport, label: string): ViewFinding[] {
   }
   for (const sv of v?.slices ?? []) {
     const sig = sv.signature;
-    for (const fd of sv.findings) out.push({ level: asLevel(fd.severity), id: fd.kind, message: fd.message, where: at(`${sv.arch} · ${fd.kind}`) });
+    for (const fd of sv.findings) {
+      const fid = (fd as { id?: string; kind?: string }).id ?? (fd as { kind?: string }).kind ?? 'verify';
+      out.push({ level: asLevel(fd.severity), id: fid, message: fd.message, where: at(`${sv.arch} · ${fid}`), technique: (fd as { technique?: string | null }).technique ?? null });
+    }
     if (!sig.present) out.push({ level: 'info', id: 'unsigned', message: `The ${sv.arch} slice is not signed.`, where: at(sv.arch) });
     else if (!sig.valid) out.push({ level: 'high', id: 'signature-invalid', message: `The ${sv.arch} signature does not verify: ${sig.reasons.join('; ') || 'invalid'}.`, where: at(sv.arch) });
     else out.push({ level: 'ok', id: 'signature-valid', message: `The ${sv.arch} signature verifies (${sig.class}${sig.teamId ? `, team ${sig.teamId}` : ''}${sig.identifier ? `, ${sig.identifier}` : ''}).`, where: at(sv.arch) });

@@ -13,7 +13,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, fixtureByName, fixturePath } from '../helpers/fixtures';
 import { REPLACER_SOURCE, builtHasVerify, fixture, nodeReport, run } from './common';
-import { insertDylib } from './tamper-lite';
+import { thinSlice } from '../helpers/adhoc-sign';
+import { appendDylib } from '../helpers/tamper';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // TOOLCHAIN.md: without the background-networking flags Chromium tries to reach Google at every start.
@@ -28,7 +29,7 @@ const requests: string[] = [];
 const pageErrors: string[] = [];
 let fx: ReturnType<typeof fixture>;
 let tampered: string;
-let tamper: ReturnType<typeof insertDylib>;
+let tamper: { bytes: Uint8Array; sliceOffset: number; commandOffset: number };
 let hasVerify = false;
 
 async function startServer(): Promise<void> {
@@ -57,6 +58,24 @@ async function newPage(): Promise<Page> {
 async function analyse(page: Page, files: string[]): Promise<void> {
   await page.setInputFiles('#file-input', files);
   await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 90_000 });
+}
+
+/**
+ * The tampered half of the pair: the verify colleague's appendDylib (T1546.006: LC_LOAD_DYLIB written into the
+ * header padding after LC_CODE_SIGNATURE, ncmds/sizeofcmds bumped) applied to the arm64 slice of the universal
+ * fixture, the slice put back in place. Everything else is byte for byte the original.
+ */
+function tamperArm64(fat: Uint8Array, path: string): { bytes: Uint8Array; sliceOffset: number; commandOffset: number } {
+  const dv = new DataView(fat.buffer, fat.byteOffset, fat.byteLength);
+  if (dv.getUint32(0, false) !== 0xcafebabe) throw new Error('expected a universal (fat) fixture');
+  const n = dv.getUint32(4, false);
+  const arm = Array.from({ length: n }, (_, i) => ({ cputype: dv.getUint32(8 + i * 20, false), offset: dv.getUint32(16 + i * 20, false) })).find((a) => a.cputype === 0x0100000c);
+  if (!arm) throw new Error('no arm64 slice');
+  const slice = thinSlice(fat, 'arm64');
+  const sizeofcmds = new DataView(slice.buffer, slice.byteOffset).getUint32(20, true);
+  const out = new Uint8Array(fat);
+  out.set(appendDylib(slice, path), arm.offset);
+  return { bytes: out, sliceOffset: arm.offset, commandOffset: arm.offset + 32 + sizeofcmds };
 }
 
 const INFO_PLIST = `<?xml version="1.0" encoding="UTF-8"?>
@@ -110,7 +129,7 @@ beforeAll(async () => {
   hasVerify = await builtHasVerify();
   fx = fixture();
   work = mkdtempSync(join(tmpdir(), 'machlens-chromium-'));
-  tamper = insertDylib(readFileSync(fx.path), INJECTED);
+  tamper = tamperArm64(new Uint8Array(readFileSync(fx.path)), INJECTED);
   tampered = join(work, 'sentry-cli-tampered');
   writeFileSync(tampered, tamper.bytes);
   await startServer();
