@@ -1,7 +1,9 @@
 // Single-file tamper signs: what the file itself shows, without an earlier version to compare with.
 import type { Binary, ByteSource } from '../model/types';
-import type { Finding, SignatureReport } from './types';
+import { T1546_006, type Finding } from '../findings/types';
+import type { SignatureReport } from './types';
 
+const HEADER = 'mach_header+load_commands';
 const DYLIB_CMDS = new Set([0xc, 0x80000018, 0x8000001f, 0x20, 0x80000023]);
 
 /** Commands after LC_CODE_SIGNATURE: linkers write it last; dylib-insertion tools append after it. */
@@ -11,10 +13,12 @@ export function commandsAfterSignature(bin: Binary): Finding[] {
   const after = bin.loadCommands.filter((lc) => lc.index > cs.index);
   if (after.length === 0) return [];
   return [{
-    kind: 'load-command-after-code-signature',
+    id: 'load-command-after-code-signature',
+    technique: after.some((lc) => DYLIB_CMDS.has(lc.cmd)) ? T1546_006 : null,
+    slice: bin.arch,
     severity: after.some((lc) => DYLIB_CMDS.has(lc.cmd)) ? 'high' : 'medium',
     message: `${after.length} load command(s) after LC_CODE_SIGNATURE (index ${cs.index}): ${after.map((lc) => lc.kind === 'dylib' ? `${lc.name} ${lc.path}` : lc.name).join(', ')}`,
-    details: {
+    evidence: {
       codeSignatureIndex: cs.index,
       commands: after.map((lc) => ({ index: lc.index, name: lc.name, offset: lc.offset, ...(lc.kind === 'dylib' ? { path: lc.path } : {}) })),
     },
@@ -49,58 +53,69 @@ export function orphanedSignature(src: ByteSource, bin: Binary): Finding[] {
     }
     if (!hasCd) continue;
     return [{
-      kind: 'orphaned-signature',
+      id: 'orphaned-signature',
+      technique: T1546_006,
+      slice: bin.arch,
       severity: 'high',
       message: `no LC_CODE_SIGNATURE, but the slice carries a code signature SuperBlob at slice offset ${from + p} (${length} bytes): the signature command was removed`,
-      details: { sliceOffset: from + p, fileOffset: bin.offset + from + p, length, count },
+      evidence: { sliceOffset: from + p, fileOffset: bin.offset + from + p, length, count },
     }];
   }
   return [];
 }
 
 /** Findings that follow from the signature report. */
-export function signatureFindings(sig: SignatureReport, coversOther: boolean): Finding[] {
+export function signatureFindings(sig: SignatureReport, coversOther: boolean, slice: string): Finding[] {
   const out: Finding[] = [];
   const cds = sig.codeDirectories;
   const withPages = cds.filter((c) => c.pagesChecked > 0);
-  // page 0 (header + load commands) fails while every other page matches
-  const page0Only = withPages.filter((c) => c.mismatchedPages.length === 1 && c.mismatchedPages[0].page === 0);
-  if (page0Only.length > 0 && withPages.every((c) => c.mismatchedPages.every((p) => p.page === 0))) {
+  // only the pages holding the mach header and load commands fail (page 0, plus the next ones when the commands
+  // run past it), while every other page matches: the header was edited after signing
+  const headerOnly = withPages.filter((c) => c.mismatchedPages.length > 0);
+  if (headerOnly.length > 0 && withPages.every((c) => c.mismatchedPages.every((p) => p.covers.includes(HEADER)))) {
     out.push({
-      kind: 'page0-mismatch-only',
+      id: 'header-mismatch-only',
+      technique: T1546_006,
+      slice,
       severity: 'high',
-      message: 'page 0 (mach header and load commands) does not match its code slot while every other page does: the header was edited after signing (dylib insertion, install_name_tool)',
-      details: { codeDirectories: page0Only.map((c) => c.slot) },
+      message: `only the header page(s) ${[...new Set(headerOnly.flatMap((c) => c.mismatchedPages.map((p) => p.page)))].join(', ')} (mach header and load commands) fail while every other page matches: the load commands were edited after signing (dylib insertion, install_name_tool)`,
+      evidence: { codeDirectories: headerOnly.map((c) => c.slot), pages: [...new Set(headerOnly.flatMap((c) => c.mismatchedPages.map((p) => p.page)))] },
     });
   } else {
     for (const c of withPages) {
       if (c.mismatchedPages.length === 0) continue;
       out.push({
-        kind: 'pages-mismatched',
+        id: 'pages-mismatched',
+        technique: null,
+        slice,
         severity: 'high',
         message: `${c.mismatchedPages.length} code page(s) of CodeDirectory slot 0x${c.slot.toString(16)} do not match: ${c.mismatchedPages.slice(0, 8).map((p) => `${p.page} (${p.section ?? p.segment ?? 'no section'})`).join(', ')}${c.mismatchedPages.length > 8 ? ', …' : ''}`,
-        details: { slot: c.slot, pages: c.mismatchedPages.map((p) => p.page) },
+        evidence: { slot: c.slot, pages: c.mismatchedPages.map((p) => p.page) },
       });
     }
   }
   if (coversOther) {
     out.push({
-      kind: 'cms-covers-other-code-directory',
+      id: 'cms-covers-other-code-directory',
+      technique: null,
+      slice,
       severity: 'high',
       message: sig.cms?.signatureValid
         ? 'the CMS signature is genuine but signs a different CodeDirectory than the one in the file (CodeDirectory edited, or the CMS transplanted)'
         : 'the CMS messageDigest is not the digest of the CodeDirectory in the file',
-      details: { signatureValid: sig.cms?.signatureValid ?? false },
+      evidence: { signatureValid: sig.cms?.signatureValid ?? false },
     });
   }
   for (const c of cds) {
     for (const s of c.specialSlots) {
       if (s.status === 'not-bound' && s.actual && s.slot !== 1 && s.slot !== 3) {
         out.push({
-          kind: 'unbound-blob',
+          id: 'unbound-blob',
+          technique: null,
+          slice,
           severity: 'medium',
           message: `the ${s.name} blob is in the signature but CodeDirectory slot 0x${c.slot.toString(16)} does not bind it`,
-          details: { slot: c.slot, specialSlot: s.slot },
+          evidence: { slot: c.slot, specialSlot: s.slot },
         });
       }
     }

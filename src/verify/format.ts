@@ -52,7 +52,7 @@ function sliceText(s: SliceReport, fat: boolean, file: string | undefined): stri
   }
   L.push(g.valid ? 'Verdict=valid' : `Verdict=INVALID`);
   for (const r of g.reasons) L.push(`  reason: ${r}`);
-  for (const f of s.findings) L.push(`Finding [${f.severity}] ${f.kind}: ${f.message}`);
+  for (const f of s.findings) L.push(`Finding [${f.severity}] ${f.id}${f.technique ? ` (${f.technique})` : ''}: ${f.message}`);
   return L;
 }
 

@@ -1,5 +1,8 @@
 // The verification report: what `verify` returns, and what `machlens verify --json` serializes.
 import type { Issue } from '../model/errors';
+import type { Finding } from '../findings/types';
+
+export type { Finding };
 
 export type SignatureClass =
   | 'unsigned'
@@ -178,22 +181,14 @@ export interface SignatureReport {
   issues: Issue[];
 }
 
-export type FindingKind =
-  | 'page0-mismatch-only'
+/** Ids of the findings verify reports (shared Finding shape: src/findings/types.ts). */
+export type VerifyFindingId =
+  | 'header-mismatch-only'
   | 'load-command-after-code-signature'
   | 'orphaned-signature'
   | 'cms-covers-other-code-directory'
   | 'pages-mismatched'
-  | 'unbound-blob'
-  | 'signature-range';
-
-export interface Finding {
-  kind: FindingKind;
-  severity: 'high' | 'medium' | 'low' | 'info';
-  message: string;
-  /** Load-command index, page index, file offset … depending on the kind. */
-  details: Record<string, unknown>;
-}
+  | 'unbound-blob';
 
 export interface SliceReport {
   index: number;

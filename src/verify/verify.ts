@@ -133,7 +133,7 @@ async function finishSlice(r: SliceSyncResult, options: VerifyOptions): Promise<
     reasons.push('no CMS signature and the CodeDirectory is not flagged ad hoc');
   }
   s.valid = reasons.length === 0;
-  report.findings.push(...signatureFindings(s, cms?.coversOther ?? false));
+  report.findings.push(...signatureFindings(s, cms?.coversOther ?? false, report.arch));
   return report;
 }
 

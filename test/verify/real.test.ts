@@ -111,7 +111,7 @@ describe('Developer ID: Apple\'s own cdhash list is the oracle', () => {
         `identifier "${exp.identifier}" and anchor apple generic and certificate 1[field.1.2.840.113635.100.6.2.6] /* exists */ and certificate leaf[field.1.2.840.113635.100.6.1.13] /* exists */ and certificate leaf[subject.OU] = ${exp.teamId}`);
       // node-forge, an independent parser, sees the same certificates; the pinned Apple Root CA fingerprint is
       // the SHA-256 of the root certificate actually embedded by codesign
-      const p7 = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(cms!).toString('binary')), { parseAllBytes: false })) as forge.pkcs7.PkcsSignedData;
+      const p7 = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(cms!).toString('binary')), { parseAllBytes: false } as unknown as boolean)) as forge.pkcs7.PkcsSignedData;
       const root = p7.certificates.find((x) => x.subject.getField('CN')?.value === 'Apple Root CA')!;
       const rootDer = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(root)).getBytes(), 'binary');
       const fp = createHash('sha256').update(rootDer).digest('hex').toUpperCase();
