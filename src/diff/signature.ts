@@ -1,12 +1,13 @@
 // The part of a slice's signature that a diff compares, summarised from `verify`'s report.
 import type { ByteSource, MachOFile } from '../model/types';
-import type { Finding } from '../findings/types';
+import { T1546_006, type Finding } from '../findings/types';
+import { verify } from '../verify/verify';
 
 export interface SignatureSummary {
   present: boolean;
   /** null when there is no signature to judge. */
   valid: boolean | null;
-  /** unsigned, adhoc, linker-signed, apple-platform, developer-id, mac-app-store, apple-development, other-ca */
+  /** unsigned, ad-hoc, linker-signed, apple-platform, developer-id, mac-app-store, apple-development, other-ca */
   class: string;
   teamId: string | null;
   identifier: string | null;
@@ -21,16 +22,41 @@ export interface SignatureSummary {
 }
 
 const RANK: Record<string, number> = {
-  unsigned: 0, adhoc: 1, 'linker-signed': 1, 'other-ca': 2, 'apple-development': 3, 'developer-id': 4, 'mac-app-store': 5, 'apple-platform': 6,
+  unsigned: 0, 'ad-hoc': 1, 'linker-signed': 1, 'other-ca': 2, 'apple-development': 3, 'developer-id': 4, 'mac-app-store': 5, 'apple-platform': 6,
 };
 /** Higher is stronger; a drop between two versions is a downgrade. Unknown classes rank with other-ca. */
 export function signerRank(cls: string): number {
   return RANK[cls] ?? 2;
 }
 
-export async function summarizeSignatures(_src: ByteSource, m: MachOFile, _bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array }): Promise<SignatureSummary[]> {
-  return m.slices.map((s) => ({
-    present: s.codeSignature !== null, valid: null, class: s.codeSignature ? 'unknown' : 'unsigned', teamId: null, identifier: null,
-    cdhash: null, hardenedRuntime: false, flags: null, pageSize: null, entitlements: null, reasons: [], findings: [],
-  }));
+const TAMPER_KINDS = new Set(['page0-mismatch-only', 'load-command-after-code-signature', 'orphaned-signature', 'cms-covers-other-code-directory']);
+
+/** Runs `verify` and keeps, per slice of `m`, what a diff or an inventory compares. */
+export async function summarizeSignatures(src: ByteSource, m: MachOFile, bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array }): Promise<SignatureSummary[]> {
+  const report = await verify(src, bundle ? { bundle } : {});
+  return m.slices.map((s, i) => {
+    const r = report.slices.find((x) => x.offset === s.offset) ?? report.slices[i];
+    if (!r) {
+      return { present: s.codeSignature !== null, valid: null, class: 'unsigned', teamId: null, identifier: null, cdhash: null, hardenedRuntime: false, flags: null, pageSize: null, entitlements: null, reasons: ['not verified'], findings: [] };
+    }
+    const sig = r.signature;
+    const best = sig.codeDirectories.find((c) => c.slot === sig.bestSlot) ?? sig.codeDirectories[0] ?? null;
+    const findings: Finding[] = r.findings.map((f) => ({
+      id: f.kind, severity: f.severity, technique: TAMPER_KINDS.has(f.kind) ? T1546_006 : null, slice: r.arch, message: f.message, evidence: f.details,
+    }));
+    return {
+      present: sig.present,
+      valid: sig.present ? sig.valid : null,
+      class: sig.class,
+      teamId: sig.teamId,
+      identifier: sig.identifier,
+      cdhash: sig.cdhash,
+      hardenedRuntime: sig.hardenedRuntime,
+      flags: best ? best.flags : null,
+      pageSize: best && best.pageSize > 0 ? best.pageSize : null,
+      entitlements: sig.entitlements ?? sig.entitlementsDer ?? null,
+      reasons: sig.reasons,
+      findings,
+    };
+  });
 }
