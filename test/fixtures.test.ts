@@ -173,7 +173,7 @@ describe('the oracle parser (test/helpers/otool.ts) on real output', () => {
 });
 
 describe('linked fixtures: LLVM sees what the build asked for', () => {
-  const thin = linked.filter((f) => !f.kind.startsWith('fat'));
+  const thin = linked.filter((f) => f.expect && !f.kind.startsWith('fat'));
   it.each(thin.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', (_n, f) => {
     const e = f.expect!;
     const o = oracle(fixturePath(f)).slices[0];
@@ -209,7 +209,7 @@ describe('linked fixtures: LLVM sees what the build asked for', () => {
     expect(f.signerClasses).toEqual([e.signed ? 'linker-signed' : 'unsigned']);
   });
 
-  it.each(linked.filter((f) => f.kind.startsWith('fat')).map((f) => [f.name, f] as [string, FixtureEntry]))('%s: each slice is its thin part, byte for byte', (_n, f) => {
+  it.each(linked.filter((f) => f.parts && f.kind.startsWith('fat')).map((f) => [f.name, f] as [string, FixtureEntry]))('%s: each slice is its thin part, byte for byte', (_n, f) => {
     const bytes = readFixture(f);
     const parts = f.parts!.map((p) => fixtureByName(p));
     expect(f.slices.length).toBe(parts.length);
@@ -235,6 +235,80 @@ describe('linked fixtures: LLVM sees what the build asked for', () => {
     expect(oracle(fat.path).slices.map((s) => s.arch).sort()).toEqual(['arm64', 'x86_64']);
     fs.rmSync(a.dir, { recursive: true, force: true });
   });
+});
+
+describe('signatures recomputed by the scanner (node:crypto) on untouched files', () => {
+  const signed = slices([...real, ...linked.filter((f) => !f.tamper)]).filter(({ s }) => s.signed);
+  it('covers every signed slice', () => {
+    expect(signed.length).toBeGreaterThan(20);
+  });
+  it.each(signed.map(({ f, s }) => [`${f.name} ${s.arch}`, s] as const))('%s: every code page and bound blob matches', (_n, s) => {
+    expect(s.codeDirectories!.length).toBeGreaterThan(0);
+    for (const cd of s.codeDirectories!) {
+      expect(cd.error).toBeUndefined();
+      expect(cd.nCodeSlots).toBe(Math.ceil(cd.codeLimit / 2 ** cd.pageSizeLog2));
+      expect(cd.mismatchedPageCount).toBe(0);
+      for (const v of Object.values(cd.specialSlots)) expect(['match', 'unbound']).toContain(v);
+      expect(cd.cdhash).toMatch(/^[0-9a-f]{40}$/);
+    }
+    if (s.cmsPresent) expect(s.cmsMessageDigestMatchesCd).toBe(true);
+  });
+});
+
+describe('tampered copies (fixtures/link/tamper.mjs)', () => {
+  const tampered = linked.filter((f) => f.tamper);
+  it('exist', () => {
+    expect(tampered.length).toBeGreaterThanOrEqual(4);
+    expect(tampered.some((f) => f.signerClasses.includes('developer-id'))).toBe(true);
+  });
+
+  it.each(tampered.filter((f) => f.tamper!.kind === 'insert').map((f) => [f.name, f] as [string, FixtureEntry]))(
+    '%s: one command appended after LC_CODE_SIGNATURE, signature intact except the header pages', (_n, f) => {
+      const t = f.tamper!;
+      const src = fixtureByName(t.from);
+      const before = oracle(fixturePath(src));
+      const after = oracle(fixturePath(f));
+      expect(after.slices.length).toBe(before.slices.length);
+      after.slices.forEach((a, i) => {
+        const b = before.slices[i];
+        const edit = t.edits!.find((e) => e.sliceOffset === f.slices[i].offset)!;
+        expect(a.header.ncmds).toBe(b.header.ncmds + 1);
+        expect(a.header.sizeofcmds).toBe(b.header.sizeofcmds + edit.cmdsize);
+        expect(a.commands.slice(0, -1).map((c) => [c.cmd, c.cmdsize, c.fields])).toEqual(b.commands.map((c) => [c.cmd, c.cmdsize, c.fields]));
+        const added = a.commands[a.commands.length - 1];
+        expect(added.cmd).toBe(t.cmd);
+        expect(dylibOf(added)!.path).toBe(t.dylib);
+        expect(a.commands[a.commands.length - 2].cmd).toBe('LC_CODE_SIGNATURE');
+        // the signature was not touched: same class, team, cdhash; only pages holding the header changed
+        const ss = f.slices[i];
+        const so = src.slices[i];
+        expect(ss.signerClass).toBe(so.signerClass);
+        expect(ss.teamId).toBe(so.teamId);
+        expect(ss.codeDirectories![0].cdhash).toBe(so.codeDirectories![0].cdhash);
+        const pageSize = 2 ** ss.codeDirectories![0].pageSizeLog2;
+        const headerPages = Math.ceil((edit.offset - f.slices[i].offset + edit.cmdsize) / pageSize);
+        expect(ss.codeDirectories![0].mismatchedPages).toContain(0);
+        for (const p of ss.codeDirectories![0].mismatchedPages) expect(p).toBeLessThan(headerPages);
+        if (so.cmsPresent) expect(ss.cmsMessageDigestMatchesCd).toBe(true);
+      });
+    });
+
+  it.each(tampered.filter((f) => f.tamper!.resigned).map((f) => [f.name, f] as [string, FixtureEntry]))(
+    '%s: the editing tool re-signed it ad hoc (no CMS, no team), every page matches again', (_n, f) => {
+      const t = f.tamper!;
+      const src = fixtureByName(t.from);
+      const after = oracle(fixturePath(f));
+      for (const [i, s] of f.slices.entries()) {
+        expect(s.signerClass).toBe('linker-signed');
+        expect(s.cmsPresent).toBe(false);
+        expect(s.teamId).toBeUndefined();
+        expect(s.codeDirectories![0].mismatchedPageCount).toBe(0);
+        expect(s.codeDirectories![0].cdhash).not.toBe(src.slices[i].codeDirectories![0].cdhash);
+        const o = after.slices[i];
+        if (t.rpath) expect(oracleRpaths(o)).toContain(t.rpath);
+        if (t.installName) expect(o.commands.map(dylibOf).find((d) => d?.kind === 'id')?.path).toBe(t.installName);
+      }
+    });
 });
 
 describe('the bundled sample', () => {

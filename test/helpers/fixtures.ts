@@ -41,6 +41,45 @@ export interface FixtureSlice {
   leafOrganization?: string | null;
   certificates?: { subject: Record<string, string>; issuer: Record<string, string> }[];
   slots?: { type: string; magic: string; length: number }[];
+  /** Every CodeDirectory (slot 0x0 and 0x1000..), recomputed with node:crypto against the slice's bytes. */
+  codeDirectories?: {
+    slot: string;
+    version: string;
+    hashType: number;
+    hashSize: number;
+    pageSizeLog2: number;
+    nCodeSlots: number;
+    nSpecialSlots: number;
+    codeLimit: number;
+    cdhash: string;
+    mismatchedPageCount: number;
+    /** The first 32 code slots whose page hash differs. */
+    mismatchedPages: number[];
+    /** requirements / entitlements / derEntitlements: match | mismatch | unbound | missing-blob | unbound-but-present */
+    specialSlots: Record<string, string>;
+    error?: string;
+  }[];
+  cmsDigestAlgorithm?: string;
+  /** messageDigest signed attribute, hex. */
+  cmsMessageDigest?: string;
+  /** messageDigest equals the digest of the slot-0 CodeDirectory. */
+  cmsMessageDigestMatchesCd?: boolean;
+  cmsSigningTime?: string;
+}
+
+/** How a tampered fixture was made (fixtures/link/tamper.mjs). */
+export interface TamperRecord {
+  /** The fixture it was copied from. */
+  from: string;
+  how: string;
+  kind: 'insert' | 'tool';
+  cmd: string;
+  dylib?: string;
+  rpath?: string;
+  installName?: string;
+  /** True when the editing tool re-signed the file (ad hoc). */
+  resigned: boolean;
+  edits?: { sliceOffset: number; index: number; offset: number; cmdsize: number }[];
 }
 
 /** What a linked fixture was built to contain (from the build spec, not from any parser). */
@@ -80,6 +119,8 @@ export interface FixtureEntry {
   expect?: LinkExpectation;
   linkArgs?: string[];
   parts?: string[];
+  /** Tampered copies only (names `linked:tampered/...`). */
+  tamper?: TamperRecord;
 }
 
 interface Manifest {
@@ -133,8 +174,9 @@ export function readFixture(entry: FixtureEntry, opts: { verify?: boolean } = {}
 }
 
 /**
- * One fixture by name: the exact manifest name (`@esbuild/darwin-arm64:bin/esbuild`, `linked:app-arm64`),
- * a package name when it holds a single Mach-O (`fsevents`), or a linked name without its prefix (`app-arm64`).
+ * One fixture by name: the exact manifest name (`@esbuild/darwin-arm64:bin/esbuild`, `fsevents@2.3.2:fsevents.node`,
+ * `linked:app-arm64`), a package name when its current release holds a single Mach-O (`fsevents`), or a linked name
+ * without its prefix (`app-arm64`).
  */
 export function fixtureByName(name: string): FixtureEntry {
   const all = allFixtures();
@@ -142,6 +184,9 @@ export function fixtureByName(name: string): FixtureEntry {
   if (exact) return exact;
   const byPackage = all.filter((f) => f.package === name);
   if (byPackage.length === 1) return byPackage[0];
+  // a package also pinned at an older release (named `pkg@version:path`): the bare name means the current one
+  const current = byPackage.filter((f) => f.name.startsWith(`${name}:`));
+  if (current.length === 1) return current[0];
   if (byPackage.length > 1) throw new Error(`fixture ${name} is ambiguous: ${byPackage.map((f) => f.name).join(', ')}`);
   throw new Error(`no fixture named ${name}; known: ${all.map((f) => f.name).join(', ')}`);
 }
