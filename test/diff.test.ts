@@ -33,7 +33,7 @@ describe('T1546.006 shapes from a Developer ID binary', () => {
     expect(s.dylibsAdded).toEqual([expect.objectContaining({ path: '/tmp/libinject.dylib', kind: 'load', afterCodeSignature: true })]);
     expect(s.header.map((h) => h.field)).toEqual(['ncmds', 'sizeofcmds']);
     // only the pages holding the header and load commands changed (page 0, and page 1 when they cross it)
-    const lcEnd = 32 + s.header.find((h) => h.field === 'sizeofcmds')!.after as number;
+    const lcEnd = 32 + (s.header.find((h) => h.field === 'sizeofcmds')!.after as number);
     expect(s.changedPages[0].index).toBe(0);
     expect(s.changedPages.every((p) => p.offset < lcEnd)).toBe(true);
     expect(s.signature.after).toMatchObject({ present: true, valid: false, class: 'developer-id' });

@@ -1,6 +1,6 @@
 // The part of a slice's signature that a diff compares, summarised from `verify`'s report.
 import type { ByteSource, MachOFile } from '../model/types';
-import { T1546_006, type Finding } from '../findings/types';
+import type { Finding } from '../findings/types';
 import { verify } from '../verify/verify';
 
 export interface SignatureSummary {
@@ -29,8 +29,6 @@ export function signerRank(cls: string): number {
   return RANK[cls] ?? 2;
 }
 
-const TAMPER_KINDS = new Set(['page0-mismatch-only', 'load-command-after-code-signature', 'orphaned-signature', 'cms-covers-other-code-directory']);
-
 /** Runs `verify` and keeps, per slice of `m`, what a diff or an inventory compares. */
 export async function summarizeSignatures(src: ByteSource, m: MachOFile, bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array }): Promise<SignatureSummary[]> {
   const report = await verify(src, bundle ? { bundle } : {});
@@ -41,9 +39,7 @@ export async function summarizeSignatures(src: ByteSource, m: MachOFile, bundle?
     }
     const sig = r.signature;
     const best = sig.codeDirectories.find((c) => c.slot === sig.bestSlot) ?? sig.codeDirectories[0] ?? null;
-    const findings: Finding[] = r.findings.map((f) => ({
-      id: f.kind, severity: f.severity, technique: TAMPER_KINDS.has(f.kind) ? T1546_006 : null, slice: r.arch, message: f.message, evidence: f.details,
-    }));
+    const findings: Finding[] = r.findings;
     return {
       present: sig.present,
       valid: sig.present ? sig.valid : null,
