@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const out = join(here, 'dist');
-const pkgEsm = join(root, 'dist', 'index.js');
+// INSPECTOR_SDK: build against another entry of the SDK (e.g. a source file while an API is being written).
+const pkgEsm = resolve(process.env.INSPECTOR_SDK ?? join(root, 'dist', 'index.js'));
 
 if (!existsSync(pkgEsm)) {
   console.error(`inspector/build.mjs: ${relative(process.cwd(), pkgEsm)} is missing: run \`npm run build\` first`);

@@ -3,15 +3,15 @@
 // are not a plain match are also listed as text, so nothing is only in colour.
 import { h, hex } from './dom';
 
-export const Cell = { Match: 0, Mismatch: 1, NotCovered: 2, Changed: 3, Same: 4 } as const;
+export const Cell = { Match: 0, Mismatch: 1, NotCovered: 2, Changed: 3, Same: 4, ChangedMismatch: 5 } as const;
 export type Cell = (typeof Cell)[keyof typeof Cell];
 
 const COLORS: Record<Cell, string> = {
-  [Cell.Match]: '#2e7d32', [Cell.Mismatch]: '#c62828', [Cell.NotCovered]: '#b0b0b0', [Cell.Changed]: '#e07b00', [Cell.Same]: '#8fb996',
+  [Cell.Match]: '#2e7d32', [Cell.Mismatch]: '#c62828', [Cell.NotCovered]: '#b0b0b0', [Cell.Changed]: '#e07b00', [Cell.Same]: '#8fb996', [Cell.ChangedMismatch]: '#c62828',
 };
 export const CELL_NAMES: Record<Cell, string> = {
   [Cell.Match]: 'hash matches', [Cell.Mismatch]: 'hash MISMATCH', [Cell.NotCovered]: 'not covered by the signature',
-  [Cell.Changed]: 'CHANGED', [Cell.Same]: 'unchanged',
+  [Cell.Changed]: 'CHANGED', [Cell.Same]: 'unchanged', [Cell.ChangedMismatch]: 'CHANGED, hash MISMATCH',
 };
 
 export interface PageMapSpec {
@@ -27,6 +27,8 @@ export interface PageMapSpec {
   legend: Cell[];
   /** One line under the title. */
   summary: string;
+  /** Width to fill, in CSS pixels (default 1080). */
+  width?: number;
 }
 
 let tooltip: HTMLElement | null = null;
@@ -36,7 +38,7 @@ export function pageMap(spec: PageMapSpec): HTMLElement {
   const size = n <= 1500 ? 12 : n <= 6000 ? 8 : n <= 20000 ? 5 : 4;
   const gap = size >= 8 ? 2 : 1;
   const step = size + gap;
-  const cols = Math.max(16, Math.floor(1080 / step));
+  const cols = Math.max(16, Math.floor((spec.width ?? 1080) / step));
   const rows = Math.max(1, Math.ceil(n / cols));
   const dpr = Math.min(2, globalThis.devicePixelRatio || 1);
   const canvas = h('canvas', {
@@ -59,7 +61,7 @@ export function pageMap(spec: PageMapSpec): HTMLElement {
       const x = (i % cols) * step, y = Math.floor(i / cols) * step;
       g.fillStyle = COLORS[c] ?? '#000';
       g.fillRect(x, y, size, size);
-      if ((c === Cell.Mismatch || c === Cell.Changed) && size >= 8) {
+      if ((c === Cell.Mismatch || c === Cell.Changed || c === Cell.ChangedMismatch) && size >= 8) {
         // a cross, so the state does not rest on colour alone
         g.strokeStyle = '#fff'; g.lineWidth = 1.5;
         g.beginPath(); g.moveTo(x + 2, y + 2); g.lineTo(x + size - 2, y + size - 2); g.moveTo(x + size - 2, y + 2); g.lineTo(x + 2, y + size - 2); g.stroke();
@@ -109,11 +111,14 @@ export function pageMap(spec: PageMapSpec): HTMLElement {
   draw();
 
   const notable: number[] = [];
-  for (let i = 0; i < n && notable.length < 200; i++) if (spec.cells[i] === Cell.Mismatch || spec.cells[i] === Cell.Changed) notable.push(i);
+  for (let i = 0; i < n && notable.length < 200; i++) if (spec.cells[i] === Cell.Mismatch || spec.cells[i] === Cell.Changed || spec.cells[i] === Cell.ChangedMismatch) notable.push(i);
   const count = (c: Cell) => spec.cells.reduce((a, x) => a + (x === c ? 1 : 0), 0);
   const mismatched: number[] = [];
   const changed: number[] = [];
-  spec.cells.forEach((c, i) => { if (c === Cell.Mismatch) mismatched.push(i); else if (c === Cell.Changed) changed.push(i); });
+  spec.cells.forEach((c, i) => {
+    if (c === Cell.Mismatch || c === Cell.ChangedMismatch) mismatched.push(i);
+    if (c === Cell.Changed || c === Cell.ChangedMismatch) changed.push(i);
+  });
 
   return h('figure', {
     class: 'pagemap', id: spec.id, 'data-map': spec.id, 'data-pages': n, 'data-page-size': spec.pageSize,
@@ -121,12 +126,12 @@ export function pageMap(spec: PageMapSpec): HTMLElement {
     'data-cols': cols, 'data-step': step,
   },
     h('figcaption', null, h('strong', null, spec.title), ` · ${spec.summary}`),
-    h('div', { class: 'legend' }, spec.legend.map((c) => h('span', null, h('span', { class: `sw sw-${c}` }), `${CELL_NAMES[c]} (${count(c)})`))),
+    h('div', { class: 'legend' }, spec.legend.filter((c, k) => k === 0 || count(c) > 0).map((c) => h('span', null, h('span', { class: `sw sw-${c}` }), `${CELL_NAMES[c]} (${count(c)})`))),
     h('div', { class: 'canvas-wrap' }, canvas),
     info,
     notable.length
       ? h('details', { class: 'notable', open: notable.length <= 12 },
-        h('summary', null, `${mismatched.length + changed.length} page${mismatched.length + changed.length === 1 ? '' : 's'} to look at`),
+        h('summary', null, `${notable.length} page${notable.length === 1 ? '' : 's'} to look at`),
         h('ul', { class: 'notable-list' }, notable.map((i) => h('li', { 'data-page': i }, label(i)))),
       )
       : null,

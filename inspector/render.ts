@@ -73,8 +73,12 @@ export function allFindings(r: Report): ViewFinding[] {
   if (r.diffError) out.push({ level: 'info', id: 'diff-unavailable', message: r.diffError.message, where: 'comparison' });
   // In a comparison the diff speaks for what was added; A's own path findings would repeat B's.
   const added = new Set((d?.slices ?? []).flatMap((s) => [...s.dylibsAdded.map((x) => x.path), ...s.rpathsAdded]));
-  r.files.forEach((f, i) => out.push(...fileFindings(f, r.files.length > 1 ? (i === 0 ? 'A' : 'B') : '').filter((x) =>
-    !(d && (x.id === 'risky-dylib' || x.id === 'risky-rpath') && (i === 0 || [...added].some((p) => x.message.includes(` ${p},`)))))));
+  // Likewise B's "signature invalid" when the diff says it, and the OK lines (the signature table shows them).
+  const diffIds = new Set((d?.findings ?? []).map((x) => `${x.id}:${x.slice}`));
+  r.files.forEach((f, i) => out.push(...fileFindings(f, r.files.length > 1 ? (i === 0 ? 'A' : 'B') : '').filter((x) => !(d && (
+    ((x.id === 'risky-dylib' || x.id === 'risky-rpath') && (i === 0 || [...added].some((p) => x.message.includes(` ${p},`)))) ||
+    x.level === 'ok' ||
+    (x.id === 'signature-invalid' && [...diffIds].some((k) => k.startsWith('signature-invalid:') && x.where.includes(` ${k.split(':')[1]}`))))))));
   return out.sort((a, b) => ORDER[a.level] - ORDER[b.level]);
 }
 
@@ -199,7 +203,7 @@ function signaturePanel(sv: SliceReport | null, s: Binary, verifyAvailable: bool
       ['Team ID', sig.teamId ?? '(none)'],
       ['CDHash', sig.cdhash ? h('span', { class: 'mono' }, sig.cdhash) : '(none)'],
       ['Hardened runtime', yes(sig.hardenedRuntime)],
-      ['Library validation', yes(sig.libraryValidation)],
+      ['Library validation', sig.libraryValidation ? h('span', { class: 'badge ok' }, 'yes') : h('span', { class: 'badge info' }, 'no')],
       ['CodeDirectory', cd ? `v${cd.versionHex}, ${cd.hashTypeName}, ${cd.pageSize ? `${cd.pageSize}-byte pages` : 'one page'}, ${cd.nCodeSlots} code slots up to ${cd.codeLimit}, flags ${cd.flagNames.join(' ') || hex(cd.flags)}` : '(none)'],
       ['Code pages', cd ? `${cd.pagesChecked} checked, ${cd.mismatchedPages.length} mismatched` : null],
       ['Requirement', sig.designatedRequirement ? h('code', null, sig.designatedRequirement) : null],
@@ -273,10 +277,10 @@ function sliceSection(f: FileReport, fi: number, s: Binary, i: number, total: nu
   const sv = v?.slices.find((x) => x.offset === s.offset) ?? null;
   return h('section', { class: 'slice', 'data-slice': i, 'data-arch': s.arch },
     h('h3', null, `${total > 1 ? `Slice ${i}: ` : ''}${s.arch} · ${filetypeName(s.header.filetype)} · ${bytes(s.size)} at ${hex(s.offset)}`),
-    h('div', { class: 'grid2' }, headerPanel(s), signaturePanel(sv, s, verifyAvailable)),
+    h('div', { class: 'grid2' },
+      h('div', null, headerPanel(s), dylibTable(s)),
+      signaturePanel(sv, s, verifyAvailable)),
     slicePageMap(`map-f${fi}-s${i}`, s, sv),
-    h('h4', null, 'Dependent libraries and rpaths'),
-    dylibTable(s),
     loadCommandTable(s),
   );
 }
@@ -327,7 +331,8 @@ function sliceDiffSection(d: SliceDiff, i: number, r: Report): HTMLElement {
   const after = d.signature.after as unknown as Record<string, unknown>;
   const fields: [string, string][] = [['present', 'Signed'], ['valid', 'Valid'], ['class', 'Class'], ['identifier', 'Identifier'], ['teamId', 'Team ID'],
     ['cdhash', 'CDHash'], ['hardenedRuntime', 'Hardened runtime'], ['flags', 'CodeDirectory flags'], ['pageSize', 'Page size'], ['entitlements', 'Entitlements'], ['reasons', 'Why invalid']];
-  const sigRows = fields.map(([k, name]) => [name, sigValue(before[k]), sigValue(after[k])]);
+  const val = (k: string, v: unknown) => (k === 'flags' && typeof v === 'number' ? hex(v) : sigValue(v));
+  const sigRows = fields.map(([k, name]) => [name, val(k, before[k]), val(k, after[k])]);
   const changedSig = (idx: number) => (sigRows[idx][1] !== sigRows[idx][2] ? 'risk-medium' : null);
   const dyl = [
     ...d.dylibsAdded.map((x) => ({ cls: 'added', row: ['added', x.index, x.kind, h('code', null, x.path), h('span', null, x.afterCodeSignature ? h('span', { class: 'badge bad' }, 'after LC_CODE_SIGNATURE') : null, x.risk.reasons.length ? h('span', { class: 'badge bad' }, x.risk.description) : null)] })),
@@ -347,11 +352,12 @@ function sliceDiffSection(d: SliceDiff, i: number, r: Report): HTMLElement {
     const n = Math.max(1, Math.ceil(sb.size / pageSize));
     const cells = new Uint8Array(n).fill(Cell.Same);
     if (cdb && cdb.pageSize === pageSize) for (const p of cdb.mismatchedPages) if (p.page < n) cells[p.page] = Cell.Mismatch;
-    for (const p of d.changedPages) if (p.index < n) cells[p.index] = Cell.Changed;
+    for (const p of d.changedPages) if (p.index < n) cells[p.index] = cells[p.index] === Cell.Mismatch ? Cell.ChangedMismatch : Cell.Changed;
     map = pageMap({
-      id: `diffmap-${i}`, title: 'Changed pages', cells, pageSize, base: sb.offset, describe: describer(sb, pageSize),
-      legend: [Cell.Same, Cell.Changed, Cell.Mismatch],
+      id: `diffmap-${i}`, title: 'Pages of B', cells, pageSize, base: sb.offset, describe: describer(sb, pageSize),
+      legend: [Cell.Same, Cell.Changed, Cell.ChangedMismatch, Cell.Mismatch],
       summary: `${d.changedPageCount} of ${n} pages changed${d.headerOnly ? ', only the header/load commands and the signature' : ''}`,
+      width: 500,
     });
   }
   const lc = d.loadCommands;
@@ -363,9 +369,9 @@ function sliceDiffSection(d: SliceDiff, i: number, r: Report): HTMLElement {
     dyl.length ? table(null, ['Change', 'LC #', 'Kind', 'Path', 'Why it matters'], dyl.map((x) => x.row), { rowClass: (k) => dyl[k].cls, numeric: [1], id: `dylib-changes-${i}` }) : h('p', null, 'No dylib or rpath added or removed.'),
     h('p', null, `Load commands: ${lc.added.length} added (${lc.added.map((c) => `${c.name} [${c.index}]`).join(', ') || 'none'}), ${lc.removed.length} removed, ${lc.changed.length} changed, ${lc.moved.length} moved.`,
       d.header.length ? ` Header: ${d.header.map((c) => `${c.field} ${sigValue(c.before)} → ${sigValue(c.after)}`).join(', ')}.` : ''),
-    h('h4', null, 'Signature before and after'),
-    table(null, ['', 'A (before)', 'B (after)'], sigRows, { rowClass: changedSig, id: `sig-diff-${i}` }),
-    map,
+    h('div', { class: 'grid2 diff-grid' },
+      h('div', null, h('h4', null, 'Signature before and after'), table(null, ['', 'A (before)', 'B (after)'], sigRows, { rowClass: changedSig, id: `sig-diff-${i}` })),
+      h('div', null, h('h4', null, 'Changed pages'), map ?? h('p', null, 'No page map: the slice did not parse.'))),
   );
 }
 

@@ -195,7 +195,7 @@ describe('runtimes: the inspector in Chromium', () => {
     mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
     mkdirSync(join(ROOT, 'docs'), { recursive: true });
     const shot = join(ROOT, 'test-artifacts', 'inspector-diff.png');
-    await page.setViewportSize({ width: 1280, height: 1500 });
+    await page.setViewportSize({ width: 1280, height: 1800 });
     await page.screenshot({ path: shot });
     copyFileSync(shot, join(ROOT, 'docs', 'inspector.png'));
 
