@@ -104,10 +104,11 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
     if (o.json) io.stdout(JSON.stringify({ path: u.path, error: { code: 'IO', message: u.error } }) + '\n');
   }
   const byClass: Record<string, number> = {};
-  let invalid = 0, errors = 0;
+  let invalid = 0, ioErrors = 0, parseErrors = 0;
   const findingCounts: Record<string, number> = {};
   for (const r of records) {
-    if (r.error && r.slices.length === 0) errors++;
+    if (r.error?.code === 'IO') ioErrors++;
+    else if (r.error) parseErrors++;
     for (const s of r.slices) { byClass[s.signatureClass] = (byClass[s.signatureClass] ?? 0) + 1; if (s.valid === false) invalid++; }
     for (const f of r.findings) findingCounts[f.id] = (findingCounts[f.id] ?? 0) + 1;
     if (!o.json) {
@@ -117,13 +118,13 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
     }
   }
   const summary = {
-    summary: true, machO: records.length, notMachO: w.notMachO, unreadable: w.unreadable.length + errors, symlinksSkipped: w.symlinks,
+    summary: true, machO: records.length, notMachO: w.notMachO, unreadable: w.unreadable.length + ioErrors, parseErrors, symlinksSkipped: w.symlinks,
     slicesBySignatureClass: byClass, invalidSignatures: invalid, findings: findingCounts,
     ...(drift ? { newFiles: drift.newFiles.length, missingFiles: drift.missingFiles.length } : {}),
   };
   if (o.json) io.stdout(JSON.stringify(summary) + '\n');
   else {
-    io.stdout(`\n${records.length} Mach-O files (${w.notMachO} other files, ${summary.unreadable} unreadable, ${w.symlinks} symlinks skipped)\n`);
+    io.stdout(`\n${records.length} Mach-O files (${parseErrors} malformed), ${w.notMachO} other files, ${summary.unreadable} unreadable, ${w.symlinks} symlinks skipped\n`);
     io.stdout(`slices by signature class: ${Object.entries(byClass).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}\n`);
     io.stdout(`invalid signatures: ${invalid}\nfindings: ${Object.entries(findingCounts).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}\n`);
     if (drift) io.stdout(`baseline drift: ${drift.newFiles.length} new, ${drift.missingFiles.length} missing\n`);
