@@ -71,7 +71,12 @@ function esToken(p: { pid: number; pv: number }, v: number): unknown {
     : { auid: 501, euid: 501, egid: 20, ruid: 501, rgid: 20, pid: p.pid, asid: 100017, pidversion: p.pv };
 }
 
+let lean = false;
+/** Lean eslogger lines (no stat blocks, fewer process fields) for the large noise streams: still the documented shape. */
+export function setLean(on: boolean): void { lean = on; }
+
 function esFile(path: string, ino = 1000): unknown {
+  if (lean) return { path, path_truncated: false };
   return {
     path, path_truncated: false,
     stat: { st_dev: 16777234, st_ino: ino, st_mode: 33261, st_nlink: 1, st_uid: 501, st_gid: 20, st_rdev: 0, st_size: 135216, st_blocks: 272, st_blksize: 4096, st_flags: 0, st_gen: 0,
@@ -81,6 +86,10 @@ function esFile(path: string, ino = 1000): unknown {
 
 function esProc(p: Proc, v: number): unknown {
   const parent = p.parent ?? { pid: 1, pv: 1 };
+  if (lean) {
+    return { audit_token: esToken(p, v), parent_audit_token: esToken(parent, v), codesigning_flags: p.flags ?? TEAM_FLAGS, is_platform_binary: p.platform ?? false,
+      signing_id: p.signingId ?? null, team_id: p.teamId ?? null, cdhash: p.cdhash ?? cdhash(p.path), executable: esFile(p.path) };
+  }
   return {
     audit_token: esToken(p, v), parent_audit_token: esToken(parent, v), responsible_audit_token: esToken(p, v),
     ppid: parent.pid, original_ppid: parent.pid, group_id: p.pid, session_id: 1, tty: null, is_es_client: false,
