@@ -139,7 +139,7 @@ describe('Developer ID: Apple\'s own cdhash list is the oracle', () => {
 });
 
 describe('linked fixtures (ld64.lld signatures)', () => {
-  it.each(linkedFixtures().filter((f) => f.signerClasses.includes('linker-signed')).map((f) => [f.name, f] as [string, FixtureEntry]))('%s', async (_n, f) => {
+  it.each(linkedFixtures().filter((f) => !f.tamper && f.signerClasses.includes('linker-signed')).map((f) => [f.name, f] as [string, FixtureEntry]))('%s', async (_n, f) => {
     const r = await verify(readFixture(f));
     for (const s of r.slices) {
       if (!s.signature.present) continue;
@@ -148,5 +148,43 @@ describe('linked fixtures (ld64.lld signatures)', () => {
       for (const cd of s.signature.codeDirectories) expect(cd.mismatchedPages).toEqual([]);
     }
     expect(r.slices.some((s) => s.signature.valid)).toBe(true);
+  });
+});
+
+describe('tampered copies made by fixtures/link/tamper.mjs (a second, independent tamper tool)', () => {
+  const tampered = linkedFixtures().filter((f) => f.tamper);
+  it('there are inserted and tool-edited copies', () => {
+    expect(tampered.some((f) => f.tamper!.kind === 'insert')).toBe(true);
+    expect(tampered.some((f) => f.tamper!.resigned)).toBe(true);
+  });
+
+  it.each(tampered.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', async (_n, f) => {
+    const t = f.tamper!;
+    const r = await verify(readFixture(f));
+    for (const [i, s] of r.slices.entries()) {
+      const g = s.signature;
+      if (!t.resigned) {
+        // inserted after signing: only the header pages fail, the command shows after LC_CODE_SIGNATURE
+        expect(g.valid).toBe(false);
+        const edit = t.edits!.find((e) => e.sliceOffset === s.offset)!;
+        const ids = s.findings.map((x) => x.id).sort();
+        expect(ids).toEqual(['header-mismatch-only', 'load-command-after-code-signature']);
+        const after = s.findings.find((x) => x.id === 'load-command-after-code-signature')!;
+        expect(after.evidence.commands).toEqual([expect.objectContaining({ index: edit.index, name: t.cmd, path: t.dylib })]);
+        expect(after.technique).toBe('T1546.006');
+        for (const cd of g.codeDirectories) {
+          expect(cd.mismatchedPages.length).toBeGreaterThan(0);
+          for (const p of cd.mismatchedPages) expect(p.covers).toContain('mach_header+load_commands');
+        }
+        expect(g.class).toBe(f.slices[i].signerClass === 'developer-id' ? 'developer-id' : 'linker-signed');
+      } else {
+        // the tool re-signed ad hoc: valid again, but the class dropped and any team ID is gone
+        expect(g.reasons).toEqual([]);
+        expect(g.valid).toBe(true);
+        expect(g.class).toBe('linker-signed');
+        expect(g.teamId).toBeNull();
+        expect(g.cms).toBeNull();
+      }
+    }
   });
 });
