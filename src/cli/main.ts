@@ -2,6 +2,7 @@
 import { init } from '../wasm/instance';
 import { runInspect } from './inspect';
 import { runDiff } from './diff';
+import { runVerify } from './verify';
 import { runScan, runBaseline } from './scan';
 
 export interface CliIO {
@@ -14,6 +15,9 @@ const USAGE = `machlens: Mach-O and code-signature analysis
 usage:
   machlens inspect FILE... [--json] [--otool] [--no-hash] [--lossy]
                                             header, slices, load commands, dylibs, rpaths, signature location
+  machlens verify FILE... [--json] [--bundle DIR]
+                                            code signature down to the CMS chain, in the spirit of codesign -dvvv
+                                            (exit 0 all validly signed, 1 unsigned or invalid, 2 error)
   machlens diff A B [--json]                what changed between two versions; verdict identical/changed/suspicious
                                             (exit 0 identical, 1 changed, 3 suspicious, 2 error)
   machlens scan DIR... [--json] [--baseline FILE] [--workers N]
@@ -26,6 +30,7 @@ usage:
 type Runner = (argv: string[], io: CliIO) => Promise<number>;
 const COMMANDS: Record<string, Runner> = {
   inspect: runInspect,
+  verify: runVerify,
   diff: runDiff,
   scan: runScan,
   baseline: runBaseline,
