@@ -478,12 +478,14 @@ function sha1x4() {
 // docs/hashing.md). Defaults are the fastest measured:
 //   SCALAR_MEM=1     scalar SHA-256 with W+K precomputed in memory        ~10% slower than locals
 //   SHA1_MEM=1       scalar SHA-1 with its 16-word ring in memory          ~15% slower than locals
-//   X4_INTERLEAVED=1 4-lane SHA-256 schedule interleaved with the rounds  ~20% slower (V8 spills 16 W + 8 state)
-//   X4_MEM2=1        4-lane SHA-256 schedule reading W back from memory   ~15% slower
+//   X4_MEM=1         4-lane SHA-256 with W+K precomputed into a scratch    ~4% slower than interleaving the schedule
+//                    with the rounds (fewer spills, but more stores); before the chaining value moved to memory
+//                    it was ~20% faster: 8 saved state vectors + 16 W made V8 spill heavily
+//   X4_MEM2=1        4-lane SHA-256 schedule reading W back from memory   ~15% slower than X4_MEM
 //   X4_SHA1_MEM=1    4-lane SHA-1 with W+K precomputed in memory           no measurable difference
 writeFileSync(join(here, 'sha256_compress.ts'), process.env.SCALAR_MEM ? sha256ScalarMem() : sha256Scalar());
 writeFileSync(join(here, 'sha1_compress.ts'), process.env.SHA1_MEM ? sha1ScalarMem() : sha1Scalar());
 writeFileSync(join(here, 'sha512_compress.ts'), sha512Scalar());
-writeFileSync(join(here, 'sha256x4_compress.ts'), process.env.X4_INTERLEAVED ? sha256x4() : process.env.X4_MEM2 ? sha256x4Mem2() : sha256x4Mem());
+writeFileSync(join(here, 'sha256x4_compress.ts'), process.env.X4_MEM ? sha256x4Mem() : process.env.X4_MEM2 ? sha256x4Mem2() : sha256x4());
 writeFileSync(join(here, 'sha1x4_compress.ts'), process.env.X4_SHA1_MEM ? sha1x4Mem() : sha1x4());
 console.log('generated: sha256_compress.ts sha1_compress.ts sha512_compress.ts sha256x4_compress.ts sha1x4_compress.ts');
