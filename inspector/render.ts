@@ -5,7 +5,7 @@ import {
   RISKY_ENTITLEMENTS, TOOL_NAMES,
 } from 'machlens';
 import type { Binary, DiffResult, Issue, LoadCommand, MachOFile, SliceDiff } from 'machlens';
-import type { CertificateReport, CodeDirectoryReport, SignatureReport, SliceReport, VerifyReport } from '../src/verify/types';
+import type { CertificateReport, CodeDirectoryReport, SignatureReport, SliceReport, VerifyReport } from 'machlens';
 import { bytes, h, hex, kv, offset, table } from './dom';
 import { Cell, pageMap } from './pagemap';
 import type { ErrorInfo, FileReport, Report } from './protocol';
