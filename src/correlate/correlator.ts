@@ -54,6 +54,8 @@ export interface Correlator {
   pushDocs(docs: unknown | readonly unknown[], meta?: PushMeta): Alert[];
   /** Normalised events (the model in model.ts). */
   pushEvents(events: CorrelationEvent | readonly CorrelationEvent[]): Alert[];
+  /** End of one input (file): a partial last line left by pushChunk is read as a line. State is kept. */
+  endInput(): Alert[];
   /** End of input: release every buffer and finalise every open chain. */
   flush(): Alert[];
   coverage(): HostCoverage[];
@@ -930,9 +932,17 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
 
   // ----- outputs --------------------------------------------------------------------------------------------
 
-  function flush(): Alert[] {
-    if (carry.length > 0) { const c = carry; carry = ''; oneLine(c); }
+  function endInput(): Alert[] {
+    if (decoder) { const tail = decoder.decode(); decoder = undefined; if (tail.length > 0 && !carrySkipping) carry += tail; }
+    if (carry.length > 0 && !carrySkipping) { const c = carry; carry = ''; oneLine(c); }
+    carry = '';
     carrySkipping = false;
+    return take();
+  }
+
+  function flush(): Alert[] {
+    const pending = endInput();
+    out.push(...pending);
     for (const h of hosts.values()) finishHost(h);
     return take();
   }
@@ -993,6 +1003,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     pushChunk,
     pushDocs,
     pushEvents,
+    endInput,
     flush,
     coverage,
     counts: countsOut,
