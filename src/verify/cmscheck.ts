@@ -67,7 +67,7 @@ export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], 
   const report: CmsReport = {
     size: payload.length, signer: null, chain: [], teamId: null, digestAlgorithm: null, signingTime: null,
     timestamp: { present: false, time: null }, messageDigestValid: false, signatureValid: false, cdhashesMatch: null,
-    chainTrusted: false, anchor: null, attributeCdhashes: [], attributeDigests: [], errors,
+    chainTrusted: false, validAtSigningTime: null, anchor: null, attributeCdhashes: [], attributeDigests: [], errors,
   };
   const out: CmsCheck = { report, leaf: null, appleAnchored: false, coversOther: false };
   let cms: ParsedCms;
@@ -167,7 +167,7 @@ export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], 
     let anchorName: string | null = null;
     for (let depth = 0; depth < 10; depth++) {
       const fp = await sha256Hex(cur.der);
-      if (pinned.has(fp)) { anchorName = pinned.get(fp)!; if (linksOk) break; }
+      if (pinned.has(fp)) { anchorName = pinned.get(fp)!; break; }
       const selfSigned = equalBytes(cur.issuerRaw, cur.subjectRaw);
       const issuer = selfSigned ? cur : pool.find((c) => c !== cur && equalBytes(c.subjectRaw, cur.issuerRaw));
       if (!issuer) { errors.push(`issuer of "${cur.subject.text}" not found in the CMS or the anchors`); break; }
@@ -186,6 +186,13 @@ export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], 
     if (!report.chainTrusted && linksOk) errors.push(`chain ends at "${cur.subject.text}", which is neither a pinned Apple root nor a caller anchor`);
     const ou = leaf.subject.OU ?? null;
     report.teamId = ou;
+    const when = s.timestampToken.time ?? s.signingTime;
+    if (when) {
+      const t = Date.parse(when);
+      const bad = chain.filter((c) => !(Date.parse(c.notBefore) <= t && t <= Date.parse(c.notAfter)));
+      report.validAtSigningTime = bad.length === 0;
+      for (const c of bad) errors.push(`"${c.subject.text}" was not valid at the signing time ${when} (${c.notBefore} – ${c.notAfter})`);
+    }
   }
   return out;
 }

@@ -136,6 +136,11 @@ export interface CmsReport {
   cdhashesMatch: boolean | null;
   /** Each certificate signed by the next; the top one pinned (Apple root) or a caller anchor. */
   chainTrusted: boolean;
+  /**
+   * Every certificate of the chain was within its validity period at the signing moment (the timestamp token's
+   * time, else the signing-time attribute); null when the signature carries no time.
+   */
+  validAtSigningTime: boolean | null;
   /** Name of the anchor the chain ends at (`Apple Root CA`, `caller anchor`), null when untrusted. */
   anchor: string | null;
   /** The 9.1 plist's cdhashes (hex) and the 9.2 digests, as stored. */
@@ -175,7 +180,8 @@ export interface SignatureReport {
   entitlementsDer: Record<string, unknown> | null;
   requirements: Requirement[] | null;
   designatedRequirement: string | null;
-  launchConstraints: { slot: number; size: number }[];
+  /** Launch-constraint blobs (slots 8–11), their DER decoded like entitlements (null when it does not decode). */
+  launchConstraints: { slot: number; slotName: string; size: number; constraint: Record<string, unknown> | null }[];
   cms: CmsReport | null;
   /** Problems met reading the signature (typed, with file offsets). */
   issues: Issue[];

@@ -79,7 +79,12 @@ function syncSlice(src: ByteSource, bin: Binary, index: number, options: VerifyO
       s.designatedRequirement = s.requirements.find((r) => r.type === 3)?.text ?? null;
     } catch (e) { s.reasons.push(`requirements do not decompile: ${(e as Error).message}`); }
   }
-  s.launchConstraints = sig.blobs.filter((x) => x.kind === 'launch-constraint').map((x) => ({ slot: x.slot, size: x.length }));
+  s.launchConstraints = sig.blobs.filter((x) => x.kind === 'launch-constraint').map((x) => {
+    let constraint: Record<string, unknown> | null = null;
+    const b = sig.blobBySlot.get(x.slot);
+    if (b) { try { constraint = decodeDerEntitlements(b); } catch { constraint = null; } }
+    return { slot: x.slot, slotName: x.slotName, size: x.length, constraint };
+  });
   return { bin, index, sig, report };
 }
 
@@ -128,6 +133,7 @@ async function finishSlice(r: SliceSyncResult, options: VerifyOptions): Promise<
     if (!c.signatureValid) reasons.push('CMS signature does not verify');
     if (c.cdhashesMatch === false) reasons.push('CMS cdhash attributes do not match the computed cdhashes');
     if (!c.chainTrusted) reasons.push('certificate chain is not trusted');
+    if (c.validAtSigningTime === false) reasons.push('a certificate of the chain was not valid at the signing time');
     for (const e of c.errors) if (!reasons.includes(e)) reasons.push(`CMS: ${e}`);
   } else if (primary && !(primary.report.flags & CS_ADHOC)) {
     reasons.push('no CMS signature and the CodeDirectory is not flagged ad hoc');

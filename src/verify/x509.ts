@@ -169,7 +169,8 @@ function ab(b: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Verifies `signature` over `data` with the key in `spki` (a certificate's SubjectPublicKeyInfo).
+ * Verifies `signature` over `data` with the certificate's public key (RSA PKCS#1 v1.5, or ECDSA with the DER
+ * signature converted to r||s).
  * Resolves false for a wrong signature; rejects only when the algorithm is not supported.
  */
 export async function verifySignature(cert: Certificate, hash: string, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
@@ -192,8 +193,7 @@ export async function verifySignature(cert: Certificate, hash: string, data: Uin
 export async function verifyIssuedBy(child: Certificate, issuer: Certificate): Promise<boolean> {
   const hash = signatureHash(child.signatureAlgorithmOid, null);
   if (!hash) throw new Error(`unsupported certificate signature algorithm ${child.signatureAlgorithmOid}`);
-  const inner = child.signatureAlgorithmOid.startsWith('1.2.840.10045.') ? child.signature : child.signature;
-  return verifySignature(issuer, hash, child.tbs, inner);
+  return verifySignature(issuer, hash, child.tbs, child.signature);
 }
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
