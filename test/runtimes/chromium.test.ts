@@ -318,6 +318,52 @@ describe('runtimes: the inspector in Chromium', () => {
     await page.close();
   });
 
+  it('accessible: every control labelled, the page map usable from the keyboard, text contrast at least 4.5:1', async () => {
+    const page = await newPage();
+    // on a fresh page, Tab reaches the skip link, then the file input
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.className')).toBe('skip');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.id')).toBe('file-input');
+    await analyse(page, [fx.path, tampered]);
+    await page.click('details.files > summary');
+    // every input has a label, every link and button a name
+    const unlabeled = await page.$$eval('input, select, textarea', (els) => els.filter((e) => !(e as HTMLInputElement).labels?.length && !e.getAttribute('aria-label')).map((e) => e.outerHTML));
+    expect(unlabeled).toEqual([]);
+    const nameless = await page.$$eval('a:not([hidden]), button', (els) => els.filter((e) => !(e.textContent ?? '').trim() && !e.getAttribute('aria-label')).map((e) => e.outerHTML));
+    expect(nameless).toEqual([]);
+    // the page map: focus, End, then Left reads the last-but-one page out loud (live region)
+    const map = page.locator('#diff .slice-diff[data-arch=arm64] figure.pagemap');
+    const pages = Number(await map.getAttribute('data-pages'));
+    await map.locator('canvas').focus();
+    await page.keyboard.press('End');
+    await page.keyboard.press('ArrowLeft');
+    expect(await map.locator('.cell-info').textContent()).toContain(`page ${pages - 2} `);
+    await page.keyboard.press('Home');
+    expect(await map.locator('.cell-info').textContent()).toMatch(/^page 0 .*CHANGED.*mach_header\+load_commands/);
+    // contrast of every visible text against its effective background (WCAG 2 formula)
+    const contrast = (await page.evaluate(`(() => {
+      const lum = (c) => { const [r, g, b] = c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
+      const bgOf = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+      const out = [];
+      let checked = 0;
+      for (const el of document.querySelectorAll('body *')) {
+        if (!el.checkVisibility || !el.checkVisibility() || el.closest('.visually-hidden, .skip')) continue;
+        if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+        checked++;
+        const fg = rgb(getComputedStyle(el).color).slice(0, 3), bg = bgOf(el);
+        const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+        const ratio = (a + 0.05) / (b + 0.05);
+        if (ratio < 4.5) out.push(el.tagName + '.' + el.className + ': ' + ratio.toFixed(2) + ' ' + el.textContent.trim().slice(0, 40));
+      }
+      return { low: out, checked };
+    })()`)) as { low: string[]; checked: number };
+    expect(contrast.checked).toBeGreaterThan(200);
+    expect(contrast.low).toEqual([]);
+    await page.close();
+  });
+
   it('nothing but the local server was asked for anything, and no script error', () => {
     expect(requests.length).toBeGreaterThan(3);
     const outside = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
