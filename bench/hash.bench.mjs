@@ -11,8 +11,8 @@
 import { createHash, hash as nodeHash, randomBytes, webcrypto } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSHA1, createSHA256 } from 'hash-wasm';
-import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { createSHA1, createSHA256, createSHA384 } from 'hash-wasm';
+import { sha256 as nobleSha256, sha384 as nobleSha384 } from '@noble/hashes/sha2.js';
 import { sha1 as nobleSha1 } from '@noble/hashes/legacy.js';
 import forge from 'node-forge';
 import { fmt, machine, median, runOnce, table, writeResults } from './lib/harness.mjs';
@@ -43,10 +43,10 @@ const hostHash = (alg, data) => nodeHash(alg, data, 'buffer');
 async function casesFor(bytes, pageSize, alg, ml) {
   const n = Math.ceil(bytes.length / pageSize);
   const pages = Array.from({ length: n }, (_, i) => bytes.subarray(i * pageSize, Math.min(bytes.length, (i + 1) * pageSize)));
-  const type = alg === 'sha256' ? 2 : 1;
-  const hw = alg === 'sha256' ? await createSHA256() : await createSHA1();
-  const noble = alg === 'sha256' ? nobleSha256 : nobleSha1;
-  const subtleName = alg === 'sha256' ? 'SHA-256' : 'SHA-1';
+  const type = { sha1: 1, sha256: 2, sha384: 4 }[alg];
+  const hw = await { sha1: createSHA1, sha256: createSHA256, sha384: createSHA384 }[alg]();
+  const noble = { sha1: nobleSha1, sha256: nobleSha256, sha384: nobleSha384 }[alg];
+  const subtleName = { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384' }[alg];
   const cases = [
     { name: 'machlens simd', fn: () => ml.hashPages(ml.simd, bytes, pageSize, type) },
     { name: 'machlens scalar', fn: () => ml.hashPages(ml.scalar, bytes, pageSize, type) },
@@ -61,14 +61,14 @@ async function casesFor(bytes, pageSize, alg, ml) {
     { name: 'hash-wasm', fn: () => { for (const p of pages) { hw.init(); hw.update(p); hw.digest('binary'); } } },
     { name: '@noble/hashes', fn: () => { for (const p of pages) noble(p); } },
   ];
-  if (alg === 'sha256') {
+  if (alg !== 'sha1') {
     // node-forge hashes binary strings: the conversion of the whole input is done once, outside the timing.
     const str = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
     cases.push({
       name: 'node-forge',
       fn: () => {
         for (let o = 0; o < str.length; o += pageSize) {
-          const md = forge.md.sha256.create();
+          const md = forge.md[alg].create();
           md.update(str.substring(o, o + pageSize));
           md.digest();
         }
@@ -81,7 +81,7 @@ async function casesFor(bytes, pageSize, alg, ml) {
     'machlens simd': ml.hashPages(ml.simd, bytes, pageSize, type),
     'machlens scalar': ml.hashPages(ml.scalar, bytes, pageSize, type),
   };
-  const ds = type === 2 ? 32 : 20;
+  const ds = { 1: 20, 2: 32, 4: 48 }[type];
   for (const [name, d] of Object.entries(got)) {
     const pair = [hex(d.subarray(0, ds)), hex(d.subarray((n - 1) * ds, n * ds))];
     if (pair[0] !== want[0] || pair[1] !== want[1]) throw new Error(`${name} disagrees with node:crypto`);
@@ -180,7 +180,7 @@ export async function run(options = {}) {
 
   const inputs = [];
   const random = new Uint8Array(randomBytes(Math.round(o.sizeMiB * 1048576)));
-  inputs.push({ key: 'random', label: `random bytes, ${o.sizeMiB} MiB`, bytes: random, pageSize: 4096, algs: ['sha256', 'sha1'] });
+  inputs.push({ key: 'random', label: `random bytes, ${o.sizeMiB} MiB`, bytes: random, pageSize: 4096, algs: ['sha256', 'sha1', 'sha384'] });
   inputs.push({ key: 'random-16k', label: `random bytes, ${o.sizeMiB} MiB, 16 KiB pages`, bytes: random, pageSize: 16384, algs: ['sha256'] });
   const real = realCodeRange(ROOT, { maxBytes: Math.round(o.sizeMiB * 1048576) });
   if (real) inputs.push({ key: 'real', label: `real binary: ${real.label}`, bytes: real.bytes, pageSize: real.pageSize, algs: ['sha256'] });
