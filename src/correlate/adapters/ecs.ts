@@ -4,44 +4,48 @@ import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '..
 import { bool, get, idStr, isDict, num, own, parseTime, str, type Dict } from '../util';
 import { compact, fileId, ignored, isMachOHeaderHex, malformed, ok, type AdapterContext, type AdapterOutput } from './common';
 
-function ecsSigning(cs: unknown): SigningState | undefined {
-  if (!isDict(cs)) return undefined;
-  const exists = bool(get(cs, 'exists'));
-  const status = str(get(cs, 'status'));
-  let valid = bool(get(cs, 'valid'));
+/** The code_signature object at `prefix` (nested or flattened keys). */
+function ecsSigning(d: unknown, prefix: string): SigningState | undefined {
+  const cs = { get: (k: string) => get(d, `${prefix}.${k}`) };
+  if (cs.get('exists') === undefined && cs.get('team_id') === undefined && cs.get('status') === undefined && cs.get('trusted') === undefined &&
+    cs.get('signing_id') === undefined && cs.get('valid') === undefined) return undefined;
+  const exists = bool(cs.get('exists'));
+  const status = str(cs.get('status'));
+  let valid = bool(cs.get('valid'));
   if (valid === undefined && status !== undefined) {
     if (/^(trusted|valid|ok|success)$/i.test(status)) valid = true;
     else if (/invalid|modified|broken|not signed|unsigned|error|fail|revoked/i.test(status)) valid = false;
   }
   if (exists === false) valid = false;
-  const teamRaw = get(cs, 'team_id');
+  const teamRaw = cs.get('team_id');
   const team = str(teamRaw);
   return compact<SigningState>({
     signed: exists,
     valid,
-    trusted: bool(get(cs, 'trusted')),
+    trusted: bool(cs.get('trusted')),
     status,
     teamId: team ?? (exists === true && teamRaw !== undefined ? null : exists === true && team === undefined ? null : undefined),
-    signingId: str(get(cs, 'signing_id')),
+    signingId: str(cs.get('signing_id')),
   });
 }
 
-function ecsProcess(p: unknown): ProcessIdentity | undefined {
-  if (!isDict(p)) return undefined;
-  const entity = str(get(p, 'entity_id'));
-  const pid = num(get(p, 'pid'));
+/** A process object at `prefix` of the document (nested or flattened keys). */
+function ecsProcess(d: unknown, prefix: string): ProcessIdentity | undefined {
+  const g = (k: string) => get(d, `${prefix}.${k}`);
+  const entity = str(g('entity_id'));
+  const pid = num(g('pid'));
   if (!entity && pid === undefined) return undefined;
-  const sig = ecsSigning(get(p, 'code_signature'));
-  const parentEntity = str(get(p, 'parent.entity_id'));
+  const sig = ecsSigning(d, `${prefix}.code_signature`);
+  const parentEntity = str(g('parent.entity_id'));
   return compact<ProcessIdentity>({
     key: entity ?? String(pid),
     pid,
     entityId: entity,
-    path: str(get(p, 'executable')),
+    path: str(g('executable')),
     signingId: sig?.signingId,
     teamId: sig?.teamId,
     platform: sig?.signingId?.startsWith('com.apple.') && sig.trusted === true && !sig.teamId ? true : undefined,
-    parentKey: parentEntity ?? idStr(get(p, 'parent.pid')),
+    parentKey: parentEntity ?? idStr(g('parent.pid')),
   });
 }
 
@@ -68,13 +72,13 @@ export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
   const cats = categories(d);
   const action = str(get(d, 'event.action')) ?? '';
   const base = { host: host.slice(0, 256), time, source: 'ecs' as const };
-  const proc = ecsProcess(own(d, 'process'));
+  const proc = ecsProcess(d, 'process');
 
   if (cats.includes('library') || action === 'load') {
     if (action !== 'load' && action !== '') return ignored('ecs: library event not a load');
     const path = str(get(d, 'dll.path'));
     if (!path || !proc) return malformed('ecs: library load without dll.path/process');
-    const signing = ecsSigning(get(d, 'dll.code_signature'));
+    const signing = ecsSigning(d, 'dll.code_signature');
     const lib = fileId(path, { sha256: str(get(d, 'dll.hash.sha256'))?.toLowerCase(), size: num(get(d, 'dll.Ext.size')) });
     return ok([compact<CorrelationEvent>({ ...base, kind: 'library-load', process: proc, library: lib, signing, via: 'load' })]);
   }
@@ -83,13 +87,13 @@ export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
     if (action === 'exec' || action === 'start') {
       const path = str(get(d, 'process.executable'));
       if (!path) return malformed('ecs: exec without process.executable');
-      const signing = ecsSigning(get(d, 'process.code_signature')) ?? {};
+      const signing = ecsSigning(d, 'process.code_signature') ?? {};
       const image = fileId(path, { sha256: str(get(d, 'process.hash.sha256'))?.toLowerCase() });
-      const parent = ecsProcess(get(d, 'process.parent'));
+      const parent = ecsProcess(d, 'process.parent');
       return ok([compact<CorrelationEvent>({ ...base, kind: 'exec', process: proc, image, signing, parent })]);
     }
     if (action === 'fork') {
-      const parent = ecsProcess(get(d, 'process.parent'));
+      const parent = ecsProcess(d, 'process.parent');
       if (!parent) return ignored('ecs: fork without parent');
       return ok([{ ...base, kind: 'fork', process: parent, child: proc }]);
     }
@@ -108,9 +112,9 @@ export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
       size: num(get(d, 'file.size')),
       machO: header ? isMachOHeaderHex(header) : undefined,
     });
-    const writer = proc ?? ecsProcess(own(d, 'Effective_process'));
+    const writer = proc ?? ecsProcess(d, 'Effective_process');
     if (writer && proc) {
-      const eff = ecsProcess(own(d, 'Effective_process'));
+      const eff = ecsProcess(d, 'Effective_process');
       if (eff && eff.key !== proc.key) writer.responsibleKey = eff.key;
     }
     const from = op === 'rename' ? str(get(d, 'file.Ext.original.path')) : undefined;
