@@ -31,6 +31,19 @@ export interface TargetStats {
 
 export const MAX_CORPUS = 400;
 
+/**
+ * A slow call on shared cores is often someone else's load: it counts only if it is still over the bound after a
+ * pause, twice (the same input).
+ */
+export async function confirmSlow(first: CheckResult, again: () => Promise<CheckResult>): Promise<CheckResult> {
+  for (let k = 0; k < 2; k++) {
+    await new Promise((res) => setTimeout(res, 250));
+    const r = await again();
+    if (r.violation?.kind !== 'slow') return { ...r, violation: null };
+  }
+  return first;
+}
+
 export class BinaryCampaign {
   readonly stats: TargetStats = { execs: 0, ms: 0, maxMs: 0, maxMsBytes: 0, keys: 0, corpus: 0, violations: 0 };
   private readonly corpus: { name: string; bytes: Uint8Array }[];
@@ -57,7 +70,10 @@ export class BinaryCampaign {
     const { bytes, ops } = mutate(pick.bytes, rng, other, this.maxInput);
     this.onInput?.(this.target === 'diff' ? [pick.bytes, bytes] : [bytes]);
     const fn = BINARY_TARGETS[this.target]!;
-    const r: CheckResult = classify(this.target, await check(this.target, this.target === 'diff' ? bytes.length + pick.bytes.length : bytes, () => fn({ bytes, seed: pick.bytes }, rng)));
+    const size = this.target === 'diff' ? bytes.length + pick.bytes.length : bytes.length;
+    const run = (r2: Rng) => check(this.target, size, () => fn({ bytes, seed: pick.bytes }, r2));
+    let r: CheckResult = classify(this.target, await run(rng));
+    if (r.violation?.kind === 'slow') r = await confirmSlow(r, () => run(Rng.derive(this.campaignSeed, this.stream, i)));
     this.stats.execs++;
     this.stats.ms += r.ms;
     if (r.ms > this.stats.maxMs) { this.stats.maxMs = r.ms; this.stats.maxMsBytes = bytes.length; }

@@ -100,9 +100,8 @@ async function workerMain(w: WorkerInit): Promise<void> {
     campaign = new CorrelatorCampaign(w.seed, w.stream);
   } else {
     const { BinaryCampaign } = await import('./engine');
-    const { allSeeds, trimForParse } = await import('./seeds');
-    const seeds = allSeeds();
-    campaign = new BinaryCampaign(w.target, w.target === 'parse' ? trimForParse(seeds) : seeds, w.seed, w.stream);
+    const { seedsFor } = await import('./seeds');
+    campaign = new BinaryCampaign(w.target, seedsFor(w.target), w.seed, w.stream);
   }
   campaign.onInput = (parts) => writeSlot(w.sab, parts);
   let lastPost = Date.now();

@@ -302,3 +302,13 @@ export function trimForParse(seeds: Seed[], keep = 64 * 1024): Seed[] {
     return { name: s.name, bytes: b.slice(0, end) };
   });
 }
+
+/** verify and diff read every byte: seeds over `max` bytes (the big transplants) cost more than they find. */
+export function capSize(seeds: Seed[], max = 300 * 1024): Seed[] {
+  return seeds.filter((s) => s.bytes.length <= max);
+}
+
+/** The seeds each binary target starts from. */
+export function seedsFor(target: 'parse' | 'verify' | 'diff', seeds: Seed[] = allSeeds()): Seed[] {
+  return target === 'parse' ? trimForParse(seeds) : capSize(seeds);
+}

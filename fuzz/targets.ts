@@ -5,6 +5,7 @@ import { parse, safeParse } from '../src/model/parse';
 import { ISSUE_CODES, type Issue } from '../src/model/errors';
 import type { ByteSource, Limits, MachOFile } from '../src/model/types';
 import { diff } from '../src/diff/index';
+import { verify } from '../src/verify/index';
 import { InvariantError, isTypedError, timed, timedAsync, touch } from './invariants';
 import type { Rng } from './mutate';
 
@@ -99,9 +100,24 @@ export async function diffTarget(input: BinaryInput, rng: Rng): Promise<string> 
   return `${r.verdict}|${[...new Set(r.findings.map((f) => f.id))].sort().join(',')}|${issueKey(r.issues)}`;
 }
 
+/**
+ * verify: never throws for bad input (its contract), so anything thrown — even a MachOError — is reported by
+ * check() only when it is not a MachOError; a report is decoded whole. Sometimes without page hashing, sometimes
+ * with a bundle's Info.plist / CodeResources made of the mutant's own bytes.
+ */
+export async function verifyTarget(input: BinaryInput, rng: Rng): Promise<string> {
+  const { bytes } = input;
+  const options = rng.bool(0.15) ? { skipPages: true } : rng.bool(0.1) ? { bundle: { infoPlist: bytes.subarray(0, rng.int(4096)), codeResources: bytes.subarray(rng.int(bytes.length)) } } : {};
+  const r = await timedAsync(async () => { const x = await verify(bytes, options); touch(x); return x; });
+  checkIssues({ size: bytes.length, fat: null, slices: [], issues: r.issues }, bytes.length, 'verify');
+  const sig = r.slices.map((s) => `${s.signature.class}:${s.signature.valid ? 1 : 0}:${[...new Set(s.signature.reasons.map((x) => x.split(/[:(]/)[0]))].sort().join('/')}`).join(';');
+  return `${r.valid ? 'valid' : 'invalid'}|${sig}|${[...new Set(r.slices.flatMap((s) => s.findings.map((f) => f.id)))].sort().join(',')}|${issueKey(r.issues)}`;
+}
+
 export type BinaryTarget = (input: BinaryInput, rng: Rng) => string | Promise<string>;
 
 export const BINARY_TARGETS: Partial<Record<BinaryTargetName, BinaryTarget>> = {
   parse: parseTarget,
+  verify: verifyTarget,
   diff: diffTarget,
 };

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/index';
 import { BinaryCampaign, type Finding } from '../../fuzz/engine';
-import { allSeeds, trimForParse, type Seed } from '../../fuzz/seeds';
+import { allSeeds, seedsFor, type Seed } from '../../fuzz/seeds';
 import { BINARY_TARGETS, type BinaryTargetName } from '../../fuzz/targets';
 
 const FIXED_SEED = 0x6d61636c; // 'macl'
@@ -25,7 +25,7 @@ function describeFinding(f: Finding): string {
 }
 
 async function campaign(target: BinaryTargetName, seed: number): Promise<void> {
-  const c = new BinaryCampaign(target, target === 'parse' ? trimForParse(seeds) : seeds, seed, 0);
+  const c = new BinaryCampaign(target, seedsFor(target, seeds), seed, 0);
   const findings = new Map<string, Finding>();
   const n = Number(process.env.FUZZ_EXECS ?? EXECS[target]);
   const t0 = performance.now();
