@@ -17,8 +17,12 @@ export interface AdhocSignOptions {
   /** CodeDirectory flags (default CS_ADHOC). */
   flags?: number;
   entitlementsXml?: string;
-  /** A CMS payload to wrap at slot 0x10000 (default: an empty 8-byte wrapper, as codesign writes for ad hoc). */
-  cms?: Uint8Array;
+  /**
+   * A CMS payload to wrap at slot 0x10000 (default: an empty 8-byte wrapper, as codesign writes for ad hoc), or a
+   * function that builds it from the finished CodeDirectories; its output is zero-padded to `cmsReserve` bytes.
+   */
+  cms?: Uint8Array | ((cds: Uint8Array[]) => Uint8Array);
+  cmsReserve?: number;
   runtime?: number;
 }
 
@@ -83,7 +87,7 @@ export function layout(b: Uint8Array): MachoLayout {
   return out;
 }
 
-function codeDirectory(head: Uint8Array, o: Required<Omit<AdhocSignOptions, 'entitlementsXml' | 'cms' | 'teamId' | 'hashTypes'>> & { teamId?: string },
+function codeDirectory(head: Uint8Array, o: Required<Omit<AdhocSignOptions, 'entitlementsXml' | 'cms' | 'cmsReserve' | 'teamId' | 'hashTypes'>> & { teamId?: string },
   hashType: HashType, special: (Uint8Array | null)[], lay: MachoLayout): Uint8Array {
   const hs = HASH_SIZE[hashType];
   const hdr = cdHeaderSize(o.version);
@@ -143,7 +147,8 @@ export function adhocSign(input: Uint8Array, options: AdhocSignOptions = {}): Ui
   // blobs other than CodeDirectories
   const requirements = blob(0xfade0c01, new Uint8Array(4)); // empty requirement set: count 0
   const entitlements = options.entitlementsXml ? blob(0xfade7171, new TextEncoder().encode(options.entitlementsXml)) : null;
-  const cms = blob(0xfade0b01, options.cms ?? new Uint8Array(0));
+  const cmsOpt = options.cms;
+  let cms = blob(0xfade0b01, typeof cmsOpt === 'function' ? new Uint8Array(options.cmsReserve ?? 8192) : cmsOpt ?? new Uint8Array(0));
   const special: (Uint8Array | null)[] = entitlements ? [null, requirements, null, null, entitlements] : [null, requirements];
   // sizes first (CodeDirectory sizes do not depend on the hashes), then the header, then the hashes
   const probeHead = new Uint8Array(dataoff);
@@ -163,6 +168,14 @@ export function adhocSign(input: Uint8Array, options: AdhocSignOptions = {}): Ui
   dv.setBigUint64(le.offset + 32, BigInt(Math.ceil(filesize / 0x4000) * 0x4000), true);
   const head = work.subarray(0, dataoff);
   const cds = hashTypes.map((t) => codeDirectory(head, o, t, special, lay));
+  if (typeof cmsOpt === 'function') {
+    const payload = cmsOpt(cds);
+    if (payload.length > cms.length - 8) throw new Error('adhocSign: CMS larger than cmsReserve');
+    cms = new Uint8Array(cms.length);
+    new DataView(cms.buffer).setUint32(0, 0xfade0b01);
+    new DataView(cms.buffer).setUint32(4, cms.length);
+    cms.set(payload, 8);
+  }
   const parts: Uint8Array[] = [cds[0], requirements, ...(entitlements ? [entitlements] : []), ...cds.slice(1), cms];
   const sb = new Uint8Array(datasize);
   const sdv = new DataView(sb.buffer);
