@@ -3,11 +3,13 @@
 // one call per 1 MiB chunk) beside its peers in the same process, on the same bytes: node:crypto `crypto.hash`
 // and `createHash` per page, WebCrypto, hash-wasm, @noble/hashes, node-forge.
 //
-//   node bench/hash.bench.mjs [--runs N] [--max-time S] [--size MiB] [--quick] [--out FILE]
+//   node bench/hash.bench.mjs [--runs N] [--max-time S] [--size MiB] [--cpu-rounds N] [--quick] [--out FILE]
 //
 // Each case hashes every page of the input once per operation; figures are MB/s of input (10^6 bytes/s), the
 // median over N runs; ratios are computed within each run, then their median is taken. Results go to
-// bench/results/hash.json as {name, unit, value} entries.
+// bench/results/hash.json as {name, unit, value} entries. A second pass measures the same cases by process CPU time,
+// paired per round (`MB/cpu-s` and the `cpu` ratios): on a machine shared with other jobs the wall-clock figures
+// swing with their load, CPU time much less.
 import { createHash, hash as nodeHash, randomBytes, webcrypto } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +17,7 @@ import { createSHA1, createSHA256, createSHA384 } from 'hash-wasm';
 import { sha256 as nobleSha256, sha384 as nobleSha384 } from '@noble/hashes/sha2.js';
 import { sha1 as nobleSha1 } from '@noble/hashes/legacy.js';
 import forge from 'node-forge';
-import { fmt, machine, median, runOnce, table, writeResults } from './lib/harness.mjs';
+import { fmt, machine, median, pairedCpuTime, runOnce, table, writeResults } from './lib/harness.mjs';
 import { largestSignedSlice, realCodeRange } from './lib/fixture-bytes.mjs';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { loadSrc } from './lib/load-src.mjs';
@@ -23,14 +25,15 @@ import { loadSrc } from './lib/load-src.mjs';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const o = { runs: 3, maxTime: 0.4, sizeMiB: 8, out: join(ROOT, 'bench', 'results', 'hash.json') };
+  const o = { runs: 3, maxTime: 0.4, sizeMiB: 8, cpuRounds: 9, cpuMinMs: 40, out: join(ROOT, 'bench', 'results', 'hash.json') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
     else if (a === '--max-time') o.maxTime = Number(argv[++i]);
     else if (a === '--size') o.sizeMiB = Number(argv[++i]);
     else if (a === '--out') o.out = argv[++i];
-    else if (a === '--quick') Object.assign(o, { runs: 1, maxTime: 0.15, sizeMiB: 4 });
+    else if (a === '--quick') Object.assign(o, { runs: 1, maxTime: 0.15, sizeMiB: 4, cpuRounds: 3, cpuMinMs: 20 });
+    else if (a === '--cpu-rounds') o.cpuRounds = Number(argv[++i]);
   }
   return o;
 }
@@ -210,21 +213,36 @@ export async function run(options = {}) {
           vsNode.get(c.name).push(speed(c.name) / speed('node crypto.hash'));
         }
       }
+      // The same cases by CPU time, paired per round (robust to other processes on a shared machine).
+      const cpu = await pairedCpuTime(cases, { rounds: o.cpuRounds, minMs: o.cpuMinMs });
+      const cpuSpeed = (name, r) => input.bytes.length / cpu.get(name)[r] / 1e6;
+      const cpuRatio = (name, ref) => median(cpu.get(name).map((_, r) => cpuSpeed(name, r) / cpuSpeed(ref, r)));
       const rows = cases.map((c) => [
         c.name,
         Number(fmt(median(mbps.get(c.name)))),
         `±${fmt(median(rme.get(c.name)), 1)}%`,
         Number(fmt(median(vsHw.get(c.name)), 2)),
         Number(fmt(median(vsNode.get(c.name)), 2)),
+        Number(fmt(median(cpu.get(c.name).map((_, r) => cpuSpeed(c.name, r))))),
+        Number(fmt(cpuRatio(c.name, 'hash-wasm'), 2)),
+        Number(fmt(cpuRatio(c.name, 'node crypto.hash'), 2)),
       ]);
       log(`${alg.toUpperCase()} per page, ${input.label}, page ${input.pageSize} B (${Math.ceil(input.bytes.length / input.pageSize)} pages)`);
-      log(table(['implementation', 'MB/s', 'rme', 'vs hash-wasm', 'vs crypto.hash'], rows) + '\n');
-      for (const [name, v, , hwRatio, nodeRatio] of rows) {
+      log(
+        table(
+          ['implementation', 'MB/s', 'rme', 'vs hash-wasm', 'vs crypto.hash', 'MB/cpu-s', 'cpu vs hash-wasm', 'cpu vs crypto.hash'],
+          rows,
+        ) + '\n',
+      );
+      for (const [name, v, , hwRatio, nodeRatio, cpuV, cpuHw, cpuNode] of rows) {
         entries.push({ name: `hash ${group}: ${name}`, unit: 'MB/s', value: v });
+        entries.push({ name: `hash ${group}: ${name} (cpu time)`, unit: 'MB/cpu-s', value: cpuV });
         if (name.startsWith('machlens')) {
           entries.push({ name: `hash ${group}: ${name} / hash-wasm`, unit: 'ratio', value: hwRatio });
           entries.push({ name: `hash ${group}: ${name} / node crypto.hash`, unit: 'ratio', value: nodeRatio });
-          summary.push({ group, name, hwRatio, nodeRatio });
+          entries.push({ name: `hash ${group}: ${name} / hash-wasm (cpu time)`, unit: 'ratio', value: cpuHw });
+          entries.push({ name: `hash ${group}: ${name} / node crypto.hash (cpu time)`, unit: 'ratio', value: cpuNode });
+          summary.push({ group, name, hwRatio, nodeRatio, cpuHw, cpuNode });
         }
       }
     }

@@ -81,3 +81,43 @@ export function writeResults(file, entries, extra = {}) {
 }
 
 export const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+
+/**
+ * CPU-time measurement, paired: every round runs each case once (rotating the order), each for at least
+ * `minMs` of process CPU time (`process.cpuUsage`, all threads), so cases of one round see the same machine state.
+ * On a shared machine wall-clock figures swing with other processes' load; CPU time swings much less.
+ * Returns name → array (one per round) of CPU seconds per operation.
+ */
+export async function pairedCpuTime(cases, { rounds = 9, minMs = 40 } = {}) {
+  const cpuNow = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
+  const once = async (c, n) => {
+    const t = cpuNow();
+    for (let i = 0; i < n; i++) {
+      const r = c.fn();
+      if (c.defer) await r;
+    }
+    return cpuNow() - t;
+  };
+  const iters = new Map();
+  for (const c of cases) {
+    let n = 1;
+    for (;;) {
+      const s = await once(c, n);
+      if (s * 1000 >= minMs || n >= 1 << 20) break;
+      n = Math.min(n * 2, Math.max(n + 1, Math.ceil((n * minMs) / Math.max(s * 1000, 0.5))));
+    }
+    iters.set(c.name, n);
+  }
+  const out = new Map(cases.map((c) => [c.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < cases.length; k++) {
+      const c = cases[(k + r) % cases.length];
+      const n = iters.get(c.name);
+      out.get(c.name).push((await once(c, n)) / n);
+    }
+  }
+  return out;
+}
