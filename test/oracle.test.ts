@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { init, parse, type Binary, type LoadCommand, type MachOFile } from '../src/index';
+import { init, parse, type Binary, type ByteSource, type LoadCommand, type MachOFile } from '../src/index';
 import { allFixtures, fixturePath, readFixture, ROOT, SAMPLE_HELLO, type FixtureEntry } from './helpers/fixtures';
 import {
   big, dylibOf, field, nameWithOffset, oracle, oracleDylibs, oracleRpaths, oracleUuid, packedVersion,
@@ -257,7 +257,29 @@ function compareFat(file: string, o: OracleFile, m: MachOFile, out: Mismatch[], 
 }
 
 /** Runs the whole comparison for one file. */
-function compareFile(name: string, filePath: string, bytes: Uint8Array, tally: Tally): Mismatch[] {
+/** A ByteSource reading the file by ranges (the way the CLI reads large files), counting the bytes it read. */
+function fileSource(filePath: string): ByteSource & { bytesRead: number; close(): void } {
+  const fd = fs.openSync(filePath, 'r');
+  const size = fs.fstatSync(fd).size;
+  const src = {
+    size,
+    bytesRead: 0,
+    read(offset: number, length: number) {
+      const start = Math.min(Math.max(0, offset), size);
+      const n = Math.max(0, Math.min(length, size - start));
+      const buf = Buffer.alloc(n);
+      fs.readSync(fd, buf, 0, n, start);
+      src.bytesRead += n;
+      return new Uint8Array(buf.buffer, buf.byteOffset, n);
+    },
+    close() {
+      fs.closeSync(fd);
+    },
+  };
+  return src;
+}
+
+function compareFile(name: string, filePath: string, bytes: Uint8Array | ByteSource, tally: Tally): Mismatch[] {
   const out: Mismatch[] = [];
   const o = oracle(filePath);
   const m = parse(bytes);
@@ -310,10 +332,30 @@ describe.each([{ build: 'simd', simd: true }, { build: 'scalar', simd: false }])
       expect(fixtures.filter((f) => f.package === 'linked').length).toBeGreaterThanOrEqual(10);
     });
 
+    const models = new Map<string, string>();
     it.each(fixtures.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', (_name, entry) => {
-      const mismatches = compareFile(entry.name, fixturePath(entry), readFixture(entry), run);
+      const bytes = readFixture(entry);
+      models.set(entry.name, JSON.stringify(parse(bytes)));
+      const mismatches = compareFile(entry.name, fixturePath(entry), bytes, run);
       run.mismatches.push(...mismatches);
       expect(mismatches).toEqual([]);
+    });
+
+    it('reading by ranges (a ByteSource) gives the same model as the bytes, reading only the headers', () => {
+      for (const entry of fixtures) {
+        const src = fileSource(fixturePath(entry));
+        try {
+          const mismatches = compareFile(`${entry.name} (ByteSource)`, fixturePath(entry), src, newTally());
+          run.mismatches.push(...mismatches);
+          expect(mismatches, entry.name).toEqual([]);
+          expect(models.has(entry.name), 'the bytes test ran first').toBe(true);
+          expect(JSON.stringify(parse(src))).toBe(models.get(entry.name));
+          // header + load commands only: far less than the file for anything large
+          if (entry.size > 1 << 20) expect(src.bytesRead, entry.name).toBeLessThan(entry.size / 8);
+        } finally {
+          src.close();
+        }
+      }
     });
 
     it('the bundled sample fixtures/sample/hello', () => {
