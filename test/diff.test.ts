@@ -102,6 +102,9 @@ describe('real benign release pairs', () => {
       expect(s.headerOnly).toBe(false);
     }
     expect(ids(r)).toContain('code-changed');
+    // a new build by the same signer: nothing above low
+    expect(r.findings.filter((f) => f.severity === 'high' || f.severity === 'medium')).toEqual([]);
+    expect(r.findings.filter((f) => f.id === 'rebuilt-same-signer').map((f) => f.slice).sort()).toEqual(['arm64', 'x86_64']);
   });
 
   it('fsevents 2.3.2 → 2.3.3: changed, never suspicious', async () => {

@@ -211,7 +211,11 @@ function sliceDiff(sa: ByteSource, a: Binary, sigA: SignatureSummary, sb: ByteSo
   for (const e of env.added) add('dyld-environment-added', 'high', null, `LC_DYLD_ENVIRONMENT "${e}" was added: dyld applies it at every launch.`, { value: e });
   const dylA = a.dylinker, dylB = b.dylinker;
   if (dylA !== dylB) add('dylinker-changed', 'high', null, `The dynamic linker changed from ${dylA ?? '(none)'} to ${dylB ?? '(none)'}.`, { before: dylA, after: dylB });
-  if (mainA !== mainB && mainA !== null && mainB !== null) add('entry-point-changed', 'medium', null, `The entry point moved from offset ${mainA} to ${mainB}.`, { before: mainA, after: mainB });
+  // A new UUID means the linker produced a new build: entry point moves and identifier changes are then expected.
+  const rebuilt = a.uuid !== null && b.uuid !== null && a.uuid !== b.uuid;
+  const sameSigner = sigA.present && sigB.present && sigA.valid === true && sigB.valid === true && sigA.class === sigB.class && sigA.teamId === sigB.teamId;
+  if (mainA !== mainB && mainA !== null && mainB !== null) add('entry-point-changed', rebuilt ? 'info' : 'medium', null, `The entry point moved from offset ${mainA} to ${mainB}${rebuilt ? ' (new build)' : ' while the UUID stayed the same'}.`, { before: mainA, after: mainB, rebuilt });
+  if (rebuilt && sameSigner) add('rebuilt-same-signer', 'info', null, `A new build (UUID ${b.uuid}) validly signed by the same ${sigB.class} signer${sigB.teamId ? ` (team ${sigB.teamId})` : ''}.`, { uuidBefore: a.uuid, uuidAfter: b.uuid, class: sigB.class, teamId: sigB.teamId });
   if (sigA.present && !sigB.present) {
     add('signature-removed', 'high', T1546_006, `The code signature was removed (it was ${sigA.class}${sigA.teamId ? `, team ${sigA.teamId}` : ''}).`, { before: sigA.class, teamId: sigA.teamId });
   } else if (!sigA.present && !sigB.present && (dylibsAdded.length || loadCommands.added.length)) {
@@ -229,7 +233,7 @@ function sliceDiff(sa: ByteSource, a: Binary, sigA: SignatureSummary, sb: ByteSo
     add('team-id-changed', 'high', T1546_006, sigB.teamId ? `The team ID changed from ${sigA.teamId} to ${sigB.teamId}.` : `The team ID ${sigA.teamId} is gone.`, { before: sigA.teamId, after: sigB.teamId });
   }
   if (sigA.present && sigB.present && sigA.identifier && sigB.identifier && sigA.identifier !== sigB.identifier) {
-    add('identifier-changed', 'medium', null, `The signing identifier changed from ${sigA.identifier} to ${sigB.identifier}.`, { before: sigA.identifier, after: sigB.identifier });
+    add('identifier-changed', sameSigner ? 'low' : 'medium', null, `The signing identifier changed from ${sigA.identifier} to ${sigB.identifier}.`, { before: sigA.identifier, after: sigB.identifier });
   }
   if (sigA.hardenedRuntime && !sigB.hardenedRuntime) add('hardened-runtime-removed', 'high', T1546_006, 'The hardened runtime flag was removed: library validation no longer protects the process.', { before: true, after: false });
   for (const k of ents.added.concat(ents.changed)) {
