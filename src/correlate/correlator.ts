@@ -111,7 +111,10 @@ interface HostState {
   maxTime: number;
   clock: number; // event time of the last processed event
   dedup: Map<number, number>; // fingerprint → event time
-  dedupQ: number[]; // fingerprints in arrival order
+  dedupQ: number[]; // fingerprints in arrival order, from dedupHead on
+  dedupHead: number;
+  /** Value of the host-switch counter when this host was last moved to the young end of the LRU order. */
+  touch: number;
   procs: Map<string, ProcRec>;
   bins: Map<string, BinRec>;
   runs: Map<string, RunRec>;
@@ -126,6 +129,7 @@ interface HostState {
 export interface CorrelatorSnapshot {
   version: 1;
   seq: number;
+  switches: number;
   line: number;
   fileLine: number;
   file?: string;
@@ -160,7 +164,7 @@ function emptyCov(): HostState['cov'] {
 
 function newHost(name: string): HostState {
   return {
-    name, heap: [], maxTime: -Infinity, clock: -Infinity, dedup: new Map(), dedupQ: [], procs: new Map(), bins: new Map(),
+    name, heap: [], maxTime: -Infinity, clock: -Infinity, dedup: new Map(), dedupQ: [], dedupHead: 0, touch: 0, procs: new Map(), bins: new Map(),
     runs: new Map(), runQ: [], dirRenames: [], changeRecords: [], cov: emptyCov(), sources: [], processed: 0,
   };
 }
@@ -197,7 +201,7 @@ function heapPop(h: Queued[]): Queued | undefined {
   return top;
 }
 
-const DATA_EXT = /\.(log|txt|json|plist|db|sqlite|sqlite-wal|sqlite-shm|wal|shm|journal|tmp|cache|png|jpe?g|gif|heic|pdf|html?|css|js|xml|csv|md|lock|pid|sock|zip|gz|tar|dmg|pkg|ips|crash|strings|nib|car|icns|savedstate|ldb|dat|bin|data|ini|conf|cfg|yaml|yml)$/i;
+const DATA_EXT = /\.(log|txt|json|plist|db|db-wal|db-shm|db-journal|sqlite|sqlite-wal|sqlite-shm|wal|shm|journal|tmp|cache|png|jpe?g|gif|heic|pdf|html?|css|js|xml|csv|md|lock|pid|sock|zip|gz|tar|dmg|pkg|ips|crash|strings|nib|car|icns|savedstate|ldb|dat|bin|data|ini|conf|cfg|yaml|yml)$/i;
 
 function procSummary(p: ProcessIdentity | ProcRec | undefined): ProcessSummary | undefined {
   if (!p) return undefined;
@@ -288,6 +292,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   let globalChangeRecords: ChangeRecordEvent[] = [];
   let evictedCoverage = emptyCov();
   let lastHost: HostState | undefined;
+  let switches = 0;
   let out: Alert[] = [];
   const learnedSets = new WeakMap<BinRec, Set<number>>();
   let decoder: TextDecoder | undefined;
@@ -402,7 +407,13 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function hostFor(name: string): HostState {
     let h = hosts.get(name);
     if (h) {
-      if (h !== lastHost) { hosts.delete(name); hosts.set(name, h); lastHost = h; }
+      if (h !== lastHost) {
+        // Approximate LRU: move a host to the young end only when it has aged by an eighth of the cap
+        // (a Map delete+set per event is measurable with thousands of interleaved hosts).
+        switches++;
+        if (switches - h.touch > (L.maxHosts >> 3)) { hosts.delete(name); hosts.set(name, h); h.touch = switches; }
+        lastHost = h;
+      }
       return h;
     }
     if (hosts.size >= L.maxHosts) {
@@ -413,6 +424,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       counts.evicted.hosts++;
     }
     h = newHost(name);
+    h.touch = ++switches;
     hosts.set(name, h);
     lastHost = h;
     return h;
@@ -456,9 +468,11 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function pruneDedup(h: HostState): void {
     const horizon = h.clock - 2 * W.allowedLatenessMs;
     const q = h.dedupQ;
-    let i = 0;
+    let i = h.dedupHead;
     while (i < q.length && (q.length - i > 65536 || (h.dedup.get(q[i]) ?? -Infinity) < horizon)) { h.dedup.delete(q[i]); i++; }
-    if (i > 0) h.dedupQ = i >= q.length ? [] : q.slice(i);
+    h.dedupHead = i;
+    if (i >= q.length) { h.dedupQ = []; h.dedupHead = 0; }
+    else if (i > 256 && i * 2 > q.length) { h.dedupQ = q.slice(i); h.dedupHead = 0; }
   }
 
   function drain(h: HostState, watermark: number): void {
@@ -958,13 +972,13 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function snapshot(): CorrelatorSnapshot {
     const hs: SerialHost[] = [];
     for (const h of hosts.values()) {
-      hs.push({ ...h, maxTime: fin(h.maxTime), clock: fin(h.clock), heap: h.heap.slice(), dedup: [...h.dedup], dedupQ: h.dedupQ.slice(), procs: [...h.procs.values()], bins: [...h.bins.values()],
+      hs.push({ ...h, maxTime: fin(h.maxTime), clock: fin(h.clock), heap: h.heap.slice(), dedup: [...h.dedup], dedupQ: h.dedupQ.slice(h.dedupHead), dedupHead: 0, procs: [...h.procs.values()], bins: [...h.bins.values()],
         runs: h.runQ.map((k) => h.runs.get(k)!).filter(Boolean), runQ: h.runQ.slice(), dirRenames: h.dirRenames.slice(),
         changeRecords: h.changeRecords.slice(), cov: { ...h.cov }, sources: h.sources.slice() });
     }
     // A deep copy through JSON: the snapshot shares nothing with live state and can be stored as is.
     return JSON.parse(JSON.stringify({
-      version: 1, seq, line, fileLine, file: curFile, carry, carrySkipping, globalMax: Number.isFinite(globalMax) ? globalMax : null,
+      version: 1, seq, switches, line, fileLine, file: curFile, carry, carrySkipping, globalMax: Number.isFinite(globalMax) ? globalMax : null,
       counts, globalChangeRecords, evictedCoverage, hosts: hs,
     })) as CorrelatorSnapshot;
   }
@@ -975,7 +989,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function restore(s: CorrelatorSnapshot): void {
     if (!isDict(s) || s.version !== 1 || !Array.isArray(s.hosts)) throw new TypeError('restore: not a correlator snapshot (version 1)');
     const c = JSON.parse(JSON.stringify(s)) as CorrelatorSnapshot;
-    seq = c.seq; line = c.line; fileLine = c.fileLine; curFile = c.file ?? undefined; carry = c.carry ?? ''; carrySkipping = !!c.carrySkipping;
+    seq = c.seq; switches = c.switches ?? 0; line = c.line; fileLine = c.fileLine; curFile = c.file ?? undefined; carry = c.carry ?? ''; carrySkipping = !!c.carrySkipping;
     globalMax = unfin(c.globalMax as number | null);
     counts = { ...newCounts(), ...c.counts };
     for (const k of ['ignoredByReason', 'malformedByReason', 'skippedByReason', 'byFormat'] as const) counts[k] = Object.assign(counter(), c.counts[k]);
