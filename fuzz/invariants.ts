@@ -29,8 +29,8 @@ export interface CheckResult {
 }
 
 /** Time bound: a fixed allowance plus a per-byte one (generous: hashing runs at hundreds of MB/s). */
-export const TIME_BASE_MS = 500;
-export const TIME_NS_PER_BYTE = 1000;
+export const TIME_BASE_MS = 1000;
+export const TIME_NS_PER_BYTE = 2000;
 export function timeBoundMs(bytes: number): number { return TIME_BASE_MS + (bytes * TIME_NS_PER_BYTE) / 1e6; }
 
 // Load calibration: on 2 shared cores every call can be several times slower than on an idle machine. A fixed

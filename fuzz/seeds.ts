@@ -75,7 +75,7 @@ const DER_ENTITLEMENTS = Uint8Array.from(der(0x70, der(0x02, [1]), der(0xb0, der
  * Signs `code` (the whole file up to the signature) the way codesign lays it out: SuperBlob { CodeDirectory
  * (SHA-256, 4 KiB pages, hashes right), requirements, entitlements, DER entitlements, CMS }.
  */
-export interface SignOptions { hashType?: 1 | 2 | 4; pageSizeLog2?: number; version?: number; withCms?: boolean; identifier?: string; teamId?: string }
+export interface SignOptions { hashType?: 1 | 2 | 4; pageSizeLog2?: number; version?: number; withCms?: boolean; identifier?: string; teamId?: string; entitlements?: string; derEntitlements?: Uint8Array }
 
 export function signedSuperBlob(code: Uint8Array, opts: SignOptions = {}): Uint8Array {
   const hashType = opts.hashType ?? 2;
@@ -86,8 +86,8 @@ export function signedSuperBlob(code: Uint8Array, opts: SignOptions = {}): Uint8
   const ident = new TextEncoder().encode((opts.identifier ?? 'com.example.fuzz') + '\0');
   const team = opts.teamId ? new TextEncoder().encode(opts.teamId + '\0') : new Uint8Array(0);
   const reqs = blob(0xfade0c01, new Writer(true).u32(0).done());
-  const ents = blob(0xfade7171, new TextEncoder().encode(ENTITLEMENTS));
-  const dents = blob(0xfade7172, DER_ENTITLEMENTS);
+  const ents = blob(0xfade7171, new TextEncoder().encode(opts.entitlements ?? ENTITLEMENTS));
+  const dents = blob(0xfade7172, opts.derEntitlements ?? DER_ENTITLEMENTS);
   const nSpecial = 7;
   const page = 1 << pageLog;
   const nCode = Math.ceil(code.length / page);

@@ -1,0 +1,152 @@
+// Issue 8's resource limits, one by one: each exists as an option with a safe default, and exceeding it gives a
+// MachOError with code LIMIT (parse) or a counted, reported skip / eviction (correlator) — never an out-of-memory
+// or another exception. Limits the issue asks for that a module does not have yet are `it.fails` tests named
+// "OPEN, owner …": they pass while the gap is there and fail (prompting to flip them) once it is closed.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init, parse, MachOError, DEFAULT_LIMITS, type Limits } from '../../src/index';
+import { verify, parsePlist, decodeDerEntitlements } from '../../src/verify/index';
+import { createCorrelator, DEFAULT_CORRELATION_LIMITS } from '../../src/correlate/index';
+import { dylib, fat, machO, sampleMachO, Writer } from '../helpers/synth';
+import { signedSample } from '../../fuzz/seeds';
+import { fullChain, render } from '../correlate/scenario';
+import { timeBoundMs } from '../../fuzz/invariants';
+
+beforeAll(async () => { await init(); });
+
+function limitCode(bytes: Uint8Array, limits: Partial<Limits>): string {
+  try { parse(bytes, { limits }); return 'OK'; } catch (e) { expect(e).toBeInstanceOf(MachOError); return (e as MachOError).code; }
+}
+
+/** A signed sample whose first CodeDirectory has `patch` applied (offsets relative to the CodeDirectory). */
+function patchedCd(patch: (dv: DataView, cd: number) => void): Uint8Array {
+  const b = signedSample({ teamId: 'FUZZ123456' });
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const sigOff = 0x4000; // signedSample puts the signature at codeSize
+  const cd = sigOff + dv.getUint32(sigOff + 16, false);
+  patch(dv, cd);
+  return b;
+}
+
+describe('parse limits (DEFAULT_LIMITS): option, safe default, LIMIT when exceeded', () => {
+  it('every parse limit has a finite, positive default', () => {
+    for (const k of ['maxFileSize', 'maxFatSlices', 'maxLoadCommands', 'maxSizeofcmds'] as const) {
+      expect(Number.isFinite(DEFAULT_LIMITS[k]) && DEFAULT_LIMITS[k] > 0, k).toBe(true);
+    }
+    expect(DEFAULT_LIMITS.maxFatSlices).toBeLessThanOrEqual(1024);
+    expect(DEFAULT_LIMITS.maxSizeofcmds).toBeLessThanOrEqual(64 << 20);
+  });
+  it('largest file: maxFileSize', () => {
+    expect(limitCode(sampleMachO(), { maxFileSize: 100 })).toBe('LIMIT');
+    expect(limitCode(sampleMachO(), { maxFileSize: 1 << 20 })).toBe('OK');
+  });
+  it('most load commands: maxLoadCommands', () => {
+    const m = machO(Array.from({ length: 20 }, (_, i) => dylib(0xc, `/usr/lib/l${i}.dylib`)));
+    expect(limitCode(m, { maxLoadCommands: 19 })).toBe('LIMIT');
+    expect(limitCode(m, { maxLoadCommands: 20 })).toBe('OK');
+  });
+  it('most load commands at the default: ncmds 2^32-1 is LIMIT, quickly', () => {
+    const t0 = performance.now();
+    expect(limitCode(machO([], { ncmds: 0xffffffff, sizeofcmds: 0 }), {})).toBe('LIMIT');
+    expect(performance.now() - t0).toBeLessThan(timeBoundMs(64));
+  });
+  it('largest load-command area: maxSizeofcmds', () => {
+    expect(limitCode(sampleMachO(), { maxSizeofcmds: 64 })).toBe('LIMIT');
+  });
+  it('most fat slices: maxFatSlices, and nfat_arch 2^32-1 at the default', () => {
+    const a = sampleMachO();
+    const f = fat([{ cputype: 0x0100000c, cpusubtype: 0, offset: 0x4000, size: a.length, align: 14 }, { cputype: 0x01000007, cpusubtype: 3, offset: 0x8000, size: a.length, align: 14 }], [a, a]);
+    expect(limitCode(f, { maxFatSlices: 1 })).toBe('LIMIT');
+    const huge = new Writer(true).u32(0xcafebabe).u32(0xffffffff).done();
+    expect(limitCode(huge, {})).toBe('LIMIT');
+  });
+});
+
+describe('verify: code slots, plist and DER nesting', () => {
+  it('most code slots: nCodeSlots 2^32-1 neither throws nor allocates by the count', async () => {
+    const b = patchedCd((dv, cd) => dv.setUint32(cd + 28, 0xffffffff, false));
+    const t0 = performance.now();
+    const r = await verify(b);
+    expect(performance.now() - t0).toBeLessThan(timeBoundMs(b.length) * 4);
+    expect(r.valid).toBe(false);
+    expect(JSON.stringify(r).length).toBeLessThan(50 * b.length);
+  });
+  it('pageSize 0, 1 and 255, hashSize 0, codeLimit past the file, hashOffset before the blob: a report, never a throw', async () => {
+    const cases: [string, (dv: DataView, cd: number) => void][] = [
+      ['pageSize 0', (dv, cd) => dv.setUint8(cd + 39, 0)], ['pageSize 1', (dv, cd) => dv.setUint8(cd + 39, 1)],
+      ['pageSize 255', (dv, cd) => dv.setUint8(cd + 39, 255)], ['hashSize 0', (dv, cd) => dv.setUint8(cd + 36, 0)],
+      ['codeLimit 2^32-1', (dv, cd) => dv.setUint32(cd + 32, 0xffffffff, false)], ['hashOffset 0', (dv, cd) => dv.setUint32(cd + 16, 0, false)],
+      ['hashOffset 8', (dv, cd) => dv.setUint32(cd + 16, 8, false)],
+    ];
+    for (const [name, p] of cases) {
+      const r = await verify(patchedCd(p));
+      expect(r.valid, name).toBe(false);
+    }
+  });
+  it('deepest plist nesting: XML entitlements nested 100 000 deep are reported, not a stack overflow', async () => {
+    const deep = '<?xml version="1.0"?><plist version="1.0">' + '<array>'.repeat(100_000) + '</array>'.repeat(100_000) + '</plist>';
+    expect(() => parsePlist(deep)).toThrow(/nested too deeply/);
+    const r = await verify(signedSample({ entitlements: deep }));
+    expect(r.slices[0].signature.reasons.join('\n')).toMatch(/entitlements do not parse: .*nested too deeply/);
+  });
+  it('deepest DER nesting: DER entitlements and CMS nested 100 000 deep are reported, not a stack overflow', async () => {
+    const depth = 100_000;
+    // SEQUENCE { SEQUENCE { ... } } with definite lengths, built inside out
+    const parts: number[][] = [];
+    let len = 0;
+    for (let i = 0; i < depth; i++) {
+      const l = len < 0x80 ? [len] : len < 0x100 ? [0x81, len] : len < 0x10000 ? [0x82, len >> 8, len & 0xff] : [0x83, len >> 16, (len >> 8) & 0xff, len & 0xff];
+      parts.push([0x30, ...l]);
+      len += 1 + l.length;
+    }
+    const der = new Uint8Array(len);
+    let o = 0;
+    for (let i = parts.length - 1; i >= 0; i--) { der.set(parts[i], o); o += parts[i].length; }
+    expect(() => decodeDerEntitlements(der)).toThrow();
+    try { decodeDerEntitlements(der); } catch (e) { expect(e).not.toBeInstanceOf(RangeError); }
+    const indefinite = new Uint8Array(2 * depth).fill(0x30).map((v, i) => (i % 2 ? 0x80 : v));
+    const r = await verify(signedSample({ derEntitlements: der }));
+    expect(r.slices[0].signature.reasons.join('\n')).toMatch(/DER entitlements do not parse/);
+    const r2 = await verify(signedSample({ derEntitlements: indefinite }));
+    expect(r2.slices[0].signature.reasons.join('\n')).toMatch(/DER entitlements do not parse/);
+  });
+  it.fails('OPEN, owner src/verify: verify accepts the parse limits and a code-slot limit (verify(bytes, { limits }) → LIMIT)', async () => {
+    // The issue asks for "most code slots" and "deepest plist/DER nesting" as options with safe defaults. verify()
+    // has neither a limits option nor a LIMIT issue for them: depth is a fixed constant (64) and slots are bounded
+    // only by the CodeDirectory's length. This test fails the day verify honours { limits }.
+    const r = await verify(sampleMachO(), { limits: { maxFileSize: 10 } } as never);
+    expect(r.issues.some((i) => i.code === 'LIMIT')).toBe(true);
+  });
+});
+
+describe('correlator limits: options with safe defaults, counted skips and evictions', () => {
+  it('every correlator limit has a finite, positive default', () => {
+    for (const [k, v] of Object.entries(DEFAULT_CORRELATION_LIMITS)) expect(Number.isFinite(v) && v > 0, k).toBe(true);
+    expect(DEFAULT_CORRELATION_LIMITS.maxLineLength).toBeLessThanOrEqual(16 << 20);
+  });
+  it('largest event line: a line over maxLineLength is a counted skip, streamed or whole', () => {
+    const long = '{"x":"' + 'A'.repeat(5000) + '"}';
+    for (const feed of ['chunk', 'lines'] as const) {
+      const c = createCorrelator({ policy: { limits: { maxLineLength: 1024 } } });
+      if (feed === 'chunk') { for (let i = 0; i < long.length; i += 100) c.pushChunk(long.slice(i, i + 100)); c.pushChunk('\n{}\n'); } else c.push([long, '{}']);
+      c.flush();
+      const k = c.counts();
+      expect(k.lines, feed).toBe(2);
+      expect(k.skipped, feed).toBe(1);
+    }
+  });
+  it('most hosts tracked: hosts over maxHosts are evicted and counted', () => {
+    const c = createCorrelator({ policy: { limits: { maxHosts: 3 } } });
+    for (let h = 0; h < 10; h++) c.push(render(fullChain(`host-${h}`), 'eslogger').map((l) => l.replace(/mac-01/g, `host-${h}`)), { file: `h${h}` });
+    c.flush();
+    const k = c.counts();
+    expect(k.evicted.hosts).toBeGreaterThan(0);
+    expect(k.lines).toBe(k.parsed + k.ignored + k.malformed + k.skipped + k.blank);
+  });
+  it('most binaries tracked: binaries over maxBinariesPerHost are evicted and counted', () => {
+    const c = createCorrelator({ policy: { limits: { maxBinariesPerHost: 2 } } });
+    const lines = render(fullChain('mac-01'), 'eslogger');
+    for (let i = 0; i < 20; i++) c.push(lines.map((l) => l.replace(/Acme\.app/g, `Acme${i}.app`)));
+    c.flush();
+    expect(c.counts().evicted.binaries).toBeGreaterThan(0);
+  });
+});
