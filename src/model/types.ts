@@ -210,3 +210,6 @@ export interface ParseOptions {
   lossy?: boolean;
   limits?: Partial<Limits>;
 }
+
+/** LIEF's name for the same thing: a file holding one or more slices. */
+export type FatBinary = MachOFile;
