@@ -12,7 +12,7 @@ import {
   fixtureByName, fixturePath, linkedFixtures, readFixture, realFixtures, ROOT, SAMPLE_HELLO, type FixtureEntry,
 } from './helpers/fixtures';
 import {
-  alignLog2, big, dylibOf, field, nameWithOffset, OBJDUMP, oracle, oracleDylibs, oracleRpaths, packedVersion, parsePrivateHeaders,
+  alignLog2, big, dylibOf, dylibVersion, field, nameWithOffset, OBJDUMP, oracle, oracleDylibs, oracleRpaths, packedVersion, parsePrivateHeaders,
 } from './helpers/otool';
 import { lipoCreate, linkMachO } from './helpers/link';
 
@@ -163,6 +163,8 @@ describe('the oracle parser (test/helpers/otool.ts) on real output', () => {
     expect(packedVersion('1.0.0')).toBe(0x10000);
     expect(packedVersion('11.0')).toBe(11 << 16);
     expect(() => packedVersion('70000.0.0')).toThrow();
+    expect(dylibVersion('n/a')).toBe(0xffffffff);
+    expect(dylibVersion('65535.255.255')).toBe(0xffffffff);
     expect(nameWithOffset('/Library/Frameworks/A B.framework/A B (offset 24)')).toEqual({ value: '/Library/Frameworks/A B.framework/A B', nameOffset: 24 });
     expect(() => nameWithOffset('/usr/lib/dyld')).toThrow();
     expect(alignLog2('2^14 (16384)')).toBe(14);

@@ -333,6 +333,11 @@ export const DYLIB_CMDS: Record<string, 'load' | 'weak' | 'reexport' | 'lazy' | 
 
 export interface OracleDylib { path: string; kind: string; timestamp: number; currentVersion: number; compatibilityVersion: number; index: number }
 
+/** A dylib command's version as otool prints it: `A.B.C`, or `n/a` for 0xffffffff (LLVM's PrintDylibCommand). */
+export function dylibVersion(text: string): number {
+  return text.trim() === 'n/a' ? 0xffffffff : packedVersion(text);
+}
+
 export function dylibOf(c: OracleCommand): OracleDylib | null {
   const kind = DYLIB_CMDS[c.cmd];
   if (!kind) return null;
@@ -340,8 +345,8 @@ export function dylibOf(c: OracleCommand): OracleDylib | null {
     path: nameWithOffset(field(c, 'name') ?? '').value,
     kind,
     timestamp: num(field(c, 'time stamp')),
-    currentVersion: packedVersion(field(c, 'current version') ?? ''),
-    compatibilityVersion: packedVersion(field(c, 'compatibility version') ?? ''),
+    currentVersion: dylibVersion(field(c, 'current version') ?? ''),
+    compatibilityVersion: dylibVersion(field(c, 'compatibility version') ?? ''),
     index: c.index,
   };
 }
