@@ -64,7 +64,7 @@ function sha256Scalar() {
       );
     }
     L.push(
-      `    t = ${H} + (rotr<u32>(${E}, 6) ^ rotr<u32>(${E}, 11) ^ rotr<u32>(${E}, 25)) + (((${F} ^ ${G}) & ${E}) ^ ${G}) + ${hex32(K256[r])} + ${wi};`,
+      `    t = (${H} + ${hex32(K256[r])} + ${wi}) + ((((${F} ^ ${G}) & ${E}) ^ ${G}) + (rotr<u32>(${E}, 6) ^ rotr<u32>(${E}, 11) ^ rotr<u32>(${E}, 25)));`,
     );
     L.push(`    ${D} += t; x = ${A} ^ ${B};`);
     L.push(`    ${H} = t + (rotr<u32>(${A}, 2) ^ rotr<u32>(${A}, 13) ^ rotr<u32>(${A}, 22)) + ((x & y) ^ ${B}); y = x;`);
@@ -98,7 +98,7 @@ function sha1Scalar() {
     if (r < 20) f = `(((${C} ^ ${D}) & ${B}) ^ ${D})`;
     else if (r < 40 || r >= 60) f = `(${B} ^ ${C} ^ ${D})`;
     else f = `((${B} & ${C}) | (${D} & (${B} | ${C})))`;
-    L.push(`    ${E} += rotl<u32>(${A}, 5) + ${f} + ${hex32(K1[(r / 20) | 0])} + ${wi}; ${B} = rotl<u32>(${B}, 30);`);
+    L.push(`    ${E} = ${E} + ${hex32(K1[(r / 20) | 0])} + ${wi} + ${f} + rotl<u32>(${A}, 5); ${B} = rotl<u32>(${B}, 30);`);
   }
   v.forEach((x, i) => L.push(`    ${x} += load<u32>(st, ${i * 4}); store<u32>(st, ${x}, ${i * 4});`));
   L.push(`    p += 64; n--;`);
@@ -229,7 +229,7 @@ function sha256x4() {
     }
     const S1 = xor(`i32x4.shr_u(${E}, 6)`, `i32x4.shl(${E}, 26)`, `i32x4.shr_u(${E}, 11)`, `i32x4.shl(${E}, 21)`, `i32x4.shr_u(${E}, 25)`, `i32x4.shl(${E}, 7)`);
     const ch = `v128.xor(v128.and(v128.xor(${F}, ${G}), ${E}), ${G})`;
-    L.push(`    t = ${add(H, S1, ch, `v128.load(KX4, ${r * 16})`, wi)};`);
+    L.push(`    t = ${add(H, `v128.load(KX4, ${r * 16})`, wi, ch, S1)};`);
     L.push(`    ${D} = i32x4.add(${D}, t); x = v128.xor(${A}, ${B});`);
     const S0 = xor(`i32x4.shr_u(${A}, 2)`, `i32x4.shl(${A}, 30)`, `i32x4.shr_u(${A}, 13)`, `i32x4.shl(${A}, 19)`, `i32x4.shr_u(${A}, 22)`, `i32x4.shl(${A}, 10)`);
     L.push(`    ${H} = ${add('t', S0, `v128.xor(v128.and(x, y), ${B})`)}; y = x;`);
@@ -464,7 +464,7 @@ function sha1x4() {
     if (r < 20) f = `v128.xor(v128.and(v128.xor(${C}, ${D}), ${B}), ${D})`;
     else if (r < 40 || r >= 60) f = xor(B, C, D);
     else f = `v128.or(v128.and(${B}, ${C}), v128.and(${D}, v128.or(${B}, ${C})))`;
-    L.push(`    ${E} = ${add(E, rotl4(A, 5), f, `k${(r / 20) | 0}`, wi)}; ${B} = ${rotl4(B, 30)};`);
+    L.push(`    ${E} = ${add(E, `k${(r / 20) | 0}`, wi, f, rotl4(A, 5))}; ${B} = ${rotl4(B, 30)};`);
   }
   v.forEach((x, i) => L.push(`    ${x} = i32x4.add(${x}, v128.load(st, ${i * 16})); v128.store(st, ${x}, ${i * 16});`));
   L.push(`    p0 += 64; p1 += 64; p2 += 64; p3 += 64; n--;`);
