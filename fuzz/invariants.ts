@@ -128,6 +128,7 @@ export async function check(target: string, input: Uint8Array | number, fn: () =
   const before = wasmMemoryBytes();
   let key: string;
   callTimes = [];
+  maxOutput = 0;
   const t0 = performance.now();
   try {
     key = await fn();
@@ -154,6 +155,15 @@ export async function check(target: string, input: Uint8Array | number, fn: () =
       },
     };
   }
+  if (maxOutput > AMPLIFICATION * size + OUTPUT_CONSTANT) {
+    return {
+      key, ms,
+      violation: {
+        kind: 'memory', signature: `${target}/memory/amplification`, ms,
+        message: `a ${size}-byte input produced a ${maxOutput}-byte result (${(maxOutput / Math.max(1, size)).toFixed(0)}×, bound ${AMPLIFICATION}× + ${OUTPUT_CONSTANT})`,
+      },
+    };
+  }
   if (refBase < 0) refBase = referenceMs();
   let bound = timeBoundMs(size);
   if (ms > bound) {
@@ -171,9 +181,19 @@ export async function check(target: string, input: Uint8Array | number, fn: () =
   return { key, ms, violation: null };
 }
 
+/**
+ * Output bound: a result (as JSON) may be at most AMPLIFICATION × the input plus a constant. A report that grows
+ * faster than its input (one entry per slot × per section …) is how "huge memory on a small file" shows.
+ */
+export const AMPLIFICATION = 64;
+export const OUTPUT_CONSTANT = 1 << 20;
+let maxOutput = 0;
+
 /** Touches every lazy getter of a result (strings are decoded on first access) and returns its JSON size. */
 export function touch(x: unknown): number {
-  return JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? v.length : v))?.length ?? 0;
+  const n = JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? v.length : v))?.length ?? 0;
+  if (n > maxOutput) maxOutput = n;
+  return n;
 }
 
 /** An invariant broken without an exception (lossy issues, accounting): thrown from inside a target. */
