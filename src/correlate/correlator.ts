@@ -116,7 +116,10 @@ interface HostState {
   /** Value of the host-switch counter when this host was last moved to the young end of the LRU order. */
   touch: number;
   procs: Map<string, ProcRec>;
+  /** Binaries seen executing (or in the baseline): their history, signer and learned dylibs. */
   bins: Map<string, BinRec>;
+  /** Files written but never seen executing: kept apart so that churn of ordinary files cannot evict known binaries. */
+  cands: Map<string, BinRec>;
   runs: Map<string, RunRec>;
   runQ: string[]; // run keys in deadline order
   dirRenames: DirRename[];
@@ -142,8 +145,8 @@ export interface CorrelatorSnapshot {
   hosts: SerialHost[];
 }
 
-type SerialHost = Omit<HostState, 'procs' | 'bins' | 'runs' | 'dedup' | 'maxTime' | 'clock'> & {
-  procs: ProcRec[]; bins: BinRec[]; runs: RunRec[]; dedup: [number, number][]; maxTime: number | null; clock: number | null;
+type SerialHost = Omit<HostState, 'procs' | 'bins' | 'cands' | 'runs' | 'dedup' | 'maxTime' | 'clock'> & {
+  procs: ProcRec[]; bins: BinRec[]; cands: BinRec[]; runs: RunRec[]; dedup: [number, number][]; maxTime: number | null; clock: number | null;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -164,7 +167,7 @@ function emptyCov(): HostState['cov'] {
 
 function newHost(name: string): HostState {
   return {
-    name, heap: [], maxTime: -Infinity, clock: -Infinity, dedup: new Map(), dedupQ: [], dedupHead: 0, touch: 0, procs: new Map(), bins: new Map(),
+    name, heap: [], maxTime: -Infinity, clock: -Infinity, dedup: new Map(), dedupQ: [], dedupHead: 0, touch: 0, procs: new Map(), bins: new Map(), cands: new Map(),
     runs: new Map(), runQ: [], dirRenames: [], changeRecords: [], cov: emptyCov(), sources: [], processed: 0,
   };
 }
@@ -515,12 +518,14 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       h.procs.delete(k);
       counts.expired.processes++;
     }
-    for (const [k, b] of h.bins) {
-      if (b.t >= now - L.binaryTtlMs) break;
-      h.bins.delete(k);
-      counts.expired.binaries++;
+    for (const map of [h.bins, h.cands]) {
+      for (const [k, b] of map) {
+        if (b.t >= now - L.binaryTtlMs) break;
+        map.delete(k);
+        counts.expired.binaries++;
+      }
     }
-    for (const b of h.bins.values()) {
+    for (const b of [...h.bins.values(), ...h.cands.values()]) {
       if (b.pending.length > 0 && b.pending[b.pending.length - 1].t < now - W.modificationToExecMs) {
         counts.expired.pendingChanges += b.pending.length;
         b.pending = [];
@@ -546,7 +551,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
         return;
       }
       case 'signature': {
-        const b = h.bins.get(e.file.path);
+        const b = h.bins.get(e.file.path) ?? h.cands.get(e.file.path);
         if (b) b.sigObs = { signing: e.signing, ev: evidence(e, 'signature'), fp: fingerprint(e), t: e.time };
         return;
       }
@@ -590,18 +595,29 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     setProc(h, { ...stripUndef(p), key: p.key, t });
   }
 
-  function touchBin(h: HostState, path: string, t: number, create: boolean): BinRec | undefined {
-    let b = h.bins.get(path);
-    if (b) { h.bins.delete(path); h.bins.set(path, b); b.t = t; return b; }
-    if (!create) return undefined;
-    if (h.bins.size >= L.maxBinariesPerHost) {
-      const [k, old] = h.bins.entries().next().value as [string, BinRec];
-      h.bins.delete(k);
+  function insertCapped(map: Map<string, BinRec>, b: BinRec): void {
+    if (map.size >= L.maxBinariesPerHost) {
+      const [k, old] = map.entries().next().value as [string, BinRec];
+      map.delete(k);
       counts.evicted.binaries++;
       if (old.pending.length > 0) counts.evicted.pendingChanges += old.pending.length;
     }
+    map.set(b.path, b);
+  }
+
+  /** The state of a path, moved to the young end of its LRU order; 'exec' promotes a written file to a known binary. */
+  function touchBin(h: HostState, path: string, t: number, why: 'exec' | 'write'): BinRec {
+    let b = h.bins.get(path);
+    if (b) { h.bins.delete(path); h.bins.set(path, b); b.t = t; return b; }
+    b = h.cands.get(path);
+    if (b) {
+      h.cands.delete(path);
+      b.t = t;
+      insertCapped(why === 'exec' ? h.bins : h.cands, b);
+      return b;
+    }
     b = { path, pending: [], history: [], learned: [], t };
-    h.bins.set(path, b);
+    insertCapped(why === 'exec' || baseline.has(path) ? h.bins : h.cands, b);
     return b;
   }
 
@@ -634,12 +650,12 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       h.dirRenames.push({ t: e.time, dest: path, mod });
       if (h.dirRenames.length > 64) h.dirRenames.shift();
     }
-    const known = h.bins.has(path) || baseline.has(path);
+    const known = h.bins.has(path) || h.cands.has(path) || baseline.has(path);
     if (!known) {
       if (e.op === 'create' || e.op === 'unlink') return;
       if (e.file.machO !== true && DATA_EXT.test(path)) return;
     }
-    const b = touchBin(h, path, e.time, true)!;
+    const b = touchBin(h, path, e.time, 'write');
     const mod = modRec(e, writerChain(h, e.process), e.op);
     if (b.pending.length >= 16) { b.pending.splice(8, 1); counts.evicted.pendingChanges++; }
     b.pending.push(mod);
@@ -690,7 +706,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const p = e.process;
     setProc(h, { ...stripUndef(p), key: p.key, path, signingId: e.signing.signingId ?? p.signingId, teamId: e.signing.teamId ?? p.teamId,
       csFlags: e.signing.flags ?? p.csFlags, platform: e.signing.platform ?? p.platform, parentKey: p.parentKey ?? e.parent?.key, t: e.time });
-    const b = touchBin(h, path, e.time, true)!;
+    const b = touchBin(h, path, e.time, 'exec');
     const entry = baseline.get(path);
     const since = Math.max(e.time - W.modificationToExecMs, b.lastExec ?? -Infinity);
     const mods = b.pending.filter((m) => m.t >= since);
@@ -972,7 +988,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function snapshot(): CorrelatorSnapshot {
     const hs: SerialHost[] = [];
     for (const h of hosts.values()) {
-      hs.push({ ...h, maxTime: fin(h.maxTime), clock: fin(h.clock), heap: h.heap.slice(), dedup: [...h.dedup], dedupQ: h.dedupQ.slice(h.dedupHead), dedupHead: 0, procs: [...h.procs.values()], bins: [...h.bins.values()],
+      hs.push({ ...h, maxTime: fin(h.maxTime), clock: fin(h.clock), heap: h.heap.slice(), dedup: [...h.dedup], dedupQ: h.dedupQ.slice(h.dedupHead), dedupHead: 0, procs: [...h.procs.values()], bins: [...h.bins.values()], cands: [...h.cands.values()],
         runs: h.runQ.map((k) => h.runs.get(k)!).filter(Boolean), runQ: h.runQ.slice(), dirRenames: h.dirRenames.slice(),
         changeRecords: h.changeRecords.slice(), cov: { ...h.cov }, sources: h.sources.slice() });
     }
@@ -1000,7 +1016,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     for (const sh of c.hosts) {
       const h: HostState = {
         ...sh, maxTime: unfin(sh.maxTime), clock: unfin(sh.clock), dedup: new Map(sh.dedup),
-        procs: new Map(sh.procs.map((p) => [p.key, p])), bins: new Map(sh.bins.map((b) => [b.path, b])), runs: new Map(sh.runs.map((r) => [r.key, r])),
+        procs: new Map(sh.procs.map((p) => [p.key, p])), bins: new Map(sh.bins.map((b) => [b.path, b])), cands: new Map((sh.cands ?? []).map((b) => [b.path, b])), runs: new Map(sh.runs.map((r) => [r.key, r])),
       };
       hosts.set(h.name, h);
     }

@@ -117,6 +117,16 @@ describe('bounded state', () => {
     expect(r.coverage.filter((c) => !c.host.startsWith('('))).toHaveLength(10);
   });
 
+  it('a flood of ordinary file writes cannot evict a known binary and its pending change', () => {
+    const chain = fullChain();
+    const flood: Step[] = [];
+    for (let i = 0; i < 500; i++) flood.push({ t: 120 + i * 0.1, host: 'mac-01', kind: 'write', path: `/Users/eve/.cache/blob${i}`, writer: { pid: 2, pv: 2, path: '/usr/bin/curl' } });
+    const steps = [...chain, ...flood].sort((x, y) => x.t - y.t);
+    const r = correlateLines(render(steps, 'eslogger'), { policy: { limits: { maxBinariesPerHost: 50 } } });
+    expect(r.counts.evicted.binaries).toBeGreaterThan(400);
+    expect(r.alerts).toHaveLength(1);
+  });
+
   it('a cap on tracked binaries evicts the oldest with a counter', () => {
     const steps: Step[] = [];
     for (let i = 0; i < 300; i++) steps.push({ t: i, kind: 'write', path: `/Applications/X${i}.app/Contents/MacOS/X`, writer: { pid: 1, pv: 1, path: '/bin/cp' } });
