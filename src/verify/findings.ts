@@ -29,17 +29,45 @@ function be32(b: Uint8Array, p: number): number {
   return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
 }
 
-/** How far back from the end of the slice an orphaned signature is looked for. */
+/** Most bytes looked at for an orphaned signature. */
 const TAIL_WINDOW = 16 << 20;
+
+/** End of the last __LINKEDIT data the load commands account for (symbols, strings, linkedit_data, dyld info). */
+function accountedEnd(bin: Binary): number {
+  let end = 0;
+  for (const lc of bin.loadCommands) {
+    switch (lc.kind) {
+      case 'symtab':
+        end = Math.max(end, lc.stroff + lc.strsize, lc.symoff + lc.nsyms * (bin.header.is64 ? 16 : 12));
+        break;
+      case 'linkedit':
+        end = Math.max(end, lc.dataoff + lc.datasize);
+        break;
+      case 'dyld_info':
+        end = Math.max(end, lc.rebase_off + lc.rebase_size, lc.bind_off + lc.bind_size, lc.weak_bind_off + lc.weak_bind_size,
+          lc.lazy_bind_off + lc.lazy_bind_size, lc.export_off + lc.export_size);
+        break;
+      case 'dysymtab':
+        end = Math.max(end, lc.indirectsymoff + lc.nindirectsyms * 4, lc.extreloff + lc.nextrel * 8, lc.locreloff + lc.nlocrel * 8);
+        break;
+      default: break;
+    }
+  }
+  return end;
+}
 
 /**
  * LC_CODE_SIGNATURE is missing: looks for a signature-shaped tail (an embedded-signature SuperBlob whose index
- * points at a CodeDirectory) in the slice's last bytes (__LINKEDIT ends with the signature when there was one).
+ * points at a CodeDirectory) after the last __LINKEDIT data the load commands account for, which is where the
+ * signature sat (at most 16 MiB are read; nothing when the commands account for the slice's last byte).
  */
 export function orphanedSignature(src: ByteSource, bin: Binary): Finding[] {
   if (bin.codeSignature) return [];
   const linkedit = bin.segments.find((s) => s.segname === '__LINKEDIT');
-  const from = Math.max(linkedit ? linkedit.fileoff : 0, bin.size - TAIL_WINDOW, 0);
+  let from = accountedEnd(bin);
+  if (from === 0 || from > bin.size) from = linkedit ? linkedit.fileoff : 0;
+  from = Math.max(from & ~3, bin.size - TAIL_WINDOW, 0);
+  if (from >= bin.size) return [];
   const tail = src.read(bin.offset + from, bin.size - from);
   for (let p = 0; p + 20 <= tail.length; p += 4) {
     if (tail[p] !== 0xfa || tail[p + 1] !== 0xde || tail[p + 2] !== 0x0c || tail[p + 3] !== 0xc0) continue;

@@ -25,6 +25,12 @@ export const CD_FIELD_COUNT = 33;
 
 const KINDS: BlobEntry['kind'][] = ['unknown', 'code-directory', 'requirements', 'entitlements', 'der-entitlements', 'launch-constraint', 'cms', 'ticket'];
 
+/**
+ * Largest signature read into Wasm. A SHA-384 CodeDirectory over 4 KiB pages of a 2 GiB slice is 24 MiB; real
+ * signatures of 150 MB binaries are about 1.2 MiB per CodeDirectory.
+ */
+const MAX_SIGNATURE = 64 << 20;
+
 /** The chunk the slice is streamed in: a multiple of every page size up to 1 MiB (the core's chunk buffer). */
 const STREAM_CHUNK = 1 << 20;
 
@@ -71,6 +77,10 @@ export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceInd
     issues.push(makeIssue('SIG_RANGE', 'error', bin.offset + dataoff, ctx, `dataoff ${dataoff} + datasize ${datasize} > slice size ${bin.size}`));
     datasize = Math.max(0, Math.min(datasize, bin.size - dataoff));
     if (dataoff >= bin.size) { dataoff = bin.size; datasize = 0; }
+  }
+  if (datasize > MAX_SIGNATURE) {
+    issues.push(makeIssue('LIMIT', 'error', bin.offset + dataoff, ctx, `signature of ${datasize} bytes exceeds ${MAX_SIGNATURE}; only the first ${MAX_SIGNATURE} are read`));
+    datasize = MAX_SIGNATURE;
   }
   const fileOffset = bin.offset + dataoff;
   const bytes = src.read(fileOffset, datasize).slice();

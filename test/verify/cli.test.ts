@@ -128,3 +128,19 @@ describe('the biggest fixture is read about once, by ranges', () => {
     }
   });
 });
+
+describe('an unsigned file costs its load commands and its unaccounted tail only', () => {
+  it('esbuild darwin-x64 (unsigned, 11 MB): under 64 KiB read', async () => {
+    const f = fixtureByName('@esbuild/darwin-x64:bin/esbuild');
+    const src = openFileSource(fixturePath(f));
+    try {
+      const r = await verify(src);
+      expect(r.slices[0].signature.class).toBe('unsigned');
+      expect(r.slices[0].findings).toEqual([]);
+      expect(src.bytesRead).toBeLessThan(64 * 1024);
+    } finally {
+      src.close();
+    }
+  });
+});
+
