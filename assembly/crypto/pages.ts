@@ -29,8 +29,11 @@ export function hashPagesInto(p: usize, len: usize, pageSize: usize, type: u32, 
   const n = full + <usize>((len & (pageSize - 1)) != 0);
   let i: usize = 0;
   if (ASC_FEATURE_SIMD) {
-    if (type != HASH_SHA384 && full >= 4) {
-      i = hashPagesX4(p, pageSize, full & ~<usize>3, type, out, ds);
+    // Groups of four full pages; 2 or 3 left over still go through the 4-lane code (a lane repeats a page:
+    // cheaper than two or three scalar pages). A single one goes scalar, like the partial last page.
+    if (type != HASH_SHA384 && full >= 2) {
+      const rem = full & 3;
+      i = hashPagesX4(p, pageSize, rem >= 2 ? full : full & ~<usize>3, type, out, ds);
     }
   }
   for (; i < n; i++) {
@@ -40,7 +43,7 @@ export function hashPagesInto(p: usize, len: usize, pageSize: usize, type: u32, 
   return <i32>n;
 }
 
-/** SIMD build: `count` (a multiple of 4) full pages of `pageSize` bytes, four at a time. Returns `count`. */
+/** SIMD build: `count` full pages of `pageSize` bytes, four at a time (the last group may hold 2 or 3). Returns `count`. */
 function hashPagesX4(p: usize, pageSize: usize, count: usize, type: u32, out: usize, ds: usize): usize {
   if (ASC_FEATURE_SIMD) {
     const sha1 = type == HASH_SHA1;
@@ -62,10 +65,11 @@ function hashPagesX4(p: usize, pageSize: usize, count: usize, type: u32, out: us
       for (let k: usize = 0; k < nWords; k++) {
         v128.store(X4_STATE + (k << 4), i32x4.splat(load<u32>(iv + (k << 2))));
       }
+      const lanes = min<usize>(4, count - g);
       const q0 = p + g * pageSize;
       const q1 = q0 + pageSize;
-      const q2 = q1 + pageSize;
-      const q3 = q2 + pageSize;
+      const q2 = lanes > 2 ? q1 + pageSize : q1;
+      const q3 = lanes > 3 ? q2 + pageSize : q2;
       if (nb != 0) {
         if (sha1) sha1x4Compress(X4_STATE, q0, q1, q2, q3, nb);
         else sha256x4Compress(X4_STATE, q0, q1, q2, q3, nb);
@@ -82,7 +86,7 @@ function hashPagesX4(p: usize, pageSize: usize, count: usize, type: u32, out: us
         if (sha1) sha1x4Compress(X4_STATE, X4_TAIL, X4_TAIL, X4_TAIL, X4_TAIL, tb);
         else sha256x4Compress(X4_STATE, X4_TAIL, X4_TAIL, X4_TAIL, X4_TAIL, tb);
       }
-      for (let j: usize = 0; j < 4; j++) {
+      for (let j: usize = 0; j < lanes; j++) {
         const o = out + (g + j) * ds;
         for (let k: usize = 0; k < outWords; k++) {
           store<u32>(o + (k << 2), bswap32(load<u32>(X4_STATE + (k << 4) + (j << 2))));
