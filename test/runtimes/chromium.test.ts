@@ -150,6 +150,13 @@ describe('runtimes: the inspector in Chromium', () => {
     await analyse(page, [fx.path, tampered]);
     expect(await page.getAttribute('body', 'data-state')).toBe('done');
 
+    // the promise is enforced by the page's CSP: a fetch to anywhere is refused before it leaves the browser
+    const blocked = (await page.evaluate(`new Promise((resolve) => {
+      document.addEventListener('securitypolicyviolation', (e) => resolve({ directive: e.effectiveDirective, uri: e.blockedURI }), { once: true });
+      fetch('https://example.com/upload', { method: 'POST', body: 'x' }).catch(() => {});
+    })`)) as { directive: string; uri: string };
+    expect(blocked).toEqual({ directive: 'connect-src', uri: 'https://example.com/upload' });
+
     // the verdict and the findings, first on the page
     expect(await page.getAttribute('#verdict', 'data-verdict')).toBe('suspicious');
     const ids = await page.$$eval('#findings [data-finding]', (els) => els.map((e) => e.getAttribute('data-finding')));
@@ -364,8 +371,12 @@ describe('runtimes: the inspector in Chromium', () => {
     await page.close();
   });
 
-  it('nothing but the local server was asked for anything, and no script error', () => {
+  it('nothing but the local server was asked for anything, and no script error', async () => {
     expect(requests.length).toBeGreaterThan(3);
+    // (the deliberate fetch above must not even appear as a request: CSP stops it first)
+    const res = await fetch(`${origin}/`);
+    expect(res.headers.get('content-security-policy')).toMatch(/connect-src 'none'/);
+    expect(await res.text()).toMatch(/http-equiv="Content-Security-Policy" content="[^"]*connect-src 'none'/);
     const outside = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
     expect(outside).toEqual([]);
     expect(pageErrors).toEqual([]);
