@@ -73,6 +73,10 @@ describe('real fixtures: pinned, verified, covering', () => {
     const devId = real.filter((f) => f.signerClasses.includes('developer-id'));
     expect(new Set(devId.flatMap((f) => f.slices.map((s) => s.teamId))).size).toBeGreaterThanOrEqual(2);
     expect(devId.some((f) => f.size >= 100 * 1024 * 1024)).toBe(true);
+    // older codesign output: a SHA-1 CodeDirectory in slot 0 plus a SHA-256 one in slot 0x1000
+    expect(real.some((f) => f.slices.some((s) => s.codeDirectories?.map((c) => `${c.slot}:${c.hashType}`).join(',') === '0x0:1,0x1000:2'))).toBe(true);
+    // 16 KiB code pages as well as 4 KiB ones
+    expect(new Set(real.flatMap((f) => f.slices.flatMap((s) => s.codeDirectories?.map((c) => c.pageSizeLog2) ?? [])))).toEqual(new Set([12, 14]));
   });
 
   it('marks heavy fixtures (50 MB or more) and only those', () => {
