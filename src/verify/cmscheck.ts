@@ -62,7 +62,11 @@ function findLeaf(cms: ParsedCms, s: ParsedSignerInfo): Certificate | null {
 }
 
 /** Parses and checks the CMS payload (the blob wrapper's bytes after its 8-byte header). */
-export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], anchors: TrustAnchor[], appleRoots: boolean): Promise<CmsCheck> {
+/**
+ * `appleRoots`: SHA-256 fingerprints trusted as Apple roots (the pinned ones, plus any the caller adds); a chain
+ * ending at one of them can take an Apple class. `anchors`: other trusted roots (class other-ca).
+ */
+export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], anchors: TrustAnchor[], appleRoots: string[]): Promise<CmsCheck> {
   const errors: string[] = [];
   const report: CmsReport = {
     size: payload.length, signer: null, chain: [], teamId: null, digestAlgorithm: null, signingTime: null,
@@ -146,7 +150,7 @@ export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], 
   // the chain: each certificate signed by the next, up to a self-signed root, trusted by fingerprint
   if (leaf) {
     const pinned = new Map<string, string>();
-    if (appleRoots) for (const [fp, name] of Object.entries(APPLE_ROOTS)) pinned.set(fp, name);
+    for (const fp of appleRoots) { const n = normalizeFingerprint(fp); pinned.set(n, APPLE_ROOTS[n] ?? 'Apple root (caller-pinned)'); }
     const anchorCerts: Certificate[] = [];
     for (const a of anchors) {
       if (typeof a === 'string') pinned.set(normalizeFingerprint(a), 'caller anchor');

@@ -232,6 +232,11 @@ export interface VerifyOptions {
   anchors?: TrustAnchor[];
   /** Trust only `anchors`, not the pinned Apple roots. */
   noAppleRoots?: boolean;
+  /**
+   * More SHA-256 fingerprints to trust *as Apple roots* (a chain ending there can be classed Developer ID, Mac App
+   * Store …), e.g. an Apple root newer than this release. Ignored with `noAppleRoots`.
+   */
+  appleRoots?: string[];
   bundle?: BundleFiles;
   /** Skip code-page hashing (signature structure and CMS only). */
   skipPages?: boolean;

@@ -11,6 +11,7 @@ import { decodeDerEntitlements, decodeXmlEntitlements } from './entitlements';
 import { commandsAfterSignature, orphanedSignature, signatureFindings } from './findings';
 import { CS_ADHOC, CS_LINKER_SIGNED, CS_REQUIRE_LV, CS_RUNTIME } from './names';
 import { decompileRequirements } from './requirements';
+import { APPLE_ROOTS } from './trust';
 import { checkPages, checkSpecialSlots, readSignature, type ParsedCodeDirectory, type SignatureData } from './signature';
 import type { SignatureClass, SignatureReport, SliceReport, VerifyOptions, VerifyReport } from './types';
 
@@ -88,15 +89,23 @@ function syncSlice(src: ByteSource, bin: Binary, index: number, options: VerifyO
   return { bin, index, sig, report };
 }
 
+/**
+ * The class of a CMS chained to an Apple root follows Apple's own designated requirements: the leaf's marker
+ * extension and the intermediate's (Developer ID: leaf 6.1.13/14/18 under a 6.2.6 Developer ID CA; Mac App Store
+ * and Apple Development: leaf 6.1.9/6.1.3/6.1.7 resp. 6.1.2/6.1.12/6.1.4 under a 6.2.1 WWDR CA; Apple platform:
+ * the "Software Signing" leaf (6.22) or a platform CodeDirectory).
+ */
 function classify(s: SignatureReport, primaryFlags: number, platform: number, cms: CmsCheck | null): SignatureClass {
   if (!s.present) return 'unsigned';
   if (cms) {
     if (!cms.leaf || !cms.appleAnchored) return 'other-ca';
-    const roles = s.cms?.signer?.appleRoles ?? [];
-    if (roles.includes('developer-id-application') || roles.includes('developer-id-installer') || roles.includes('developer-id-kext')) return 'developer-id';
-    if (roles.some((r) => r === 'mac-app-store' || r === 'app-store-ios' || r === 'mac-app-store-submission')) return 'mac-app-store';
-    if (roles.some((r) => r.startsWith('apple-development') || r === 'distribution-ios')) return 'apple-development';
-    if (roles.includes('apple-software-signing') || platform !== 0 || s.cms?.signer?.commonName === 'Software Signing') return 'apple-platform';
+    const chain = s.cms?.chain ?? [];
+    const roles = chain[0]?.appleRoles ?? [];
+    const ca = chain.slice(1).flatMap((c) => c.appleRoles);
+    if (ca.includes('developer-id-ca') && roles.some((r) => r === 'developer-id-application' || r === 'developer-id-installer' || r === 'developer-id-kext')) return 'developer-id';
+    if (ca.includes('wwdr-ca') && roles.some((r) => r === 'mac-app-store' || r === 'app-store-ios' || r === 'mac-app-store-submission')) return 'mac-app-store';
+    if (ca.includes('wwdr-ca') && roles.some((r) => r.startsWith('apple-development') || r === 'distribution-ios')) return 'apple-development';
+    if (roles.includes('apple-software-signing') || chain[0]?.commonName === 'Software Signing' || platform !== 0) return 'apple-platform';
     return 'other-ca';
   }
   if (primaryFlags & CS_LINKER_SIGNED) return 'linker-signed';
@@ -111,7 +120,7 @@ async function finishSlice(r: SliceSyncResult, options: VerifyOptions): Promise<
   let cms: CmsCheck | null = null;
   const cmsBlob = sig.blobBySlot.get(0x10000);
   if (cmsBlob && cmsBlob.length > 8) {
-    cms = await checkCms(cmsBlob.subarray(8), sig.codeDirectories, options.anchors ?? [], !options.noAppleRoots);
+    cms = await checkCms(cmsBlob.subarray(8), sig.codeDirectories, options.anchors ?? [], options.noAppleRoots ? [] : [...Object.keys(APPLE_ROOTS), ...(options.appleRoots ?? [])]);
     s.cms = cms.report;
     if (cms.report.teamId && !s.teamId) s.teamId = cms.report.teamId;
   }

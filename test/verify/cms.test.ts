@@ -83,3 +83,42 @@ describe.each(['ec', 'rsa'] as const)('%s CMS made here', (kind) => {
     expect(s.signature.valid).toBe(false);
   });
 });
+
+describe('class from Apple marker extensions, with the test root trusted as an Apple root (appleRoots)', () => {
+  function pki3(caOids: string[], leafOids: string[], leafCN = 'Leaf (TEAM000042)') {
+    const rk = keyPair('ec', 'P-384');
+    const root = certificate([['CN', 'Fake Apple Root']], rk.publicKey, rk.privateKey, null, 1, { ca: true });
+    const ik = keyPair('rsa');
+    const ica = certificate([['CN', 'Intermediate CA']], ik.publicKey, ik.privateKey, root, 2, { ca: true, extraExtOids: caOids });
+    const lk = keyPair('ec');
+    const leaf = certificate([['CN', leafCN], ['OU', 'TEAM000042']], lk.publicKey, lk.privateKey, ica, 3, { extraExtOids: leafOids });
+    const fp = createHash('sha256').update(root.der).digest('hex');
+    const bytes = adhocSign(hello, {
+      identifier: 'cls', flags: 0,
+      cms: (cds) => buildCms({ cds, signer: leaf, issuerName: name([['CN', 'Intermediate CA']]), chain: [root, leaf, ica] }),
+    });
+    return { bytes, fp };
+  }
+  const cases: [string, string[], string[], string, string][] = [
+    ['Developer ID', ['1.2.840.113635.100.6.2.6'], ['1.2.840.113635.100.6.1.13'], 'Developer ID Application: X (TEAM000042)', 'developer-id'],
+    ['Developer ID leaf under a CA without the Developer ID marker', ['1.2.840.113635.100.6.2.1'], ['1.2.840.113635.100.6.1.13'], 'X', 'other-ca'],
+    ['Mac App Store', ['1.2.840.113635.100.6.2.1'], ['1.2.840.113635.100.6.1.9'], 'Apple Mac OS Application Signing', 'mac-app-store'],
+    ['Apple Development', ['1.2.840.113635.100.6.2.1'], ['1.2.840.113635.100.6.1.12'], 'Apple Development: x@y (TEAM000042)', 'apple-development'],
+    ['Apple platform', [], ['1.2.840.113635.100.6.22'], 'Software Signing', 'apple-platform'],
+    ['no marker', [], [], 'Somebody', 'other-ca'],
+  ];
+  it.each(cases)('%s', async (_n, caOids, leafOids, cn, cls) => {
+    const { bytes, fp } = pki3(caOids, leafOids, cn);
+    const s = (await verify(bytes, { appleRoots: [fp] })).slices[0];
+    const c = s.signature.cms!;
+    expect(c.errors).toEqual([]);
+    expect(c.chain).toHaveLength(3);
+    expect(c.anchor).toBe('Apple root (caller-pinned)');
+    expect(s.signature.class).toBe(cls);
+    expect(s.signature.valid).toBe(true);
+    // the same chain as a plain caller anchor never takes an Apple class
+    const t = (await verify(bytes, { anchors: [fp] })).slices[0];
+    expect(t.signature.class).toBe('other-ca');
+  });
+});
+
