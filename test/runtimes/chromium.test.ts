@@ -11,7 +11,7 @@ import { crc32, deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, fixtureByName, fixturePath } from '../helpers/fixtures';
+import { ROOT, SAMPLE_HELLO, fixtureByName, fixturePath } from '../helpers/fixtures';
 import { REPLACER_SOURCE, builtHasVerify, fixture, nodeReport, run } from './common';
 import { thinSlice } from '../helpers/adhoc-sign';
 import { appendDylib } from '../helpers/tamper';
@@ -322,6 +322,27 @@ describe('runtimes: the inspector in Chromium', () => {
     // 150 MB read and verified in ${took} ms while the main thread never stalled for long
     expect(probe.maxGap).toBeLessThan(250);
     if (hasVerify) expect(await page.locator('figure.pagemap').first().getAttribute('data-pages')).toBe(String(Math.ceil(big.slices[0].size / 4096)));
+    await page.close();
+  });
+
+  it('drag and drop: a file dropped anywhere on the page is analysed like a picked one', async () => {
+    const page = await newPage();
+    const sample = readFileSync(SAMPLE_HELLO).toString('base64');
+    await page.evaluate(`(() => {
+      const bytes = Uint8Array.from(atob('${sample}'), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'hello', { type: 'application/octet-stream' }));
+      document.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      document.body.dataset.over = String(document.getElementById('drop').classList.contains('over'));
+      document.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    })()`);
+    await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 60_000 });
+    expect(await page.getAttribute('body', 'data-over')).toBe('true');
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+    const report = (await page.evaluate('window.__machlensReport')) as { files: { name: string; parse: { slices: { arch: string }[] } }[] };
+    expect(report.files[0].name).toBe('hello');
+    expect(report.files[0].parse.slices.length).toBeGreaterThan(0);
+    expect(await page.locator('section.file .slice').count()).toBe(report.files[0].parse.slices.length);
     await page.close();
   });
 
