@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  fixtureByName, fixturePath, linkedFixtures, readFixture, realFixtures, ROOT, SAMPLE_HELLO, type FixtureEntry,
+  fixtureByName, fixturePath, linkedFixtures, loadManifest, readFixture, realFixtures, ROOT, SAMPLE_HELLO, type FixtureEntry,
 } from './helpers/fixtures';
 import {
   alignLog2, big, dylibOf, dylibVersion, field, nameWithOffset, OBJDUMP, oracle, oracleDylibs, oracleRpaths, packedVersion, parsePrivateHeaders,
@@ -338,6 +338,20 @@ describe('the bundled sample', () => {
     const committed = fs.readFileSync(SAMPLE_HELLO);
     expect(again.length).toBe(committed.length);
     expect(again.equals(committed), 'rebuilt sample differs: regenerate with node fixtures/link/build.mjs --sample (same clang-19?)').toBe(true);
+  });
+});
+
+describe('test/helpers/fixtures.ts fails instead of skipping', () => {
+  it('throws, naming the fix, when a manifest is missing, was skipped, or lists nothing', () => {
+    const dir = path.join(ROOT, 'fixtures', '.cache', 'helper-test');
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    expect(() => loadManifest(path.join(dir, 'absent.json'))).toThrow(/npm run fixtures/);
+    fs.writeFileSync(path.join(dir, 'skipped.json'), JSON.stringify({ skipped: 'clang-19 not found', files: [] }));
+    expect(() => loadManifest(path.join(dir, 'skipped.json'))).toThrow(/clang-19 not found/);
+    fs.writeFileSync(path.join(dir, 'empty.json'), JSON.stringify({ files: [] }));
+    expect(() => loadManifest(path.join(dir, 'empty.json'))).toThrow(/lists no file/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 

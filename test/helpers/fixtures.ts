@@ -130,6 +130,11 @@ interface Manifest {
 
 const cache = new Map<string, Manifest>();
 
+/** Reads a manifest; throws (never returns an empty list) when it is missing, was skipped, or lists nothing. */
+export function loadManifest(file: string): { files: FixtureEntry[] } {
+  return load(file);
+}
+
 function load(file: string): Manifest {
   const hit = cache.get(file);
   if (hit) return hit;
