@@ -1,0 +1,45 @@
+// Loads machlens from its TypeScript sources for the benchmarks (no dependency on dist/, which colleagues rebuild):
+// one esbuild bundle (platform node) of the public API plus the internals a benchmark needs, and a separate bundle
+// of the page-verification worker (src/cli/verify-worker.ts). Output in node_modules/.cache/machlens-bench/.
+import { build } from 'esbuild';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'node_modules', '.cache', 'machlens-bench');
+
+const ENTRY = `
+export * from './src/index';
+export { instantiateCore, getCore } from './src/wasm/instance';
+export { PageHasher, hashPages, measureBackends } from './src/wasm/hashing';
+export { verifyPaged, planPageJobs, runPageJob } from './src/verify/parallel';
+export { createNodePagePool, nodeHostDigest } from './src/cli/verify-worker';
+export { scanFile } from './src/cli/scan-file';
+export { openFileSource } from './src/cli/io';
+`;
+
+let loaded = null;
+/** { ml: the module, workerUrl: URL of the bundled verify worker } */
+export async function loadMachlens() {
+  if (loaded) return loaded;
+  if (!existsSync(join(ROOT, 'src', 'wasm', 'generated', 'simd.ts'))) throw new Error('src/wasm/generated/ is missing: run `npm run build:wasm` first');
+  mkdirSync(OUT, { recursive: true });
+  const common = { bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error', external: ['node-forge'] };
+  const main = join(OUT, `ml-${process.pid}.mjs`);
+  const worker = join(OUT, `verify-worker-${process.pid}.mjs`);
+  await build({ ...common, stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts', sourcefile: 'bench-ml.ts' }, outfile: main });
+  await build({ ...common, entryPoints: [join(ROOT, 'src', 'cli', 'verify-worker.ts')], outfile: worker });
+  const ml = await import(pathToFileURL(main).href);
+  loaded = { ml, workerUrl: pathToFileURL(worker) };
+  return loaded;
+}
+
+/** Fixture files from fixtures/.cache/manifest.json (absolute paths, existing only). */
+export async function fixtureFiles() {
+  const { readFileSync } = await import('node:fs');
+  const p = join(ROOT, 'fixtures', '.cache', 'manifest.json');
+  if (!existsSync(p)) return [];
+  const m = JSON.parse(readFileSync(p, 'utf8'));
+  return (m.files ?? []).map((f) => ({ ...f, abs: join(ROOT, f.path) })).filter((f) => existsSync(f.abs));
+}
