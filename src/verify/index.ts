@@ -7,3 +7,4 @@ export { parsePlist } from './plist';
 export { APPLE_ROOTS } from './trust';
 export { cdFlagNames, CS_ADHOC, CS_LINKER_SIGNED, CS_RUNTIME, CS_REQUIRE_LV, CS_HARD, CS_KILL, CS_RESTRICT } from './names';
 export type * from './types';
+export type { ByteSourceInto } from './signature';

@@ -34,6 +34,15 @@ const MAX_SIGNATURE = 64 << 20;
 /** The chunk the slice is streamed in: a multiple of every page size up to 1 MiB (the core's chunk buffer). */
 const STREAM_CHUNK = 1 << 20;
 
+/**
+ * A ByteSource that can also fill a caller's buffer: the code range is then streamed through one reused buffer
+ * instead of a fresh array per piece (the CLI's file source does this).
+ */
+export interface ByteSourceInto extends ByteSource {
+  /** Reads up to target.length bytes at `offset` into `target`; returns the count (fewer only at the end). */
+  readInto?(offset: number, target: Uint8Array): number;
+}
+
 export interface ParsedCodeDirectory {
   report: CodeDirectoryReport;
   /** The CodeDirectory blob's bytes (exactly [0, length)). */
@@ -212,8 +221,11 @@ export function checkPages(core: Core, src: ByteSource, bin: Binary, sig: Signat
   }
   if (jobs.length === 0) return;
   const maxLimit = Math.max(...jobs.map((j) => j.limit));
+  const into = (src as ByteSourceInto).readInto?.bind(src);
+  const scratch = into ? new Uint8Array(Math.min(STREAM_CHUNK, maxLimit)) : null;
   for (let off = 0; off < maxLimit; off += STREAM_CHUNK) {
-    const piece = src.read(bin.offset + off, Math.min(STREAM_CHUNK, maxLimit - off));
+    const want = Math.min(STREAM_CHUNK, maxLimit - off);
+    const piece = into && scratch ? scratch.subarray(0, into(bin.offset + off, scratch.subarray(0, want))) : src.read(bin.offset + off, want);
     if (piece.length === 0) break;
     for (const j of jobs) {
       if (off >= j.limit) continue;

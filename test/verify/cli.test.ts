@@ -144,3 +144,22 @@ describe('an unsigned file costs its load commands and its unaccounted tail only
   });
 });
 
+describe('a ByteSource with readInto streams the code range through one buffer', () => {
+  it('same report, read() used only for the header and the signature', async () => {
+    const bytes = readFixture(fixtureByName('@sentry/cli-darwin:bin/sentry-cli'));
+    let reads = 0, intos = 0;
+    const targets = new Set<ArrayBufferLike>();
+    const src = {
+      size: bytes.length,
+      read(o: number, n: number) { reads++; return bytes.slice(o, o + n); },
+      readInto(o: number, t: Uint8Array) { intos++; targets.add(t.buffer); const p = bytes.subarray(o, o + t.length); t.set(p); return p.length; },
+    };
+    const a = await verify(src);
+    const b = await verify(bytes);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(intos).toBeGreaterThan(20);
+    expect(targets.size).toBe(2); // one scratch buffer per slice
+    expect(reads).toBeLessThan(12);
+  });
+});
+
