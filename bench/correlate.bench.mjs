@@ -130,7 +130,12 @@ function* stream(nEvents, nHosts) {
   };
   for (let i = 0; i < nEvents; i++) {
     const h = hosts[i % nHosts];
-    if (i >= hiddenAt && h === victim && h.q.length === 0) { hidden(h); hiddenAt = Infinity; }
+    if (i >= hiddenAt && h === victim && h.q.length === 0) {
+      // The chain leaves in one burst (its events are seconds apart; a host's turns here are minutes apart).
+      hidden(h);
+      hiddenAt = Infinity;
+      while (h.q.length > 1 && i < nEvents - 1) { yield h.q.shift()(); i++; }
+    }
     if (h.q.length === 0) plan(h);
     // Lines of one host leave in their own order; hosts interleave, with up to ~2 s of skew between them.
     yield h.q.shift()();

@@ -219,11 +219,11 @@ function procSummary(p: ProcessIdentity | ProcRec | undefined): ProcessSummary |
   return s;
 }
 
-function signerOf(s: SigningState, from: SignerSummary['from']): SignerSummary {
+function signerOf(s: SigningState, from: SignerSummary['from'], intern: <T extends string | null | undefined>(v: T) => T = (v) => v): SignerSummary {
   const o: SignerSummary = { from };
-  if (s.teamId !== undefined) o.teamId = s.teamId;
-  if (s.signingId !== undefined) o.signingId = s.signingId;
-  if (s.cdhash !== undefined) o.cdhash = s.cdhash;
+  if (s.teamId !== undefined) o.teamId = intern(s.teamId);
+  if (s.signingId !== undefined) o.signingId = intern(s.signingId);
+  if (s.cdhash !== undefined) o.cdhash = intern(s.cdhash);
   if (s.adhoc !== undefined) o.adhoc = s.adhoc;
   if (s.valid !== undefined) o.valid = s.valid;
   if (s.platform !== undefined) o.platform = s.platform;
@@ -298,6 +298,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   let switches = 0;
   let out: Alert[] = [];
   const learnedSets = new WeakMap<BinRec, Set<number>>();
+  const interned = new Map<string, string>();
   let decoder: TextDecoder | undefined;
 
   // ----- ingestion -------------------------------------------------------------------------------------------
@@ -490,9 +491,20 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if ((h.processed & 0xfff) === 0) expire(h);
   }
 
+  /**
+   * Hosts that went quiet (newest event older than the fleet's newest by idleHostMs): release their buffers, and close
+   * runs whose deadline is that far behind the fleet too, so that a host switched off after an attack still alerts.
+   */
   function idleSweep(): void {
+    const horizon = globalMax - L.idleHostMs;
     for (const h of hosts.values()) {
-      if (h.maxTime < globalMax - L.idleHostMs && (h.heap.length > 0 || h.runs.size > 0)) finishHost(h);
+      if (h.maxTime >= horizon || (h.heap.length === 0 && h.runs.size === 0)) continue;
+      drain(h, Infinity);
+      while (h.runQ.length > 0) {
+        const r = h.runs.get(h.runQ[0]);
+        if (r && r.deadline >= horizon) break;
+        finalize(h, h.runQ[0]);
+      }
     }
   }
 
@@ -565,6 +577,8 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       case 'exit': {
         const r = h.runs.get(e.process.key);
         if (r) finalize(h, r.key);
+        // Its own events are all processed (time order); forget it so the table tracks live processes only.
+        h.procs.delete(e.process.key);
         return;
       }
       case 'change-record':
@@ -580,6 +594,9 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   }
 
   function setProc(h: HostState, p: ProcRec): void {
+    if (p.path !== undefined) p.path = intern(p.path);
+    if (p.signingId !== undefined) p.signingId = intern(p.signingId);
+    if (p.teamId !== undefined) p.teamId = intern(p.teamId);
     if (h.procs.has(p.key)) h.procs.delete(p.key);
     else if (h.procs.size >= L.maxProcessesPerHost) {
       const k = h.procs.keys().next().value as string;
@@ -616,7 +633,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       insertCapped(why === 'exec' ? h.bins : h.cands, b);
       return b;
     }
-    b = { path, pending: [], history: [], learned: [], t };
+    b = { path: intern(path), pending: [], history: [], learned: [], t };
     insertCapped(why === 'exec' || baseline.has(path) ? h.bins : h.cands, b);
     return b;
   }
@@ -667,19 +684,31 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     return { t: e.time, op, path: e.file.path, writer: chain[0], chain, ev, fp: fingerprint(e) };
   }
 
-  function learnedSet(b: BinRec): Set<number> {
+  /** Whether the binary loaded this dylib before (small lists are scanned; large ones get a Set shadow). */
+  function hasLearned(b: BinRec, hsh: number): boolean {
+    const l = b.learned;
+    if (l.length <= 32) return l.includes(hsh);
     let s = learnedSets.get(b);
-    if (!s || s.size !== b.learned.length) { s = new Set(b.learned); learnedSets.set(b, s); }
-    return s;
+    if (!s || s.size !== l.length) { s = new Set(l); learnedSets.set(b, s); }
+    return s.has(hsh);
   }
 
   function learn(b: BinRec, lib: string): void {
+    if (anyPrefix(lib, policy.trustedDylibPrefixes)) return; // always recognised: no need to remember
     const hsh = hash53(lib);
-    const s = learnedSet(b);
-    if (s.has(hsh)) return;
+    if (hasLearned(b, hsh)) return;
     if (b.learned.length >= L.maxLearnedDylibsPerBinary) { counts.evicted.learnedDylibs++; return; }
     b.learned.push(hsh);
-    s.add(hsh);
+    learnedSets.get(b)?.add(hsh);
+  }
+
+  /** One copy of strings that repeat across hosts (binary and dylib paths, signing IDs, team IDs). */
+  function intern<T extends string | null | undefined>(v: T): T {
+    if (typeof v !== 'string') return v;
+    const got = interned.get(v);
+    if (got !== undefined) return got as T;
+    if (interned.size < 200_000 && v.length <= 1024) interned.set(v, v);
+    return v;
   }
 
   function signatureReasons(s: SigningState, before: SignerSummary | null, entry: BaselineEntry | undefined): string[] {
@@ -743,7 +772,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     }
     for (const m of mods) if (m.op !== 'baseline-mismatch') b.history.push({ time: m.ev.time, op: m.op, ...(m.writer ? { writer: m.writer } : {}) });
     if (b.history.length > 8) b.history.splice(0, b.history.length - 8);
-    if (hasSigningState(e.signing)) b.signer = signerOf(e.signing, 'telemetry');
+    if (hasSigningState(e.signing)) b.signer = signerOf(e.signing, 'telemetry', intern);
     b.pending = [];
     b.sigObs = undefined;
     b.lastExec = e.time;
@@ -765,13 +794,12 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (anyPrefix(path, policy.trustedDylibPrefixes)) return [];
     const entry = baseline.get(run.path);
     if (entry && baseline.hasDylib(entry, path)) return [];
-    const learned = b ? learnedSet(b) : undefined;
-    if (learned?.has(hash53(path))) return [];
+    if (b && hasLearned(b, hash53(path))) return [];
     const s = lib.signing;
     const prevTeam = run.signerBefore?.teamId;
     if (s && s.valid !== false && s.trusted !== false && s.signed !== false && s.teamId && prevTeam && s.teamId === prevTeam) return [];
     const r: string[] = [];
-    r.push(entry || (learned && learned.size > 0) ? 'not-in-baseline' : 'binary-has-no-history');
+    r.push(entry || (b && b.learned.length > 0) ? 'not-in-baseline' : 'binary-has-no-history');
     if (s) {
       if (s.signed === false) r.push('unsigned');
       else if (s.valid === false) r.push('invalid-signature');

@@ -191,6 +191,20 @@ describe('snapshot / restore and determinism', () => {
     expect(r.alerts).toEqual([]);
   });
 
+  it('a host that goes quiet after the chain still alerts before the end of the stream (idle sweep)', () => {
+    const c = createCorrelator();
+    expect(c.push(render(fullChain('quiet-host').filter((s) => s.kind !== 'exit'), 'eslogger'))).toEqual([]);
+    // Other hosts keep talking for an hour of event time.
+    const others: string[] = [];
+    for (let i = 0; i < 70_000; i++) {
+      others.push(eslogger({ t: 300 + i * 0.06, host: `busy-${i % 3}`, kind: 'exit', proc: { pid: 10 + i, pv: 1, path: '/usr/bin/true' } }));
+    }
+    const got = c.push(others);
+    expect(got).toHaveLength(1);
+    expect(got[0].host).toBe('quiet-host');
+    expect(c.flush()).toEqual([]);
+  });
+
   it('eslogger lines without a host key take the defaultHost (CLI --host)', () => {
     const lines = fullChain().map((s) => eslogger({ ...s, host: undefined }));
     expect(correlateLines(lines, { defaultHost: 'laptop-7' }).alerts[0].host).toBe('laptop-7');
