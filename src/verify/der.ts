@@ -113,12 +113,12 @@ export function decodeString(node: DerNode): string {
   }
 }
 
-/** Non-negative INTEGER as a number when it fits 2^53, else its hex. */
+/** INTEGER as a number when it fits 2^53, else a bigint (linear in its length, whatever the length). */
 export function decodeInteger(node: DerNode): number | bigint {
   const c = content(node);
-  let v = 0n;
-  for (const b of c) v = (v << 8n) | BigInt(b);
-  if (c.length > 0 && c[0] & 0x80) v -= 1n << BigInt(c.length * 8);
+  if (c.length === 0) return 0;
+  let v = BigInt('0x' + toHex(c));
+  if (c[0] & 0x80) v -= 1n << BigInt(c.length * 8);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
