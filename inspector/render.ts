@@ -32,7 +32,7 @@ function fileFindings(f: FileReport, label: string): ViewFinding[] {
   const out: ViewFinding[] = [];
   const at = (s: string) => (label ? `${label} · ${s}` : s);
   if (f.error) {
-    out.push({ level: 'high', id: 'not-macho', message: `${f.name} is not a valid Mach-O file: ${f.error.message.replace(/^[A-Z_]+ at offset -?\d+ in [^:]+: /, '')}`, where: at(errorWhere(f.error)) });
+    out.push({ level: 'high', id: 'not-macho', message: `${f.name} is not a valid Mach-O file: ${f.error.message.replace(/^[A-Z_]+ at offset -?\d+ in [^:]+: /, '')}.`, where: at(errorWhere(f.error)) });
   }
   const m = f.parse as MachOFile | null;
   for (const is of (m?.issues ?? []) as Issue[]) {
@@ -50,7 +50,7 @@ function fileFindings(f: FileReport, label: string): ViewFinding[] {
       const r = judgeDylibPath(rp.startsWith('@') ? rp : `${rp.replace(/\/$/, '')}/x.dylib`);
       if (r.reasons.length) out.push({ level: 'medium', id: 'risky-rpath', message: `Searches libraries in ${rp}, ${r.description}.`, where: at(`${s.arch} · LC_RPATH`) });
     }
-    if (!sv && !s.codeSignature) out.push({ level: 'info', id: 'unsigned', message: `The ${s.arch} slice is not signed.`, where: at(s.arch) });
+    if (!sv && !s.codeSignature && !f.error) out.push({ level: 'info', id: 'unsigned', message: `The ${s.arch} slice is not signed.`, where: at(s.arch) });
   }
   for (const sv of v?.slices ?? []) {
     const sig = sv.signature;
@@ -188,7 +188,7 @@ function signaturePanel(sv: SliceReport | null, s: Binary, verifyAvailable: bool
   if (!sv) {
     return h('div', { class: 'signature' }, title, h('p', null, s.codeSignature
       ? (verifyAvailable ? 'The signature could not be verified (see the findings).' : `LC_CODE_SIGNATURE at dataoff ${s.codeSignature.dataoff} (${s.codeSignature.datasize} bytes); this build of machlens cannot verify it.`)
-      : 'Not signed: no LC_CODE_SIGNATURE.'));
+      : s.issues.some((i) => i.severity === 'error') ? 'No LC_CODE_SIGNATURE among the load commands that could be read.' : 'Not signed: no LC_CODE_SIGNATURE.'));
   }
   const sig = sv.signature;
   if (!sig.present) return h('div', { class: 'signature', 'data-class': sig.class }, title, h('p', null, 'Not signed: no LC_CODE_SIGNATURE.'));

@@ -46,7 +46,9 @@ export function toJson<T = unknown>(x: unknown): T {
 export function errorInfo(err: unknown, fallback: string): ErrorInfo {
   if (err instanceof InputError) return err.info;
   if (err instanceof sdk.MachOError) {
-    return { code: err.code, message: err.message, offset: err.offset, context: err.context, issues: toJson(err.issues) };
+    // the issue's own sentence: code, offset and context have their own fields
+    const first = err.issues.find((i) => i.code === err.code && i.offset === err.offset);
+    return { code: err.code, message: first?.message ?? err.message, offset: err.offset, context: err.context, issues: toJson(err.issues) };
   }
   if (err instanceof ZipError) return { code: 'ZIP', message: err.message, offset: err.offset, context: 'zip archive' };
   if (err instanceof BundleError) return { code: 'BUNDLE', message: err.message };
