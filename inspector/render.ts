@@ -44,7 +44,7 @@ function fileFindings(f: FileReport, label: string): ViewFinding[] {
     const sv = v?.slices.find((x) => x.offset === s.offset);
     for (const d of s.dylibs) {
       const r = judgeDylibPath(d.path, s.rpaths);
-      if (r.reasons.length) out.push({ level: 'medium', id: 'risky-dylib', message: `Loads ${d.path}, ${r.description}.`, where: at(`${s.arch} · LC_${d.kind.toUpperCase()}_DYLIB [${d.index}]`) });
+      if (r.reasons.length) out.push({ level: 'medium', id: 'risky-dylib', message: `Loads ${d.path}, ${r.description}.`, where: at(`${s.arch} · ${s.loadCommands[d.index]?.name ?? 'dylib'} [${d.index}]`) });
     }
     for (const rp of s.rpaths) {
       const r = judgeDylibPath(rp.startsWith('@') ? rp : `${rp.replace(/\/$/, '')}/x.dylib`);
@@ -54,10 +54,7 @@ function fileFindings(f: FileReport, label: string): ViewFinding[] {
   }
   for (const sv of v?.slices ?? []) {
     const sig = sv.signature;
-    for (const fd of sv.findings) {
-      const fid = (fd as { id?: string; kind?: string }).id ?? (fd as { kind?: string }).kind ?? 'verify';
-      out.push({ level: asLevel(fd.severity), id: fid, message: fd.message, where: at(`${sv.arch} · ${fid}`), technique: (fd as { technique?: string | null }).technique ?? null });
-    }
+    for (const fd of sv.findings) out.push({ level: asLevel(fd.severity), id: fd.id, message: fd.message, where: at(`${sv.arch} · ${fd.id}`), technique: fd.technique });
     if (!sig.present) out.push({ level: 'info', id: 'unsigned', message: `The ${sv.arch} slice is not signed.`, where: at(sv.arch) });
     else if (!sig.valid) out.push({ level: 'high', id: 'signature-invalid', message: `The ${sv.arch} signature does not verify: ${sig.reasons.join('; ') || 'invalid'}.`, where: at(sv.arch) });
     else out.push({ level: 'ok', id: 'signature-valid', message: `The ${sv.arch} signature verifies (${sig.class}${sig.teamId ? `, team ${sig.teamId}` : ''}${sig.identifier ? `, ${sig.identifier}` : ''}).`, where: at(sv.arch) });
