@@ -1,9 +1,10 @@
 // `machlens verify FILE... [--json] [--bundle DIR]`: codesign -dvvv-like text, or the VerifyReport as JSON.
+// Without --bundle, a file at X.app/Contents/MacOS/NAME is checked against X.app's Info.plist and CodeResources.
 // Files are read by ranges through a ByteSource (never whole): a 150 MB binary streams through the hashing
 // core's 1 MiB chunk buffer. Exit 0 when every slice of every file is validly signed, 1 when any is unsigned or
 // invalid, 2 when a file cannot be read or holds no readable Mach-O slice.
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { init } from '../wasm/instance';
 import { verify, formatVerifyText, type BundleFiles, type VerifyReport } from '../verify/index';
 import type { ByteSourceInto } from '../verify/signature';
@@ -62,6 +63,15 @@ export function readBundleFiles(dir: string): BundleFiles {
   };
 }
 
+/** `X.app/Contents/MacOS/exe` → `X.app` (what codesign assumes for a bundle's main executable), else null. */
+export function enclosingBundle(file: string): string | null {
+  const macos = dirname(resolve(file));
+  const contents = dirname(macos);
+  if (basename(macos) !== 'MacOS' || basename(contents) !== 'Contents') return null;
+  const bundle = dirname(contents);
+  return existsSync(join(contents, 'Info.plist')) ? bundle : null;
+}
+
 export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number> {
   const files: string[] = [];
   let json = false;
@@ -94,7 +104,9 @@ export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number
     let src: VerifyFileSource | null = null;
     try {
       src = openVerifySource(file);
-      const report: VerifyReport = await verify(src, { bundle });
+      // a bundle's main executable (X.app/Contents/MacOS/exe) brings its bundle unless --bundle says otherwise
+      const auto = bundleDir ? null : enclosingBundle(file);
+      const report: VerifyReport = await verify(src, { bundle: bundle ?? (auto ? readBundleFiles(auto) : undefined) });
       if (report.slices.length === 0) {
         status = 2;
         const first = report.issues.find((i) => i.severity === 'error');

@@ -113,6 +113,36 @@ describe('machlens verify', () => {
   });
 });
 
+describe('bundle files', () => {
+  it('a main executable inside X.app is checked against the bundle\'s Info.plist without --bundle', async () => {
+    const { createHash } = await import('node:crypto');
+    const { blobRange } = await import('../helpers/tamper');
+    const info = new TextEncoder().encode('<?xml version="1.0"?><plist version="1.0"><dict><key>CFBundleExecutable</key><string>hello</string></dict></plist>');
+    const signed = adhocSign(readFixture(fixtureByName('linked:hello-arm64')), { identifier: 'com.example.hello' });
+    const { offset } = blobRange(signed, 0);
+    const b = new Uint8Array(signed);
+    const hashOffset = new DataView(b.buffer).getUint32(offset + 16);
+    b.set(createHash('sha256').update(info).digest(), offset + hashOffset - 32); // bind special slot 1
+    const app = path.join(tmp, 'Hello.app');
+    fs.mkdirSync(path.join(app, 'Contents', 'MacOS'), { recursive: true });
+    fs.writeFileSync(path.join(app, 'Contents', 'Info.plist'), info);
+    const exe = path.join(app, 'Contents', 'MacOS', 'hello');
+    fs.writeFileSync(exe, b);
+    const ok = await run([exe]);
+    expect(ok.out).toContain('Special slot 1 (Info.plist)=match');
+    expect(ok.code).toBe(0);
+    fs.writeFileSync(path.join(app, 'Contents', 'Info.plist'), '<plist/>');
+    const bad = await run([exe, '--json']);
+    expect(bad.code).toBe(1);
+    const slot = JSON.parse(bad.out).slices[0].signature.codeDirectories[0].specialSlots.find((x: { slot: number }) => x.slot === 1);
+    expect(slot.status).toBe('mismatch');
+    // outside a bundle the slot cannot be checked
+    const loose = path.join(tmp, 'hello-loose');
+    fs.writeFileSync(loose, b);
+    expect((await run([loose])).out).toContain('Special slot 1 (Info.plist)=not-checked');
+  });
+});
+
 describe('the biggest fixture is read about once, by ranges', () => {
   it('bytes read by verify stay within 2% over the file size', async () => {
     const big = realFixtures().reduce((a, b) => (b.size > a.size ? b : a));
