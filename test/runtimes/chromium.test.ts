@@ -320,7 +320,8 @@ describe('runtimes: the inspector in Chromium', () => {
     expect(probe.ticks).toBeGreaterThan(10);
     expect(new Set(probe.progress.filter((v) => v > 0 && v < 1)).size).toBeGreaterThanOrEqual(2);
     // 150 MB read and verified in ${took} ms while the main thread never stalled for long
-    expect(probe.maxGap).toBeLessThan(250);
+    // (verify alone would block the main thread for about a second; 400 ms leaves room for a loaded CI machine)
+    expect(probe.maxGap).toBeLessThan(400);
     if (hasVerify) expect(await page.locator('figure.pagemap').first().getAttribute('data-pages')).toBe(String(Math.ceil(big.slices[0].size / 4096)));
     await page.close();
   });
