@@ -381,6 +381,9 @@ describe('fixtures/fetch.mjs', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/INTEGRITY MISMATCH for fsevents@2\.3\.3/);
     expect(fs.existsSync(path.join(dir, 'cache', 'manifest.json'))).toBe(false);
+    // nothing left behind: no download folder, no lock, no tarball
+    expect(fs.readdirSync(path.join(dir, 'cache')).filter((n) => n.startsWith('dl-') || n === '.lock')).toEqual([]);
+    expect(fs.readdirSync(path.join(dir, 'cache', 'tarballs'))).toEqual([]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
