@@ -976,10 +976,11 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       case 'file-change':
         ev.op = e.op; ev.path = e.file.path;
         if (e.from) ev.from = e.from;
+        if (e.file.sha256) ev.sha256 = e.file.sha256;
         if (e.process) ev.process = procSummary(e.process);
         break;
-      case 'exec': ev.path = e.image.path; ev.process = procSummary(e.process); ev.signing = e.signing; break;
-      case 'library-load': ev.path = e.library.path; ev.process = procSummary(e.process); if (e.signing) ev.signing = e.signing; break;
+      case 'exec': ev.path = e.image.path; ev.process = procSummary(e.process); ev.signing = e.signing; if (e.image.sha256) ev.sha256 = e.image.sha256; break;
+      case 'library-load': ev.path = e.library.path; ev.process = procSummary(e.process); if (e.signing) ev.signing = e.signing; if (e.library.sha256) ev.sha256 = e.library.sha256; break;
       case 'cs-invalidated': ev.process = procSummary(e.process); break;
       case 'signature': ev.path = e.file.path; ev.signing = e.signing; break;
       default: break;

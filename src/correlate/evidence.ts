@@ -48,6 +48,8 @@ export interface EvidenceBundle {
   signerBefore: SignerSummary | null;
   signerAfter: SignerSummary | null;
   cdhashes: { before?: string; after?: string };
+  /** Content hashes the telemetry reported, per path and time (before/after a change when the source hashes files). */
+  hashes: { path: string; sha256: string; time: string; link: EvidenceEvent['link']; source: string }[];
   dylibs: DylibFinding[];
   updateHistory: UpdateRecord[];
   files: EvidenceFile[];
@@ -148,6 +150,7 @@ export async function buildEvidenceBundle(alert: Alert, opts: EvidenceOptions = 
       ...(alert.signerBefore?.cdhash ? { before: alert.signerBefore.cdhash } : {}),
       ...(alert.signerAfter?.cdhash ? { after: alert.signerAfter.cdhash } : {}),
     },
+    hashes: alert.events.filter((e) => e.sha256 && e.path).map((e) => ({ path: e.path!, sha256: e.sha256!, time: e.time, link: e.link, source: e.source })),
     dylibs: alert.dylibFindings, updateHistory: alert.updateHistory, files: [], notes,
   };
   if (!opts.fileReader) {
@@ -156,6 +159,8 @@ export async function buildEvidenceBundle(alert: Alert, opts: EvidenceOptions = 
   }
   const bin = await readSafely(opts.fileReader, alert.binary, max);
   const binFile: EvidenceFile = { path: alert.binary, role: 'binary', read: !!bin.bytes };
+  const binSha = [...bundle.hashes].reverse().find((x) => x.path === alert.binary)?.sha256;
+  if (binSha) binFile.telemetrySha256 = binSha;
   if (bin.bytes) { binFile.size = bin.bytes.byteLength; const h = await sha256Hex(bin.bytes); if (h) binFile.sha256 = h; }
   if (bin.error) binFile.error = bin.error;
   bundle.files.push(binFile);
@@ -163,7 +168,7 @@ export async function buildEvidenceBundle(alert: Alert, opts: EvidenceOptions = 
   for (const d of alert.dylibs) {
     const r = await readSafely(opts.fileReader, d, max);
     const f: EvidenceFile = { path: d, role: 'dylib', read: !!r.bytes };
-    const t = telemetrySha.get(d);
+    const t = telemetrySha.get(d) ?? bundle.hashes.find((x) => x.path === d)?.sha256;
     if (t) f.telemetrySha256 = t;
     if (r.bytes) { f.size = r.bytes.byteLength; const h = await sha256Hex(r.bytes); if (h) f.sha256 = h; dylibBytes.push({ path: d, bytes: r.bytes }); }
     if (r.error) f.error = r.error;

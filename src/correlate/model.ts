@@ -178,6 +178,8 @@ export interface EvidenceEvent {
   op?: FileOp | 'rename-dir';
   path?: string;
   from?: string;
+  /** Content hash the source reported for the file (ECS, OCSF, osquery file_events, Santa). */
+  sha256?: string;
   process?: ProcessSummary;
   signing?: SigningState;
   /** Why this event proves its link (signature reasons, dylib reasons). */

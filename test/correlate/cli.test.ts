@@ -114,3 +114,19 @@ describe('machlens correlate', () => {
     expect(a.evidence).toHaveProperty('notes');
   });
 });
+
+describe('evidence bundle', () => {
+  it('carries the hashes the telemetry reported (ECS) and notes what it could not do', async () => {
+    const { createCorrelator } = await import('../../src/correlate/index');
+    const c = createCorrelator();
+    const alerts = [...c.push(render(fullChain(), 'ecs')), ...c.flush()];
+    expect(alerts).toHaveLength(1);
+    const b = await c.evidence(alerts[0]);
+    expect(b.hashes.map((h) => h.link)).toEqual(['modification', 'modification', 'execution', 'library-load']);
+    expect(b.hashes[3]).toMatchObject({ path: EVIL, sha256: 'c'.repeat(64) });
+    expect(b.notes[0]).toMatch(/no file reader/);
+    expect(b.cdhashes).toEqual({}); // ECS carries no cdhash
+    expect(b.signerBefore?.teamId).toBe('ACME123456');
+    expect(b.signerAfter?.teamId).toBeNull();
+  });
+});
