@@ -104,7 +104,9 @@ ${body(api, 'await Deno.readFile(Deno.args[0])', 'console.log', true)}
   it('deno check type-checks a program against the package\'s own .d.ts (and rejects a wrong one)', () => {
     writeFileSync(join(scratch.dir, 'deno.json'), JSON.stringify({ nodeModulesDir: 'manual' }));
     const typed = `export function firstArch(m: MachOFile): string { return m.slices[0].arch; }
-export const isError = (e: unknown): e is MachOError => e instanceof MachOError;`;
+export const isError = (e: unknown): e is MachOError => e instanceof MachOError;
+${expected.api === 'verify' ? `import type { VerifyReport } from "machlens";
+export const signer = (r: VerifyReport): string | null => r.slices[0].signature.cms?.chain[0]?.commonName ?? r.slices[0].signature.class;` : ''}`;
     const ok = script('main.ts', expected.api, typed);
     run(deno, ['check', ok], { cwd: scratch.dir, env: env(), timeout: 90_000 });
     const bad = script('bad.ts', expected.api, 'export const n: string = (null as unknown as MachOFile).size;');
