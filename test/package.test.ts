@@ -46,4 +46,9 @@ init({ simd: false }).then((r) => {
     try { node([join(root, 'dist/cli.js'), 'inspect', join(dir, 'missing')]); } catch (e) { status = (e as { status: number }).status; }
     expect(status).toBe(2);
   });
+
+  it('runs machlens correlate from the bin: a malformed line is counted, not fatal', () => {
+    const out = node([join(root, 'dist/cli.js'), 'correlate', '--json', '-'], '{"bad json\n').trim().split('\n').map((l) => JSON.parse(l));
+    expect(out.find((l) => l.type === 'counts')).toMatchObject({ lines: 1, malformed: 1, alerts: 0 });
+  });
 });

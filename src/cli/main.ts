@@ -4,6 +4,7 @@ import { runInspect } from './inspect';
 import { runDiff } from './diff';
 import { runVerify } from './verify';
 import { runScan, runBaseline } from './scan';
+import { runCorrelate } from './correlate';
 
 export interface CliIO {
   stdout(s: string): void;
@@ -24,6 +25,10 @@ usage:
                                             verify every Mach-O under the folders on a worker pool; drift vs a baseline
                                             (exit 0 clean, 1 when a high finding or a missing file, 2 error)
   machlens baseline DIR... > baseline.json  inventory: path, size, sha256, per slice cdhash, signer, team, dylibs, rpaths
+  machlens correlate [--format auto|eslogger|ecs|ocsf|osquery|santa] [--policy FILE] [--baseline FILE]
+                    [--include-suppressed] [--json] FILE...|-
+                                            telemetry in, the T1546.006 chain out (exit 0, 3 on an alert, 2 error)
+                                            (machlens correlate --help for every option)
   machlens help                             this text
 `;
 
@@ -34,6 +39,7 @@ const COMMANDS: Record<string, Runner> = {
   diff: runDiff,
   scan: runScan,
   baseline: runBaseline,
+  correlate: (argv, io) => runCorrelate(argv, io),
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
