@@ -13,7 +13,7 @@ export async function measure(cases, { runs = 3, maxTime = 0.3, minSamples = 5, 
   const speed = new Map(cases.map((c) => [c.name, []]));
   const rme = new Map(cases.map((c) => [c.name, []]));
   const ratios = new Map(cases.map((c) => [c.name, Object.fromEntries(refs.map((r) => [r, []]))]));
-  for (let r = 0; r < runs; r++) {
+  for (let r = 0; r < runs; r++) { // runs 0: CPU-time pass only (the quick gate)
     // rotate the order per run so no case always runs first (after a GC, on a cold cache)
     const order = cases.map((_, i) => cases[(i + r) % cases.length]);
     const res = await runOnce(order, { maxTime, minSamples });
@@ -64,6 +64,7 @@ export function report(group, cases, m, { unit, refs, ratioFor = (n) => n.starts
     for (const ref of refs) row.push(sig3(r.ratios[ref]), sig3(r.cpuRatios[ref]));
     rows.push(row);
     entries.push({ name: `${group}: ${c.name}`, unit, value: sig3(r.value) });
+    if (Number.isFinite(r.cpuValue)) entries.push({ name: `${group}: ${c.name} (cpu time)`, unit: `${unit.replace('/s', '')}/cpu-s`, value: sig3(r.cpuValue) });
     if (ratioFor(c.name)) {
       for (const ref of refs) {
         if (ref === c.name) continue;

@@ -43,3 +43,34 @@ export async function fixtureFiles() {
   const m = JSON.parse(readFileSync(p, 'utf8'));
   return (m.files ?? []).map((f) => ({ ...f, abs: join(ROOT, f.path) })).filter((f) => existsSync(f.abs));
 }
+
+let cli = null;
+/**
+ * The machlens CLI bundled from src/cli/main.ts (as tsup does, platform node) with its scan worker beside it:
+ * returns the path of cli.mjs (its name makes main.ts run as the entry point).
+ */
+export async function buildCli() {
+  if (cli) return cli;
+  const dir = join(OUT, `cli-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const common = { bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error', external: ['node-forge'] };
+  await build({ ...common, entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')], outfile: join(dir, 'cli.mjs') });
+  await build({ ...common, entryPoints: [join(ROOT, 'src', 'cli', 'scan-worker.ts')], outfile: join(dir, 'scan-worker.js') });
+  cli = join(dir, 'cli.mjs');
+  return cli;
+}
+
+/** A folder of hard links to the fixtures that are not "heavy" (the scan set), made once. */
+export async function scanSet() {
+  const { linkSync, copyFileSync, readdirSync } = await import('node:fs');
+  const dir = join(OUT, 'scan-set');
+  const files = (await fixtureFiles()).filter((f) => !f.heavy);
+  mkdirSync(dir, { recursive: true });
+  const have = new Set(readdirSync(dir));
+  files.forEach((f, i) => {
+    const name = `${String(i).padStart(2, '0')}-${f.name.replace(/[^A-Za-z0-9.@-]+/g, '_')}`;
+    if (have.has(name)) return;
+    try { linkSync(f.abs, join(dir, name)); } catch { copyFileSync(f.abs, join(dir, name)); }
+  });
+  return { dir, files };
+}

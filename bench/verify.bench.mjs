@@ -35,7 +35,7 @@ export function primaryCd(bytes, sliceOffset = 0) {
   throw new Error('no primary CodeDirectory');
 }
 
-export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, log = console.log } = {}) {
+export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, only = null, log = console.log } = {}) {
   const { ml } = await loadMachlens();
   await ml.init();
   const big = await largestFixture();
@@ -69,6 +69,7 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, log = consol
     { name: 'hash-wasm per page', fn: () => { let n = 0; for (let i = 0; i < pages.length; i++) { hw.init(); hw.update(pages[i]); if (!eq(hw.digest('binary'), i)) n++; } return n; } },
   ];
   const REF = 'node crypto.hash per page';
+  if (only) cases.splice(0, cases.length, ...cases.filter((c) => c.name === REF || only.some((o) => c.name.startsWith(o))));
   const group = `verify ${big.name} (${(codeLimit / 1e6).toFixed(0)} MB code, ${pages.length} ${alg} pages), 1 thread`;
   const m = await measure(cases, { runs, maxTime, minSamples: 3, refs: [REF], unitsPerOp: codeLimit / 1e6, log, cpuRounds, cpuMinMs: 150 });
   const { rows, entries, header } = report(group, cases, m, { unit: 'MB/s', refs: [REF] });
@@ -79,7 +80,7 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, log = consol
   entries.push(ratioEntry('verify 150MB: machlens verify / crypto.hash loop (cpu time)', r(cases[0].name, true)));
   entries.push(ratioEntry('verify 150MB: machlens verifyPaged host / crypto.hash loop', r(cases[1].name, false)));
   entries.push(ratioEntry('verify 150MB: machlens verifyPaged host / crypto.hash loop (cpu time)', r(cases[1].name, true)));
-  entries.push(ratioEntry('verify 150MB: machlens verify / hash-wasm loop (cpu time)', m.get(cases[0].name).cpuValue / m.get('hash-wasm per page').cpuValue));
+  if (m.has('hash-wasm per page')) entries.push(ratioEntry('verify 150MB: machlens verify / hash-wasm loop (cpu time)', m.get(cases[0].name).cpuValue / m.get('hash-wasm per page').cpuValue));
   // what measureBackends (src/wasm/hashing.ts) picks here
   const mb = ml.measureBackends(core, host);
   log(`measureBackends: wasm ${mb.wasm.toFixed(0)} MB/s, host ${mb.host.toFixed(0)} MB/s → ${mb.best}`);

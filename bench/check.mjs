@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// `npm run bench:check`: the regression gate. Runs a quick subset of the suite (CPU-time ratios only, well under a
+// minute on 2 cores), compares every ratio named in bench/baseline.json with the fresh one and exits 1 when one has
+// fallen more than the tolerance below its baseline (or is missing). Ratios, never absolute times: CI machines differ.
+//
+//   node bench/check.mjs [--tolerance 0.25] [--results FILE] [--write-baseline]
+//     --results FILE     compare FILE ([{name, unit, value}], e.g. bench/results/latest.json) instead of measuring
+//     --write-baseline   measure, then write bench/baseline.json from the fresh ratios (review and commit it)
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const BASELINE = join(HERE, 'baseline.json');
+export const DEFAULT_TOLERANCE = 0.25;
+
+/**
+ * Compares fresh results with the baseline. `current`: [{name, unit, value}]; `baseline`: { tolerance?, ratios:
+ * { name: value } }. A ratio passes when current ≥ baseline × (1 − tolerance). Returns { ok, tolerance, rows }, one
+ * row per baseline ratio: { name, baseline, current (null when missing), floor, ok, change (current/baseline − 1) }.
+ */
+export function compareRatios(current, baseline, { tolerance } = {}) {
+  const tol = tolerance ?? baseline.tolerance ?? DEFAULT_TOLERANCE;
+  if (!(tol >= 0 && tol < 1)) throw new RangeError(`tolerance must be in [0, 1), got ${tol}`);
+  const byName = new Map(current.filter((e) => e.unit === 'ratio' && Number.isFinite(e.value)).map((e) => [e.name, e.value]));
+  const rows = Object.entries(baseline.ratios ?? {}).map(([name, base]) => {
+    const cur = byName.has(name) ? byName.get(name) : null;
+    const floor = base * (1 - tol);
+    return { name, baseline: base, current: cur, floor, ok: cur !== null && cur >= floor, change: cur === null ? null : cur / base - 1 };
+  });
+  return { ok: rows.length > 0 && rows.every((r) => r.ok), tolerance: tol, rows };
+}
+
+export function formatComparison(res) {
+  const w = Math.max(4, ...res.rows.map((r) => r.name.length));
+  const out = [`${'ratio'.padEnd(w)}  baseline   floor  current  change  verdict`];
+  for (const r of res.rows) {
+    const cur = r.current === null ? 'missing' : r.current.toFixed(3);
+    const ch = r.change === null ? '' : `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(0)}%`;
+    out.push(`${r.name.padEnd(w)}  ${r.baseline.toFixed(3).padStart(8)}  ${r.floor.toFixed(3).padStart(6)}  ${cur.padStart(7)}  ${ch.padStart(6)}  ${r.ok ? 'ok' : 'FAIL'}`);
+  }
+  const failed = res.rows.filter((r) => !r.ok).length;
+  out.push(res.ok ? `bench:check passed: ${res.rows.length} ratios within ${(res.tolerance * 100).toFixed(0)}% of bench/baseline.json`
+    : `bench:check FAILED: ${failed} of ${res.rows.length} ratios more than ${(res.tolerance * 100).toFixed(0)}% below bench/baseline.json (or missing)`);
+  return out.join('\n');
+}
+
+/** SHA-256 over 4 KiB pages of 2 MiB random bytes: machlens SIMD and scalar vs hash-wasm and node:crypto, CPU time. */
+async function quickHash(log) {
+  const { randomBytes, hash } = await import('node:crypto');
+  const { createSHA256 } = await import('hash-wasm');
+  const { pairedCpuTime, median } = await import('./lib/harness.mjs');
+  const { loadMachlens } = await import('./ml.mjs');
+  const { ml } = await loadMachlens();
+  const simd = await ml.instantiateCore({ simd: true }), scalar = await ml.instantiateCore({ simd: false });
+  const bytes = new Uint8Array(randomBytes(2 << 20));
+  const pages = Array.from({ length: bytes.length / 4096 }, (_, i) => bytes.subarray(i * 4096, (i + 1) * 4096));
+  const hw = await createSHA256();
+  const cases = [
+    { name: 'machlens simd', fn: () => ml.hashPages(simd, bytes, 4096, 2) },
+    { name: 'machlens scalar', fn: () => ml.hashPages(scalar, bytes, 4096, 2) },
+    { name: 'node crypto.hash', fn: () => { for (const p of pages) hash('sha256', p, 'buffer'); } },
+    { name: 'hash-wasm', fn: () => { for (const p of pages) { hw.init(); hw.update(p); hw.digest('binary'); } } },
+  ];
+  const cpu = await pairedCpuTime(cases, { rounds: 7, minMs: 40 });
+  const ratio = (a, b) => median(cpu.get(a).map((s, r) => cpu.get(b)[r] / s));
+  const g = 'hash sha256 4 KiB pages, random';
+  const e = [];
+  for (const n of ['machlens simd', 'machlens scalar']) {
+    e.push({ name: `${g}: ${n} / hash-wasm (cpu time)`, unit: 'ratio', value: Number(ratio(n, 'hash-wasm').toPrecision(3)) });
+    e.push({ name: `${g}: ${n} / node crypto.hash (cpu time)`, unit: 'ratio', value: Number(ratio(n, 'node crypto.hash').toPrecision(3)) });
+  }
+  log(e.map((x) => `  ${x.name}: ${x.value}`).join('\n'));
+  return { entries: e };
+}
+
+/** The quick subset: CPU-time ratios of hashing, parse, verify and diff, and the inspect size ratio. */
+export async function quickRun(log = console.log) {
+  const quiet = () => {};
+  const t = performance.now();
+  const entries = [];
+  const step = async (name, fn) => {
+    const s = performance.now();
+    const r = await fn();
+    entries.push(...r.entries.filter((e) => Number.isFinite(e.value)));
+    log(`${name}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
+  };
+  await step('hash', () => quickHash(quiet));
+  await step('parse', async () => (await import('./parse.bench.mjs')).run({ runs: 0, cpuRounds: 3, log: quiet }));
+  await step('verify', async () => (await import('./verify.bench.mjs')).run({ runs: 0, cpuRounds: 2, only: ['machlens verify (', 'machlens verifyPaged host'], log: quiet }));
+  await step('diff', async () => (await import('./diff.bench.mjs')).run({ runs: 0, cpuRounds: 3, log: quiet }));
+  await step('inspect', async () => (await import('./inspect.bench.mjs')).run({ runs: 5, log: quiet }));
+  log(`quick subset: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return entries;
+}
+
+async function main() {
+  const argv = process.argv.slice(2);
+  const opt = (n) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
+  const tolerance = opt('--tolerance') !== undefined ? Number(opt('--tolerance')) : undefined;
+  const file = opt('--results');
+  const current = file ? JSON.parse(readFileSync(file, 'utf8')) : await quickRun();
+  if (argv.includes('--write-baseline')) {
+    const ratios = Object.fromEntries(current.filter((e) => e.unit === 'ratio' && /\(cpu time\)$|^inspect CLI/.test(e.name)).map((e) => [e.name, e.value]));
+    const doc = { $comment: 'Ratios bench:check compares (bigger is better); written by `node bench/check.mjs --write-baseline`. Review before committing.', tolerance: tolerance ?? DEFAULT_TOLERANCE, ratios };
+    writeFileSync(BASELINE, JSON.stringify(doc, null, 2) + '\n');
+    console.log(`wrote ${BASELINE} with ${Object.keys(ratios).length} ratios`);
+    return 0;
+  }
+  if (!existsSync(BASELINE)) { console.error('bench:check: no bench/baseline.json (node bench/check.mjs --write-baseline)'); return 2; }
+  const res = compareRatios(current, JSON.parse(readFileSync(BASELINE, 'utf8')), { tolerance });
+  console.log(formatComparison(res));
+  return res.ok ? 0 : 1;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().then((code) => process.exit(code), (e) => { console.error(e); process.exit(2); });
+}
