@@ -1,6 +1,6 @@
 // X.509 certificates read with the exact DER reader (any key type: node-forge reads RSA keys only), and
 // signature checks through WebCrypto (`crypto.subtle`: Node, Deno and browsers), RSA PKCS#1 v1.5 and ECDSA.
-import { children, content, decodeInteger, decodeOid, decodeString, decodeTime, expectTag, parseDer, raw, toHex, type DerNode } from './der';
+import { children, content, decodeOid, decodeString, decodeTime, expectTag, parseDer, raw, toHex, type DerNode } from './der';
 
 export interface NameInfo {
   /** RFC 4514-like one-line form, e.g. `CN=Developer ID Application: X (TEAM), OU=TEAM, O=X, C=US`. */
@@ -205,4 +205,3 @@ export async function digestHex(hash: string, bytes: Uint8Array): Promise<Uint8A
   return new Uint8Array(await subtle().digest(hash, ab(bytes)));
 }
 
-export { decodeInteger };
