@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, SAMPLE_HELLO, fixtureByName, fixturePath } from '../helpers/fixtures';
-import { REPLACER_SOURCE, builtHasVerify, fixture, nodeReport, run } from './common';
+import { REPLACER_SOURCE, fixture, nodeReport, run } from './common';
 import { thinSlice } from '../helpers/adhoc-sign';
 import { appendDylib } from '../helpers/tamper';
 
@@ -30,7 +30,6 @@ const pageErrors: string[] = [];
 let fx: ReturnType<typeof fixture>;
 let tampered: string;
 let tamper: { bytes: Uint8Array; sliceOffset: number; commandOffset: number };
-let hasVerify = false;
 
 async function startServer(): Promise<void> {
   server = spawn(process.execPath, [join(ROOT, 'inspector', 'serve.mjs')], { env: { ...process.env, INSPECTOR_PORT: '0', PORT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -126,7 +125,6 @@ function zip(files: Record<string, Buffer>): Buffer {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium (.ci/run does)`);
   run(process.execPath, [join(ROOT, 'inspector', 'build.mjs')], { cwd: ROOT });
-  hasVerify = await builtHasVerify();
   fx = fixture();
   work = mkdtempSync(join(tmpdir(), 'machlens-chromium-'));
   tamper = tamperArm64(new Uint8Array(readFileSync(fx.path)), INJECTED);
@@ -160,7 +158,9 @@ describe('runtimes: the inspector in Chromium', () => {
     // the verdict and the findings, first on the page
     expect(await page.getAttribute('#verdict', 'data-verdict')).toBe('suspicious');
     const ids = await page.$$eval('#findings [data-finding]', (els) => els.map((e) => e.getAttribute('data-finding')));
-    expect(ids).toEqual(expect.arrayContaining(['dylib-added', 'dylib-after-code-signature', 'dylib-path-risky', 'header-only-change']));
+    expect(ids).toEqual(expect.arrayContaining(['dylib-added', 'dylib-after-code-signature', 'dylib-path-risky', 'header-only-change', 'signature-invalid']));
+    // verify's own finding on B, next to diff's
+    expect(ids).toContain('load-command-after-code-signature');
     expect(await page.textContent('#findings li[data-finding=dylib-added]')).toContain(INJECTED);
     const order = await page.$$eval('main section.panel, main #results > *', (els) => els.map((e) => e.id).filter(Boolean));
     expect(order[0]).toBe('findings');
@@ -169,6 +169,9 @@ describe('runtimes: the inspector in Chromium', () => {
     const arm = page.locator('#diff .slice-diff[data-arch=arm64]');
     expect(await arm.locator('tr.added').first().textContent()).toContain(INJECTED);
     expect(await arm.locator('tr.added').first().textContent()).toMatch(/after LC_CODE_SIGNATURE/);
+    // the signature before and after: valid, then not
+    const valid = arm.locator('table[id^=sig-diff] tr', { hasText: /^Valid/ });
+    expect((await valid.locator('td').allTextContents()).map((t) => t.trim())).toEqual(['Valid', 'yes', 'no']);
     expect(await page.locator('#diff .slice-diff[data-arch=x86_64]').getAttribute('data-unchanged')).toBe('');
 
     // the changed page on the diff map: the page holding the new command
@@ -176,6 +179,7 @@ describe('runtimes: the inspector in Chromium', () => {
     const pageSize = Number(await map.getAttribute('data-page-size'));
     const tamperedPage = Math.floor((tamper.commandOffset - tamper.sliceOffset) / pageSize);
     expect((await map.getAttribute('data-changed'))!.split(',').map(Number)).toContain(tamperedPage);
+    expect((await map.getAttribute('data-mismatch'))!.split(',').map(Number)).toContain(tamperedPage);
 
     // hovering that cell names it: page number, CHANGED, the header/load commands and its segment
     const step = Number(await map.getAttribute('data-step'));
@@ -183,18 +187,16 @@ describe('runtimes: the inspector in Chromium', () => {
     await map.locator('canvas').hover({ position: { x: (tamperedPage % cols) * step + 2, y: Math.floor(tamperedPage / cols) * step + 2 } });
     const tip = await page.textContent('#tooltip');
     expect(tip).toContain(`page ${tamperedPage}`);
-    expect(tip).toContain('CHANGED');
+    expect(tip).toContain('CHANGED, hash MISMATCH');
     expect(tip).toMatch(/__TEXT/);
 
-    if (hasVerify) {
-      // the tampered file's own signature: the page no longer matches its CodeDirectory hash
-      await page.click('details.files > summary');
-      const bMap = page.locator('section.file[data-file="1"] .slice[data-arch=arm64] figure.pagemap');
-      expect((await bMap.getAttribute('data-mismatch'))!.split(',').map(Number)).toContain(tamperedPage);
-      expect(await page.getAttribute('section.file[data-file="0"] .slice[data-arch=arm64] .signature', 'data-valid')).toBe('true');
-      expect(await page.getAttribute('section.file[data-file="1"] .slice[data-arch=arm64] .signature', 'data-valid')).toBe('false');
-      await page.click('details.files > summary');
-    }
+    // the tampered file's own signature: the page no longer matches its CodeDirectory hash
+    await page.click('details.files > summary');
+    const bMap = page.locator('section.file[data-file="1"] .slice[data-arch=arm64] figure.pagemap');
+    expect((await bMap.getAttribute('data-mismatch'))!.split(',').map(Number)).toContain(tamperedPage);
+    expect(await page.getAttribute('section.file[data-file="0"] .slice[data-arch=arm64] .signature', 'data-valid')).toBe('true');
+    expect(await page.getAttribute('section.file[data-file="1"] .slice[data-arch=arm64] .signature', 'data-valid')).toBe('false');
+    await page.click('details.files > summary');
 
     // the screenshot: the top of the diff view (findings, verdict, dylibs, signature, map)
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -227,12 +229,12 @@ describe('runtimes: the inspector in Chromium', () => {
       const file = document.getElementById('sdk-input').files[0];
       const bytes = new Uint8Array(await file.arrayBuffer());
       const init = await sdk.init();
-      const report = ${hasVerify ? 'await sdk.verify(bytes)' : 'sdk.parse(bytes)'};
+      const report = await sdk.verify(bytes);
       return { simd: init.simd, json: JSON.stringify(report, replacer) };
     })()`)) as { simd: boolean; json: string };
     const expected = await nodeReport(new Uint8Array(readFileSync(fx.path)));
     expect(out.simd).toBe(true);
-    expect(out.json).toBe(expected.json);
+    expect(out.json).toBe(expected);
     await page.close();
   });
 
@@ -273,7 +275,7 @@ describe('runtimes: the inspector in Chromium', () => {
     expect(await meta.textContent()).toMatch(/App bundle Sentry\.app: executable Sentry\.app\/Contents\/MacOS\/sentry-cli; Info\.plist found, CodeResources found/);
     const report = (await page.evaluate('window.__machlensReport')) as { files: { sha256: string; bundle: { passedToVerify: boolean } }[] };
     expect(report.files[0].sha256).toBe(fx.entry.sha256);
-    expect(report.files[0].bundle.passedToVerify).toBe(hasVerify);
+    expect(report.files[0].bundle.passedToVerify).toBe(true);
 
     const zipped = join(work, 'Sentry.zip');
     writeFileSync(zipped, zip(files));
@@ -322,7 +324,7 @@ describe('runtimes: the inspector in Chromium', () => {
     // 150 MB read and verified in ${took} ms while the main thread never stalled for long
     // (verify alone would block the main thread for about a second; 400 ms leaves room for a loaded CI machine)
     expect(probe.maxGap).toBeLessThan(400);
-    if (hasVerify) expect(await page.locator('figure.pagemap').first().getAttribute('data-pages')).toBe(String(Math.ceil(big.slices[0].size / 4096)));
+    expect(await page.locator('figure.pagemap').first().getAttribute('data-pages')).toBe(String(Math.ceil(big.slices[0].size / 4096)));
     await page.close();
   });
 

@@ -40,20 +40,11 @@ export const REPLACER_SOURCE_TS = `function replacer(_key: string, value: unknow
   return value;
 }`;
 
-/** Whether the built package has verify() (it is compared when present, parse() otherwise). */
-export async function builtHasVerify(): Promise<boolean> {
-  const mod = (await import(join(ROOT, 'dist', 'index.js'))) as Record<string, unknown>;
-  return typeof mod.verify === 'function';
-}
-
-/** What Node computes in this process from the built ESM (dist/index.js), as canonical JSON. */
-export async function nodeReport(bytes: Uint8Array): Promise<{ api: 'verify' | 'parse'; json: string }> {
-  const sdk = (await import(join(ROOT, 'dist', 'index.js'))) as {
-    init(): Promise<unknown>; parse(b: Uint8Array): unknown; verify?: (b: Uint8Array) => Promise<unknown>;
-  };
+/** What Node computes in this process from the built ESM (dist/index.js): `verify`'s report as canonical JSON. */
+export async function nodeReport(bytes: Uint8Array): Promise<string> {
+  const sdk = (await import(join(ROOT, 'dist', 'index.js'))) as { init(): Promise<unknown>; verify(b: Uint8Array): Promise<unknown> };
   await sdk.init();
-  if (sdk.verify) return { api: 'verify', json: JSON.stringify(await sdk.verify(bytes), replacer) };
-  return { api: 'parse', json: JSON.stringify(sdk.parse(bytes), replacer) };
+  return JSON.stringify(await sdk.verify(bytes), replacer);
 }
 
 export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): string {
