@@ -254,6 +254,23 @@ describe.each([
       }
     });
 
+    it('Wasm memory does not grow with the input (the chunk buffer is fixed)', async () => {
+      const fresh = await instantiateCore({ simd });
+      const before = fresh.exports.memory.buffer.byteLength;
+      const piece = bytesOf(3 * 1024 * 1024 + 11, 31);
+      const h = new PageHasher(fresh, 4096, 2, { keepDigests: false });
+      const hz = new PageHasher(fresh, 0, 2);
+      for (let i = 0; i < 8; i++) {
+        h.update(piece);
+        hz.update(piece);
+      }
+      expect(h.finish().pageCount).toBe(Math.ceil((8 * piece.length) / 4096));
+      expect(hz.finish().pageCount).toBe(1);
+      digest(fresh, 4, piece);
+      expect(fresh.exports.memory.buffer.byteLength).toBe(before);
+      expect(before).toBeLessThan(2 * 1024 * 1024);
+    });
+
     it('refuses use after finish()', () => {
       const h = new PageHasher(core, 4096, 2);
       h.finish();
