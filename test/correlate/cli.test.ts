@@ -54,6 +54,15 @@ describe('machlens correlate', () => {
     expect(JSON.parse(c.out().split('\n')[0]).host).toBe('kiosk-3');
   });
 
+  it('--window-load and --lateness set the policy windows from the command line', async () => {
+    const c = capture();
+    expect(await runCorrelate(['--window-load', '10ms', '--lateness', '1s', chainFile], c.io)).toBe(0); // the dylib is mapped 30 ms after exec
+    expect(await runCorrelate(['--window-load=1m', chainFile], capture().io)).toBe(3);
+    const bad = capture();
+    expect(await runCorrelate(['--window-exec', 'soon', chainFile], bad.io)).toBe(2);
+    expect(bad.err()).toMatch(/modificationToExecMs/);
+  });
+
   it('exit 2 on errors: unknown option, missing file, bad policy', async () => {
     const c = capture();
     expect(await runCorrelate(['--nope', chainFile], c.io)).toBe(2);
