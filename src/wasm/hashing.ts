@@ -199,6 +199,7 @@ export class PageHasher implements Spillable {
   private done = false;
   private readonly host: HostDigest | null;
   private hostPage: Uint8Array | null = null; // host mode: a page straddling two update() calls
+  private hostStage: Uint8Array | null = null; // host mode: what writable() hands out
   private hostFill = 0;
 
   constructor(core: Core, pageSize: number, hashType: HashType, options: PageHasherOptions = {}) {
@@ -261,8 +262,9 @@ export class PageHasher implements Spillable {
   writable(): Uint8Array {
     this.check();
     if (this.host) {
-      this.hostPage ??= new Uint8Array(this.pageSize);
-      return this.hostPage.subarray(this.hostFill);
+      // A JS staging buffer of the chunk size: file reads stay large; commit() hashes from it.
+      this.hostStage ??= new Uint8Array(Math.max(this.flushLen, this.pageSize));
+      return this.hostStage;
     }
     this.acquire();
     const s = this.s;
@@ -278,11 +280,8 @@ export class PageHasher implements Spillable {
     this.check();
     if (this.host) {
       if (n <= 0) return this;
-      if (!this.hostPage || this.hostFill + n > this.pageSize) throw new RangeError('machlens: commit() beyond the writable() view');
-      this.total += n;
-      this.hostFill += n;
-      if (this.hostFill === this.pageSize) this.hostFlushPage();
-      return this;
+      if (!this.hostStage || n > this.hostStage.length) throw new RangeError('machlens: commit() beyond the writable() view');
+      return this.hostUpdate(this.hostStage.subarray(0, n));
     }
     if (this.s.owner !== this) throw new Error('machlens: commit() without a fresh writable() on this core');
     if (n <= 0) return this;

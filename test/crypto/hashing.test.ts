@@ -371,7 +371,7 @@ describe('host backend (node:crypto through the HostDigest hook)', () => {
     let off = 0;
     while (off < b.length) {
       const dst = h.writable();
-      const n = Math.min(dst.length, b.length - off, 5000);
+      const n = Math.min(dst.length, b.length - off, 50_001);
       dst.set(b.subarray(off, off + n));
       h.commit(n);
       off += n;
