@@ -185,7 +185,7 @@ export async function check(target: string, input: Uint8Array | number, fn: () =
  * Output bound: a result (as JSON) may be at most AMPLIFICATION × the input plus a constant. A report that grows
  * faster than its input (one entry per slot × per section …) is how "huge memory on a small file" shows.
  */
-export const AMPLIFICATION = 64;
+export const AMPLIFICATION = 32;
 export const OUTPUT_CONSTANT = 1 << 20;
 let maxOutput = 0;
 

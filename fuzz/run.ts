@@ -27,7 +27,7 @@ function parseDuration(s: string): number {
 function parseArgs(argv: string[]): Args {
   const a: Args = {
     timeMs: 60_000, seed: (Math.random() * 0x100000000) >>> 0, targets: ['parse'], workers: 1, execs: Infinity,
-    out: 'test/fuzz-regressions', hangMs: 30_000, logEvery: 10_000, summary: null,
+    out: 'test/fuzz-regressions', hangMs: 120_000, logEvery: 10_000, summary: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i], v = () => { const x = argv[++i]; if (x === undefined) throw new Error(`${k} needs a value`); return x; };

@@ -11,7 +11,7 @@ const FIXED_SEED = 0x6d61636c; // 'macl'
 const RANDOM_SEED = Number(process.env.FUZZ_SEED ?? (Math.random() * 0x100000000) >>> 0);
 /** Executions per target and seed; FUZZ_EXECS overrides. */
 const EXECS: Record<BinaryTargetName, number> = { parse: 2000, verify: 800, diff: 1000 };
-const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 25_000);
+const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 12_000);
 
 let seeds: Seed[] = [];
 beforeAll(async () => {

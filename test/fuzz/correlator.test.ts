@@ -8,7 +8,7 @@ import type { Finding } from '../../fuzz/engine';
 const FIXED_SEED = 0x6d61636c;
 const RANDOM_SEED = Number(process.env.FUZZ_SEED ?? (Math.random() * 0x100000000) >>> 0);
 const EXECS = Number(process.env.FUZZ_EXECS ?? 1200);
-const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 25_000);
+const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 12_000);
 
 async function campaign(seed: number): Promise<void> {
   const c = new CorrelatorCampaign(seed, 0);
