@@ -1,6 +1,7 @@
 // Page hashing for a CodeDirectory chunk in one call. Page i is [i * pageSize, min((i + 1) * pageSize, len));
 // pageSize 0 means one page covering everything. The SIMD build hashes four full pages at once (one lane each,
-// SHA-1 and SHA-256 / truncated); the remaining full pages and the partial last page go through the scalar code.
+// SHA-1 and SHA-256 / truncated; a last group of 2 or 3 repeats a lane); a single leftover full page, the partial
+// last page and SHA-384 go through the scalar code.
 
 import { digestSizeOf, hashInto, HASH_SHA1, HASH_SHA384, ivOf } from './sha';
 import { sha256x4Compress } from './sha256x4_compress';
