@@ -24,6 +24,9 @@ import { loadSrc } from './lib/load-src.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** Settings of `--quick` (also `run({ quick: true })`): one run, short cases, 4 MiB. */
+export const QUICK = { runs: 1, maxTime: 0.15, sizeMiB: 4, cpuRounds: 3, cpuMinMs: 20 };
+
 function parseArgs(argv) {
   const o = { runs: 3, maxTime: 0.4, sizeMiB: 8, cpuRounds: 9, cpuMinMs: 40, out: join(ROOT, 'bench', 'results', 'hash.json') };
   for (let i = 0; i < argv.length; i++) {
@@ -32,7 +35,7 @@ function parseArgs(argv) {
     else if (a === '--max-time') o.maxTime = Number(argv[++i]);
     else if (a === '--size') o.sizeMiB = Number(argv[++i]);
     else if (a === '--out') o.out = argv[++i];
-    else if (a === '--quick') Object.assign(o, { runs: 1, maxTime: 0.15, sizeMiB: 4, cpuRounds: 3, cpuMinMs: 20 });
+    else if (a === '--quick') Object.assign(o, QUICK);
     else if (a === '--cpu-rounds') o.cpuRounds = Number(argv[++i]);
   }
   return o;
@@ -185,7 +188,8 @@ function streamLargest(ml, log) {
 }
 
 export async function run(options = {}) {
-  const o = { ...parseArgs([]), ...options };
+  /** options: runs, maxTime, sizeMiB, cpuRounds, cpuMinMs, out, quick, log. Returns { entries, summary }. */
+  const o = { ...parseArgs([]), ...(options.quick ? QUICK : {}), ...options };
   const log = o.log ?? console.log;
   const { instantiateCore, hashPages, PageHasher } = await loadSrc(ROOT, ['src/wasm/instance.ts', 'src/wasm/hashing.ts']);
   const ml = { hashPages, PageHasher, simd: await instantiateCore({ simd: true }), scalar: await instantiateCore({ simd: false }) };
