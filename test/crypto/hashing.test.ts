@@ -271,6 +271,23 @@ describe.each([
       expect(before).toBeLessThan(2 * 1024 * 1024);
     });
 
+    it('wasm hashPagesAt hashes any region (here the arena input) in one call', () => {
+      const e = core.exports as unknown as Record<string, (...a: number[]) => number>;
+      const b = bytesOf(13 * 4096 + 500, 99);
+      const ptr = core.exports.reserveInput(b.length + 14 * 48) >>> 0;
+      new Uint8Array(core.exports.memory.buffer, ptr, b.length).set(b);
+      const out = ptr + b.length;
+      for (const type of TYPES) {
+        expect(e.hashDigestSize(type)).toBe(hashSize(type));
+        const n = e.hashPagesAt(ptr, b.length, 4096, type, out);
+        expect(n).toBe(14);
+        const got = new Uint8Array(core.exports.memory.buffer, out, n * hashSize(type));
+        expect(hex(got)).toBe(hex(refPages(type, b, 4096)));
+      }
+      expect(e.hashDigestSize(0)).toBe(0);
+      expect(e.hashPagesAt(ptr, 100, 100, 2, out)).toBe(-1);
+    });
+
     it('refuses use after finish()', () => {
       const h = new PageHasher(core, 4096, 2);
       h.finish();
