@@ -180,7 +180,8 @@ function parseCodeDirectory(b: u64, len: u64, idx: i32): void {
     if (codeLimit32 != 0 && codeLimit32 != codeLimit) issue(CD_BAD_FIELD, <f64>(b + 32), idx, SEVERITY_WARNING);
   }
   if (sliceSize > 0 && codeLimit > sliceSize) issue(CD_BAD_FIELD, <f64>(b + 32), idx, SEVERITY_ERROR);
-  if (pageSize > 30) {
+  // the kernel takes 4 KiB pages and up (or 0: the whole code is one page); smaller pages would only multiply work
+  if (pageSize > 30 || (pageSize != 0 && pageSize < 12)) {
     issue(CD_BAD_FIELD, <f64>(b + 39), idx, SEVERITY_ERROR);
   } else {
     let pages: u64 = 0;

@@ -100,7 +100,7 @@ export function signatureFindings(sig: SignatureReport, coversOther: boolean, sl
   // only the pages holding the mach header and load commands fail (page 0, plus the next ones when the commands
   // run past it), while every other page matches: the header was edited after signing
   const headerOnly = withPages.filter((c) => c.mismatchedPages.length > 0);
-  if (headerOnly.length > 0 && withPages.every((c) => c.mismatchedPages.every((p) => p.covers.includes(HEADER)))) {
+  if (headerOnly.length > 0 && withPages.every((c) => c.mismatchedPageCount <= c.mismatchedPages.length && c.mismatchedPages.every((p) => p.covers.includes(HEADER)))) {
     out.push({
       id: 'header-mismatch-only',
       technique: T1546_006,
@@ -117,8 +117,8 @@ export function signatureFindings(sig: SignatureReport, coversOther: boolean, sl
         technique: null,
         slice,
         severity: 'high',
-        message: `${c.mismatchedPages.length} code page(s) of CodeDirectory slot 0x${c.slot.toString(16)} do not match: ${c.mismatchedPages.slice(0, 8).map((p) => `${p.page} (${p.section ?? p.segment ?? 'no section'})`).join(', ')}${c.mismatchedPages.length > 8 ? ', …' : ''}`,
-        evidence: { slot: c.slot, pages: c.mismatchedPages.map((p) => p.page) },
+        message: `${Math.max(c.mismatchedPageCount, c.mismatchedPages.length)} code page(s) of CodeDirectory slot 0x${c.slot.toString(16)} do not match: ${c.mismatchedPages.slice(0, 8).map((p) => `${p.page} (${p.section ?? p.segment ?? 'no section'})`).join(', ')}${c.mismatchedPages.length > 8 ? ', …' : ''}`,
+        evidence: { slot: c.slot, count: Math.max(c.mismatchedPageCount, c.mismatchedPages.length), pages: c.mismatchedPages.slice(0, 64).map((p) => p.page) },
       });
     }
   }

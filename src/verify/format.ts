@@ -22,11 +22,12 @@ function sliceText(s: SliceReport, fat: boolean, file: string | undefined): stri
         L.push(`Executable Segment flags=0x${(cd.execSegFlags ?? 0).toString(16)}${cd.execSegFlagNames.length ? `(${cd.execSegFlagNames.join(',')})` : ''}`);
       }
       L.push(`Page size=${cd.pageSize === 0 ? 'none' : cd.pageSize}`);
-      L.push(`Code pages checked=${cd.pagesChecked} mismatched=${cd.mismatchedPages.length}`);
+      L.push(`Code pages checked=${cd.pagesChecked} mismatched=${Math.max(cd.mismatchedPageCount, cd.mismatchedPages.length)}`);
       for (const p of cd.mismatchedPages.slice(0, 32)) {
         L.push(`  page ${p.page} at ${p.offset}+${p.length}: ${p.covers.join(' ') || p.segment || 'outside any segment'} FAILED`);
       }
-      if (cd.mismatchedPages.length > 32) L.push(`  … ${cd.mismatchedPages.length - 32} more`);
+      const more = Math.max(cd.mismatchedPageCount, cd.mismatchedPages.length) - 32;
+      if (more > 0) L.push(`  … ${more} more`);
       for (const sp of cd.specialSlots) if (sp.status !== 'not-bound') L.push(`Special slot ${sp.slot} (${sp.name})=${sp.status}`);
     }
     L.push(`Hash choices=${g.codeDirectories.map((c) => c.hashTypeName).join(',')}`);

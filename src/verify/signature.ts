@@ -150,7 +150,7 @@ function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: nu
     hashType,
     hashTypeName: HASH_TYPE_NAMES[hashType] ?? `unknown(${hashType})`,
     hashSize: v[CD.hashSize],
-    pageSize: pageLog2 === 0 ? 0 : pageLog2 <= 30 ? 2 ** pageLog2 : -1,
+    pageSize: pageLog2 === 0 ? 0 : pageSizeUsable(pageLog2) ? 2 ** pageLog2 : -1,
     pageSizeLog2: pageLog2,
     codeLimit: v[CD.codeLimit],
     nCodeSlots: v[CD.nCode],
@@ -172,35 +172,87 @@ function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: nu
     cdhash: toHex(full.subarray(0, 20)),
     cdhashFull: toHex(full),
     pagesChecked: 0,
+    mismatchedPageCount: 0,
     mismatchedPages: [],
     specialSlots: [],
   };
-  return { report, bytes, full, rank: usableHash ? HASH_RANK[hashType] : 0, usable: usableHash && pageLog2 <= 30 };
+  return { report, bytes, full, rank: usableHash ? HASH_RANK[hashType] : 0, usable: usableHash && pageSizeUsable(pageLog2) };
 }
 
-/** Where page `index` of `pageSize` bytes lies: segment, section(s), header. */
+/** Page sizes hashed: 0 (one page) or 4 KiB … 1 GiB, as the kernel accepts (smaller is reported CD_BAD_FIELD). */
+export function pageSizeUsable(log2: number): boolean {
+  return log2 === 0 || (log2 >= 12 && log2 <= 30);
+}
+
+/** At most this many mismatched pages are listed (with their sections); `mismatchedPageCount` has the total. */
+export const MAX_LISTED_PAGES = 1024;
+
+const HEADER_COVER = 'mach_header+load_commands';
+
+interface SectionSpan { start: number; end: number; segname: string; name: string }
+interface SliceMap { sections: SectionSpan[]; maxLen: number }
+const maps = new WeakMap<Binary, SliceMap>();
+
+/** The slice's file-backed sections sorted by offset (built once per slice). */
+function sliceMap(bin: Binary): SliceMap {
+  let m = maps.get(bin);
+  if (!m) {
+    const sections: SectionSpan[] = [];
+    for (const seg of bin.segments) {
+      for (const s of seg.sections) {
+        if (s.offset === 0 || s.size <= 0 || [1, 12, 0x12].includes(s.flags & 0xff)) continue;
+        sections.push({ start: s.offset, end: s.offset + s.size, segname: seg.segname, name: `${seg.segname},${s.sectname}` });
+      }
+    }
+    sections.sort((a, b) => a.start - b.start);
+    m = { sections, maxLen: sections.reduce((x, s) => Math.max(x, s.end - s.start), 0) };
+    maps.set(bin, m);
+  }
+  return m;
+}
+
+/**
+ * Where page `index` of `pageSize` bytes lies: segment, first section, every section it overlaps (binary search
+ * over the sorted sections: cost grows with the sections the page actually overlaps). A code slot with no bytes
+ * behind it (index past the code, or past the single page of pageSize 0) covers nothing.
+ */
 export function mapPage(bin: Binary, index: number, pageSize: number, codeLimit: number): MismatchedPage {
-  const start = pageSize === 0 ? 0 : index * pageSize;
-  const end = pageSize === 0 ? codeLimit : Math.min(codeLimit, start + pageSize);
+  const start = pageSize === 0 ? (index === 0 ? 0 : codeLimit) : index * pageSize;
+  const end = pageSize === 0 ? (index === 0 ? codeLimit : codeLimit) : Math.min(codeLimit, start + pageSize);
   const covers: string[] = [];
   let segment: string | null = null;
   let section: string | null = null;
-  const headerEnd = bin.header.headerSize + bin.header.sizeofcmds;
-  if (start < headerEnd) covers.push('mach_header+load_commands');
+  if (end <= start) return { page: index, offset: start, length: 0, segment, section, covers };
+  if (start < bin.header.headerSize + bin.header.sizeofcmds) covers.push(HEADER_COVER);
   for (const seg of bin.segments) {
-    if (seg.filesize === 0 || seg.fileoff >= end || seg.fileoff + seg.filesize <= start) continue;
-    segment ??= seg.segname;
-    const secs = seg.sections
-      .filter((s) => s.offset !== 0 && s.size > 0 && ![1, 12, 0x12].includes(s.flags & 0xff))
-      .filter((s) => s.offset < end && s.offset + s.size > start)
-      .sort((a, b) => a.offset - b.offset);
-    for (const s of secs) {
-      const name = `${seg.segname},${s.sectname}`;
-      covers.push(name);
-      if (section === null && segment === seg.segname) section = name;
-    }
+    if (seg.filesize > 0 && seg.fileoff < end && seg.fileoff + seg.filesize > start) { segment = seg.segname; break; }
   }
-  return { page: index, offset: start, length: Math.max(0, end - start), segment, section, covers };
+  const { sections, maxLen } = sliceMap(bin);
+  // first section that could overlap: start > page start - longest section
+  let lo = 0, hi = sections.length;
+  const from = start - maxLen;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (sections[mid].start <= from) lo = mid + 1; else hi = mid; }
+  for (let i = lo; i < sections.length && sections[i].start < end; i++) {
+    const s = sections[i];
+    if (s.end <= start) continue;
+    covers.push(s.name);
+    if (section === null && s.segname === segment) section = s.name;
+  }
+  return { page: index, offset: start, length: end - start, segment, section, covers };
+}
+
+/**
+ * Records the outcome of hashing a CodeDirectory's pages: `pagesChecked`, the total mismatch count and the first
+ * MAX_LISTED_PAGES mismatched pages mapped to sections. `mismatched` in any order; slots with no page behind them
+ * (index ≥ pageCount, < nSlots) count as mismatched.
+ */
+export function recordPageResults(bin: Binary, r: CodeDirectoryReport, pageCount: number, mismatched: Iterable<number>, nSlots: number): void {
+  const bad = new Set(mismatched);
+  for (let i = pageCount; i < nSlots; i++) bad.add(i);
+  const sorted = [...bad].sort((a, b) => a - b);
+  r.pagesChecked = pageCount;
+  r.mismatchedPageCount = sorted.length;
+  r.mismatchedPages = sorted.slice(0, MAX_LISTED_PAGES).map((i) => mapPage(bin, i, r.pageSize, r.codeLimit));
 }
 
 /**
@@ -234,12 +286,8 @@ export function checkPages(core: Core, src: ByteSource, bin: Binary, sig: Signat
   }
   for (const j of jobs) {
     const res = j.hasher.finish();
-    const r = j.cd.report;
-    r.pagesChecked = res.pageCount;
-    const bad = new Set(res.mismatched);
-    // code slots with no page behind them (codeLimit past the slice, or nCodeSlots larger than the code)
-    for (let i = res.pageCount; i < j.nSlots; i++) bad.add(i);
-    r.mismatchedPages = [...bad].sort((a, b) => a - b).map((i) => mapPage(bin, i, r.pageSize, r.codeLimit));
+    // code slots with no page behind them (codeLimit past the slice, or nCodeSlots larger than the code) count too
+    recordPageResults(bin, j.cd.report, res.pageCount, res.mismatched, j.nSlots);
   }
 }
 

@@ -98,6 +98,9 @@ export interface CodeDirectoryReport {
   cdhashFull: string;
   /** Code pages hashed and compared. */
   pagesChecked: number;
+  /** How many code slots failed (pages that differ, and slots with no page behind them). */
+  mismatchedPageCount: number;
+  /** The first 1024 of them (ascending), each mapped to its segment and sections. */
   mismatchedPages: MismatchedPage[];
   specialSlots: SpecialSlotReport[];
 }

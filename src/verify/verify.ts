@@ -131,7 +131,7 @@ async function finishSlice(r: SliceSyncResult, options: VerifyOptions): Promise<
   if (!primary) reasons.push('no primary CodeDirectory (slot 0)');
   if (sig.codeDirectories.length > 0 && !sig.codeDirectories.some((c) => c.usable)) reasons.push('no CodeDirectory with a known hash type');
   for (const c of s.codeDirectories) {
-    if (c.mismatchedPages.length) reasons.push(`CodeDirectory slot 0x${c.slot.toString(16)}: ${c.mismatchedPages.length} code page(s) do not match (first: page ${c.mismatchedPages[0].page}${c.mismatchedPages[0].section ? `, ${c.mismatchedPages[0].section}` : ''})`);
+    if (c.mismatchedPages.length) reasons.push(`CodeDirectory slot 0x${c.slot.toString(16)}: ${Math.max(c.mismatchedPageCount, c.mismatchedPages.length)} code page(s) do not match (first: page ${c.mismatchedPages[0].page}${c.mismatchedPages[0].section ? `, ${c.mismatchedPages[0].section}` : ''})`);
     for (const sp of c.specialSlots) {
       if (sp.status === 'mismatch' || sp.status === 'absent') reasons.push(`CodeDirectory slot 0x${c.slot.toString(16)}: special slot ${sp.slot} (${sp.name}) ${sp.status}`);
     }

@@ -139,7 +139,7 @@ describe('Developer ID: Apple\'s own cdhash list is the oracle', () => {
 });
 
 describe('linked fixtures (ld64.lld signatures)', () => {
-  it.each(linkedFixtures().filter((f) => !f.tamper && f.signerClasses.includes('linker-signed')).map((f) => [f.name, f] as [string, FixtureEntry]))('%s', async (_n, f) => {
+  it.each(linkedFixtures().filter((f) => !f.tamper && !f.edit && f.signerClasses.includes('linker-signed')).map((f) => [f.name, f] as [string, FixtureEntry]))('%s', async (_n, f) => {
     const r = await verify(readFixture(f));
     for (const s of r.slices) {
       if (!s.signature.present) continue;
@@ -188,3 +188,38 @@ describe('tampered copies made by fixtures/link/tamper.mjs (a second, independen
     }
   });
 });
+
+describe('every CodeDirectory against the fixture scanner\'s own node:crypto recomputation', () => {
+  const STATUS: Record<string, string> = { match: 'match', mismatch: 'mismatch', unbound: 'not-bound', 'missing-blob': 'absent', 'unbound-but-present': 'not-bound' };
+  const SLOT: Record<string, number> = { requirements: 2, entitlements: 5, derEntitlements: 7 };
+  const withCds = [...realFixtures(), ...linkedFixtures()].filter((f) => f.slices.some((s) => s.codeDirectories?.length));
+  it('the manifests carry recomputed CodeDirectories, some with mismatched pages', () => {
+    expect(withCds.length).toBeGreaterThan(10);
+    expect(withCds.some((f) => f.slices.some((s) => s.codeDirectories?.some((c) => c.mismatchedPageCount > 0)))).toBe(true);
+  });
+  it.each(withCds.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', async (_n, f) => {
+    const r = await verify(readFixture(f));
+    f.slices.forEach((exp, i) => {
+      for (const e of exp.codeDirectories ?? []) {
+        if (e.error) continue;
+        const cd = r.slices[i].signature.codeDirectories.find((c) => c.slot === Number(e.slot))!;
+        expect(cd).toBeDefined();
+        expect({
+          version: cd.versionHex, hashType: cd.hashType, hashSize: cd.hashSize, pageSizeLog2: cd.pageSizeLog2, nCodeSlots: cd.nCodeSlots,
+          nSpecialSlots: cd.nSpecialSlots, codeLimit: cd.codeLimit, cdhash: cd.cdhash, mismatchedPageCount: cd.mismatchedPageCount,
+          mismatchedPages: cd.mismatchedPages.slice(0, 32).map((p) => p.page),
+        }).toEqual({
+          version: e.version, hashType: e.hashType, hashSize: e.hashSize, pageSizeLog2: e.pageSizeLog2, nCodeSlots: e.nCodeSlots,
+          nSpecialSlots: e.nSpecialSlots, codeLimit: e.codeLimit, cdhash: e.cdhash, mismatchedPageCount: e.mismatchedPageCount,
+          mismatchedPages: e.mismatchedPages,
+        });
+        for (const [name, st] of Object.entries(e.specialSlots)) {
+          const mine = cd.specialSlots.find((x) => x.slot === SLOT[name]);
+          expect([name, mine?.status ?? 'not-bound']).toEqual([name, STATUS[st]]);
+        }
+        expect(r.slices[i].signature.valid === false || e.mismatchedPageCount === 0).toBe(true);
+      }
+    });
+  });
+});
+
