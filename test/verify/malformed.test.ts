@@ -106,6 +106,30 @@ describe('CodeDirectory', () => {
     expect(s.signature.identifier).toBeNull();
   });
 
+  it('page size 2^1 (below the kernel\'s 4 KiB): rejected, no page hashed, the report stays small', async () => {
+    const b = new Uint8Array(signed);
+    b[cd() + 39] = 1;
+    const r = await verify(b);
+    const s = r.slices[0];
+    expect(codes(s)).toContain('CD_BAD_FIELD');
+    expect(s.signature.codeDirectories[0].pagesChecked).toBe(0);
+    expect(s.signature.valid).toBe(false);
+    expect(JSON.stringify(r).length).toBeLessThan(20_000);
+  });
+
+  it('more than 1024 failing pages: 1024 listed, all counted', async () => {
+    const b = adhocSign(sentryArm);
+    const out = new Uint8Array(b);
+    for (let p = 1; p <= 1100; p++) out[p * 4096 + 7] ^= 1;
+    const s = await one(out);
+    const c = s.signature.codeDirectories[0];
+    expect(c.mismatchedPageCount).toBe(1100);
+    expect(c.mismatchedPages).toHaveLength(1024);
+    expect(c.mismatchedPages[1023].page).toBe(1024);
+    expect(s.signature.reasons.join()).toMatch(/1100 code page\(s\) do not match/);
+    expect(s.findings.map((f) => f.id)).toEqual(['pages-mismatched']);
+  });
+
   it('page size 2^40', async () => {
     const b = new Uint8Array(signed);
     b[cd() + 39] = 40;
