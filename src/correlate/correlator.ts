@@ -139,6 +139,7 @@ export interface CorrelatorSnapshot {
   carry: string;
   carrySkipping: boolean;
   globalMax: number;
+  leapHost?: string | null;
   counts: Counts;
   globalChangeRecords: ChangeRecordEvent[];
   evictedCoverage: HostCoverage['evidence'];
@@ -249,6 +250,8 @@ function fingerprint(e: CorrelationEvent): number {
   return hash53(k);
 }
 
+const FLEET_LEAP_MS = 24 * 3600 * 1000;
+
 const LINK_ORDER: ChainLink[] = ['modification', 'signature', 'execution', 'library-load'];
 
 export function blindSpotsOf(cov: HostState['cov']): string[] {
@@ -292,6 +295,8 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   let carry = '';
   let carrySkipping = false;
   let globalMax = -Infinity;
+  /** A host whose clock leapt more than a day past the fleet's: the fleet clock follows only when a second host agrees. */
+  let leapHost: string | null = null;
   let globalChangeRecords: ChangeRecordEvent[] = [];
   let evictedCoverage = emptyCov();
   let lastHost: HostState | undefined;
@@ -450,7 +455,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (e.time < h.clock) counts.late++;
     heapPush(h.heap, { t: e.time, s: seq++, e });
     if (e.time > h.maxTime) h.maxTime = e.time;
-    if (e.time > globalMax) globalMax = e.time;
+    if (e.time > globalMax) advanceFleetClock(e.time, h.name);
     drain(h, h.maxTime - W.allowedLatenessMs);
     while (h.heap.length > L.maxBufferedPerHost) { counts.evicted.buffered++; processQueued(h, heapPop(h.heap)!); }
     pruneDedup(h);
@@ -489,6 +494,13 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     process(h, q.e);
     h.processed++;
     if ((h.processed & 0xfff) === 0) expire(h);
+  }
+
+  /** One host with a bogus future timestamp must not make every other host look idle (and close their chains). */
+  function advanceFleetClock(t: number, host: string): void {
+    if (!Number.isFinite(globalMax) || t - globalMax < FLEET_LEAP_MS) { globalMax = t; return; }
+    if (leapHost !== null && leapHost !== host) { globalMax = t; leapHost = null; return; }
+    leapHost = host;
   }
 
   /**
@@ -1023,7 +1035,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     }
     // A deep copy through JSON: the snapshot shares nothing with live state and can be stored as is.
     return JSON.parse(JSON.stringify({
-      version: 1, seq, switches, line, fileLine, file: curFile, carry, carrySkipping, globalMax: Number.isFinite(globalMax) ? globalMax : null,
+      version: 1, seq, switches, line, fileLine, file: curFile, carry, carrySkipping, globalMax: Number.isFinite(globalMax) ? globalMax : null, leapHost,
       counts, globalChangeRecords, evictedCoverage, hosts: hs,
     })) as CorrelatorSnapshot;
   }
@@ -1036,6 +1048,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const c = JSON.parse(JSON.stringify(s)) as CorrelatorSnapshot;
     seq = c.seq; switches = c.switches ?? 0; line = c.line; fileLine = c.fileLine; curFile = c.file ?? undefined; carry = c.carry ?? ''; carrySkipping = !!c.carrySkipping;
     globalMax = unfin(c.globalMax as number | null);
+    leapHost = c.leapHost ?? null;
     counts = { ...newCounts(), ...c.counts };
     for (const k of ['ignoredByReason', 'malformedByReason', 'skippedByReason', 'byFormat'] as const) counts[k] = Object.assign(counter(), c.counts[k]);
     globalChangeRecords = c.globalChangeRecords;

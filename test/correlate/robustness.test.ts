@@ -205,6 +205,18 @@ describe('snapshot / restore and determinism', () => {
     expect(c.flush()).toEqual([]);
   });
 
+  it('one host with a bogus future timestamp does not make the fleet look idle', () => {
+    const c = createCorrelator();
+    const chain = render(fullChain('victim').filter((s) => s.kind !== 'exit'), 'eslogger');
+    const bogus = eslogger({ t: 86400 * 365 * 10, host: 'broken-clock', kind: 'exit', proc: { pid: 1, pv: 1, path: '/x' } });
+    const filler = Array.from({ length: 70_000 }, (_, i) => eslogger({ t: 250 + i * 1e-4, host: `busy-${i % 5}`, kind: 'exit', proc: { pid: 100 + i, pv: 1, path: '/usr/bin/true' } }));
+    const alerts = [...c.push(chain.slice(0, 7)), ...c.push([bogus]), ...c.push(filler), ...c.push(chain.slice(7))];
+    expect(alerts).toEqual([]); // the open run of 'victim' was not closed early by an idle sweep
+    const done = c.flush();
+    expect(done).toHaveLength(1);
+    expect(done[0].dylibs).toHaveLength(1);
+  });
+
   it('eslogger lines without a host key take the defaultHost (CLI --host)', () => {
     const lines = fullChain().map((s) => eslogger({ ...s, host: undefined }));
     expect(correlateLines(lines, { defaultHost: 'laptop-7' }).alerts[0].host).toBe('laptop-7');
