@@ -201,13 +201,22 @@ function options(rng: Rng): Parameters<typeof createCorrelator>[0] {
 export async function correlatorTarget(bytes: Uint8Array, rng: Rng): Promise<string> {
   const opts = options(rng);
   const c: Correlator = createCorrelator(opts);
-  const mode = rng.int(3);
+  const mode = rng.int(4);
+  let fed = -1;
   await timedAsync(async () => {
     if (mode === 0) { // byte chunks split anywhere (inside UTF-8 sequences too)
       let o = 0;
       while (o < bytes.length) { const n = rng.logInt(1 << 16); c.pushChunk(bytes.subarray(o, o + n), { file: 'fuzz.jsonl' }); o += n; }
     } else if (mode === 1) { // one text chunk
       c.pushChunk(new TextDecoder().decode(bytes), { file: 'fuzz.jsonl' });
+    } else if (mode === 3) { // parsed documents (JSON.parse makes "__proto__" an own key: the adapters must not follow it)
+      const docs: unknown[] = [];
+      for (const l of new TextDecoder().decode(bytes).split('\n')) {
+        if (l.trim() === '') continue;
+        try { docs.push(JSON.parse(l)); } catch { docs.push(l); }
+      }
+      fed = docs.length;
+      c.pushDocs(docs, { file: 'fuzz.json' });
     } else { // complete lines
       const text = new TextDecoder().decode(bytes);
       const lines = text.split('\n');
@@ -221,8 +230,8 @@ export async function correlatorTarget(bytes: Uint8Array, rng: Rng): Promise<str
   const k = c.counts();
   const sum = k.parsed + k.ignored + k.malformed + k.skipped + k.blank;
   if (k.lines !== sum) throw new InvariantError('accounting', 'accounting-sum', `lines ${k.lines} != parsed ${k.parsed} + ignored ${k.ignored} + malformed ${k.malformed} + skipped ${k.skipped} + blank ${k.blank}`);
-  // lines fed: split at '\n' in every mode ('push' of an array counts one per element, which is the same split)
-  const want = expectedLines(bytes);
+  // lines fed: split at '\n' ('push' of an array counts one per element, the same split); documents for pushDocs
+  const want = fed >= 0 ? fed : expectedLines(bytes);
   if (k.lines !== want) throw new InvariantError('accounting', 'accounting-lines', `counts.lines ${k.lines}, lines fed ${want} (mode ${mode})`);
   if (rng.bool(0.1)) {
     const snap = c.snapshot();
