@@ -1,8 +1,8 @@
 // Report → DOM. Findings first, in plain words; then the comparison (two files); then each file: header and
 // slices, signature panel, page map, dylibs and rpaths (risky locations marked), load commands with offsets.
 import {
-  cpuTypeName, filetypeName, formatVersion, headerFlagNames, judgeDylibPath, pageLocations, PLATFORM_NAMES,
-  RISKY_ENTITLEMENTS, TOOL_NAMES,
+  cpuTypeName, describeLoadCommand, filetypeName, formatVersion, headerFlagNames, judgeDylibPath, pageLocations,
+  RISKY_ENTITLEMENTS,
 } from 'machlens';
 import type { Binary, DiffResult, Issue, LoadCommand, MachOFile, SliceDiff } from 'machlens';
 import type { CertificateReport, CodeDirectoryReport, SignatureReport, SliceReport, VerifyReport } from 'machlens';
@@ -97,30 +97,6 @@ function findingsPanel(r: Report): HTMLElement {
 const yes = (b: boolean | null | undefined, good = true) => (b === null || b === undefined ? h('span', { class: 'badge info' }, 'n/a') : h('span', { class: `badge ${b === good ? 'ok' : 'bad'}` }, b ? 'yes' : 'no'));
 const check = (b: boolean | null, absent = 'not present') => (b === null ? h('span', { class: 'badge info' }, absent) : h('span', { class: `badge ${b ? 'ok' : 'bad'}` }, b ? 'pass' : 'FAIL'));
 
-function lcDetail(lc: LoadCommand): string {
-  switch (lc.kind) {
-    case 'segment': return `${lc.segname} fileoff ${lc.fileoff} filesize ${lc.filesize} vmaddr ${hex(lc.vmaddr)} ${lc.nsects} sections`;
-    case 'dylib': return `${lc.path} (current ${formatVersion(lc.currentVersion)}, compat ${formatVersion(lc.compatibilityVersion)})`;
-    case 'path': return lc.path;
-    case 'sub': return `${lc.field} ${lc.value}`;
-    case 'uuid': return lc.uuid;
-    case 'linkedit': return `dataoff ${lc.dataoff} datasize ${lc.datasize}`;
-    case 'build_version': return `${PLATFORM_NAMES[lc.platform] ?? lc.platform} minos ${formatVersion(lc.minos)} sdk ${formatVersion(lc.sdk)}${lc.tools.map((t) => ` ${TOOL_NAMES[t.tool] ?? t.tool} ${formatVersion(t.version)}`).join('')}`;
-    case 'version_min': return `version ${formatVersion(lc.version)} sdk ${formatVersion(lc.sdk)}`;
-    case 'source_version': return lc.version;
-    case 'main': return `entryoff ${lc.entryoff} stacksize ${lc.stacksize}`;
-    case 'symtab': return `${lc.nsyms} symbols at ${lc.symoff}, strings ${lc.strsize} bytes at ${lc.stroff}`;
-    case 'dysymtab': return `${lc.nlocalsym} local, ${lc.nextdefsym} extdef, ${lc.nundefsym} undef, ${lc.nindirectsyms} indirect`;
-    case 'dyld_info': return `rebase ${lc.rebase_size} bind ${lc.bind_size} lazy ${lc.lazy_bind_size} export ${lc.export_size}`;
-    case 'encryption_info': return `cryptoff ${lc.cryptoff} cryptsize ${lc.cryptsize} cryptid ${lc.cryptid}`;
-    case 'linker_option': return lc.strings.join(' ');
-    case 'note': return `${lc.data_owner} offset ${lc.noteOffset} size ${lc.size}`;
-    case 'fileset_entry': return `${lc.entry_id} vmaddr ${hex(lc.vmaddr)} fileoff ${lc.fileoff}`;
-    case 'thread': return `flavor ${lc.flavor} count ${lc.count}`;
-    case 'raw': return `kept raw, ${lc.cmdsize} bytes`;
-    default: return '';
-  }
-}
 
 function riskCell(path: string, rpaths: string[] = [], rpath = false) {
   const r = judgeDylibPath(rpath && !path.startsWith('@') ? `${path.replace(/\/$/, '')}/x.dylib` : path, rpaths);
@@ -146,7 +122,7 @@ function dylibTable(s: Binary): HTMLElement {
 
 function loadCommandTable(s: Binary): HTMLElement {
   const t = table(null, ['#', 'File offset', 'Command', 'cmdsize', 'Detail'], s.loadCommands.map((lc) => [
-    lc.index, h('span', { class: 'offset' }, offset(lc.offset)), h('code', null, lc.name), lc.cmdsize, lcDetail(lc),
+    lc.index, h('span', { class: 'offset' }, offset(lc.offset)), h('code', null, lc.name), lc.cmdsize, describeLoadCommand(lc),
   ]), { numeric: [0, 3], rowClass: (i) => (s.codeSignature && s.loadCommands[i].index > s.codeSignature.index ? 'risk-high' : null) });
   return h('details', { class: 'lc', open: s.loadCommands.length <= 40 },
     h('summary', null, `Load commands (${s.loadCommands.length}, ${s.header.sizeofcmds} bytes from offset ${hex(s.offset + s.header.headerSize)})`),

@@ -6,6 +6,7 @@ export * from './model/constants';
 export type * from './model/types';
 export { DEFAULT_LIMITS } from './model/types';
 export { locate, pageLocations, formatLocation, type Location } from './model/layout';
+export { describeLoadCommand } from './model/describe';
 export { diff, type DiffResult, type DiffOptions, type SliceDiff, type Verdict, type DylibChange } from './diff/index';
 export { judgeDylibPath, RISKY_ENTITLEMENTS, type PathRisk } from './findings/paths';
 export { type Finding, type FindingSeverity, T1546_006 } from './findings/types';

@@ -1,9 +1,8 @@
 // `machlens inspect FILE... [--json] [--otool] [--no-hash]`
 import { parse } from '../model/parse';
+import { describeLoadCommand } from '../model/describe';
 import { MachOError } from '../model/errors';
-import {
-  cpuTypeName, filetypeName, formatVersion, headerFlagNames, PLATFORM_NAMES, TOOL_NAMES,
-} from '../model/constants';
+import { cpuTypeName, filetypeName, formatVersion, headerFlagNames } from '../model/constants';
 import type { Binary, LoadCommand, MachOFile } from '../model/types';
 import { openFileSource, sha256File } from './io';
 import type { CliIO } from './main';
@@ -49,29 +48,6 @@ export function inspectJson(file: string, m: MachOFile, sha256: string | null): 
 
 const hex = (n: number, w = 8) => `0x${Math.trunc(n).toString(16).padStart(w, '0')}`;
 
-function detail(lc: LoadCommand): string {
-  switch (lc.kind) {
-    case 'segment': return `${lc.segname.padEnd(16)} fileoff ${lc.fileoff} filesize ${lc.filesize} vmaddr ${hex(lc.vmaddr, 16)} ${lc.nsects} sections`;
-    case 'dylib': return `${lc.path} (${lc.dylibKind}, current ${formatVersion(lc.currentVersion)}, compat ${formatVersion(lc.compatibilityVersion)})`;
-    case 'path': return lc.path;
-    case 'sub': return `${lc.field} ${lc.value}`;
-    case 'uuid': return lc.uuid;
-    case 'linkedit': return `dataoff ${lc.dataoff} datasize ${lc.datasize}`;
-    case 'build_version': return `${PLATFORM_NAMES[lc.platform] ?? lc.platform} minos ${formatVersion(lc.minos)} sdk ${formatVersion(lc.sdk)}${lc.tools.map((t) => ` ${TOOL_NAMES[t.tool] ?? t.tool} ${formatVersion(t.version)}`).join('')}`;
-    case 'version_min': return `version ${formatVersion(lc.version)} sdk ${formatVersion(lc.sdk)}`;
-    case 'source_version': return lc.version;
-    case 'main': return `entryoff ${lc.entryoff} stacksize ${lc.stacksize}`;
-    case 'symtab': return `${lc.nsyms} symbols at ${lc.symoff}, strings ${lc.strsize} bytes at ${lc.stroff}`;
-    case 'dysymtab': return `${lc.nlocalsym} local, ${lc.nextdefsym} extdef, ${lc.nundefsym} undef, ${lc.nindirectsyms} indirect`;
-    case 'dyld_info': return `rebase ${lc.rebase_size} bind ${lc.bind_size} lazy ${lc.lazy_bind_size} export ${lc.export_size}`;
-    case 'encryption_info': return `cryptoff ${lc.cryptoff} cryptsize ${lc.cryptsize} cryptid ${lc.cryptid}`;
-    case 'linker_option': return lc.strings.join(' ');
-    case 'note': return `${lc.data_owner} offset ${lc.noteOffset} size ${lc.size}`;
-    case 'fileset_entry': return `${lc.entry_id} vmaddr ${hex(lc.vmaddr, 16)} fileoff ${lc.fileoff}`;
-    case 'thread': return `flavor ${lc.flavor} count ${lc.count}`;
-    case 'raw': return `(kept raw, ${lc.cmdsize} bytes)`;
-  }
-}
 
 function sliceText(s: Binary, i: number, total: number): string[] {
   const h = s.header;
@@ -91,7 +67,7 @@ function sliceText(s: Binary, i: number, total: number): string[] {
   out.push('  load commands:');
   out.push('    idx  offset    cmd                          cmdsize  detail');
   for (const lc of s.loadCommands) {
-    out.push(`    ${String(lc.index).padStart(3)}  ${String(lc.offset).padStart(8)}  ${lc.name.padEnd(28)} ${String(lc.cmdsize).padStart(7)}  ${detail(lc)}`);
+    out.push(`    ${String(lc.index).padStart(3)}  ${String(lc.offset).padStart(8)}  ${lc.name.padEnd(28)} ${String(lc.cmdsize).padStart(7)}  ${describeLoadCommand(lc)}`);
   }
   return out;
 }
