@@ -244,6 +244,7 @@ describe('linked fixtures: LLVM sees what the build asked for', () => {
 });
 
 describe('signatures recomputed by the scanner (node:crypto) on untouched files', () => {
+  // edited copies are re-signed after the edit, so they belong here too
   const signed = slices([...real, ...linked.filter((f) => !f.tamper)]).filter(({ s }) => s.signed);
   it('covers every signed slice', () => {
     expect(signed.length).toBeGreaterThan(20);
@@ -315,6 +316,23 @@ describe('tampered copies (fixtures/link/tamper.mjs)', () => {
         if (t.installName) expect(o.commands.map(dylibOf).find((d) => d?.kind === 'id')?.path).toBe(t.installName);
       }
     });
+});
+
+describe('edited copies (fixtures/link/tamper.mjs, recorded as `edit`)', () => {
+  const edited = linked.filter((f) => f.edit);
+  it('exist', () => {
+    expect(edited.length).toBeGreaterThan(0);
+  });
+  it.each(edited.map((f) => [f.name, f] as [string, FixtureEntry]))('%s: LLVM reads back the 64-bit values written', (_n, f) => {
+    const v = f.edit!.values;
+    const o = oracle(fixturePath(f)).slices[0];
+    const linkedit = o.commands.find((c) => c.cmd === 'LC_SEGMENT_64' && field(c, 'segname') === '__LINKEDIT')!;
+    expect(big(field(linkedit, 'vmaddr'))).toBe(BigInt(v.linkeditVmaddr));
+    // LC_SOURCE_VERSION packs A.B.C.D.E as 24.10.10.10.10 bits
+    const sv = BigInt(v.sourceVersion);
+    const parts = [sv >> 40n, (sv >> 30n) & 0x3ffn, (sv >> 20n) & 0x3ffn, (sv >> 10n) & 0x3ffn, sv & 0x3ffn].map(String);
+    expect(field(o.commands.find((c) => c.cmd === 'LC_SOURCE_VERSION')!, 'version')).toBe(parts.join('.'));
+  });
 });
 
 describe('the bundled sample', () => {

@@ -306,6 +306,31 @@ function compareFile(name: string, filePath: string, bytes: Uint8Array | ByteSou
 // ------------------------------------------------------------------------------------------ the tests
 
 const fixtures = allFixtures();
+
+/**
+ * Mismatches that are known, reported to the parser's owner, and not fixed yet. Each must still occur (a fix makes
+ * the test fail until its entry is removed here), and no other mismatch is tolerated.
+ * - u64 fields travel from Wasm as f64 and are typed `number`: above 2^53 the low bits are lost. vmaddr
+ *   0xfffffff000038001 comes out as 0xfffffff000038000 (kernel and kext addresses live up there). Needs bigint (or a
+ *   hi/lo pair) in the model: an API decision.
+ * - LC_SOURCE_VERSION is formatted from that f64: 0xffffffffffffffff becomes "0.0.0.0.0" (otool: 16777215.1023.1023.
+ *   1023.1023), and any A >= 8192 drops the low bits of E. Fixable inside the Wasm boundary (two u32 halves).
+ */
+const KNOWN_MISMATCHES: { file: string; command: string; field: string }[] = [
+  { file: 'linked:edited/sharp-u64-edges.node', command: 'LC_SEGMENT_64[3]', field: 'vmaddr' },
+  { file: 'linked:edited/sharp-u64-edges.node', command: 'LC_SOURCE_VERSION[9]', field: 'version' },
+];
+
+/** Splits mismatches into unknown ones and the known entries (for this file) that did not occur. */
+function checkAgainstKnown(file: string, mismatches: Mismatch[]): { unknown: Mismatch[]; missingKnown: string[] } {
+  const base = file.replace(/ \(ByteSource\)$/, '');
+  const isKnown = (m: Mismatch) => KNOWN_MISMATCHES.some((k) => k.file === base && k.command === m.command && k.field === m.field);
+  const unknown = mismatches.filter((m) => !isKnown(m));
+  const missingKnown = KNOWN_MISMATCHES.filter((k) => k.file === base && !mismatches.some((m) => m.command === k.command && m.field === k.field))
+    .map((k) => `${k.file} ${k.command} ${k.field}: no longer mismatches, remove it from KNOWN_MISMATCHES`);
+  return { unknown, missingKnown };
+}
+
 const newTally = (): Tally => ({ files: 0, slices: 0, commands: 0, sections: 0, fields: 0, byCommand: {} });
 const summary: Record<string, Tally & { mismatches: Mismatch[] }> = {};
 
@@ -338,7 +363,9 @@ describe.each([{ build: 'simd', simd: true }, { build: 'scalar', simd: false }])
       models.set(entry.name, JSON.stringify(parse(bytes)));
       const mismatches = compareFile(entry.name, fixturePath(entry), bytes, run);
       run.mismatches.push(...mismatches);
-      expect(mismatches).toEqual([]);
+      const { unknown, missingKnown } = checkAgainstKnown(entry.name, mismatches);
+      expect(unknown).toEqual([]);
+      expect(missingKnown).toEqual([]);
     });
 
     it('reading by ranges (a ByteSource) gives the same model as the bytes, reading only the headers', () => {
@@ -347,7 +374,9 @@ describe.each([{ build: 'simd', simd: true }, { build: 'scalar', simd: false }])
         try {
           const mismatches = compareFile(`${entry.name} (ByteSource)`, fixturePath(entry), src, newTally());
           run.mismatches.push(...mismatches);
-          expect(mismatches, entry.name).toEqual([]);
+          const { unknown, missingKnown } = checkAgainstKnown(`${entry.name} (ByteSource)`, mismatches);
+          expect(unknown, entry.name).toEqual([]);
+          expect(missingKnown, entry.name).toEqual([]);
           expect(models.has(entry.name), 'the bytes test ran first').toBe(true);
           expect(JSON.stringify(parse(src))).toBe(models.get(entry.name));
           // header + load commands only: far less than the file for anything large

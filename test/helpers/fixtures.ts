@@ -72,6 +72,7 @@ export interface TamperRecord {
   /** The fixture it was copied from. */
   from: string;
   how: string;
+  /** insert: a command written into the padding; tool: edited by a real tool. */
   kind: 'insert' | 'tool';
   cmd: string;
   dylib?: string;
@@ -121,6 +122,8 @@ export interface FixtureEntry {
   parts?: string[];
   /** Tampered copies only (names `linked:tampered/...`). */
   tamper?: TamperRecord;
+  /** Edited copies only (names `linked:edited/...`): field values overwritten to probe the parser, not an attack. */
+  edit?: { from: string; how: string; cmd: string; resigned: boolean; values: Record<string, string> };
 }
 
 interface Manifest {
