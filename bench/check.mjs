@@ -5,7 +5,8 @@
 //
 //   node bench/check.mjs [--tolerance 0.25] [--results FILE] [--write-baseline]
 //     --results FILE     compare FILE ([{name, unit, value}], e.g. bench/results/latest.json) instead of measuring
-//     --write-baseline   measure, then write bench/baseline.json from the fresh ratios (review and commit it)
+//     --write-baseline   measure (--baseline-runs N quick runs, default 3), then write bench/baseline.json from the
+//                        median of each ratio (review and commit it)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const BASELINE = join(HERE, 'baseline.json');
 export const DEFAULT_TOLERANCE = 0.25;
+/** The ratios a baseline holds: CPU-time ratios under short names that do not carry fixture labels, and inspect's. */
+const STABLE = /^(hash sha256 4 KiB pages, random: .+ \(cpu time\)|(parse 150MB|verify 150MB|diff sentry-cli): .+ \(cpu time\)|inspect CLI: .+)$/;
 
 /**
  * Compares fresh results with the baseline. `current`: [{name, unit, value}]; `baseline`: { tolerance?, ratios:
@@ -86,7 +89,7 @@ export async function quickRun(log = console.log) {
     log(`${name}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
   };
   await step('hash', () => quickHash(quiet));
-  await step('parse', async () => (await import('./parse.bench.mjs')).run({ runs: 0, cpuRounds: 3, log: quiet }));
+  await step('parse', async () => (await import('./parse.bench.mjs')).run({ runs: 0, cpuRounds: 7, cpuMinMs: 120, log: quiet }));
   await step('verify', async () => (await import('./verify.bench.mjs')).run({ runs: 0, cpuRounds: 2, only: ['machlens verify (', 'machlens verifyPaged host'], log: quiet }));
   await step('diff', async () => (await import('./diff.bench.mjs')).run({ runs: 0, cpuRounds: 3, log: quiet }));
   await step('inspect', async () => (await import('./inspect.bench.mjs')).run({ runs: 5, log: quiet }));
@@ -99,14 +102,20 @@ async function main() {
   const opt = (n) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
   const tolerance = opt('--tolerance') !== undefined ? Number(opt('--tolerance')) : undefined;
   const file = opt('--results');
-  const current = file ? JSON.parse(readFileSync(file, 'utf8')) : await quickRun();
   if (argv.includes('--write-baseline')) {
-    const ratios = Object.fromEntries(current.filter((e) => e.unit === 'ratio' && /\(cpu time\)$|^inspect CLI/.test(e.name)).map((e) => [e.name, e.value]));
+    // the median of several quick runs per ratio (one run of a noisy ratio makes a bad baseline)
+    const n = Number(opt('--baseline-runs') ?? 3);
+    const runs = [];
+    for (let i = 0; i < n; i++) runs.push(file ? JSON.parse(readFileSync(file, 'utf8')) : await quickRun());
+    const names = [...new Set(runs.flat().filter((e) => e.unit === 'ratio' && STABLE.test(e.name)).map((e) => e.name))];
+    const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+    const ratios = Object.fromEntries(names.map((name) => [name, Number(med(runs.map((r) => r.find((e) => e.name === name)?.value).filter(Number.isFinite)).toPrecision(3))]));
     const doc = { $comment: 'Ratios bench:check compares (bigger is better); written by `node bench/check.mjs --write-baseline`. Review before committing.', tolerance: tolerance ?? DEFAULT_TOLERANCE, ratios };
-    writeFileSync(BASELINE, JSON.stringify(doc, null, 2) + '\n');
+    writeFileSync(BASELINE, JSON.stringify({ ...doc, runs: n }, null, 2) + '\n');
     console.log(`wrote ${BASELINE} with ${Object.keys(ratios).length} ratios`);
     return 0;
   }
+  const current = file ? JSON.parse(readFileSync(file, 'utf8')) : await quickRun();
   if (!existsSync(BASELINE)) { console.error('bench:check: no bench/baseline.json (node bench/check.mjs --write-baseline)'); return 2; }
   const res = compareRatios(current, JSON.parse(readFileSync(BASELINE, 'utf8')), { tolerance });
   console.log(formatComparison(res));

@@ -35,7 +35,7 @@ export async function largestFixture() {
   return files.find((f) => f.slices?.length === 1 && f.slices[0].signed) ?? null;
 }
 
-export async function run({ runs = 3, maxTime = 0.25, cpuRounds = 5, log = console.log } = {}) {
+export async function run({ runs = 3, maxTime = 0.25, cpuRounds = 5, cpuMinMs = 40, log = console.log } = {}) {
   const { ml } = await loadMachlens();
   await ml.init();
   const big = await largestFixture();
@@ -54,7 +54,7 @@ export async function run({ runs = 3, maxTime = 0.25, cpuRounds = 5, log = conso
     { name: 'DataView load-command walk (floor)', fn: () => dataViewWalk(bytes) },
   ];
   const group = `parse ${label}, in memory`;
-  const m = await measure(cases, { runs, maxTime, refs: ['npm macho parse'], log, cpuRounds, cpuMinMs: 40 });
+  const m = await measure(cases, { runs, maxTime, refs: ['npm macho parse'], log, cpuRounds, cpuMinMs });
   const { rows, entries, header } = report(group, cases, m, { unit: 'ops/s', refs: ['npm macho parse'] });
   log(`\n${group} (median of ${runs} runs; cpu: ${cpuRounds} paired rounds)`);
   log(table(header, rows));
