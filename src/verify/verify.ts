@@ -3,7 +3,7 @@
 // Two phases. The synchronous one (verifySync: Wasm SuperBlob walk, cdhashes, page hashing streamed through the
 // core's fixed chunk buffer, special slots) uses the shared Wasm core without ever yielding, so concurrent calls
 // cannot interleave on it. The asynchronous one checks the CMS with WebCrypto, which is async in every runtime.
-import { getCore } from '../wasm/instance';
+import { getCore, init } from '../wasm/instance';
 import { parseLossy, bytesSource } from '../model/parse';
 import type { Binary, ByteSource } from '../model/types';
 import { checkCms, type CmsCheck } from './cmscheck';
@@ -14,6 +14,10 @@ import { decompileRequirements } from './requirements';
 import { APPLE_ROOTS } from './trust';
 import { checkPages, checkSpecialSlots, readSignature, type ParsedCodeDirectory, type SignatureData } from './signature';
 import type { SignatureClass, SignatureReport, SliceReport, VerifyOptions, VerifyReport } from './types';
+
+function coreReady(): boolean {
+  try { getCore(); return true; } catch { return false; }
+}
 
 /** Result of the synchronous phase for one slice. */
 export interface SliceSyncResult {
@@ -167,9 +171,11 @@ export function verifySync(input: Uint8Array | ByteSource, options: VerifyOption
  * Verifies every slice's code signature: structure, every CodeDirectory's code pages and special slots, the CMS
  * (messageDigest, signature over the signed attributes as stored, 9.1/9.2 cdhash lists, chain to a pinned Apple
  * root or a caller anchor), class, hardened runtime and tamper findings. Async because WebCrypto is; the Wasm
- * work runs before the first await. Never throws for bad input: problems are in `issues`, `reasons`, `findings`.
+ * work runs before the first await (after loading the core when `init()` was never called). Never throws for
+ * bad input: problems are in `issues`, `reasons`, `findings`.
  */
 export async function verify(input: Uint8Array | ByteSource, options: VerifyOptions = {}): Promise<VerifyReport> {
+  if (!coreReady()) await init(); // async anyway: load the Wasm core on first use (an earlier init's choice is kept)
   const { file, slices } = verifySync(input, options);
   const out: SliceReport[] = [];
   for (const r of slices) out.push(await finishSlice(r, options));
