@@ -17,7 +17,7 @@ import { PageHasher, isHashType, type HashType, type HostDigest } from '../wasm/
 import { parseLossy, bytesSource } from '../model/parse';
 import type { Binary, ByteSource } from '../model/types';
 import { verify } from './verify';
-import { mapPage } from './signature';
+import { recordPageResults } from './signature';
 import { signatureFindings } from './findings';
 import type { SliceReport, VerifyOptions, VerifyReport } from './types';
 
@@ -146,20 +146,27 @@ export function mergePageResults(bin: Binary, slice: SliceReport, plans: CdPlan[
     const r = s.codeDirectories.find((c) => c.slot === p.slot);
     if (!r) continue;
     let pages = 0;
-    const bad = new Set<number>();
+    const bad: number[] = [];
     for (const res of results) {
       for (const c of res.cds) {
         if (c.slot !== p.slot) continue;
         pages += c.pageCount;
-        for (const i of c.mismatched) bad.add(i);
+        bad.push(...c.mismatched);
       }
     }
-    for (let i = pages; i < p.nSlots; i++) bad.add(i);
-    r.pagesChecked = pages;
-    r.mismatchedPages = [...bad].sort((a, b) => a - b).map((i) => mapPage(bin, i, r.pageSize, r.codeLimit));
+    recordPageResults(bin, r, pages, bad, p.nSlots);
     if (r.mismatchedPages.length) {
       const first = r.mismatchedPages[0];
-      s.reasons.push(`CodeDirectory slot 0x${r.slot.toString(16)}: ${r.mismatchedPages.length} code page(s) do not match (first: page ${first.page}${first.section ? `, ${first.section}` : ''})`);
+      const reason = `CodeDirectory slot 0x${r.slot.toString(16)}: ${Math.max(r.mismatchedPageCount, r.mismatchedPages.length)} code page(s) do not match (first: page ${first.page}${first.section ? `, ${first.section}` : ''})`;
+      // where verify writes it: before this CodeDirectory's special-slot reasons, later CodeDirectories' and the CMS's
+      const order = s.codeDirectories.map((c) => c.slot);
+      const at = s.reasons.findIndex((x) => {
+        const m = /^CodeDirectory slot 0x([0-9a-f]+): /.exec(x);
+        if (m) return order.indexOf(parseInt(m[1], 16)) >= order.indexOf(r.slot);
+        return /^(CMS|certificate chain|a certificate of the chain|no CMS signature)/.test(x);
+      });
+      if (at < 0) s.reasons.push(reason);
+      else s.reasons.splice(at, 0, reason);
     }
   }
   s.valid = s.present && s.reasons.length === 0;
