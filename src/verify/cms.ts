@@ -36,7 +36,8 @@ export interface ParsedSignerInfo {
   cdhashesPlist: Uint8Array[] | null;
   /** Attribute 1.2.840.113635.100.9.2: full digests, in the order stored. */
   cdhashDigests: CdHashDigest[] | null;
-  timestampToken: { present: boolean; time: string | null };
+  /** RFC 3161 token (unsigned attribute): its genTime and messageImprint (digest of this signer's signature value). */
+  timestampToken: { present: boolean; time: string | null; imprintAlgorithm: string | null; imprint: Uint8Array | null };
   /** Offset of the signature OCTET STRING content inside the CMS DER (for tests and reports). */
   signatureOffset: number;
 }
@@ -58,19 +59,29 @@ function attrValues(attrs: DerNode): Map<string, DerNode[]> {
   return m;
 }
 
-function parseTimestampTime(token: DerNode): string | null {
+function parseTimestamp(token: DerNode): ParsedSignerInfo['timestampToken'] {
+  const out: ParsedSignerInfo['timestampToken'] = { present: true, time: null, imprintAlgorithm: null, imprint: null };
   try {
     const ci = children(token);
     const sd = children(children(ci[1])[0]);
     const encap = children(sd[2]);
-    if (decodeOid(encap[0]) !== OID_TST_INFO || !encap[1]) return null;
+    if (decodeOid(encap[0]) !== OID_TST_INFO || !encap[1]) return out;
     const octet = children(encap[1])[0];
+    // TSTInfo ::= SEQUENCE { version, policy, messageImprint SEQUENCE { AlgorithmIdentifier, OCTET STRING }, serialNumber, genTime, … }
     const tst = children(parseDer(content(octet)));
+    const mi = tst.find((n) => n.tag === 0x30);
+    if (mi) {
+      const [alg, dig] = children(mi);
+      const oid = decodeOid(children(alg)[0]);
+      out.imprintAlgorithm = DIGEST_OIDS[oid] ?? oid;
+      out.imprint = content(dig);
+    }
     const gen = tst.find((n) => n.tag === 0x18);
-    return gen ? decodeTime(gen) : null;
+    out.time = gen ? decodeTime(gen) : null;
   } catch {
-    return null;
+    // a token that does not parse is still reported as present
   }
+  return out;
 }
 
 function parseSignerInfo(si: DerNode): ParsedSignerInfo {
@@ -132,7 +143,7 @@ function parseSignerInfo(si: DerNode): ParsedSignerInfo {
     messageDigest: md ? content(md) : null,
     signingTime: st ? decodeTime(st) : null,
     cdhashesPlist, cdhashDigests,
-    timestampToken: { present: !!tsTok, time: tsTok ? parseTimestampTime(tsTok) : null },
+    timestampToken: tsTok ? parseTimestamp(tsTok) : { present: false, time: null, imprintAlgorithm: null, imprint: null },
     signatureOffset: sigN.contentStart,
   };
 }

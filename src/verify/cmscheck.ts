@@ -70,7 +70,7 @@ export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], 
   const errors: string[] = [];
   const report: CmsReport = {
     size: payload.length, signer: null, chain: [], teamId: null, digestAlgorithm: null, signingTime: null,
-    timestamp: { present: false, time: null }, messageDigestValid: false, signatureValid: false, cdhashesMatch: null,
+    timestamp: { present: false, time: null, imprintValid: null }, messageDigestValid: false, signatureValid: false, cdhashesMatch: null,
     chainTrusted: false, validAtSigningTime: null, anchor: null, attributeCdhashes: [], attributeDigests: [], errors,
   };
   const out: CmsCheck = { report, leaf: null, appleAnchored: false, coversOther: false };
@@ -86,7 +86,14 @@ export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], 
   if (cms.signers.length > 1) errors.push(`CMS has ${cms.signers.length} SignerInfos; the first is checked`);
   report.digestAlgorithm = s.digestAlgorithm;
   report.signingTime = s.signingTime;
-  report.timestamp = s.timestampToken;
+  report.timestamp = { present: s.timestampToken.present, time: s.timestampToken.time, imprintValid: null };
+  const ts = s.timestampToken;
+  if (ts.present && ts.imprint && ts.imprintAlgorithm?.startsWith('SHA')) {
+    try {
+      report.timestamp.imprintValid = equalBytes(await digestHex(ts.imprintAlgorithm, s.signature), ts.imprint);
+      if (!report.timestamp.imprintValid) errors.push('the timestamp token does not cover this signature (messageImprint differs)');
+    } catch { report.timestamp.imprintValid = null; }
+  }
   report.attributeCdhashes = (s.cdhashesPlist ?? []).map(toHex);
   report.attributeDigests = (s.cdhashDigests ?? []).map((d) => ({ algorithm: d.algorithm, digest: toHex(d.digest) }));
   const leaf = findLeaf(cms, s);

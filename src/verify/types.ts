@@ -130,7 +130,11 @@ export interface CmsReport {
   teamId: string | null;
   digestAlgorithm: string | null;
   signingTime: string | null;
-  timestamp: { present: boolean; time: string | null };
+  /**
+   * RFC 3161 timestamp token: present, its time, and whether its messageImprint is the digest of this signer's
+   * signature value (null when absent or unreadable).
+   */
+  timestamp: { present: boolean; time: string | null; imprintValid: boolean | null };
   /** messageDigest attribute == digest of the primary CodeDirectory bytes. */
   messageDigestValid: boolean;
   /** Signature over the signed attributes (as stored) verifies with the signer's key. */

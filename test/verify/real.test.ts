@@ -101,6 +101,9 @@ describe('Developer ID: Apple\'s own cdhash list is the oracle', () => {
       expect(c.chainTrusted).toBe(true);
       expect(c.anchor).toBe('Apple Root CA');
       expect(c.timestamp.present || c.signingTime !== null).toBe(true);
+      // the RFC 3161 token's messageImprint is the digest of this signer's signature value
+      if (c.timestamp.present) expect(c.timestamp.imprintValid).toBe(true);
+      expect(c.validAtSigningTime).toBe(true);
       expect(g.teamId).toBe(exp.teamId);
       expect(c.teamId).toBe(exp.teamId);
       expect(c.signer!.commonName).toBe(exp.leafSubjectCN);

@@ -102,6 +102,8 @@ describe.each(['arm64', 'x86_64'] as const)('tampered sentry-cli %s', (arch) => 
     expect(c.messageDigestValid).toBe(true);
     expect(c.cdhashesMatch).toBe(true);
     expect(c.chainTrusted).toBe(true);
+    // the timestamp token covered the original signature value
+    expect(c.timestamp).toMatchObject({ present: true, imprintValid: false });
     expect(s.signature.codeDirectories[0].mismatchedPages).toEqual([]);
     expect(s.signature.valid).toBe(false);
     expect(s.signature.reasons).toContain('CMS signature does not verify');
