@@ -16,7 +16,7 @@ import type { Core } from '../wasm/instance';
 import { PageHasher, isHashType, type HashType, type HostDigest } from '../wasm/hashing';
 import { parseLossy, bytesSource } from '../model/parse';
 import type { Binary, ByteSource } from '../model/types';
-import { verify } from './verify';
+import { verify, verifySync } from './verify';
 import { recordPageResults } from './signature';
 import { signatureFindings } from './findings';
 import type { SliceReport, VerifyOptions, VerifyReport } from './types';
@@ -192,25 +192,36 @@ export interface ParallelVerifyOptions extends VerifyOptions {
  */
 export async function verifyPaged(input: Uint8Array | ByteSource, options: ParallelVerifyOptions): Promise<VerifyReport> {
   const src = input instanceof Uint8Array ? bytesSource(input) : input;
-  const report = await verify(src, { ...options, skipPages: true });
-  if (options.skipPages) return report;
-  const file = parseLossy(src);
+  if (options.skipPages) return verify(src, options);
   const parts = options.parts ?? options.pool?.size ?? 1;
-  const work: { bin: Binary; slice: SliceReport; plans: CdPlan[]; jobs: PageJob[] }[] = [];
+  if (options.pool) {
+    // With a pool: the structure pass (synchronous, a few ms) gives the CodeDirectories; their page jobs go out
+    // first, and the rest of verify (structure again, CMS through WebCrypto) runs on this thread meanwhile.
+    const { slices } = verifySync(src, { ...options, skipPages: true });
+    const work = slices.filter((r) => r.sig).map((r) => {
+      const plans = cdPlans(src, r.bin, r.report);
+      const pending = Promise.all(planPageJobs(r.bin.offset, plans, parts).map((j) => options.pool!.run(j)));
+      pending.catch(() => {}); // awaited below; a failure must not count as unhandled while verify runs
+      return { index: r.index, bin: r.bin, plans, pending };
+    });
+    const report = await verify(src, { ...options, skipPages: true });
+    for (const w of work) {
+      const slice = report.slices.find((x) => x.index === w.index);
+      const results = await w.pending;
+      if (slice) mergePageResults(w.bin, slice, w.plans, results);
+    }
+    report.valid = report.slices.length > 0 && report.slices.every((s) => s.signature.valid) && !report.issues.some((i) => i.severity === 'error');
+    return report;
+  }
+  if (!options.core) throw new Error('machlens: verifyPaged without a pool needs `core` (e.g. getCore() after init())');
+  const report = await verify(src, { ...options, skipPages: true });
+  const file = parseLossy(src);
   for (const slice of report.slices) {
     const bin = file.slices[slice.index];
     if (!bin || !slice.signature.present) continue;
     const plans = cdPlans(src, bin, slice);
-    work.push({ bin, slice, plans, jobs: planPageJobs(bin.offset, plans, parts) });
-  }
-  for (const w of work) {
-    let results: PageJobResult[];
-    if (options.pool) results = await Promise.all(w.jobs.map((j) => options.pool!.run(j)));
-    else {
-      if (!options.core) throw new Error('machlens: verifyPaged without a pool needs `core` (e.g. getCore() after init())');
-      results = w.jobs.map((j) => runPageJob(options.core!, src, j, options.host));
-    }
-    mergePageResults(w.bin, w.slice, w.plans, results);
+    const results = planPageJobs(bin.offset, plans, parts).map((j) => runPageJob(options.core!, src, j, options.host));
+    mergePageResults(bin, slice, plans, results);
   }
   report.valid = report.slices.length > 0 && report.slices.every((s) => s.signature.valid) && !report.issues.some((i) => i.severity === 'error');
   return report;
