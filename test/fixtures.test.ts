@@ -136,10 +136,11 @@ describe('the oracle parser (test/helpers/otool.ts) on real output', () => {
       expect(os.commands.map((c) => c.index)).toEqual(os.commands.map((_, k) => k));
       expect(os.commands.reduce((a, c) => a + c.cmdsize, 0)).toBe(os.header.sizeofcmds);
       for (const c of os.commands) {
-        expect(c.cmd, `command ${c.index}`).toMatch(/^LC_[A-Z0-9_]+$/);
+        // `?(0x…)` is how LLVM prints a command it cannot name (only in the edited every-command file)
+        expect(c.cmd, `command ${c.index}`).toMatch(f.edit ? /^(LC_[A-Z0-9_]+|\?\(0x[0-9a-f]{8}\))$/ : /^LC_[A-Z0-9_]+$/);
         expect(c.cmdsize % (os.header.magic === 0xfeedfacf ? 8 : 4), `${c.cmd} cmdsize alignment`).toBe(0);
         if (c.cmd !== 'LC_UNIXTHREAD' && c.cmd !== 'LC_THREAD') expect(c.unparsed, c.cmd).toEqual([]);
-        if (c.cmd.startsWith('LC_SEGMENT')) {
+        if (c.cmd === 'LC_SEGMENT' || c.cmd === 'LC_SEGMENT_64') {
           expect(c.sections.length, `${c.cmd} nsects`).toBe(Number(big(field(c, 'nsects'))));
           for (const sec of c.sections) expect(sec.segname.length).toBeGreaterThan(0);
         }
@@ -323,7 +324,7 @@ describe('edited copies (fixtures/link/tamper.mjs, recorded as `edit`)', () => {
   it('exist', () => {
     expect(edited.length).toBeGreaterThan(0);
   });
-  it.each(edited.map((f) => [f.name, f] as [string, FixtureEntry]))('%s: LLVM reads back the 64-bit values written', (_n, f) => {
+  it.each(edited.filter((f) => f.edit!.values.linkeditVmaddr).map((f) => [f.name, f] as [string, FixtureEntry]))('%s: LLVM reads back the 64-bit values written', (_n, f) => {
     const v = f.edit!.values;
     const o = oracle(fixturePath(f)).slices[0];
     const linkedit = o.commands.find((c) => c.cmd === 'LC_SEGMENT_64' && field(c, 'segname') === '__LINKEDIT')!;
@@ -332,6 +333,29 @@ describe('edited copies (fixtures/link/tamper.mjs, recorded as `edit`)', () => {
     const sv = BigInt(v.sourceVersion);
     const parts = [sv >> 40n, (sv >> 30n) & 0x3ffn, (sv >> 20n) & 0x3ffn, (sv >> 10n) & 0x3ffn, sv & 0x3ffn].map(String);
     expect(field(o.commands.find((c) => c.cmd === 'LC_SOURCE_VERSION')!, 'version')).toBe(parts.join('.'));
+  });
+});
+
+describe('the every-command edited copy', () => {
+  it('LLVM reads every appended command back, in order, after the linker\'s own', () => {
+    const f = fixtureByName('linked:edited/every-command.dylib');
+    const added = JSON.parse(f.edit!.values.added) as string[];
+    const before = oracle(fixturePath(fixtureByName(f.edit!.from))).slices[0];
+    const after = oracle(fixturePath(f)).slices[0];
+    expect(after.commands.length).toBe(before.commands.length + added.length);
+    expect(after.commands.slice(0, before.commands.length).map((c) => c.cmd)).toEqual(before.commands.map((c) => c.cmd));
+    // the numbers LLVM names map back to the numbers written; the ones it cannot name are printed as ?(0x…)
+    const NAMES: Record<string, number> = {
+      LC_LAZY_LOAD_DYLIB: 0x20, LC_LOAD_UPWARD_DYLIB: 0x80000023, LC_REEXPORT_DYLIB: 0x8000001f, LC_ID_DYLINKER: 0xf,
+      LC_SUB_UMBRELLA: 0x13, LC_SUB_CLIENT: 0x14, LC_SUB_LIBRARY: 0x15, LC_DYLIB_CODE_SIGN_DRS: 0x2b, LC_SEGMENT_SPLIT_INFO: 0x1e,
+      LC_LINKER_OPTIMIZATION_HINT: 0x2e, LC_ATOM_INFO: 0x36, LC_VERSION_MIN_WATCHOS: 0x30, LC_ENCRYPTION_INFO_64: 0x2c,
+      LC_LINKER_OPTION: 0x2d, LC_NOTE: 0x31, LC_SOURCE_VERSION: 0x2a, LC_DYLD_ENVIRONMENT: 0x27, LC_RPATH: 0x8000001c, LC_THREAD: 0x4,
+    };
+    const printed = after.commands.slice(before.commands.length).map((c) => {
+      const m = /^\?\((0x[0-9a-f]+)\)$/.exec(c.cmd);
+      return '0x' + (m ? Number(m[1]) : NAMES[c.cmd]).toString(16);
+    });
+    expect(printed).toEqual(added);
   });
 });
 

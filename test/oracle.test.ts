@@ -98,7 +98,10 @@ function compareSlice(file: string, o: OracleSlice, b: Binary, sliceOffset: numb
       continue;
     }
     check(where, 'index', oc.index, lc.index);
-    check(where, 'name', oc.cmd, lc.name);
+    const unknown = /^\?\((0x[0-9a-fA-F]+)\)/.exec(oc.cmd);
+    // a command LLVM cannot name is printed `?(0x…)`: compare the number (machlens may know a name LLVM 19 lacks)
+    if (unknown) check(where, 'cmd', BigInt(unknown[1]), BigInt(lc.cmd >>> 0));
+    else check(where, 'name', oc.cmd, lc.name);
     check(where, 'cmdsize', oc.cmdsize, lc.cmdsize);
     // the offset follows from the oracle's own cmdsizes: header size + the sizes of the commands before
     check(where, 'offset', expectedOffset, lc.offset);
@@ -128,7 +131,7 @@ function compareSlice(file: string, o: OracleSlice, b: Binary, sliceOffset: numb
   check('dylinker', 'path', ld ? nameWithOffset(field(ld, 'name') ?? '').value : null, rec.dylinker as Val);
   const id = o.commands.map(dylibOf).find((d) => d?.kind === 'id');
   check('idDylib', 'path', id?.path ?? null, b.idDylib?.path ?? null);
-  check('segments', 'names', o.commands.filter((c) => c.cmd.startsWith('LC_SEGMENT')).map((c) => field(c, 'segname')).join(','), b.segments.map((s) => s.segname).join(','));
+  check('segments', 'names', o.commands.filter((c) => c.cmd === 'LC_SEGMENT' || c.cmd === 'LC_SEGMENT_64').map((c) => field(c, 'segname')).join(','), b.segments.map((s) => s.segname).join(','));
 }
 
 function compareCommand(oc: OracleCommand, lc: LoadCommand, where: string, check: (c: string, f: string, e: Val, g: Val) => void, tally: Tally) {
@@ -211,18 +214,26 @@ function compareCommand(oc: OracleCommand, lc: LoadCommand, where: string, check
       check(where, 'flavor', known ? known.flavor : big(flavor), get('flavor'));
       const count = field(oc, 'count') ?? '';
       check(where, 'count', known && count === `${flavor}_COUNT` ? known.count : big(count), get('count'));
-      if (flavor === 'x86_THREAD_STATE64' && typeof get('raw') === 'string') {
-        // the register dump, in x86_thread_state64_t order, vs the command's raw bytes (hex) after cmd, cmdsize, flavor, count
+      if ((flavor === 'x86_THREAD_STATE64' || flavor === 'ARM_THREAD_STATE64') && typeof get('raw') === 'string') {
+        // the register dump, in the thread-state struct's order, vs the command's raw bytes (hex) after cmd, cmdsize,
+        // flavor, count: 64-bit registers, except ARM's trailing 32-bit cpsr
         const regs = oc.unparsed.join(' ').trim().split(/\s+/);
         const raw = get('raw') as string;
+        let at = 16;
         for (let r = 0; r + 1 < regs.length; r += 2) {
-          const at = (16 + (r / 2) * 8) * 2;
-          const le = raw.slice(at, at + 16).match(/../g)?.reverse().join('') ?? '';
+          const width = regs[r] === 'cpsr' ? 4 : 8;
+          const le = raw.slice(at * 2, (at + width) * 2).match(/../g)?.reverse().join('') ?? '';
           check(where, `state.${regs[r]}`, big(regs[r + 1]), le ? BigInt('0x' + le) : undefined);
+          at += width;
         }
       }
       return;
     }
+    case 'LC_NOTE':
+      check(where, 'data_owner', field(oc, 'data_owner'), get('data_owner'));
+      check(where, 'offset', big(field(oc, 'offset')), get('noteOffset'));
+      check(where, 'size', big(field(oc, 'size')), get('size'));
+      return;
     case 'LC_LINKER_OPTION': {
       check(where, 'count', big(field(oc, 'count')), get('count'));
       const strs = oc.fields.filter(([k]) => /^string #\d+$/.test(k)).map(([, v]) => v);
