@@ -225,7 +225,7 @@ function sha256x4() {
       const w2 = `w${(r - 2) & 15}`, w7 = `w${(r - 7) & 15}`, w15 = `w${(r - 15) & 15}`;
       const s1 = xor(`i32x4.shr_u(${w2}, 17)`, `i32x4.shl(${w2}, 15)`, `i32x4.shr_u(${w2}, 19)`, `i32x4.shl(${w2}, 13)`, `i32x4.shr_u(${w2}, 10)`);
       const s0 = xor(`i32x4.shr_u(${w15}, 7)`, `i32x4.shl(${w15}, 25)`, `i32x4.shr_u(${w15}, 18)`, `i32x4.shl(${w15}, 14)`, `i32x4.shr_u(${w15}, 3)`);
-      L.push(`    ${wi} = ${add(wi, s1, w7, s0)};`);
+      L.push(`    ${wi} = ${add(wi, w7, s0, s1)};`);
     }
     const S1 = xor(`i32x4.shr_u(${E}, 6)`, `i32x4.shl(${E}, 26)`, `i32x4.shr_u(${E}, 11)`, `i32x4.shl(${E}, 21)`, `i32x4.shr_u(${E}, 25)`, `i32x4.shl(${E}, 7)`);
     const ch = `v128.xor(v128.and(v128.xor(${F}, ${G}), ${E}), ${G})`;
