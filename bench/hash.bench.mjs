@@ -3,7 +3,7 @@
 // one call per 1 MiB chunk) beside its peers in the same process, on the same bytes: node:crypto `crypto.hash`
 // and `createHash` per page, WebCrypto, hash-wasm, @noble/hashes, node-forge.
 //
-//   node bench/hash.bench.mjs [--runs N] [--max-time S] [--size MiB] [--cpu-rounds N] [--quick] [--out FILE]
+//   node bench/hash.bench.mjs [--runs N] [--max-time S] [--size MiB] [--cpu-rounds N] [--no-stream] [--quick] [--out FILE]
 //
 // Each case hashes every page of the input once per operation; figures are MB/s of input (10^6 bytes/s), the
 // median over N runs; ratios are computed within each run, then their median is taken. Results go to
@@ -25,7 +25,7 @@ import { loadSrc } from './lib/load-src.mjs';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Settings of `--quick` (also `run({ quick: true })`): one run, short cases, 4 MiB. */
-export const QUICK = { runs: 1, maxTime: 0.15, sizeMiB: 4, cpuRounds: 3, cpuMinMs: 20 };
+export const QUICK = { runs: 1, maxTime: 0.15, sizeMiB: 4, cpuRounds: 3, cpuMinMs: 20, stream: false };
 
 function parseArgs(argv) {
   const o = { runs: 3, maxTime: 0.4, sizeMiB: 8, cpuRounds: 9, cpuMinMs: 40, out: join(ROOT, 'bench', 'results', 'hash.json') };
@@ -37,6 +37,7 @@ function parseArgs(argv) {
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--quick') Object.assign(o, QUICK);
     else if (a === '--cpu-rounds') o.cpuRounds = Number(argv[++i]);
+    else if (a === '--no-stream') o.stream = false;
   }
   return o;
 }
@@ -105,7 +106,7 @@ async function casesFor(bytes, pageSize, alg, ml) {
  * with the CodeDirectory's slots; beside the same read loop with node:crypto per page. Reports MB/s, mismatches
  * and the Wasm memory size.
  */
-function streamLargest(ml, log) {
+function streamLargest(ml, log, reps = 3) {
   const big = largestSignedSlice(ROOT);
   if (!big || big.pageSize === 0) return null;
   const alg = { 1: 'sha1', 2: 'sha256', 3: 'sha256', 4: 'sha384' }[big.hashType];
@@ -167,7 +168,7 @@ function streamLargest(ml, log) {
     const times = [];
     const cpus = [];
     let bad = 0;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < reps; i++) {
       const { r, ms, cpu } = timeIt(fn);
       bad = r;
       times.push(ms);
@@ -188,7 +189,10 @@ function streamLargest(ml, log) {
 }
 
 export async function run(options = {}) {
-  /** options: runs, maxTime, sizeMiB, cpuRounds, cpuMinMs, out, quick, log. Returns { entries, summary }. */
+  /**
+   * options: runs, maxTime, sizeMiB, cpuRounds, cpuMinMs, out, quick, log, stream (false skips streaming the largest
+   * fixture from disk, timed `runs` times). Returns { entries, summary }.
+   */
   const o = { ...parseArgs([]), ...(options.quick ? QUICK : {}), ...options };
   const log = o.log ?? console.log;
   const { instantiateCore, hashPages, PageHasher } = await loadSrc(ROOT, ['src/wasm/instance.ts', 'src/wasm/hashing.ts']);
@@ -260,7 +264,7 @@ export async function run(options = {}) {
       }
     }
   }
-  const stream = streamLargest(ml, log);
+  const stream = o.stream === false ? null : streamLargest(ml, log, Math.max(1, o.runs));
   if (stream) entries.push(...stream);
   writeResults(o.out, entries, { runs: o.runs, maxTime: o.maxTime });
   log(`wrote ${entries.length} entries to ${o.out}`);
