@@ -359,6 +359,20 @@ describe('the every-command edited copy', () => {
   });
 });
 
+describe('the big-endian rewrite', () => {
+  it('LLVM prints the same header and load commands for the big-endian copy as for the little-endian one', () => {
+    const be = fixtureByName('linked:edited/every-command-be.dylib');
+    const le = fixtureByName(be.edit!.from);
+    expect(fs.readFileSync(fixturePath(be)).readUInt32BE(0)).toBe(0xfeedfacf);
+    expect(fs.readFileSync(fixturePath(le)).readUInt32LE(0)).toBe(0xfeedfacf);
+    const a = oracle(fixturePath(le)).slices[0];
+    const b = oracle(fixturePath(be)).slices[0];
+    expect(b.header).toEqual(a.header);
+    expect(b.commands).toEqual(a.commands);
+    expect(b.commands.length).toBeGreaterThan(30);
+  });
+});
+
 describe('the bundled sample', () => {
   it('fixtures/sample/hello is a small universal arm64 + x86_64 executable, both slices linker-signed', () => {
     const size = fs.statSync(SAMPLE_HELLO).size;
