@@ -15,6 +15,7 @@ export const SEGMENT_RANGE: i32 = 13;     // a segment or linkedit range lies ou
 export const SIZEOFCMDS_MISMATCH: i32 = 14; // commands end before sizeofcmds
 export const BAD_COUNT: i32 = 15;         // an array count inside a command does not fit the command
 export const FAT_EMPTY: i32 = 16;         // fat header with nfat_arch 0
+export const PRECISION: i32 = 17;         // a 64-bit field above 2^53: its JavaScript number is approximate
 // Code signature (SuperBlob / CodeDirectory)
 export const SIG_TRUNCATED: i32 = 20;     // blob header or blob runs past the signature data
 export const SIG_BAD_MAGIC: i32 = 21;     // wrong magic for a SuperBlob or a blob it indexes

@@ -141,6 +141,15 @@ describe('malformed load commands', () => {
     expect(r.issues.filter((i) => i.code === 'SEGMENT_RANGE').length).toBe(2);
     expect(r.success).toBe(true);
   });
+  it('a 64-bit value above 2^53 is a PRECISION warning; LC_SOURCE_VERSION stays exact', () => {
+    const seg = segment64('__KERNEL', 0, 0x100);
+    new DataView(seg.body.buffer).setBigUint64(16, 0xfffffff000038001n, true); // vmaddr
+    const sv = new Writer().u64(0xffffffffffffffffn).done();
+    const r = safeParse(machO([seg, { cmd: 0x2a, body: sv }], { tail: 0x100 }));
+    expect(r.success).toBe(true);
+    expect(r.issues).toEqual([expect.objectContaining({ code: 'PRECISION', severity: 'warning', offset: 32 + 24, context: 'LC_SEGMENT_64[0]' })]);
+    expect(r.output.slices[0].loadCommands[1]).toMatchObject({ name: 'LC_SOURCE_VERSION', version: '16777215.1023.1023.1023.1023' });
+  });
   it('misaligned cmdsize is a warning', () => {
     const r = safeParse(machO([raw(0x7777, [1, 2, 3, 4])]));
     expect(r.issues[0]).toMatchObject({ code: 'CMDSIZE_MISALIGNED', severity: 'warning' });

@@ -9,7 +9,7 @@ import { setInput, setBigEndian, le32at, u32at, u64at, within, strlenAt, fixedSt
 import { MH_MAGIC, MH_CIGAM, MH_MAGIC_64, MH_CIGAM_64 } from './header';
 import {
   TRUNCATED, BAD_MAGIC, BAD_CMDSIZE, CMDSIZE_MISALIGNED, CMD_PAST_END, NCMDS_MISMATCH, BAD_STRING,
-  LIMIT, BAD_SECTIONS, SEGMENT_RANGE, SIZEOFCMDS_MISMATCH, BAD_COUNT,
+  LIMIT, BAD_SECTIONS, SEGMENT_RANGE, SIZEOFCMDS_MISMATCH, BAD_COUNT, PRECISION,
 } from '../codes';
 
 const LC_REQ_DYLD: u32 = 0x80000000;
@@ -67,6 +67,13 @@ let nvals: i32 = 0;
 
 // @ts-ignore: decorator
 @inline function val(v: f64): void { emit(v); nvals++; }
+
+const MAX_SAFE: u64 = (<u64>1 << 53) - 1;
+/** A 64-bit field: numbers above 2^53 cannot be exact as f64, so they are flagged (PRECISION warning). */
+function val64(v: u64, at: u64): void {
+  if (v > MAX_SAFE) issue(PRECISION, <f64>at, cmdIndex, SEVERITY_WARNING);
+  val(<f64>v);
+}
 
 /** Emits a string reference for an lc_str whose offset field sits at `fieldOff` (relative to the command). */
 function lcStr(fieldOff: u64, minOff: u64): void {
@@ -134,7 +141,7 @@ function decodeSegment(is64: bool): void {
   let vmaddr: u64, vmsize: u64, fileoff: u64, filesize: u64, p: u64;
   if (is64) { vmaddr = u64at(o + 24); vmsize = u64at(o + 32); fileoff = u64at(o + 40); filesize = u64at(o + 48); p = o + 56; }
   else { vmaddr = <u64>u32at(o + 24); vmsize = <u64>u32at(o + 28); fileoff = <u64>u32at(o + 32); filesize = <u64>u32at(o + 36); p = o + 40; }
-  val(<f64>vmaddr); val(<f64>vmsize); val(<f64>fileoff); val(<f64>filesize);
+  val64(vmaddr, o + 24); val64(vmsize, o + (is64 ? 32 : 28)); val64(fileoff, o + (is64 ? 40 : 32)); val64(filesize, o + (is64 ? 48 : 36));
   const maxprot = u32at(p), initprot = u32at(p + 4), nsects = u32at(p + 8), flags = u32at(p + 12);
   val(<f64>maxprot); val(<f64>initprot); val(<f64>nsects); val(<f64>flags);
   rangeCheck(fileoff, filesize, o + (is64 ? 40 : 32));
@@ -150,7 +157,7 @@ function decodeSegment(is64: bool): void {
     let addr: u64, size: u64, q: u64;
     if (is64) { addr = u64at(s + 32); size = u64at(s + 40); q = s + 48; }
     else { addr = <u64>u32at(s + 32); size = <u64>u32at(s + 36); q = s + 40; }
-    val(<f64>addr); val(<f64>size);
+    val64(addr, s + 32); val64(size, s + (is64 ? 40 : 36));
     const offset = u32at(q);
     val(<f64>offset); val(<f64>u32at(q + 4)); val(<f64>u32at(q + 8)); val(<f64>u32at(q + 12));
     const sflags = u32at(q + 16);
@@ -207,11 +214,14 @@ function decode(cmd: u32, is64: bool): void {
     case LC_VERSION_MIN_MACOSX: case LC_VERSION_MIN_IPHONEOS: case LC_VERSION_MIN_TVOS: case LC_VERSION_MIN_WATCHOS:
       val(<f64>u32at(o + 8)); val(<f64>u32at(o + 12));
       break;
-    case LC_SOURCE_VERSION:
-      val(<f64>u64at(o + 8));
+    case LC_SOURCE_VERSION: {
+      // exact: the packed 64-bit version crosses as two 32-bit halves (high, low)
+      const v = u64at(o + 8);
+      val(<f64>(v >>> 32)); val(<f64>(v & 0xffffffff));
       break;
+    }
     case LC_MAIN:
-      val(<f64>u64at(o + 8)); val(<f64>u64at(o + 16));
+      val64(u64at(o + 8), o + 8); val64(u64at(o + 16), o + 16);
       break;
     case LC_BUILD_VERSION: {
       val(<f64>u32at(o + 8)); val(<f64>u32at(o + 12)); val(<f64>u32at(o + 16));
@@ -242,10 +252,10 @@ function decode(cmd: u32, is64: bool): void {
       break;
     }
     case LC_NOTE:
-      fixedStr(o + 8, 16); val(<f64>u64at(o + 24)); val(<f64>u64at(o + 32));
+      fixedStr(o + 8, 16); val64(u64at(o + 24), o + 24); val64(u64at(o + 32), o + 32);
       break;
     case LC_FILESET_ENTRY:
-      val(<f64>u64at(o + 8)); val(<f64>u64at(o + 16)); lcStr(24, 32); val(<f64>u32at(o + 28));
+      val64(u64at(o + 8), o + 8); val64(u64at(o + 16), o + 16); lcStr(24, 32); val(<f64>u32at(o + 28));
       break;
     case LC_THREAD: case LC_UNIXTHREAD:
       // kept raw; the first flavor/count pair is given for convenience

@@ -178,9 +178,9 @@ export const TOOL_NAMES: Readonly<Record<number, string>> = Object.freeze({ 1: '
 export function formatVersion(v: number): string {
   return `${(v >>> 16) & 0xffff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
 }
-/** A.B.C.D.E from LC_SOURCE_VERSION's packed 64-bit value (a24.b10.c10.d10.e10). */
-export function formatSourceVersion(v: number): string {
-  const big = BigInt(Math.trunc(v));
+/** A.B.C.D.E from LC_SOURCE_VERSION's packed 64-bit value (a24.b10.c10.d10.e10), given as its 32-bit halves. */
+export function formatSourceVersion(hi: number, lo: number): string {
+  const big = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
   const f = (shift: bigint, mask: bigint) => ((big >> shift) & mask).toString();
   return [f(40n, 0xffffffn), f(30n, 0x3ffn), f(20n, 0x3ffn), f(10n, 0x3ffn), f(0n, 0x3ffn)].join('.');
 }

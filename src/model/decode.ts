@@ -144,7 +144,7 @@ function decodeOne(cmd: number, base: Base, v: Float64Array, src: SliceBytes, re
     case C.LC_VERSION_MIN_MACOSX: case C.LC_VERSION_MIN_IPHONEOS: case C.LC_VERSION_MIN_TVOS: case C.LC_VERSION_MIN_WATCHOS:
       return { ...base, kind: 'version_min', version: v[0], sdk: v[1] };
     case C.LC_SOURCE_VERSION:
-      return { ...base, kind: 'source_version', version: C.formatSourceVersion(v[0]) };
+      return { ...base, kind: 'source_version', version: C.formatSourceVersion(v[0], v[1]) };
     case C.LC_MAIN:
       return { ...base, kind: 'main', entryoff: v[0], stacksize: v[1] };
     case C.LC_BUILD_VERSION: {
