@@ -84,6 +84,22 @@ describe('Developer ID: Apple\'s own cdhash list is the oracle', () => {
     expect(teams.size).toBeGreaterThanOrEqual(3);
   });
 
+  it('an older codesign output with a SHA-1 CodeDirectory in slot 0 and SHA-256 in 0x1000 verifies; SHA-256 is the kernel\'s pick', async () => {
+    const dual = devId.filter((f) => f.slices.some((s) => (s.codeDirectories?.length ?? 0) > 1));
+    expect(dual.length).toBeGreaterThan(0);
+    for (const f of dual) {
+      const r = await verify(readFixture(f));
+      for (const s of r.slices) {
+        const g = s.signature;
+        expect(g.codeDirectories.map((c) => c.hashTypeName)).toEqual(['sha1', 'sha256']);
+        expect(g.bestSlot).toBe(0x1000);
+        expect(g.cdhash).toBe(g.codeDirectories[1].cdhash);
+        expect(g.cms!.attributeDigests.map((d) => d.algorithm).sort()).toEqual(['SHA-1', 'SHA-256']);
+        expect(g.valid).toBe(true);
+      }
+    }
+  });
+
   it.each(devId.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', async (_n, f) => {
     const bytes = readFixture(f);
     const r = await verify(bytes);
