@@ -29,6 +29,27 @@ function be32(b: Uint8Array, p: number): number {
   return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
 }
 
+/**
+ * Bytes of the slice no hash covers: between the code limit and the signature, or after the signature's end
+ * (linkers and codesign leave neither: the code limit is the signature's offset and the signature ends the slice).
+ */
+export function uncoveredBytes(bin: Binary, codeLimit: number | null): Finding[] {
+  const cs = bin.codeSignature;
+  if (!cs || codeLimit === null) return [];
+  const ranges: { from: number; to: number; where: string }[] = [];
+  if (codeLimit < cs.dataoff) ranges.push({ from: codeLimit, to: Math.min(cs.dataoff, bin.size), where: 'between the code limit and the signature' });
+  const sigEnd = cs.dataoff + cs.datasize;
+  if (sigEnd < bin.size) ranges.push({ from: sigEnd, to: bin.size, where: 'after the signature' });
+  return ranges.filter((r) => r.to > r.from).map((r) => ({
+    id: 'uncovered-bytes',
+    severity: 'medium' as const,
+    technique: null,
+    slice: bin.arch,
+    message: `${r.to - r.from} byte(s) ${r.where} (slice offsets ${r.from}–${r.to}) are covered by no hash: content there can change without breaking the signature`,
+    evidence: { from: r.from, to: r.to, where: r.where },
+  }));
+}
+
 /** Most bytes looked at for an orphaned signature. */
 const TAIL_WINDOW = 16 << 20;
 

@@ -201,7 +201,8 @@ export type VerifyFindingId =
   | 'orphaned-signature'
   | 'cms-covers-other-code-directory'
   | 'pages-mismatched'
-  | 'unbound-blob';
+  | 'unbound-blob'
+  | 'uncovered-bytes';
 
 export interface SliceReport {
   index: number;

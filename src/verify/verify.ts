@@ -8,7 +8,7 @@ import { parseLossy, bytesSource } from '../model/parse';
 import type { Binary, ByteSource } from '../model/types';
 import { checkCms, type CmsCheck } from './cmscheck';
 import { decodeDerEntitlements, decodeXmlEntitlements } from './entitlements';
-import { commandsAfterSignature, orphanedSignature, signatureFindings } from './findings';
+import { commandsAfterSignature, orphanedSignature, signatureFindings, uncoveredBytes } from './findings';
 import { CS_ADHOC, CS_LINKER_SIGNED, CS_REQUIRE_LV, CS_RUNTIME } from './names';
 import { decompileRequirements } from './requirements';
 import { APPLE_ROOTS } from './trust';
@@ -67,6 +67,7 @@ function syncSlice(src: ByteSource, bin: Binary, index: number, options: VerifyO
   const b = best(sig.codeDirectories);
   const primary = sig.codeDirectories.find((c) => c.report.slot === 0) ?? b;
   if (b) { s.cdhash = b.report.cdhash; s.cdhashFull = b.report.cdhashFull; s.bestSlot = b.report.slot; }
+  report.findings.push(...uncoveredBytes(bin, primary ? Math.min(...sig.codeDirectories.map((c) => c.report.codeLimit)) : null));
   if (primary) {
     s.identifier = primary.report.identifier;
     s.teamId = primary.report.teamId;

@@ -128,6 +128,17 @@ describe.each(['arm64', 'x86_64'] as const)('tampered sentry-cli %s', (arch) => 
     expect(s.signature.valid).toBe(false);
   });
 
+  it('bytes appended after the signature: covered by no hash, reported, the signature itself still verifies', async () => {
+    const b = new Uint8Array(base[arch].length + 100);
+    b.set(base[arch]);
+    b.fill(0x41, base[arch].length);
+    const s = await one(b);
+    expect(s.findings.map((f) => f.id)).toEqual(['uncovered-bytes']);
+    expect(s.findings[0].evidence).toMatchObject({ from: base[arch].length, to: base[arch].length + 100, where: 'after the signature' });
+    expect(s.signature.cms!.signatureValid).toBe(true);
+    expect(s.signature.codeDirectories[0].mismatchedPageCount).toBe(0);
+  });
+
   it('ad-hoc re-sign of the Developer ID binary: valid, class ad-hoc, team ID and hardened runtime gone', async () => {
     const s = await one(adhocSign(base[arch], { identifier: 'sentry-cli' }));
     expect(s.signature.reasons).toEqual([]);
