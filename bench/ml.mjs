@@ -13,7 +13,7 @@ const ENTRY = `
 export * from './src/index';
 export { instantiateCore, getCore } from './src/wasm/instance';
 export { PageHasher, hashPages, measureBackends } from './src/wasm/hashing';
-export { verifyPaged, planPageJobs, runPageJob } from './src/verify/parallel';
+export { verifyPaged, verifySyncPaged, planPageJobs, runPageJob } from './src/verify/parallel';
 export { createNodePagePool, nodeHostDigest } from './src/cli/verify-worker';
 export { scanFile } from './src/cli/scan-file';
 export { openFileSource } from './src/cli/io';

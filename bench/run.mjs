@@ -70,7 +70,7 @@ async function main() {
   const runners = {
     hash: async () => (await import('./hash.bench.mjs')).run({ runs: 1, maxTime: q ? 0.15 : 0.2, sizeMiB: 4, cpuRounds: q ? 3 : 5, out: join(RESULTS, 'hash-suite.json'), log }),
     parse: async () => (await import('./parse.bench.mjs')).run({ runs: q ? 1 : 3, cpuRounds: q ? 3 : 7, cpuMinMs: 120, log }),
-    verify: async () => (await import('./verify.bench.mjs')).run({ runs: q ? 1 : 2, cpuRounds: q ? 2 : 3, log }),
+    verify: async () => (await import('./verify.bench.mjs')).run({ runs: q ? 1 : 2, cpuRounds: q ? 2 : 5, log }),
     parallel: async () => (await import('./parallel.mjs')).run({ rounds: q ? 3 : 5, log }),
     diff: async () => (await import('./diff.bench.mjs')).run({ runs: q ? 1 : 2, cpuRounds: q ? 2 : 4, log }),
     scan: async () => (await import('./scan.bench.mjs')).run({ runs: q ? 1 : 2, cpuRounds: q ? 2 : 3, spawns: q ? 2 : 3, log }),

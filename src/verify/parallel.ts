@@ -141,6 +141,11 @@ export function planPageJobs(sliceOffset: number, plans: CdPlan[], parts: number
 
 /** Writes the page results of one slice into its report the way `verify` does (reasons, valid, findings). */
 export function mergePageResults(bin: Binary, slice: SliceReport, plans: CdPlan[], results: PageJobResult[]): void {
+  mergePages(bin, slice, plans, results, true);
+  finishPages(slice);
+}
+
+function mergePages(bin: Binary, slice: SliceReport, plans: CdPlan[], results: PageJobResult[], withReasons: boolean): void {
   const s = slice.signature;
   for (const p of plans) {
     const r = s.codeDirectories.find((c) => c.slot === p.slot);
@@ -155,7 +160,7 @@ export function mergePageResults(bin: Binary, slice: SliceReport, plans: CdPlan[
       }
     }
     recordPageResults(bin, r, pages, bad, p.nSlots);
-    if (r.mismatchedPages.length) {
+    if (withReasons && r.mismatchedPages.length) {
       const first = r.mismatchedPages[0];
       const reason = `CodeDirectory slot 0x${r.slot.toString(16)}: ${Math.max(r.mismatchedPageCount, r.mismatchedPages.length)} code page(s) do not match (first: page ${first.page}${first.section ? `, ${first.section}` : ''})`;
       // where verify writes it: before this CodeDirectory's special-slot reasons, later CodeDirectories' and the CMS's
@@ -169,10 +174,33 @@ export function mergePageResults(bin: Binary, slice: SliceReport, plans: CdPlan[
       else s.reasons.splice(at, 0, reason);
     }
   }
+}
+
+function finishPages(slice: SliceReport): void {
+  const s = slice.signature;
   s.valid = s.present && s.reasons.length === 0;
   const coversOther = slice.findings.some((f) => f.id === 'cms-covers-other-code-directory');
   const pageIds = new Set(['header-mismatch-only', 'pages-mismatched', 'cms-covers-other-code-directory', 'unbound-blob']);
   slice.findings = [...slice.findings.filter((f) => !pageIds.has(f.id)), ...signatureFindings(s, coversOther, slice.arch)];
+}
+
+/**
+ * `verifySync` with the code pages hashed inline by `host` (e.g. node:crypto) or `core`: the synchronous half of
+ * verification (parse, signature structure, cdhashes, every page of every CodeDirectory compared, special slots),
+ * without the CMS, like `verifySync`. The reports' `pagesChecked` / `mismatchedPages` are filled; `valid`, `class`,
+ * `reasons` are not final (as with verifySync).
+ */
+export function verifySyncPaged(input: Uint8Array | ByteSource, options: VerifyOptions & { core: Core; host?: HostDigest }): ReturnType<typeof verifySync> {
+  const src = input instanceof Uint8Array ? bytesSource(input) : input;
+  const out = verifySync(src, { ...options, skipPages: true });
+  if (options.skipPages) return out;
+  for (const r of out.slices) {
+    if (!r.sig) continue;
+    const plans = cdPlans(src, r.bin, r.report);
+    const results = planPageJobs(r.bin.offset, plans, 1).map((j) => runPageJob(options.core, src, j, options.host));
+    mergePages(r.bin, r.report, plans, results, false);
+  }
+  return out;
 }
 
 export interface ParallelVerifyOptions extends VerifyOptions {
