@@ -304,7 +304,8 @@ export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: Bundle
     const hashOffset = readU32(sig.bytes, cdOff + 16);
     const maxSpecial = Math.min(r.nSpecialSlots, Math.floor(hashOffset / r.hashSize));
     const slots: SpecialSlotReport[] = [];
-    const upTo = Math.max(maxSpecial, 7);
+    // every bound slot, plus any slot whose blob is present (to tell an unbound blob)
+    const upTo = Math.max(maxSpecial, 7, ...[...sig.blobBySlot.keys()].filter((k) => k >= 1 && k <= 11));
     for (let n = 1; n <= Math.min(upTo, 64); n++) {
       let data: Uint8Array | null | undefined;
       let external = false;

@@ -23,6 +23,8 @@ export interface AdhocSignOptions {
    */
   cms?: Uint8Array | ((cds: Uint8Array[]) => Uint8Array);
   cmsReserve?: number;
+  /** More blobs (after the entitlements), e.g. DER entitlements (slot 7) or launch constraints (8–11). */
+  extraBlobs?: { slot: number; magic: number; data: Uint8Array; /** bind its digest in special slot `slot` (default true) */ bind?: boolean }[];
   runtime?: number;
 }
 
@@ -87,7 +89,7 @@ export function layout(b: Uint8Array): MachoLayout {
   return out;
 }
 
-function codeDirectory(head: Uint8Array, o: Required<Omit<AdhocSignOptions, 'entitlementsXml' | 'cms' | 'cmsReserve' | 'teamId' | 'hashTypes'>> & { teamId?: string },
+function codeDirectory(head: Uint8Array, o: Required<Omit<AdhocSignOptions, 'entitlementsXml' | 'cms' | 'cmsReserve' | 'teamId' | 'hashTypes' | 'extraBlobs'>> & { teamId?: string },
   hashType: HashType, special: (Uint8Array | null)[], lay: MachoLayout): Uint8Array {
   const hs = HASH_SIZE[hashType];
   const hdr = cdHeaderSize(o.version);
@@ -150,12 +152,19 @@ export function adhocSign(input: Uint8Array, options: AdhocSignOptions = {}): Ui
   const cmsOpt = options.cms;
   let cms = blob(0xfade0b01, typeof cmsOpt === 'function' ? new Uint8Array(options.cmsReserve ?? 8192) : cmsOpt ?? new Uint8Array(0));
   const special: (Uint8Array | null)[] = entitlements ? [null, requirements, null, null, entitlements] : [null, requirements];
+  const extra = (options.extraBlobs ?? []).map((x) => ({ ...x, blob: blob(x.magic, x.data) }));
+  for (const x of extra) {
+    if (x.bind === false) continue;
+    while (special.length < x.slot) special.push(null);
+    special[x.slot - 1] = x.blob;
+  }
   // sizes first (CodeDirectory sizes do not depend on the hashes), then the header, then the hashes
   const probeHead = new Uint8Array(dataoff);
   const cdSizes = hashTypes.map((t) => codeDirectory(probeHead, o, t, special, lay).length);
   const blobs: { type: number; len: number }[] = [
     { type: 0, len: cdSizes[0] }, { type: 2, len: requirements.length },
     ...(entitlements ? [{ type: 5, len: entitlements.length }] : []),
+    ...extra.map((x) => ({ type: x.slot, len: x.blob.length })),
     ...hashTypes.slice(1).map((_, i) => ({ type: 0x1000 + i, len: cdSizes[i + 1] })),
     { type: 0x10000, len: cms.length },
   ];
@@ -176,7 +185,7 @@ export function adhocSign(input: Uint8Array, options: AdhocSignOptions = {}): Ui
     new DataView(cms.buffer).setUint32(4, cms.length);
     cms.set(payload, 8);
   }
-  const parts: Uint8Array[] = [cds[0], requirements, ...(entitlements ? [entitlements] : []), ...cds.slice(1), cms];
+  const parts: Uint8Array[] = [cds[0], requirements, ...(entitlements ? [entitlements] : []), ...extra.map((x) => x.blob), ...cds.slice(1), cms];
   const sb = new Uint8Array(datasize);
   const sdv = new DataView(sb.buffer);
   sdv.setUint32(0, 0xfade0cc0); sdv.setUint32(4, superLen); sdv.setUint32(8, blobs.length);

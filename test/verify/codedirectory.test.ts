@@ -6,6 +6,7 @@ import { verify, type SliceReport } from '../../src/verify/index';
 import { adhocSign, thinSlice, type HashType } from '../helpers/adhoc-sign';
 import { fixtureByName, readFixture } from '../helpers/fixtures';
 import { blobRange, flipByte } from '../helpers/tamper';
+import { int, seq, tlv } from '../helpers/cms-build';
 
 let hello: Uint8Array;
 let sentryArm: Uint8Array;
@@ -149,3 +150,29 @@ describe('special slots', () => {
     expect(st(none)).toMatchObject({ 1: 'not-checked', 3: 'not-checked' });
   });
 });
+
+describe('DER entitlements and launch constraints', () => {
+  const utf8 = (x: string) => tlv(0x0c, new TextEncoder().encode(x));
+  const dict = (...pairs: [string, Uint8Array][]) => tlv(0xb0, ...pairs.map(([k, v]) => seq(utf8(k), v)));
+  const derEnt = tlv(0x70, int(1), dict(['com.apple.security.cs.allow-jit', tlv(0x01, new Uint8Array([0xff]))]));
+  const constraint = tlv(0x70, int(1), dict(['ccat', int(0)], ['comp', int(1)], ['reqs', dict(['team-identifier', utf8('TEAM000042')])], ['vers', int(1)]));
+
+  it('bound DER entitlements (slot 7) and a self launch constraint (slot 8): decoded, matched', async () => {
+    const s = await one(adhocSign(hello, { extraBlobs: [{ slot: 7, magic: 0xfade7172, data: derEnt }, { slot: 8, magic: 0xfade8181, data: constraint }] }));
+    const g = s.signature;
+    expect(g.entitlementsDer).toEqual({ 'com.apple.security.cs.allow-jit': true });
+    expect(g.launchConstraints).toEqual([{ slot: 8, slotName: 'launch-constraint-self', size: constraint.length + 8, constraint: { ccat: 0, comp: 1, reqs: { 'team-identifier': 'TEAM000042' }, vers: 1 } }]);
+    const st = Object.fromEntries(g.codeDirectories[0].specialSlots.map((x) => [x.slot, x.status]));
+    expect(st).toMatchObject({ 7: 'match', 8: 'match' });
+    expect(g.codeDirectories[0].nSpecialSlots).toBe(8);
+    expect(g.blobs.map((b) => b.kind)).toEqual(['code-directory', 'requirements', 'der-entitlements', 'launch-constraint', 'cms']);
+    expect(g.valid).toBe(true);
+    expect(s.findings).toEqual([]);
+  });
+
+  it('a launch constraint the CodeDirectory does not bind: unbound-blob finding', async () => {
+    const s = await one(adhocSign(hello, { extraBlobs: [{ slot: 9, magic: 0xfade8181, data: constraint, bind: false }] }));
+    expect(s.findings.map((f) => [f.id, f.evidence.specialSlot])).toEqual([['unbound-blob', 9]]);
+  });
+});
+
