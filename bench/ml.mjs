@@ -2,7 +2,7 @@
 // one esbuild bundle (platform node) of the public API plus the internals a benchmark needs, and a separate bundle
 // of the page-verification worker (src/cli/verify-worker.ts). Output in node_modules/.cache/machlens-bench/.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -19,6 +19,10 @@ export { scanFile } from './src/cli/scan-file';
 export { openFileSource } from './src/cli/io';
 `;
 
+// this process's bundles (named by pid, so concurrent runs do not trample each other) go when it exits
+const made = [];
+process.on('exit', () => { for (const f of made) rmSync(f, { recursive: true, force: true }); });
+
 let loaded = null;
 /** { ml: the module, workerUrl: URL of the bundled verify worker } */
 export async function loadMachlens() {
@@ -28,6 +32,7 @@ export async function loadMachlens() {
   const common = { bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error', external: ['node-forge'] };
   const main = join(OUT, `ml-${process.pid}.mjs`);
   const worker = join(OUT, `verify-worker-${process.pid}.mjs`);
+  made.push(main, worker);
   await build({ ...common, stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts', sourcefile: 'bench-ml.ts' }, outfile: main });
   await build({ ...common, entryPoints: [join(ROOT, 'src', 'cli', 'verify-worker.ts')], outfile: worker });
   const ml = await import(pathToFileURL(main).href);
@@ -53,6 +58,7 @@ export async function buildCli() {
   if (cli) return cli;
   const dir = join(OUT, `cli-${process.pid}`);
   mkdirSync(dir, { recursive: true });
+  made.push(dir);
   const common = { bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error', external: ['node-forge'] };
   await build({ ...common, entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')], outfile: join(dir, 'cli.mjs') });
   await build({ ...common, entryPoints: [join(ROOT, 'src', 'cli', 'scan-worker.ts')], outfile: join(dir, 'scan-worker.js') });

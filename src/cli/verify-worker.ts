@@ -1,7 +1,7 @@
 // Node worker threads for page verification (src/verify/parallel.ts): this file is both the worker entry (it answers
 // page jobs on a file path with its own Wasm core or node:crypto) and, imported from the main thread, the pool
 // factory `createNodePagePool`. The pool is meant to be created once and reused (scan, several files).
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { hash as nodeHash } from 'node:crypto';
 import { instantiateCore, type Core } from '../wasm/instance';
 import type { HostDigest } from '../wasm/hashing';
@@ -16,7 +16,10 @@ interface Response { id: number; result?: PageJobResult; error?: string }
 /** Node's one-shot digest (SHA-NI where the CPU has it), as machlens' host backend. */
 export const nodeHostDigest: HostDigest = (alg, data) => nodeHash(alg, data, 'buffer');
 
-if (!isMainThread && parentPort) {
+const MARK = 'machlensVerifyWorker';
+
+// Only a thread started by createNodePagePool answers (this module may be bundled into other workers too).
+if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null)?.[MARK] === true) {
   const port = parentPort;
   let core: Promise<Core> | null = null;
   port.on('message', async (m: Request) => {
@@ -47,7 +50,7 @@ export interface NodePagePool extends PagePool {
  * jobs of the file at `path` with `backend`. Jobs go to the least busy worker.
  */
 export function createNodePagePool(workerUrl: URL | string, path: string, size: number, backend: PageBackend = 'wasm'): NodePagePool {
-  const workers = Array.from({ length: size }, () => ({ w: new Worker(workerUrl), busy: 0 }));
+  const workers = Array.from({ length: size }, () => ({ w: new Worker(workerUrl, { workerData: { [MARK]: true } }), busy: 0 }));
   const waiting = new Map<number, { resolve: (r: PageJobResult) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   for (const x of workers) {
