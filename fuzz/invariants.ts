@@ -92,7 +92,7 @@ export function stackFrames(stack: string | undefined, n = 3): string[] {
   for (const line of stack.split('\n').slice(1)) {
     const m = /at (?:async )?(?:(\S+) \()?(?:.*?[/\\])?((?:src|assembly|fuzz|test)[/\\][^):]+|wasm:\/\/[^)]+|[^/\\():]+\.(?:ts|js|mjs))(?::(\d+))?/.exec(line.trim());
     if (!m) continue;
-    if (/node_modules|node:internal/.test(line)) continue;
+    if (/node:internal/.test(line) || (/node_modules/.test(line) && !/\.cache[/\\]machlens-fuzz/.test(line))) continue;
     const fn = m[1] ?? '<anon>';
     if (/^(?:check|runTarget|guard|timed)/.test(fn)) break; // the harness itself
     frames.push(`${fn}@${m[2].replace(/\\/g, '/')}`);

@@ -31,7 +31,7 @@ export function listRegressions(dir: string): Regression[] {
 }
 
 /** Runs the saved input through its target, repeating the random choices a few times (limits, swap …). */
-export async function replay(r: Regression, rounds = r.meta.status === 'open' ? 1 : 8): Promise<CheckResult> {
+export async function replay(r: Regression, rounds = 8): Promise<CheckResult> {
   const data = r.meta.files.map((f) => new Uint8Array(fs.readFileSync(path.join(r.dir, f))));
   resetMemoryBase();
   let last: CheckResult | null = null;
