@@ -37,7 +37,7 @@ export interface ParsedSignerInfo {
   /** Attribute 1.2.840.113635.100.9.2: full digests, in the order stored. */
   cdhashDigests: CdHashDigest[] | null;
   /** RFC 3161 token (unsigned attribute): its genTime and messageImprint (digest of this signer's signature value). */
-  timestampToken: { present: boolean; time: string | null; imprintAlgorithm: string | null; imprint: Uint8Array | null };
+  timestampToken: { present: boolean; time: string | null; imprintAlgorithm: string | null; imprint: Uint8Array | null; der: Uint8Array | null };
   /** Offset of the signature OCTET STRING content inside the CMS DER (for tests and reports). */
   signatureOffset: number;
 }
@@ -47,6 +47,8 @@ export interface ParsedCms {
   signers: ParsedSignerInfo[];
   /** True when encapContentInfo carries no content (detached, as Apple writes it). */
   detached: boolean;
+  /** The encapsulated content's bytes when not detached (a timestamp token's TSTInfo). */
+  content: Uint8Array | null;
 }
 
 function attrValues(attrs: DerNode): Map<string, DerNode[]> {
@@ -60,7 +62,7 @@ function attrValues(attrs: DerNode): Map<string, DerNode[]> {
 }
 
 function parseTimestamp(token: DerNode): ParsedSignerInfo['timestampToken'] {
-  const out: ParsedSignerInfo['timestampToken'] = { present: true, time: null, imprintAlgorithm: null, imprint: null };
+  const out: ParsedSignerInfo['timestampToken'] = { present: true, time: null, imprintAlgorithm: null, imprint: null, der: raw(token) };
   try {
     const ci = children(token);
     const sd = children(children(ci[1])[0]);
@@ -143,7 +145,7 @@ function parseSignerInfo(si: DerNode): ParsedSignerInfo {
     messageDigest: md ? content(md) : null,
     signingTime: st ? decodeTime(st) : null,
     cdhashesPlist, cdhashDigests,
-    timestampToken: tsTok ? parseTimestamp(tsTok) : { present: false, time: null, imprintAlgorithm: null, imprint: null },
+    timestampToken: tsTok ? parseTimestamp(tsTok) : { present: false, time: null, imprintAlgorithm: null, imprint: null, der: null },
     signatureOffset: sigN.contentStart,
   };
 }
@@ -156,6 +158,18 @@ export function parseCms(der: Uint8Array): ParsedCms {
   let i = 2; // version, digestAlgorithms
   const encap = children(expectTag(sd[i++], 0x30, 'encapContentInfo'));
   const detached = encap.length < 2;
+  let encContent: Uint8Array | null = null;
+  if (!detached) {
+    const oct = children(encap[1])[0];
+    // DER: one OCTET STRING; BER may split it into a constructed OCTET STRING of pieces
+    if (oct?.tag === 0x04) encContent = content(oct);
+    else if (oct?.tag === 0x24) {
+      const pieces = children(oct).map((p) => content(p));
+      encContent = new Uint8Array(pieces.reduce((a, p) => a + p.length, 0));
+      let o = 0;
+      for (const p of pieces) { encContent.set(p, o); o += p.length; }
+    }
+  }
   const certificates: Certificate[] = [];
   if (sd[i]?.tag === 0xa0) {
     for (const c of children(sd[i])) if (c.tag === 0x30) certificates.push(parseCertificate(raw(c)));
@@ -163,5 +177,5 @@ export function parseCms(der: Uint8Array): ParsedCms {
   }
   if (sd[i]?.tag === 0xa1) i++;
   const signers = children(expectTag(sd[i], 0x31, 'signerInfos')).map(parseSignerInfo);
-  return { certificates, signers, detached };
+  return { certificates, signers, detached, content: encContent };
 }

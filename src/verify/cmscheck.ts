@@ -62,6 +62,51 @@ function findLeaf(cms: ParsedCms, s: ParsedSignerInfo): Certificate | null {
 }
 
 /** Parses and checks the CMS payload (the blob wrapper's bytes after its 8-byte header). */
+interface ChainResult { chain: Certificate[]; linksOk: boolean; anchorName: string | null; top: Certificate }
+
+/** Walks from `leaf` to a pinned certificate or a self-signed root, checking every signature on the way. */
+async function buildChain(leaf: Certificate, pool: Certificate[], pinned: Map<string, string>, errors: string[]): Promise<ChainResult> {
+  const chain: Certificate[] = [leaf];
+  let linksOk = true;
+  let cur = leaf;
+  let anchorName: string | null = null;
+  for (let depth = 0; depth < 10; depth++) {
+    const fp = await sha256Hex(cur.der);
+    if (pinned.has(fp)) { anchorName = pinned.get(fp)!; break; }
+    const selfSigned = equalBytes(cur.issuerRaw, cur.subjectRaw);
+    const issuer = selfSigned ? cur : pool.find((c) => c !== cur && equalBytes(c.subjectRaw, cur.issuerRaw));
+    if (!issuer) { errors.push(`issuer of "${cur.subject.text}" not found in the CMS or the anchors`); break; }
+    let ok = false;
+    try { ok = await verifyIssuedBy(cur, issuer); } catch (e) { errors.push((e as Error).message); }
+    if (!ok) { linksOk = false; errors.push(`"${cur.subject.text}" is not signed by "${issuer.subject.text}"`); break; }
+    if (selfSigned) break;
+    chain.push(issuer);
+    cur = issuer;
+  }
+  return { chain, linksOk, anchorName, top: cur };
+}
+
+/** The timestamp token's SignedData: messageDigest over the TSTInfo, signature, chain (to a pinned root or anchor). */
+async function checkTimestampToken(der: Uint8Array, pinned: Map<string, string>, anchorCerts: Certificate[]):
+  Promise<{ signatureValid: boolean | null; chainTrusted: boolean | null; authority: string | null; errors: string[] }> {
+  const errors: string[] = [];
+  let tok: ParsedCms;
+  try { tok = parseCms(der); } catch (e) { return { signatureValid: false, chainTrusted: null, authority: null, errors: [`does not parse: ${(e as Error).message}`] }; }
+  const s = tok.signers[0];
+  const leaf = s ? findLeaf(tok, s) : null;
+  if (!s || !leaf || !s.signedAttrsDer || !s.messageDigest || !tok.content) {
+    return { signatureValid: false, chainTrusted: null, authority: leaf?.subject.CN ?? null, errors: ['signer, signed attributes or TSTInfo missing'] };
+  }
+  let mdOk = false, sigOk = false;
+  try { mdOk = equalBytes(await digestHex(s.digestAlgorithm, tok.content), s.messageDigest); } catch { mdOk = false; }
+  if (!mdOk) errors.push('its messageDigest is not the digest of its TSTInfo');
+  const hash = signatureHash(s.signatureAlgorithmOid, s.digestAlgorithm.startsWith('SHA') ? s.digestAlgorithm : null);
+  try { sigOk = hash ? await verifySignature(leaf, hash, s.signedAttrsDer, s.signature) : false; } catch { sigOk = false; }
+  if (!sigOk) errors.push('its signature does not verify with the timestamp authority key');
+  const c = await buildChain(leaf, [...tok.certificates, ...anchorCerts], pinned, []);
+  return { signatureValid: mdOk && sigOk, chainTrusted: c.linksOk && c.anchorName !== null, authority: leaf.subject.CN ?? leaf.subject.text, errors };
+}
+
 /**
  * `appleRoots`: SHA-256 fingerprints trusted as Apple roots (the pinned ones, plus any the caller adds); a chain
  * ending at one of them can take an Apple class. `anchors`: other trusted roots (class other-ca).
@@ -70,7 +115,7 @@ export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], 
   const errors: string[] = [];
   const report: CmsReport = {
     size: payload.length, signer: null, chain: [], teamId: null, digestAlgorithm: null, signingTime: null,
-    timestamp: { present: false, time: null, imprintValid: null }, messageDigestValid: false, signatureValid: false, cdhashesMatch: null,
+    timestamp: { present: false, time: null, imprintValid: null, signatureValid: null, chainTrusted: null, authority: null }, messageDigestValid: false, signatureValid: false, cdhashesMatch: null,
     chainTrusted: false, validAtSigningTime: null, anchor: null, attributeCdhashes: [], attributeDigests: [], errors,
   };
   const out: CmsCheck = { report, leaf: null, appleAnchored: false, coversOther: false };
@@ -86,7 +131,7 @@ export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], 
   if (cms.signers.length > 1) errors.push(`CMS has ${cms.signers.length} SignerInfos; the first is checked`);
   report.digestAlgorithm = s.digestAlgorithm;
   report.signingTime = s.signingTime;
-  report.timestamp = { present: s.timestampToken.present, time: s.timestampToken.time, imprintValid: null };
+  report.timestamp = { present: s.timestampToken.present, time: s.timestampToken.time, imprintValid: null, signatureValid: null, chainTrusted: null, authority: null };
   const ts = s.timestampToken;
   if (ts.present && ts.imprint && ts.imprintAlgorithm?.startsWith('SHA')) {
     try {
@@ -154,47 +199,32 @@ export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], 
     report.cdhashesMatch = ok;
   }
 
-  // the chain: each certificate signed by the next, up to a self-signed root, trusted by fingerprint
-  if (leaf) {
-    const pinned = new Map<string, string>();
-    for (const fp of appleRoots) { const n = normalizeFingerprint(fp); pinned.set(n, APPLE_ROOTS[n] ?? 'Apple root (caller-pinned)'); }
-    const anchorCerts: Certificate[] = [];
-    for (const a of anchors) {
-      if (typeof a === 'string') pinned.set(normalizeFingerprint(a), 'caller anchor');
-      else {
-        try {
-          const c = parseCertificate(a);
-          anchorCerts.push(c);
-          pinned.set(await sha256Hex(c.der), 'caller anchor');
-        } catch (e) {
-          errors.push(`caller anchor does not parse: ${(e as Error).message}`);
-        }
+  // trust: pinned Apple roots (plus appleRoots) and caller anchors, by SHA-256 of the DER
+  const pinned = new Map<string, string>();
+  for (const fp of appleRoots) { const n = normalizeFingerprint(fp); pinned.set(n, APPLE_ROOTS[n] ?? 'Apple root (caller-pinned)'); }
+  const anchorCerts: Certificate[] = [];
+  for (const a of anchors) {
+    if (typeof a === 'string') pinned.set(normalizeFingerprint(a), 'caller anchor');
+    else {
+      try {
+        const c = parseCertificate(a);
+        anchorCerts.push(c);
+        pinned.set(await sha256Hex(c.der), 'caller anchor');
+      } catch (e) {
+        errors.push(`caller anchor does not parse: ${(e as Error).message}`);
       }
     }
-    const pool = [...cms.certificates, ...anchorCerts];
-    const chain: Certificate[] = [leaf];
-    let linksOk = true;
-    let cur = leaf;
-    let anchorName: string | null = null;
-    for (let depth = 0; depth < 10; depth++) {
-      const fp = await sha256Hex(cur.der);
-      if (pinned.has(fp)) { anchorName = pinned.get(fp)!; break; }
-      const selfSigned = equalBytes(cur.issuerRaw, cur.subjectRaw);
-      const issuer = selfSigned ? cur : pool.find((c) => c !== cur && equalBytes(c.subjectRaw, cur.issuerRaw));
-      if (!issuer) { errors.push(`issuer of "${cur.subject.text}" not found in the CMS or the anchors`); break; }
-      let ok = false;
-      try { ok = await verifyIssuedBy(cur, issuer); } catch (e) { errors.push((e as Error).message); }
-      if (!ok) { linksOk = false; errors.push(`"${cur.subject.text}" is not signed by "${issuer.subject.text}"`); break; }
-      if (selfSigned) break;
-      chain.push(issuer);
-      cur = issuer;
-    }
+  }
+
+  // the chain: each certificate signed by the next, up to a self-signed root, trusted by fingerprint
+  if (leaf) {
+    const { chain, linksOk, anchorName, top } = await buildChain(leaf, [...cms.certificates, ...anchorCerts], pinned, errors);
     report.chain = await Promise.all(chain.map(certReport));
     report.signer = report.chain[0] ?? null;
     report.chainTrusted = linksOk && anchorName !== null;
     report.anchor = report.chainTrusted ? anchorName : null;
     out.appleAnchored = report.chainTrusted && anchorName !== 'caller anchor';
-    if (!report.chainTrusted && linksOk) errors.push(`chain ends at "${cur.subject.text}", which is neither a pinned Apple root nor a caller anchor`);
+    if (!report.chainTrusted && linksOk) errors.push(`chain ends at "${top.subject.text}", which is neither a pinned Apple root nor a caller anchor`);
     const ou = leaf.subject.OU ?? null;
     report.teamId = ou;
     const when = s.timestampToken.time ?? s.signingTime;
@@ -204,6 +234,15 @@ export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], 
       report.validAtSigningTime = bad.length === 0;
       for (const c of bad) errors.push(`"${c.subject.text}" was not valid at the signing time ${when} (${c.notBefore} – ${c.notAfter})`);
     }
+  }
+
+  // the RFC 3161 token: its own SignedData over the TSTInfo, signed by the timestamp authority
+  if (ts.present && ts.der) {
+    const t = await checkTimestampToken(ts.der, pinned, anchorCerts);
+    report.timestamp.signatureValid = t.signatureValid;
+    report.timestamp.chainTrusted = t.chainTrusted;
+    report.timestamp.authority = t.authority;
+    if (t.signatureValid === false) errors.push(`timestamp token: ${t.errors.join('; ') || 'its signature does not verify'}`);
   }
   return out;
 }

@@ -36,7 +36,8 @@ function sliceText(s: SliceReport, fat: boolean, file: string | undefined): stri
     if (g.cms) {
       for (const c of g.cms.chain) L.push(`Authority=${c.commonName ?? c.subject}`);
       if (g.cms.signingTime) L.push(`Signed Time=${g.cms.signingTime}`);
-      L.push(`Timestamp=${g.cms.timestamp.present ? `${g.cms.timestamp.time ?? 'present'}${g.cms.timestamp.imprintValid === false ? ' (does NOT cover this signature)' : ''}` : 'none'}`);
+      const ts = g.cms.timestamp;
+      L.push(`Timestamp=${ts.present ? `${ts.time ?? 'present'}${ts.authority ? ` by ${ts.authority}` : ''}${ts.imprintValid === false ? ' (does NOT cover this signature)' : ''}${ts.signatureValid === false ? ' (token signature INVALID)' : ''}${ts.signatureValid && ts.chainTrusted === false ? ' (authority untrusted)' : ''}` : 'none'}`);
     } else {
       L.push(`Signature=${g.class === 'linker-signed' ? 'adhoc (linker-signed)' : 'adhoc'}`);
     }

@@ -131,10 +131,12 @@ export interface CmsReport {
   digestAlgorithm: string | null;
   signingTime: string | null;
   /**
-   * RFC 3161 timestamp token: present, its time, and whether its messageImprint is the digest of this signer's
-   * signature value (null when absent or unreadable).
+   * RFC 3161 timestamp token: present, its time, whether its messageImprint is the digest of this signer's
+   * signature value, whether the token's own signature (messageDigest over its TSTInfo, signature with the
+   * authority's key) verifies, whether the authority chains to a pinned root or anchor, and the authority's name.
+   * null when absent or unreadable.
    */
-  timestamp: { present: boolean; time: string | null; imprintValid: boolean | null };
+  timestamp: { present: boolean; time: string | null; imprintValid: boolean | null; signatureValid: boolean | null; chainTrusted: boolean | null; authority: string | null };
   /** messageDigest attribute == digest of the primary CodeDirectory bytes. */
   messageDigestValid: boolean;
   /** Signature over the signed attributes (as stored) verifies with the signer's key. */

@@ -118,7 +118,12 @@ describe('Developer ID: Apple\'s own cdhash list is the oracle', () => {
       expect(c.anchor).toBe('Apple Root CA');
       expect(c.timestamp.present || c.signingTime !== null).toBe(true);
       // the RFC 3161 token's messageImprint is the digest of this signer's signature value
-      if (c.timestamp.present) expect(c.timestamp.imprintValid).toBe(true);
+      if (c.timestamp.present) {
+        expect(c.timestamp.imprintValid).toBe(true);
+        // and the token's own SignedData verifies, by an Apple timestamp authority chained to the pinned root
+        expect(c.timestamp).toMatchObject({ signatureValid: true, chainTrusted: true });
+        expect(c.timestamp.authority).toMatch(/^Timestamp Signer /);
+      }
       expect(c.validAtSigningTime).toBe(true);
       expect(g.teamId).toBe(exp.teamId);
       expect(c.teamId).toBe(exp.teamId);

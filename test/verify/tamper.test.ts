@@ -110,6 +110,32 @@ describe.each(['arm64', 'x86_64'] as const)('tampered sentry-cli %s', (arch) => 
     expect(s.findings).toEqual([]);
   });
 
+  it('one byte flipped in the timestamp token (an unsigned attribute): the token fails, the CMS signature does not', async () => {
+    const { offset, length } = blobRange(base[arch], 0x10000);
+    const der = base[arch].subarray(offset + 8, offset + length);
+    const oid = Buffer.from('060b2a864886f70d010910020e', 'hex'); // OID 1.2.840.113549.1.9.16.2.14
+    const at = Buffer.from(der).indexOf(oid);
+    expect(at).toBeGreaterThan(0);
+    // SET { ContentInfo }: skip the SET header, read the token's length, flip a byte near its end (its signature)
+    const hdr = (p: number): [number, number] => {
+      const l = der[p + 1];
+      if (l < 0x80) return [2, l];
+      let n = 0;
+      for (let i = 0; i < (l & 0x7f); i++) n = n * 256 + der[p + 2 + i];
+      return [2 + (l & 0x7f), n];
+    };
+    const set = at + oid.length;
+    const tok = set + hdr(set)[0];
+    const [h, len] = hdr(tok);
+    const s = await one(flipByte(base[arch], offset + 8 + tok + h + len - 6));
+    const c = s.signature.cms!;
+    expect(c.timestamp.present).toBe(true);
+    expect(c.timestamp.signatureValid).toBe(false);
+    expect([c.messageDigestValid, c.signatureValid, c.cdhashesMatch, c.chainTrusted, c.timestamp.imprintValid]).toEqual([true, true, true, true, true]);
+    expect(s.signature.valid).toBe(false);
+    expect(s.signature.reasons.join()).toMatch(/timestamp token/);
+  });
+
   it('one byte flipped inside the CodeDirectory: the cdhash no longer matches the CMS list', async () => {
     const { offset } = blobRange(base[arch], 0);
     const before = await one(base[arch]);
