@@ -261,8 +261,8 @@ function compareFat(file: string, o: OracleFile, m: MachOFile, out: Mismatch[], 
     check(`fat_arch[${i}]`, 'cpusubtype', BigInt(a.cpusubtype >>> 0), g ? BigInt(g.cpusubtype >>> 0) : undefined);
     check(`fat_arch[${i}]`, 'offset', a.offset, g?.offset);
     check(`fat_arch[${i}]`, 'size', a.size, g?.size);
-    // the API's `align` may be the log2 as stored or the byte alignment; either names the same value
-    check(`fat_arch[${i}]`, 'align', a.align, g && g.align > 31 ? Math.log2(g.align) : g?.align);
+    // FatArch.align is the log2 as stored (e.g. 14 for 16 KiB)
+    check(`fat_arch[${i}]`, 'align', a.align, g?.align);
   });
   check('file', 'slices.length', o.slices.length, m.slices.length);
 }
