@@ -15,7 +15,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const BASELINE = join(HERE, 'baseline.json');
 export const DEFAULT_TOLERANCE = 0.25;
 /** The ratios a baseline holds: CPU-time ratios under short names that do not carry fixture labels, and inspect's. */
-const STABLE = /^(hash sha256 4 KiB pages, random: .+ \(cpu time\)|(parse 150MB|verify 150MB|diff sentry-cli): .+ \(cpu time\)|inspect CLI: .+ \(cpu time\))$/;
+const STABLE = /^(hash sha256 4 KiB pages, random: .+ \/ hash-wasm \(cpu time\)|(parse 150MB|verify 150MB|diff sentry-cli): .+ \(cpu time\)|inspect CLI: .+ \(cpu time\))$/;
 
 /**
  * Compares fresh results with the baseline. `current`: [{name, unit, value}]; `baseline`: { tolerance?, ratios:
