@@ -22,6 +22,5 @@ export default defineConfig([
     banner: { js: '#!/usr/bin/env node' },
     sourcemap: true,
     splitting: false,
-    external: ['node-forge'],
   },
 ]);

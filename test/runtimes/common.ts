@@ -64,7 +64,7 @@ export function packAndInstall(): Scratch {
   const app = join(dir, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'machlens-scratch', private: true, version: '0.0.0' }, null, 2));
-  // node-forge (the only runtime dependency) comes from npm's cache: the project's own install put it there.
+  // machlens has no runtime dependency, so the offline install needs nothing but the tarball.
   run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { cwd: app, timeout: 120_000 });
   return { dir: app, tarball };
 }
