@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: the whole suite, each bench beside its peers in one process, on the fixtures' real binaries.
 //
-//   node --expose-gc bench/run.mjs [--only parse,verify,...] [--quick]
+//   node --expose-gc bench/run.mjs [--only parse,verify,...] [--quick] [--summary-only]
 //
 // Sections: hash (bench/hash.bench.mjs, the hashing colleague's: machlens SIMD/scalar/host vs node:crypto,
 // WebCrypto, hash-wasm, @noble/hashes, node-forge), parse, verify, parallel, diff, scan, inspect, correlate
@@ -29,6 +29,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--only') o.only = argv[++i].split(',');
     else if (argv[i] === '--quick') o.quick = true;
+    else if (argv[i] === '--summary-only') o.summaryOnly = true;
     else if (argv[i] === '--correlate-events') o.correlateEvents = Number(argv[++i]);
   }
   return o;
@@ -60,6 +61,15 @@ function correlate({ events, hosts, log }) {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   mkdirSync(RESULTS, { recursive: true });
+  if (o.summaryOnly) {
+    // rewrite summary.md and the chart from latest.json and latest-meta.json, measuring nothing
+    const entries = JSON.parse(readFileSync(join(RESULTS, 'latest.json'), 'utf8'));
+    const meta = JSON.parse(readFileSync(join(RESULTS, 'latest-meta.json'), 'utf8'));
+    writeFileSync(join(RESULTS, 'summary.md'), summary(meta.machine, entries, judge(entries), meta.timings ?? {}, meta.only ?? null));
+    writeFileSync(join(ROOT, 'docs', 'bench-chart.svg'), drawChart(entries));
+    for (const j of judge(entries)) console.log(formatJudgement(j));
+    return;
+  }
   const log = console.log;
   const m = machine();
   log(`machlens bench: ${m.cpu}, ${m.cores} cores, SHA-NI ${m.shaNi}, Node ${m.node}, load ${m.loadavg.join(' ')}\n`);
@@ -109,7 +119,8 @@ async function main() {
   writeFileSync(latestPath, JSON.stringify(merged, null, 2) + '\n');
   const metaPath = join(RESULTS, 'latest-meta.json');
   const prevMeta = existsSync(metaPath) ? JSON.parse(readFileSync(metaPath, 'utf8')) : {};
-  writeFileSync(metaPath, JSON.stringify({ machine: m, quick: q, timings: { ...(prevMeta.timings ?? {}), ...timings } }, null, 2) + '\n');
+  const partial = o.only.length === ALL.length ? null : o.only;
+  writeFileSync(metaPath, JSON.stringify({ machine: m, quick: q, only: partial, timings: { ...(prevMeta.timings ?? {}), ...timings } }, null, 2) + '\n');
   writeFileSync(join(RESULTS, 'summary.md'), summary(m, merged, judge(merged), { ...(prevMeta.timings ?? {}), ...timings }, o.only.length === ALL.length ? null : o.only));
   writeFileSync(join(ROOT, 'docs', 'bench-chart.svg'), drawChart(merged));
   log(`wrote ${latestPath}, bench/results/summary.md, docs/bench-chart.svg`);
