@@ -33,7 +33,7 @@ function parseArgs(argv) {
   return o;
 }
 
-async function loadCorrelate() {
+export async function loadCorrelate() {
   const dir = join(ROOT, 'node_modules', '.cache', 'machlens-bench');
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, 'correlate.mjs');
@@ -81,7 +81,7 @@ function envelope(host, t, type, process, event) {
 function file(path) { return `{"path":"${path}","path_truncated":false,"stat":{"st_dev":16777234,"st_ino":4242,"st_size":135216,"st_mode":33188}}`; }
 
 /** Per-host actions, each a short list of [timeOffsetMs, line-builder]. */
-function* stream(nEvents, nHosts) {
+export function* stream(nEvents, nHosts) {
   let seed = 20261120;
   const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
   const perHost = nEvents / nHosts;
@@ -235,4 +235,4 @@ async function main() {
   if (sink === 0) console.log('');
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

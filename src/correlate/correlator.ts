@@ -237,7 +237,9 @@ function hasSigningState(s: SigningState): boolean {
 
 /** Fingerprint for duplicate suppression: identical normalised content on the same host. */
 function fingerprint(e: CorrelationEvent): number {
-  let k = `${e.kind}|${e.time}|`;
+  // The time goes in as the hash seed (microseconds, low 32 bits): formatting a fractional double as text is slow.
+  const seed = (Math.floor(e.time * 1000) % 4294967296) | 0;
+  let k = `${e.kind}|`;
   switch (e.kind) {
     case 'file-change': k += `${e.op}|${e.file.path}|${e.from ?? ''}|${e.process?.key ?? ''}`; break;
     case 'exec': k += `${e.process.key}|${e.image.path}|${e.signing.cdhash ?? ''}|${e.signing.flags ?? ''}`; break;
@@ -247,7 +249,7 @@ function fingerprint(e: CorrelationEvent): number {
     case 'signature': k += `${e.file.path}|${e.signing.cdhash ?? ''}|${e.signing.signed ?? ''}`; break;
     case 'change-record': k += `${e.pathPrefix}|${e.end}|${e.ticket}`; break;
   }
-  return hash53(k);
+  return hash53(k, seed);
 }
 
 const FLEET_LEAP_MS = 24 * 3600 * 1000;
@@ -284,7 +286,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   const includeSuppressed = options.includeSuppressed === true;
   const W = policy.windows;
   const L = policy.limits;
-  const ctx = { defaultHost };
+  const ctx: { defaultHost: string; input?: string; line?: number } = { defaultHost };
 
   let counts = newCounts();
   let hosts = new Map<string, HostState>();
@@ -331,6 +333,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     let t = text;
     if (t.length > 0 && t.charCodeAt(t.length - 1) === 13) t = t.slice(0, -1);
     if (t.trim().length === 0) { counts.blank++; return; }
+    ctx.input = curFile; ctx.line = fileLine;
     const r = adaptLine(t, format, ctx);
     accountResult(r.format, r.out);
   }
@@ -341,8 +344,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (o.ignored !== undefined) { counts.ignored++; bump(counts.ignoredByReason, o.ignored); return; }
     counts.parsed++;
     for (const e of o.events!) {
-      e.line = fileLine;
-      if (curFile !== undefined) e.input = curFile;
+      if (e.line === undefined) { e.line = fileLine; if (curFile !== undefined) e.input = curFile; }
       ingest(e);
     }
   }
@@ -387,6 +389,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const list = Array.isArray(docs) ? docs : [docs];
     for (const d of list) {
       counts.lines++; line++; fileLine++;
+      ctx.input = curFile; ctx.line = fileLine;
       const r = adaptDoc(d, format, ctx);
       accountResult(r.format, r.out);
     }
@@ -458,7 +461,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (e.time > globalMax) advanceFleetClock(e.time, h.name);
     drain(h, h.maxTime - W.allowedLatenessMs);
     while (h.heap.length > L.maxBufferedPerHost) { counts.evicted.buffered++; processQueued(h, heapPop(h.heap)!); }
-    pruneDedup(h);
+    if (h.dedupQ.length - h.dedupHead > 64 || (h.processed & 15) === 0) pruneDedup(h);
     if ((counts.events & 0xffff) === 0) idleSweep();
   }
 

@@ -12,6 +12,9 @@ export type AdapterOutput =
 export interface AdapterContext {
   /** Host for lines that carry none (eslogger files straight from one Mac). */
   defaultHost: string;
+  /** Input label and line number, stamped on the events at creation (one object shape, no later additions). */
+  input?: string;
+  line?: number;
 }
 
 export type Adapter = (doc: Record<string, unknown>, ctx: AdapterContext) => AdapterOutput;

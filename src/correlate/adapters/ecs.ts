@@ -71,7 +71,7 @@ export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
   const host = str(get(d, 'host.name')) ?? str(get(d, 'host.hostname')) ?? str(get(d, 'host.id')) ?? ctx.defaultHost;
   const cats = categories(d);
   const action = str(get(d, 'event.action')) ?? '';
-  const base = { host: host.slice(0, 256), time, source: 'ecs' as const };
+  const base = { host: host.slice(0, 256), time, source: 'ecs' as const, input: ctx.input, line: ctx.line };
   const proc = ecsProcess(d, 'process');
 
   if (cats.includes('library') || action === 'load') {

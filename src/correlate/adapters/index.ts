@@ -33,7 +33,7 @@ export function changeRecordFrom(d: unknown, defaultHost: string): ChangeRecordE
   if (start === undefined || end === undefined || end < start) return 'machlens: change record needs start <= end';
   if (!prefix) return 'machlens: change record needs pathPrefix';
   return {
-    kind: 'change-record', source: 'machlens', host: (str(own(d, 'host')) ?? defaultHost).slice(0, 256),
+    kind: 'change-record', source: 'machlens', host: (str(own(d, 'host')) ?? defaultHost).slice(0, 256), input: undefined, line: undefined,
     time: start, start, end, pathPrefix: prefix.slice(0, 4096), ticket: ticket.slice(0, 256),
   };
 }

@@ -52,7 +52,7 @@ export function adaptOcsf(d: Dict, ctx: AdapterContext): AdapterOutput {
   if (cls === undefined) return malformed('ocsf: no class_uid');
   if (time === undefined) return malformed('ocsf: no valid time');
   const host = str(get(d, 'device.hostname')) ?? str(get(d, 'device.name')) ?? str(get(d, 'device.uid')) ?? ctx.defaultHost;
-  const base = { host: host.slice(0, 256), time, source: 'ocsf' as const };
+  const base = { host: host.slice(0, 256), time, source: 'ocsf' as const, input: ctx.input, line: ctx.line };
   const actor = ocsfProcess(get(d, 'actor.process'));
   switch (cls) {
     case 1001: {

@@ -43,10 +43,10 @@ const FSEVENT_OPS: Record<string, FileOp> = Object.assign(Object.create(null) as
   CREATED: 'create', UPDATED: 'write', DELETED: 'unlink', MOVED_TO: 'rename', ATTRIBUTES_MODIFIED: 'setextattr',
 });
 
-function rowEvents(table: Table, row: Dict, d: Dict, host: string): { events?: CorrelationEvent[]; ignored?: string; malformed?: string } {
+function rowEvents(table: Table, row: Dict, d: Dict, host: string, ctx: AdapterContext): { events?: CorrelationEvent[]; ignored?: string; malformed?: string } {
   const time = rowTime(row, d);
   if (time === undefined) return { malformed: 'osquery: row without time' };
-  const base = { host, time, source: 'osquery' as const };
+  const base = { host, time, source: 'osquery' as const, input: ctx.input, line: ctx.line };
   switch (table) {
     case 'es_process_events': {
       const pid = num(own(row, 'pid'));
@@ -146,7 +146,7 @@ export function adaptOsquery(d: Dict, ctx: AdapterContext): AdapterOutput {
     if (!isDict(row)) { firstMalformed ??= 'osquery: row not an object'; continue; }
     const table = tableOf(name, row);
     if (!table) { firstIgnored ??= 'osquery: table not used'; continue; }
-    const r = rowEvents(table, row, d, host);
+    const r = rowEvents(table, row, d, host, ctx);
     if (r.events) events.push(...r.events);
     else if (r.malformed) firstMalformed ??= r.malformed;
     else if (r.ignored) firstIgnored ??= r.ignored;

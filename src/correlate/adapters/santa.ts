@@ -64,7 +64,7 @@ export function adaptSanta(d: Dict, ctx: AdapterContext): AdapterOutput {
   const time = parseTime(f(d, 'event_time')) ?? parseTime(f(d, 'processed_time'));
   if (time === undefined) return malformed('santa: no valid event_time');
   const host = (str(f(d, 'machine_id')) ?? ctx.defaultHost).slice(0, 256);
-  const base = { host, time, source: 'santa' as const };
+  const base = { host, time, source: 'santa' as const, input: ctx.input, line: ctx.line };
   let which: (typeof BODIES)[number] | undefined;
   let body: unknown;
   for (const k of BODIES) {
