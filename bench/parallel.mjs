@@ -7,11 +7,35 @@
 //
 //   node bench/parallel.mjs [--rounds N] [--workers N]
 import { availableParallelism, loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { loadMachlens } from './ml.mjs';
 import { largestFixture } from './parse.bench.mjs';
 import { median, ratioEntry, sig3 } from './common.mjs';
 import { table } from './lib/harness.mjs';
+
+/**
+ * The control: the same number of worker threads running a pure CPU loop (no memory, no I/O) against one thread
+ * doing all of it. On idle cores this is ≈ the thread count; when it is ≈ 1, the machine has no core to give and no
+ * parallel speed-up can be measured.
+ */
+function controlPool(workers) {
+  const code = `const { parentPort } = require('node:worker_threads');
+    parentPort.on('message', (n) => { let x = 0; for (let i = 0; i < n; i++) x = (x * 31 + i) | 0; parentPort.postMessage(x); });`;
+  const ws = Array.from({ length: workers }, () => new Worker(code, { eval: true }));
+  const spin = (w, n) => new Promise((r) => { w.once('message', r); w.postMessage(n); });
+  return {
+    async once(n) {
+      let t = performance.now();
+      await spin(ws[0], n);
+      const one = performance.now() - t;
+      t = performance.now();
+      await Promise.all(ws.map((w) => spin(w, Math.ceil(n / workers))));
+      return one / (performance.now() - t);
+    },
+    close: () => Promise.all(ws.map((w) => w.terminate())),
+  };
+}
 
 export async function run({ rounds = 5, workers = availableParallelism(), log = console.log } = {}) {
   const { ml, workerUrl } = await loadMachlens();
@@ -49,12 +73,18 @@ export async function run({ rounds = 5, workers = availableParallelism(), log = 
   }
   const ms = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   const loads = [];
+  const control = controlPool(workers);
+  await control.once(1e6);
+  const controls = [];
   for (let r = 0; r < rounds; r++) {
     loads.push(loadavg()[0]);
+    controls.push(await control.once(1e8));
     for (const [name, fn] of Object.entries(cases)) ms[name].push((await timed(fn)).ms);
     log(`  round ${r + 1}/${rounds}: ${Object.entries(ms).map(([k, v]) => `${k.split(',')[0]}${k.includes('host') ? ' host' : ''}${k.includes('cold') ? ' cold' : ''} ${v[r].toFixed(0)} ms`).join(' | ')}`);
   }
   await Promise.all(Object.values(pools).map((p) => p.close()));
+  await control.close();
+  const controlSpeedup = median(controls);
   const names = Object.keys(cases);
   const pairRatio = (par, single) => median(ms[par].map((t, r) => ms[single][r] / t));
   const mbps = (name) => big.size / 1e3 / median(ms[name]);
@@ -69,6 +99,7 @@ export async function run({ rounds = 5, workers = availableParallelism(), log = 
   const loadStr = `load average during the rounds ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${availableParallelism()} cores`;
   const group = `parallel verify ${big.name} (${(big.size / 1e6).toFixed(0)} MB, from disk)`;
   log(`\n${group}, ${rounds} interleaved rounds, median; ${loadStr}`);
+  log(`control: ${workers} threads running a pure CPU loop vs 1 thread: ${controlSpeedup.toFixed(2)}× (≈ ${workers} on idle cores; ≈ 1 means no core to spare, and no parallel figure below can show a speed-up)`);
   log(table(['configuration', 'ms', 'MB/s', 'vs same backend 1 thread', 'vs verify()'], rows));
   const entries = names.map((n) => ({ name: `${group}: ${n}`, unit: 'MB/s', value: sig3(mbps(n)) }));
   entries.push(ratioEntry('parallel 150MB: workers / 1 thread, Wasm SIMD (warm pool)', speedups[`${W}, Wasm SIMD (warm pool)`]));
@@ -76,7 +107,8 @@ export async function run({ rounds = 5, workers = availableParallelism(), log = 
   entries.push(ratioEntry('parallel 150MB: workers / 1 thread, Wasm SIMD (cold pool)', speedups[`${W}, Wasm SIMD (cold: pool created)`]));
   entries.push(ratioEntry('parallel 150MB: workers host / verify() as shipped', vsShipped(`${W}, host crypto.hash (warm pool)`)));
   entries.push({ name: 'parallel: load average during the rounds (max)', unit: 'load', value: sig3(Math.max(...loads)) });
-  return { entries, rows, group, load: loadStr };
+  entries.push({ name: `parallel: control, pure CPU loop on ${workers} threads / 1 thread`, unit: 'x', value: sig3(controlSpeedup) });
+  return { entries, rows, group, load: loadStr, controlSpeedup };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
