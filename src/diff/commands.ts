@@ -52,7 +52,7 @@ function refs(b: Binary): { ref: CommandRef; lc: LoadCommand }[] {
 
 /** Longest common subsequence of two key lists (bounded: long lists fall back to no move detection). */
 function lcsKeys(a: string[], b: string[]): Set<string> {
-  if (a.length * b.length > 4_000_000) return new Set(a.filter((k) => b.includes(k)));
+  if (a.length * b.length > 4_000_000) { const inB = new Set(b); return new Set(a.filter((k) => inB.has(k))); }
   const n = a.length, m = b.length;
   const t = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
   for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) t[i][j] = a[i] === b[j] ? t[i + 1][j + 1] + 1 : Math.max(t[i + 1][j], t[i][j + 1]);

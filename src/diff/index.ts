@@ -94,7 +94,8 @@ function dylibChange(b: Binary, d: Binary['dylibs'][number]): DylibChange {
 }
 
 function diffSets(a: string[], b: string[]) {
-  return { added: b.filter((x) => !a.includes(x)), removed: a.filter((x) => !b.includes(x)) };
+  const sa = new Set(a), sb = new Set(b);
+  return { added: b.filter((x) => !sa.has(x)), removed: a.filter((x) => !sb.has(x)) };
 }
 
 function byName<T extends LoadCommand>(b: Binary, name: string): T[] {
@@ -111,23 +112,28 @@ function fieldDiff(before: Record<string, unknown> | null, after: Record<string,
 }
 
 function segmentChanges(a: Binary, b: Binary): SliceDiff['segments'] {
+  // Map lookups keep this linear in the number of segments and sections (an attacker controls both counts).
   const out: SliceDiff['segments'] = [];
+  const segsA = new Map(a.segments.map((g) => [g.segname, g] as const));
+  const segsB = new Set(b.segments.map((g) => g.segname));
   for (const sb of b.segments) {
-    const sa = a.segments.find((s) => s.segname === sb.segname);
+    const sa = segsA.get(sb.segname);
     if (!sa) { out.push({ segment: sb.segname, section: null, field: 'segment', before: null, after: 'added' }); continue; }
     for (const f of ['vmaddr', 'vmsize', 'fileoff', 'filesize', 'maxprot', 'initprot', 'nsects', 'flags'] as const) {
       if (sa[f] !== sb[f]) out.push({ segment: sb.segname, section: null, field: f, before: sa[f], after: sb[f] });
     }
+    const secsA = new Map(sa.sections.map((x) => [x.sectname, x] as const));
+    const secsB = new Set(sb.sections.map((x) => x.sectname));
     for (const xb of sb.sections) {
-      const xa = sa.sections.find((s) => s.sectname === xb.sectname);
+      const xa = secsA.get(xb.sectname);
       if (!xa) { out.push({ segment: sb.segname, section: xb.sectname, field: 'section', before: null, after: 'added' }); continue; }
       for (const f of ['addr', 'size', 'offset', 'align', 'flags'] as const) {
         if (xa[f] !== xb[f]) out.push({ segment: sb.segname, section: xb.sectname, field: f, before: xa[f], after: xb[f] });
       }
     }
-    for (const xa of sa.sections) if (!sb.sections.some((s) => s.sectname === xa.sectname)) out.push({ segment: sa.segname, section: xa.sectname, field: 'section', before: 'present', after: null });
+    for (const xa of sa.sections) if (!secsB.has(xa.sectname)) out.push({ segment: sa.segname, section: xa.sectname, field: 'section', before: 'present', after: null });
   }
-  for (const sa of a.segments) if (!b.segments.some((s) => s.segname === sa.segname)) out.push({ segment: sa.segname, section: null, field: 'segment', before: 'present', after: null });
+  for (const sa of a.segments) if (!segsB.has(sa.segname)) out.push({ segment: sa.segname, section: null, field: 'segment', before: 'present', after: null });
   return out;
 }
 
@@ -164,8 +170,9 @@ function sliceDiff(sa: ByteSource, a: Binary, sigA: SignatureSummary, sb: ByteSo
   const header = fieldDiff(a.header as unknown as Record<string, unknown>, b.header as unknown as Record<string, unknown>, ['filetype', 'flags', 'ncmds', 'sizeofcmds']);
   const loadCommands = compareCommands(a, b);
   const keyOf = (d: Binary['dylibs'][number]) => `${d.kind}:${d.path}`;
-  const dylibsAdded = b.dylibs.filter((d) => !a.dylibs.some((x) => keyOf(x) === keyOf(d))).map((d) => dylibChange(b, d));
-  const dylibsRemoved = a.dylibs.filter((d) => !b.dylibs.some((x) => keyOf(x) === keyOf(d))).map((d) => dylibChange(a, d));
+  const keysA = new Set(a.dylibs.map(keyOf)), keysB = new Set(b.dylibs.map(keyOf));
+  const dylibsAdded = b.dylibs.filter((d) => !keysA.has(keyOf(d))).map((d) => dylibChange(b, d));
+  const dylibsRemoved = a.dylibs.filter((d) => !keysB.has(keyOf(d))).map((d) => dylibChange(a, d));
   const rp = diffSets(a.rpaths, b.rpaths);
   const envA = byName<{ path: string } & LoadCommand>(a, 'LC_DYLD_ENVIRONMENT').map((c) => c.path);
   const envB = byName<{ path: string } & LoadCommand>(b, 'LC_DYLD_ENVIRONMENT').map((c) => c.path);
