@@ -11,4 +11,5 @@ export { diff, type DiffResult, type DiffOptions, type SliceDiff, type Verdict, 
 export { judgeDylibPath, RISKY_ENTITLEMENTS, type PathRisk } from './findings/paths';
 export { type Finding, type FindingSeverity, T1546_006 } from './findings/types';
 export { verify, verifySync, formatVerifyText, decompileRequirements, decodeXmlEntitlements, decodeDerEntitlements, APPLE_ROOTS } from './verify/index';
-export type { VerifyReport, VerifyOptions, SliceReport, SignatureReport, CodeDirectoryReport, CmsReport, CertificateReport, SignatureClass, SpecialSlotReport, SpecialSlotStatus, MismatchedPage, BlobEntry, BundleFiles, TrustAnchor, VerifyFindingId } from './verify/index';
+export { DEFAULT_MAX_CODE_SLOTS } from './verify/index';
+export type { VerifyReport, VerifyOptions, VerifyLimits, SliceReport, SignatureReport, CodeDirectoryReport, CmsReport, CertificateReport, SignatureClass, SpecialSlotReport, SpecialSlotStatus, MismatchedPage, BlobEntry, BundleFiles, TrustAnchor, VerifyFindingId } from './verify/index';

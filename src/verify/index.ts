@@ -8,3 +8,4 @@ export { APPLE_ROOTS } from './trust';
 export { cdFlagNames, CS_ADHOC, CS_LINKER_SIGNED, CS_RUNTIME, CS_REQUIRE_LV, CS_HARD, CS_KILL, CS_RESTRICT } from './names';
 export type * from './types';
 export type { ByteSourceInto } from './signature';
+export { DEFAULT_MAX_CODE_SLOTS } from './types';

@@ -1,5 +1,6 @@
 // The verification report: what `verify` returns, and what `machlens verify --json` serializes.
 import type { Issue } from '../model/errors';
+import type { Limits } from '../model/types';
 import type { Finding } from '../findings/types';
 
 export type { Finding };
@@ -237,7 +238,17 @@ export interface BundleFiles {
   codeResources?: Uint8Array | null;
 }
 
+/** Resource limits for verify: the parse limits plus the most code slots hashed per CodeDirectory. */
+export interface VerifyLimits extends Limits {
+  /** Most code slots of one CodeDirectory (default 16,777,216: 64 GiB of 4 KiB pages). */
+  maxCodeSlots: number;
+}
+
+export const DEFAULT_MAX_CODE_SLOTS = 1 << 24;
+
 export interface VerifyOptions {
+  /** Limits (defaults: DEFAULT_LIMITS and DEFAULT_MAX_CODE_SLOTS); exceeding one is a LIMIT issue, never a crash. */
+  limits?: Partial<VerifyLimits>;
   /** Extra trusted roots (DER certificate or SHA-256 fingerprint), in addition to the pinned Apple roots. */
   anchors?: TrustAnchor[];
   /** Trust only `anchors`, not the pinned Apple roots. */

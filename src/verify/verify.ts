@@ -13,7 +13,8 @@ import { CS_ADHOC, CS_LINKER_SIGNED, CS_REQUIRE_LV, CS_RUNTIME } from './names';
 import { decompileRequirements } from './requirements';
 import { APPLE_ROOTS } from './trust';
 import { checkPages, checkSpecialSlots, readSignature, type ParsedCodeDirectory, type SignatureData } from './signature';
-import type { SignatureClass, SignatureReport, SliceReport, VerifyOptions, VerifyReport } from './types';
+import { DEFAULT_MAX_CODE_SLOTS, type SignatureClass, type SignatureReport, type SliceReport, type VerifyOptions, type VerifyReport } from './types';
+import { makeIssue } from '../model/errors';
 
 function coreReady(): boolean {
   try { getCore(); return true; } catch { return false; }
@@ -54,7 +55,14 @@ function syncSlice(src: ByteSource, bin: Binary, index: number, options: VerifyO
     report.findings.push(...orphanedSignature(src, bin));
     return { bin, index, sig, report };
   }
-  if (!options.skipPages) checkPages(core, src, bin, sig);
+  // nCodeSlots is bounded by the CodeDirectory's length already; the limit caps the hashing work a caller accepts.
+  const maxSlots = options.limits?.maxCodeSlots ?? DEFAULT_MAX_CODE_SLOTS;
+  const overLimit = sig.codeDirectories.filter((c) => c.report.nCodeSlots > maxSlots);
+  for (const c of overLimit) {
+    sig.issues.push(makeIssue('LIMIT', 'error', c.report.offset + 28, `slice[${index}] CodeDirectory[0x${c.report.slot.toString(16)}]`,
+      `nCodeSlots ${c.report.nCodeSlots} exceeds maxCodeSlots ${maxSlots}; pages not hashed`));
+  }
+  if (!options.skipPages && overLimit.length === 0) checkPages(core, src, bin, sig);
   checkSpecialSlots(core, sig, options.bundle);
   const s = report.signature;
   s.present = true;
@@ -163,7 +171,7 @@ async function finishSlice(r: SliceSyncResult, options: VerifyOptions): Promise<
  */
 export function verifySync(input: Uint8Array | ByteSource, options: VerifyOptions = {}): { file: ReturnType<typeof parseLossy>; slices: SliceSyncResult[] } {
   const src = input instanceof Uint8Array ? bytesSource(input) : input;
-  const file = parseLossy(src);
+  const file = parseLossy(src, { limits: options.limits });
   const slices = file.slices.map((bin, i) => syncSlice(src, bin, i, options));
   return { file, slices };
 }

@@ -2,6 +2,8 @@
 // MachOError with code LIMIT (parse) or a counted, reported skip / eviction (correlator) — never an out-of-memory
 // or another exception. Limits the issue asks for that a module does not have yet are `it.fails` tests named
 // "OPEN, owner …": they pass while the gap is there and fail (prompting to flip them) once it is closed.
+import { readFileSync } from 'node:fs';
+import { SAMPLE_HELLO } from '../helpers/fixtures';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, parse, MachOError, DEFAULT_LIMITS, type Limits } from '../../src/index';
 import { verify, parsePlist, decodeDerEntitlements } from '../../src/verify/index';
@@ -109,12 +111,19 @@ describe('verify: code slots, plist and DER nesting', () => {
     const r2 = await verify(signedSample({ derEntitlements: indefinite }));
     expect(r2.slices[0].signature.reasons.join('\n')).toMatch(/DER entitlements do not parse/);
   });
-  it.fails('OPEN, owner src/verify: verify accepts the parse limits and a code-slot limit (verify(bytes, { limits }) → LIMIT)', async () => {
-    // The issue asks for "most code slots" and "deepest plist/DER nesting" as options with safe defaults. verify()
-    // has neither a limits option nor a LIMIT issue for them: depth is a fixed constant (64) and slots are bounded
-    // only by the CodeDirectory's length. This test fails the day verify honours { limits }.
-    const r = await verify(sampleMachO(), { limits: { maxFileSize: 10 } } as never);
+  it('verify accepts the parse limits and a code-slot limit (verify(bytes, { limits }) → LIMIT, pages not hashed)', async () => {
+    // fixed: verify passes `limits` to parse and caps the code slots it hashes per CodeDirectory
+    const r = await verify(sampleMachO(), { limits: { maxFileSize: 10 } });
     expect(r.issues.some((i) => i.code === 'LIMIT')).toBe(true);
+    const hello = new Uint8Array(readFileSync(SAMPLE_HELLO));
+    const ok = await verify(hello);
+    expect(ok.valid).toBe(true);
+    const capped = await verify(hello, { limits: { maxCodeSlots: 2 } });
+    expect(capped.valid).toBe(false);
+    for (const s of capped.slices) {
+      expect(s.signature.issues.some((i) => i.code === 'LIMIT'), s.arch).toBe(true);
+      expect(s.signature.codeDirectories[0].pagesChecked).toBe(0);
+    }
   });
 });
 
