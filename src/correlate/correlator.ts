@@ -306,6 +306,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   let out: Alert[] = [];
   const learnedSets = new WeakMap<BinRec, Set<number>>();
   const interned = new Map<string, string>();
+  const sharedSigners = new Map<string, SignerSummary>();
   let decoder: TextDecoder | undefined;
 
   // ----- ingestion -------------------------------------------------------------------------------------------
@@ -648,7 +649,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       insertCapped(why === 'exec' ? h.bins : h.cands, b);
       return b;
     }
-    b = { path: intern(path), pending: [], history: [], learned: [], t };
+    b = { path: intern(path), pending: [], history: [], signer: undefined, learned: [], lastExec: undefined, sigObs: undefined, t };
     insertCapped(why === 'exec' || baseline.has(path) ? h.bins : h.cands, b);
     return b;
   }
@@ -715,6 +716,15 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (b.learned.length >= L.maxLearnedDylibsPerBinary) { counts.evicted.learnedDylibs++; return; }
     b.learned.push(hsh);
     learnedSets.get(b)?.add(hsh);
+  }
+
+  /** One (immutable) signer object per distinct signature across the fleet: most hosts run the same builds. */
+  function shareSigner(s: SignerSummary): SignerSummary {
+    const k = `${s.from}|${s.teamId}|${s.signingId}|${s.cdhash}|${s.adhoc}|${s.valid}|${s.platform}`;
+    const got = sharedSigners.get(k);
+    if (got) return got;
+    if (sharedSigners.size < 100_000) sharedSigners.set(k, s);
+    return s;
   }
 
   /** One copy of strings that repeat across hosts (binary and dylib paths, signing IDs, team IDs). */
@@ -787,8 +797,8 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     }
     for (const m of mods) if (m.op !== 'baseline-mismatch') b.history.push({ time: m.ev.time, op: m.op, ...(m.writer ? { writer: m.writer } : {}) });
     if (b.history.length > 8) b.history.splice(0, b.history.length - 8);
-    if (hasSigningState(e.signing)) b.signer = signerOf(e.signing, 'telemetry', intern);
-    b.pending = [];
+    if (hasSigningState(e.signing)) b.signer = shareSigner(signerOf(e.signing, 'telemetry', intern));
+    if (b.pending.length > 0) b.pending = [];
     b.sigObs = undefined;
     b.lastExec = e.time;
   }
@@ -974,8 +984,8 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       blindSpots: blind,
       signatureReasons: [...run.sigReasons],
       writer,
-      signerBefore: run.signerBefore,
-      signerAfter: run.signerAfter,
+      signerBefore: run.signerBefore ? { ...run.signerBefore } : null,
+      signerAfter: { ...run.signerAfter },
       firstSeen: items[0].ev.time,
       lastSeen: items[items.length - 1].ev.time,
       events: items.map((i) => i.ev),
