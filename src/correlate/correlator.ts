@@ -760,6 +760,9 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const p = e.process;
     setProc(h, { ...stripUndef(p), key: p.key, path, signingId: e.signing.signingId ?? p.signingId, teamId: e.signing.teamId ?? p.teamId,
       csFlags: e.signing.flags ?? p.csFlags, platform: e.signing.platform ?? p.platform, parentKey: p.parentKey ?? e.parent?.key, t: e.time });
+    // Endpoint Security and Santa give the pre-exec image of the same process (same pid, older pidversion) as the
+    // parent of an exec: that identity is gone now (its exit will never be logged), so forget it.
+    if (e.parent && e.parent.pid !== undefined && e.parent.pid === p.pid && e.parent.key !== p.key && !h.runs.has(e.parent.key)) h.procs.delete(e.parent.key);
     const b = touchBin(h, path, e.time, 'exec');
     const entry = baseline.get(path);
     const since = Math.max(e.time - W.modificationToExecMs, b.lastExec ?? -Infinity);

@@ -127,6 +127,22 @@ describe('bounded state', () => {
     expect(r.alerts).toHaveLength(1);
   });
 
+  it('the process table tracks live processes only: fork → exec → exit leaves nothing behind', () => {
+    const steps: Step[] = [];
+    const shell = { pid: 300, pv: 3000, path: '/bin/zsh' };
+    for (let i = 0; i < 500; i++) {
+      const child = { pid: 1000 + i, pv: 2, path: '/usr/bin/true', parent: shell };
+      steps.push({ t: i, kind: 'fork', parent: shell, child: { ...child, pv: 1, path: '/bin/zsh' } });
+      steps.push({ t: i + 0.1, kind: 'exec', proc: child, path: child.path, signing: { flags: 0x4000001, teamId: null, signingId: 'com.apple.true', cdhash: 'A'.repeat(40), platform: true } });
+      steps.push({ t: i + 0.2, kind: 'exit', proc: child });
+    }
+    const c = createCorrelator();
+    c.push(render(steps, 'eslogger'));
+    c.flush();
+    const procs = c.snapshot().hosts[0].procs.map((p) => p.key);
+    expect(procs).toEqual(['300:3000']);
+  });
+
   it('a cap on tracked binaries evicts the oldest with a counter', () => {
     const steps: Step[] = [];
     for (let i = 0; i < 300; i++) steps.push({ t: i, kind: 'write', path: `/Applications/X${i}.app/Contents/MacOS/X`, writer: { pid: 1, pv: 1, path: '/bin/cp' } });
