@@ -157,7 +157,7 @@ function newCounts(): Counts {
     lines: 0, blank: 0, parsed: 0, ignored: 0, ignoredByReason: counter(), malformed: 0, malformedByReason: counter(),
     malformedSamples: [], skipped: 0, skippedByReason: counter(), byFormat: counter(), events: 0, duplicates: 0, late: 0,
     alerts: 0, suppressed: 0,
-    evicted: { hosts: 0, binaries: 0, processes: 0, runs: 0, pendingChanges: 0, learnedDylibs: 0, buffered: 0 },
+    evicted: { hosts: 0, binaries: 0, processes: 0, runs: 0, pendingChanges: 0, learnedDylibs: 0, buffered: 0, changeRecords: 0 },
     expired: { processes: 0, binaries: 0, pendingChanges: 0 },
   };
 }
@@ -447,6 +447,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     counts.events++;
     if (e.kind === 'change-record' && e.host === '*') {
       if (globalChangeRecords.length < L.maxChangeRecords) globalChangeRecords.push(e);
+      else counts.evicted.changeRecords++;
       return;
     }
     const h = hostFor(e.host);
@@ -599,6 +600,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       }
       case 'change-record':
         if (h.changeRecords.length < L.maxChangeRecords) h.changeRecords.push(e);
+        else counts.evicted.changeRecords++;
         return;
     }
   }
@@ -1066,6 +1068,8 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     globalMax = unfin(c.globalMax as number | null);
     leapHost = c.leapHost ?? null;
     counts = { ...newCounts(), ...c.counts };
+    counts.evicted = { ...newCounts().evicted, ...c.counts.evicted };
+    counts.expired = { ...newCounts().expired, ...c.counts.expired };
     for (const k of ['ignoredByReason', 'malformedByReason', 'skippedByReason', 'byFormat'] as const) counts[k] = Object.assign(counter(), c.counts[k]);
     globalChangeRecords = c.globalChangeRecords;
     evictedCoverage = c.evictedCoverage ?? emptyCov();

@@ -300,6 +300,6 @@ export interface Counts {
   late: number;
   alerts: number;
   suppressed: number;
-  evicted: { hosts: number; binaries: number; processes: number; runs: number; pendingChanges: number; learnedDylibs: number; buffered: number };
+  evicted: { hosts: number; binaries: number; processes: number; runs: number; pendingChanges: number; learnedDylibs: number; buffered: number; changeRecords: number };
   expired: { processes: number; binaries: number; pendingChanges: number };
 }

@@ -82,6 +82,15 @@ export function idStr(v: unknown): string | undefined {
  * (nanosecond fractions allowed), or a number in seconds, milliseconds, microseconds or nanoseconds.
  */
 export function parseTime(v: unknown): number | undefined {
+  const ms = parseTimeRaw(v);
+  // A time outside what Date can represent (±8.64e15 ms) is not a time: the line is malformed.
+  return ms !== undefined && Math.abs(ms) <= MAX_DATE_MS ? ms : undefined;
+}
+
+/** The largest magnitude, in milliseconds since the epoch, that `Date` represents. */
+export const MAX_DATE_MS = 8.64e15;
+
+function parseTimeRaw(v: unknown): number | undefined {
   if (typeof v === 'number') {
     if (!Number.isFinite(v) || v <= 0) return undefined;
     if (v > 1e17) return v / 1e6; // ns
@@ -92,7 +101,7 @@ export function parseTime(v: unknown): number | undefined {
   if (typeof v !== 'string' || v.length < 4 || v.length > 64) return undefined;
   const fast = fastIso(v);
   if (fast !== undefined) return fast;
-  if (/^\d+(\.\d+)?$/.test(v)) return parseTime(Number(v));
+  if (/^\d+(\.\d+)?$/.test(v)) return parseTimeRaw(Number(v));
   const m = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/.exec(v);
   if (m) {
     const base = Date.parse(m[1].replace(' ', 'T') + (m[3] ?? 'Z'));
@@ -133,7 +142,8 @@ function fastIso(s: string): number | undefined {
 
 /** ISO-8601 with microseconds when present. */
 export function isoTime(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
+  // Total: anything Date cannot print comes back as the number itself, never a RangeError.
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) return String(ms);
   const whole = Math.floor(ms);
   const d = new Date(whole).toISOString();
   const micro = Math.round((ms - whole) * 1000);

@@ -238,3 +238,26 @@ describe('snapshot / restore and determinism', () => {
     expect(correlateLines(lines, { defaultHost: 'laptop-7' }).alerts[0].host).toBe('laptop-7');
   });
 });
+
+describe('limits that drop data are counted', () => {
+  it('change records past maxChangeRecords are counted in evicted.changeRecords, per host and fleet-wide', () => {
+    const rec = (host: string, i: number) =>
+      JSON.stringify({ type: 'machlens.change', host, pathPrefix: `/Applications/App${i}.app/`, start: '2026-11-20T00:00:00Z', end: '2026-11-21T00:00:00Z', ticket: `CHG-${i}` });
+    const lines = [...Array.from({ length: 5 }, (_, i) => rec('mac-01', i)), ...Array.from({ length: 4 }, (_, i) => rec('*', i))];
+    const r = correlateLines(lines, { policy: { limits: { maxChangeRecords: 3 } } });
+    expect(r.counts.parsed).toBe(9);
+    expect(r.counts.evicted.changeRecords).toBe(2 + 1);
+    expect(accounted(r.counts)).toBe(true);
+  });
+
+  it('times beyond what Date represents (1e308, 9e15 ms) make the line malformed, never a RangeError', () => {
+    const lines = [
+      JSON.stringify({ '@timestamp': 1e308, host: { name: 'h' }, event: { category: ['process'], type: ['start'] }, process: { pid: 1, executable: '/bin/x' } }),
+      JSON.stringify({ class_uid: 1001, activity_id: 1, time: 1e308, device: { hostname: 'h' }, file: { path: '/x' } }),
+      JSON.stringify({ version: 9, event_type: 33, time: '9e15', event: { write: { target: { path: '/x' } } } }),
+    ];
+    const r = correlateLines(lines);
+    expect(r.counts.malformed).toBe(3);
+    expect(accounted(r.counts)).toBe(true);
+  });
+});
