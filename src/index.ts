@@ -12,4 +12,5 @@ export { judgeDylibPath, RISKY_ENTITLEMENTS, type PathRisk } from './findings/pa
 export { type Finding, type FindingSeverity, T1546_006 } from './findings/types';
 export { verify, verifySync, formatVerifyText, decompileRequirements, decodeXmlEntitlements, decodeDerEntitlements, APPLE_ROOTS } from './verify/index';
 export { DEFAULT_MAX_CODE_SLOTS } from './verify/index';
+export type { HostDigest } from './wasm/hashing';
 export type { VerifyReport, VerifyOptions, VerifyLimits, SliceReport, SignatureReport, CodeDirectoryReport, CmsReport, CertificateReport, SignatureClass, SpecialSlotReport, SpecialSlotStatus, MismatchedPage, BlobEntry, BundleFiles, TrustAnchor, VerifyFindingId } from './verify/index';

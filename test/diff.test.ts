@@ -137,4 +137,16 @@ describe('machlens diff CLI', () => {
     expect(run([a, a]).status).toBe(0);
     expect(run([a, junk]).status).toBe(2);
   });
+
+  it('--hash wasm and --hash host (node:crypto) give the same JSON; an unknown backend is a usage error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'machlens-diff-hash-'));
+    const a = join(dir, 'a'), b = join(dir, 'b');
+    writeFileSync(a, devId); writeFileSync(b, flipInText(devId).bytes);
+    const w = run([a, b, '--json', '--hash', 'wasm']), h = run([a, b, '--json', '--hash=host']);
+    expect(w.status).toBe(1);
+    expect(h.status).toBe(1);
+    expect(h.out).toBe(w.out);
+    expect(JSON.parse(h.out).slices[0].signature.after.valid).toBe(false);
+    expect(run([a, b, '--hash', 'gpu']).status).toBe(2);
+  });
 });

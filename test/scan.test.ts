@@ -71,6 +71,15 @@ describe('machlens scan', () => {
     expect(strip(cli(['scan', '--json', '--workers', '1', join(root, 'tree')]).out)).toEqual(strip(cli(['scan', '--json', '--workers', '2', join(root, 'tree')]).out));
   });
 
+  it('--hash host (node:crypto, handed to every worker) and --hash wasm give the same records; a bad value exits 2', () => {
+    const strip = (o: string) => lines(o).filter((l) => !l.summary).sort((a, b) => String(a.path).localeCompare(String(b.path)));
+    const wasm = strip(cli(['scan', '--json', '--hash', 'wasm', join(root, 'tree')]).out);
+    expect(wasm.some((l) => l.slices?.[0]?.valid === false)).toBe(true);
+    expect(strip(cli(['scan', '--json', '--hash', 'host', '--workers', '2', join(root, 'tree')]).out)).toEqual(wasm);
+    expect(strip(cli(['scan', '--json', '--hash=host', '--workers', '1', join(root, 'tree')]).out)).toEqual(wasm);
+    expect(cli(['scan', '--hash', 'x', join(root, 'tree')]).status).toBe(2);
+  });
+
   it('prints a readable report and a summary without --json', () => {
     const r = cli(['scan', join(root, 'tree')]);
     expect(r.out).toMatch(/ALERT\s+\S+\/bin\/tampered/);

@@ -60,6 +60,16 @@ describe.each(cases)('verifyPaged on %s', (_, make) => {
     expect(JSON.stringify(await verifyPaged(bytes, { core: getCore(), host }))).toBe(want);
     expect(JSON.stringify(await verifyPaged(bytes, { core: getCore(), parts: 5 }))).toBe(want);
   });
+
+  it('verify() with hostDigest (node:crypto) gives the same report, and the pages really went through the host', async () => {
+    const bytes = make();
+    const want = JSON.stringify(await verify(bytes));
+    let calls = 0;
+    const counting = (a: 'sha1' | 'sha256' | 'sha384', d: Uint8Array) => { calls++; return host(a, d); };
+    expect(JSON.stringify(await verify(bytes, { hostDigest: counting }))).toBe(want);
+    const pages = (await verify(bytes)).slices.flatMap((s) => s.signature.codeDirectories).reduce((n, c) => n + c.pagesChecked, 0);
+    expect(calls).toBeGreaterThanOrEqual(pages);
+  });
 });
 
 it('tampering is still found through the pool', async () => {

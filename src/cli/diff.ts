@@ -3,6 +3,8 @@ import { diff, type DiffResult } from '../diff/index';
 import { MachOError } from '../model/errors';
 import { openFileSource, type FileSource } from './io';
 import type { CliIO } from './main';
+import { init } from '../wasm/instance';
+import { chooseBackend, parseHashChoice, type HashChoice } from './backend';
 
 const pad = (s: string, n: number) => s.padEnd(n);
 
@@ -49,16 +51,26 @@ export function diffText(a: string, b: string, r: DiffResult): string {
 }
 
 export async function runDiff(argv: string[], io: CliIO): Promise<number> {
-  const json = argv.includes('--json');
-  const files = argv.filter((x) => !x.startsWith('-'));
-  if (files.length !== 2) {
-    io.stderr('usage: machlens diff A B [--json]\n');
+  let json = false;
+  let hash: HashChoice | null = 'auto';
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') json = true;
+    else if (a === '--hash') hash = parseHashChoice(argv[++i]);
+    else if (a.startsWith('--hash=')) hash = parseHashChoice(a.slice(7));
+    else if (!a.startsWith('-')) files.push(a);
+  }
+  if (files.length !== 2 || !hash) {
+    io.stderr('usage: machlens diff A B [--json] [--hash auto|wasm|host]\n');
     return 2;
   }
   const opened: FileSource[] = [];
   try {
     for (const f of files) opened.push(openFileSource(f));
-    const r = await diff(opened[0], opened[1]);
+    await init();
+    const { hostDigest } = chooseBackend(hash, opened[0].size + opened[1].size);
+    const r = await diff(opened[0], opened[1], { hostDigest });
     if (r.a.slices.length === 0 || r.b.slices.length === 0) {
       const bad = r.a.slices.length === 0 ? files[0] : files[1];
       const first = r.issues.find((i) => i.severity === 'error');

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { analyzeSource } from '../scan/analyze';
 import type { FileRecord } from '../scan/record';
 import { openFileSource, sha256File } from './io';
+import { nodeHostDigest } from './backend';
 
-export async function scanFile(path: string, bundle: string | null): Promise<FileRecord> {
+export async function scanFile(path: string, bundle: string | null, backend: 'wasm' | 'host' = 'wasm'): Promise<FileRecord> {
   let src;
   try {
     src = openFileSource(path);
@@ -21,7 +22,7 @@ export async function scanFile(path: string, bundle: string | null): Promise<Fil
       if (existsSync(info)) bundleFiles.infoPlist = readFileSync(info);
       if (existsSync(res)) bundleFiles.codeResources = readFileSync(res);
     }
-    return await analyzeSource(path, src, { sha256, bundle: bundleFiles });
+    return await analyzeSource(path, src, { sha256, bundle: bundleFiles, hostDigest: backend === 'host' ? nodeHostDigest : undefined });
   } catch (e) {
     return { path, size: src.size, sha256: '', slices: [], findings: [], error: { code: 'IO', message: (e as Error).message } };
   } finally {

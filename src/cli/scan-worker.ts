@@ -1,5 +1,5 @@
 // Worker thread of the scan pool: receives {id, path, bundle}, answers {id, record}.
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { init } from '../wasm/instance';
 import { scanFile } from './scan-file';
 
@@ -8,7 +8,7 @@ if (parentPort) {
   const ready = init();
   port.on('message', async (m: { id: number; path: string; bundle: string | null }) => {
     await ready;
-    const record = await scanFile(m.path, m.bundle);
+    const record = await scanFile(m.path, m.bundle, (workerData as { backend?: 'wasm' | 'host' } | null)?.backend ?? 'wasm');
     port.postMessage({ id: m.id, record });
   });
 }

@@ -8,10 +8,12 @@ import { resolve } from 'node:path';
 import { baselineDrift, type Baseline, type FileRecord } from '../scan/record';
 import type { Finding } from '../findings/types';
 import { scanFile } from './scan-file';
+import { init } from '../wasm/instance';
+import { chooseBackend, parseHashChoice, type HashChoice } from './backend';
 import { walk, type WalkEntry } from './walk';
 import type { CliIO } from './main';
 
-interface PoolOptions { workers: number; onRecord: (r: FileRecord, done: number) => void }
+interface PoolOptions { workers: number; backend: 'wasm' | 'host'; onRecord: (r: FileRecord, done: number) => void }
 
 /** Runs scanFile over the entries on a pool of worker threads (one per core), in the main thread as a fallback. */
 async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<FileRecord[]> {
@@ -24,13 +26,13 @@ async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<FileRecord
     } catch { return null; }
   })();
   if (!workerFile || o.workers <= 1 || entries.length < 2) {
-    for (const [i, e] of entries.entries()) { results[i] = await scanFile(e.path, e.bundle); o.onRecord(results[i], ++done); }
+    for (const [i, e] of entries.entries()) { results[i] = await scanFile(e.path, e.bundle, o.backend); o.onRecord(results[i], ++done); }
     return results;
   }
   const n = Math.min(o.workers, entries.length);
   let next = 0;
   await Promise.all(Array.from({ length: n }, () => new Promise<void>((resolveAll, reject) => {
-    const w = new Worker(workerFile);
+    const w = new Worker(workerFile, { workerData: { backend: o.backend } });
     const feed = () => {
       if (next >= entries.length) { void w.terminate(); resolveAll(); return; }
       const id = next++;
@@ -41,6 +43,14 @@ async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<FileRecord
     feed();
   })));
   return results;
+}
+
+/** `--hash`: measured once here (auto) and handed to every worker, so the pool hashes with one backend. */
+async function pickBackend(choice: HashChoice, files: number): Promise<'wasm' | 'host'> {
+  if (choice !== 'auto') return choice;
+  if (files === 0) return 'wasm';
+  await init();
+  return chooseBackend('auto').backend;
 }
 
 function progress(io: CliIO, enabled: boolean, total: number) {
@@ -56,13 +66,15 @@ function progress(io: CliIO, enabled: boolean, total: number) {
 }
 
 function parseArgs(argv: string[]) {
-  const o = { json: false, baseline: null as string | null, workers: availableParallelism(), roots: [] as string[], progress: true };
+  const o = { json: false, baseline: null as string | null, workers: availableParallelism(), roots: [] as string[], progress: true, hash: 'auto' as HashChoice | null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') o.json = true;
     else if (a === '--baseline') o.baseline = argv[++i] ?? null;
     else if (a === '--workers') o.workers = Math.max(1, Number(argv[++i]) || 1);
     else if (a === '--no-progress') o.progress = false;
+    else if (a === '--hash') o.hash = parseHashChoice(argv[++i]);
+    else if (a.startsWith('--hash=')) o.hash = parseHashChoice(a.slice(7));
     else o.roots.push(a);
   }
   return o;
@@ -70,7 +82,7 @@ function parseArgs(argv: string[]) {
 
 export async function runScan(argv: string[], io: CliIO): Promise<number> {
   const o = parseArgs(argv);
-  if (o.roots.length === 0) { io.stderr('usage: machlens scan DIR... [--json] [--baseline FILE] [--workers N]\n'); return 2; }
+  if (o.roots.length === 0 || !o.hash) { io.stderr('usage: machlens scan DIR... [--json] [--baseline FILE] [--workers N] [--hash auto|wasm|host]\n'); return 2; }
   let baseline: Baseline | null = null;
   if (o.baseline) {
     try {
@@ -80,8 +92,10 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
   }
   const w = walk(o.roots);
   const tick = progress(io, o.progress && !!process.stderr.isTTY, w.machO.length);
+  const backend = await pickBackend(o.hash, w.machO.length);
   const records = await runPool(w.machO, {
     workers: o.workers,
+    backend,
     onRecord: (r, done) => {
       if (o.json && !baseline) io.stdout(JSON.stringify(r) + '\n');
       tick(done);
@@ -135,10 +149,11 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
 
 export async function runBaseline(argv: string[], io: CliIO): Promise<number> {
   const o = parseArgs(argv);
-  if (o.roots.length === 0) { io.stderr('usage: machlens baseline DIR... > baseline.json\n'); return 2; }
+  if (o.roots.length === 0 || !o.hash) { io.stderr('usage: machlens baseline DIR... [--workers N] [--hash auto|wasm|host] > baseline.json\n'); return 2; }
   const w = walk(o.roots);
   const tick = progress(io, o.progress && !!process.stderr.isTTY, w.machO.length);
-  const records = await runPool(w.machO, { workers: o.workers, onRecord: (_r, d) => tick(d) });
+  const backend = await pickBackend(o.hash, w.machO.length);
+  const records = await runPool(w.machO, { workers: o.workers, backend, onRecord: (_r, d) => tick(d) });
   const baseline: Baseline = {
     version: 1, createdAt: new Date().toISOString(), roots: o.roots.map((r) => resolve(r)),
     files: records.filter((r) => r.slices.length > 0).map(({ findings: _f, ...rest }) => rest),

@@ -2,7 +2,6 @@
 // page jobs on a file path with its own Wasm core or node:crypto) and, imported from the main thread, the pool
 // factory `createNodePagePool`. The pool is meant to be created once and reused (scan, several files).
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { hash as nodeHash } from 'node:crypto';
 import { instantiateCore, type Core } from '../wasm/instance';
 import type { HostDigest } from '../wasm/hashing';
 import { runPageJob, type PageJob, type PageJobResult, type PagePool } from '../verify/parallel';
@@ -13,8 +12,8 @@ export type PageBackend = 'wasm' | 'host';
 interface Request { id: number; path: string; job: PageJob; backend: PageBackend }
 interface Response { id: number; result?: PageJobResult; error?: string }
 
-/** Node's one-shot digest (SHA-NI where the CPU has it), as machlens' host backend. */
-export const nodeHostDigest: HostDigest = (alg, data) => nodeHash(alg, data, 'buffer');
+import { nodeHostDigest } from './backend';
+export { nodeHostDigest };
 
 const MARK = 'machlensVerifyWorker';
 

@@ -3,11 +3,16 @@
 // Files are read by ranges through a ByteSource (never whole): a 150 MB binary streams through the hashing
 // core's 1 MiB chunk buffer. Exit 0 when every slice of every file is validly signed, 1 when any is unsigned or
 // invalid, 2 when a file cannot be read or holds no readable Mach-O slice.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { init } from '../wasm/instance';
 import { verify, formatVerifyText, type BundleFiles, type VerifyReport } from '../verify/index';
 import type { ByteSourceInto } from '../verify/signature';
+import { chooseBackend, parseHashChoice, type HashChoice } from './backend';
+
+function safeSize(path: string): number {
+  try { return statSync(path).size; } catch { return 0; }
+}
 
 export interface VerifyCliIO {
   stdout(s: string): void;
@@ -48,7 +53,7 @@ function openVerifySource(path: string): VerifyFileSource {
   };
 }
 
-const USAGE = 'usage: machlens verify FILE... [--json] [--bundle DIR]\n';
+const USAGE = 'usage: machlens verify FILE... [--json] [--bundle DIR] [--hash auto|wasm|host]\n';
 
 function readFirst(paths: string[]): Uint8Array | null {
   for (const p of paths) if (existsSync(p)) return new Uint8Array(readFileSync(p));
@@ -76,6 +81,7 @@ export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number
   const files: string[] = [];
   let json = false;
   let bundleDir: string | null = null;
+  let hash: HashChoice | null = 'auto';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') json = true;
@@ -83,12 +89,18 @@ export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number
       bundleDir = argv[++i] ?? null;
       if (!bundleDir) { io.stderr(USAGE); return 2; }
     } else if (a.startsWith('--bundle=')) bundleDir = a.slice(9);
+    else if (a === '--hash' || a.startsWith('--hash=')) {
+      hash = parseHashChoice(a === '--hash' ? argv[++i] : a.slice(7));
+      if (!hash) { io.stderr(USAGE); return 2; }
+    }
     else if (a === '-h' || a === '--help') { io.stdout(USAGE); return 0; }
     else if (a.startsWith('-')) { io.stderr(`machlens verify: unknown option ${a}\n${USAGE}`); return 2; }
     else files.push(a);
   }
-  if (files.length === 0) { io.stderr(USAGE); return 2; }
+  if (files.length === 0 || !hash) { io.stderr(USAGE); return 2; }
   await init();
+  // pages through Wasm or node:crypto, whichever is faster here (measured once, only when there is enough to hash)
+  const { hostDigest } = chooseBackend(hash, files.reduce((n, f) => n + safeSize(f), 0));
   let bundle: BundleFiles | undefined;
   if (bundleDir) {
     try {
@@ -106,7 +118,7 @@ export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number
       src = openVerifySource(file);
       // a bundle's main executable (X.app/Contents/MacOS/exe) brings its bundle unless --bundle says otherwise
       const auto = bundleDir ? null : enclosingBundle(file);
-      const report: VerifyReport = await verify(src, { bundle: bundle ?? (auto ? readBundleFiles(auto) : undefined) });
+      const report: VerifyReport = await verify(src, { bundle: bundle ?? (auto ? readBundleFiles(auto) : undefined), hostDigest });
       if (report.slices.length === 0) {
         status = 2;
         const first = report.issues.find((i) => i.severity === 'error');

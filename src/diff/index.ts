@@ -1,4 +1,5 @@
 // diff(a, b): what changed between two versions of a binary, and whether it has the T1546.006 shape.
+import type { HostDigest } from '../wasm/hashing';
 import { parseLossy, bytesSource } from '../model/parse';
 import type { Binary, ByteSource, MachOFile, LoadCommand } from '../model/types';
 import type { Issue } from '../model/errors';
@@ -67,6 +68,8 @@ export interface DiffResult {
 export interface DiffOptions {
   /** Page size used to compare bytes (default: the CodeDirectory's, else 4096). */
   pageSize?: number;
+  /** Hash the code pages of both signatures with this host digest instead of Wasm (see VerifyOptions.hostDigest). */
+  hostDigest?: HostDigest;
 }
 
 type Input = Uint8Array | ByteSource;
@@ -283,7 +286,7 @@ export async function diff(a: Input, b: Input, options: DiffOptions = {}): Promi
     b: { size: sb.size, slices: mb.slices.map((s) => s.arch) }, slicesAdded: [], slicesRemoved: [], slices: [], issues,
   };
   if (bytesEqual(sa, sb)) return result;
-  const [sigsA, sigsB] = await Promise.all([summarizeSignatures(sa, ma), summarizeSignatures(sb, mb)]);
+  const [sigsA, sigsB] = await Promise.all([summarizeSignatures(sa, ma, undefined, options.hostDigest), summarizeSignatures(sb, mb, undefined, options.hostDigest)]);
   const findings: Finding[] = [];
   for (const [i, s] of mb.slices.entries()) {
     const j = ma.slices.findIndex((x) => sliceKey(x) === sliceKey(s));

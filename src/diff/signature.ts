@@ -1,4 +1,5 @@
 // The part of a slice's signature that a diff compares, summarised from `verify`'s report.
+import type { HostDigest } from '../wasm/hashing';
 import type { ByteSource, MachOFile } from '../model/types';
 import type { Finding } from '../findings/types';
 import { verify } from '../verify/verify';
@@ -30,8 +31,8 @@ export function signerRank(cls: string): number {
 }
 
 /** Runs `verify` and keeps, per slice of `m`, what a diff or an inventory compares. */
-export async function summarizeSignatures(src: ByteSource, m: MachOFile, bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array }): Promise<SignatureSummary[]> {
-  const report = await verify(src, bundle ? { bundle } : {});
+export async function summarizeSignatures(src: ByteSource, m: MachOFile, bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array }, hostDigest?: HostDigest): Promise<SignatureSummary[]> {
+  const report = await verify(src, { ...(bundle ? { bundle } : {}), ...(hostDigest ? { hostDigest } : {}) });
   return m.slices.map((s, i) => {
     const r = report.slices.find((x) => x.offset === s.offset) ?? report.slices[i];
     if (!r) {

@@ -3,12 +3,15 @@ import { parseLossy } from '../model/parse';
 import type { ByteSource } from '../model/types';
 import { summarizeSignatures } from '../diff/signature';
 import type { FileRecord } from './record';
+import type { HostDigest } from '../wasm/hashing';
 
 export interface AnalyzeOptions {
   /** sha256 of the whole file, computed by the caller (Node: streamed with node:crypto). */
   sha256: string;
   /** Bundle files for the verifier (Info.plist, CodeResources) when the file is a bundle's main executable. */
   bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array };
+  /** Hash code pages with this host digest instead of Wasm (see VerifyOptions.hostDigest). */
+  hostDigest?: HostDigest;
 }
 
 export async function analyzeSource(path: string, src: ByteSource, options: AnalyzeOptions): Promise<FileRecord> {
@@ -17,7 +20,7 @@ export async function analyzeSource(path: string, src: ByteSource, options: Anal
   if (m.slices.length === 0) {
     return { path, size: src.size, sha256: options.sha256, slices: [], findings: [], error: { code: firstError?.code ?? 'BAD_MAGIC', message: firstError?.message ?? 'no slice' } };
   }
-  const sigs = await summarizeSignatures(src, m, options.bundle);
+  const sigs = await summarizeSignatures(src, m, options.bundle, options.hostDigest);
   const findings = sigs.flatMap((s) => s.findings);
   return {
     path, size: src.size, sha256: options.sha256,

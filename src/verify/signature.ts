@@ -4,7 +4,7 @@
 // checked against the blobs (and the bundle files when given). No await in here: the shared core's arena and
 // chunk buffer are used by one caller at a time.
 import { loadInput, outputView, readIssues, type Core } from '../wasm/instance';
-import { digest, isHashType, PageHasher, type HashType } from '../wasm/hashing';
+import { digest, isHashType, PageHasher, type HashType, type HostDigest } from '../wasm/hashing';
 import { ISSUE_CODES, makeIssue, type Issue, type IssueCode } from '../model/errors';
 import type { Binary, ByteSource } from '../model/types';
 import { toHex, equalBytes } from './der';
@@ -259,7 +259,7 @@ export function recordPageResults(bin: Binary, r: CodeDirectoryReport, pageCount
  * Hashes every usable CodeDirectory's code pages in one pass over the slice (one read per 1 MiB, each piece fed to
  * every CodeDirectory's PageHasher, compared with the stored code slots in Wasm) and fills `mismatchedPages`.
  */
-export function checkPages(core: Core, src: ByteSource, bin: Binary, sig: SignatureData): void {
+export function checkPages(core: Core, src: ByteSource, bin: Binary, sig: SignatureData, host?: HostDigest): void {
   const jobs: { cd: ParsedCodeDirectory; hasher: PageHasher; limit: number; nSlots: number }[] = [];
   for (const cd of sig.codeDirectories) {
     if (!cd.usable) continue;
@@ -269,7 +269,7 @@ export function checkPages(core: Core, src: ByteSource, bin: Binary, sig: Signat
     const nSlots = Math.min(r.nCodeSlots, Math.floor(Math.max(0, r.length - hashOffset) / r.hashSize));
     const expected = cd.bytes.subarray(hashOffset, hashOffset + nSlots * r.hashSize);
     const limit = Math.min(r.codeLimit, bin.size);
-    jobs.push({ cd, hasher: new PageHasher(core, r.pageSize, r.hashType as HashType, { expected, keepDigests: false }), limit, nSlots });
+    jobs.push({ cd, hasher: new PageHasher(core, r.pageSize, r.hashType as HashType, { expected, keepDigests: false, host }), limit, nSlots });
   }
   if (jobs.length === 0) return;
   const maxLimit = Math.max(...jobs.map((j) => j.limit));

@@ -1,5 +1,6 @@
 // The verification report: what `verify` returns, and what `machlens verify --json` serializes.
 import type { Issue } from '../model/errors';
+import type { HostDigest } from '../wasm/hashing';
 import type { Limits } from '../model/types';
 import type { Finding } from '../findings/types';
 
@@ -261,4 +262,10 @@ export interface VerifyOptions {
   bundle?: BundleFiles;
   /** Skip code-page hashing (signature structure and CMS only). */
   skipPages?: boolean;
+  /**
+   * Hash the code pages with this one-shot host digest instead of the Wasm core, e.g. in Node
+   * `(alg, data) => crypto.hash(alg, data, 'buffer')`, which uses SHA-NI where the CPU has it and is faster than
+   * Wasm there (docs/benchmarks.md). Same report either way; the default everywhere is the Wasm core.
+   */
+  hostDigest?: HostDigest;
 }

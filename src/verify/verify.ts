@@ -62,7 +62,7 @@ function syncSlice(src: ByteSource, bin: Binary, index: number, options: VerifyO
     sig.issues.push(makeIssue('LIMIT', 'error', c.report.offset + 28, `slice[${index}] CodeDirectory[0x${c.report.slot.toString(16)}]`,
       `nCodeSlots ${c.report.nCodeSlots} exceeds maxCodeSlots ${maxSlots}; pages not hashed`));
   }
-  if (!options.skipPages && overLimit.length === 0) checkPages(core, src, bin, sig);
+  if (!options.skipPages && overLimit.length === 0) checkPages(core, src, bin, sig, options.hostDigest);
   checkSpecialSlots(core, sig, options.bundle);
   const s = report.signature;
   s.present = true;

@@ -143,6 +143,30 @@ describe('bundle files', () => {
   });
 });
 
+describe('--hash: the page-hashing backend', () => {
+  it('wasm, host (node:crypto) and auto give the same JSON on a real universal binary; a bad value exits 2', async () => {
+    const w = await run([sentry(), '--json', '--hash', 'wasm']);
+    const h = await run([sentry(), '--json', '--hash=host']);
+    const a = await run([sentry(), '--json']);
+    expect(w.code).toBe(0);
+    expect(h.out).toBe(w.out);
+    expect(a.out).toBe(w.out);
+    expect((await run([sentry(), '--hash', 'fast'])).code).toBe(2);
+  });
+
+  it('a tampered page is found with either backend', async () => {
+    const bad = path.join(tmp, 'sentry-tampered-hash');
+    const b = thinSlice(readFixture(fixtureByName('@sentry/cli-darwin:bin/sentry-cli')), 'arm64');
+    b[b.length >> 2] ^= 0xff;
+    fs.writeFileSync(bad, b);
+    for (const backend of ['wasm', 'host']) {
+      const r = await run([bad, '--json', '--hash', backend]);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.out).slices[0].signature.codeDirectories[0].mismatchedPages.length).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('the biggest fixture is read about once, by ranges', () => {
   it('bytes read by verify stay within 2% over the file size', async () => {
     const big = realFixtures().reduce((a, b) => (b.size > a.size ? b : a));
