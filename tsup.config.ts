@@ -14,6 +14,16 @@ export default defineConfig([
     treeshake: true,
   },
   {
+    // `machlens/node`: node:crypto backend, worker-pool verification (and the worker script it starts).
+    entry: { node: 'src/node.ts', 'verify-worker': 'src/cli/verify-worker.ts' },
+    format: ['esm'],
+    dts: { entry: { node: 'src/node.ts' } },
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+    splitting: false,
+  },
+  {
     // The Node CLI (bin: machlens).
     entry: { cli: 'src/cli/main.ts', 'scan-worker': 'src/cli/scan-worker.ts' },
     format: ['esm'],

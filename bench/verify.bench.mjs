@@ -56,17 +56,20 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, only = null,
   const ref = await ml.verify(bytes);
   const viaHost = await ml.verifyPaged(bytes, { core, host });
   const viaWasm3 = await ml.verifyPaged(bytes, { core, parts: 3 });
+  const viaHostDigest = await ml.verify(bytes, { hostDigest: host });
   if (JSON.stringify(ml.verifySyncPaged(bytes, { core, host }).slices.map((s) => s.report)) !== JSON.stringify(ml.verifySync(bytes).slices.map((s) => s.report))) throw new Error('verify: verifySyncPaged differs from verifySync');
-  for (const [n, r] of [['verifyPaged host', viaHost], ['verifyPaged wasm (3 parts)', viaWasm3]]) {
+  for (const [n, r] of [['verifyPaged host', viaHost], ['verifyPaged wasm (3 parts)', viaWasm3], ['verify hostDigest', viaHostDigest]]) {
     if (JSON.stringify(r) !== JSON.stringify(ref)) throw new Error(`verify: ${n} report differs from verify()`);
   }
   if (!ref.valid || bad(ref) !== 0) throw new Error('verify: the fixture does not verify');
   const cases = [
     { name: 'machlens verify (Wasm SIMD, as shipped)', defer: true, fn: () => ml.verify(bytes) },
     { name: 'machlens verifyPaged host crypto.hash', defer: true, fn: () => ml.verifyPaged(bytes, { core, host }) },
+    { name: 'machlens verify hostDigest crypto.hash (CLI in Node)', defer: true, fn: () => ml.verify(bytes, { hostDigest: host }) },
     { name: 'machlens verifyPaged Wasm SIMD', defer: true, fn: () => ml.verifyPaged(bytes, { core }) },
     { name: 'machlens verifySync, no CMS (Wasm SIMD, as shipped)', fn: () => ml.verifySync(bytes) },
     { name: 'machlens verifySyncPaged host crypto.hash, no CMS', fn: () => ml.verifySyncPaged(bytes, { core, host }) },
+    { name: 'machlens verifySync hostDigest crypto.hash, no CMS', fn: () => ml.verifySync(bytes, { hostDigest: host }) },
     // the page views are made inside the loop, as any verifier must (machlens makes them too); a list of views
     // prepared outside the timing would leave 36k allocations out of the reference
     { name: 'node crypto.hash per page', fn: () => { let n = 0; for (let i = 0, o = 0; o < codeLimit; i++, o += pageSize) if (!eq(nodeHash(alg, code.subarray(o, Math.min(codeLimit, o + pageSize)), 'buffer'), i)) n++; return n; } },
@@ -83,7 +86,7 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, only = null,
   log(table(header, rows));
   const r = (n, cpu) => (cpu ? m.get(n).cpuRatios[REF] : m.get(n).ratios[REF]);
   const byName = (n) => cases.find((c) => c.name.startsWith(n))?.name;
-  for (const [short, long] of [['verifySync', 'machlens verifySync, no CMS'], ['verifySyncPaged host', 'machlens verifySyncPaged host']]) {
+  for (const [short, long] of [['verifySync', 'machlens verifySync, no CMS'], ['verifySyncPaged host', 'machlens verifySyncPaged host'], ['verifySync hostDigest', 'machlens verifySync hostDigest'], ['verify hostDigest', 'machlens verify hostDigest']]) {
     if (!byName(long)) continue;
     entries.push(ratioEntry(`verify 150MB: machlens ${short} / crypto.hash loop`, r(byName(long), false)));
     entries.push(ratioEntry(`verify 150MB: machlens ${short} / crypto.hash loop (cpu time)`, r(byName(long), true)));
@@ -104,6 +107,12 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, only = null,
   // what measureBackends (src/wasm/hashing.ts) picks here
   const mb = ml.measureBackends(core, host);
   log(`measureBackends: wasm ${mb.wasm.toFixed(0)} MB/s, host ${mb.host.toFixed(0)} MB/s → ${mb.best}`);
+  // what the CLI's --hash auto does (src/cli/backend.ts): 1 MiB, 5 alternating rounds, process CPU time
+  const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const picks = [];
+  for (let i = 0; i < 10; i++) picks.push(ml.measureBackends(core, host, { bytes: 1 << 20, rounds: 5, clock: cpuMs }).best);
+  log(`--hash auto (CPU clock) picked host in ${picks.filter((p) => p === 'host').length} of 10 trials`);
+  entries.push({ name: 'verify: --hash auto picks host (of 10)', unit: 'count', value: picks.filter((p) => p === 'host').length });
   entries.push({ name: 'verify: measureBackends wasm', unit: 'MB/s', value: Math.round(mb.wasm) });
   entries.push({ name: 'verify: measureBackends host', unit: 'MB/s', value: Math.round(mb.host) });
   return { entries, rows, group, backend: mb.best };

@@ -35,7 +35,7 @@ ${print}(JSON.stringify({ simd: init.simd, report: JSON.stringify(report, replac
 describe('runtimes: the packed package in Node', () => {
   it('the tarball holds dist (ESM, CJS, .d.ts, CLI) and nothing of the source tree', () => {
     const list = run('tar', ['-tzf', scratch.tarball]).split('\n').filter(Boolean);
-    for (const f of ['package/dist/index.js', 'package/dist/index.cjs', 'package/dist/index.d.ts', 'package/dist/index.d.cts', 'package/dist/cli.js', 'package/package.json']) expect(list).toContain(f);
+    for (const f of ['package/dist/index.js', 'package/dist/index.cjs', 'package/dist/index.d.ts', 'package/dist/index.d.cts', 'package/dist/cli.js', 'package/dist/node.js', 'package/dist/node.d.ts', 'package/dist/verify-worker.js', 'package/package.json']) expect(list).toContain(f);
     expect(list.filter((f) => /^package\/(src|test|assembly|inspector)\//.test(f))).toEqual([]);
     const installed = JSON.parse(readFileSync(join(scratch.dir, 'node_modules/machlens/package.json'), 'utf8'));
     expect(installed.name).toBe('machlens');
@@ -65,6 +65,21 @@ ${REPLACER_SOURCE}
     const out = JSON.parse(run(process.execPath, [f, fx.path], { cwd: scratch.dir }));
     expect(out).toMatchObject({ simd: false, esm: 'function' });
     expect(out.report).toBe(expected);
+  });
+
+  it('machlens/node: verifyFile on 2 worker threads (node:crypto and Wasm) and inline gives the same JSON', () => {
+    const f = join(scratch.dir, 'node-entry.mjs');
+    writeFileSync(f, `import { verifyFile, chooseBackend } from 'machlens/node';
+${REPLACER_SOURCE}
+const out = {};
+for (const [k, o] of Object.entries({ inline: {}, host2: { workers: 2, hash: 'host' }, wasm2: { workers: 2, hash: 'wasm' } })) out[k] = JSON.stringify(await verifyFile(process.argv[2], o), replacer);
+out.backend = chooseBackend('auto').backend;
+console.log(JSON.stringify(out));\n`);
+    const out = JSON.parse(run(process.execPath, [f, fx.path], { cwd: scratch.dir }));
+    expect(out.inline).toBe(expected);
+    expect(out.host2).toBe(expected);
+    expect(out.wasm2).toBe(expected);
+    expect(['wasm', 'host']).toContain(out.backend);
   });
 
   it('the installed bin: npx machlens inspect --json on the real fixture', () => {

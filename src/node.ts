@@ -1,0 +1,55 @@
+// `machlens/node`: what only Node can offer, kept out of the main entry so that it stays runtime-neutral.
+// - `nodeHostDigest`: node:crypto as the page-hashing backend (`verify(bytes, { hostDigest: nodeHostDigest })`);
+//   it uses SHA-NI where the CPU has it, which Wasm cannot reach.
+// - `chooseBackend`: times Wasm against node:crypto once (CPU time) and returns the faster, as the CLI does.
+// - `createPagePool` / `verifyFile`: page verification split over worker threads, each reading only its range of
+//   the file (src/verify/parallel.ts); the report equals `verify`'s.
+import { availableParallelism } from 'node:os';
+import { init } from './wasm/instance';
+import { verifyPaged, type ParallelVerifyOptions } from './verify/parallel';
+import type { VerifyReport } from './verify/types';
+import { verify } from './verify/verify';
+import { chooseBackend, nodeHostDigest, type BackendChoice, type HashChoice } from './cli/backend';
+import { createNodePagePool, type NodePagePool, type PageBackend } from './cli/verify-worker';
+import { openFileSource } from './cli/io';
+
+export { nodeHostDigest, chooseBackend, type BackendChoice, type HashChoice, type NodePagePool, type PageBackend };
+export { verifyPaged, verifySyncPaged, planPageJobs, runPageJob, mergePageResults } from './verify/parallel';
+export type { PageJob, PageJobResult, PagePool, ParallelVerifyOptions } from './verify/parallel';
+
+/** The worker script shipped beside this file (dist/verify-worker.js). */
+export const VERIFY_WORKER_URL = new URL('./verify-worker.js', import.meta.url);
+
+/**
+ * A pool of `size` worker threads that hash page jobs of the file at `path` with `backend`. Create it once and
+ * reuse it: starting workers and compiling Wasm costs more than hashing one 150 MB file. Close it when done.
+ */
+export function createPagePool(path: string, size = availableParallelism(), backend: PageBackend = 'host'): NodePagePool {
+  return createNodePagePool(VERIFY_WORKER_URL, path, size, backend);
+}
+
+export interface VerifyFileOptions extends Omit<ParallelVerifyOptions, 'pool' | 'core' | 'host'> {
+  /** Worker threads (default: 1, inline on this thread; more only pays for large files on idle cores). */
+  workers?: number;
+  /** Page-hashing backend (default 'auto': measured once). */
+  hash?: HashChoice;
+}
+
+/** Verifies a file from disk by ranges (never read whole), on this thread or on `workers` worker threads. */
+export async function verifyFile(path: string, options: VerifyFileOptions = {}): Promise<VerifyReport> {
+  await init();
+  const src = openFileSource(path);
+  try {
+    const choice = chooseBackend(options.hash ?? 'auto', src.size);
+    const workers = options.workers ?? 1;
+    if (workers <= 1) return await verify(src, { ...options, hostDigest: choice.hostDigest });
+    const pool = createPagePool(path, workers, choice.backend);
+    try {
+      return await verifyPaged(src, { ...options, pool });
+    } finally {
+      await pool.close();
+    }
+  } finally {
+    src.close();
+  }
+}

@@ -1,0 +1,39 @@
+// The CLI's --hash choice (src/cli/backend.ts): explicit choices are kept, auto measures only when there is enough
+// to hash, and node:crypto as host digest gives the digests node:crypto gives.
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init } from '../../src/wasm/instance';
+import { AUTO_MIN_BYTES, chooseBackend, nodeHostDigest, parseHashChoice } from '../../src/cli/backend';
+
+beforeAll(async () => { await init(); });
+
+describe('chooseBackend', () => {
+  it('wasm and host are taken as given; auto below AUTO_MIN_BYTES is Wasm without measuring', () => {
+    expect(chooseBackend('wasm')).toEqual({ backend: 'wasm', hostDigest: undefined });
+    expect(chooseBackend('host').backend).toBe('host');
+    expect(chooseBackend('host').hostDigest).toBe(nodeHostDigest);
+    const small = chooseBackend('auto', AUTO_MIN_BYTES - 1);
+    expect(small.backend).toBe('wasm');
+    expect(small.measured).toBeUndefined();
+  });
+
+  it('auto on a large input measures both backends and keeps the faster one', () => {
+    const c = chooseBackend('auto', 150e6);
+    expect(c.measured).toBeDefined();
+    expect(c.measured!.wasm).toBeGreaterThan(0);
+    expect(c.measured!.host).toBeGreaterThan(0);
+    expect(c.backend).toBe(c.measured!.best);
+    expect(c.hostDigest).toBe(c.backend === 'host' ? nodeHostDigest : undefined);
+  });
+
+  it('nodeHostDigest equals createHash for sha1, sha256, sha384', () => {
+    const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) & 0xff);
+    for (const a of ['sha1', 'sha256', 'sha384'] as const) {
+      expect(Buffer.from(nodeHostDigest(a, data)).toString('hex')).toBe(createHash(a).update(data).digest('hex'));
+    }
+  });
+
+  it('parseHashChoice accepts auto, wasm, host only', () => {
+    expect(['auto', 'wasm', 'host', 'gpu', '', undefined].map(parseHashChoice)).toEqual(['auto', 'wasm', 'host', null, null, null]);
+  });
+});
