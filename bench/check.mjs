@@ -90,7 +90,7 @@ export async function quickRun(log = console.log) {
   };
   await step('hash', () => quickHash(quiet));
   await step('parse', async () => (await import('./parse.bench.mjs')).run({ runs: 0, cpuRounds: 7, cpuMinMs: 120, log: quiet }));
-  await step('verify', async () => (await import('./verify.bench.mjs')).run({ runs: 0, cpuRounds: 3, only: ['machlens verify (', 'machlens verifyPaged host', 'machlens verifySync'], log: quiet }));
+  await step('verify', async () => (await import('./verify.bench.mjs')).run({ runs: 0, cpuRounds: 3, only: ['machlens verify (', 'machlens verifyPaged host', 'machlens verifySync', 'machlens verify hostDigest'], log: quiet }));
   await step('diff', async () => (await import('./diff.bench.mjs')).run({ runs: 0, cpuRounds: 3, log: quiet }));
   await step('inspect', async () => (await import('./inspect.bench.mjs')).run({ runs: 5, log: quiet }));
   log(`quick subset: ${((performance.now() - t) / 1000).toFixed(1)} s`);

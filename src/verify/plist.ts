@@ -60,10 +60,18 @@ function b64decode(s: string): Uint8Array {
   return out;
 }
 
-const MAX_DEPTH = 64;
+/** Default deepest nesting of arrays and dictionaries (VerifyLimits.maxNesting). */
+export const DEFAULT_MAX_NESTING = 64;
+/** The most a caller may allow: deeper recursion would risk the JavaScript stack. */
+export const MAX_NESTING_CEILING = 512;
+
+export function clampNesting(n: number | undefined): number {
+  return Number.isFinite(n) ? Math.max(1, Math.min(MAX_NESTING_CEILING, Math.floor(n as number))) : DEFAULT_MAX_NESTING;
+}
 
 /** Parses an XML plist document (or a bare value) into plain JavaScript values. */
-export function parsePlist(xml: string): PlistValue {
+export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): PlistValue {
+  const MAX_DEPTH = clampNesting(maxNesting);
   const toks = tokenize(xml);
   let p = 0;
   const skipText = () => { while (p < toks.length && toks[p].kind === 'text' && toks[p].text.trim() === '') p++; };

@@ -243,6 +243,11 @@ export interface BundleFiles {
 export interface VerifyLimits extends Limits {
   /** Most code slots of one CodeDirectory (default 16,777,216: 64 GiB of 4 KiB pages). */
   maxCodeSlots: number;
+  /**
+   * Deepest nesting of arrays/dictionaries in XML and DER entitlements and launch constraints (default 64, at most
+   * 512). Deeper: the blob is reported in `reasons` as not parsing, never a stack overflow.
+   */
+  maxNesting: number;
 }
 
 export const DEFAULT_MAX_CODE_SLOTS = 1 << 24;

@@ -83,9 +83,10 @@ function syncSlice(src: ByteSource, bin: Binary, index: number, options: VerifyO
     s.libraryValidation = (primary.report.flags & CS_REQUIRE_LV) !== 0;
   }
   const ent = sig.blobBySlot.get(5);
-  if (ent) { try { s.entitlements = decodeXmlEntitlements(ent); } catch (e) { s.reasons.push(`entitlements do not parse: ${(e as Error).message}`); } }
+  const nesting = options.limits?.maxNesting;
+  if (ent) { try { s.entitlements = decodeXmlEntitlements(ent, nesting); } catch (e) { s.reasons.push(`entitlements do not parse: ${(e as Error).message}`); } }
   const der = sig.blobBySlot.get(7);
-  if (der) { try { s.entitlementsDer = decodeDerEntitlements(der); } catch (e) { s.reasons.push(`DER entitlements do not parse: ${(e as Error).message}`); } }
+  if (der) { try { s.entitlementsDer = decodeDerEntitlements(der, nesting); } catch (e) { s.reasons.push(`DER entitlements do not parse: ${(e as Error).message}`); } }
   const req = sig.blobBySlot.get(2);
   if (req) {
     try {
@@ -96,7 +97,7 @@ function syncSlice(src: ByteSource, bin: Binary, index: number, options: VerifyO
   s.launchConstraints = sig.blobs.filter((x) => x.kind === 'launch-constraint').map((x) => {
     let constraint: Record<string, unknown> | null = null;
     const b = sig.blobBySlot.get(x.slot);
-    if (b) { try { constraint = decodeDerEntitlements(b); } catch { constraint = null; } }
+    if (b) { try { constraint = decodeDerEntitlements(b, nesting); } catch { constraint = null; } }
     return { slot: x.slot, slotName: x.slotName, size: x.length, constraint };
   });
   return { bin, index, sig, report };

@@ -111,6 +111,28 @@ describe('verify: code slots, plist and DER nesting', () => {
     const r2 = await verify(signedSample({ derEntitlements: indefinite }));
     expect(r2.slices[0].signature.reasons.join('\n')).toMatch(/DER entitlements do not parse/);
   });
+  it('deepest plist/DER nesting is an option: limits.maxNesting (default 64, at most 512)', async () => {
+    const nested = (n: number) => `<?xml version="1.0"?><plist version="1.0"><dict><key>k</key>${'<array>'.repeat(n)}${'</array>'.repeat(n)}</dict></plist>`;
+    const ok = await verify(signedSample({ entitlements: nested(10) }));
+    expect(ok.slices[0].signature.reasons.join('\n')).not.toMatch(/entitlements do not parse/);
+    const capped = await verify(signedSample({ entitlements: nested(10) }), { limits: { maxNesting: 5 } });
+    expect(capped.slices[0].signature.reasons.join('\n')).toMatch(/entitlements do not parse: .*nested too deeply/);
+    // asking for more than the ceiling is clamped to 512, never a stack overflow
+    const huge = await verify(signedSample({ entitlements: nested(2000) }), { limits: { maxNesting: 1e9 } });
+    expect(huge.slices[0].signature.reasons.join('\n')).toMatch(/nested too deeply/);
+    // DER: SET { SEQUENCE { UTF8String "k", SEQUENCE^n {} } }
+    const tlv = (tag: number, body: number[]): number[] => {
+      const l = body.length;
+      return [tag, ...(l < 0x80 ? [l] : l < 0x100 ? [0x81, l] : [0x82, l >> 8, l & 0xff]), ...body];
+    };
+    const derNested = (n: number) => {
+      let v: number[] = [];
+      for (let i = 0; i < n; i++) v = tlv(0x30, v);
+      return Uint8Array.from([0xfa, 0xde, 0x71, 0x72, 0, 0, 0, 0, ...tlv(0x31, tlv(0x30, [...tlv(0x0c, [0x6b]), ...v]))]);
+    };
+    expect(decodeDerEntitlements(derNested(10))).toEqual({ k: expect.any(Array) });
+    expect(() => decodeDerEntitlements(derNested(10), 5)).toThrow(/nested deeper than 5/);
+  });
   it('verify accepts the parse limits and a code-slot limit (verify(bytes, { limits }) → LIMIT, pages not hashed)', async () => {
     // fixed: verify passes `limits` to parse and caps the code slots it hashes per CodeDirectory
     const r = await verify(sampleMachO(), { limits: { maxFileSize: 10 } });
