@@ -59,6 +59,7 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 5, log = consol
   log(`diff sanity: verdict ${d.verdict}, ${d.slices.length} slice pairs, naive peer ${JSON.stringify(naiveDiff(a, b))}`);
   const cases = [
     { name: 'machlens diff', defer: true, fn: () => ml.diff(a, b) },
+    { name: 'machlens diff, node:crypto backend (the CLI in Node)', defer: true, fn: () => ml.diff(a, b, { hostDigest: ml.nodeHostDigest }) },
     { name: 'npm macho + crypto.hash page compare', fn: () => naiveDiff(a, b) },
   ];
   const REF = 'npm macho + crypto.hash page compare';
@@ -69,6 +70,7 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 5, log = consol
   log(`\n${group} (median of ${runs} runs; cpu: ${cpuRounds} paired rounds)`);
   log(table(header, rows));
   entries.push(ratioEntry('diff sentry-cli: machlens diff / naive npm macho + crypto.hash (cpu time)', m.get('machlens diff').cpuRatios[REF]));
+  entries.push(ratioEntry('diff sentry-cli: machlens diff node:crypto backend / naive npm macho + crypto.hash (cpu time)', m.get(cases[1].name).cpuRatios[REF]));
   entries.push({ name: `${group}: machlens diffs per second`, unit: 'diffs/s', value: Number((m.get('machlens diff').value / mb).toFixed(2)) });
   return { entries, rows, group };
 }

@@ -44,6 +44,7 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, spawns = 3, 
   if (one.error) throw new Error(`scan: ${one.error.message}`);
   const cases = [
     { name: 'machlens scanFile (sha256 + parse + verify)', defer: true, fn: async () => { for (const p of paths) await ml.scanFile(p, null); } },
+    { name: 'machlens scanFile, node:crypto backend (the CLI in Node)', defer: true, fn: async () => { for (const p of paths) await ml.scanFile(p, null, 'host'); } },
     { name: 'node:crypto sha256 + npm macho parse', fn: () => { for (const p of paths) naiveRecord(p); } },
   ];
   const REF = 'node:crypto sha256 + npm macho parse';
@@ -53,6 +54,7 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, spawns = 3, 
   log(`\n${group} (median of ${runs} runs; cpu: ${cpuRounds} paired rounds)`);
   log(table(header, rows));
   entries.push(ratioEntry('scan fixtures: machlens scanFile / sha256 + npm macho (cpu time)', m.get(cases[0].name).cpuRatios[REF]));
+  entries.push(ratioEntry('scan fixtures: machlens scanFile node:crypto backend / sha256 + npm macho (cpu time)', m.get(cases[1].name).cpuRatios[REF]));
 
   if (spawns <= 0) return { entries, rows, group, cliRows: [] };
   // the CLI, whole process, 1 worker vs the pool
