@@ -64,6 +64,9 @@ let cmdOff: u64 = 0;
 let cmdEnd: u64 = 0;
 let nvalMark: usize = 0;
 let nvals: i32 = 0;
+/** LC_LINKER_OPTION strings listed so far in this slice, and the most listed (real binaries have tens). */
+let linkerStrings: u64 = 0;
+const MAX_LINKER_STRINGS: u64 = 4096;
 
 // @ts-ignore: decorator
 @inline function val(v: f64): void { emit(v); nvals++; }
@@ -235,20 +238,29 @@ function decode(cmd: u32, is64: bool): void {
       break;
     }
     case LC_LINKER_OPTION: {
+      // Each string is two output values (16 bytes) for as little as one input byte (an empty string), so the
+      // strings listed per slice are capped: past MAX_LINKER_STRINGS they are still walked and counted, not listed.
       const count = <u64>u32at(o + 8);
       val(<f64>count);
       const countMark = mark(); val(0);
       let p = o + 12;
       let n: u64 = 0;
+      let listed: u64 = 0;
       while (n < count && p < cmdEnd) {
         const l = strlenAt(p, cmdEnd - p);
-        if (l < 0) { issue(BAD_STRING, <f64>p, cmdIndex, SEVERITY_ERROR); val(<f64>p); val(<f64>(cmdEnd - p)); n++; p = cmdEnd; break; }
-        val(<f64>p); val(<f64>l);
+        const room = linkerStrings < MAX_LINKER_STRINGS;
+        if (l < 0) {
+          issue(BAD_STRING, <f64>p, cmdIndex, SEVERITY_ERROR);
+          if (room) { val(<f64>p); val(<f64>(cmdEnd - p)); listed++; linkerStrings++; }
+          n++; p = cmdEnd; break;
+        }
+        if (room) { val(<f64>p); val(<f64>l); listed++; linkerStrings++; }
         p += <u64>l + 1;
         n++;
       }
+      if (listed < n) issue(LIMIT, <f64>(o + 12), cmdIndex, SEVERITY_WARNING);
       if (n < count) issue(BAD_COUNT, <f64>(o + 8), cmdIndex, SEVERITY_ERROR);
-      patch(countMark, <f64>n);
+      patch(countMark, <f64>listed);
       break;
     }
     case LC_NOTE:
@@ -274,6 +286,7 @@ function decode(cmd: u32, is64: bool): void {
 export function parseCommands(inLen: u32, sliceSizeArg: f64, maxCommands: u32): i32 {
   setInput(inLen, false);
   sliceSize = <u64>sliceSizeArg;
+  linkerStrings = 0;
   const m = le32at(0);
   let is64 = false, be = false;
   if (m == MH_MAGIC) { } else if (m == MH_CIGAM) { be = true; }

@@ -111,6 +111,25 @@ describe('verify: code slots, plist and DER nesting', () => {
     const r2 = await verify(signedSample({ derEntitlements: indefinite }));
     expect(r2.slices[0].signature.reasons.join('\n')).toMatch(/DER entitlements do not parse/);
   });
+  it('LC_LINKER_OPTION strings are listed up to 4096 per slice (LIMIT warning), so 1 MiB of empty strings cannot become 16 MiB of records', async () => {
+    const { getCore } = await import('../../src/wasm/instance');
+    const n = 1 << 20;
+    const body = new Uint8Array(4 + n); // count, then n empty strings (NUL bytes)
+    new DataView(body.buffer).setUint32(0, n, true);
+    const bytes = machO([{ cmd: 0x2d, body }]);
+    const before = getCore().exports.memory.buffer.byteLength;
+    const r = parse(bytes, { lossy: true });
+    const lc = r.slices[0].loadCommands.find((c) => c.name === 'LC_LINKER_OPTION');
+    expect(lc).toMatchObject({ kind: 'linker_option', count: n });
+    expect((lc as { strings: string[] }).strings).toHaveLength(4096);
+    expect(r.issues.some((i) => i.code === 'LIMIT' && i.severity === 'warning')).toBe(true);
+    // Wasm memory: the input, its records and a fixed slack (no 16 bytes of output per input byte)
+    expect(getCore().exports.memory.buffer.byteLength - before).toBeLessThan(2 * bytes.length + (1 << 20));
+    // two commands share the per-slice budget
+    const two = parse(machO([{ cmd: 0x2d, body }, { cmd: 0x2d, body }]), { lossy: true });
+    const strings = two.slices[0].loadCommands.filter((c) => c.kind === 'linker_option').map((c) => (c as { strings: string[] }).strings.length);
+    expect(strings).toEqual([4096, 0]);
+  });
   it('deepest plist/DER nesting is an option: limits.maxNesting (default 64, at most 512)', async () => {
     const nested = (n: number) => `<?xml version="1.0"?><plist version="1.0"><dict><key>k</key>${'<array>'.repeat(n)}${'</array>'.repeat(n)}</dict></plist>`;
     const ok = await verify(signedSample({ entitlements: nested(10) }));
