@@ -587,7 +587,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       case 'fork': {
         const parent = h.procs.get(e.process.key);
         noteProc(h, e.process, e.time);
-        const child: ProcRec = { ...(parent ?? {}), ...stripUndef(e.child), key: e.child.key, parentKey: e.process.key, t: e.time };
+        const child = {} as ProcRec & Record<string, unknown>;
+        if (parent) copyProps(child, parent, false);
+        copyProps(child, e.child, true);
+        child.key = e.child.key; child.parentKey = e.process.key; child.t = e.time;
         setProc(h, child);
         return;
       }
@@ -603,6 +606,17 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
         else counts.evicted.changeRecords++;
         return;
     }
+  }
+
+  /**
+   * `Object.assign` of o's own fields (only the defined ones when `definedOnly`), property by property. Records that
+   * live in the tables are built this way rather than with `{ ...a, key, t }`: an object spread followed by further
+   * properties gives every result a hidden class of its own (a map and descriptor array, several hundred bytes per
+   * record that live as long as it does); assignment shares one chain of hidden classes. Same keys, same order.
+   */
+  function copyProps(r: Record<string, unknown>, o: object, definedOnly: boolean): void {
+    const src = o as Record<string, unknown>;
+    for (const k of Object.keys(src)) { const v = src[k]; if (!definedOnly || v !== undefined) r[k] = v; }
   }
 
   function stripUndef<T extends object>(o: T): Partial<T> {
@@ -627,7 +641,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   /** Remember a process seen only in an event envelope (started before telemetry began). */
   function noteProc(h: HostState, p: ProcessIdentity | undefined, t: number): void {
     if (!p || h.procs.has(p.key)) return;
-    setProc(h, { ...stripUndef(p), key: p.key, t });
+    const r = {} as ProcRec & Record<string, unknown>;
+    copyProps(r, p, true);
+    r.key = p.key; r.t = t;
+    setProc(h, r);
   }
 
   function insertCapped(map: Map<string, BinRec>, b: BinRec): void {
@@ -760,8 +777,11 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function onExec(h: HostState, e: ExecEvent): void {
     const path = e.image.path;
     const p = e.process;
-    setProc(h, { ...stripUndef(p), key: p.key, path, signingId: e.signing.signingId ?? p.signingId, teamId: e.signing.teamId ?? p.teamId,
-      csFlags: e.signing.flags ?? p.csFlags, platform: e.signing.platform ?? p.platform, parentKey: p.parentKey ?? e.parent?.key, t: e.time });
+    const rec = {} as ProcRec & Record<string, unknown>;
+    copyProps(rec, p, true);
+    rec.key = p.key; rec.path = path; rec.signingId = e.signing.signingId ?? p.signingId; rec.teamId = e.signing.teamId ?? p.teamId;
+    rec.csFlags = e.signing.flags ?? p.csFlags; rec.platform = e.signing.platform ?? p.platform; rec.parentKey = p.parentKey ?? e.parent?.key; rec.t = e.time;
+    setProc(h, rec);
     // Endpoint Security and Santa give the pre-exec image of the same process (same pid, older pidversion) as the
     // parent of an exec: that identity is gone now (its exit will never be logged), so forget it.
     if (e.parent && e.parent.pid !== undefined && e.parent.pid === p.pid && e.parent.key !== p.key && !h.runs.has(e.parent.key)) h.procs.delete(e.parent.key);

@@ -80,7 +80,7 @@ export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
     if (!path || !proc) return malformed('ecs: library load without dll.path/process');
     const signing = ecsSigning(d, 'dll.code_signature');
     const lib = fileId(path, { sha256: str(get(d, 'dll.hash.sha256'))?.toLowerCase(), size: num(get(d, 'dll.Ext.size')) });
-    return ok([compact<CorrelationEvent>({ ...base, kind: 'library-load', process: proc, library: lib, signing, via: 'load' })]);
+    return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'library-load', process: proc, library: lib, signing, via: 'load' })]);
   }
   if (cats.includes('process')) {
     if (!proc) return malformed('ecs: process event without process');
@@ -90,14 +90,14 @@ export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
       const signing = ecsSigning(d, 'process.code_signature') ?? {};
       const image = fileId(path, { sha256: str(get(d, 'process.hash.sha256'))?.toLowerCase() });
       const parent = ecsProcess(d, 'process.parent');
-      return ok([compact<CorrelationEvent>({ ...base, kind: 'exec', process: proc, image, signing, parent })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image, signing, parent })]);
     }
     if (action === 'fork') {
       const parent = ecsProcess(d, 'process.parent');
       if (!parent) return ignored('ecs: fork without parent');
-      return ok([{ ...base, kind: 'fork', process: parent, child: proc }]);
+      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: parent, child: proc }]);
     }
-    if (action === 'end') return ok([{ ...base, kind: 'exit', process: proc }]);
+    if (action === 'end') return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
     return ignored('ecs: process action not used');
   }
   if (cats.includes('file')) {
@@ -118,7 +118,7 @@ export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
       if (eff && eff.key !== proc.key) writer.responsibleKey = eff.key;
     }
     const from = op === 'rename' ? str(get(d, 'file.Ext.original.path')) : undefined;
-    return ok([compact<CorrelationEvent>({ ...base, kind: 'file-change', op, file, from, process: writer })]);
+    return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file, from, process: writer })]);
   }
   return ignored('ecs: category not used');
 }

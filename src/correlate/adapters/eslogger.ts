@@ -111,7 +111,7 @@ export function adaptEslogger(dd: Dict, ctx: AdapterContext): AdapterOutput {
   const fileChange = (op: FileOp, file: FileIdentity | undefined, extra: { from?: string; extattr?: string } = {}): AdapterOutput => {
     if (!file) return malformed('eslogger: file event without a path');
     const proc = esProcess(envelope);
-    return ok([compact<CorrelationEvent>({ ...base, kind: 'file-change', op, file, process: proc, ...extra })]);
+    return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file, process: proc, ...extra })]);
   };
   switch (type) {
     case ES_EVENT.exec: {
@@ -127,7 +127,7 @@ export function adaptEslogger(dd: Dict, ctx: AdapterContext): AdapterOutput {
       if (tp.cdhash !== undefined) signing.cdhash = tp.cdhash;
       if (tp.platform !== undefined) signing.platform = tp.platform;
       const parent = esProcess(envelope, false);
-      const exec: CorrelationEvent = { ...base, kind: 'exec', process: tp, image, signing };
+      const exec: CorrelationEvent = { host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: tp, image, signing };
       if (parent) exec.parent = parent;
       return ok([exec]);
     }
@@ -136,12 +136,12 @@ export function adaptEslogger(dd: Dict, ctx: AdapterContext): AdapterOutput {
       const proc = esProcess(envelope);
       if (!proc || !child) return malformed('eslogger: fork without processes');
       child.parentKey = proc.key;
-      return ok([{ ...base, kind: 'fork', process: proc, child }]);
+      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: proc, child }]);
     }
     case ES_EVENT.exit: {
       const proc = esProcess(envelope, false);
       if (!proc) return malformed('eslogger: event without process');
-      return ok([{ ...base, kind: 'exit', process: proc }]);
+      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
     }
     case ES_EVENT.close: {
       const c: J = obj(ev.close);
@@ -175,12 +175,12 @@ export function adaptEslogger(dd: Dict, ctx: AdapterContext): AdapterOutput {
       const lib = esFile(m.source, false);
       const proc = esProcess(envelope, false);
       if (!proc || !lib) return malformed('eslogger: mmap without process/source');
-      return ok([{ ...base, kind: 'library-load', process: proc, library: lib, via: 'mmap' }]);
+      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'library-load', process: proc, library: lib, via: 'mmap' }]);
     }
     case ES_EVENT.cs_invalidated: {
       const proc = esProcess(envelope, false);
       if (!proc) return malformed('eslogger: event without process');
-      return ok([{ ...base, kind: 'cs-invalidated', process: proc }]);
+      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'cs-invalidated', process: proc }]);
     }
     default:
       return ignored('eslogger: event type not used');

@@ -67,26 +67,26 @@ export function adaptOcsf(d: Dict, ctx: AdapterContext): AdapterOutput {
       const sha = Array.isArray(hashes) ? hashes.find((h) => num(own(h, 'algorithm_id')) === 3) : undefined;
       const file = fileId(target, { inode: idStr(own(tf, 'uid')), size: num(own(tf, 'size')), sha256: str(own(sha, 'value'))?.toLowerCase() });
       const from = op === 'rename' ? str(own(f, 'path')) : undefined;
-      return ok([compact<CorrelationEvent>({ ...base, kind: 'file-change', op, file, from, process: actor })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file, from, process: actor })]);
     }
     case 1005: {
       if (activity !== 1) return ignored('ocsf: module activity not a load');
       const mf = get(d, 'module.file');
       const path = str(own(mf, 'path'));
       if (!path || !actor) return malformed('ocsf: module load without module.file.path/actor.process');
-      return ok([compact<CorrelationEvent>({ ...base, kind: 'library-load', process: actor, library: fileId(path), signing: ocsfSigning(mf), via: 'load' })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'library-load', process: actor, library: fileId(path), signing: ocsfSigning(mf), via: 'load' })]);
     }
     case 1007: {
       const p = own(d, 'process');
       const proc = ocsfProcess(p);
       if (!proc) return malformed('ocsf: process activity without process');
-      if (activity === 2) return ok([{ ...base, kind: 'exit', process: proc }]);
+      if (activity === 2) return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
       if (activity !== 1) return ignored('ocsf: process activity not used');
       const path = proc.path;
       if (!path) return malformed('ocsf: launch without process.file.path');
       const signing = ocsfSigning(own(p, 'file')) ?? {};
       if (actor && !proc.parentKey) proc.parentKey = actor.key;
-      return ok([compact<CorrelationEvent>({ ...base, kind: 'exec', process: proc, image: fileId(path), signing, parent: actor })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image: fileId(path), signing, parent: actor })]);
     }
     default:
       return ignored('ocsf: class not used');

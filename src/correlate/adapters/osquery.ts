@@ -73,14 +73,14 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, ctx: AdapterC
           platform: bool(own(row, 'platform_binary')),
         });
         proc.signingId = signing.signingId; proc.teamId = signing.teamId; proc.platform = signing.platform;
-        return { events: [compact<CorrelationEvent>({ ...base, kind: 'exec', process: proc, image: fileId(path), signing })] };
+        return { events: [compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image: fileId(path), signing })] };
       }
       if (type === 'fork') {
         const cpid = num(own(row, 'child_pid'));
         if (cpid === undefined) return { ignored: 'osquery: fork without child_pid' };
-        return { events: [{ ...base, kind: 'fork', process: proc, child: { key: String(cpid), pid: cpid, parentKey: proc.key, path: proc.path } }] };
+        return { events: [{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: proc, child: { key: String(cpid), pid: cpid, parentKey: proc.key, path: proc.path } }] };
       }
-      if (type === 'exit') return { events: [{ ...base, kind: 'exit', process: proc }] };
+      if (type === 'exit') return { events: [{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }] };
       return { ignored: 'osquery: es_process_events type not used' };
     }
     case 'es_process_file_events': {
@@ -93,7 +93,7 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, ctx: AdapterC
       if (!target) return { malformed: 'osquery: file event without filename' };
       const pid = num(own(row, 'pid'));
       const writer: ProcessIdentity | undefined = pid === undefined ? undefined : compact({ key: String(pid), pid, path: str(own(row, 'path')) });
-      return { events: [compact<CorrelationEvent>({ ...base, kind: 'file-change', op, file: fileId(target), from: op === 'rename' ? filename : undefined, process: writer })] };
+      return { events: [compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file: fileId(target), from: op === 'rename' ? filename : undefined, process: writer })] };
     }
     case 'file_events': {
       const action = (str(own(row, 'action')) ?? '').toUpperCase();
@@ -102,7 +102,7 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, ctx: AdapterC
       const target = str(own(row, 'target_path'));
       if (!target) return { malformed: 'osquery: file_events row without target_path' };
       const file = fileId(target, { inode: idStr(own(row, 'inode')), sha256: str(own(row, 'sha256'))?.toLowerCase(), size: num(own(row, 'size')) });
-      return { events: [compact<CorrelationEvent>({ ...base, kind: 'file-change', op, file })] };
+      return { events: [compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file })] };
     }
     case 'signature': {
       const path = str(own(row, 'path'));
@@ -116,7 +116,7 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, ctx: AdapterC
         teamId: team ?? (signed ? null : undefined),
         adhoc: signed === true && !str(own(row, 'authority')) && !team ? true : undefined,
       });
-      return { events: [{ ...base, kind: 'signature', file: fileId(path), signing }] };
+      return { events: [{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'signature', file: fileId(path), signing }] };
     }
   }
 }

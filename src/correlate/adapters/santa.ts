@@ -82,36 +82,36 @@ export function adaptSanta(d: Dict, ctx: AdapterContext): AdapterOutput {
       const image = santaFile(own(t, 'executable'));
       if (!proc || !image) return malformed('santa: execution without target');
       proc.path = image.path;
-      return ok([compact<CorrelationEvent>({ ...base, kind: 'exec', process: proc, image, signing: santaSigning(t), parent: inst })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image, signing: santaSigning(t), parent: inst })]);
     }
     case 'close': {
       if (own(body, 'modified') !== true) return ignored('santa: close not modified');
       const file = santaFile(own(body, 'target'));
       if (!file) return malformed('santa: close without target.path');
-      return ok([compact<CorrelationEvent>({ ...base, kind: 'file-change', op: 'close-modified', file, process: inst })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'close-modified', file, process: inst })]);
     }
     case 'rename': {
       const target = str(own(body, 'target'));
       if (!target) return malformed('santa: rename without target');
       const src = santaFile(own(body, 'source'));
-      return ok([compact<CorrelationEvent>({ ...base, kind: 'file-change', op: 'rename', file: fileId(target), from: src?.path, process: inst })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'rename', file: fileId(target), from: src?.path, process: inst })]);
     }
     case 'unlink': {
       const file = santaFile(own(body, 'target'));
       if (!file) return malformed('santa: unlink without target.path');
-      return ok([compact<CorrelationEvent>({ ...base, kind: 'file-change', op: 'unlink', file, process: inst })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'unlink', file, process: inst })]);
     }
     case 'fork': {
       const child = santaProcess(own(body, 'child'));
       if (!inst || !child) return malformed('santa: fork without processes');
-      return ok([{ ...base, kind: 'fork', process: inst, child }]);
+      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: inst, child }]);
     }
     case 'exit':
       if (!inst) return malformed('santa: exit without instigator');
-      return ok([{ ...base, kind: 'exit', process: inst }]);
+      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: inst }]);
     case 'codesigning_invalidated':
       if (!inst) return malformed('santa: codesigning_invalidated without instigator');
-      return ok([{ ...base, kind: 'cs-invalidated', process: inst }]);
+      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'cs-invalidated', process: inst }]);
   }
 }
 
