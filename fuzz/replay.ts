@@ -1,5 +1,6 @@
 // Replays a saved failing input (test/fuzz-regressions/<name>.json + its data files) under the same invariants
 // the campaign checked, so a regression test is one call.
+import zlib from 'node:zlib';
 import fs from 'node:fs';
 import path from 'node:path';
 import { check, classify, resetMemoryBase, type CheckResult } from './invariants';
@@ -32,7 +33,8 @@ export function listRegressions(dir: string): Regression[] {
 
 /** Runs the saved input through its target, repeating the random choices a few times (limits, swap …). */
 export async function replay(r: Regression, rounds = 8): Promise<CheckResult> {
-  const data = r.meta.files.map((f) => new Uint8Array(fs.readFileSync(path.join(r.dir, f))));
+  // large inputs are stored gzipped (name.gz) to keep the repository small
+  const data = r.meta.files.map((f) => { const b = fs.readFileSync(path.join(r.dir, f)); return new Uint8Array(f.endsWith('.gz') ? zlib.gunzipSync(b) : b); });
   resetMemoryBase();
   let last: CheckResult | null = null;
   for (let i = 0; i < rounds; i++) {
