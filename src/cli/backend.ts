@@ -27,12 +27,15 @@ export interface BackendChoice {
   measured?: BackendMeasurement;
 }
 
+let autoMeasured: BackendMeasurement | undefined;
+
 /** Resolves `--hash`. Call after `init()`. `bytes`: how much the command is about to hash (for `auto`). */
 export function chooseBackend(choice: HashChoice, bytes = Infinity): BackendChoice {
   if (choice === 'wasm') return { backend: 'wasm', hostDigest: undefined };
   if (choice === 'host') return { backend: 'host', hostDigest: nodeHostDigest };
   if (bytes < AUTO_MIN_BYTES) return { backend: 'wasm', hostDigest: undefined };
-  const measured = measureBackends(getCore(), nodeHostDigest, { bytes: 1 << 20, rounds: 5, clock: cpuMs });
+  // once per process: the answer does not change between files, and each measurement hashes 10 MiB
+  const measured = (autoMeasured ??= measureBackends(getCore(), nodeHostDigest, { bytes: 1 << 20, rounds: 5, clock: cpuMs }));
   return measured.best === 'host'
     ? { backend: 'host', hostDigest: nodeHostDigest, measured }
     : { backend: 'wasm', hostDigest: undefined, measured };

@@ -6,9 +6,10 @@ import { scanFile } from './scan-file';
 if (parentPort) {
   const port = parentPort;
   const ready = init();
+  const backend = (workerData as { backend?: 'wasm' | 'host' } | null)?.backend ?? 'wasm'; // chosen once by the main thread
   port.on('message', async (m: { id: number; path: string; bundle: string | null }) => {
     await ready;
-    const record = await scanFile(m.path, m.bundle, (workerData as { backend?: 'wasm' | 'host' } | null)?.backend ?? 'wasm');
+    const record = await scanFile(m.path, m.bundle, backend);
     port.postMessage({ id: m.id, record });
   });
 }

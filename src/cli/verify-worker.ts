@@ -3,16 +3,15 @@
 // factory `createNodePagePool`. The pool is meant to be created once and reused (scan, several files).
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { instantiateCore, type Core } from '../wasm/instance';
-import type { HostDigest } from '../wasm/hashing';
 import { runPageJob, type PageJob, type PageJobResult, type PagePool } from '../verify/parallel';
 import { openFileSource } from './io';
+import { nodeHostDigest } from './backend';
 
 export type PageBackend = 'wasm' | 'host';
 
 interface Request { id: number; path: string; job: PageJob; backend: PageBackend }
 interface Response { id: number; result?: PageJobResult; error?: string }
 
-import { nodeHostDigest } from './backend';
 export { nodeHostDigest };
 
 const MARK = 'machlensVerifyWorker';

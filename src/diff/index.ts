@@ -286,7 +286,7 @@ export async function diff(a: Input, b: Input, options: DiffOptions = {}): Promi
     b: { size: sb.size, slices: mb.slices.map((s) => s.arch) }, slicesAdded: [], slicesRemoved: [], slices: [], issues,
   };
   if (bytesEqual(sa, sb)) return result;
-  const [sigsA, sigsB] = await Promise.all([summarizeSignatures(sa, ma, undefined, options.hostDigest), summarizeSignatures(sb, mb, undefined, options.hostDigest)]);
+  const [sigsA, sigsB] = await Promise.all([summarizeSignatures(sa, ma, { hostDigest: options.hostDigest }), summarizeSignatures(sb, mb, { hostDigest: options.hostDigest })]);
   const findings: Finding[] = [];
   for (const [i, s] of mb.slices.entries()) {
     const j = ma.slices.findIndex((x) => sliceKey(x) === sliceKey(s));

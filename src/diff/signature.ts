@@ -1,8 +1,8 @@
 // The part of a slice's signature that a diff compares, summarised from `verify`'s report.
-import type { HostDigest } from '../wasm/hashing';
 import type { ByteSource, MachOFile } from '../model/types';
 import type { Finding } from '../findings/types';
 import { verify } from '../verify/verify';
+import type { VerifyOptions } from '../verify/types';
 
 export interface SignatureSummary {
   present: boolean;
@@ -31,8 +31,8 @@ export function signerRank(cls: string): number {
 }
 
 /** Runs `verify` and keeps, per slice of `m`, what a diff or an inventory compares. */
-export async function summarizeSignatures(src: ByteSource, m: MachOFile, bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array }, hostDigest?: HostDigest): Promise<SignatureSummary[]> {
-  const report = await verify(src, { ...(bundle ? { bundle } : {}), ...(hostDigest ? { hostDigest } : {}) });
+export async function summarizeSignatures(src: ByteSource, m: MachOFile, options: Pick<VerifyOptions, 'bundle' | 'hostDigest'> = {}): Promise<SignatureSummary[]> {
+  const report = await verify(src, options);
   return m.slices.map((s, i) => {
     const r = report.slices.find((x) => x.offset === s.offset) ?? report.slices[i];
     if (!r) {

@@ -20,7 +20,7 @@ export async function analyzeSource(path: string, src: ByteSource, options: Anal
   if (m.slices.length === 0) {
     return { path, size: src.size, sha256: options.sha256, slices: [], findings: [], error: { code: firstError?.code ?? 'BAD_MAGIC', message: firstError?.message ?? 'no slice' } };
   }
-  const sigs = await summarizeSignatures(src, m, options.bundle, options.hostDigest);
+  const sigs = await summarizeSignatures(src, m, { bundle: options.bundle, hostDigest: options.hostDigest });
   const findings = sigs.flatMap((s) => s.findings);
   return {
     path, size: src.size, sha256: options.sha256,
