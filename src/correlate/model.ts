@@ -78,7 +78,20 @@ export type FileOp =
   | 'truncate';
 
 interface EventBase {
+  /**
+   * The host's stable identity, the key events are grouped by: hardware UUID, provisioning UDID, serial, agent id or
+   * ECS `host.id` where the source gives one; the name only when it gives nothing else (names repeat in a fleet).
+   */
   host: string;
+  /** The host's name as the source gave it, for display; never used to group events. */
+  hostName?: string;
+  /**
+   * The operation was denied or blocked (Endpoint Security auth result DENY, Santa BLOCK decisions, ECS
+   * `event.outcome: failure` / denied types): not a run, not a load; kept as evidence ("execution blocked").
+   */
+  denied?: boolean;
+  /** How the source said so, for evidence (e.g. `es auth DENY`, `santa BLOCK_BINARY`, `ecs event.outcome failure`). */
+  deniedBy?: string;
   /** Milliseconds since the epoch (fraction = microseconds). */
   time: number;
   source: SourceFormat;
