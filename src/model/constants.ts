@@ -193,6 +193,15 @@ export function archName(cputype: number, cpusubtype: number): string {
   }
 }
 
+/** The cpusubtype an arch name stands for (archName's inverse for the names that differ by subtype; 0 otherwise). */
+export function archCpusubtype(cputype: number, arch: string): number {
+  switch (cputype >>> 0) {
+    case CPU_TYPE_ARM64: return arch === 'arm64e' ? CPU_SUBTYPE_ARM64E : CPU_SUBTYPE_ARM64_ALL;
+    case CPU_TYPE_X86_64: return arch === 'x86_64h' ? CPU_SUBTYPE_X86_64_H : CPU_SUBTYPE_X86_64_ALL;
+    default: return ({ armv6: 6, armv7: 9, armv7s: 11, armv7k: 12, armv8: 13, i386: 3, ppc: 0 } as Record<string, number>)[arch] ?? 0;
+  }
+}
+
 // Build platforms and tools (LC_BUILD_VERSION)
 export const PLATFORM_NAMES: Readonly<Record<number, string>> = Object.freeze({
   1: 'MACOS', 2: 'IOS', 3: 'TVOS', 4: 'WATCHOS', 5: 'BRIDGEOS', 6: 'MACCATALYST', 7: 'IOSSIMULATOR',
