@@ -65,8 +65,8 @@ export interface SliceDiff {
   codeChanged: boolean;
   /** The load commands changed while no code byte did. */
   headerOnly: boolean;
-  /** This slice pair's verdict under the rules of docs/findings.md. */
-  verdict: Exclude<Verdict, 'identical'>;
+  /** This slice pair's verdict under the rules of docs/findings.md (`identical` for equal slice bytes). */
+  verdict: Verdict;
 }
 
 export interface DiffResult {
@@ -195,11 +195,12 @@ function sliceDiff(sa: ByteSource, a: Binary, sigA: SignatureSummary, sb: ByteSo
   const sigChanges = fieldDiff(sigA as unknown as Record<string, unknown>, sigB as unknown as Record<string, unknown>, ['present', 'valid', 'class', 'teamId', 'identifier', 'cdhash', 'hardenedRuntime', 'flags']);
   const pageSize = options.pageSize ?? sigB.pageSize ?? sigA.pageSize ?? 4096;
   const pages: PageDiff = comparePages(sa, a, sb, b, pageSize);
-  const codeChanged = codeRegionChanged(sa, a, sb, b);
+  const identical = pages.changedCount === 0 && a.size === b.size;
+  const codeChanged = identical ? false : codeRegionChanged(sa, a, sb, b);
   const textPages = pages.changedPages.filter((p) => p.locations.some((l) => l.startsWith('__TEXT,'))).length;
   // the one comparison shared with drift and the correlator
   const cmp = compareSlices(factsOfBinary(a, sigFacts(sigA)), factsOfBinary(b, sigFacts(sigB)), {
-    codeChanged, changedPages: pages.changedCount, totalPages: pages.totalPages, textPages, pages: pages.changedPages.map((p) => p.index),
+    identical, codeChanged, changedPages: pages.changedCount, totalPages: pages.totalPages, textPages, pages: pages.changedPages.map((p) => p.index),
   });
   const mainA = byName<{ entryoff: number } & LoadCommand>(a, 'LC_MAIN')[0]?.entryoff ?? null;
   const mainB = byName<{ entryoff: number } & LoadCommand>(b, 'LC_MAIN')[0]?.entryoff ?? null;

@@ -70,7 +70,7 @@ export interface VerdictReason {
 
 export interface SliceComparison {
   findings: Finding[];
-  verdict: Exclude<Verdict, 'identical'>;
+  verdict: Verdict;
   reasons: VerdictReason[];
   dylibsAdded: DylibChange[];
   dylibsRemoved: DylibChange[];
@@ -87,6 +87,8 @@ export interface SliceComparison {
 
 /** What the code-changed comparison saw (diff passes page counts from the bytes; drift compares digests). */
 export interface CodeEvidence {
+  /** The two slices are byte-for-byte (diff) or record-for-record (drift) the same: nothing to report. */
+  identical?: boolean;
   codeChanged?: boolean | null;
   changedPages?: number;
   totalPages?: number;
@@ -238,6 +240,10 @@ function dylibKey(d: DylibFact): string { return `${d.kind}:${d.path}`; }
  */
 export function compareSlices(a: SliceFacts, b: SliceFacts, code: CodeEvidence = {}): SliceComparison {
   const arch = b.arch;
+  if (code.identical) {
+    return { findings: [], verdict: 'identical', reasons: [], dylibsAdded: [], dylibsRemoved: [], rpathsAdded: [], rpathsRemoved: [],
+      dyldEnvironmentAdded: [], dyldEnvironmentRemoved: [], codeChanged: false, commandsChanged: false, headerOnly: false };
+  }
   const out: Finding[] = [];
   const add = (id: string, e: Record<string, unknown>) => { const f = finding(id, arch, e); out.push(f); return f; };
   const sigA = a.signature, sigB = b.signature;

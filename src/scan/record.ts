@@ -94,6 +94,15 @@ export interface FileDrift {
   verdictReasons: VerdictReason[];
 }
 
+/** Two records of a slice that say the same in every field (slice bytes not compared: the digests stand for them). */
+function sameRecord(a: SliceRecord, b: SliceRecord): boolean {
+  if (!a.codeDigest || !b.codeDigest || (a.cdhash === null && a.signatureClass !== 'unsigned')) return false;
+  // an older record lacks some fields: compare what both recorded
+  const x = a as unknown as Record<string, unknown>, y = b as unknown as Record<string, unknown>;
+  for (const k of Object.keys(x)) if (k in y && JSON.stringify(x[k]) !== JSON.stringify(y[k])) return false;
+  return true;
+}
+
 /** Drift of one path present in both the baseline and the scan: findings, verdict and the rules behind it. */
 export function fileDrift(before: Omit<FileRecord, 'findings'>, after: FileRecord): FileDrift {
   if (before.sha256 === after.sha256) return { findings: [], verdict: 'identical', verdictReasons: [] };
@@ -103,7 +112,7 @@ export function fileDrift(before: Omit<FileRecord, 'findings'>, after: FileRecor
   out.push(finding('file-changed', null, { path: file, sha256Before: before.sha256, sha256After: after.sha256, sizeBefore: before.size, sizeAfter: after.size }));
   const paired = pairSlices(before.slices, after.slices, recordKey, recordKey);
   for (const [b, s] of paired.pairs) {
-    const cmp = compareSlices(factsOfRecord(b), factsOfRecord(s));
+    const cmp = compareSlices(factsOfRecord(b), factsOfRecord(s), { identical: sameRecord(b, s) });
     for (const f of cmp.findings) out.push({ ...f, evidence: { ...f.evidence, file } });
     reasons.push(...cmp.reasons);
   }

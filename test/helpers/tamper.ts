@@ -139,3 +139,28 @@ export function insertDylib(b: Uint8Array, path: string, cmd = 0xc, opts: { useF
   dv.setUint32(20, lay.sizeofcmds + cmdsize, true);
   return out;
 }
+
+/** Any load command (`cmd` + its body after cmd/cmdsize, padded to 8) inserted like insertDylib: before LC_CODE_SIGNATURE. */
+export function insertCommand(b: Uint8Array, cmd: number, body: Uint8Array): Uint8Array {
+  const lay = layout(b);
+  const cmdsize = Math.ceil((8 + body.length) / 8) * 8;
+  const end = 32 + lay.sizeofcmds;
+  if (end + cmdsize > lay.firstSectionOffset) throw new Error('insertCommand: no room in the header padding');
+  const at = lay.codeSignature ? lay.codeSignature.offset : end;
+  const out = new Uint8Array(b);
+  out.copyWithin(at + cmdsize, at, end);
+  out.fill(0, at, at + cmdsize);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(at, cmd, true); dv.setUint32(at + 4, cmdsize, true);
+  out.set(body, at + 8);
+  dv.setUint32(16, lay.ncmds + 1, true);
+  dv.setUint32(20, lay.sizeofcmds + cmdsize, true);
+  return out;
+}
+
+/** Sets the header's cpusubtype (e.g. 2: arm64 → arm64e, 8: x86_64 → x86_64h); re-sign afterwards. */
+export function setCpuSubtype(b: Uint8Array, sub: number): Uint8Array {
+  const out = new Uint8Array(b);
+  new DataView(out.buffer).setUint32(8, sub, true);
+  return out;
+}
