@@ -104,7 +104,7 @@ const DEFS: FindingDef[] = [
     when: 'unsigned before, signed after', message: (e) => `A code signature was added (${s(e.after)}${e.teamId ? `, team ${s(e.teamId)}` : ''}${e.valid === false ? ', not valid' : ''}).`,
   }),
   def({
-    id: 'unsigned', source: 'compare', severities: ['low'], evidence: [], when: 'neither version is signed',
+    id: 'unsigned', source: 'compare', severities: ['low'], evidence: [], when: 'neither version is signed (and the code or load commands changed)',
     message: () => 'Neither version is signed.',
   }),
   def({

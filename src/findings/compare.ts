@@ -281,6 +281,8 @@ export function compareSlices(a: SliceFacts, b: SliceFacts, code: CodeEvidence =
   for (const d of dylibsAdded) {
     const why = [headerOnly ? 'no code changed' : '', removed ? 'the signature was removed' : '', invalid ? 'the signature no longer verifies' : '',
       downgraded ? 'the signer was downgraded' : '', teamChanged && !downgraded && !removed ? 'the team ID changed' : '', d.afterCodeSignature ? 'it sits after LC_CODE_SIGNATURE' : ''].filter(Boolean);
+    // 'a, b and c'
+    if (why.length > 2) why.splice(0, why.length - 1, why.slice(0, -1).join(', '));
     add(d.kind === 'weak' ? 'weak-dylib-added' : 'dylib-added', {
       path: d.path, kind: d.kind, useFlags: d.useFlags, index: d.index, afterCodeSignature: d.afterCodeSignature, risk: d.risk.reasons,
       suspicious: suspiciousDylib(d), why,
@@ -301,7 +303,7 @@ export function compareSlices(a: SliceFacts, b: SliceFacts, code: CodeEvidence =
   else if (sameSigner && sigA.cdhash && sigB.cdhash && sigA.cdhash !== sigB.cdhash) add('re-signed-same-signer', { cdhashBefore: sigA.cdhash, cdhashAfter: sigB.cdhash, class: sigB.class, teamId: sigB.teamId });
   if (removed) add('signature-removed', { before: sigA.class, teamId: sigA.teamId });
   else if (!sigA.present && sigB.present) add('signature-added', { after: sigB.class, teamId: sigB.teamId, valid: sigB.valid });
-  else if (bothUnsigned) add('unsigned', {});
+  else if (bothUnsigned && (codeChanged === true || commandsChanged === true)) add('unsigned', {});
   if (invalid) add('signature-invalid', { reasons: sigB.reasons ?? [], validBefore: sigA.valid });
   if (downgraded) add('signer-downgraded', { before: sigA.class, after: sigB.class });
   else if (sigA.present && sigB.present && sigA.class !== sigB.class) add('signer-changed', { before: sigA.class, after: sigB.class });
