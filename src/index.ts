@@ -7,7 +7,7 @@ export type * from './model/types';
 export { DEFAULT_LIMITS } from './model/types';
 export { locate, pageLocations, formatLocation, type Location } from './model/layout';
 export { describeLoadCommand } from './model/describe';
-export { diff, type DiffResult, type DiffOptions, type SliceDiff, type Verdict, type DylibChange } from './diff/index';
+export { diff, type DiffResult, type DiffOptions, type SliceDiff, type Verdict, type VerdictReason, type DylibChange } from './diff/index';
 export { judgeDylibPath, RISKY_ENTITLEMENTS, type PathRisk } from './findings/paths';
 export { type Finding, type FindingSeverity, T1546_006 } from './findings/types';
 export { verify, verifySync, formatVerifyText, decompileRequirements, decodeXmlEntitlements, decodeDerEntitlements, APPLE_ROOTS } from './verify/index';
