@@ -165,3 +165,40 @@ describe('drift scales linearly with the number of dylibs (issue 12 item 8)', ()
     expect(big).toBeLessThan(32000 * 40);
   });
 });
+
+describe('machlens scan --baseline and diff (built CLI) on a dylib_use insertion', () => {
+  it('the scan record carries the kind from the flags; drift and diff name it weak-dylib-added, high, with the same ids', async () => {
+    const { execFileSync, spawnSync } = await import('node:child_process');
+    const { chmodSync, mkdirSync, mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join, resolve } = await import('node:path');
+    const cli = resolve(__dirname, '..', '..', 'dist', 'cli.js');
+    const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const root = mkdtempSync(join(tmpdir(), 'machlens-use-'));
+    const fleet = join(root, 'fleet');
+    mkdirSync(fleet);
+    writeFileSync(join(fleet, 'watcher.node'), arm64);
+    const base = run(['baseline', '--workers', '1', fleet]);
+    expect(base.status, base.stderr).toBe(0);
+    const baseFile = join(root, 'baseline.json');
+    writeFileSync(baseFile, base.stdout);
+    const tampered = adhocSign(insertDylib(arm64, '/Users/Shared/.x/libuse.dylib', 0xc, { useFlags: 0x1 }), { identifier: 'watcher.node' });
+    writeFileSync(join(fleet, 'watcher.node'), tampered);
+    writeFileSync(join(root, 'before'), arm64);
+    execFileSync('chmod', ['-R', 'a+rwX', root]);
+    chmodSync(baseFile, 0o644);
+    const r = run(['scan', '--json', '--workers', '1', '--baseline', baseFile, fleet]);
+    expect(r.status, r.stderr).toBe(1);
+    const line = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.path?.endsWith('/watcher.node'));
+    expect(line.slices[0].dylibKinds.at(-1)).toBe('weak');
+    expect(line.slices[0].dylibUseFlags.at(-1)).toEqual(['weak-link']);
+    const drift = line.findings.filter((f: { id: string }) => !['file-changed'].includes(f.id) && !f.id.startsWith('header-mismatch') && f.id !== 'load-command-after-code-signature');
+    expect(drift.find((f: { id: string }) => f.id === 'weak-dylib-added')).toMatchObject({ severity: 'high', technique: 'T1546.006' });
+    const d = spawnSync(process.execPath, [cli, 'diff', '--json', join(root, 'before'), join(fleet, 'watcher.node')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(d.status).toBe(3);
+    const j = JSON.parse(d.stdout);
+    expect(idSev(drift)).toEqual(idSev(j.findings));
+    const text = spawnSync(process.execPath, [cli, 'diff', join(root, 'before'), join(fleet, 'watcher.node')], { encoding: 'utf8' }).stdout;
+    expect(text).toMatch(/rule dylib-added-code-untouched \[arm64\]: header-only-change, weak-dylib-added/);
+  }, 120_000);
+});
