@@ -113,7 +113,9 @@ export function fileDrift(before: Omit<FileRecord, 'findings'>, after: FileRecor
   const paired = pairSlices(before.slices, after.slices, recordKey, recordKey);
   for (const [b, s] of paired.pairs) {
     const cmp = compareSlices(factsOfRecord(b), factsOfRecord(s), { identical: sameRecord(b, s) });
-    for (const f of cmp.findings) out.push({ ...f, evidence: { ...f.evidence, file } });
+    // the scan record already carries verify's own entitlements-mismatch for this slice: not twice
+    const single = new Set(after.findings.filter((f) => f.slice === s.arch).map((f) => f.id));
+    for (const f of cmp.findings) if (!(f.id === 'entitlements-mismatch' && single.has(f.id))) out.push({ ...f, evidence: { ...f.evidence, file } });
     reasons.push(...cmp.reasons);
   }
   for (const s of paired.added) {
