@@ -75,6 +75,9 @@ export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): Plist
   let tagKind = TAG_OPEN;
   let tagName = '';
   let tagAt = 0;
+  // read through functions: TypeScript would otherwise keep a narrowing across the readTag() that changes them
+  const kind = (): number => tagKind;
+  const name = (): string => tagName;
 
   /** Skips `<?…?>`, comments and `<!…>` at i; true when one was skipped. */
   const skipMarkup = (): boolean => {
@@ -113,11 +116,11 @@ export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): Plist
     i = gt + 1;
   };
   /** The character data of the element just opened, up to its close tag (comments skipped, CDATA kept raw). */
-  const textUntilClose = (name: string): string => {
+  const textUntilClose = (element: string): string => {
     let out = '';
     for (;;) {
       const lt = xml.indexOf('<', i);
-      if (lt < 0) throw new PlistError(`<${name}> not closed`, i);
+      if (lt < 0) throw new PlistError(`<${element}> not closed`, i);
       if (lt > i) out += unescape(xml.slice(i, lt));
       i = lt;
       if (xml.startsWith('<![CDATA[', i)) {
@@ -129,32 +132,32 @@ export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): Plist
       }
       if (skipMarkup()) continue; // a comment or processing instruction inside the text
       readTag();
-      if (tagKind !== TAG_CLOSE || tagName !== name) throw new PlistError(`<${name}> not closed`, tagAt);
+      if (kind() !== TAG_CLOSE || name() !== element) throw new PlistError(`<${element}> not closed`, tagAt);
       return out;
     }
   };
   const value = (depth: number): PlistValue => {
     if (depth > MAX_DEPTH) throw new PlistError('plist nested too deeply', i);
     readTag();
-    if (tagKind === TAG_EMPTY) {
-      switch (tagName) {
+    if (kind() === TAG_EMPTY) {
+      switch (name()) {
         case 'true': return true;
         case 'false': return false;
         case 'string': return '';
         case 'dict': return newDict();
         case 'array': return [];
         case 'data': return new Uint8Array(0);
-        default: throw new PlistError(`unexpected <${tagName}/>`, tagAt);
+        default: throw new PlistError(`unexpected <${name()}/>`, tagAt);
       }
     }
-    if (tagKind !== TAG_OPEN) throw new PlistError(`unexpected </${tagName}>`, tagAt);
-    switch (tagName) {
+    if (kind() !== TAG_OPEN) throw new PlistError(`unexpected </${name()}>`, tagAt);
+    switch (name()) {
       case 'plist': {
         skipToTag();
-        if (xml.startsWith('</', i)) { readTag(); if (tagName !== 'plist') throw new PlistError('<plist> not closed', tagAt); return newDict(); }
+        if (xml.startsWith('</', i)) { readTag(); if (name() !== 'plist') throw new PlistError('<plist> not closed', tagAt); return newDict(); }
         const v = value(depth + 1);
         readTag();
-        if (tagKind !== TAG_CLOSE || tagName !== 'plist') throw new PlistError('<plist> not closed', tagAt);
+        if (kind() !== TAG_CLOSE || name() !== 'plist') throw new PlistError('<plist> not closed', tagAt);
         return v;
       }
       case 'dict': {
@@ -163,8 +166,8 @@ export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): Plist
           skipToTag();
           if (i >= n) throw new PlistError('<dict> not closed', i);
           readTag();
-          if (tagKind === TAG_CLOSE && tagName === 'dict') break;
-          if (tagKind !== TAG_OPEN || tagName !== 'key') throw new PlistError('expected <key> in <dict>', tagAt);
+          if (kind() === TAG_CLOSE && name() === 'dict') break;
+          if (kind() !== TAG_OPEN || name() !== 'key') throw new PlistError('expected <key> in <dict>', tagAt);
           const key = textUntilClose('key');
           o[key] = value(depth + 1);
         }
@@ -177,7 +180,7 @@ export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): Plist
           if (i >= n) throw new PlistError('<array> not closed', i);
           if (xml.startsWith('</', i)) {
             readTag();
-            if (tagName !== 'array') throw new PlistError(`unexpected </${tagName}> in <array>`, tagAt);
+            if (name() !== 'array') throw new PlistError(`unexpected </${name()}> in <array>`, tagAt);
             break;
           }
           a.push(value(depth + 1));
@@ -199,7 +202,7 @@ export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): Plist
       case 'false': textUntilClose('false'); return false;
       case 'data': return b64decode(textUntilClose('data'));
       case 'date': return new Date(textUntilClose('date').trim());
-      default: throw new PlistError(`unknown plist element <${tagName.slice(0, 40)}>`, tagAt);
+      default: throw new PlistError(`unknown plist element <${name().slice(0, 40)}>`, tagAt);
     }
   };
   const v = value(0);
