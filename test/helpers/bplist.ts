@@ -76,3 +76,15 @@ export function bplist(top: Value, refSize = 2): Uint8Array {
   const total = objects.reduce((n, o) => n + o.length, 8);
   return rawBplist({ objects, refSize, offSize: total < 256 ? 1 : total < 65536 ? 2 : 4 });
 }
+
+/** The crafted 67-byte Info.plist of the issue: a top dictionary whose count is the 8-byte integer 2^52. */
+export function hangingPlist(): Uint8Array {
+  const b = new Uint8Array(67);
+  b.set(new TextEncoder().encode('bplist00'));
+  b.set([0xdf, 0x13, 0x00, 0x10, 0, 0, 0, 0, 0, 0], 8);
+  const tableOff = 34;
+  b[tableOff] = 8;
+  const t = 67 - 32;
+  b[t + 6] = 1; b[t + 7] = 1; b[t + 15] = 1; b[t + 31] = tableOff;
+  return b;
+}

@@ -8,25 +8,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isBinaryPlist, parseBinaryPlist, parsePlist, parsePlistBytes, PlistError } from '../../src/verify/plist';
 import { ROOT } from '../helpers/fixtures';
-import { bplist, rawBplist, withCount } from '../helpers/bplist';
+import { bplist, hangingPlist, rawBplist, withCount } from '../helpers/bplist';
 
 function plistError(f: () => unknown): PlistError {
   let e: unknown = null;
   try { f(); } catch (err) { e = err; }
   expect(e).toBeInstanceOf(PlistError);
   return e as PlistError;
-}
-
-/** The crafted 67-byte Info.plist of the issue: a top dictionary whose count is the 8-byte integer 2^52. */
-export function hangingPlist(): Uint8Array {
-  const b = new Uint8Array(67);
-  b.set(new TextEncoder().encode('bplist00'));
-  b.set([0xdf, 0x13, 0x00, 0x10, 0, 0, 0, 0, 0, 0], 8);
-  const tableOff = 34;
-  b[tableOff] = 8;
-  const t = 67 - 32;
-  b[t + 6] = 1; b[t + 7] = 1; b[t + 15] = 1; b[t + 31] = tableOff;
-  return b;
 }
 
 describe('binary plists (bplist00)', () => {
