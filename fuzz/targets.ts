@@ -150,7 +150,7 @@ export function plistTarget(input: BinaryInput): string {
 export async function zipTarget(input: BinaryInput): Promise<string> {
   const keys: string[] = [];
   try {
-    const z = await timedAsync(() => ZipReader.open(new Blob([input.bytes as Uint8Array<ArrayBuffer>]), { maxEntrySize: 4 << 20, maxTotalSize: 8 << 20 }));
+    const z = await timedAsync(() => ZipReader.open(new Blob([input.bytes as Uint8Array<ArrayBuffer>]), { maxEntrySize: 1 << 20, maxTotalSize: 2 << 20 }));
     for (const p of z.paths.slice(0, 16)) {
       try {
         const b = await timedAsync(() => z.read(p));
