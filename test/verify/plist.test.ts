@@ -110,7 +110,7 @@ describe('XML plists', () => {
     expect(parsePlist('<plist><integer>-0x10</integer></plist>')).toBe(-16);
   });
 
-  it('memory is linear and small: 12 MiB of entitlement keys decode in a 128 MiB heap (the token-list reader needed ~400 MiB)', () => {
+  it('memory is linear and small: 12 MiB of entitlement keys decode in a 128 MiB heap (the token-list reader ran out of memory there)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'machlens-plist-'));
     try {
       const parts: string[] = [];
