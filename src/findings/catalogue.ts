@@ -228,6 +228,6 @@ export function finding(id: string, slice: string | null, evidence: Ev): Finding
   if (!d) throw new Error(`finding ${id} is not in the catalogue`);
   const e: Ev = {};
   for (const k of d.evidence) e[k] = evidence[k] === undefined ? null : evidence[k];
-  for (const k of Object.keys(evidence)) if (!(k in e) && evidence[k] !== undefined) e[k] = evidence[k];
+  for (const k of Object.keys(evidence)) if (!Object.hasOwn(e, k) && evidence[k] !== undefined) e[k] = evidence[k];
   return { id, severity: d.severity(e), technique: d.technique(e), slice, message: d.message(e), evidence: e };
 }

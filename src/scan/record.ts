@@ -99,7 +99,7 @@ function sameRecord(a: SliceRecord, b: SliceRecord): boolean {
   if (!a.codeDigest || !b.codeDigest || (a.cdhash === null && a.signatureClass !== 'unsigned')) return false;
   // an older record lacks some fields: compare what both recorded
   const x = a as unknown as Record<string, unknown>, y = b as unknown as Record<string, unknown>;
-  for (const k of Object.keys(x)) if (k in y && JSON.stringify(x[k]) !== JSON.stringify(y[k])) return false;
+  for (const k of Object.keys(x)) if (Object.hasOwn(y, k) && JSON.stringify(x[k]) !== JSON.stringify(y[k])) return false;
   return true;
 }
 
