@@ -2,8 +2,8 @@
 // (alerts, coverage, counts). Plain JSON-serialisable objects only, so state can be snapshotted.
 
 /** Telemetry sources the adapters read; `machlens` is this project's own line format (change records, events). */
-export type SourceFormat = 'eslogger' | 'ecs' | 'ocsf' | 'osquery' | 'santa' | 'machlens';
-export const SOURCE_FORMATS: readonly SourceFormat[] = ['eslogger', 'ecs', 'ocsf', 'osquery', 'santa', 'machlens'];
+export type SourceFormat = 'eslogger' | 'ecs' | 'ocsf' | 'osquery' | 'santa' | 'jamf' | 'objective-see' | 'macmonitor' | 'machlens';
+export const SOURCE_FORMATS: readonly SourceFormat[] = ['eslogger', 'ecs', 'ocsf', 'osquery', 'santa', 'jamf', 'objective-see', 'macmonitor', 'machlens'];
 
 /** Code-signing flags (xnu osfmk/kern/cs_blobs.h). */
 export const CS_VALID = 0x1;

@@ -1,7 +1,7 @@
 // What every adapter returns, and helpers they share.
 import type { CorrelationEvent, FileIdentity, SigningState } from '../model';
 import { CS_ADHOC, CS_INSTALLER, CS_PLATFORM_BINARY, CS_VALID } from '../model';
-import { own, str } from '../util';
+import { get, own, str } from '../util';
 
 /** One parsed line: events, or a reason it carries nothing we use (ignored), or a reason it cannot be read (malformed). */
 export type AdapterOutput =
@@ -15,6 +15,8 @@ export interface AdapterContext {
   /** Input label and line number, stamped on the events at creation (one object shape, no later additions). */
   input?: string;
   line?: number;
+  /** `--host-key FIELD`: a dotted path into the document whose value, when present, is the host's identity. */
+  hostKey?: string;
 }
 
 export type Adapter = (doc: Record<string, unknown>, ctx: AdapterContext) => AdapterOutput;
@@ -29,11 +31,49 @@ export function isMachOHeaderHex(hex: string): boolean {
   return /^(cffaedfe|cefaedfe|feedfacf|feedface|cafebabe|bebafeca|cafebabf|bfbafeca)/.test(h);
 }
 
-/** A host name from a shipper-added top-level `host` key (string, or an object with name/hostname/id). */
-export function shipperHost(v: unknown): string | undefined {
-  const s = str(v);
-  if (s) return s.slice(0, 256);
-  return str(own(v, 'name'))?.slice(0, 256) ?? str(own(v, 'hostname'))?.slice(0, 256) ?? str(own(v, 'id'))?.slice(0, 256);
+const MAX_HOST = 256;
+
+/** A non-empty string or a finite number as text, bounded (host identities and names). */
+export function idText(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.length > 0 ? v.slice(0, MAX_HOST) : undefined;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+/** Keys, in order of preference, under which shippers and agents put a machine's stable identity. */
+const ID_KEYS = ['hardware_uuid', 'hardwareUUID', 'hardware_uuid_s', 'provisioning_udid', 'provisioningUDID', 'udid', 'uuid', 'serial_number', 'serialNumber', 'serial', 'id', 'agent_id', 'agentId'] as const;
+const NAME_KEYS = ['hostname', 'host_name', 'hostName', 'name', 'computer_name', 'computerName'] as const;
+
+/** A shipper-added `host` value: a string (taken as both id and name), or an object with an id and/or a name. */
+export function shipperHost(v: unknown): { id?: string; name?: string } {
+  const s = idText(v);
+  if (s !== undefined) return { id: s, name: s };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+  let id: string | undefined;
+  for (const k of ID_KEYS) { id = idText(own(v, k)); if (id !== undefined) break; }
+  let name: string | undefined;
+  for (const k of NAME_KEYS) { name = idText(own(v, k)); if (name !== undefined) break; }
+  return { id, name };
+}
+
+/**
+ * The host of an event: `--host-key` when the document has it, else the source's stable identity, else its name,
+ * else the input's default host. The name is kept for display only.
+ */
+export function hostOf(doc: unknown, ctx: AdapterContext, id: string | undefined, name: string | undefined): { host: string; hostName: string | undefined } {
+  if (ctx.hostKey) {
+    const k = idText(get(doc, ctx.hostKey));
+    if (k !== undefined) return { host: k, hostName: name };
+  }
+  if (id !== undefined) return { host: id, hostName: name };
+  if (name !== undefined) return { host: name, hostName: name };
+  return { host: ctx.defaultHost, hostName: undefined };
+}
+
+/** Mark an event denied/blocked (not a run, not a load; the correlator keeps it as evidence). */
+export function markDenied<T extends { denied?: boolean; deniedBy?: string }>(e: T, by: string | undefined): T {
+  if (by !== undefined) { e.denied = true; e.deniedBy = by; }
+  return e;
 }
 
 /** Derive the boolean view of a numeric flags word. */
