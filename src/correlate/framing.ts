@@ -41,6 +41,11 @@ export interface Piece {
   blank?: true;
   /** The document was a search hit (`_source` / `fields` unwrapped). */
   hit?: true;
+  /**
+   * The document's text when it was parsed without the 64-bit rewrite (the NDJSON fast path): an adapter that meets
+   * a rounded inode has it parsed again exactly (adapters/common.ts inodeStr).
+   */
+  raw?: string;
 }
 
 export type PieceSink = (p: Piece) => void;
@@ -99,23 +104,68 @@ const ROOT_RESPONSE = 3; // an object found to be a search response: its hits ar
 
 const TEXT_STAMP = /^\s*\[\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
 
-const BIG_KEYS = /"(st_ino|st_dev|st_rdev|inode|ino|dev)"(\s*):(\s*)(-?\d{16,})/g;
+const BIG_KEYS = new Set(['st_ino', 'st_dev', 'st_rdev', 'inode', 'ino', 'dev']);
 
-/** Named 64-bit integers as strings, so JSON.parse keeps every digit (keys only: see the file comment). */
-export function exactBigIntegers(text: string): string {
-  // Cheap pre-check: no run of 16 digits, nothing to do (the common case of small inodes).
-  if (!/\d{16}/.test(text)) return text;
-  BIG_KEYS.lastIndex = 0;
-  return text.replace(BIG_KEYS, (_m, k: string, s1: string, s2: string, digits: string) => `"${k}"${s1}:${s2}"${digits}"`);
+function isWs(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
-/** JSON.parse with exact named 64-bit integers; undefined when the text is not JSON. */
+/** The key whose value starts at `at` (`"key"` then ':' before it), or undefined. */
+function keyBefore(text: string, at: number): string | undefined {
+  let j = at - 1;
+  while (j >= 0 && isWs(text.charCodeAt(j))) j--;
+  if (text.charCodeAt(j) !== 58 /* : */) return undefined;
+  j--;
+  while (j >= 0 && isWs(text.charCodeAt(j))) j--;
+  if (text.charCodeAt(j) !== 34 /* " */) return undefined;
+  const end = j;
+  const start = text.lastIndexOf('"', end - 1);
+  if (start < 0 || end - start > 9) return undefined;
+  // A quote escaped by a backslash belongs to a string's content, not to a key.
+  if (start > 0 && text.charCodeAt(start - 1) === 92) return undefined;
+  return text.slice(start + 1, end);
+}
+
+/**
+ * Named 64-bit integers as strings, so JSON.parse keeps every digit. One pass finds runs of 16 or more digits (below
+ * that every integer is exact in a double); a run is quoted when it is the whole value of one of the named keys
+ * (`"st_ino": 18446744073709551557`). Inside a JSON string every quote is escaped, so a `"key":` before the digits
+ * is always a real key. Fractions and exponents are left alone.
+ */
+export function exactBigIntegers(text: string): string {
+  let out: string | undefined;
+  let at = 0;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) { i++; continue; }
+    const d = i;
+    while (i < n) { const x = text.charCodeAt(i); if (x < 48 || x > 57) break; i++; }
+    if (i - d < 16) continue;
+    const next = i < n ? text.charCodeAt(i) : 0;
+    if (next === 46 || next === 101 || next === 69) continue;
+    const s = d > 0 && text.charCodeAt(d - 1) === 45 ? d - 1 : d;
+    const key = keyBefore(text, s);
+    if (key === undefined || !BIG_KEYS.has(key)) continue;
+    out = (out ?? '') + text.slice(at, s) + '"' + text.slice(s, i) + '"';
+    at = i;
+  }
+  return out === undefined ? text : out + text.slice(at);
+}
+
+/** JSON.parse that never throws. */
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
-    return { ok: true, value: JSON.parse(exactBigIntegers(text)) };
+    return { ok: true, value: JSON.parse(text) };
   } catch {
     return { ok: false };
   }
+}
+
+/** JSON.parse with the named 64-bit integers kept exact (as strings). */
+export function parseExact(text: string): { ok: true; value: unknown } | { ok: false } {
+  return parseJson(exactBigIntegers(text));
 }
 
 /** A search hit's document: `_source`, else `fields` (one-element arrays unwrapped), else undefined. */
@@ -216,7 +266,7 @@ export function createFramer(options: FramerOptions = {}): Framer {
     const wasSkipping = skipping;
     base = -1; buf = ''; skipping = false;
     if (wasSkipping) { out({ line: startLine, skipped: REASON_TOO_LONG }); return; }
-    const r = parseJson(text);
+    const r = parseExact(text);
     if (!r.ok) { out({ line: startLine, malformed: REASON_INVALID_JSON }); return; }
     if (rootKind === ROOT_OBJECT) emitValue(r.value, startLine, out);
     else emitDoc(r.value, startLine, out);
@@ -365,8 +415,17 @@ export function createFramer(options: FramerOptions = {}): Framer {
       const l = lastNonWs(t);
       const e = t.charCodeAt(l);
       if ((c === 123 && e === 125) || (c === 91 && e === 93)) {
-        const r = parseJson(f === 0 && l === t.length - 1 ? t : t.slice(f, l + 1));
-        if (r.ok) {
+        const doc = f === 0 && l === t.length - 1 ? t : t.slice(f, l + 1);
+        // One object per line is the hot path: parsed as is, its text kept for an exact re-parse when needed.
+        const r = c === 123 ? parseJson(doc) : parseExact(doc);
+        if (r.ok && c === 123 && isDict(r.value) && responseHits(r.value) === undefined) {
+          const inner = unwrapHit(r.value);
+          out(inner ? { line: lineNo, doc: inner, hit: true, raw: doc } : { line: lineNo, doc: r.value, raw: doc });
+          return;
+        }
+        const rx = r.ok && c === 123 ? parseExact(doc) : r;
+        if (rx.ok) {
+          const r = rx;
           if (Array.isArray(r.value)) {
             // An array of documents: each is a piece. An array without any object is one unreadable piece.
             if (r.value.length === 0) out({ line: lineNo, blank: true });

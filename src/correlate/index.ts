@@ -21,7 +21,7 @@ export {
   adaptMachlens, auditToken, ES_EVENT, flagsFromText,
   type AdapterOutput, type AdapterContext, type LineResult, type SourceCapability,
 } from './adapters/index';
-export { createFramer, parseJson, unwrapHit, type Framer, type FramerOptions, type Piece } from './framing';
+export { createFramer, parseJson, parseExact, exactBigIntegers, unwrapHit, type Framer, type FramerOptions, type Piece } from './framing';
 export { SOURCE_FORMATS } from './model';
 export type {
   SourceFormat, ProcessIdentity, FileIdentity, SigningState, FileOp, FileChangeEvent, ExecEvent, CsInvalidatedEvent,

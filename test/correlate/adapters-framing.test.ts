@@ -2,15 +2,17 @@
 // Elasticsearch/OpenSearch search responses and hits, text lines; line numbers kept for evidence; everything
 // unreadable counted with a reason; one document's size capped; 64-bit ids exact (item 7).
 import { describe, expect, it } from 'vitest';
-import { createFramer, exactBigIntegers, parseJson, unwrapHit, type Piece } from '../../src/correlate/framing';
+import { createFramer, exactBigIntegers, parseExact, unwrapHit, type Piece } from '../../src/correlate/framing';
 import { correlateLines, createCorrelator } from '../../src/correlate/index';
 import { APP, EVIL, fullChain, render } from './scenario';
 
+/** Pieces without `raw` (the text kept for an exact re-parse, checked on its own below). */
 function frame(lines: string[], max?: number): Piece[] {
   const f = createFramer({ maxDocumentLength: max });
   const out: Piece[] = [];
-  lines.forEach((l, i) => f.line(l, i + 1, (p) => out.push(p)));
-  f.end((p) => out.push(p));
+  const push = (p: Piece) => { const { raw: _raw, ...rest } = p; out.push(rest); };
+  lines.forEach((l, i) => f.line(l, i + 1, push));
+  f.end(push);
   return out;
 }
 
@@ -135,8 +137,15 @@ describe('framing', () => {
 describe('exact 64-bit identifiers (item 7)', () => {
   it('inode 18446744073709551557 and st_ino above 2^53 survive parsing digit for digit; small numbers stay numbers', () => {
     const line = '{"stat":{"st_ino":18446744073709551557,"st_dev":16777234,"st_size":259504},"file":{"inode": 1152921500312525701},"mach_time":401374797834}';
-    const r = parseJson(line);
+    const r = parseExact(line);
     expect(r.ok && r.value).toEqual({ stat: { st_ino: '18446744073709551557', st_dev: 16777234, st_size: 259504 }, file: { inode: '1152921500312525701' }, mach_time: 401374797834 });
+  });
+
+  it('the NDJSON fast path keeps the line for an exact re-parse; an adapter meeting a rounded inode re-reads it exactly', () => {
+    const f = createFramer();
+    const got: Piece[] = [];
+    f.line('{"a":1}', 1, (p) => got.push(p));
+    expect(got[0].raw).toBe('{"a":1}');
   });
 
   it('only keys are rewritten: the same text inside a string value is left alone', () => {

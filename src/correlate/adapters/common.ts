@@ -1,7 +1,7 @@
 // What every adapter returns, and helpers they share.
 import type { CorrelationEvent, FileIdentity, SigningState } from '../model';
 import { CS_ADHOC, CS_INSTALLER, CS_PLATFORM_BINARY, CS_VALID } from '../model';
-import { get, own, str } from '../util';
+import { get, idStr, own, str } from '../util';
 
 /** One parsed line: events, or a reason it carries nothing we use (ignored), or a reason it cannot be read (malformed). */
 export type AdapterOutput =
@@ -105,4 +105,72 @@ export function compact<T extends object>(o: T): T {
 
 export function fileId(path: string, extra: Partial<FileIdentity> = {}): FileIdentity {
   return compact({ path, ...extra });
+}
+
+// Exact 64-bit inodes: JSON.parse rounds integers above 2^53 (Node 20 gives no access to the source text). The
+// document's text is at hand while an adapter runs (withRaw); inodeStr reads a rounded inode's digits back from it:
+// the occurrences of `"key": <digits>` whose value rounds to the parsed number (one pass of indexOf over the text,
+// only for documents that carry such a number). When two different digit strings round to the same number, the
+// caller parses the whole text again with every named big integer kept as a string (framing.ts exactBigIntegers).
+let inexact = false;
+let currentRaw: string | undefined;
+
+/** Run `f` with the document's source text available to inodeStr. */
+export function withRaw<T>(raw: string | undefined, f: () => T): T {
+  const prev = currentRaw;
+  currentRaw = raw;
+  try {
+    return f();
+  } finally {
+    currentRaw = prev;
+  }
+}
+
+function isWs(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/** The one digit string after `"key":` in `raw` that rounds to `v`; undefined when none or when two differ. */
+export function exactDigits(raw: string, key: string, v: number): string | undefined {
+  const pat = '"' + key + '"';
+  const n = raw.length;
+  let found: string | undefined;
+  let i = raw.indexOf(pat);
+  while (i >= 0) {
+    let j = i + pat.length;
+    while (j < n && isWs(raw.charCodeAt(j))) j++;
+    if (raw.charCodeAt(j) === 58) {
+      j++;
+      while (j < n && isWs(raw.charCodeAt(j))) j++;
+      const s = j;
+      if (raw.charCodeAt(j) === 45) j++;
+      while (j < n) { const c = raw.charCodeAt(j); if (c < 48 || c > 57) break; j++; }
+      if (j - s >= 16) {
+        const digits = raw.slice(s, j);
+        if (Number(digits) === v) {
+          if (found !== undefined && found !== digits) return undefined;
+          found = digits;
+        }
+      }
+    }
+    i = raw.indexOf(pat, i + pat.length);
+  }
+  return found;
+}
+
+/** An inode (a 64-bit id) as text, every digit: from the source text when JSON.parse rounded it. */
+export function inodeStr(v: unknown, key: string): string | undefined {
+  if (typeof v === 'number' && Number.isFinite(v) && !Number.isSafeInteger(v)) {
+    const exact = currentRaw === undefined ? undefined : exactDigits(currentRaw, key, v);
+    if (exact !== undefined) return exact;
+    inexact = true;
+  }
+  return idStr(v);
+}
+
+/** Whether a rounded 64-bit id could not be read back since the last call (and reset). */
+export function takeInexact(): boolean {
+  const r = inexact;
+  inexact = false;
+  return r;
 }

@@ -2,7 +2,7 @@
 // Nested objects and flattened dotted keys are both accepted.
 import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
 import { bool, get, idStr, isDict, num, own, parseTime, str, type Dict } from '../util';
-import { compact, fileId, hostOf, idText, ignored, isMachOHeaderHex, malformed, markDenied, ok, type AdapterContext, type AdapterOutput } from './common';
+import { compact, inodeStr, fileId, hostOf, idText, ignored, isMachOHeaderHex, malformed, markDenied, ok, type AdapterContext, type AdapterOutput } from './common';
 
 /** The code_signature object at `prefix` (nested or flattened keys). */
 function ecsSigning(d: unknown, prefix: string): SigningState | undefined {
@@ -127,7 +127,7 @@ function adaptEcsInner(d: Dict, ctx: AdapterContext): AdapterOutput {
     if (!path) return malformed('ecs: file event without file.path');
     const header = str(get(d, 'file.Ext.header_bytes'));
     const file = fileId(path, {
-      inode: idStr(get(d, 'file.inode')),
+      inode: inodeStr(get(d, 'file.inode'), 'inode'),
       sha256: str(get(d, 'file.hash.sha256'))?.toLowerCase(),
       size: num(get(d, 'file.size')),
       machO: header ? isMachOHeaderHex(header) : undefined,

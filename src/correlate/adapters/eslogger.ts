@@ -3,7 +3,7 @@
 // unknown fields are ignored, missing ones leave the normalised field unset.
 import type { CorrelationEvent, FileIdentity, FileOp, ProcessIdentity, SigningState } from '../model';
 import { bool, idStr, isDict, num, own, parseTime, str, type Dict } from '../util';
-import { compact, fileId, hostOf, ignored, malformed, markDenied, ok, shipperHost, signingFromFlags, joinPath, type AdapterContext, type AdapterOutput } from './common';
+import { compact, inodeStr, fileId, hostOf, ignored, malformed, markDenied, ok, shipperHost, signingFromFlags, joinPath, type AdapterContext, type AdapterOutput } from './common';
 
 export const ES_EVENT = {
   exec: 9, open: 10, fork: 11, close: 12, create: 13, exit: 15, link: 19, mmap: 20, rename: 25,
@@ -78,7 +78,7 @@ function esFile(fv: unknown, withStat = true): FileIdentity | undefined {
   if (!withStat) return file;
   const st = obj(f.stat);
   if (st === undefined) return file;
-  const inode = idStr(st.st_ino);
+  const inode = inodeStr(st.st_ino, 'st_ino');
   if (inode !== undefined) file.inode = inode;
   const dev = num(st.st_dev);
   if (dev !== undefined) file.dev = dev;

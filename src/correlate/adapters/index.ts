@@ -10,8 +10,8 @@ import { adaptOcsf } from './ocsf';
 import { adaptOsquery } from './osquery';
 import { adaptSanta } from './santa';
 import { adaptSantaText } from './santa-text';
-import { ignored, malformed, ok, type Adapter, type AdapterContext, type AdapterOutput } from './common';
-import { detectFormat, detectTextFormat, parseJson, REASON_INVALID_JSON, type Piece } from '../framing';
+import { ignored, malformed, ok, takeInexact, withRaw, type Adapter, type AdapterContext, type AdapterOutput } from './common';
+import { detectFormat, detectTextFormat, parseExact, parseJson, REASON_INVALID_JSON, unwrapHit, type Piece } from '../framing';
 
 export type { AdapterOutput, AdapterContext } from './common';
 export { adaptEslogger, adaptEcs, adaptOcsf, adaptOsquery, adaptSanta, adaptSantaText, adaptJamf, adaptObjectiveSee, adaptMacMonitor, detectFormat };
@@ -69,7 +69,20 @@ export interface LineResult {
 export function adaptLine(line: string, format: SourceFormat | 'auto', ctx: AdapterContext): LineResult {
   const r = parseJson(line);
   if (!r.ok) return adaptText(line, format, ctx);
-  return adaptDoc(r.value, format, ctx);
+  return adaptRaw(r.value, line, false, format, ctx);
+}
+
+/** Adapt a document parsed from `raw` without the 64-bit rewrite; parse again exactly if a rounded id was read. */
+function adaptRaw(doc: unknown, raw: string, hit: boolean, format: SourceFormat | 'auto', ctx: AdapterContext): LineResult {
+  takeInexact();
+  const r = withRaw(raw, () => adaptDoc(doc, format, ctx));
+  if (!takeInexact()) return r;
+  const x = parseExact(raw);
+  if (!x.ok) return r;
+  const d = hit ? unwrapHit(x.value) ?? x.value : x.value;
+  const again = adaptDoc(d, format, ctx);
+  takeInexact();
+  return again;
 }
 
 /** A text line: Santa's text log when the format is santa or auto recognises it; otherwise not JSON. */
@@ -87,6 +100,7 @@ export function adaptText(line: string, format: SourceFormat | 'auto', ctx: Adap
 export function adaptPiece(p: Piece, format: SourceFormat | 'auto', ctx: AdapterContext): LineResult {
   if (p.malformed !== undefined) return { out: malformed(p.malformed) };
   if (p.text !== undefined) return adaptText(p.text, format, ctx);
+  if (p.raw !== undefined) return adaptRaw(p.doc, p.raw, p.hit === true, format, ctx);
   return adaptDoc(p.doc, format, ctx);
 }
 

@@ -4,7 +4,7 @@
 import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
 import { CS_ADHOC, CS_INSTALLER, CS_VALID } from '../model';
 import { bool, idStr, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
-import { compact, fileId, hostOf, idText, ignored, malformed, ok, type AdapterContext, type AdapterOutput } from './common';
+import { compact, inodeStr, fileId, hostOf, idText, ignored, malformed, ok, type AdapterContext, type AdapterOutput } from './common';
 
 type Table = 'es_process_events' | 'es_process_file_events' | 'file_events' | 'signature';
 
@@ -101,7 +101,7 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, hostName: str
       if (!op) return { ignored: 'osquery: file_events action not used' };
       const target = str(own(row, 'target_path'));
       if (!target) return { malformed: 'osquery: file_events row without target_path' };
-      const file = fileId(target, { inode: idStr(own(row, 'inode')), sha256: str(own(row, 'sha256'))?.toLowerCase(), size: num(own(row, 'size')) });
+      const file = fileId(target, { inode: inodeStr(own(row, 'inode'), 'inode'), sha256: str(own(row, 'sha256'))?.toLowerCase(), size: num(own(row, 'size')) });
       return { events: [compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file })] };
     }
     case 'signature': {

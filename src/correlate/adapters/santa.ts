@@ -2,7 +2,7 @@
 // unlink, fork, exit and codesigning_invalidated. The envelope carries machine_id and event_time.
 import type { CorrelationEvent, ProcessIdentity, SigningState } from '../model';
 import { bool, idStr, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
-import { compact, fileId, hostOf, idText, ignored, malformed, markDenied, ok, signingFromFlags, type AdapterContext, type AdapterOutput } from './common';
+import { compact, inodeStr, fileId, hostOf, idText, ignored, malformed, markDenied, ok, signingFromFlags, type AdapterContext, type AdapterOutput } from './common';
 
 /** Field in either spelling: snake_case (preserving proto names) or lowerCamelCase (proto3 JSON default). */
 function f(o: unknown, snake: string): unknown {
@@ -55,7 +55,7 @@ function santaFile(fo: unknown): ReturnType<typeof fileId> | undefined {
   const path = str(own(fo, 'path'));
   if (!path) return undefined;
   const st = own(fo, 'stat');
-  return fileId(path, { inode: idStr(own(st, 'ino')), dev: num(own(st, 'dev')), size: num(own(st, 'size')) });
+  return fileId(path, { inode: inodeStr(own(st, 'ino'), 'ino'), dev: num(own(st, 'dev')), size: num(own(st, 'size')) });
 }
 
 const BODIES = ['execution', 'close', 'rename', 'unlink', 'fork', 'exit', 'codesigning_invalidated'] as const;
