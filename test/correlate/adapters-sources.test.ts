@@ -4,7 +4,7 @@
 // nesting, escaping) and the genuine eslogger capture in ../shared/telemetry.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { adaptLine, correlateLines, detectFormat, SOURCE_CAPABILITIES, SOURCE_FORMATS, type CorrelationEvent } from '../../src/correlate/index';
+import { adaptLine, correlateLines, detectFormat, exactBigIntegers, SOURCE_CAPABILITIES, SOURCE_FORMATS, type CorrelationEvent } from '../../src/correlate/index';
 import { APP, EVIL, attacker, adhocSigning, ecs, eslogger, fullChain, ocsf, osquery, render, santa, teamSigning, type Step } from './scenario';
 
 const ctx = { defaultHost: 'dflt' };
@@ -241,6 +241,20 @@ describe('64-bit ids kept exact', () => {
     const e = one(line);
     expect(e.kind === 'exec' && e.image.inode).toBe('18446744073709551557');
   });
+  it('two different inodes that round to the same double in one line: each kept exact (the whole line re-read)', () => {
+    const o = JSON.parse(eslogger(execStep));
+    let k = 0;
+    const line = JSON.stringify(o).replace(/"st_ino":\d+/g, () => `"st_ino":${k++ === 0 ? '18446744073709551556' : '18446744073709551557'}`);
+    expect(k).toBeGreaterThan(1);
+    expect(Number('18446744073709551556')).toBe(Number('18446744073709551557'));
+    const e = one(line);
+    // The envelope's executable comes first in the line (…556), the exec target's after it (…557).
+    const exact = JSON.parse(exactBigIntegers(line));
+    expect(exact.process.executable.stat.st_ino).toBe('18446744073709551556');
+    expect(exact.event.exec.target.executable.stat.st_ino).toBe('18446744073709551557');
+    expect(e.kind === 'exec' && e.image.inode).toBe('18446744073709551557');
+  });
+
   it('the genuine eslogger capture (macOS 15/26/27): st_ino 1152921500312525701 exact, versions 9/10/11 read', () => {
     const lines = readFileSync(new URL('../../../../shared/telemetry/eslogger/mullvad_eslogger_exec_fork_exit.jsonl', import.meta.url), 'utf8').trim().split('\n');
     const out = lines.map((l) => adaptLine(l, 'auto', ctx));
