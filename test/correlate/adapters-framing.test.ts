@@ -201,3 +201,13 @@ describe('framing in the correlator', () => {
     // Ordering the events by time is the correlator's ordering stage (item 1); framing hands over every one of them.
   });
 });
+
+describe('pushDocs with search hits', () => {
+  it('already-parsed hits (`_index`, `_id`, `_source`) are read as their `_source`', () => {
+    const c = createCorrelator();
+    const docs = ecsDocs().map((d, i) => hit(d, i));
+    const alerts = [...c.pushDocs(docs), ...c.flush()];
+    expect(c.counts().malformed).toBe(0);
+    expect(alerts).toHaveLength(1);
+  });
+});

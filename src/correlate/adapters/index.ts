@@ -104,7 +104,9 @@ export function adaptPiece(p: Piece, format: SourceFormat | 'auto', ctx: Adapter
   return adaptDoc(p.doc, format, ctx);
 }
 
-export function adaptDoc(doc: unknown, format: SourceFormat | 'auto', ctx: AdapterContext): LineResult {
+export function adaptDoc(doc0: unknown, format: SourceFormat | 'auto', ctx: AdapterContext): LineResult {
+  // A search hit handed over as is (pushDocs of an Elasticsearch export): its `_source` is the document.
+  const doc = isDict(doc0) && own(doc0, '_source') !== undefined ? unwrapHit(doc0) ?? doc0 : doc0;
   if (!isDict(doc)) return { out: malformed('not a JSON object') };
   const fmt = format === 'auto' ? detectFormat(doc) : format;
   if (!fmt) return { out: malformed('unrecognised shape (no adapter matches)') };
