@@ -258,7 +258,7 @@ function formatCounts(c: Counts): string {
   const by = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k}: ${v}`).join(', ') || '-';
   const lines = [
     'COUNTS',
-    `  lines ${c.lines} = parsed ${c.parsed} + ignored ${c.ignored} + malformed ${c.malformed} + skipped ${c.skipped} + blank ${c.blank}`,
+    `  ${c.documents === c.lines ? `lines ${c.lines}` : `lines ${c.lines}, documents ${c.documents}`} = parsed ${c.parsed} + ignored ${c.ignored} + malformed ${c.malformed} + skipped ${c.skipped} + blank ${c.blank}`,
     `  formats ${by(c.byFormat)}`,
     `  events ${c.events}, duplicates ${c.duplicates}, late ${c.late}, alerts ${c.alerts} (suppressed ${c.suppressed})`,
   ];

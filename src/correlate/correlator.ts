@@ -155,7 +155,7 @@ type SerialHost = Omit<HostState, 'procs' | 'bins' | 'cands' | 'runs' | 'dedup' 
 
 function newCounts(): Counts {
   return {
-    lines: 0, blank: 0, parsed: 0, ignored: 0, ignoredByReason: counter(), malformed: 0, malformedByReason: counter(),
+    lines: 0, documents: 0, blank: 0, parsed: 0, ignored: 0, ignoredByReason: counter(), malformed: 0, malformedByReason: counter(),
     malformedSamples: [], skipped: 0, skippedByReason: counter(), byFormat: counter(), events: 0, duplicates: 0, late: 0,
     alerts: 0, suppressed: 0,
     evicted: { hosts: 0, binaries: 0, processes: 0, runs: 0, pendingChanges: 0, learnedDylibs: 0, buffered: 0, changeRecords: 0 },
@@ -329,8 +329,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   }
 
   // Framing (framing.ts) turns lines into pieces: a document, a text line, or what could not be read. `counts.lines`
-  // counts pieces: a line of NDJSON or text, or one document of a multi-line document, an array or a search response.
+  // counts the lines fed; `counts.documents` the pieces: a line of NDJSON or text, or one document of a multi-line
+  // document, an array or a search response (documents === parsed + ignored + malformed + skipped + blank).
   function oneLine(text: string): void {
+    counts.lines++;
     line++;
     fileLine++;
     if (text.length > L.maxLineLength) { framer.drop(fileLine, 'line longer than maxLineLength', onePiece); return; }
@@ -338,7 +340,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   }
 
   function onePiece(p: Piece): void {
-    counts.lines++;
+    counts.documents++;
     if (p.blank) { counts.blank++; return; }
     if (p.skipped !== undefined) { counts.skipped++; bump(counts.skippedByReason, p.skipped); return; }
     ctx.input = curFile; ctx.line = p.line;
@@ -385,7 +387,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (!carrySkipping && rest.length > 0) {
       if (carry.length + rest.length > L.maxLineLength) {
         // Count the over-long line once, now, and drop the rest of it as it streams in.
-        line++; fileLine++; framer.drop(fileLine, 'line longer than maxLineLength', onePiece);
+        counts.lines++; line++; fileLine++; framer.drop(fileLine, 'line longer than maxLineLength', onePiece);
         carry = ''; carrySkipping = true;
       } else carry += rest;
     }
@@ -396,7 +398,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     setFile(meta);
     const list = Array.isArray(docs) ? docs : [docs];
     for (const d of list) {
-      counts.lines++; line++; fileLine++;
+      counts.lines++; counts.documents++; line++; fileLine++;
       ctx.input = curFile; ctx.line = fileLine;
       const r = adaptDoc(d, format, ctx);
       accountResult(r.format, r.out);
@@ -408,10 +410,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const list = Array.isArray(events) ? events : [events as CorrelationEvent];
     for (const e of list) {
       if (!isEvent(e)) {
-        counts.lines++; line++; fileLine++; malformedLine('event: not a normalised event (kind, host, time)');
+        counts.lines++; counts.documents++; line++; fileLine++; malformedLine('event: not a normalised event (kind, host, time)');
         continue;
       }
-      counts.lines++; line++; fileLine++; counts.parsed++;
+      counts.lines++; counts.documents++; line++; fileLine++; counts.parsed++;
       bump(counts.byFormat, SOURCE_FORMATS.includes(e.source) ? e.source : 'machlens');
       ingest(e);
     }

@@ -268,8 +268,8 @@ export function createFramer(options: FramerOptions = {}): Framer {
     if (wasSkipping) { out({ line: startLine, skipped: REASON_TOO_LONG }); return; }
     const r = parseExact(text);
     if (!r.ok) { out({ line: startLine, malformed: REASON_INVALID_JSON }); return; }
-    if (rootKind === ROOT_OBJECT) emitValue(r.value, startLine, out);
-    else emitDoc(r.value, startLine, out);
+    // A document, a hit, or (an element of an array of responses) a search response: its hits.
+    emitValue(r.value, startLine, out);
   }
 
   /** The capture in progress can never close: report it and start over at its base. */

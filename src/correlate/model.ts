@@ -292,8 +292,14 @@ export interface MalformedSample {
 }
 
 export interface Counts {
-  /** Every line fed in: lines === parsed + ignored + malformed + skipped + blank. */
+  /** Every line fed in (a document handed to pushDocs/pushEvents counts as one). */
   lines: number;
+  /**
+   * Every unit read, each counted once: documents === parsed + ignored + malformed + skipped + blank. A unit is a line
+   * of NDJSON or text, or one document of a multi-line document, a JSON array or a search response (framing.ts); for
+   * NDJSON, documents === lines.
+   */
+  documents: number;
   blank: number;
   /** Lines that produced at least one event. */
   parsed: number;

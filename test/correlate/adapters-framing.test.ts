@@ -164,7 +164,8 @@ describe('framing in the correlator', () => {
     expect(r.alerts).toHaveLength(1);
     expect(r.alerts[0].dylibs).toEqual([EVIL]);
     expect(r.alerts[0].binary).toBe(APP);
-    expect(r.counts.lines).toBe(docs.length);
+    expect(r.counts.documents).toBe(docs.length);
+    expect(r.counts.lines).toBe(text.split('\n').length);
     expect(r.counts.parsed + r.counts.ignored).toBe(docs.length);
     const lines = text.split('\n');
     for (const e of r.alerts[0].events) expect(lines[e.line! - 1].trim()).toBe('{');
