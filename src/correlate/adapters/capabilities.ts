@@ -32,7 +32,7 @@ export const SOURCE_CAPABILITIES: Readonly<Record<SourceFormat, SourceCapability
   santa: {
     name: 'Santa',
     cannotSee: { 'library-load': 'Santa logs no library loads: a modified binary is seen running, not the dylibs it loads' },
-    notes: ['the text log has no code-signing flags (team ID, signing ID and certificate only)', 'text-log file events carry the writer\'s pid without pidversion'],
+    notes: ['the text log has no code-signing flags (team ID, signing ID and certificate only)', 'text-log file events and CODESIGNING_INVALIDATED carry the pid without pidversion (they do not join an EXEC by pid:pidversion)'],
   },
   'objective-see': {
     name: 'Objective-See ProcessMonitor / FileMonitor',
