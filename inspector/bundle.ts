@@ -1,5 +1,6 @@
 // Finding the parts of a macOS app bundle in a list of paths (a dropped folder or a zip's entries):
 // Foo.app/Contents/Info.plist, the executable it names (Contents/MacOS/…), and _CodeSignature/CodeResources.
+import { parsePlist, type PlistValue } from '../src/verify/plist';
 
 export interface BundleLayout {
   /** Path of the .app folder inside the drop, e.g. `Foo.app` or `dist/Foo.app`. */
@@ -36,12 +37,18 @@ export function findBundle(paths: string[]): BundleLayout {
   return { root, name, infoPlist: plist ?? null, codeResources: has.has(cr) ? cr : null, macos };
 }
 
-/** CFBundleExecutable from an XML Info.plist (null for a binary plist or when absent). */
+/**
+ * CFBundleExecutable of an Info.plist: an XML plist is read by the SDK's plist parser (every entity and character
+ * reference, CDATA, comments; a malformed plist names no executable), a binary one by binaryPlistString.
+ */
 export function bundleExecutableName(plist: Uint8Array): string | null {
   const text = new TextDecoder().decode(plist.subarray(0, Math.min(plist.length, 1 << 20)));
   if (text.startsWith('bplist')) return binaryPlistString(plist, 'CFBundleExecutable');
-  const m = /<key>\s*CFBundleExecutable\s*<\/key>\s*<string>([^<]*)<\/string>/.exec(text);
-  return m ? m[1].trim().replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>') : null;
+  let top: PlistValue;
+  try { top = parsePlist(text); } catch { return null; }
+  if (typeof top !== 'object' || top === null || Array.isArray(top) || top instanceof Uint8Array || top instanceof Date) return null;
+  const v = Object.prototype.hasOwnProperty.call(top, 'CFBundleExecutable') ? (top as Record<string, PlistValue>).CFBundleExecutable : undefined;
+  return typeof v === 'string' ? v.trim() : null;
 }
 
 /** The string value of a top-level key in a binary plist (bplist00), or null. Only what finding the executable needs. */

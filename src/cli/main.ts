@@ -60,6 +60,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 const isEntry = typeof process !== 'undefined' && process.argv[1] !== undefined &&
   /(?:^|[\\/])(?:cli\.(?:js|mjs|cjs)|machlens)$/.test(process.argv[1]);
 if (isEntry) {
+  // `machlens … | head -1`: the reader went away. That is how a pipeline ends, not an error: stop quietly with
+  // status 0 (no EPIPE stack), for every command and for stdout and stderr alike (issue 12 item 16).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   main(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
