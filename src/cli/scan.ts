@@ -89,9 +89,14 @@ export const EXIT_INCOMPLETE = 4;
 /** Every path the run did not examine: from the walk, files that failed to open or read, unusable bundle files. */
 function notExamined(walked: Unexamined[], results: ScanResult[]): Unexamined[] {
   const out = [...walked];
+  const seen = new Set(walked.map((u) => u.path));
   for (const { record: r, problems } of results) {
     if (r.error?.code === 'IO') out.push({ path: r.path, code: 'IO', reason: r.error.message });
-    for (const p of problems) out.push({ path: p.path, code: p.code, reason: `${p.reason} (bundle file of ${r.path}; not used)` });
+    for (const p of problems) {
+      if (seen.has(p.path)) continue; // a FIFO Info.plist is named once (the walk met it too)
+      seen.add(p.path);
+      out.push({ path: p.path, code: p.code, reason: `${p.reason} (bundle file of ${r.path}; not used)` });
+    }
   }
   return out;
 }
@@ -138,9 +143,10 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
   for (const u of w.unexamined) {
     if (o.json) io.stdout(JSON.stringify({ path: u.path, error: { code: 'IO', message: u.reason }, notExamined: { code: u.code, reason: u.reason } }) + '\n');
   }
-  for (const r of results) {
-    for (const p of r.problems) if (o.json) io.stdout(JSON.stringify({ path: p.path, bundleFileOf: r.record.path, notExamined: { code: p.code, reason: p.reason } }) + '\n');
-  }
+  const walked = new Set(w.unexamined.map((u) => u.path));
+  const bundleProblems = results.flatMap((r) => r.problems.map((p) => ({ ...p, of: r.record.path })))
+    .filter((p) => !walked.has(p.path) && (walked.add(p.path), true));
+  for (const p of bundleProblems) if (o.json) io.stdout(JSON.stringify({ path: p.path, bundleFileOf: p.of, notExamined: { code: p.code, reason: p.reason } }) + '\n');
   for (const l of w.symlinks) if (o.json) io.stdout(JSON.stringify({ path: l, symlink: true, notExamined: { code: 'SYMLINK', reason: 'symlink inside the tree, not followed' } }) + '\n');
   const byClass: Record<string, number> = {};
   let invalid = 0, ioErrors = 0, parseErrors = 0;
@@ -160,19 +166,18 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
   const skipped = notExamined(w.unexamined, results);
   if (!o.json) {
     for (const u of w.unexamined) io.stdout(`SKIPPED   ${quoteName(u.path)}  (${escapeText(u.reason)})\n`);
-    for (const r of results) for (const p of r.problems) io.stdout(`SKIPPED   ${quoteName(p.path)}  (${escapeText(p.reason)}; bundle file of ${quoteName(r.record.path)}, not used)\n`);
+    for (const p of bundleProblems) io.stdout(`SKIPPED   ${quoteName(p.path)}  (${escapeText(p.reason)}; bundle file of ${quoteName(p.of)}, not used)\n`);
   }
   const notRegular = w.unexamined.filter((u) => u.code === 'NOT_REGULAR').length;
-  const bundleProblems = results.reduce((n, r) => n + r.problems.length, 0);
   const summary = {
-    summary: true, machO: records.length, notMachO: w.notMachO, unreadable: w.unexamined.length - notRegular + ioErrors, notRegular, bundleFileProblems: bundleProblems,
-    notExamined: skipped.length, complete: skipped.length === 0, parseErrors, symlinksSkipped: w.symlinks.length,
+    summary: true, machO: records.length, notMachO: w.notMachO, unreadable: w.unexamined.length - notRegular + ioErrors, notRegular, bundleFileProblems: bundleProblems.length,
+    unexamined: skipped.length, complete: skipped.length === 0, parseErrors, symlinksSkipped: w.symlinks.length,
     slicesBySignatureClass: byClass, invalidSignatures: invalid, findings: findingCounts,
     ...(drift ? { newFiles: drift.newFiles.length, missingFiles: drift.missingFiles.length } : {}),
   };
   if (o.json) io.stdout(JSON.stringify(summary) + '\n');
   else {
-    io.stdout(`\n${records.length} Mach-O files (${parseErrors} malformed), ${w.notMachO} other files, ${summary.notExamined} not examined, ${w.symlinks.length} symlinks not followed\n`);
+    io.stdout(`\n${records.length} Mach-O files (${parseErrors} malformed), ${w.notMachO} other files, ${summary.unexamined} not examined, ${w.symlinks.length} symlinks not followed\n`);
     io.stdout(`slices by signature class: ${Object.entries(byClass).map(([k, v]) => `${escapeText(k)} ${v}`).join(', ') || '-'}\n`);
     io.stdout(`invalid signatures: ${invalid}\nfindings: ${Object.entries(findingCounts).map(([k, v]) => `${escapeText(k)} ${v}`).join(', ') || 'none'}\n`);
     if (drift) io.stdout(`baseline drift: ${drift.newFiles.length} new, ${drift.missingFiles.length} missing\n`);

@@ -17,7 +17,7 @@ const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('h
 function chain(binary: string, dylibs: string[]): Step[] {
   const out: Step[] = [];
   for (const s of fullChain()) {
-    const t = JSON.parse(JSON.stringify(s)) as Step & Record<string, unknown>;
+    const t = JSON.parse(JSON.stringify(s)) as Step;
     if ('path' in t && t.path === APP) t.path = binary;
     if ('proc' in t && t.proc.path === APP) t.proc.path = binary;
     if (t.kind === 'load' && t.lib === EVIL) {
