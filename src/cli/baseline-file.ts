@@ -17,7 +17,7 @@ export const MAX_BASELINE_BYTES = 512 << 20;
 const MAX_PROBLEMS = 10;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'string' ? 'a string' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+const typeName = (v: unknown) => (v === undefined ? 'nothing' : v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'string' ? 'a string' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
 
 /** Checks the shape of a parsed baseline; returns it typed, or throws BaselineFileError naming what is wrong. */
 export function validateBaseline(value: unknown, file = 'baseline'): Baseline {
