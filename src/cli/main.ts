@@ -23,8 +23,10 @@ usage:
                                             (exit 0 identical, 1 changed, 3 suspicious, 2 error)
   machlens scan DIR... [--json] [--baseline FILE] [--workers N]
                                             verify every Mach-O under the folders on a worker pool; drift vs a baseline
-                                            (exit 0 clean, 1 when a high finding or a missing file, 2 error)
+                                            (exit: 0 clean; +1 a high finding or a missing file; +4 some path not
+                                            examined, each named with its reason; 2 error)
   machlens baseline DIR... > baseline.json  inventory: path, size, sha256, per slice cdhash, signer, team, dylibs, rpaths
+                                            (exit 4 when a path could not be examined: named on stderr)
   machlens correlate [--format auto|eslogger|ecs|ocsf|osquery|santa] [--policy FILE] [--baseline FILE]
                     [--include-suppressed] [--json] FILE...|-
                                             telemetry in, the T1546.006 chain out (exit 0, 3 on an alert, 2 error)

@@ -103,7 +103,7 @@ function notExamined(walked: Unexamined[], results: ScanResult[]): Unexamined[] 
 
 export async function runScan(argv: string[], io: CliIO): Promise<number> {
   const o = parseArgs(argv);
-  if (o.roots.length === 0 || !o.hash) { io.stderr('usage: machlens scan DIR... [--json] [--baseline FILE] [--workers N] [--hash auto|wasm|host]\n'); return 2; }
+  if (o.roots.length === 0 || !o.hash) { io.stderr('usage: machlens scan DIR... [--json] [--baseline FILE] [--workers N] [--hash auto|wasm|host]\n(exit: 0 clean; +1 a high finding or a missing file; +4 some path not examined; 2 error)\n'); return 2; }
   let baseline: Baseline | null = null;
   if (o.baseline) {
     try {
