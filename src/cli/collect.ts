@@ -100,6 +100,34 @@ function copyOut(fd: number, target: string): { sha256: string; size: number } {
   }
 }
 
+/** Largest file read whole for --evidence (the Mach-O parse limit is 8 GiB; real binaries are far smaller). */
+export const MAX_EVIDENCE_BYTES = 1 << 30;
+
+/**
+ * The bytes of a telemetry-named Mach-O for --evidence, by the same rules as collection (resolved inside `root`,
+ * O_NOFOLLOW, O_NONBLOCK, regular file, Mach-O magic), at most `maxBytes`; throws CollectError / SafeOpenError.
+ */
+export function readInRoot(root: string | undefined, path: string, maxBytes = MAX_EVIDENCE_BYTES): Uint8Array {
+  const real = resolveInRoot(root ? realpathSync(resolve(root)) : '/', path);
+  const { fd, stat } = openRegular(real, { noFollow: true });
+  try {
+    if (stat.size > maxBytes) throw new CollectError('TOO_LARGE', `is ${stat.size} bytes, more than ${maxBytes}`);
+    const buf = new Uint8Array(stat.size);
+    const n = readAt(fd, buf, 0);
+    if (!looksLikeMachO(buf.subarray(0, Math.min(n, 8)))) throw new CollectError('NOT_MACHO', 'is not a Mach-O file');
+    return n === buf.length ? buf : buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A correlator FileReader over readInRoot: null (recorded as not read) for anything it refuses. */
+export function rootedFileReader(root: string | undefined): (path: string) => Promise<Uint8Array | null> {
+  return async (p: string) => {
+    try { return readInRoot(root, p); } catch { return null; }
+  };
+}
+
 /** Collects one path into `filesDir` as `<index>-<safe name>`; throws CollectError / SafeOpenError. */
 function collectOne(path: string, role: string, root: string, filesDir: string, index: number): { copiedTo: string; sha256: string; size: number } {
   const real = resolveInRoot(root, path);

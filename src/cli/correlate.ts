@@ -1,9 +1,8 @@
 // `machlens correlate`: telemetry files (or standard input) in as a stream, T1546.006 chains out, then the coverage
 // report and the counts. Node only (reads files, copies evidence); the correlation itself is src/correlate (pure).
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { collect, type CollectedFile } from './collect';
+import { readFile } from 'node:fs/promises';
+import { collect, rootedFileReader, type CollectedFile } from './collect';
 import {
   createCorrelator, parseBaseline, policyFromJson, PolicyError, SOURCE_FORMATS,
   type Alert, type Analyzer, type Counts, type EvidenceBundle, type FileReader, type HostCoverage, type SourceFormat,
@@ -143,16 +142,8 @@ async function loadAnalyzer(): Promise<Analyzer | undefined> {
 }
 
 function diskReader(root: string | undefined): FileReader {
-  return async (p: string) => {
-    const full = root ? join(resolve(root), p) : p;
-    try {
-      const st = await stat(full);
-      if (!st.isFile()) return null;
-      return new Uint8Array(await readFile(full));
-    } catch {
-      return null;
-    }
-  };
+  // telemetry names these paths: read them by --collect's rules (inside --root, no symlink out, regular Mach-O only)
+  return rootedFileReader(root);
 }
 
 // ----- readable output -----------------------------------------------------------------------------------------

@@ -113,6 +113,24 @@ describe('--collect', () => {
     expect(readdirSync(join(out, alert.id, 'files'))).toHaveLength(5);
   });
 
+  it('--evidence reads by the same rules: a link out of the image, a ../ path or a non-Mach-O is not read', () => {
+    const img = join(work, 'img5');
+    mkdirSync(join(img, 'bin'), { recursive: true });
+    symlinkSync('/etc/passwd', join(img, 'bin', 'tool')); // inside the image: IMG/etc/passwd, which is absent
+    put(img, '/lib/x.dylib', machO('x'));
+    put(img, '/lib/notes.dylib', 'plain text');
+    const tel = join(work, 'evidence.jsonl');
+    writeFileSync(tel, render(chain('/bin/tool', ['/lib/x.dylib', '/lib/../lib/x.dylib', '/lib/notes.dylib']), 'eslogger').join('\n') + '\n');
+    const r = spawnSync(process.execPath, [CLI, 'correlate', '--json', '--evidence', '--root', img, tel], { encoding: 'utf8' });
+    const a = JSON.parse(r.stdout.split('\n')[0]);
+    const f = (p: string) => a.evidence.files.find((x: { path: string }) => x.path === p);
+    expect(f('/bin/tool').read).toBe(false);
+    expect(JSON.stringify(a)).not.toContain(sha(readFileSync('/etc/passwd')));
+    expect(f('/lib/x.dylib')).toMatchObject({ read: true, sha256: sha(readFileSync(join(img, 'lib/x.dylib'))) });
+    expect(f('/lib/../lib/x.dylib').read).toBe(false);
+    expect(f('/lib/notes.dylib').read).toBe(false);
+  });
+
   it('a second run into the same folder keeps the first run\'s evidence', () => {
     const img = join(work, 'img4');
     put(img, '/bin/tool', machO('tool'));
