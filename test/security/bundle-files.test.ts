@@ -103,6 +103,16 @@ describe('bundle files are opened safely', () => {
     expect(b.record.error).toMatchObject({ code: 'IO', message: 'is a symlink (not followed)' });
   });
 
+  it('inspect, verify and diff on a FIFO or a device named on the command line: exit 2 at once, no hang', () => {
+    const fifo = join(dir, 'arg-fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [['inspect', fifo], ['verify', fifo], ['diff', fifo, exe('Good')], ['inspect', '/dev/zero'], ['verify', '/dev/zero']]) {
+      const r = cli(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(/is a (FIFO|character device), not a regular file/);
+    }
+  });
+
   it('readRegularFile reads at most the cap', () => {
     const p = join(dir, 'big');
     writeFileSync(p, '');
