@@ -104,7 +104,8 @@ export function inspectText(file: string, m: MachOFile, sha256: string | null, o
   out.push(`  format      ${m.fat ? `universal (fat) with ${m.fat.length} slices: ${m.fat.map((a) => e(a.arch)).join(', ')}` : 'thin Mach-O'}`);
   m.slices.forEach((s, i) => {
     out.push('');
-    out.push(...(otool ? [`${quoteName(file)} (architecture ${e(s.arch)}):`, ...otoolText(s)] : sliceText(s, i, m.slices.length)));
+    // appended line by line: a slice with 100 000s of sections gives more lines than push(...spread) takes
+    for (const line of otool ? [`${quoteName(file)} (architecture ${e(s.arch)}):`, ...otoolText(s)] : sliceText(s, i, m.slices.length)) out.push(line);
   });
   if (m.issues.length) {
     out.push('', `issues (${m.issues.length}):`);

@@ -63,7 +63,7 @@ function sliceText(s: SliceReport, fat: boolean, file: string | undefined): stri
 export function formatVerifyText(report: VerifyReport, file?: string): string {
   const out: string[] = [];
   for (const s of report.slices) {
-    out.push(...sliceText(s, report.fat, file));
+    for (const line of sliceText(s, report.fat, file)) out.push(line); // no push(...spread): no argument-count limit
     out.push('');
   }
   if (report.slices.length === 0) out.push(`${file !== undefined ? quoteName(file) : 'input'}: no Mach-O slice could be read`);
