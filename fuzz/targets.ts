@@ -93,7 +93,8 @@ export function parseTarget(input: BinaryInput, rng: Rng): string {
     checkIssues(lim, bytes.length, 'limits');
   }
   // the text report (inspect, plain and --otool) escapes every string the mutant carries
-  if (rng.bool(0.25)) checkTextEscaped(timed(() => inspectText('fuzz\x1b[2Kinput', lossy, null, rng.bool(0.5))), 'inspect');
+  // (--otool only below 1 MiB: it prints a line per section field, a million lines for the 6 MB regression input)
+  if (rng.bool(0.25)) checkTextEscaped(timed(() => inspectText('fuzz\x1b[2Kinput', lossy, null, bytes.length <= 1 << 20 && rng.bool(0.5))), 'inspect');
   return strictErr ? `E:${strictErr.code}|${issueKey(lossy.issues)}` : `ok|${issueKey(lossy.issues)}|${lossy.slices.length}`;
 }
 
