@@ -2,6 +2,7 @@
 // XML entity and character reference, CDATA and comments, and only the top-level dict's key counts.
 import { describe, expect, it } from 'vitest';
 import { bundleExecutableName } from '../../inspector/bundle';
+import { PlistError } from '../../src/verify/plist';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const plist = (body: string) => enc(`<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0"><dict>${body}</dict></plist>`);
@@ -20,9 +21,9 @@ describe('bundleExecutableName on XML plists', () => {
     expect(bundleExecutableName(plist('<key>Nested</key><dict><key>CFBundleExecutable</key><string>Decoy</string></dict>'))).toBeNull();
   });
 
-  it('a malformed plist or a non-string value names no executable', () => {
-    expect(bundleExecutableName(enc('<plist><dict><key>CFBundleExecutable</key><string>X</dict></plist>'))).toBeNull();
+  it('a malformed plist is a PlistError; a non-string value names no executable', () => {
+    expect(() => bundleExecutableName(enc('<plist><dict><key>CFBundleExecutable</key><string>X</dict></plist>'))).toThrow(PlistError);
     expect(bundleExecutableName(plist('<key>CFBundleExecutable</key><integer>3</integer>'))).toBeNull();
-    expect(bundleExecutableName(enc('<plist><array><string>CFBundleExecutable</string></array></plist>'))).toBeNull();
+    expect(() => bundleExecutableName(enc('<plist><array><string>CFBundleExecutable</string></array></plist>'))).toThrow(PlistError);
   });
 });
