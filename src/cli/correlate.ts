@@ -1,9 +1,8 @@
 // `machlens correlate`: telemetry files (or standard input) in as a stream, T1546.006 chains out, then the coverage
 // report and the counts. Node only (reads files, copies evidence); the correlation itself is src/correlate (pure).
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { collect, rootedFileReader, type CollectedFile } from './collect';
 import {
   createCorrelator, parseBaseline, policyFromJson, PolicyError, SOURCE_FORMATS,
   type Alert, type Analyzer, type Counts, type EvidenceBundle, type FileReader, type HostCoverage, type SourceFormat,
@@ -145,53 +144,8 @@ async function loadAnalyzer(): Promise<Analyzer | undefined> {
 }
 
 function diskReader(root: string | undefined): FileReader {
-  return async (p: string) => {
-    const full = root ? join(resolve(root), p) : p;
-    try {
-      const st = await stat(full);
-      if (!st.isFile()) return null;
-      return new Uint8Array(await readFile(full));
-    } catch {
-      return null;
-    }
-  };
-}
-
-function safeName(p: string): string {
-  return p.replace(/^\/+/, '').replace(/[^A-Za-z0-9._@+-]+/g, '_').slice(0, 200) || 'file';
-}
-
-interface CollectedFile { path: string; role: string; copiedTo?: string; sha256?: string; size?: number; error?: string }
-
-/** Copy the alert's binary and dylibs into DIR/<id>/ with a manifest of their SHA-256 (node:crypto). */
-async function collect(dir: string, alert: Alert, bundle: EvidenceBundle | undefined, root: string | undefined): Promise<CollectedFile[]> {
-  const dest = join(dir, alert.id);
-  await mkdir(join(dest, 'files'), { recursive: true });
-  const files: CollectedFile[] = [];
-  const items = [{ path: alert.binary, role: 'binary' }, ...alert.dylibs.map((d) => ({ path: d, role: 'dylib' }))];
-  for (const it of items) {
-    const src = root ? join(resolve(root), it.path) : it.path;
-    const rec: CollectedFile = { ...it };
-    try {
-      const st = await stat(src);
-      if (!st.isFile()) throw new Error('not a regular file');
-      const target = join(dest, 'files', safeName(it.path));
-      await copyFile(src, target);
-      const h = createHash('sha256');
-      await new Promise<void>((res, rej) => {
-        createReadStream(target).on('data', (c) => h.update(c)).on('end', () => res()).on('error', rej);
-      });
-      rec.copiedTo = target;
-      rec.sha256 = h.digest('hex');
-      rec.size = st.size;
-    } catch (err) {
-      rec.error = (err as Error).message;
-    }
-    files.push(rec);
-  }
-  await writeFile(join(dest, 'manifest.json'), JSON.stringify({ alert, files }, null, 2) + '\n');
-  if (bundle) await writeFile(join(dest, 'evidence.json'), JSON.stringify(bundle, null, 2) + '\n');
-  return files;
+  // telemetry names these paths: read them by --collect's rules (inside --root, no symlink out, regular Mach-O only)
+  return rootedFileReader(root);
 }
 
 // ----- readable output -----------------------------------------------------------------------------------------
