@@ -256,7 +256,7 @@ describe('64-bit ids kept exact', () => {
   });
 
   it('the genuine eslogger capture (macOS 15/26/27): st_ino 1152921500312525701 exact, versions 9/10/11 read', () => {
-    const lines = readFileSync(new URL('../../../../shared/telemetry/eslogger/mullvad_eslogger_exec_fork_exit.jsonl', import.meta.url), 'utf8').trim().split('\n');
+    const lines = readFileSync(new URL('../../../shared/telemetry/eslogger/mullvad_eslogger_exec_fork_exit.jsonl', import.meta.url), 'utf8').trim().split('\n');
     const out = lines.map((l) => adaptLine(l, 'auto', ctx));
     expect(out.map((r) => r.format)).toEqual(['eslogger', 'eslogger', 'eslogger', 'eslogger']);
     expect(out.every((r) => r.out.events)).toBe(true);
