@@ -14,3 +14,9 @@ export { verify, verifySync, formatVerifyText, decompileRequirements, decodeXmlE
 export { DEFAULT_MAX_CODE_SLOTS } from './verify/index';
 export type { HostDigest } from './wasm/hashing';
 export type { VerifyReport, VerifyOptions, VerifyLimits, SliceReport, SignatureReport, CodeDirectoryReport, CmsReport, CertificateReport, SignatureClass, SpecialSlotReport, SpecialSlotStatus, MismatchedPage, BlobEntry, BundleFiles, TrustAnchor, VerifyFindingId } from './verify/index';
+// The correlation helper (docs/correlate.md): its runtime API and types from the correlate barrel.
+export {
+  createCorrelator, correlateLines, blindSpotsOf, defaultPolicy, policyFromJson, PolicyError, parseBaseline,
+  buildEvidenceBundle, adaptLine, adaptDoc, detectFormat, SOURCE_FORMATS,
+} from './correlate/index';
+export type { Correlator, CorrelatorOptions, CorrelatorSnapshot, Policy, Alert, CorrelationEvent, HostCoverage, Counts } from './correlate/index';
