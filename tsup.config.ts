@@ -15,9 +15,9 @@ export default defineConfig([
   },
   {
     // `machlens/node`: node:crypto backend, worker-pool verification (and the worker script it starts).
-    entry: { node: 'src/node.ts', 'verify-worker': 'src/cli/verify-worker.ts' },
+    entry: { node: 'src/node/index.ts', 'verify-worker': 'src/node/verify-worker.ts' },
     format: ['esm'],
-    dts: { entry: { node: 'src/node.ts' } },
+    dts: { entry: { node: 'src/node/index.ts' } },
     target: 'node20',
     platform: 'node',
     sourcemap: true,

@@ -107,7 +107,7 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, only = null,
   // what measureBackends (src/wasm/hashing.ts) picks here
   const mb = ml.measureBackends(core, host);
   log(`measureBackends: wasm ${mb.wasm.toFixed(0)} MB/s, host ${mb.host.toFixed(0)} MB/s → ${mb.best}`);
-  // what the CLI's --hash auto does (src/cli/backend.ts): 1 MiB, 5 alternating rounds, process CPU time
+  // what the CLI's --hash auto does (src/node/backend.ts): 1 MiB, 5 alternating rounds, process CPU time
   const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
   const picks = [];
   for (let i = 0; i < 10; i++) picks.push(ml.measureBackends(core, host, { bytes: 1 << 20, rounds: 5, clock: cpuMs }).best);

@@ -1,10 +1,10 @@
 // `machlens diff A B [--json]`: findings first, then the evidence. Exit 0 identical, 1 changed, 3 suspicious, 2 error.
 import { diff, type DiffResult } from '../diff/index';
 import { MachOError } from '../model/errors';
-import { openFileSource, type FileSource } from './io';
+import { openFileSource, type FileSource } from '../node/file-source';
 import type { CliIO } from './main';
 import { init } from '../wasm/instance';
-import { chooseBackend, parseHashChoice, type HashChoice } from './backend';
+import { chooseBackend, parseHashChoice, type HashChoice } from '../node/backend';
 
 const pad = (s: string, n: number) => s.padEnd(n);
 

@@ -4,7 +4,7 @@ import { describeLoadCommand } from '../model/describe';
 import { MachOError } from '../model/errors';
 import { cpuTypeName, filetypeName, formatVersion, headerFlagNames } from '../model/constants';
 import type { Binary, LoadCommand, MachOFile } from '../model/types';
-import { openFileSource, sha256File } from './io';
+import { openFileSource, sha256File } from '../node/file-source';
 import type { CliIO } from './main';
 
 export interface InspectJson {

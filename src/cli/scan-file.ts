@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeSource } from '../scan/analyze';
 import type { FileRecord } from '../scan/record';
-import { openFileSource, sha256File } from './io';
-import { nodeHostDigest } from './backend';
+import { openFileSource, sha256File } from '../node/file-source';
+import { nodeHostDigest } from '../node/backend';
 
 export async function scanFile(path: string, bundle: string | null, backend: 'wasm' | 'host' = 'wasm'): Promise<FileRecord> {
   let src;

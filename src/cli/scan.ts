@@ -9,7 +9,7 @@ import { baselineDrift, type Baseline, type FileRecord } from '../scan/record';
 import type { Finding } from '../findings/types';
 import { scanFile } from './scan-file';
 import { init } from '../wasm/instance';
-import { chooseBackend, parseHashChoice, type HashChoice } from './backend';
+import { chooseBackend, parseHashChoice, type HashChoice } from '../node/backend';
 import { walk, type WalkEntry } from './walk';
 import type { CliIO } from './main';
 

@@ -3,12 +3,12 @@
 // Files are read by ranges through a ByteSource (never whole): a 150 MB binary streams through the hashing
 // core's 1 MiB chunk buffer. Exit 0 when every slice of every file is validly signed, 1 when any is unsigned or
 // invalid, 2 when a file cannot be read or holds no readable Mach-O slice.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { init } from '../wasm/instance';
 import { verify, formatVerifyText, type BundleFiles, type VerifyReport } from '../verify/index';
-import type { ByteSourceInto } from '../verify/signature';
-import { chooseBackend, parseHashChoice, type HashChoice } from './backend';
+import { openFileSource, type FileSource } from '../node/file-source';
+import { chooseBackend, parseHashChoice, type HashChoice } from '../node/backend';
 
 function safeSize(path: string): number {
   try { return statSync(path).size; } catch { return 0; }
@@ -17,40 +17,6 @@ function safeSize(path: string): number {
 export interface VerifyCliIO {
   stdout(s: string): void;
   stderr(s: string): void;
-}
-
-interface VerifyFileSource extends ByteSourceInto { close(): void }
-
-/** The file as a ByteSource read by ranges, with readInto so the code range streams through one reused buffer. */
-function openVerifySource(path: string): VerifyFileSource {
-  const fd = openSync(path, 'r');
-  const st = fstatSync(fd);
-  if (!st.isFile()) {
-    closeSync(fd);
-    throw new Error(`${path}: not a regular file`);
-  }
-  const size = st.size;
-  const readInto = (offset: number, target: Uint8Array): number => {
-    const start = Math.min(Math.max(0, offset), size);
-    const n = Math.max(0, Math.min(target.length, size - start));
-    let done = 0;
-    while (done < n) {
-      const r = readSync(fd, target, done, n - done, start + done);
-      if (r <= 0) break;
-      done += r;
-    }
-    return done;
-  };
-  return {
-    size,
-    read(offset: number, length: number) {
-      const buf = new Uint8Array(Math.max(0, Math.min(length, size - Math.min(Math.max(0, offset), size))));
-      const n = readInto(offset, buf);
-      return n === buf.length ? buf : buf.subarray(0, n);
-    },
-    readInto,
-    close() { closeSync(fd); },
-  };
 }
 
 const USAGE = 'usage: machlens verify FILE... [--json] [--bundle DIR] [--hash auto|wasm|host]\n';
@@ -113,9 +79,9 @@ export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number
   let status = 0;
   const results: unknown[] = [];
   for (const file of files) {
-    let src: VerifyFileSource | null = null;
+    let src: FileSource | null = null;
     try {
-      src = openVerifySource(file);
+      src = openFileSource(file);
       // a bundle's main executable (X.app/Contents/MacOS/exe) brings its bundle unless --bundle says otherwise
       const auto = bundleDir ? null : enclosingBundle(file);
       const report: VerifyReport = await verify(src, { bundle: bundle ?? (auto ? readBundleFiles(auto) : undefined), hostDigest });

@@ -11,7 +11,7 @@
 //      exactly as `verify` writes them.
 //
 // No Node import here: the pool (which knows about threads and files) is passed in by the caller. See
-// src/cli/verify-worker.ts for the Node worker side and `createNodePagePool`.
+// src/node/verify-worker.ts and src/node/pool.ts for the Node worker side and `createNodePagePool`.
 import type { Core } from '../wasm/instance';
 import { PageHasher, isHashType, type HashType, type HostDigest } from '../wasm/hashing';
 import { parseLossy, bytesSource } from '../model/parse';

@@ -1,9 +1,9 @@
-// The CLI's --hash choice (src/cli/backend.ts): explicit choices are kept, auto measures only when there is enough
+// The CLI's --hash choice (src/node/backend.ts): explicit choices are kept, auto measures only when there is enough
 // to hash, and node:crypto as host digest gives the digests node:crypto gives.
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/wasm/instance';
-import { AUTO_MIN_BYTES, chooseBackend, nodeHostDigest, parseHashChoice } from '../../src/cli/backend';
+import { AUTO_MIN_BYTES, chooseBackend, nodeHostDigest, parseHashChoice } from '../../src/node/backend';
 
 beforeAll(async () => { await init(); });
 

@@ -1,4 +1,4 @@
-// Node only: which backend hashes the code pages in `machlens verify`, `diff` and `scan`. `auto` (the default)
+// Node only (`machlens/node`, used by the CLI): which backend hashes the code pages in `machlens verify`, `diff`, `scan`. `auto` (the default)
 // times the Wasm core against node:crypto once per process, by CPU time, and keeps the faster; node:crypto uses
 // SHA-NI where the CPU has it, which Wasm cannot reach (docs/benchmarks.md). The reports are the same either way.
 import { createHash, hash as nodeHash } from 'node:crypto';

@@ -1,21 +1,23 @@
-// `machlens/node`: what only Node can offer, kept out of the main entry so that it stays runtime-neutral.
+// `machlens/node` (src/node/): what only Node can offer, kept out of the main entry so that it stays runtime-neutral.
 // - `nodeHostDigest`: node:crypto as the page-hashing backend (`verify(bytes, { hostDigest: nodeHostDigest })`);
 //   it uses SHA-NI where the CPU has it, which Wasm cannot reach.
 // - `chooseBackend`: times Wasm against node:crypto once (CPU time) and returns the faster, as the CLI does.
 // - `createPagePool` / `verifyFile`: page verification split over worker threads, each reading only its range of
 //   the file (src/verify/parallel.ts); the report equals `verify`'s.
+// - `openFileSource`: the one file byte source (ranges, readInto) that verifyFile and the CLI read files with.
 import { availableParallelism } from 'node:os';
-import { init } from './wasm/instance';
-import { verifyPaged, type ParallelVerifyOptions } from './verify/parallel';
-import type { VerifyReport } from './verify/types';
-import { verify } from './verify/verify';
-import { chooseBackend, nodeHostDigest, type BackendChoice, type HashChoice } from './cli/backend';
-import { createNodePagePool, type NodePagePool, type PageBackend } from './cli/verify-worker';
-import { openFileSource } from './cli/io';
+import { init } from '../wasm/instance';
+import { verifyPaged, type ParallelVerifyOptions } from '../verify/parallel';
+import type { VerifyReport } from '../verify/types';
+import { verify } from '../verify/verify';
+import { chooseBackend, nodeHostDigest, type BackendChoice, type HashChoice } from './backend';
+import { createNodePagePool, type NodePagePool, type PageBackend } from './pool';
+import { openFileSource } from './file-source';
 
+export { openFileSource, sha256File, type FileSource } from './file-source';
 export { nodeHostDigest, chooseBackend, type BackendChoice, type HashChoice, type NodePagePool, type PageBackend };
-export { verifyPaged, verifySyncPaged, planPageJobs, runPageJob, mergePageResults } from './verify/parallel';
-export type { PageJob, PageJobResult, PagePool, ParallelVerifyOptions } from './verify/parallel';
+export { verifyPaged, verifySyncPaged, planPageJobs, runPageJob, mergePageResults } from '../verify/parallel';
+export type { PageJob, PageJobResult, PagePool, ParallelVerifyOptions } from '../verify/parallel';
 
 /** The worker script shipped beside this file (dist/verify-worker.js). */
 export const VERIFY_WORKER_URL = new URL('./verify-worker.js', import.meta.url);
