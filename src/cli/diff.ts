@@ -69,8 +69,8 @@ export async function runDiff(argv: string[], io: CliIO): Promise<number> {
   try {
     for (const f of files) opened.push(openFileSource(f));
     await init();
-    const { hostDigest } = chooseBackend(hash, opened[0].size + opened[1].size);
-    const r = await diff(opened[0], opened[1], { hostDigest });
+    const { hostDigest, hashing } = chooseBackend(hash);
+    const r = await diff(opened[0], opened[1], { hostDigest, hashing });
     if (r.a.slices.length === 0 || r.b.slices.length === 0) {
       const bad = r.a.slices.length === 0 ? files[0] : files[1];
       const first = r.issues.find((i) => i.severity === 'error');

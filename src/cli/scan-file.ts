@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { analyzeSource } from '../scan/analyze';
 import type { FileRecord } from '../scan/record';
 import { openFileSource, sha256File } from '../node/file-source';
-import { nodeHostDigest } from '../node/backend';
+import { chooseBackend, type HashChoice } from '../node/backend';
 
-export async function scanFile(path: string, bundle: string | null, backend: 'wasm' | 'host' = 'wasm'): Promise<FileRecord> {
+const pageHashing = (hash: HashChoice) => { const c = chooseBackend(hash); return { hostDigest: c.hostDigest, hashing: c.hashing }; };
+
+export async function scanFile(path: string, bundle: string | null, hash: HashChoice = 'auto'): Promise<FileRecord> {
   let src;
   try {
     src = openFileSource(path);
@@ -22,7 +24,7 @@ export async function scanFile(path: string, bundle: string | null, backend: 'wa
       if (existsSync(info)) bundleFiles.infoPlist = readFileSync(info);
       if (existsSync(res)) bundleFiles.codeResources = readFileSync(res);
     }
-    return await analyzeSource(path, src, { sha256, bundle: bundleFiles, hostDigest: backend === 'host' ? nodeHostDigest : undefined });
+    return await analyzeSource(path, src, { sha256, bundle: bundleFiles, ...pageHashing(hash) });
   } catch (e) {
     return { path, size: src.size, sha256: '', slices: [], findings: [], error: { code: 'IO', message: (e as Error).message } };
   } finally {

@@ -8,12 +8,11 @@ import { resolve } from 'node:path';
 import { baselineDrift, type Baseline, type FileRecord } from '../scan/record';
 import type { Finding } from '../findings/types';
 import { scanFile } from './scan-file';
-import { init } from '../wasm/instance';
-import { chooseBackend, parseHashChoice, type HashChoice } from '../node/backend';
+import { parseHashChoice, type HashChoice } from '../node/backend';
 import { walk, type WalkEntry } from './walk';
 import type { CliIO } from './main';
 
-interface PoolOptions { workers: number; backend: 'wasm' | 'host'; onRecord: (r: FileRecord, done: number) => void }
+interface PoolOptions { workers: number; backend: HashChoice; onRecord: (r: FileRecord, done: number) => void }
 
 /** Runs scanFile over the entries on a pool of worker threads (one per core), in the main thread as a fallback. */
 async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<FileRecord[]> {
@@ -43,14 +42,6 @@ async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<FileRecord
     feed();
   })));
   return results;
-}
-
-/** `--hash`: measured once here (auto) and handed to every worker, so the pool hashes with one backend. */
-async function pickBackend(choice: HashChoice, files: number): Promise<'wasm' | 'host'> {
-  if (choice !== 'auto') return choice;
-  if (files === 0) return 'wasm';
-  await init();
-  return chooseBackend('auto').backend;
 }
 
 function progress(io: CliIO, enabled: boolean, total: number) {
@@ -92,7 +83,7 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
   }
   const w = walk(o.roots);
   const tick = progress(io, o.progress && !!process.stderr.isTTY, w.machO.length);
-  const backend = await pickBackend(o.hash, w.machO.length);
+  const backend = o.hash;
   const records = await runPool(w.machO, {
     workers: o.workers,
     backend,
@@ -152,7 +143,7 @@ export async function runBaseline(argv: string[], io: CliIO): Promise<number> {
   if (o.roots.length === 0 || !o.hash) { io.stderr('usage: machlens baseline DIR... [--workers N] [--hash auto|wasm|host] > baseline.json\n'); return 2; }
   const w = walk(o.roots);
   const tick = progress(io, o.progress && !!process.stderr.isTTY, w.machO.length);
-  const backend = await pickBackend(o.hash, w.machO.length);
+  const backend = o.hash;
   const records = await runPool(w.machO, { workers: o.workers, backend, onRecord: (_r, d) => tick(d) });
   const baseline: Baseline = {
     version: 1, createdAt: new Date().toISOString(), roots: o.roots.map((r) => resolve(r)),

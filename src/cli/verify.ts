@@ -65,8 +65,8 @@ export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number
   }
   if (files.length === 0 || !hash) { io.stderr(USAGE); return 2; }
   await init();
-  // pages through Wasm or node:crypto, whichever is faster here (measured once, only when there is enough to hash)
-  const { hostDigest } = chooseBackend(hash, files.reduce((n, f) => n + safeSize(f), 0));
+  // pages through node:crypto (SHA-256/384) or Wasm (SHA-1), or as --hash says
+  const { hostDigest, hashing } = chooseBackend(hash);
   let bundle: BundleFiles | undefined;
   if (bundleDir) {
     try {
@@ -84,7 +84,7 @@ export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number
       src = openFileSource(file);
       // a bundle's main executable (X.app/Contents/MacOS/exe) brings its bundle unless --bundle says otherwise
       const auto = bundleDir ? null : enclosingBundle(file);
-      const report: VerifyReport = await verify(src, { bundle: bundle ?? (auto ? readBundleFiles(auto) : undefined), hostDigest });
+      const report: VerifyReport = await verify(src, { bundle: bundle ?? (auto ? readBundleFiles(auto) : undefined), hostDigest, hashing });
       if (report.slices.length === 0) {
         status = 2;
         const first = report.issues.find((i) => i.severity === 'error');

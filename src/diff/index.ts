@@ -1,5 +1,6 @@
 // diff(a, b): what changed between two versions of a binary, and whether it has the T1546.006 shape.
 import type { HostDigest } from '../wasm/hashing';
+import type { HashBackend } from '../wasm/native';
 import { parseLossy, bytesSource } from '../model/parse';
 import type { Binary, ByteSource, MachOFile, LoadCommand } from '../model/types';
 import type { Issue } from '../model/errors';
@@ -70,6 +71,8 @@ export interface DiffOptions {
   pageSize?: number;
   /** Hash the code pages of both signatures with this host digest instead of Wasm (see VerifyOptions.hostDigest). */
   hostDigest?: HostDigest;
+  /** Page-hashing backend of both verifications (see VerifyOptions.hashing; default auto: native SHA where there is one). */
+  hashing?: HashBackend;
 }
 
 type Input = Uint8Array | ByteSource;
@@ -286,7 +289,7 @@ export async function diff(a: Input, b: Input, options: DiffOptions = {}): Promi
     b: { size: sb.size, slices: mb.slices.map((s) => s.arch) }, slicesAdded: [], slicesRemoved: [], slices: [], issues,
   };
   if (bytesEqual(sa, sb)) return result;
-  const [sigsA, sigsB] = await Promise.all([summarizeSignatures(sa, ma, { hostDigest: options.hostDigest }), summarizeSignatures(sb, mb, { hostDigest: options.hostDigest })]);
+  const [sigsA, sigsB] = await Promise.all([summarizeSignatures(sa, ma, { hostDigest: options.hostDigest, hashing: options.hashing }), summarizeSignatures(sb, mb, { hostDigest: options.hostDigest, hashing: options.hashing })]);
   const findings: Finding[] = [];
   for (const [i, s] of mb.slices.entries()) {
     const j = ma.slices.findIndex((x) => sliceKey(x) === sliceKey(s));

@@ -31,7 +31,7 @@ export function signerRank(cls: string): number {
 }
 
 /** Runs `verify` and keeps, per slice of `m`, what a diff or an inventory compares. */
-export async function summarizeSignatures(src: ByteSource, m: MachOFile, options: Pick<VerifyOptions, 'bundle' | 'hostDigest'> = {}): Promise<SignatureSummary[]> {
+export async function summarizeSignatures(src: ByteSource, m: MachOFile, options: Pick<VerifyOptions, 'bundle' | 'hostDigest' | 'hashing'> = {}): Promise<SignatureSummary[]> {
   const report = await verify(src, options);
   return m.slices.map((s, i) => {
     const r = report.slices.find((x) => x.offset === s.offset) ?? report.slices[i];

@@ -1,9 +1,11 @@
-// Node only (`machlens/node`, used by the CLI): which backend hashes the code pages in `machlens verify`, `diff`, `scan`. `auto` (the default)
-// times the Wasm core against node:crypto once per process, by CPU time, and keeps the faster; node:crypto uses
-// SHA-NI where the CPU has it, which Wasm cannot reach (docs/benchmarks.md). The reports are the same either way.
+// Node only (`machlens/node`, used by the CLI): which backend hashes the code pages in `machlens verify`, `diff`,
+// `scan` (`--hash auto|wasm|host`). `auto` (the default) is the library's own default since it finds the native SHA
+// itself (src/wasm/native.ts): node:crypto for SHA-256/SHA-384, the 4-lane Wasm for SHA-1; nothing is measured at
+// start-up. `measureBackends` (src/wasm/hashing.ts) is still there to time both on a given machine.
 import { createHash, hash as nodeHash } from 'node:crypto';
 import { getCore } from '../wasm/instance';
 import { measureBackends, type BackendMeasurement, type HostDigest } from '../wasm/hashing';
+import type { HashBackend } from '../wasm/native';
 
 export type HashChoice = 'auto' | 'wasm' | 'host';
 export const HASH_CHOICES: readonly HashChoice[] = ['auto', 'wasm', 'host'];
@@ -16,29 +18,35 @@ export const nodeHostDigest: HostDigest = typeof nodeHash === 'function'
 /** Process CPU time in milliseconds (user + system). */
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
-/** Below this many bytes to hash, `auto` does not measure (the measurement would cost more than it saves): Wasm. */
+/** Kept for compatibility: below this many bytes, `measure: true` does not measure. */
 export const AUTO_MIN_BYTES = 8 << 20;
 
 export interface BackendChoice {
+  /** What hashes SHA-256 pages: 'host' (node:crypto) or 'wasm'. */
   backend: 'wasm' | 'host';
-  /** The digest to pass as `hostDigest` (undefined for Wasm). */
+  /** The digest to pass as `hostDigest` (undefined: let `hashing` decide). */
   hostDigest: HostDigest | undefined;
-  /** The measurement behind an `auto` choice. */
+  /** The value to pass as VerifyOptions.hashing. */
+  hashing: HashBackend;
+  /** The measurement behind the choice, when one was asked for. */
   measured?: BackendMeasurement;
 }
 
 let autoMeasured: BackendMeasurement | undefined;
 
-/** Resolves `--hash`. Call after `init()`. `bytes`: how much the command is about to hash (for `auto`). */
-export function chooseBackend(choice: HashChoice, bytes = Infinity): BackendChoice {
-  if (choice === 'wasm') return { backend: 'wasm', hostDigest: undefined };
-  if (choice === 'host') return { backend: 'host', hostDigest: nodeHostDigest };
-  if (bytes < AUTO_MIN_BYTES) return { backend: 'wasm', hostDigest: undefined };
-  // once per process: the answer does not change between files, and each measurement hashes 10 MiB
+/**
+ * Resolves `--hash`. `auto`: the library default (node:crypto for SHA-256 and SHA-384, Wasm SIMD for SHA-1), with
+ * no measurement. With `measure: true` (and at least AUTO_MIN_BYTES to hash) `auto` instead times Wasm against
+ * node:crypto once per process (10 MiB, CPU time) and keeps the faster for every hash type. Call after `init()`.
+ */
+export function chooseBackend(choice: HashChoice, bytes = Infinity, { measure = false }: { measure?: boolean } = {}): BackendChoice {
+  if (choice === 'wasm') return { backend: 'wasm', hostDigest: undefined, hashing: 'wasm' };
+  if (choice === 'host') return { backend: 'host', hostDigest: nodeHostDigest, hashing: 'native' };
+  if (!measure || bytes < AUTO_MIN_BYTES) return { backend: 'host', hostDigest: undefined, hashing: 'auto' };
   const measured = (autoMeasured ??= measureBackends(getCore(), nodeHostDigest, { bytes: 1 << 20, rounds: 5, clock: cpuMs }));
   return measured.best === 'host'
-    ? { backend: 'host', hostDigest: nodeHostDigest, measured }
-    : { backend: 'wasm', hostDigest: undefined, measured };
+    ? { backend: 'host', hostDigest: nodeHostDigest, hashing: 'native', measured }
+    : { backend: 'wasm', hostDigest: undefined, hashing: 'wasm', measured };
 }
 
 /** Parses a `--hash` value; null when it is not one of auto, wasm, host. */

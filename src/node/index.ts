@@ -1,7 +1,7 @@
 // `machlens/node` (src/node/): what only Node can offer, kept out of the main entry so that it stays runtime-neutral.
-// - `nodeHostDigest`: node:crypto as the page-hashing backend (`verify(bytes, { hostDigest: nodeHostDigest })`);
-//   it uses SHA-NI where the CPU has it, which Wasm cannot reach.
-// - `chooseBackend`: times Wasm against node:crypto once (CPU time) and returns the faster, as the CLI does.
+// - `nodeHostDigest`: node:crypto as a page-hashing backend (`verify(bytes, { hostDigest: nodeHostDigest })`); the
+//   main entry's `verify` already finds node:crypto by itself (hashing 'auto'), so this is for explicit choices.
+// - `chooseBackend`: resolves the CLI's `--hash auto|wasm|host` (optionally timing Wasm against node:crypto).
 // - `createPagePool` / `verifyFile`: page verification split over worker threads, each reading only its range of
 //   the file (src/verify/parallel.ts); the report equals `verify`'s.
 // - `openFileSource`: the one file byte source (ranges, readInto) that verifyFile and the CLI read files with.
@@ -26,14 +26,14 @@ export const VERIFY_WORKER_URL = new URL('./verify-worker.js', import.meta.url);
  * A pool of `size` worker threads that hash page jobs of the file at `path` with `backend`. Create it once and
  * reuse it: starting workers and compiling Wasm costs more than hashing one 150 MB file. Close it when done.
  */
-export function createPagePool(path: string, size = availableParallelism(), backend: PageBackend = 'host'): NodePagePool {
+export function createPagePool(path: string, size = availableParallelism(), backend: PageBackend = 'auto'): NodePagePool {
   return createNodePagePool(VERIFY_WORKER_URL, path, size, backend);
 }
 
-export interface VerifyFileOptions extends Omit<ParallelVerifyOptions, 'pool' | 'core' | 'host'> {
+export interface VerifyFileOptions extends Omit<ParallelVerifyOptions, 'pool' | 'core' | 'host' | 'hashing' | 'hostDigest'> {
   /** Worker threads (default: 1, inline on this thread; more only pays for large files on idle cores). */
   workers?: number;
-  /** Page-hashing backend (default 'auto': measured once). */
+  /** Page-hashing backend (default 'auto': node:crypto for SHA-256/384, Wasm SIMD for SHA-1). */
   hash?: HashChoice;
 }
 
@@ -42,10 +42,11 @@ export async function verifyFile(path: string, options: VerifyFileOptions = {}):
   await init();
   const src = openFileSource(path);
   try {
-    const choice = chooseBackend(options.hash ?? 'auto', src.size);
+    const hash = options.hash ?? 'auto';
+    const choice = chooseBackend(hash);
     const workers = options.workers ?? 1;
-    if (workers <= 1) return await verify(src, { ...options, hostDigest: choice.hostDigest });
-    const pool = createPagePool(path, workers, choice.backend);
+    if (workers <= 1) return await verify(src, { ...options, hostDigest: choice.hostDigest, hashing: choice.hashing });
+    const pool = createPagePool(path, workers, hash);
     try {
       return await verifyPaged(src, { ...options, pool });
     } finally {

@@ -2,7 +2,7 @@
 // runs src/node/verify-worker.ts (built as dist/verify-worker.js), opens the file and reads only its jobs' ranges.
 // Meant to be created once and reused (scan, several files).
 import { Worker } from 'node:worker_threads';
-import type { PageJob, PageJobResult, PagePool } from '../verify/parallel';
+import type { PageJob, PageJobResult, PagePool } from '../verify/pages';
 import { VERIFY_WORKER_MARK, type PageBackend, type WorkerRequest, type WorkerResponse } from './verify-protocol';
 
 export type { PageBackend };
@@ -17,7 +17,7 @@ export interface NodePagePool extends PagePool {
  * A pool of `size` worker threads running `workerUrl` (the built verify-worker.js), hashing the page jobs of the
  * file at `path` with `backend`. Jobs go to the least busy worker.
  */
-export function createNodePagePool(workerUrl: URL | string, path: string, size: number, backend: PageBackend = 'wasm'): NodePagePool {
+export function createNodePagePool(workerUrl: URL | string, path: string, size: number, backend: PageBackend = 'auto'): NodePagePool {
   const workers = Array.from({ length: size }, () => ({ w: new Worker(workerUrl, { workerData: { [VERIFY_WORKER_MARK]: true } }), busy: 0 }));
   const waiting = new Map<number, { resolve: (r: PageJobResult) => void; reject: (e: Error) => void }>();
   let nextId = 1;

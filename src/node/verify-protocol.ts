@@ -1,7 +1,8 @@
 // Messages between the Node page pool (src/node/pool.ts) and its worker (src/node/verify-worker.ts).
-import type { PageJob, PageJobResult } from '../verify/parallel';
+import type { PageJob, PageJobResult } from '../verify/pages';
 
-export type PageBackend = 'wasm' | 'host';
+/** 'auto': node:crypto for SHA-256/384, Wasm SIMD for SHA-1 (the library default); 'wasm'; 'host': node:crypto. */
+export type PageBackend = 'auto' | 'wasm' | 'host';
 
 /** workerData key: only a thread started by the pool answers (the worker module may be bundled elsewhere too). */
 export const VERIFY_WORKER_MARK = 'machlensVerifyWorker';

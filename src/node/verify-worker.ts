@@ -2,7 +2,9 @@
 // jobs on a file path with its own Wasm core or node:crypto, reading only the job's range of the file.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { instantiateCore, type Core } from '../wasm/instance';
-import { runPageJob } from '../verify/parallel';
+import { runPageJob } from '../verify/pages';
+import { pageDigestFor } from '../wasm/native';
+import type { HashType } from '../wasm/hashing';
 import { openFileSource } from './file-source';
 import { nodeHostDigest } from './backend';
 import { VERIFY_WORKER_MARK, type WorkerRequest, type WorkerResponse } from './verify-protocol';
@@ -16,7 +18,8 @@ if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null
       const c = await core;
       const src = openFileSource(m.path);
       try {
-        const result = runPageJob(c, src, m.job, m.backend === 'host' ? nodeHostDigest : undefined);
+        const host = m.backend === 'host' ? nodeHostDigest : m.backend === 'auto' ? { choose: (t: HashType) => pageDigestFor('auto', t, c.simd) } : undefined;
+        const result = runPageJob(c, src, m.job, host);
         port.postMessage({ id: m.id, result } satisfies WorkerResponse);
       } finally {
         src.close();

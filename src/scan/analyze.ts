@@ -4,6 +4,7 @@ import type { ByteSource } from '../model/types';
 import { summarizeSignatures } from '../diff/signature';
 import type { FileRecord } from './record';
 import type { HostDigest } from '../wasm/hashing';
+import type { HashBackend } from '../wasm/native';
 
 export interface AnalyzeOptions {
   /** sha256 of the whole file, computed by the caller (Node: streamed with node:crypto). */
@@ -12,6 +13,8 @@ export interface AnalyzeOptions {
   bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array };
   /** Hash code pages with this host digest instead of Wasm (see VerifyOptions.hostDigest). */
   hostDigest?: HostDigest;
+  /** Page-hashing backend (see VerifyOptions.hashing). */
+  hashing?: HashBackend;
 }
 
 export async function analyzeSource(path: string, src: ByteSource, options: AnalyzeOptions): Promise<FileRecord> {
@@ -20,7 +23,7 @@ export async function analyzeSource(path: string, src: ByteSource, options: Anal
   if (m.slices.length === 0) {
     return { path, size: src.size, sha256: options.sha256, slices: [], findings: [], error: { code: firstError?.code ?? 'BAD_MAGIC', message: firstError?.message ?? 'no slice' } };
   }
-  const sigs = await summarizeSignatures(src, m, { bundle: options.bundle, hostDigest: options.hostDigest });
+  const sigs = await summarizeSignatures(src, m, { bundle: options.bundle, hostDigest: options.hostDigest, hashing: options.hashing });
   const findings = sigs.flatMap((s) => s.findings);
   return {
     path, size: src.size, sha256: options.sha256,

@@ -1,10 +1,9 @@
 // The synchronous half of verification: the slice's signature bytes go through the Wasm SuperBlob walk
-// (assembly/codesign/), every CodeDirectory gets its cdhash, its code pages are hashed by streaming the slice
-// through the hashing core's fixed chunk buffer (the file is never copied whole), and its special slots are
-// checked against the blobs (and the bundle files when given). No await in here: the shared core's arena and
+// (assembly/codesign/), every CodeDirectory gets its cdhash and its special slots are checked against the blobs
+// (and the bundle files when given); the code pages are the page step's (src/verify/pages.ts). No await in here: the shared core's arena and
 // chunk buffer are used by one caller at a time.
 import { loadInput, outputView, readIssues, type Core } from '../wasm/instance';
-import { digest, isHashType, PageHasher, type HashType, type HostDigest } from '../wasm/hashing';
+import { digest, isHashType, type HashType } from '../wasm/hashing';
 import { ISSUE_CODES, makeIssue, type Issue, type IssueCode } from '../model/errors';
 import type { Binary, ByteSource } from '../model/types';
 import { toHex, equalBytes } from './der';
@@ -30,9 +29,6 @@ const KINDS: BlobEntry['kind'][] = ['unknown', 'code-directory', 'requirements',
  * signatures of 150 MB binaries are about 1.2 MiB per CodeDirectory.
  */
 const MAX_SIGNATURE = 64 << 20;
-
-/** The chunk the slice is streamed in: a multiple of every page size up to 1 MiB (the core's chunk buffer). */
-const STREAM_CHUNK = 1 << 20;
 
 /**
  * A ByteSource that can also fill a caller's buffer: the code range is then streamed through one reused buffer
@@ -253,42 +249,6 @@ export function recordPageResults(bin: Binary, r: CodeDirectoryReport, pageCount
   r.pagesChecked = pageCount;
   r.mismatchedPageCount = sorted.length;
   r.mismatchedPages = sorted.slice(0, MAX_LISTED_PAGES).map((i) => mapPage(bin, i, r.pageSize, r.codeLimit));
-}
-
-/**
- * Hashes every usable CodeDirectory's code pages in one pass over the slice (one read per 1 MiB, each piece fed to
- * every CodeDirectory's PageHasher, compared with the stored code slots in Wasm) and fills `mismatchedPages`.
- */
-export function checkPages(core: Core, src: ByteSource, bin: Binary, sig: SignatureData, host?: HostDigest): void {
-  const jobs: { cd: ParsedCodeDirectory; hasher: PageHasher; limit: number; nSlots: number }[] = [];
-  for (const cd of sig.codeDirectories) {
-    if (!cd.usable) continue;
-    const r = cd.report;
-    const cdOff = r.offset - sig.fileOffset;
-    const hashOffset = readU32(sig.bytes, cdOff + 16);
-    const nSlots = Math.min(r.nCodeSlots, Math.floor(Math.max(0, r.length - hashOffset) / r.hashSize));
-    const expected = cd.bytes.subarray(hashOffset, hashOffset + nSlots * r.hashSize);
-    const limit = Math.min(r.codeLimit, bin.size);
-    jobs.push({ cd, hasher: new PageHasher(core, r.pageSize, r.hashType as HashType, { expected, keepDigests: false, host }), limit, nSlots });
-  }
-  if (jobs.length === 0) return;
-  const maxLimit = Math.max(...jobs.map((j) => j.limit));
-  const into = (src as ByteSourceInto).readInto?.bind(src);
-  const scratch = into ? new Uint8Array(Math.min(STREAM_CHUNK, maxLimit)) : null;
-  for (let off = 0; off < maxLimit; off += STREAM_CHUNK) {
-    const want = Math.min(STREAM_CHUNK, maxLimit - off);
-    const piece = into && scratch ? scratch.subarray(0, into(bin.offset + off, scratch.subarray(0, want))) : src.read(bin.offset + off, want);
-    if (piece.length === 0) break;
-    for (const j of jobs) {
-      if (off >= j.limit) continue;
-      j.hasher.update(piece.subarray(0, Math.min(piece.length, j.limit - off)));
-    }
-  }
-  for (const j of jobs) {
-    const res = j.hasher.finish();
-    // code slots with no page behind them (codeLimit past the slice, or nCodeSlots larger than the code) count too
-    recordPageResults(bin, j.cd.report, res.pageCount, res.mismatched, j.nSlots);
-  }
 }
 
 function readU32(b: Uint8Array, p: number): number {
