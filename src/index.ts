@@ -14,3 +14,7 @@ export { verify, verifySync, formatVerifyText, decompileRequirements, decodeXmlE
 export { DEFAULT_MAX_CODE_SLOTS } from './verify/index';
 export type { HostDigest } from './wasm/hashing';
 export type { VerifyReport, VerifyOptions, VerifyLimits, SliceReport, SignatureReport, CodeDirectoryReport, CmsReport, CertificateReport, SignatureClass, SpecialSlotReport, SpecialSlotStatus, MismatchedPage, BlobEntry, BundleFiles, TrustAnchor, VerifyFindingId } from './verify/index';
+// page-parallel verification in any runtime with workers, the hashing backend choice, failures as data (issue 17)
+export { createWorkerPagePool, servePageJobs, failureText, type WorkerPagePool, type WorkerPagePoolOptions, type WorkerLike, type WorkerScopeLike, type PageSource, type PagePool, type PageJob, type PageJobResult } from './verify/index';
+export type { VerifyFailure, VerifyFailureCode } from './verify/index';
+export type { HashBackend } from './wasm/native';
