@@ -3,7 +3,7 @@
 // (and the bundle files when given); the code pages are the page step's (src/verify/pages.ts). No await in here: the shared core's arena and
 // chunk buffer are used by one caller at a time.
 import { loadInput, outputView, readIssues, type Core } from '../wasm/instance';
-import { digest, isHashType, type HashType } from '../wasm/hashing';
+import { digestVia, isHashType, type HashType, type HostDigest } from '../wasm/hashing';
 import { ISSUE_CODES, makeIssue, type Issue, type IssueCode } from '../model/errors';
 import type { Binary, ByteSource } from '../model/types';
 import { toHex, equalBytes } from './der';
@@ -72,7 +72,7 @@ function num(v: number): number | null {
 }
 
 /** Reads the slice's signature (LC_CODE_SIGNATURE) and walks it in Wasm. Returns null when the slice has none. */
-export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceIndex: number): SignatureData | null {
+export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceIndex: number, host?: HostDigest): SignatureData | null {
   const cs = bin.codeSignature;
   if (!cs) return null;
   const ctx = `slice[${sliceIndex}] code signature`;
@@ -112,7 +112,7 @@ export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceInd
     data.blobs.push(entry);
     if (length >= 8 && off + length <= bytes.length && !data.blobBySlot.has(slot)) data.blobBySlot.set(slot, bytes.subarray(off, off + length));
     if (nExtra === CD_FIELD_COUNT && length >= 8) {
-      const cd = buildCodeDirectory(core, bytes, off, length, slot, fileOffset, extra, issues, ctx);
+      const cd = buildCodeDirectory(core, bytes, off, length, slot, fileOffset, extra, issues, ctx, host);
       if (cd) data.codeDirectories.push(cd);
     }
   }
@@ -120,7 +120,7 @@ export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceInd
 }
 
 function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: number, slot: number, fileOffset: number,
-  v: Float64Array, issues: Issue[], ctx: string): ParsedCodeDirectory | null {
+  v: Float64Array, issues: Issue[], ctx: string, host?: HostDigest): ParsedCodeDirectory | null {
   if (v[CD.version] < 0) return null; // too short to hold even the fixed header: already an issue
   const bytes = sig.subarray(off, off + length);
   const hashType = v[CD.hashType];
@@ -129,7 +129,7 @@ function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: nu
   const identifier = str(v[CD.identOffset], v[CD.identLen]);
   const teamId = v[CD.teamOffset] > 0 ? str(v[CD.teamOffset], v[CD.teamLen]) : null;
   let full: Uint8Array = new Uint8Array(0);
-  if (usableHash) full = digest(core, (hashType === 3 ? 2 : hashType) as HashType, bytes);
+  if (usableHash) full = digestVia(core, (hashType === 3 ? 2 : hashType) as HashType, bytes, host);
   else issues.push(makeIssue('CD_BAD_HASH_TYPE', 'error', fileOffset + off + 37, `${ctx} ${slotName(slot)}`, `hash type ${hashType}, size ${v[CD.hashSize]}`));
   const pageLog2 = v[CD.pageSize];
   const flags = v[CD.flags];
@@ -256,7 +256,7 @@ function readU32(b: Uint8Array, p: number): number {
 }
 
 /** Checks each CodeDirectory's special slots against the SuperBlob's blobs and the bundle files. */
-export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: BundleFiles | undefined): void {
+export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: BundleFiles | undefined, host?: HostDigest): void {
   for (const cd of sig.codeDirectories) {
     const r = cd.report;
     if (!cd.usable) continue;
@@ -278,7 +278,7 @@ export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: Bundle
         const e = cd.bytes.subarray(at, at + r.hashSize);
         if (e.some((x) => x !== 0)) expected = e;
       }
-      const actual = data ? digest(core, r.hashType as HashType, data) : null;
+      const actual = data ? digestVia(core, r.hashType as HashType, data, host) : null;
       let status: SpecialSlotReport['status'];
       if (!expected) status = 'not-bound';
       else if (actual) status = equalBytes(actual, expected) ? 'match' : 'mismatch';

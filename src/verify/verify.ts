@@ -11,7 +11,7 @@ import { getCore, init, type Core } from '../wasm/instance';
 import { parseLossy, bytesSource } from '../model/parse';
 import type { Binary, ByteSource } from '../model/types';
 import type { HashType } from '../wasm/hashing';
-import { pageDigestFor } from '../wasm/native';
+import { blobDigestFor, pageDigestFor } from '../wasm/native';
 import { checkCms, type CmsCheck } from './cmscheck';
 import { decodeDerEntitlements, decodeXmlEntitlements } from './entitlements';
 import { commandsAfterSignature, orphanedSignature, signatureFindings, uncoveredBytes } from './findings';
@@ -63,7 +63,8 @@ function structure(core: Core, src: ByteSource, bin: Binary, index: number, opti
     signature: emptySignature(), findings: [],
   };
   report.findings.push(...commandsAfterSignature(bin));
-  const sig = readSignature(core, src, bin, index);
+  const blobHost = blobDigestFor(options.hashing ?? 'auto', options.hostDigest);
+  const sig = readSignature(core, src, bin, index, blobHost);
   const out: SliceSyncResult = { bin, index, sig, report, plans: [], structureFailures: [] };
   if (!sig) {
     report.findings.push(...orphanedSignature(src, bin));
@@ -77,7 +78,7 @@ function structure(core: Core, src: ByteSource, bin: Binary, index: number, opti
       `nCodeSlots ${c.report.nCodeSlots} exceeds maxCodeSlots ${maxSlots}; pages not hashed`));
   }
   if (!options.skipPages && overLimit.length === 0) out.plans = sig.codeDirectories.filter((c) => c.usable).map((c) => planOf(c.report, c.bytes, bin.size));
-  checkSpecialSlots(core, sig, options.bundle);
+  checkSpecialSlots(core, sig, options.bundle, blobHost);
   const s = report.signature;
   const fail = out.structureFailures;
   s.present = true;

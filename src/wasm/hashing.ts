@@ -117,6 +117,17 @@ export function digest(core: Core, hashType: HashType, bytes: Uint8Array): Uint8
   return mem(s).slice(p, p + size);
 }
 
+/**
+ * `digest` through a host one-shot digest when one is given (node:crypto: SHA-NI), else the Wasm core. Same bytes
+ * out: hashSize(hashType) of them (SHA-256 truncated to 20 for type 3).
+ */
+export function digestVia(core: Core, hashType: HashType, bytes: Uint8Array, host?: HostDigest): Uint8Array {
+  if (!host) return digest(core, hashType, bytes);
+  const d = host(HOST_ALG[hashType], bytes);
+  const n = hashSize(hashType);
+  return d.length === n ? d : d.subarray(0, n);
+}
+
 export interface PageHasherOptions {
   /**
    * The CodeDirectory's code-slot digests, back to back (nCodeSlots × hashSize bytes). When given, every page is

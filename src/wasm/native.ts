@@ -31,6 +31,12 @@ export function nativeDigest(): HostDigest | null {
   return found;
 }
 
+/** The host digest for one-shot blob digests (cdhash, special slots) under `choice`: native unless 'wasm'. */
+export function blobDigestFor(choice: HashBackend, explicit?: HostDigest): HostDigest | undefined {
+  if (explicit) return explicit;
+  return choice === 'wasm' ? undefined : (nativeDigest() ?? undefined);
+}
+
 /** Which backend hashes pages: `auto` (the default), `wasm`, or `native` (an error where there is none). */
 export type HashBackend = 'auto' | 'wasm' | 'native';
 
