@@ -24,13 +24,15 @@ export default defineConfig([
     splitting: false,
   },
   {
-    // The Node CLI (bin: machlens).
+    // The Node CLI (bin: machlens). Split: each command is a chunk loaded when it runs (lean start-up), shared code
+    // (the Wasm loader, verify) in common chunks dist/cli-chunk-*.js beside it (import.meta.url-relative paths keep working).
     entry: { cli: 'src/cli/main.ts', 'scan-worker': 'src/cli/scan-worker.ts' },
     format: ['esm'],
     target: 'node20',
     platform: 'node',
     banner: { js: '#!/usr/bin/env node' },
     sourcemap: true,
-    splitting: false,
+    splitting: true,
+    esbuildOptions(o) { o.chunkNames = 'cli-[name]-[hash]'; },
   },
 ]);

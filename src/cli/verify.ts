@@ -6,9 +6,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { init } from '../wasm/instance';
-import { verify, formatVerifyText, type BundleFiles, type VerifyReport } from '../verify/index';
+import { formatVerifyText, type BundleFiles, type VerifyReport } from '../verify/index';
 import { openFileSource, type FileSource } from '../node/file-source';
-import { chooseBackend, parseHashChoice, type HashChoice } from '../node/backend';
+import { parseHashChoice, type HashChoice } from '../node/backend';
+import { verifyFileSource } from '../node/verify-file';
+
+/** The page worker built beside the CLI (dist/verify-worker.js). */
+const WORKER_URL = new URL('./verify-worker.js', import.meta.url);
 
 function safeSize(path: string): number {
   try { return statSync(path).size; } catch { return 0; }
@@ -65,8 +69,6 @@ export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number
   }
   if (files.length === 0 || !hash) { io.stderr(USAGE); return 2; }
   await init();
-  // pages through node:crypto (SHA-256/384) or Wasm (SHA-1), or as --hash says
-  const { hostDigest, hashing } = chooseBackend(hash);
   let bundle: BundleFiles | undefined;
   if (bundleDir) {
     try {
@@ -84,7 +86,8 @@ export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number
       src = openFileSource(file);
       // a bundle's main executable (X.app/Contents/MacOS/exe) brings its bundle unless --bundle says otherwise
       const auto = bundleDir ? null : enclosingBundle(file);
-      const report: VerifyReport = await verify(src, { bundle: bundle ?? (auto ? readBundleFiles(auto) : undefined), hostDigest, hashing });
+      // pages through node:crypto (SHA-256/384) or Wasm (SHA-1) unless --hash says otherwise; a large file on two threads
+      const report: VerifyReport = await verifyFileSource(src, { bundle: bundle ?? (auto ? readBundleFiles(auto) : undefined), hash, workerUrl: WORKER_URL });
       if (report.slices.length === 0) {
         status = 2;
         const first = report.issues.find((i) => i.severity === 'error');

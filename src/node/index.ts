@@ -6,10 +6,9 @@
 //   the file (src/verify/parallel.ts); the report equals `verify`'s.
 // - `openFileSource`: the one file byte source (ranges, readInto) that verifyFile and the CLI read files with.
 import { availableParallelism } from 'node:os';
-import { init } from '../wasm/instance';
-import { verifyPaged, type ParallelVerifyOptions } from '../verify/parallel';
+import type { ParallelVerifyOptions } from '../verify/parallel';
 import type { VerifyReport } from '../verify/types';
-import { verify } from '../verify/verify';
+import { verifyFileSource } from './verify-file';
 import { chooseBackend, nodeHostDigest, type BackendChoice, type HashChoice } from './backend';
 import { createNodePagePool, type NodePagePool, type PageBackend } from './pool';
 import { openFileSource } from './file-source';
@@ -31,27 +30,21 @@ export function createPagePool(path: string, size = availableParallelism(), back
 }
 
 export interface VerifyFileOptions extends Omit<ParallelVerifyOptions, 'pool' | 'core' | 'host' | 'hashing' | 'hostDigest'> {
-  /** Worker threads (default: 1, inline on this thread; more only pays for large files on idle cores). */
-  workers?: number;
+  /**
+   * Threads hashing pages, the calling one included (default 'auto': 2 for a file of 32 MiB or more when a core
+   * is idle, else 1). More than 2 pays only on idle cores.
+   */
+  workers?: number | 'auto';
   /** Page-hashing backend (default 'auto': node:crypto for SHA-256/384, Wasm SIMD for SHA-1). */
   hash?: HashChoice;
 }
 
-/** Verifies a file from disk by ranges (never read whole), on this thread or on `workers` worker threads. */
+/** Verifies a file from disk by ranges (never read whole), on this thread and, when it pays, a worker thread. */
 export async function verifyFile(path: string, options: VerifyFileOptions = {}): Promise<VerifyReport> {
-  await init();
   const src = openFileSource(path);
   try {
-    const hash = options.hash ?? 'auto';
-    const choice = chooseBackend(hash);
-    const workers = options.workers ?? 1;
-    if (workers <= 1) return await verify(src, { ...options, hostDigest: choice.hostDigest, hashing: choice.hashing });
-    const pool = createPagePool(path, workers, hash);
-    try {
-      return await verifyPaged(src, { ...options, pool });
-    } finally {
-      await pool.close();
-    }
+    const { workers, ...rest } = options;
+    return await verifyFileSource(src, { ...rest, threads: workers ?? 'auto', workerUrl: VERIFY_WORKER_URL });
   } finally {
     src.close();
   }

@@ -120,9 +120,10 @@ export function planPageJobs(sliceOffset: number, plans: CdPlan[], parts: number
 /**
  * The page step: hashes and compares the pages of one job, reading [start, end) of the slice from `src` in 1 MiB
  * pieces (into one reused buffer when the source has `readInto`), each piece fed to every CodeDirectory's strategy.
- * `host`: one host digest for every hash type, or a chooser per hash type; undefined: the Wasm core.
+ * `host`: one host digest for every hash type, or a chooser per hash type; undefined: the Wasm core. `core` may be
+ * null when every CodeDirectory of the job goes through a host digest (`jobNeedsCore`).
  */
-export function runPageJob(core: Core, src: ByteSource, job: PageJob, host?: HostDigest | { choose: DigestChooser }): PageJobResult {
+export function runPageJob(core: Core | null, src: ByteSource, job: PageJob, host?: HostDigest | { choose: DigestChooser }): PageJobResult {
   const pick = (t: HashType) => (typeof host === 'function' ? host : host?.choose(t));
   const hashers = job.cds.map((c) => createPageStrategy(core, c.pageSize, c.hashType, { expected: c.expected, keepDigests: false, host: pick(c.hashType) }));
   const stop = Math.max(job.start, ...job.cds.map((c) => Math.min(job.end, c.limit)));
@@ -144,6 +145,12 @@ export function runPageJob(core: Core, src: ByteSource, job: PageJob, host?: Hos
       return { slot: c.slot, pageCount: r.pageCount, mismatched: c.firstPage === 0 ? r.mismatched : r.mismatched.map((i) => i + c.firstPage) };
     }),
   };
+}
+
+/** True when some CodeDirectory of the job needs the Wasm core under `host` (no host digest, or pageSize 0 / > 1 MiB). */
+export function jobNeedsCore(job: PageJob, host?: HostDigest | { choose: DigestChooser }): boolean {
+  const pick = (t: HashType) => (typeof host === 'function' ? host : host?.choose(t));
+  return job.cds.some((c) => !pick(c.hashType) || c.pageSize === 0 || c.pageSize > (1 << 20));
 }
 
 /** Writes the jobs' page counts and mismatches into the CodeDirectory reports (slots with no page count too). */

@@ -67,6 +67,9 @@ interface HashSlot {
 
 const slots = new WeakMap<object, HashSlot>();
 
+/** The core's chunk buffer size (assembly/crypto/index.ts: 1 MiB); checked against the core in slotOf. */
+export const CHUNK_SIZE = 1 << 20;
+
 function slotOf(core: Core): HashSlot {
   let s = slots.get(core.exports);
   if (!s) {
@@ -455,8 +458,11 @@ export class HostPages extends PageSink {
  * The strategy for one code range: the host digest when given and usable (pages of 1 byte to the chunk size),
  * else Wasm (one call per chunk, or the incremental context for pageSize 0 and very large pages).
  */
-export function createPageStrategy(core: Core, pageSize: number, hashType: HashType, options: PageHasherOptions = {}): PageStrategy {
+export function createPageStrategy(core: Core | null, pageSize: number, hashType: HashType, options: PageHasherOptions = {}): PageStrategy {
   checkPageSize(pageSize);
+  // a host digest with pages up to the (fixed, 1 MiB) chunk size needs no Wasm core at all
+  if (options.host && pageSize > 0 && pageSize <= CHUNK_SIZE) return new HostPages(options.host, pageSize, hashType, options);
+  if (!core) throw new Error('machlens: this page strategy needs a Wasm core');
   const chunk = slotOf(core).chunkSize;
   const stream = pageSize === 0 || pageSize > chunk;
   if (stream) return new WasmStreamPages(core, pageSize, hashType, options);

@@ -18,6 +18,8 @@ import { createWorkerPagePool, type WorkerPagePool } from '../../src/verify/work
 import { createNodePagePool, type NodePagePool } from '../../src/node/pool';
 import { nodeHostDigest } from '../../src/node/backend';
 import { bytesSource } from '../../src/model/parse';
+import { openFileSource } from '../../src/node/file-source';
+import { verifyFileSource } from '../../src/node/verify-file';
 import type { VerifyReport } from '../../src/verify/types';
 import { ROOT, allFixtures, fixturePath, readFixture } from '../helpers/fixtures';
 import { appendDylib, flipInText } from '../helpers/tamper';
@@ -90,6 +92,11 @@ describe('the same report through every path, on every fixture', () => {
       try {
         expect(json(await verify(bytes, { pool: nodePool })), 'Node worker threads').toBe(want);
       } finally { await nodePool.close(); }
+      // what machlens verify runs: the file by ranges, this thread and a worker thread sharing 8 jobs per slice
+      const src = openFileSource(fixturePath(f));
+      try {
+        expect(json(await verifyFileSource(src, { threads: 2, workerUrl: pathToFileURL(NODE_WORKER), parts: 8 })), 'shared pool, file source').toBe(want);
+      } finally { src.close(); }
       // the synchronous half fills the pages the same way whatever the backend
       const a = verifySync(bytes, { hashing: 'wasm' }).slices.map((s) => s.report);
       const b = verifySync(bytes).slices.map((s) => s.report);
