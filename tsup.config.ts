@@ -15,22 +15,24 @@ export default defineConfig([
   },
   {
     // `machlens/node`: node:crypto backend, worker-pool verification (and the worker script it starts).
-    entry: { node: 'src/node.ts', 'verify-worker': 'src/cli/verify-worker.ts' },
+    entry: { node: 'src/node/index.ts', 'verify-worker': 'src/node/verify-worker.ts' },
     format: ['esm'],
-    dts: { entry: { node: 'src/node.ts' } },
+    dts: { entry: { node: 'src/node/index.ts' } },
     target: 'node20',
     platform: 'node',
     sourcemap: true,
     splitting: false,
   },
   {
-    // The Node CLI (bin: machlens).
+    // The Node CLI (bin: machlens). Split: each command is a chunk loaded when it runs (lean start-up), shared code
+    // (the Wasm loader, verify) in common chunks dist/cli-chunk-*.js beside it (import.meta.url-relative paths keep working).
     entry: { cli: 'src/cli/main.ts', 'scan-worker': 'src/cli/scan-worker.ts' },
     format: ['esm'],
     target: 'node20',
     platform: 'node',
     banner: { js: '#!/usr/bin/env node' },
     sourcemap: true,
-    splitting: false,
+    splitting: true,
+    esbuildOptions(o) { o.chunkNames = 'cli-[name]-[hash]'; },
   },
 ]);

@@ -48,7 +48,9 @@ export async function measure(cases, { runs = 3, maxTime = 0.3, minSamples = 5, 
 export const sig3 = (x) => (Number.isFinite(x) ? Number(x.toPrecision(3)) : x);
 
 /** A ratio entry name: everything a gate compares has unit "ratio" (bigger is better). */
-export const ratioEntry = (name, value) => ({ name, unit: 'ratio', value: sig3(value) });
+/** The peer a ratio entry is measured against: what follows the last ' / ' of its name (before ' (cpu time)'). */
+export const peerOf = (name) => { const i = name.lastIndexOf(' / '); return i < 0 ? null : name.slice(i + 3).replace(/ \((cpu time|wall)\)$/, ''); };
+export const ratioEntry = (name, value) => ({ name, unit: 'ratio', value: sig3(value), peer: peerOf(name) });
 
 /**
  * Table rows and {name, unit, value} entries for one group measured by `measure`: the figure per case (wall clock,

@@ -1,6 +1,6 @@
 // Loads machlens from its TypeScript sources for the benchmarks (no dependency on dist/, which colleagues rebuild):
 // one esbuild bundle (platform node) of the public API plus the internals a benchmark needs, and a separate bundle
-// of the page-verification worker (src/cli/verify-worker.ts). Output in node_modules/.cache/machlens-bench/.
+// of the page-verification worker (src/node/verify-worker.ts). Output in node_modules/.cache/machlens-bench/.
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,9 +14,10 @@ export * from './src/index';
 export { instantiateCore, getCore } from './src/wasm/instance';
 export { PageHasher, hashPages, measureBackends } from './src/wasm/hashing';
 export { verifyPaged, verifySyncPaged, planPageJobs, runPageJob } from './src/verify/parallel';
-export { createNodePagePool, nodeHostDigest } from './src/cli/verify-worker';
+export { createNodePagePool } from './src/node/pool';
+export { nodeHostDigest } from './src/node/backend';
 export { scanFile } from './src/cli/scan-file';
-export { openFileSource } from './src/cli/io';
+export { openFileSource } from './src/node/file-source';
 `;
 
 // this process's bundles (named by pid, so concurrent runs do not trample each other) go when it exits
@@ -34,7 +35,7 @@ export async function loadMachlens() {
   const worker = join(OUT, `verify-worker-${process.pid}.mjs`);
   made.push(main, worker);
   await build({ ...common, stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts', sourcefile: 'bench-ml.ts' }, outfile: main });
-  await build({ ...common, entryPoints: [join(ROOT, 'src', 'cli', 'verify-worker.ts')], outfile: worker });
+  await build({ ...common, entryPoints: [join(ROOT, 'src', 'node', 'verify-worker.ts')], outfile: worker });
   const ml = await import(pathToFileURL(main).href);
   loaded = { ml, workerUrl: pathToFileURL(worker) };
   return loaded;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Parallel page verification of the largest fixture (~150 MB) from disk (page cache warm): `verifyPaged` with a
-// pool of worker threads (src/cli/verify-worker.ts; each worker has its own Wasm core or uses node:crypto and reads
+// pool of worker threads (src/node/verify-worker.ts; each worker has its own Wasm core or uses node:crypto and reads
 // only its page range) against the same on one thread, per hashing backend. Wall clock, rounds interleaved (single,
 // pool, single, pool, …), median; the machine's load average is printed beside it because a parallel speed-up needs
 // idle cores. A cold figure includes creating the pool (worker start-up and Wasm instantiation).

@@ -17,7 +17,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './ml.mjs';
 import { machine } from './lib/harness.mjs';
-import { ratioEntry } from './common.mjs';
+import { peerOf, ratioEntry } from './common.mjs';
 import { judge, formatJudgement } from './targets.mjs';
 import { drawChart } from './chart.mjs';
 
@@ -120,7 +120,10 @@ async function main() {
     const prev = JSON.parse(readFileSync(latestPath, 'utf8'));
     merged = [...prev.filter((e) => !names.has(e.name) && !o.only.some((s) => sectionOf(e.name) === s)), ...entries];
   }
+  // every ratio names its peer (issue 17 target 7): the case it was measured against in the same run
+  for (const e of merged) if (e.unit === 'ratio' && e.peer === undefined) e.peer = peerOf(e.name);
   writeFileSync(latestPath, JSON.stringify(merged, null, 2) + '\n');
+  if (spawnSync(process.execPath, [join(ROOT, 'bench', 'readme-table.mjs')], { stdio: 'inherit' }).status !== 0) log('bench/readme-table.mjs failed');
   const metaPath = join(RESULTS, 'latest-meta.json');
   const prevMeta = existsSync(metaPath) ? JSON.parse(readFileSync(metaPath, 'utf8')) : {};
   const partial = o.only.length === ALL.length ? null : o.only;

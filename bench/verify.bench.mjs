@@ -55,7 +55,7 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, only = null,
   // sanity: every path finds 0 mismatched pages and the same verdict
   const ref = await ml.verify(bytes);
   const viaHost = await ml.verifyPaged(bytes, { core, host });
-  const viaWasm3 = await ml.verifyPaged(bytes, { core, parts: 3 });
+  const viaWasm3 = await ml.verify(bytes, { hashing: 'wasm', parts: 3 });
   const viaHostDigest = await ml.verify(bytes, { hostDigest: host });
   if (JSON.stringify(ml.verifySyncPaged(bytes, { core, host }).slices.map((s) => s.report)) !== JSON.stringify(ml.verifySync(bytes).slices.map((s) => s.report))) throw new Error('verify: verifySyncPaged differs from verifySync');
   for (const [n, r] of [['verifyPaged host', viaHost], ['verifyPaged wasm (3 parts)', viaWasm3], ['verify hostDigest', viaHostDigest]]) {
@@ -63,11 +63,12 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, only = null,
   }
   if (!ref.valid || bad(ref) !== 0) throw new Error('verify: the fixture does not verify');
   const cases = [
-    { name: 'machlens verify (Wasm SIMD, as shipped)', defer: true, fn: () => ml.verify(bytes) },
+    { name: 'machlens verify (as shipped: native SHA by default)', defer: true, fn: () => ml.verify(bytes) },
+    { name: 'machlens verify hashing wasm (Wasm SIMD, as in browsers)', defer: true, fn: () => ml.verify(bytes, { hashing: 'wasm' }) },
     { name: 'machlens verifyPaged host crypto.hash', defer: true, fn: () => ml.verifyPaged(bytes, { core, host }) },
     { name: 'machlens verify hostDigest crypto.hash (CLI in Node)', defer: true, fn: () => ml.verify(bytes, { hostDigest: host }) },
-    { name: 'machlens verifyPaged Wasm SIMD', defer: true, fn: () => ml.verifyPaged(bytes, { core }) },
-    { name: 'machlens verifySync, no CMS (Wasm SIMD, as shipped)', fn: () => ml.verifySync(bytes) },
+    { name: 'machlens verifySync, no CMS (as shipped: native SHA)', fn: () => ml.verifySync(bytes) },
+    { name: 'machlens verifySync hashing wasm, no CMS', fn: () => ml.verifySync(bytes, { hashing: 'wasm' }) },
     { name: 'machlens verifySyncPaged host crypto.hash, no CMS', fn: () => ml.verifySyncPaged(bytes, { core, host }) },
     { name: 'machlens verifySync hostDigest crypto.hash, no CMS', fn: () => ml.verifySync(bytes, { hostDigest: host }) },
     // the page views are made inside the loop, as any verifier must (machlens makes them too); a list of views
@@ -86,15 +87,19 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, only = null,
   log(table(header, rows));
   const r = (n, cpu) => (cpu ? m.get(n).cpuRatios[REF] : m.get(n).ratios[REF]);
   const byName = (n) => cases.find((c) => c.name.startsWith(n))?.name;
-  for (const [short, long] of [['verifySync', 'machlens verifySync, no CMS'], ['verifySyncPaged host', 'machlens verifySyncPaged host'], ['verifySync hostDigest', 'machlens verifySync hostDigest'], ['verify hostDigest', 'machlens verify hostDigest']]) {
+  for (const [short, long] of [['verifySync', 'machlens verifySync, no CMS (as shipped'], ['verifySyncPaged host', 'machlens verifySyncPaged host'], ['verifySync hostDigest', 'machlens verifySync hostDigest'], ['verify hostDigest', 'machlens verify hostDigest']]) {
     if (!byName(long)) continue;
     entries.push(ratioEntry(`verify 150MB: machlens ${short} / crypto.hash loop`, r(byName(long), false)));
     entries.push(ratioEntry(`verify 150MB: machlens ${short} / crypto.hash loop (cpu time)`, r(byName(long), true)));
   }
   entries.push(ratioEntry('verify 150MB: machlens verify / crypto.hash loop', r(cases[0].name, false)));
   entries.push(ratioEntry('verify 150MB: machlens verify / crypto.hash loop (cpu time)', r(cases[0].name, true)));
-  entries.push(ratioEntry('verify 150MB: machlens verifyPaged host / crypto.hash loop', r(cases[1].name, false)));
-  entries.push(ratioEntry('verify 150MB: machlens verifyPaged host / crypto.hash loop (cpu time)', r(cases[1].name, true)));
+  if (byName('machlens verify hashing wasm')) {
+    entries.push(ratioEntry('verify 150MB: machlens verify hashing wasm / crypto.hash loop', r(byName('machlens verify hashing wasm'), false)));
+    entries.push(ratioEntry('verify 150MB: machlens verify hashing wasm / crypto.hash loop (cpu time)', r(byName('machlens verify hashing wasm'), true)));
+  }
+  entries.push(ratioEntry('verify 150MB: machlens verifyPaged host / crypto.hash loop', r(byName('machlens verifyPaged host'), false)));
+  entries.push(ratioEntry('verify 150MB: machlens verifyPaged host / crypto.hash loop (cpu time)', r(byName('machlens verifyPaged host'), true)));
   if (m.has('hash-wasm per page')) entries.push(ratioEntry('verify 150MB: machlens verify / hash-wasm loop (cpu time)', m.get(cases[0].name).cpuValue / m.get('hash-wasm per page').cpuValue));
   // the fixed cost verify pays on top of the pages (parse, SuperBlob, cdhashes, special slots, CMS chain), CPU time
   const fixed = [];
@@ -107,7 +112,7 @@ export async function run({ runs = 3, maxTime = 0.3, cpuRounds = 3, only = null,
   // what measureBackends (src/wasm/hashing.ts) picks here
   const mb = ml.measureBackends(core, host);
   log(`measureBackends: wasm ${mb.wasm.toFixed(0)} MB/s, host ${mb.host.toFixed(0)} MB/s → ${mb.best}`);
-  // what the CLI's --hash auto does (src/cli/backend.ts): 1 MiB, 5 alternating rounds, process CPU time
+  // what the CLI's --hash auto does (src/node/backend.ts): 1 MiB, 5 alternating rounds, process CPU time
   const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
   const picks = [];
   for (let i = 0; i < 10; i++) picks.push(ml.measureBackends(core, host, { bytes: 1 << 20, rounds: 5, clock: cpuMs }).best);

@@ -37,6 +37,8 @@ const result = await build({
   entryPoints: {
     app: join(here, 'app.ts'),
     worker: join(here, 'worker.ts'),
+    // the page workers the analysis worker splits a large binary's pages over (createWorkerPagePool)
+    'page-worker': join(here, 'page-worker.ts'),
     // The SDK itself as one browser module: `import('./machlens.js')` gives init/parse/verify/diff (used by the
     // Chromium test to run the SDK in the page without the UI, and by anyone embedding it).
     machlens: pkgEsm,

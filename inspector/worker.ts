@@ -16,6 +16,25 @@ const diffFn = typeof api.diff === 'function' ? (api.diff as AnyFn) : null;
 
 let ready: Promise<{ simd: boolean }> | null = null;
 
+// Page-parallel verification (issue 17 target 4): a large binary's code pages go to a few page workers
+// (page-worker.ts) through the SDK's createWorkerPagePool, created once and kept; small files stay on this worker.
+const PAGE_POOL_MIN_BYTES = 8 * 1024 * 1024;
+type PoolFactory = (make: () => Worker, o: { size: number }) => { over(src: Blob | Uint8Array): unknown };
+let pagePool: { over(src: Blob | Uint8Array): unknown } | null | undefined;
+function pagePoolFor(bytes: Uint8Array, blob: Blob | null): { pool?: unknown } {
+  if (bytes.length < PAGE_POOL_MIN_BYTES) return {};
+  if (pagePool === undefined) {
+    const create = api.createWorkerPagePool as PoolFactory | undefined;
+    const cores = (self as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+    try {
+      pagePool = typeof create === 'function' && typeof Worker === 'function' && cores > 1
+        ? create(() => new Worker(new URL('./page-worker.js', import.meta.url), { type: 'module' }), { size: Math.min(4, cores) })
+        : null;
+    } catch { pagePool = null; }
+  }
+  return pagePool ? { pool: pagePool.over(blob ?? bytes) } : {};
+}
+
 const CHUNK = 8 * 1024 * 1024;
 
 interface Target {
@@ -163,7 +182,7 @@ async function analyzeOne(id: number, t: Target, index: number, count: number): 
     try {
       const opts = verifyOptions(t);
       if (opts && t.bundle) t.bundle.passedToVerify = true;
-      report.verify = toJson(await verifyFn(bytes, opts));
+      report.verify = toJson(await verifyFn(bytes, { ...(opts ?? {}), ...pagePoolFor(bytes, t.blob) }));
     } catch (err) {
       report.verifyError = errorInfo(err, 'VERIFY');
     }

@@ -20,3 +20,7 @@ export {
   buildEvidenceBundle, adaptLine, adaptDoc, detectFormat, SOURCE_FORMATS,
 } from './correlate/index';
 export type { Correlator, CorrelatorOptions, CorrelatorSnapshot, Policy, Alert, CorrelationEvent, HostCoverage, Counts } from './correlate/index';
+// page-parallel verification in any runtime with workers, the hashing backend choice, failures as data (issue 17)
+export { createWorkerPagePool, servePageJobs, failureText, type WorkerPagePool, type WorkerPagePoolOptions, type WorkerLike, type WorkerScopeLike, type PageSource, type PagePool, type PageJob, type PageJobResult } from './verify/index';
+export type { VerifyFailure, VerifyFailureCode } from './verify/index';
+export type { HashBackend } from './wasm/native';

@@ -3,7 +3,7 @@
 // refused with the JSON path of every problem (at most MAX_PROBLEMS listed), never a TypeError further down, and a
 // `dylibs` that is a string instead of a list is a problem, not something to substring-match.
 import type { Baseline } from '../scan/record';
-import { readRegularFile } from './safe-open';
+import { readRegularFile } from '../node/safe-open';
 
 export class BaselineFileError extends Error {
   override readonly name = 'BaselineFileError';

@@ -17,7 +17,7 @@ import { closeSync, constants, lstatSync, mkdirSync, openSync, readlinkSync, rea
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Alert, EvidenceBundle } from '../correlate/index';
-import { openRegular, readAt, SafeOpenError } from './safe-open';
+import { openRegular, readAt, SafeOpenError } from '../node/safe-open';
 import { looksLikeMachO } from './walk';
 
 export interface CollectedFile {

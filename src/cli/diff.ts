@@ -2,10 +2,10 @@
 import { diff, type DiffResult } from '../diff/index';
 import { MachOError } from '../model/errors';
 import { escapeText as e, quoteName } from '../text/escape';
-import { openFileSource, type FileSource } from './io';
+import { openFileSource, type FileSource } from '../node/file-source';
 import type { CliIO } from './main';
 import { init } from '../wasm/instance';
-import { chooseBackend, parseHashChoice, type HashChoice } from './backend';
+import { chooseBackend, parseHashChoice, type HashChoice } from '../node/backend';
 
 const pad = (s: string, n: number) => s.padEnd(n);
 
@@ -72,8 +72,8 @@ export async function runDiff(argv: string[], io: CliIO): Promise<number> {
   try {
     for (const f of files) opened.push(openFileSource(f));
     await init();
-    const { hostDigest } = chooseBackend(hash, opened[0].size + opened[1].size);
-    const r = await diff(opened[0], opened[1], { hostDigest });
+    const { hostDigest, hashing } = chooseBackend(hash);
+    const r = await diff(opened[0], opened[1], { hostDigest, hashing });
     if (r.a.slices.length === 0 || r.b.slices.length === 0) {
       const bad = r.a.slices.length === 0 ? files[0] : files[1];
       const first = r.issues.find((i) => i.severity === 'error');

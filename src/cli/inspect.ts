@@ -5,7 +5,7 @@ import { MachOError } from '../model/errors';
 import { cpuTypeName, filetypeName, formatVersion, headerFlagNames } from '../model/constants';
 import type { Binary, LoadCommand, MachOFile } from '../model/types';
 import { escapeText as e, quoteName } from '../text/escape';
-import { openFileSource, sha256File } from './io';
+import { openFileSource, sha256File } from '../node/file-source';
 import type { CliIO } from './main';
 
 export interface InspectJson {

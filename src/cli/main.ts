@@ -1,10 +1,6 @@
-// The `machlens` command line (Node). Each subcommand lives in its own module.
+// The `machlens` command line (Node). Each subcommand lives in its own module, imported only when it runs (the
+// build splits them into chunks: `machlens verify` never loads the correlator), while the Wasm core compiles.
 import { init } from '../wasm/instance';
-import { runInspect } from './inspect';
-import { runDiff } from './diff';
-import { runVerify } from './verify';
-import { runScan, runBaseline } from './scan';
-import { runCorrelate } from './correlate';
 
 export interface CliIO {
   stdout(s: string): void;
@@ -35,13 +31,13 @@ usage:
 `;
 
 type Runner = (argv: string[], io: CliIO) => Promise<number>;
-const COMMANDS: Record<string, Runner> = {
-  inspect: runInspect,
-  verify: runVerify,
-  diff: runDiff,
-  scan: runScan,
-  baseline: runBaseline,
-  correlate: (argv, io) => runCorrelate(argv, io),
+const COMMANDS: Record<string, () => Promise<Runner>> = {
+  inspect: async () => (await import('./inspect')).runInspect,
+  verify: async () => (await import('./verify')).runVerify,
+  diff: async () => (await import('./diff')).runDiff,
+  scan: async () => (await import('./scan')).runScan,
+  baseline: async () => (await import('./scan')).runBaseline,
+  correlate: async () => (await import('./correlate')).runCorrelate,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -50,12 +46,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stdout(USAGE);
     return cmd ? 0 : 2;
   }
-  const run = COMMANDS[cmd];
-  if (!run) {
+  const load = COMMANDS[cmd];
+  if (!load) {
     io.stderr(`machlens: unknown command '${cmd}'\n${USAGE}`);
     return 2;
   }
-  await init();
+  const ready = cmd === 'correlate' ? null : init(); // compiles while the command's module loads
+  const run = await load();
+  await ready;
   return run(rest, io);
 }
 

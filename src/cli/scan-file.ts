@@ -5,9 +5,11 @@
 import { join } from 'node:path';
 import { analyzeSource } from '../scan/analyze';
 import type { FileRecord } from '../scan/record';
-import { openFileSource, sha256File } from './io';
-import { nodeHostDigest } from './backend';
-import { readBundleSideFiles, type FileProblem } from './safe-open';
+import { openFileSource, sha256File } from '../node/file-source';
+import { chooseBackend, type HashChoice } from '../node/backend';
+import { readBundleSideFiles, type FileProblem } from '../node/safe-open';
+
+const pageHashing = (hash: HashChoice) => { const c = chooseBackend(hash); return { hostDigest: c.hostDigest, hashing: c.hashing }; };
 
 export interface ScanResult {
   record: FileRecord;
@@ -15,7 +17,7 @@ export interface ScanResult {
   problems: FileProblem[];
 }
 
-export async function scanFile(path: string, bundle: string | null, backend: 'wasm' | 'host' = 'wasm', follow = false): Promise<ScanResult> {
+export async function scanFile(path: string, bundle: string | null, hash: HashChoice = 'auto', follow = false): Promise<ScanResult> {
   let src;
   try {
     src = openFileSource(path, { noFollow: !follow });
@@ -36,7 +38,7 @@ export async function scanFile(path: string, bundle: string | null, backend: 'wa
       if (side.infoPlist) bundleFiles.infoPlist = side.infoPlist;
       if (side.codeResources) bundleFiles.codeResources = side.codeResources;
     }
-    return { record: await analyzeSource(path, src, { sha256, bundle: bundleFiles, hostDigest: backend === 'host' ? nodeHostDigest : undefined }), problems };
+    return { record: await analyzeSource(path, src, { sha256, bundle: bundleFiles, ...pageHashing(hash) }), problems };
   } catch (e) {
     return { record: { path, size: src.size, sha256: '', slices: [], findings: [], error: { code: 'IO', message: (e as Error).message } }, problems };
   } finally {

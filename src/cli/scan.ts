@@ -7,15 +7,14 @@ import { resolve } from 'node:path';
 import { baselineDrift, missingFileFinding, type Baseline, type FileRecord } from '../scan/record';
 import type { Finding } from '../findings/types';
 import { scanFile } from './scan-file';
-import { init } from '../wasm/instance';
-import { chooseBackend, parseHashChoice, type HashChoice } from './backend';
+import { parseHashChoice, type HashChoice } from '../node/backend';
 import { walk, type Unexamined, type WalkEntry } from './walk';
 import type { ScanResult } from './scan-file';
 import { BaselineFileError, readBaselineFile } from './baseline-file';
 import { escapeText, quoteName } from '../text/escape';
 import type { CliIO } from './main';
 
-interface PoolOptions { workers: number; backend: 'wasm' | 'host'; onRecord: (r: ScanResult, done: number) => void }
+interface PoolOptions { workers: number; backend: HashChoice; onRecord: (r: ScanResult, done: number) => void }
 
 /** Runs scanFile over the entries on a pool of worker threads (one per core), in the main thread as a fallback. */
 async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<ScanResult[]> {
@@ -45,14 +44,6 @@ async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<ScanResult
     feed();
   })));
   return results;
-}
-
-/** `--hash`: measured once here (auto) and handed to every worker, so the pool hashes with one backend. */
-async function pickBackend(choice: HashChoice, files: number): Promise<'wasm' | 'host'> {
-  if (choice !== 'auto') return choice;
-  if (files === 0) return 'wasm';
-  await init();
-  return chooseBackend('auto').backend;
 }
 
 function progress(io: CliIO, enabled: boolean, total: number) {
@@ -116,7 +107,7 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
   }
   const w = walk(o.roots);
   const tick = progress(io, o.progress && !!process.stderr.isTTY, w.machO.length);
-  const backend = await pickBackend(o.hash, w.machO.length);
+  const backend = o.hash;
   const results = await runPool(w.machO, {
     workers: o.workers,
     backend,
@@ -192,7 +183,7 @@ export async function runBaseline(argv: string[], io: CliIO): Promise<number> {
   if (o.roots.length === 0 || !o.hash) { io.stderr('usage: machlens baseline DIR... [--workers N] [--hash auto|wasm|host] > baseline.json\n'); return 2; }
   const w = walk(o.roots);
   const tick = progress(io, o.progress && !!process.stderr.isTTY, w.machO.length);
-  const backend = await pickBackend(o.hash, w.machO.length);
+  const backend = o.hash;
   const results = await runPool(w.machO, { workers: o.workers, backend, onRecord: (_r, d) => tick(d) });
   const records = results.map((r) => r.record);
   const baseline: Baseline = {

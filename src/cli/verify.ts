@@ -3,14 +3,18 @@
 // Files are read by ranges through a ByteSource (never whole): a 150 MB binary streams through the hashing
 // core's 1 MiB chunk buffer. Exit 0 when every slice of every file is validly signed, 1 when any is unsigned or
 // invalid, 2 when a file cannot be read or holds no readable Mach-O slice.
-import { closeSync, existsSync, readSync, statSync } from 'node:fs';
-import { openRegular, readBundleSideFiles, type FileProblem } from './safe-open';
+import { existsSync, statSync } from 'node:fs';
+import { readBundleSideFiles, type FileProblem } from '../node/safe-open';
 import { basename, dirname, join, resolve } from 'node:path';
 import { init } from '../wasm/instance';
-import { verify, formatVerifyText, type BundleFiles, type VerifyReport } from '../verify/index';
-import type { ByteSourceInto } from '../verify/signature';
+import { formatVerifyText, type BundleFiles, type VerifyReport } from '../verify/index';
 import { escapeText, quoteName } from '../text/escape';
-import { chooseBackend, parseHashChoice, type HashChoice } from './backend';
+import { openFileSource, type FileSource } from '../node/file-source';
+import { parseHashChoice, type HashChoice } from '../node/backend';
+import { verifyFileSource } from '../node/verify-file';
+
+/** The page worker built beside the CLI (dist/verify-worker.js). */
+const WORKER_URL = new URL('./verify-worker.js', import.meta.url);
 
 function safeSize(path: string): number {
   try { return statSync(path).size; } catch { return 0; }
@@ -19,35 +23,6 @@ function safeSize(path: string): number {
 export interface VerifyCliIO {
   stdout(s: string): void;
   stderr(s: string): void;
-}
-
-interface VerifyFileSource extends ByteSourceInto { close(): void }
-
-/** The file as a ByteSource read by ranges, with readInto so the code range streams through one reused buffer. */
-function openVerifySource(path: string): VerifyFileSource {
-  const { fd, stat: st } = openRegular(path, { noFollow: false }); // non-blocking, regular files only
-  const size = st.size;
-  const readInto = (offset: number, target: Uint8Array): number => {
-    const start = Math.min(Math.max(0, offset), size);
-    const n = Math.max(0, Math.min(target.length, size - start));
-    let done = 0;
-    while (done < n) {
-      const r = readSync(fd, target, done, n - done, start + done);
-      if (r <= 0) break;
-      done += r;
-    }
-    return done;
-  };
-  return {
-    size,
-    read(offset: number, length: number) {
-      const buf = new Uint8Array(Math.max(0, Math.min(length, size - Math.min(Math.max(0, offset), size))));
-      const n = readInto(offset, buf);
-      return n === buf.length ? buf : buf.subarray(0, n);
-    },
-    readInto,
-    close() { closeSync(fd); },
-  };
 }
 
 const USAGE = 'usage: machlens verify FILE... [--json] [--bundle DIR] [--hash auto|wasm|host]\n';
@@ -96,8 +71,6 @@ export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number
   }
   if (files.length === 0 || !hash) { io.stderr(USAGE); return 2; }
   await init();
-  // pages through Wasm or node:crypto, whichever is faster here (measured once, only when there is enough to hash)
-  const { hostDigest } = chooseBackend(hash, files.reduce((n, f) => n + safeSize(f), 0));
   let bundle: ReturnType<typeof readBundleFiles> | undefined;
   if (bundleDir) {
     try {
@@ -110,14 +83,15 @@ export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number
   let status = 0;
   const results: unknown[] = [];
   for (const file of files) {
-    let src: VerifyFileSource | null = null;
+    let src: FileSource | null = null;
     try {
-      src = openVerifySource(file);
+      src = openFileSource(file);
       // a bundle's main executable (X.app/Contents/MacOS/exe) brings its bundle unless --bundle says otherwise
       const auto = bundleDir ? null : enclosingBundle(file);
       const side = bundle ?? (auto ? readBundleFiles(auto) : undefined);
       const files: BundleFiles | undefined = side ? { infoPlist: side.infoPlist, codeResources: side.codeResources } : undefined;
-      const report: VerifyReport = await verify(src, { bundle: files, hostDigest });
+      // pages through node:crypto (SHA-256/384) or Wasm (SHA-1) unless --hash says otherwise; a large file on two threads
+      const report: VerifyReport = await verifyFileSource(src, { bundle: files, hash, workerUrl: WORKER_URL });
       // a bundle file that is there but could not be used (symlink, FIFO, device, too large): named, exit 2
       const bundleProblems = side?.problems ?? [];
       if (bundleProblems.length) status = 2;

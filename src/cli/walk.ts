@@ -4,7 +4,7 @@
 // with its reason (unreadable, name too long, not a regular file, vanished), never silently dropped.
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { kindOf, readRegularHead, type SafeOpenError } from './safe-open';
+import { kindOf, readRegularHead, type SafeOpenError } from '../node/safe-open';
 
 export interface WalkEntry {
   path: string;

@@ -1,5 +1,6 @@
 // diff(a, b): what changed between two versions of a binary, and whether it has the T1546.006 shape.
 import type { HostDigest } from '../wasm/hashing';
+import type { HashBackend } from '../wasm/native';
 import { parseLossy, bytesSource } from '../model/parse';
 import type { Binary, ByteSource, MachOFile, LoadCommand } from '../model/types';
 import type { Issue } from '../model/errors';
@@ -92,6 +93,8 @@ export interface DiffOptions {
   anchors?: VerifyOptions['anchors'];
   appleRoots?: VerifyOptions['appleRoots'];
   noAppleRoots?: VerifyOptions['noAppleRoots'];
+  /** Page-hashing backend of both verifications (see VerifyOptions.hashing; default auto: native SHA where there is one). */
+  hashing?: HashBackend;
 }
 
 type Input = Uint8Array | ByteSource;
@@ -244,6 +247,7 @@ export async function diff(a: Input, b: Input, options: DiffOptions = {}): Promi
   if (bytesEqual(sa, sb)) return result;
   const vopts: Parameters<typeof summarizeSignatures>[2] = {};
   if (options.hostDigest) vopts.hostDigest = options.hostDigest;
+  if (options.hashing) vopts.hashing = options.hashing;
   if (options.anchors) vopts.anchors = options.anchors;
   if (options.appleRoots) vopts.appleRoots = options.appleRoots;
   if (options.noAppleRoots) vopts.noAppleRoots = options.noAppleRoots;

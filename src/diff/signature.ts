@@ -30,7 +30,7 @@ export interface SignatureSummary {
 export { signerRank } from '../findings/compare';
 
 /** Runs `verify` and keeps, per slice of `m`, what a diff or an inventory compares. */
-export async function summarizeSignatures(src: ByteSource, m: MachOFile, options: Pick<VerifyOptions, 'bundle' | 'hostDigest' | 'anchors' | 'appleRoots' | 'noAppleRoots'> = {}): Promise<SignatureSummary[]> {
+export async function summarizeSignatures(src: ByteSource, m: MachOFile, options: Pick<VerifyOptions, 'bundle' | 'hostDigest' | 'hashing' | 'anchors' | 'appleRoots' | 'noAppleRoots'> = {}): Promise<SignatureSummary[]> {
   const report = await verify(src, options);
   return m.slices.map((s, i) => {
     const r = report.slices.find((x) => x.offset === s.offset) ?? report.slices[i];

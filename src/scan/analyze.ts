@@ -8,6 +8,7 @@ import { codeRegion, commandsText, plainEntitlements } from '../findings/compare
 import type { FileRecord } from './record';
 import { digest, type HostDigest } from '../wasm/hashing';
 import { getCore } from '../wasm/instance';
+import { blobDigestFor, type HashBackend } from '../wasm/native';
 
 export interface AnalyzeOptions {
   /** sha256 of the whole file, computed by the caller (Node: streamed with node:crypto). */
@@ -16,6 +17,8 @@ export interface AnalyzeOptions {
   bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array };
   /** Hash code pages with this host digest instead of Wasm (see VerifyOptions.hostDigest). */
   hostDigest?: HostDigest;
+  /** Page-hashing backend (see VerifyOptions.hashing). */
+  hashing?: HashBackend;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -44,8 +47,10 @@ export async function analyzeSource(path: string, src: ByteSource, options: Anal
   if (m.slices.length === 0) {
     return { path, size: src.size, sha256: options.sha256, slices: [], findings: [], error: { code: firstError?.code ?? 'BAD_MAGIC', message: firstError?.message ?? 'no slice' } };
   }
-  const sigs = await summarizeSignatures(src, m, { bundle: options.bundle, hostDigest: options.hostDigest });
+  const sigs = await summarizeSignatures(src, m, { bundle: options.bundle, hostDigest: options.hostDigest, hashing: options.hashing });
   const findings = sigs.flatMap((s) => s.findings);
+  // the drift digests are one-shot SHA-256 like the cdhash: native where the runtime has it (unless 'wasm')
+  const host = blobDigestFor(options.hashing ?? 'auto', options.hostDigest);
   return {
     path, size: src.size, sha256: options.sha256,
     slices: m.slices.map((s, i) => ({
@@ -56,8 +61,8 @@ export async function analyzeSource(path: string, src: ByteSource, options: Anal
       dyldEnvironment: s.loadCommands.filter((c) => c.name === 'LC_DYLD_ENVIRONMENT' && c.kind === 'path').map((c) => (c as LoadCommand & { path: string }).path),
       dylinker: s.dylinker, entryoff: (s.loadCommands.find((c) => c.kind === 'main') as (LoadCommand & { entryoff: number }) | undefined)?.entryoff ?? null,
       uuid: s.uuid, entitlements: plainEntitlements(sigs[i].entitlementsXml), entitlementsDer: plainEntitlements(sigs[i].entitlementsDer),
-      codeDigest: codeRegionDigest(src, s, options.hostDigest),
-      commandsDigest: hex(sha256(new TextEncoder().encode(commandsText(s)), options.hostDigest)),
+      codeDigest: codeRegionDigest(src, s, host),
+      commandsDigest: hex(sha256(new TextEncoder().encode(commandsText(s)), host)),
     })),
     findings,
     ...(firstError ? { error: { code: firstError.code, message: `${firstError.message} (${firstError.context} at ${firstError.offset})` } } : {}),

@@ -152,7 +152,9 @@ export async function checkCms(payload: Uint8Array, cds: ParsedCodeDirectory[], 
   else if (!primary) errors.push('no primary CodeDirectory to compare the messageDigest with');
   else {
     try {
-      const d = await digestHex(s.digestAlgorithm, primary.bytes);
+      // the CodeDirectory's own full digest when the algorithms agree (the cdhash pass computed it already)
+      const own = ({ 'SHA-1': [1], 'SHA-256': [2, 3], 'SHA-384': [4] } as Record<string, number[]>)[s.digestAlgorithm ?? '']?.includes(primary.report.hashType) && primary.full.length > 0;
+      const d = own ? primary.full : await digestHex(s.digestAlgorithm, primary.bytes);
       report.messageDigestValid = equalBytes(d, s.messageDigest);
       if (!report.messageDigestValid) {
         errors.push(`messageDigest ${toHex(s.messageDigest)} is not the ${s.digestAlgorithm} of the CodeDirectory (${toHex(d)})`);

@@ -1,5 +1,8 @@
 // Code-signature verification: public surface.
 export { verify, verifySync } from './verify';
+export { createWorkerPagePool, servePageJobs, type WorkerPagePool, type WorkerPagePoolOptions, type WorkerLike, type WorkerScopeLike, type PageSource } from './worker-pool';
+export type { PagePool, PageJob, PageJobResult } from './pages';
+export { failureText } from './reasons';
 export { formatVerifyText } from './format';
 export { decompileRequirements, decompileRequirement, formatRequirements } from './requirements';
 export { decodeXmlEntitlements, decodeDerEntitlements } from './entitlements';

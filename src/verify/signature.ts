@@ -1,10 +1,9 @@
 // The synchronous half of verification: the slice's signature bytes go through the Wasm SuperBlob walk
-// (assembly/codesign/), every CodeDirectory gets its cdhash, its code pages are hashed by streaming the slice
-// through the hashing core's fixed chunk buffer (the file is never copied whole), and its special slots are
-// checked against the blobs (and the bundle files when given). No await in here: the shared core's arena and
+// (assembly/codesign/), every CodeDirectory gets its cdhash and its special slots are checked against the blobs
+// (and the bundle files when given); the code pages are the page step's (src/verify/pages.ts). No await in here: the shared core's arena and
 // chunk buffer are used by one caller at a time.
 import { loadInput, outputView, readIssues, type Core } from '../wasm/instance';
-import { digest, isHashType, PageHasher, type HashType, type HostDigest } from '../wasm/hashing';
+import { digestVia, isHashType, type HashType, type HostDigest } from '../wasm/hashing';
 import { ISSUE_CODES, makeIssue, type Issue, type IssueCode } from '../model/errors';
 import type { Binary, ByteSource } from '../model/types';
 import { toHex, equalBytes } from './der';
@@ -30,9 +29,6 @@ const KINDS: BlobEntry['kind'][] = ['unknown', 'code-directory', 'requirements',
  * signatures of 150 MB binaries are about 1.2 MiB per CodeDirectory.
  */
 const MAX_SIGNATURE = 64 << 20;
-
-/** The chunk the slice is streamed in: a multiple of every page size up to 1 MiB (the core's chunk buffer). */
-const STREAM_CHUNK = 1 << 20;
 
 /**
  * A ByteSource that can also fill a caller's buffer: the code range is then streamed through one reused buffer
@@ -76,7 +72,7 @@ function num(v: number): number | null {
 }
 
 /** Reads the slice's signature (LC_CODE_SIGNATURE) and walks it in Wasm. Returns null when the slice has none. */
-export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceIndex: number): SignatureData | null {
+export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceIndex: number, host?: HostDigest): SignatureData | null {
   const cs = bin.codeSignature;
   if (!cs) return null;
   const ctx = `slice[${sliceIndex}] code signature`;
@@ -116,7 +112,7 @@ export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceInd
     data.blobs.push(entry);
     if (length >= 8 && off + length <= bytes.length && !data.blobBySlot.has(slot)) data.blobBySlot.set(slot, bytes.subarray(off, off + length));
     if (nExtra === CD_FIELD_COUNT && length >= 8) {
-      const cd = buildCodeDirectory(core, bytes, off, length, slot, fileOffset, extra, issues, ctx);
+      const cd = buildCodeDirectory(core, bytes, off, length, slot, fileOffset, extra, issues, ctx, host);
       if (cd) data.codeDirectories.push(cd);
     }
   }
@@ -124,7 +120,7 @@ export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceInd
 }
 
 function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: number, slot: number, fileOffset: number,
-  v: Float64Array, issues: Issue[], ctx: string): ParsedCodeDirectory | null {
+  v: Float64Array, issues: Issue[], ctx: string, host?: HostDigest): ParsedCodeDirectory | null {
   if (v[CD.version] < 0) return null; // too short to hold even the fixed header: already an issue
   const bytes = sig.subarray(off, off + length);
   const hashType = v[CD.hashType];
@@ -133,7 +129,7 @@ function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: nu
   const identifier = str(v[CD.identOffset], v[CD.identLen]);
   const teamId = v[CD.teamOffset] > 0 ? str(v[CD.teamOffset], v[CD.teamLen]) : null;
   let full: Uint8Array = new Uint8Array(0);
-  if (usableHash) full = digest(core, (hashType === 3 ? 2 : hashType) as HashType, bytes);
+  if (usableHash) full = digestVia(core, (hashType === 3 ? 2 : hashType) as HashType, bytes, host);
   else issues.push(makeIssue('CD_BAD_HASH_TYPE', 'error', fileOffset + off + 37, `${ctx} ${slotName(slot)}`, `hash type ${hashType}, size ${v[CD.hashSize]}`));
   const pageLog2 = v[CD.pageSize];
   const flags = v[CD.flags];
@@ -255,48 +251,12 @@ export function recordPageResults(bin: Binary, r: CodeDirectoryReport, pageCount
   r.mismatchedPages = sorted.slice(0, MAX_LISTED_PAGES).map((i) => mapPage(bin, i, r.pageSize, r.codeLimit));
 }
 
-/**
- * Hashes every usable CodeDirectory's code pages in one pass over the slice (one read per 1 MiB, each piece fed to
- * every CodeDirectory's PageHasher, compared with the stored code slots in Wasm) and fills `mismatchedPages`.
- */
-export function checkPages(core: Core, src: ByteSource, bin: Binary, sig: SignatureData, host?: HostDigest): void {
-  const jobs: { cd: ParsedCodeDirectory; hasher: PageHasher; limit: number; nSlots: number }[] = [];
-  for (const cd of sig.codeDirectories) {
-    if (!cd.usable) continue;
-    const r = cd.report;
-    const cdOff = r.offset - sig.fileOffset;
-    const hashOffset = readU32(sig.bytes, cdOff + 16);
-    const nSlots = Math.min(r.nCodeSlots, Math.floor(Math.max(0, r.length - hashOffset) / r.hashSize));
-    const expected = cd.bytes.subarray(hashOffset, hashOffset + nSlots * r.hashSize);
-    const limit = Math.min(r.codeLimit, bin.size);
-    jobs.push({ cd, hasher: new PageHasher(core, r.pageSize, r.hashType as HashType, { expected, keepDigests: false, host }), limit, nSlots });
-  }
-  if (jobs.length === 0) return;
-  const maxLimit = Math.max(...jobs.map((j) => j.limit));
-  const into = (src as ByteSourceInto).readInto?.bind(src);
-  const scratch = into ? new Uint8Array(Math.min(STREAM_CHUNK, maxLimit)) : null;
-  for (let off = 0; off < maxLimit; off += STREAM_CHUNK) {
-    const want = Math.min(STREAM_CHUNK, maxLimit - off);
-    const piece = into && scratch ? scratch.subarray(0, into(bin.offset + off, scratch.subarray(0, want))) : src.read(bin.offset + off, want);
-    if (piece.length === 0) break;
-    for (const j of jobs) {
-      if (off >= j.limit) continue;
-      j.hasher.update(piece.subarray(0, Math.min(piece.length, j.limit - off)));
-    }
-  }
-  for (const j of jobs) {
-    const res = j.hasher.finish();
-    // code slots with no page behind them (codeLimit past the slice, or nCodeSlots larger than the code) count too
-    recordPageResults(bin, j.cd.report, res.pageCount, res.mismatched, j.nSlots);
-  }
-}
-
 function readU32(b: Uint8Array, p: number): number {
   return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
 }
 
 /** Checks each CodeDirectory's special slots against the SuperBlob's blobs and the bundle files. */
-export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: BundleFiles | undefined): void {
+export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: BundleFiles | undefined, host?: HostDigest): void {
   for (const cd of sig.codeDirectories) {
     const r = cd.report;
     if (!cd.usable) continue;
@@ -318,7 +278,7 @@ export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: Bundle
         const e = cd.bytes.subarray(at, at + r.hashSize);
         if (e.some((x) => x !== 0)) expected = e;
       }
-      const actual = data ? digest(core, r.hashType as HashType, data) : null;
+      const actual = data ? digestVia(core, r.hashType as HashType, data, host) : null;
       let status: SpecialSlotReport['status'];
       if (!expected) status = 'not-bound';
       else if (actual) status = equalBytes(actual, expected) ? 'match' : 'mismatch';

@@ -1,6 +1,8 @@
 // The verification report: what `verify` returns, and what `machlens verify --json` serializes.
 import type { Issue } from '../model/errors';
 import type { HostDigest } from '../wasm/hashing';
+import type { HashBackend } from '../wasm/native';
+import type { PagePool } from './pages';
 import type { Limits } from '../model/types';
 import type { Finding } from '../findings/types';
 
@@ -167,11 +169,46 @@ export interface Requirement {
   text: string;
 }
 
+/** Why a signature is not valid: one code per kind of failure (the sentence of each is in `reasons`). */
+export type VerifyFailureCode =
+  | 'NOT_SIGNED'
+  | 'ENTITLEMENTS_UNREADABLE'
+  | 'DER_ENTITLEMENTS_UNREADABLE'
+  | 'REQUIREMENTS_UNREADABLE'
+  | 'SIGNATURE_ISSUE'
+  | 'NO_PRIMARY_CODE_DIRECTORY'
+  | 'NO_USABLE_CODE_DIRECTORY'
+  | 'PAGES_MISMATCHED'
+  | 'SPECIAL_SLOT_MISMATCHED'
+  | 'SPECIAL_SLOT_ABSENT'
+  | 'CMS_MESSAGE_DIGEST'
+  | 'CMS_SIGNATURE'
+  | 'CMS_CDHASHES'
+  | 'CHAIN_UNTRUSTED'
+  | 'CERTIFICATE_NOT_VALID_AT_SIGNING'
+  | 'CMS_ERROR'
+  | 'NO_CMS_NOT_AD_HOC';
+
+/** One failure: its code and the facts behind it (which fields are set depends on the code). */
+export type VerifyFailure =
+  | { code: 'NOT_SIGNED' | 'NO_PRIMARY_CODE_DIRECTORY' | 'NO_USABLE_CODE_DIRECTORY' | 'CMS_MESSAGE_DIGEST' | 'CMS_SIGNATURE' | 'CMS_CDHASHES' | 'CHAIN_UNTRUSTED' | 'CERTIFICATE_NOT_VALID_AT_SIGNING' | 'NO_CMS_NOT_AD_HOC' }
+  /** `detail`: the parser's or the CMS check's message. */
+  | { code: 'ENTITLEMENTS_UNREADABLE' | 'DER_ENTITLEMENTS_UNREADABLE' | 'REQUIREMENTS_UNREADABLE' | 'CMS_ERROR'; detail: string }
+  /** An error-severity issue of the signature (`issues`): its code, file offset and message. */
+  | { code: 'SIGNATURE_ISSUE'; issue: string; offset: number; detail: string }
+  /** `slot`: the CodeDirectory's SuperBlob slot; `count` failing code slots, the first one's page and section. */
+  | { code: 'PAGES_MISMATCHED'; slot: number; count: number; page: number; section: string | null }
+  /** `specialSlot` of the CodeDirectory at `slot`, its name. */
+  | { code: 'SPECIAL_SLOT_MISMATCHED' | 'SPECIAL_SLOT_ABSENT'; slot: number; specialSlot: number; name: string };
+
 export interface SignatureReport {
   present: boolean;
   class: SignatureClass;
+  /** No failure: decided from `failures` alone. */
   valid: boolean;
-  /** Why `valid` is false (empty when valid). */
+  /** Why `valid` is false, as data (empty when valid), in the order of `reasons`. */
+  failures: VerifyFailure[];
+  /** The sentences of `failures` (empty when valid). */
   reasons: string[];
   identifier: string | null;
   teamId: string | null;
@@ -268,9 +305,23 @@ export interface VerifyOptions {
   /** Skip code-page hashing (signature structure and CMS only). */
   skipPages?: boolean;
   /**
-   * Hash the code pages with this one-shot host digest instead of the Wasm core, e.g. in Node
-   * `(alg, data) => crypto.hash(alg, data, 'buffer')`, which uses SHA-NI where the CPU has it and is faster than
-   * Wasm there (docs/benchmarks.md). Same report either way; the default everywhere is the Wasm core.
+   * Hash the code pages with this one-shot host digest, e.g. `(alg, data) => crypto.hash(alg, data, 'buffer')`.
+   * Overrides `hashing`. Same report either way.
    */
   hostDigest?: HostDigest;
+  /**
+   * Which backend hashes the code pages (default `auto`): the runtime's native SHA where there is one (Node, Deno,
+   * Bun, found through `process.getBuiltinModule('node:crypto')`: SHA-NI where the CPU has it) for SHA-256 and
+   * SHA-384, the Wasm core otherwise (browsers) and for SHA-1 with the SIMD build; `wasm` always the Wasm core;
+   * `native` the native SHA or an error. Same report either way.
+   */
+  hashing?: HashBackend;
+  /**
+   * Hash the code pages on this pool of workers (`createWorkerPagePool` for Web Workers or any worker with
+   * postMessage, `createPagePool` in `machlens/node` for worker threads). Structure, special slots and the CMS are
+   * checked on this thread meanwhile. Same report as without.
+   */
+  pool?: PagePool;
+  /** Page jobs per slice on the pool (default: the pool's size); inline, the page step runs in this many parts. */
+  parts?: number;
 }

@@ -1,5 +1,6 @@
 // X.509 certificates read with the exact DER reader (any key type: node-forge reads RSA keys only), and
 // signature checks through WebCrypto (`crypto.subtle`: Node, Deno and browsers), RSA PKCS#1 v1.5 and ECDSA.
+import { nativeDigest } from '../wasm/native';
 import { children, content, decodeOid, decodeString, decodeTime, expectTag, parseDer, raw, toHex, type DerNode } from './der';
 
 export interface NameInfo {
@@ -164,6 +165,23 @@ function ecdsaRaw(sig: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/**
+ * Imported public keys by SubjectPublicKeyInfo and algorithm: the same few keys (Apple's roots and intermediates,
+ * the timestamp authorities, a vendor's leaf) sign every binary of a scan. Public data only; at most 256 kept.
+ */
+const keys = new Map<string, Promise<CryptoKey>>();
+function importCached(spki: Uint8Array, alg: string, make: () => Promise<CryptoKey>): Promise<CryptoKey> {
+  const id = `${alg}/${toHex(spki)}`;
+  let k = keys.get(id);
+  if (!k) {
+    if (keys.size >= 256) keys.clear();
+    k = make();
+    k.catch(() => keys.delete(id));
+    keys.set(id, k);
+  }
+  return k;
+}
+
 function ab(b: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(b) as Uint8Array<ArrayBuffer>;
 }
@@ -176,12 +194,13 @@ function ab(b: Uint8Array): Uint8Array<ArrayBuffer> {
 export async function verifySignature(cert: Certificate, hash: string, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
   const s = subtle();
   if (cert.keyAlgorithm === 'rsa') {
-    const key = await s.importKey('spki', ab(cert.spki), { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify']);
+    const key = await importCached(cert.spki, `rsa/${hash}`, () => s.importKey('spki', ab(cert.spki), { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify']));
     return s.verify('RSASSA-PKCS1-v1_5', key, ab(signature), ab(data));
   }
   if (cert.keyAlgorithm === 'ec' && cert.namedCurve) {
     const size = cert.namedCurve === 'P-256' ? 32 : cert.namedCurve === 'P-384' ? 48 : 66;
-    const key = await s.importKey('spki', ab(cert.spki), { name: 'ECDSA', namedCurve: cert.namedCurve }, false, ['verify']);
+    const curve = cert.namedCurve;
+    const key = await importCached(cert.spki, `ec/${curve}`, () => s.importKey('spki', ab(cert.spki), { name: 'ECDSA', namedCurve: curve }, false, ['verify']));
     let rs: Uint8Array<ArrayBuffer>;
     try { rs = ecdsaRaw(signature, size); } catch { return false; }
     return s.verify({ name: 'ECDSA', hash }, key, rs, ab(data));
@@ -196,12 +215,18 @@ export async function verifyIssuedBy(child: Certificate, issuer: Certificate): P
   return verifySignature(issuer, hash, child.tbs, child.signature);
 }
 
+const NATIVE_ALG: Record<string, 'sha1' | 'sha256' | 'sha384'> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384' };
+
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const n = nativeDigest();
+  if (n) return toHex(n('sha256', bytes)).toUpperCase(); // the runtime's native SHA (synchronous) where there is one
   const d = await subtle().digest('SHA-256', ab(bytes));
   return toHex(new Uint8Array(d)).toUpperCase();
 }
 
 export async function digestHex(hash: string, bytes: Uint8Array): Promise<Uint8Array> {
+  const n = NATIVE_ALG[hash] ? nativeDigest() : null;
+  if (n) return new Uint8Array(n(NATIVE_ALG[hash], bytes));
   return new Uint8Array(await subtle().digest(hash, ab(bytes)));
 }
 

@@ -1,7 +1,8 @@
-// JS side of the Wasm hashing core (assembly/crypto/): one-shot digests, page hashing of a CodeDirectory's code
-// range, and a streaming PageHasher that pushes a slice of any size through the core's fixed 1 MiB chunk buffer
-// (one Wasm call per chunk, never one per page), optionally comparing with the CodeDirectory's digests in Wasm.
-// No Node-only API: runs unchanged in Node, Deno and browsers.
+// JS side of the hashing core (assembly/crypto/): one-shot digests and the page step's strategies. A code range is
+// hashed page by page by one of three `PageStrategy`s: `WasmPages` (the core's fixed 1 MiB chunk buffer, one Wasm
+// call per chunk, never one per page), `WasmStreamPages` (pageSize 0 or pages larger than the chunk: the
+// incremental context) and `HostPages` (a host one-shot digest such as node:crypto). `createPageStrategy` picks;
+// `PageHasher` is the streaming facade over it. No Node-only API: runs unchanged in Node, Deno and browsers.
 import type { Core } from './instance';
 
 /** CodeDirectory hash types (cs_blobs.h): 1 SHA-1, 2 SHA-256, 3 SHA-256 truncated to 20 bytes, 4 SHA-384. */
@@ -44,7 +45,7 @@ interface HashExports {
   digestFinal(): number;
 }
 
-/** Per-core layout (static pointers) and the current user of the core's chunk buffer and context. */
+/** Per-core layout (static pointers), read once per core. */
 interface HashSlot {
   e: HashExports;
   chunk: number;
@@ -55,17 +56,19 @@ interface HashSlot {
   mismatch: number;
   ctx: number;
   ctxSize: number;
-  out: number;
-  owner: Spillable | null;
   mem: Uint8Array;
-}
-
-interface Spillable {
-  /** Another user takes the core's chunk buffer and context: copy pending state out to JS. */
-  spill(): void;
+  /**
+   * Bumped by every call that uses the chunk buffer or the context. A strategy's state never stays in the core
+   * between its calls (pending bytes and the incremental context are kept in JS), so the only rule is the one of
+   * `writable()`: nothing else may use the core before the matching `commit()`, which this counter checks.
+   */
+  lease: number;
 }
 
 const slots = new WeakMap<object, HashSlot>();
+
+/** The core's chunk buffer size (assembly/crypto/index.ts: 1 MiB); checked against the core in slotOf. */
+export const CHUNK_SIZE = 1 << 20;
 
 function slotOf(core: Core): HashSlot {
   let s = slots.get(core.exports);
@@ -82,9 +85,8 @@ function slotOf(core: Core): HashSlot {
       mismatch: e.hashMismatchPtr() >>> 0,
       ctx: e.hashCtxPtr() >>> 0,
       ctxSize: e.hashCtxSize() >>> 0,
-      out: e.hashDigestOutPtr() >>> 0,
-      owner: null,
       mem: new Uint8Array(e.memory.buffer),
+      lease: 0,
     };
     slots.set(core.exports, s);
   }
@@ -97,21 +99,11 @@ function mem(s: HashSlot): Uint8Array {
   return s.mem;
 }
 
-/** Makes `who` the user of the core's chunk buffer/context; the previous user saves its pending state first. */
-function claim(s: HashSlot, who: Spillable | null): void {
-  if (s.owner !== who) {
-    const prev = s.owner;
-    s.owner = null;
-    if (prev) prev.spill();
-    s.owner = who;
-  }
-}
-
 /** Digest of `bytes` (a blob: CodeDirectory for the cdhash, a special slot's blob). Any size: large inputs stream. */
 export function digest(core: Core, hashType: HashType, bytes: Uint8Array): Uint8Array {
   const size = hashSize(hashType);
   const s = slotOf(core);
-  claim(s, null);
+  s.lease++;
   const e = s.e;
   if (bytes.length <= s.chunkSize) {
     mem(s).set(bytes, s.chunk);
@@ -128,19 +120,29 @@ export function digest(core: Core, hashType: HashType, bytes: Uint8Array): Uint8
   return mem(s).slice(p, p + size);
 }
 
+/**
+ * `digest` through a host one-shot digest when one is given (node:crypto: SHA-NI), else the Wasm core. Same bytes
+ * out: hashSize(hashType) of them (SHA-256 truncated to 20 for type 3).
+ */
+export function digestVia(core: Core, hashType: HashType, bytes: Uint8Array, host?: HostDigest): Uint8Array {
+  if (!host) return digest(core, hashType, bytes);
+  const d = host(HOST_ALG[hashType], bytes);
+  const n = hashSize(hashType);
+  return d.length === n ? d : d.subarray(0, n);
+}
+
 export interface PageHasherOptions {
   /**
    * The CodeDirectory's code-slot digests, back to back (nCodeSlots × hashSize bytes). When given, every page is
-   * compared in Wasm as it is hashed and `finish()` lists the mismatched page indices.
+   * compared as it is hashed and `finish()` lists the mismatched page indices.
    */
   expected?: Uint8Array;
   /** Keep every computed digest (default true). False keeps memory flat when only the mismatches matter. */
   keepDigests?: boolean;
   /**
    * Hash pages with a host digest function instead of Wasm (e.g. Node's `crypto.hash`, which uses SHA-NI and beats
-   * any Wasm on CPUs that have it). Pages are hashed straight from the caller's buffers; a page that straddles two
-   * `update()` calls is assembled in a page-sized buffer. Ignored for pageSize 0 and pages larger than the chunk
-   * buffer, which need an incremental hash (Wasm). See `measureBackends()` to choose by measurement.
+   * any Wasm on CPUs that have it). Ignored for pageSize 0 and pages larger than the core's chunk buffer, which
+   * need an incremental hash (Wasm).
    */
   host?: HostDigest;
 }
@@ -167,155 +169,60 @@ export interface PageHashResult {
 }
 
 /**
- * Streams a slice's code range through Wasm and hashes it page by page. Feed the bytes in order with `update()`
- * (any piece size: `fs.readSync` buffers, `Blob.slice(...).arrayBuffer()` results) or, to skip a copy, read
- * straight into `writable()` and `commit(n)`. Memory stays bounded by the core's chunk buffer (1 MiB) plus the
- * digests. Page indices continue across chunks.
- *
- * pageSize is the page size in bytes (1 << CodeDirectory.pageSize): a power of two, or 0 for "the whole code
- * range is one page".
+ * One way of hashing a code range page by page (the page step of every verification path: inline, pooled,
+ * native or Wasm). Feed the bytes in order with `update()` (any piece size); `finish()` hashes the partial last
+ * page and returns the digests and the mismatches. No state stays in a Wasm core between calls.
  */
-export class PageHasher implements Spillable {
+export interface PageStrategy {
+  readonly backend: 'wasm' | 'host';
   readonly pageSize: number;
   readonly hashType: HashType;
-  readonly hashSize: number;
-  private readonly s: HashSlot;
-  private readonly expected: Uint8Array | null;
-  private readonly expectedCount: number | null;
-  private readonly keep: boolean;
-  /** Bytes hashed per Wasm call in chunk mode (a multiple of 4 pages when it fits). */
-  private readonly flushLen: number;
-  /** Pages larger than the chunk buffer, or pageSize 0: each page goes through the incremental context. */
-  private readonly streamPages: boolean;
-  private fill = 0; // chunk mode: bytes waiting in the chunk buffer
-  private pageFill = 0; // stream mode: bytes of the current page fed to the context
-  private ctxLive = false;
-  private spilledChunk: Uint8Array | null = null;
-  private spilledCtx: Uint8Array | null = null;
-  private pages = 0;
-  private total = 0;
-  private out: Uint8Array;
-  private readonly mismatched: number[] = [];
-  private done = false;
-  private readonly host: HostDigest | null;
-  private hostPage: Uint8Array | null = null; // host mode: a page straddling two update() calls
-  private hostStage: Uint8Array | null = null; // host mode: what writable() hands out
-  private hostFill = 0;
+  /** Pages completed so far. */
+  readonly pageCount: number;
+  /** Bytes fed so far. */
+  readonly length: number;
+  update(bytes: Uint8Array): void;
+  finish(): PageHashResult;
+}
 
-  constructor(core: Core, pageSize: number, hashType: HashType, options: PageHasherOptions = {}) {
-    if (!Number.isInteger(pageSize) || pageSize < 0 || (pageSize & (pageSize - 1)) !== 0 || pageSize > 2 ** 30) {
-      throw new RangeError(`machlens: page size must be 0 or a power of two, got ${pageSize}`);
-    }
-    this.pageSize = pageSize;
-    this.hashType = hashType;
+function checkPageSize(pageSize: number): void {
+  if (!Number.isInteger(pageSize) || pageSize < 0 || (pageSize & (pageSize - 1)) !== 0 || pageSize > 2 ** 30) {
+    throw new RangeError(`machlens: page size must be 0 or a power of two, got ${pageSize}`);
+  }
+}
+
+/** What every strategy shares: the digests kept, the expected slots and the mismatches (compared in JS). */
+abstract class PageSink implements PageStrategy {
+  abstract readonly backend: 'wasm' | 'host';
+  readonly hashSize: number;
+  protected readonly expected: Uint8Array | null;
+  protected readonly expectedCount: number | null;
+  protected readonly keep: boolean;
+  protected readonly mismatched: number[] = [];
+  protected pages = 0;
+  protected total = 0;
+  private out: Uint8Array;
+  private done = false;
+
+  constructor(readonly pageSize: number, readonly hashType: HashType, options: PageHasherOptions) {
+    checkPageSize(pageSize);
     this.hashSize = hashSize(hashType);
-    this.s = slotOf(core);
     this.keep = options.keepDigests ?? true;
     this.expected = options.expected ?? null;
     this.expectedCount = this.expected ? Math.floor(this.expected.length / this.hashSize) : null;
-    const { chunkSize, maxPages } = this.s;
-    this.streamPages = pageSize === 0 || pageSize > chunkSize;
-    if (this.streamPages) this.flushLen = 0;
-    else {
-      const cap = Math.min(chunkSize, maxPages * pageSize);
-      const four = Math.floor(cap / (4 * pageSize)) * 4 * pageSize;
-      this.flushLen = four > 0 ? four : Math.floor(cap / pageSize) * pageSize;
-    }
     this.out = new Uint8Array(this.keep ? (this.expectedCount ?? 64) * this.hashSize : 0);
-    this.host = options.host && !this.streamPages ? options.host : null;
   }
 
-  /** Which backend hashes the pages: 'wasm' (SIMD or scalar build of the core) or 'host'. */
-  get backend(): 'wasm' | 'host' {
-    return this.host ? 'host' : 'wasm';
-  }
+  get pageCount(): number { return this.pages; }
+  get length(): number { return this.total; }
 
-  /** Pages completed so far. */
-  get pageCount(): number {
-    return this.pages;
-  }
+  abstract update(bytes: Uint8Array): void;
+  protected abstract flushTail(): void;
 
-  /** Bytes fed so far. */
-  get length(): number {
-    return this.total;
-  }
-
-  /** Feeds the next bytes of the code range. */
-  update(bytes: Uint8Array): this {
-    this.check();
-    if (this.host) return this.hostUpdate(bytes);
-    let off = 0;
-    while (off < bytes.length) {
-      const dst = this.writable();
-      const n = Math.min(dst.length, bytes.length - off);
-      dst.set(n === bytes.length && off === 0 ? bytes : bytes.subarray(off, off + n));
-      this.commit(n);
-      off += n;
-    }
-    return this;
-  }
-
-  /**
-   * A view of free space in the core's chunk buffer (never empty). Write the next bytes of the code range into it,
-   * then call `commit(n)` before any other use of this core's hashing. Valid until then only.
-   */
-  writable(): Uint8Array {
-    this.check();
-    if (this.host) {
-      // A JS staging buffer of the chunk size: file reads stay large; commit() hashes from it.
-      this.hostStage ??= new Uint8Array(Math.max(this.flushLen, this.pageSize));
-      return this.hostStage;
-    }
-    this.acquire();
-    const s = this.s;
-    if (this.streamPages) {
-      const room = this.pageSize === 0 ? s.chunkSize : Math.min(s.chunkSize, this.pageSize - this.pageFill);
-      return mem(s).subarray(s.chunk, s.chunk + room);
-    }
-    return mem(s).subarray(s.chunk + this.fill, s.chunk + this.flushLen);
-  }
-
-  /** Accounts for `n` bytes written at the start of the last `writable()` view. */
-  commit(n: number): this {
-    this.check();
-    if (this.host) {
-      if (n <= 0) return this;
-      if (!this.hostStage || n > this.hostStage.length) throw new RangeError('machlens: commit() beyond the writable() view');
-      return this.hostUpdate(this.hostStage.subarray(0, n));
-    }
-    if (this.s.owner !== this) throw new Error('machlens: commit() without a fresh writable() on this core');
-    if (n <= 0) return this;
-    this.total += n;
-    const e = this.s.e;
-    if (this.streamPages) {
-      if (!this.ctxLive) {
-        e.digestInit(this.hashType);
-        this.ctxLive = true;
-      }
-      e.digestUpdate(n);
-      this.pageFill += n;
-      if (this.pageSize !== 0 && this.pageFill === this.pageSize) this.finishStreamPage();
-      return this;
-    }
-    this.fill += n;
-    if (this.fill > this.flushLen) throw new RangeError('machlens: commit() beyond the writable() view');
-    if (this.fill === this.flushLen) this.flush();
-    return this;
-  }
-
-  /** Hashes what is left (the partial last page) and returns every digest and the mismatches. */
   finish(): PageHashResult {
     this.check();
-    if (this.host) {
-      if (this.hostFill > 0) this.hostFlushPage();
-    } else {
-      this.acquire();
-      if (this.streamPages) {
-        if (this.ctxLive) this.finishStreamPage();
-      } else if (this.fill > 0) this.flush();
-    }
+    this.flushTail();
     this.done = true;
-    if (this.s.owner === this) this.s.owner = null;
     return {
       pageCount: this.pages,
       digests: this.keep ? this.out.slice(0, this.pages * this.hashSize) : new Uint8Array(0),
@@ -325,102 +232,14 @@ export class PageHasher implements Spillable {
     };
   }
 
-  /** @internal Saves pending chunk bytes / context when another user takes the core. */
-  spill(): void {
-    const m = mem(this.s);
-    if (this.fill > 0) this.spilledChunk = m.slice(this.s.chunk, this.s.chunk + this.fill);
-    if (this.ctxLive) this.spilledCtx = m.slice(this.s.ctx, this.s.ctx + this.s.ctxSize);
-  }
-
-  private acquire(): void {
-    const s = this.s;
-    if (s.owner === this) return;
-    claim(s, this);
-    const m = mem(s);
-    if (this.spilledChunk) {
-      m.set(this.spilledChunk, s.chunk);
-      this.spilledChunk = null;
-    }
-    if (this.spilledCtx) {
-      m.set(this.spilledCtx, s.ctx);
-      this.spilledCtx = null;
-    }
-  }
-
-  private hostUpdate(bytes: Uint8Array): this {
-    const ps = this.pageSize;
-    let off = 0;
-    this.total += bytes.length;
-    if (this.hostFill > 0) {
-      const take = Math.min(ps - this.hostFill, bytes.length);
-      this.hostPage!.set(bytes.subarray(0, take), this.hostFill);
-      this.hostFill += take;
-      off = take;
-      if (this.hostFill === ps) this.hostFlushPage();
-    }
-    for (; off + ps <= bytes.length; off += ps) this.hostRecord(this.host!(HOST_ALG[this.hashType], bytes.subarray(off, off + ps)));
-    if (off < bytes.length) {
-      this.hostPage ??= new Uint8Array(ps);
-      this.hostPage.set(bytes.subarray(off), 0);
-      this.hostFill = bytes.length - off;
-    }
-    return this;
-  }
-
-  private hostFlushPage(): void {
-    this.hostRecord(this.host!(HOST_ALG[this.hashType], this.hostPage!.subarray(0, this.hostFill)));
-    this.hostFill = 0;
-  }
-
-  /** Host mode: keeps one digest and compares it in JS. */
-  private hostRecord(d: Uint8Array): void {
-    const size = this.hashSize;
-    const i = this.pages;
-    if (this.keep) {
-      if ((i + 1) * size > this.out.length) {
-        const grown = new Uint8Array(Math.max((i + 1) * size, this.out.length * 2));
-        grown.set(this.out.subarray(0, i * size));
-        this.out = grown;
-      }
-      this.out.set(d.subarray(0, size), i * size);
-    }
-    if (this.expected && this.expectedCount !== null) {
-      let same = i < this.expectedCount;
-      for (let k = 0, base = i * size; same && k < size; k++) same = d[k] === this.expected[base + k];
-      if (!same) this.mismatched.push(i);
-    }
-    this.pages++;
-  }
-
-  private check(): void {
+  protected check(): void {
     if (this.done) throw new Error('machlens: PageHasher already finished');
   }
 
-  private flush(): void {
-    const s = this.s;
-    const e = s.e;
-    const count = e.hashPages(this.fill, this.pageSize, this.hashType);
-    if (count < 0) throw new Error(`machlens: hashPages rejected len=${this.fill} pageSize=${this.pageSize}`);
-    this.fill = 0;
-    this.record(count);
-  }
-
-  private finishStreamPage(): void {
-    const s = this.s;
-    const p = s.e.digestFinal() >>> 0;
-    const m = mem(s);
-    m.copyWithin(s.digests, p, p + this.hashSize);
-    this.ctxLive = false;
-    this.pageFill = 0;
-    this.record(1);
-  }
-
-  /** Takes `count` digests from the core's digest region: keeps them and compares them (in Wasm) when asked. */
-  private record(count: number): void {
-    const s = this.s;
+  /** Keeps `count` digests (back to back in `d`) when asked; compares them with the expected slots in JS. */
+  protected record(d: Uint8Array, count: number): void {
     const size = this.hashSize;
     const first = this.pages;
-    const m = mem(s);
     if (this.keep) {
       const need = (first + count) * size;
       if (need > this.out.length) {
@@ -428,22 +247,274 @@ export class PageHasher implements Spillable {
         grown.set(this.out.subarray(0, first * size));
         this.out = grown;
       }
-      this.out.set(m.subarray(s.digests, s.digests + count * size), first * size);
+      this.out.set(d.subarray(0, count * size), first * size);
     }
-    if (this.expected && this.expectedCount !== null) {
+    const exp = this.expected;
+    if (exp && this.expectedCount !== null) {
       const common = Math.max(0, Math.min(count, this.expectedCount - first));
-      if (common > 0) {
-        m.set(this.expected.subarray(first * size, (first + common) * size), s.expected);
-        const k = s.e.comparePages(common, this.hashType, first);
-        if (k < 0) throw new Error('machlens: comparePages rejected its arguments');
-        if (k > 0) {
-          const idx = new Uint32Array(s.e.memory.buffer, s.mismatch, k);
-          for (let i = 0; i < k; i++) this.mismatched.push(idx[i]);
-        }
+      for (let i = 0; i < common; i++) {
+        const a = i * size, b = (first + i) * size;
+        let k = 0;
+        while (k < size && d[a + k] === exp[b + k]) k++;
+        if (k !== size) this.mismatched.push(first + i);
       }
       for (let i = common; i < count; i++) this.mismatched.push(first + i);
     }
     this.pages += count;
+  }
+}
+
+/**
+ * Wasm, pages up to the chunk size: each `update()` copies whole pages into the core's chunk buffer and hashes
+ * them in one call per chunk (4 pages at a time in the SIMD build). A partial page waits in a JS page buffer.
+ */
+export class WasmPages extends PageSink {
+  readonly backend = 'wasm' as const;
+  private readonly s: HashSlot;
+  /** Bytes hashed per Wasm call (a multiple of 4 pages when it fits). */
+  readonly flushLen: number;
+  private carry: Uint8Array | null = null;
+  private carryLen = 0;
+  private writeLease = -1;
+
+  constructor(core: Core, pageSize: number, hashType: HashType, options: PageHasherOptions = {}) {
+    super(pageSize, hashType, options);
+    this.s = slotOf(core);
+    const { chunkSize, maxPages } = this.s;
+    if (pageSize === 0 || pageSize > chunkSize) throw new RangeError('machlens: WasmPages needs 0 < pageSize <= the chunk size (use WasmStreamPages)');
+    const cap = Math.min(chunkSize, maxPages * pageSize);
+    const four = Math.floor(cap / (4 * pageSize)) * 4 * pageSize;
+    this.flushLen = four > 0 ? four : Math.floor(cap / pageSize) * pageSize;
+  }
+
+  update(bytes: Uint8Array): void {
+    this.check();
+    let off = 0;
+    while (off < bytes.length) {
+      const dst = this.writable();
+      const n = Math.min(dst.length, bytes.length - off);
+      dst.set(n === bytes.length ? bytes : bytes.subarray(off, off + n));
+      this.commit(n);
+      off += n;
+    }
+  }
+
+  /**
+   * A view of the chunk buffer after the pending partial page (never empty): write the next bytes there, then call
+   * `commit(n)` before any other use of this core's hashing.
+   */
+  writable(): Uint8Array {
+    this.check();
+    const s = this.s;
+    const m = mem(s);
+    s.lease++;
+    if (this.carryLen > 0) m.set(this.carry!.subarray(0, this.carryLen), s.chunk);
+    this.writeLease = s.lease;
+    return m.subarray(s.chunk + this.carryLen, s.chunk + this.flushLen);
+  }
+
+  /** Hashes the whole pages of the pending bytes plus the `n` bytes written into the last `writable()` view. */
+  commit(n: number): void {
+    this.check();
+    const s = this.s;
+    if (this.writeLease !== s.lease) throw new Error('machlens: commit() without a fresh writable() on this core');
+    this.writeLease = -1;
+    if (n <= 0) return;
+    if (n > this.flushLen - this.carryLen) throw new RangeError('machlens: commit() beyond the writable() view');
+    this.total += n;
+    const fill = this.carryLen + n;
+    const whole = fill - (fill % this.pageSize);
+    if (whole > 0) this.hash(whole);
+    const rest = fill - whole;
+    if (rest > 0) {
+      this.carry ??= new Uint8Array(this.pageSize);
+      this.carry.set(mem(s).subarray(s.chunk + whole, s.chunk + fill), 0);
+    }
+    this.carryLen = rest;
+  }
+
+  protected flushTail(): void {
+    if (this.carryLen === 0) return;
+    const s = this.s;
+    s.lease++;
+    mem(s).set(this.carry!.subarray(0, this.carryLen), s.chunk);
+    this.hash(this.carryLen);
+    this.carryLen = 0;
+  }
+
+  /** Hashes chunk[0, len) and records the digests. */
+  private hash(len: number): void {
+    const s = this.s;
+    const count = s.e.hashPages(len, this.pageSize, this.hashType);
+    if (count < 0) throw new Error(`machlens: hashPages rejected len=${len} pageSize=${this.pageSize}`);
+    const m = mem(s);
+    this.record(m.subarray(s.digests, s.digests + count * this.hashSize), count);
+  }
+}
+
+/**
+ * Wasm, pageSize 0 ("the whole code range is one page") or pages larger than the chunk buffer: each page goes
+ * through the incremental context, fed one chunk at a time. The 256-byte context is kept in JS between calls.
+ */
+export class WasmStreamPages extends PageSink {
+  readonly backend = 'wasm' as const;
+  private readonly s: HashSlot;
+  private ctx: Uint8Array | null = null; // the live context of the current page, saved between calls
+  private pageFill = 0;
+
+  constructor(core: Core, pageSize: number, hashType: HashType, options: PageHasherOptions = {}) {
+    super(pageSize, hashType, options);
+    this.s = slotOf(core);
+  }
+
+  update(bytes: Uint8Array): void {
+    this.check();
+    if (bytes.length === 0) return;
+    const s = this.s;
+    s.lease++;
+    const e = s.e;
+    let m = mem(s);
+    if (this.ctx) m.set(this.ctx, s.ctx);
+    else { e.digestInit(this.hashType); this.pageFill = 0; }
+    let live = true;
+    let off = 0;
+    while (off < bytes.length) {
+      if (!live) { e.digestInit(this.hashType); this.pageFill = 0; live = true; }
+      const room = this.pageSize === 0 ? s.chunkSize : Math.min(s.chunkSize, this.pageSize - this.pageFill);
+      const n = Math.min(room, bytes.length - off);
+      m = mem(s);
+      m.set(bytes.subarray(off, off + n), s.chunk);
+      e.digestUpdate(n);
+      off += n;
+      this.total += n;
+      this.pageFill += n;
+      if (this.pageSize !== 0 && this.pageFill === this.pageSize) { this.finalPage(); live = false; }
+    }
+    this.ctx = live ? mem(s).slice(s.ctx, s.ctx + s.ctxSize) : null;
+  }
+
+  protected flushTail(): void {
+    if (!this.ctx) return;
+    const s = this.s;
+    s.lease++;
+    mem(s).set(this.ctx, s.ctx);
+    this.ctx = null;
+    this.finalPage();
+  }
+
+  private finalPage(): void {
+    const s = this.s;
+    const p = s.e.digestFinal() >>> 0;
+    this.record(mem(s).slice(p, p + this.hashSize), 1);
+    this.pageFill = 0;
+  }
+}
+
+/**
+ * A host digest (Node, Deno, Bun: node:crypto, which uses SHA-NI where the CPU has it): pages are hashed straight
+ * from the caller's buffers; a page that straddles two `update()` calls is assembled in a page-sized buffer.
+ */
+export class HostPages extends PageSink {
+  readonly backend = 'host' as const;
+  private readonly alg: 'sha1' | 'sha256' | 'sha384';
+  private page: Uint8Array | null = null;
+  private fill = 0;
+
+  constructor(private readonly host: HostDigest, pageSize: number, hashType: HashType, options: PageHasherOptions = {}) {
+    super(pageSize, hashType, options);
+    if (pageSize === 0) throw new RangeError('machlens: HostPages needs pageSize > 0 (use WasmStreamPages)');
+    this.alg = HOST_ALG[hashType];
+  }
+
+  update(bytes: Uint8Array): void {
+    this.check();
+    const ps = this.pageSize;
+    let off = 0;
+    this.total += bytes.length;
+    if (this.fill > 0) {
+      const take = Math.min(ps - this.fill, bytes.length);
+      this.page!.set(bytes.subarray(0, take), this.fill);
+      this.fill += take;
+      off = take;
+      if (this.fill === ps) this.flushTail();
+    }
+    const host = this.host, alg = this.alg;
+    for (; off + ps <= bytes.length; off += ps) this.record(host(alg, bytes.subarray(off, off + ps)), 1);
+    if (off < bytes.length) {
+      this.page ??= new Uint8Array(ps);
+      this.page.set(bytes.subarray(off), 0);
+      this.fill = bytes.length - off;
+    }
+  }
+
+  protected flushTail(): void {
+    if (this.fill === 0) return;
+    this.record(this.host(this.alg, this.page!.subarray(0, this.fill)), 1);
+    this.fill = 0;
+  }
+}
+
+/**
+ * The strategy for one code range: the host digest when given and usable (pages of 1 byte to the chunk size),
+ * else Wasm (one call per chunk, or the incremental context for pageSize 0 and very large pages).
+ */
+export function createPageStrategy(core: Core | null, pageSize: number, hashType: HashType, options: PageHasherOptions = {}): PageStrategy {
+  checkPageSize(pageSize);
+  // a host digest with pages up to the (fixed, 1 MiB) chunk size needs no Wasm core at all
+  if (options.host && pageSize > 0 && pageSize <= CHUNK_SIZE) return new HostPages(options.host, pageSize, hashType, options);
+  if (!core) throw new Error('machlens: this page strategy needs a Wasm core');
+  const chunk = slotOf(core).chunkSize;
+  const stream = pageSize === 0 || pageSize > chunk;
+  if (stream) return new WasmStreamPages(core, pageSize, hashType, options);
+  if (options.host) return new HostPages(options.host, pageSize, hashType, options);
+  return new WasmPages(core, pageSize, hashType, options);
+}
+
+/**
+ * Streams a slice's code range page by page through the strategy `createPageStrategy` picks. Feed the bytes in
+ * order with `update()` (any piece size) or, to skip a copy with Wasm, read straight into `writable()` and
+ * `commit(n)`. Memory stays bounded by the core's chunk buffer (1 MiB) plus the digests. Page indices continue
+ * across pieces. pageSize: bytes per page (1 << CodeDirectory.pageSize), a power of two, or 0 for one page.
+ */
+export class PageHasher {
+  private readonly impl: PageStrategy;
+  private stage: Uint8Array | null = null; // writable() for the strategies without zero-copy
+
+  constructor(core: Core, pageSize: number, hashType: HashType, options: PageHasherOptions = {}) {
+    this.impl = createPageStrategy(core, pageSize, hashType, options);
+  }
+
+  get backend(): 'wasm' | 'host' { return this.impl.backend; }
+  get pageSize(): number { return this.impl.pageSize; }
+  get hashType(): HashType { return this.impl.hashType; }
+  get hashSize(): number { return hashSize(this.impl.hashType); }
+  get pageCount(): number { return this.impl.pageCount; }
+  get length(): number { return this.impl.length; }
+
+  update(bytes: Uint8Array): this {
+    this.impl.update(bytes);
+    return this;
+  }
+
+  /** Free space to write the next bytes into (Wasm: the core's chunk buffer; else a 1 MiB JS buffer). */
+  writable(): Uint8Array {
+    if (this.impl instanceof WasmPages) return this.impl.writable();
+    this.stage ??= new Uint8Array(Math.max(1 << 20, this.impl.pageSize));
+    return this.stage;
+  }
+
+  /** Accounts for `n` bytes written at the start of the last `writable()` view. */
+  commit(n: number): this {
+    if (this.impl instanceof WasmPages) this.impl.commit(n);
+    else if (n > 0) {
+      if (!this.stage || n > this.stage.length) throw new RangeError('machlens: commit() beyond the writable() view');
+      this.impl.update(this.stage.subarray(0, n));
+    }
+    return this;
+  }
+
+  finish(): PageHashResult {
+    return this.impl.finish();
   }
 }
 

@@ -1,7 +1,8 @@
 // Loads the embedded Wasm core once (async, browser-safe) and hands out the instance for synchronous calls.
-// The SIMD build is chosen when the runtime validates it, the scalar build otherwise (or when asked).
+// The SIMD build is chosen when the runtime validates a tiny SIMD probe, the scalar build otherwise (or when
+// asked). Start-up is kept lean: the scalar embed is imported only when it is needed (a bundler with code
+// splitting, like the CLI's, leaves it in its own chunk), and the chosen build's base64 is decoded once.
 import { WASM_SIMD_BASE64 } from './generated/simd';
-import { WASM_SCALAR_BASE64 } from './generated/scalar';
 
 /** The numbers-only surface exported by assembly/index.ts. */
 export interface CoreExports {
@@ -37,6 +38,12 @@ let pendingKey = '';
 const modules = new Map<string, Promise<WebAssembly.Module>>();
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  // Node, Deno and Bun have a native decoder (Buffer); the atob loop is the portable fallback
+  const B = (globalThis as { Buffer?: { from(s: string, enc: 'base64'): Uint8Array } }).Buffer;
+  if (B && typeof B.from === 'function') {
+    const b = B.from(b64, 'base64');
+    return new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
+  }
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
@@ -46,16 +53,24 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
 function compiled(kind: 'simd' | 'scalar'): Promise<WebAssembly.Module> {
   let m = modules.get(kind);
   if (!m) {
-    m = WebAssembly.compile(decodeBase64(kind === 'simd' ? WASM_SIMD_BASE64 : WASM_SCALAR_BASE64));
+    m = kind === 'simd'
+      ? WebAssembly.compile(decodeBase64(WASM_SIMD_BASE64))
+      : import('./generated/scalar').then((g) => WebAssembly.compile(decodeBase64(g.WASM_SCALAR_BASE64)));
     modules.set(kind, m);
   }
   return m;
 }
 
+/**
+ * The smallest module using a v128 instruction (a function returning i32x4.splat(0) dropped): a runtime that
+ * validates it runs the SIMD build (the same test as wasm-feature-detect's).
+ */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
 let simdSupported: boolean | null = null;
-/** True when this runtime validates the SIMD build. */
+/** True when this runtime validates Wasm SIMD (fixed-width v128). */
 export function simdAvailable(): boolean {
-  if (simdSupported === null) simdSupported = WebAssembly.validate(decodeBase64(WASM_SIMD_BASE64));
+  if (simdSupported === null) simdSupported = WebAssembly.validate(SIMD_PROBE);
   return simdSupported;
 }
 

@@ -240,6 +240,29 @@ describe('runtimes: the inspector in Chromium', () => {
     await page.close();
   });
 
+  it('page-parallel verification over Web Workers (createWorkerPagePool, the inspector\'s page workers): the same JSON as Node', async () => {
+    const page = await newPage();
+    await page.evaluate(() => { const i = document.createElement('input'); i.type = 'file'; i.id = 'pool-input'; document.body.append(i); });
+    await page.setInputFiles('#pool-input', fx.path);
+    const out = (await page.evaluate(`(async () => {
+      ${REPLACER_SOURCE}
+      const sdk = await import(location.origin + '/machlens.js');
+      const file = document.getElementById('pool-input').files[0];
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      await sdk.init();
+      const workers = sdk.createWorkerPagePool(() => new Worker(location.origin + '/page-worker.js', { type: 'module' }), { size: 2 });
+      try {
+        const viaBlob = await sdk.verify(bytes, { pool: workers.over(file) });
+        const viaBytes = await sdk.verify(bytes, { pool: workers.over(bytes), parts: 5 });
+        return { blob: JSON.stringify(viaBlob, replacer), bytes: JSON.stringify(viaBytes, replacer) };
+      } finally { workers.close(); }
+    })()`)) as { blob: string; bytes: string };
+    const expected = await nodeReport(new Uint8Array(readFileSync(fx.path)));
+    expect(out.blob).toBe(expected);
+    expect(out.bytes).toBe(expected);
+    await page.close();
+  });
+
   it('bad files: a clear message naming what is wrong and where, never a blank page', async () => {
     const page = await newPage();
     const text = join(work, 'notes.txt');

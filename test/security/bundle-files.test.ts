@@ -11,7 +11,7 @@ import { adhocSign } from '../helpers/adhoc-sign';
 import { sampleMachO } from '../helpers/synth';
 import { scanFile } from '../../src/cli/scan-file';
 import { walk } from '../../src/cli/walk';
-import { MAX_INFO_PLIST_BYTES, readRegularFile } from '../../src/cli/safe-open';
+import { MAX_INFO_PLIST_BYTES, readRegularFile } from '../../src/node/safe-open';
 
 const CLI = resolve(__dirname, '..', '..', 'dist', 'cli.js');
 function cli(args: string[]) {

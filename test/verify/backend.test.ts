@@ -1,24 +1,23 @@
-// The CLI's --hash choice (src/cli/backend.ts): explicit choices are kept, auto measures only when there is enough
-// to hash, and node:crypto as host digest gives the digests node:crypto gives.
+// The CLI's --hash choice (src/node/backend.ts): explicit choices are kept, auto is the library default and measures
+// only when asked and there is enough to hash; node:crypto as host digest gives the digests node:crypto gives.
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/wasm/instance';
-import { AUTO_MIN_BYTES, chooseBackend, nodeHostDigest, parseHashChoice } from '../../src/cli/backend';
+import { AUTO_MIN_BYTES, chooseBackend, nodeHostDigest, parseHashChoice } from '../../src/node/backend';
 
 beforeAll(async () => { await init(); });
 
 describe('chooseBackend', () => {
-  it('wasm and host are taken as given; auto below AUTO_MIN_BYTES is Wasm without measuring', () => {
-    expect(chooseBackend('wasm')).toEqual({ backend: 'wasm', hostDigest: undefined });
-    expect(chooseBackend('host').backend).toBe('host');
-    expect(chooseBackend('host').hostDigest).toBe(nodeHostDigest);
-    const small = chooseBackend('auto', AUTO_MIN_BYTES - 1);
-    expect(small.backend).toBe('wasm');
-    expect(small.measured).toBeUndefined();
+  it('wasm and host are taken as given; auto is the library default (no measurement)', () => {
+    expect(chooseBackend('wasm')).toEqual({ backend: 'wasm', hostDigest: undefined, hashing: 'wasm' });
+    expect(chooseBackend('host')).toEqual({ backend: 'host', hostDigest: nodeHostDigest, hashing: 'native' });
+    const auto = chooseBackend('auto', 150e6);
+    expect(auto).toEqual({ backend: 'host', hostDigest: undefined, hashing: 'auto' });
+    expect(chooseBackend('auto', AUTO_MIN_BYTES - 1, { measure: true }).measured).toBeUndefined();
   });
 
-  it('auto on a large input measures both backends and keeps the faster one', () => {
-    const c = chooseBackend('auto', 150e6);
+  it('auto with measure: true on a large input measures both backends and keeps the faster one', () => {
+    const c = chooseBackend('auto', 150e6, { measure: true });
     expect(c.measured).toBeDefined();
     expect(c.measured!.wasm).toBeGreaterThan(0);
     expect(c.measured!.host).toBeGreaterThan(0);

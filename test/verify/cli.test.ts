@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/cli/verify';
-import { openFileSource } from '../../src/cli/io';
+import { openFileSource } from '../../src/node/file-source';
 import { init } from '../../src/wasm/instance';
 import { verify } from '../../src/verify/index';
 import { adhocSign, thinSlice } from '../helpers/adhoc-sign';

@@ -4,7 +4,7 @@
 // FIFO, a device or a directory between a walk and the open is caught on the descriptor actually read. Reads are
 // capped: `/dev/zero` behind a symlink, or a file that grows while read, never grows memory past the cap.
 //
-// Node only, with no other import from the CLI, so src/node/ can adopt it as it is. Used by every file the CLI
+// Node only (src/node/, the Node room of the SDK). Used by every file machlens
 // opens from input: scan's walk and per-file open, bundle Info.plist / CodeResources (scan, baseline, verify),
 // and --collect.
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';

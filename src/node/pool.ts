@@ -1,0 +1,118 @@
+// Node only (`machlens/node`): a pool of worker threads for page verification (src/verify/parallel.ts). Each worker
+// runs src/node/verify-worker.ts (built as dist/verify-worker.js), opens the file and reads only its jobs' ranges.
+// Meant to be created once and reused (scan, several files).
+import { Worker } from 'node:worker_threads';
+import type { PageJob, PageJobResult, PagePool } from '../verify/pages';
+import { VERIFY_WORKER_MARK, type PageBackend, type WorkerRequest, type WorkerResponse } from './verify-protocol';
+
+export type { PageBackend };
+
+export interface NodePagePool extends PagePool {
+  /** Waits until every worker has loaded its Wasm core (so timings exclude start-up). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A pool of `size` worker threads running `workerUrl` (the built verify-worker.js), hashing the page jobs of the
+ * file at `path` with `backend`. Jobs go to the least busy worker.
+ */
+export function createNodePagePool(workerUrl: URL | string, path: string, size: number, backend: PageBackend = 'auto'): NodePagePool {
+  const workers = Array.from({ length: size }, () => ({ w: new Worker(workerUrl, { workerData: { [VERIFY_WORKER_MARK]: true } }), busy: 0 }));
+  const waiting = new Map<number, { resolve: (r: PageJobResult) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  for (const x of workers) {
+    x.w.on('message', (m: WorkerResponse) => {
+      const p = waiting.get(m.id);
+      if (!p) return;
+      waiting.delete(m.id);
+      x.busy--;
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m.result!);
+    });
+    x.w.on('error', (e) => { for (const p of waiting.values()) p.reject(e); waiting.clear(); });
+  }
+  const run = (job: PageJob): Promise<PageJobResult> => {
+    const x = workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    x.busy++;
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      x.w.postMessage({ id, path, job, backend } satisfies WorkerRequest);
+    });
+  };
+  return {
+    size,
+    run,
+    async ready() {
+      // an empty job per worker: loads the core without reading anything
+      await Promise.all(workers.map(() => run({ sliceOffset: 0, start: 0, end: 0, cds: [] })));
+    },
+    async close() {
+      await Promise.all(workers.map((x) => x.w.terminate()));
+    },
+  };
+}
+
+export interface SharedPagePool extends PagePool {
+  close(): Promise<void>;
+}
+
+/**
+ * The calling thread plus `workers` worker threads on one queue of page jobs (the second core, for one large file):
+ * a worker takes jobs from the front once it has said it is ready (one in flight: a job sent to a thread still
+ * starting could not be taken back), the calling thread runs jobs from the back with `inline` between event-loop
+ * turns, so a worker that starts late (thread start-up, a loaded machine) just takes fewer jobs. Cut the code range into more jobs than threads (`parts`, e.g. 16).
+ */
+export function createSharedPagePool(workerUrl: URL | string, path: string, workers: number, backend: PageBackend, inline: (job: PageJob) => PageJobResult): SharedPagePool {
+  const queue: { job: PageJob; resolve: (r: PageJobResult) => void; reject: (e: Error) => void }[] = [];
+  const ws = Array.from({ length: workers }, () => ({ w: new Worker(workerUrl, { workerData: { [VERIFY_WORKER_MARK]: true } }), busy: 0, dead: false, ready: false }));
+  type Queued = { job: PageJob; resolve: (r: PageJobResult) => void; reject: (e: Error) => void };
+  const waiting = new Map<number, Queued & { x: (typeof ws)[number] }>();
+  let nextId = 1;
+  let inlineScheduled = false;
+  const pump = () => {
+    for (const x of ws) {
+      while (x.ready && !x.dead && x.busy < 1 && queue.length > 0) {
+        const q = queue.shift()!;
+        const id = nextId++;
+        x.busy++;
+        waiting.set(id, { ...q, x });
+        x.w.postMessage({ id, path, job: q.job, backend } satisfies WorkerRequest);
+      }
+    }
+    if (queue.length > 0 && !inlineScheduled) {
+      inlineScheduled = true;
+      setImmediate(() => {
+        inlineScheduled = false;
+        const q = queue.pop();
+        if (q) { try { q.resolve(inline(q.job)); } catch (e) { q.reject(e as Error); } }
+        pump();
+      });
+    }
+  };
+  for (const x of ws) {
+    x.w.on('message', (m: WorkerResponse & { ready?: true }) => {
+      if (m.ready) { x.ready = true; pump(); return; }
+      const p = waiting.get(m.id);
+      if (!p) return;
+      waiting.delete(m.id);
+      x.busy--;
+      if (m.error !== undefined) p.reject(new Error(m.error));
+      else p.resolve(m.result!);
+      pump();
+    });
+    x.w.on('error', (e) => {
+      // a failed worker's jobs go back to the queue: the calling thread (or another worker) runs them
+      x.dead = true;
+      void e;
+      for (const [id, p] of waiting) if (p.x === x) { waiting.delete(id); queue.push(p); }
+      pump();
+    });
+  }
+  return {
+    size: workers + 1,
+    run: (job) => new Promise<PageJobResult>((resolve, reject) => { queue.push({ job, resolve, reject }); pump(); }),
+    async close() { await Promise.all(ws.map((x) => x.w.terminate())); },
+  };
+}

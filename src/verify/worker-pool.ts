@@ -1,0 +1,170 @@
+// Page-parallel verification in any runtime with workers (browsers' Web Workers, Deno, Bun, Node worker threads):
+// `createWorkerPagePool(makeWorker)` on the calling side, `servePageJobs()` in the worker script. The pool sends
+// each page job (src/verify/pages.ts) with its source: a Blob (a dropped File) that the worker slices itself, or
+// the job's range of a Uint8Array (shared without copy when it is over a SharedArrayBuffer, else copied and
+// transferred). The worker hashes it through the same page step as `verify` (native SHA where the runtime has one,
+// else its own Wasm core) and answers; `verify(bytes, { pool: workers.over(file) })` merges as it does inline.
+// No runtime-specific import.
+import { getCore, init } from '../wasm/instance';
+import type { HashType } from '../wasm/hashing';
+import { pageDigestFor, type HashBackend } from '../wasm/native';
+import { runPageJob, type PageJob, type PageJobResult, type PagePool } from './pages';
+import type { ByteSource } from '../model/types';
+
+const TAG = 'machlens-page-job';
+
+/** What a page job is read from in the worker. */
+export type PageSource = Blob | Uint8Array;
+
+interface JobMessage {
+  tag: typeof TAG;
+  id: number;
+  job: PageJob;
+  /** A Blob to slice, or the bytes of [base, base + bytes.length) of the file. */
+  blob?: Blob;
+  bytes?: Uint8Array;
+  base?: number;
+  hashing: HashBackend;
+}
+interface ResultMessage { tag: typeof TAG; id: number; result?: PageJobResult; error?: string }
+
+/** The part of a Worker the pool uses: Web Workers, Deno and Bun workers, Node's worker_threads.Worker. */
+export interface WorkerLike {
+  postMessage(message: unknown, transfer?: readonly unknown[]): void;
+  addEventListener?(type: 'message' | 'error', listener: (e: { data?: unknown; message?: string; error?: unknown }) => void): void;
+  on?(event: 'message' | 'error', listener: (data: unknown) => void): void;
+  terminate?(): unknown;
+}
+
+export interface WorkerPagePoolOptions {
+  /** Workers (default: navigator.hardwareConcurrency, at least 1, at most 16). */
+  size?: number;
+  /** Page-hashing backend in the workers (default auto: native SHA where the runtime has it, else Wasm). */
+  hashing?: HashBackend;
+}
+
+export interface WorkerPagePool {
+  readonly size: number;
+  /** A PagePool reading its jobs from `source` (the same bytes `verify` is given, or the File they came from). */
+  over(source: PageSource): PagePool;
+  /** Terminates the workers. */
+  close(): void;
+}
+
+function onMessage(w: WorkerLike, f: (data: unknown) => void, fail: (e: Error) => void): void {
+  if (typeof w.addEventListener === 'function') {
+    w.addEventListener('message', (e) => f(e.data));
+    w.addEventListener('error', (e) => fail(new Error(e.message ?? String(e.error ?? 'worker error'))));
+  } else if (typeof w.on === 'function') {
+    w.on('message', f);
+    w.on('error', (e) => fail(e instanceof Error ? e : new Error(String(e))));
+  } else throw new TypeError('machlens: a worker needs addEventListener or on');
+}
+
+/** The range of the slice a job reads: [start, stop) relative to the slice. */
+function jobStop(job: PageJob): number {
+  return Math.max(job.start, ...job.cds.map((c) => Math.min(job.end, c.limit)));
+}
+
+/**
+ * Workers made by `makeWorker(i)` (each running a script that calls `servePageJobs()`), ready to hash page jobs.
+ * Create once, reuse for many files, `close()` at the end. Jobs go to the least busy worker.
+ */
+export function createWorkerPagePool(makeWorker: (index: number) => WorkerLike, options: WorkerPagePoolOptions = {}): WorkerPagePool {
+  const hc = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  const size = Math.max(1, Math.min(16, Math.floor(options.size ?? hc ?? 2)));
+  const hashing = options.hashing ?? 'auto';
+  const waiting = new Map<number, { resolve: (r: PageJobResult) => void; reject: (e: Error) => void; slot: { busy: number } }>();
+  let nextId = 1;
+  const workers = Array.from({ length: size }, (_, i) => {
+    const slot: { w: WorkerLike; busy: number; dead: Error | null } = { w: makeWorker(i), busy: 0, dead: null };
+    onMessage(slot.w, (d) => {
+      const m = d as ResultMessage;
+      if (!m || m.tag !== TAG) return;
+      const p = waiting.get(m.id);
+      if (!p) return;
+      waiting.delete(m.id);
+      p.slot.busy--;
+      if (m.error !== undefined) p.reject(new Error(`machlens page worker: ${m.error}`));
+      else p.resolve(m.result!);
+    }, (e) => {
+      // a worker that failed (its script did not load, it crashed) takes no more jobs; its pending jobs fail
+      slot.dead = e;
+      for (const [id, p] of waiting) if (p.slot === slot) { waiting.delete(id); p.reject(e); }
+    });
+    return slot;
+  });
+  const send = (job: PageJob, source: PageSource): Promise<PageJobResult> => {
+    const live = workers.filter((w) => !w.dead);
+    if (live.length === 0) return Promise.reject(new Error(`machlens page worker: no worker is running (${workers[0].dead?.message})`));
+    const x = live.reduce((a, b) => (b.busy < a.busy ? b : a));
+    x.busy++;
+    const id = nextId++;
+    const msg: JobMessage = { tag: TAG, id, job, hashing };
+    const transfer: ArrayBuffer[] = [];
+    if (source instanceof Uint8Array) {
+      const from = job.sliceOffset + job.start, to = Math.min(source.length, job.sliceOffset + jobStop(job));
+      const shared = typeof SharedArrayBuffer !== 'undefined' && source.buffer instanceof SharedArrayBuffer;
+      msg.base = from;
+      msg.bytes = shared ? source.subarray(from, Math.max(from, to)) : source.slice(from, Math.max(from, to));
+      if (!shared) transfer.push(msg.bytes.buffer as ArrayBuffer);
+    } else msg.blob = source;
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { resolve, reject, slot: x });
+      x.w.postMessage(msg, transfer);
+    });
+  };
+  return {
+    size,
+    over: (source) => ({ size, run: (job) => send(job, source) }),
+    close() { for (const x of workers) void x.w.terminate?.(); },
+  };
+}
+
+/** A ByteSource over the bytes of [base, base + bytes.length) of a file (reads outside it come back short). */
+function rangeSource(bytes: Uint8Array, base: number): ByteSource {
+  return {
+    size: base + bytes.length,
+    read(offset, length) {
+      const a = Math.max(0, offset - base), b = Math.min(bytes.length, Math.max(a, offset - base + length));
+      return bytes.subarray(a, b);
+    },
+  };
+}
+
+/** The part of a worker's global scope `servePageJobs` uses (`self` in Web Workers, `parentPort` in Node). */
+export interface WorkerScopeLike {
+  postMessage(message: unknown): void;
+  addEventListener?(type: 'message', listener: (e: { data: unknown }) => void): void;
+  on?(event: 'message', listener: (data: unknown) => void): void;
+}
+
+/**
+ * In a worker script: answers the page jobs of `createWorkerPagePool` (loads the Wasm core once, reads the job's
+ * range from its Blob or bytes, runs the page step). `scope`: the worker's global scope (default `globalThis`).
+ */
+export function servePageJobs(scope: WorkerScopeLike = globalThis as unknown as WorkerScopeLike): void {
+  let ready: Promise<unknown> | null = null;
+  const handle = async (d: unknown) => {
+    const m = d as JobMessage;
+    if (!m || m.tag !== TAG) return;
+    try {
+      ready ??= init();
+      await ready;
+      const core = getCore();
+      let bytes = m.bytes, base = m.base ?? 0;
+      if (!bytes && m.blob) {
+        base = m.job.sliceOffset + m.job.start;
+        bytes = new Uint8Array(await m.blob.slice(base, m.job.sliceOffset + jobStop(m.job)).arrayBuffer());
+      }
+      const src = rangeSource(bytes ?? new Uint8Array(0), base);
+      const result = runPageJob(core, src, m.job, { choose: (t: HashType) => pageDigestFor(m.hashing, t, core.simd) });
+      scope.postMessage({ tag: TAG, id: m.id, result } satisfies ResultMessage);
+    } catch (e) {
+      scope.postMessage({ tag: TAG, id: m.id, error: (e as Error)?.stack ?? String(e) } satisfies ResultMessage);
+    }
+  };
+  if (typeof scope.addEventListener === 'function') scope.addEventListener('message', (e) => void handle(e.data));
+  else if (typeof scope.on === 'function') scope.on('message', (d) => void handle(d));
+  else throw new TypeError('machlens: servePageJobs needs a scope with addEventListener or on');
+}
