@@ -1,5 +1,6 @@
 // Finding the parts of a macOS app bundle in a list of paths (a dropped folder or a zip's entries):
 // Foo.app/Contents/Info.plist, the executable it names (Contents/MacOS/…), and _CodeSignature/CodeResources.
+import { MachlensError } from 'machlens';
 
 export interface BundleLayout {
   /** Path of the .app folder inside the drop, e.g. `Foo.app` or `dist/Foo.app`. */
@@ -11,8 +12,9 @@ export interface BundleLayout {
   macos: string[];
 }
 
-export class BundleError extends Error {
+export class BundleError extends MachlensError {
   override readonly name = 'BundleError';
+  constructor(message: string) { super('BUNDLE_INVALID', message, { structure: 'bundle' }); }
 }
 
 export function findBundle(paths: string[]): BundleLayout {

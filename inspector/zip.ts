@@ -1,11 +1,13 @@
 // A minimal zip reader (no dependency): the central directory, stored and deflated entries (deflate through the
 // browser's own DecompressionStream). Enough for a zipped .app; zip64 and encryption are refused with a message.
+import { MachlensError } from 'machlens';
 
 export interface ZipEntry { path: string; method: number; compressedSize: number; size: number; localOffset: number }
 
-export class ZipError extends Error {
+export class ZipError extends MachlensError {
   override readonly name = 'ZipError';
-  constructor(message: string, readonly offset: number) { super(message); }
+  declare readonly offset: number;
+  constructor(message: string, offset: number) { super('ZIP_MALFORMED', message, { offset, structure: 'zip' }); }
 }
 
 const u16 = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8);

@@ -1,11 +1,16 @@
 // XML property lists (entitlements, the CMS cdhashes attribute) into plain values. A small strict reader for
 // the plist subset Apple writes: dict, array, key, string, integer, real, true, false, data, date. No DTD
 // processing, no entity expansion beyond the five XML entities and numeric character references.
+import { MachlensError } from '../errors';
+
 
 export type PlistValue = string | number | bigint | boolean | Uint8Array | Date | PlistValue[] | { [key: string]: PlistValue };
 
-export class PlistError extends Error {
+export class PlistError extends MachlensError {
   override readonly name = 'PlistError';
+  constructor(message: string, offset?: number) {
+    super('PLIST_MALFORMED', message, { offset, structure: 'plist' });
+  }
 }
 
 interface Tok { kind: 'open' | 'close' | 'empty' | 'text'; name: string; text: string }

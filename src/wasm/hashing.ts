@@ -2,6 +2,7 @@
 // range, and a streaming PageHasher that pushes a slice of any size through the core's fixed 1 MiB chunk buffer
 // (one Wasm call per chunk, never one per page), optionally comparing with the CodeDirectory's digests in Wasm.
 // No Node-only API: runs unchanged in Node, Deno and browsers.
+import { MachlensError } from '../errors';
 import type { Core } from './instance';
 
 /** CodeDirectory hash types (cs_blobs.h): 1 SHA-1, 2 SHA-256, 3 SHA-256 truncated to 20 bytes, 4 SHA-384. */
@@ -20,7 +21,7 @@ export function isHashType(t: number): t is HashType {
 
 export function hashSize(hashType: HashType): number {
   const n = HASH_SIZES[hashType];
-  if (n === undefined) throw new RangeError(`machlens: unknown hash type ${hashType}`);
+  if (n === undefined) throw new MachlensError('BAD_OPTION', `machlens: unknown hash type ${hashType}`);
   return n;
 }
 
@@ -71,7 +72,7 @@ function slotOf(core: Core): HashSlot {
   let s = slots.get(core.exports);
   if (!s) {
     const e = core.exports as unknown as HashExports;
-    if (typeof e.hashPages !== 'function') throw new Error('machlens: this Wasm core has no hashing exports');
+    if (typeof e.hashPages !== 'function') throw new MachlensError('INTERNAL', 'machlens: this Wasm core has no hashing exports');
     s = {
       e,
       chunk: e.hashChunkPtr() >>> 0,
@@ -204,7 +205,7 @@ export class PageHasher implements Spillable {
 
   constructor(core: Core, pageSize: number, hashType: HashType, options: PageHasherOptions = {}) {
     if (!Number.isInteger(pageSize) || pageSize < 0 || (pageSize & (pageSize - 1)) !== 0 || pageSize > 2 ** 30) {
-      throw new RangeError(`machlens: page size must be 0 or a power of two, got ${pageSize}`);
+      throw new MachlensError('BAD_OPTION', `machlens: page size must be 0 or a power of two, got ${pageSize}`);
     }
     this.pageSize = pageSize;
     this.hashType = hashType;
@@ -280,10 +281,10 @@ export class PageHasher implements Spillable {
     this.check();
     if (this.host) {
       if (n <= 0) return this;
-      if (!this.hostStage || n > this.hostStage.length) throw new RangeError('machlens: commit() beyond the writable() view');
+      if (!this.hostStage || n > this.hostStage.length) throw new MachlensError('BAD_OPTION', 'machlens: commit() beyond the writable() view');
       return this.hostUpdate(this.hostStage.subarray(0, n));
     }
-    if (this.s.owner !== this) throw new Error('machlens: commit() without a fresh writable() on this core');
+    if (this.s.owner !== this) throw new MachlensError('BAD_OPTION', 'machlens: commit() without a fresh writable() on this core');
     if (n <= 0) return this;
     this.total += n;
     const e = this.s.e;
@@ -298,7 +299,7 @@ export class PageHasher implements Spillable {
       return this;
     }
     this.fill += n;
-    if (this.fill > this.flushLen) throw new RangeError('machlens: commit() beyond the writable() view');
+    if (this.fill > this.flushLen) throw new MachlensError('BAD_OPTION', 'machlens: commit() beyond the writable() view');
     if (this.fill === this.flushLen) this.flush();
     return this;
   }
@@ -393,14 +394,14 @@ export class PageHasher implements Spillable {
   }
 
   private check(): void {
-    if (this.done) throw new Error('machlens: PageHasher already finished');
+    if (this.done) throw new MachlensError('BAD_OPTION', 'machlens: PageHasher already finished');
   }
 
   private flush(): void {
     const s = this.s;
     const e = s.e;
     const count = e.hashPages(this.fill, this.pageSize, this.hashType);
-    if (count < 0) throw new Error(`machlens: hashPages rejected len=${this.fill} pageSize=${this.pageSize}`);
+    if (count < 0) throw new MachlensError('INTERNAL', `machlens: hashPages rejected len=${this.fill} pageSize=${this.pageSize}`);
     this.fill = 0;
     this.record(count);
   }
@@ -435,7 +436,7 @@ export class PageHasher implements Spillable {
       if (common > 0) {
         m.set(this.expected.subarray(first * size, (first + common) * size), s.expected);
         const k = s.e.comparePages(common, this.hashType, first);
-        if (k < 0) throw new Error('machlens: comparePages rejected its arguments');
+        if (k < 0) throw new MachlensError('INTERNAL', 'machlens: comparePages rejected its arguments');
         if (k > 0) {
           const idx = new Uint32Array(s.e.memory.buffer, s.mismatch, k);
           for (let i = 0; i < k; i++) this.mismatched.push(idx[i]);
