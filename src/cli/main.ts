@@ -1,60 +1,63 @@
-// The `machlens` command line (Node). Each subcommand lives in its own module.
+// The `machlens` command line (Node). Each subcommand lives in its own module and declares its options as a
+// CommandSpec (src/cli/types.ts); src/cli/args.ts parses them all the same way.
 import { init } from '../wasm/instance';
-import { runInspect } from './inspect';
-import { runDiff } from './diff';
-import { runVerify } from './verify';
-import { runScan, runBaseline } from './scan';
-import { runCorrelate } from './correlate';
+import { escapeText } from '../text/escape';
+import { closest, formatHelp } from './args';
+import { INSPECT_COMMAND, runInspect } from './inspect';
+import { DIFF_COMMAND, runDiff } from './diff';
+import { VERIFY_COMMAND, runVerify } from './verify';
+import { BASELINE_COMMAND, SCAN_COMMAND, runBaseline, runScan } from './scan';
+import { CORRELATE_COMMAND, runCorrelate } from './correlate';
+import type { CliIO, CommandSpec, Runner } from './types';
+import { version } from '../../package.json';
 
-export interface CliIO {
-  stdout(s: string): void;
-  stderr(s: string): void;
+export type { CliIO } from './types';
+
+/** Every command: its spec (usage, options, help) and its runner. */
+export const COMMANDS: Record<string, { spec: CommandSpec; run: Runner }> = {
+  inspect: { spec: INSPECT_COMMAND, run: runInspect },
+  verify: { spec: VERIFY_COMMAND, run: runVerify },
+  diff: { spec: DIFF_COMMAND, run: runDiff },
+  scan: { spec: SCAN_COMMAND, run: runScan },
+  baseline: { spec: BASELINE_COMMAND, run: runBaseline },
+  correlate: { spec: CORRELATE_COMMAND, run: (argv, io) => runCorrelate(argv, io) },
+};
+
+export const VERSION: string = version;
+
+export function usage(): string {
+  const rows = Object.values(COMMANDS).map(({ spec }) => `  ${spec.usage}\n      ${spec.summary.split('\n').join(' ').replace(/(.{1,100})(\s|$)/g, '$1\n      ').trimEnd()}`);
+  return `machlens ${VERSION}: Mach-O and code-signature analysis\n\nusage:\n${rows.join('\n')}\n  machlens help [COMMAND]    this text, or one command's options (also: machlens COMMAND --help)\n  machlens --version\n\nexit status: 2 on a usage error; each command's own in its --help.\n`;
 }
 
-const USAGE = `machlens: Mach-O and code-signature analysis
-
-usage:
-  machlens inspect FILE... [--json] [--otool] [--no-hash] [--lossy]
-                                            header, slices, load commands, dylibs, rpaths, signature location
-  machlens verify FILE... [--json] [--bundle DIR]
-                                            code signature down to the CMS chain, in the spirit of codesign -dvvv
-                                            (exit 0 all validly signed, 1 unsigned or invalid, 2 error)
-  machlens diff A B [--json]                what changed between two versions; verdict identical/changed/suspicious
-                                            (exit 0 identical, 1 changed, 3 suspicious, 2 error)
-  machlens scan DIR... [--json] [--baseline FILE] [--workers N]
-                                            verify every Mach-O under the folders on a worker pool; drift vs a baseline
-                                            (exit 0 clean, 1 when a high finding or a missing file, 2 error)
-  machlens baseline DIR... > baseline.json  inventory: path, size, sha256, per slice cdhash, signer, team, dylibs, rpaths
-  machlens correlate [--format auto|eslogger|ecs|ocsf|osquery|santa] [--policy FILE] [--baseline FILE]
-                    [--include-suppressed] [--json] FILE...|-
-                                            telemetry in, the T1546.006 chain out (exit 0, 3 on an alert, 2 error)
-                                            (machlens correlate --help for every option)
-  machlens help                             this text
-`;
-
-type Runner = (argv: string[], io: CliIO) => Promise<number>;
-const COMMANDS: Record<string, Runner> = {
-  inspect: runInspect,
-  verify: runVerify,
-  diff: runDiff,
-  scan: runScan,
-  baseline: runBaseline,
-  correlate: (argv, io) => runCorrelate(argv, io),
-};
+function unknownCommand(cmd: string, io: CliIO): number {
+  const near = closest(cmd, Object.keys(COMMANDS));
+  io.stderr(`machlens: unknown command '${escapeText(cmd)}'${near ? `; did you mean ${near}?` : ''}\nusage: machlens ${Object.keys(COMMANDS).join('|')} ... (machlens help for every command)\n`);
+  return 2;
+}
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-    io.stdout(USAGE);
-    return cmd ? 0 : 2;
-  }
-  const run = COMMANDS[cmd];
-  if (!run) {
-    io.stderr(`machlens: unknown command '${cmd}'\n${USAGE}`);
+  if (cmd === undefined) {
+    io.stderr(usage());
     return 2;
   }
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    io.stdout(`machlens ${VERSION}\n`);
+    return 0;
+  }
+  if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    const topic = rest[0];
+    if (topic === undefined) { io.stdout(usage()); return 0; }
+    const c = COMMANDS[topic];
+    if (!c) return unknownCommand(topic, io);
+    io.stdout(formatHelp(c.spec));
+    return 0;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) return unknownCommand(cmd, io);
   await init();
-  return run(rest, io);
+  return c.run(rest, io);
 }
 
 const isEntry = typeof process !== 'undefined' && process.argv[1] !== undefined &&
