@@ -15,9 +15,21 @@ export default defineConfig([
   },
   {
     // `machlens/node`: node:crypto backend, worker-pool verification (and the worker script it starts).
-    entry: { node: 'src/node.ts', 'verify-worker': 'src/cli/verify-worker.ts' },
-    format: ['esm'],
+    // ESM and CJS (require('machlens/node') works too; `shims` gives the CJS build an import.meta.url, so it starts
+    // the same ESM worker script).
+    entry: { node: 'src/node.ts' },
+    format: ['esm', 'cjs'],
+    shims: true,
     dts: { entry: { node: 'src/node.ts' } },
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+    splitting: false,
+  },
+  {
+    // The worker script machlens/node starts (ESM, whichever entry format started it).
+    entry: { 'verify-worker': 'src/cli/verify-worker.ts' },
+    format: ['esm'],
     target: 'node20',
     platform: 'node',
     sourcemap: true,
