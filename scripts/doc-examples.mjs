@@ -59,7 +59,7 @@ export function extract(file, root = ROOT) {
       }
       for (const g of block.given) if (!(g in GIVEN)) problems.push(`${file}:${start}: // given: '${g}' is not one of ${Object.keys(GIVEN).join(', ')}`);
       if (block.notRun === '') problems.push(`${file}:${start}: // not run: needs a reason`);
-      const nodeOnly = /from\s+['"](node:[^'"]+|machlens\/node)['"]/.test(code) || block.given.includes('path');
+      const nodeOnly = /^\s*import\b[^;]*?from\s+['"](node:[^'"]+|machlens\/node)['"]/m.test(code) || block.given.includes('path');
       block.runtimes = block.notRun !== null ? [] : nodeOnly ? ['node-esm', 'node-cjs'] : ['node-esm', 'node-cjs', 'deno', 'chromium'];
     }
     blocks.push(block);
