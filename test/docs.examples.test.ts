@@ -86,7 +86,9 @@ describe('doc examples: every fence has a kind, every runnable block runs', () =
       const js = transformSync(`import { readFileSync as __readFileSync } from 'node:fs';\n${prelude(b, 'node')}\n${b.code}\n`, { loader: b.kind === 'ts' ? 'ts' : 'js', format: 'esm' }).code;
       const f = join(scratch.dir, `example-${b.file.replace(/\W/g, '_')}-${b.line}.mjs`);
       writeFileSync(f, js);
-      run(process.execPath, [f], { cwd: scratch.dir, timeout: 120_000 });
+      const out = run(process.execPath, [f], { cwd: scratch.dir, timeout: 120_000 });
+      // an example that prints something printed it (its body ran to the end)
+      if (/console\.log\(/.test(b.code)) expect(out.trim().length).toBeGreaterThan(0);
     });
 
     it(`${label(b)} in Node (CommonJS, require)`, () => {
