@@ -76,9 +76,35 @@ describe('the public surface of the packed package', () => {
     });
   }
 
-  it('the main entry is runtime-neutral: no node: import in dist/index.js', () => {
-    const js = readFileSync(join(scratch.dir, 'node_modules', 'machlens', 'dist', 'index.js'), 'utf8');
-    expect(js.match(/\bfrom\s*["']node:[^"']+["']|require\(["']node:/g) ?? []).toEqual([]);
+  it('the main entry is runtime-neutral: dist/index.js and every chunk it loads import nothing but each other', () => {
+    const dist = join(scratch.dir, 'node_modules', 'machlens', 'dist');
+    const seen = new Set<string>();
+    const outside: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const js = readFileSync(join(dist, file), 'utf8');
+      for (const m of js.matchAll(/\b(?:from|import)\s*\(?\s*["']([^"']+)["']|\brequire\(\s*["']([^"']+)["']/g)) {
+        const spec = m[1] ?? m[2];
+        if (spec.startsWith('./')) visit(spec.slice(2));
+        else outside.push(`${file}: ${spec}`);
+      }
+    };
+    visit('index.js');
+    expect(outside).toEqual([]);
+    expect(seen.size).toBeGreaterThanOrEqual(1);
+  });
+
+  it('machlens and machlens/node share one core (ESM): init() from the root serves machlens/node', () => {
+    const f = join(scratch.dir, 'shared-core.mjs');
+    // chooseBackend('auto') with enough bytes times the backends on the loaded core: it throws NOT_INITIALIZED when
+    // machlens/node carries a core of its own that init() did not load
+    writeFileSync(f, `import { init } from 'machlens';
+import { chooseBackend } from 'machlens/node';
+await init();
+console.log(JSON.stringify({ backend: chooseBackend('auto', 1e9).backend }));\n`);
+    const out = JSON.parse(run(process.execPath, [f], { cwd: scratch.dir }));
+    expect(['wasm', 'host']).toContain(out.backend);
   });
 
   it('what the issue found missing is there: the correlation API, the error family, CS_* and the other constant families', () => {
