@@ -51,8 +51,10 @@ export const INPUT_ERROR_CODES = [
   'POLICY_INVALID',
   /** A correlator snapshot handed to `restore` that is not one (version 1). */
   'SNAPSHOT_INVALID',
-  /** A zip archive that is malformed or over its limits (ZipError). */
-  'ZIP_MALFORMED',
+  /** A zip archive that is malformed or unsupported: zip64, encrypted, duplicate names, a bad CRC (ZipError). */
+  'ZIP',
+  /** A zip entry refused by a cap: its size, the archive's total, its compression ratio (ZipError). */
+  'ZIP_LIMIT',
   /** An app bundle that is incomplete or inconsistent (BundleError). */
   'BUNDLE_INVALID',
   /** An option out of range (hash type, page size, an unsupported build requested). */
