@@ -229,7 +229,8 @@ export async function correlatorTarget(bytes: Uint8Array, rng: Rng): Promise<str
   checkPrototypes();
   const k = c.counts();
   const sum = k.parsed + k.ignored + k.malformed + k.skipped + k.blank;
-  if (k.lines !== sum) throw new InvariantError('accounting', 'accounting-sum', `lines ${k.lines} != parsed ${k.parsed} + ignored ${k.ignored} + malformed ${k.malformed} + skipped ${k.skipped} + blank ${k.blank}`);
+  // Every unit read is counted once (a unit: a line, or one document of a multi-line document/array/response).
+  if (k.documents !== sum) throw new InvariantError('accounting', 'accounting-sum', `documents ${k.documents} != parsed ${k.parsed} + ignored ${k.ignored} + malformed ${k.malformed} + skipped ${k.skipped} + blank ${k.blank}`);
   // lines fed: split at '\n' ('push' of an array counts one per element, the same split); documents for pushDocs
   const want = fed >= 0 ? fed : expectedLines(bytes);
   if (k.lines !== want) throw new InvariantError('accounting', 'accounting-lines', `counts.lines ${k.lines}, lines fed ${want} (mode ${mode})`);

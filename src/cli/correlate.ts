@@ -21,12 +21,14 @@ export interface CorrelateDeps {
 
 export const CORRELATE_COMMAND: CommandSpec = {
   name: 'correlate',
-  usage: 'machlens correlate [--format auto|eslogger|ecs|ocsf|osquery|santa] [--policy FILE] [--baseline FILE] [--include-suppressed] [--json] FILE...|-',
-  summary: `Reads macOS endpoint telemetry as a stream (JSON lines: eslogger, Elastic Defend ECS, OCSF, osquery, Santa, or
-machlens.change records) and reports the T1546.006 chain: a Mach-O binary modified, its signature removed,
-invalidated or downgraded, the binary run, an unrecognised dylib loaded; unless the change was authorised.`,
+  usage: 'machlens correlate [--format auto|eslogger|ecs|ocsf|osquery|santa|jamf|objective-see|macmonitor] [--policy FILE] [--baseline FILE] [--include-suppressed] [--json] FILE...|-',
+  summary: `Reads macOS endpoint telemetry as a stream (JSON lines, pretty-printed JSON, arrays, Elasticsearch/OpenSearch
+search responses or hits: eslogger, Elastic Defend ECS, OCSF, osquery, Santa (JSON or its text log), Jamf Protect,
+Objective-See ProcessMonitor/FileMonitor, Red Canary Mac Monitor, or machlens.change records) and reports the
+T1546.006 chain: a Mach-O binary modified, its signature removed, invalidated or downgraded, the binary run, an
+unrecognised dylib loaded; unless the change was authorised.`,
   options: {
-    format: { type: 'string', value: 'F', choices: ['auto', ...SOURCE_FORMATS], description: 'auto (default; per line, by shape) | eslogger | ecs | ocsf | osquery | santa' },
+    format: { type: 'string', value: 'F', choices: ['auto', ...SOURCE_FORMATS], description: 'auto (default; per document, by shape) | eslogger | ecs | ocsf | osquery | santa | jamf\n| objective-see | macmonitor' },
     policy: { type: 'string', value: 'FILE', description: 'policy JSON (windows, limits, authorised writers, change records); extends the defaults' },
     baseline: { type: 'string', value: 'FILE', description: "inventory written by 'machlens baseline' (known signers and dylibs per binary)" },
     host: { type: 'string', value: 'NAME', description: 'host name for lines that carry none (eslogger files taken straight from one Mac)' },
@@ -228,7 +230,7 @@ function formatCounts(c: Counts): string {
   const by = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${k}: ${v}`).join(', ') || '-';
   const lines = [
     'COUNTS',
-    `  lines ${c.lines} = parsed ${c.parsed} + ignored ${c.ignored} + malformed ${c.malformed} + skipped ${c.skipped} + blank ${c.blank}`,
+    `  ${c.documents === c.lines ? `lines ${c.lines}` : `lines ${c.lines}, documents ${c.documents}`} = parsed ${c.parsed} + ignored ${c.ignored} + malformed ${c.malformed} + skipped ${c.skipped} + blank ${c.blank}`,
     `  formats ${by(c.byFormat)}`,
     `  events ${c.events}, duplicates ${c.duplicates}, late ${c.late}, alerts ${c.alerts} (suppressed ${c.suppressed})`,
   ];

@@ -13,7 +13,8 @@ import type {
   HostCoverage, LibraryLoadEvent, ProcessIdentity, ProcessSummary, SignerSummary, SigningState, SourceFormat, UpdateRecord,
 } from './model';
 import { SOURCE_FORMATS } from './model';
-import { adaptDoc, adaptLine, changeRecordFrom } from './adapters/index';
+import { adaptDoc, adaptLine, adaptPiece, changeRecordFrom } from './adapters/index';
+import { createFramer, type FramerState, type Piece } from './framing';
 import { EMPTY_BASELINE, baselineAdhoc, baselineTeam, parseBaseline, type BaselineEntry, type BaselineIndex } from './baseline';
 import { anyPrefix, defaultPolicy, policyFromJson, prefixMatch, type Policy, type WriterRule } from './policy';
 import { bump, counter, hash53, isDict, isoTime, sha1Hex } from './util';
@@ -155,7 +156,7 @@ type SerialHost = Omit<HostState, 'procs' | 'bins' | 'cands' | 'runs' | 'dedup' 
 
 function newCounts(): Counts {
   return {
-    lines: 0, blank: 0, parsed: 0, ignored: 0, ignoredByReason: counter(), malformed: 0, malformedByReason: counter(),
+    lines: 0, documents: 0, blank: 0, parsed: 0, ignored: 0, ignoredByReason: counter(), malformed: 0, malformedByReason: counter(),
     malformedSamples: [], skipped: 0, skippedByReason: counter(), byFormat: counter(), events: 0, duplicates: 0, late: 0,
     alerts: 0, suppressed: 0,
     evicted: { hosts: 0, binaries: 0, processes: 0, runs: 0, pendingChanges: 0, learnedDylibs: 0, buffered: 0, changeRecords: 0 },
@@ -309,6 +310,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   const interned = new Map<string, string>();
   const sharedSigners = new Map<string, SignerSummary>();
   let decoder: TextDecoder | undefined;
+  const framer = createFramer({ maxDocumentLength: L.maxLineLength });
 
   // ----- ingestion -------------------------------------------------------------------------------------------
 
@@ -317,36 +319,43 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (f !== curFile) { curFile = f; fileLine = 0; }
   }
 
-  function malformedLine(reason: string): void {
+  function malformedLine(reason: string, at = fileLine): void {
     counts.malformed++;
     bump(counts.malformedByReason, reason);
     if (counts.malformedSamples.length < L.maxMalformedSamples) {
-      const s: Counts['malformedSamples'][number] = { line: fileLine, reason };
+      const s: Counts['malformedSamples'][number] = { line: at, reason };
       if (curFile !== undefined) s.file = curFile;
       counts.malformedSamples.push(s);
     }
   }
 
+  // Framing (framing.ts) turns lines into pieces: a document, a text line, or what could not be read. `counts.lines`
+  // counts the lines fed; `counts.documents` the pieces: a line of NDJSON or text, or one document of a multi-line
+  // document, an array or a search response (documents === parsed + ignored + malformed + skipped + blank).
   function oneLine(text: string): void {
     counts.lines++;
     line++;
     fileLine++;
-    if (text.length > L.maxLineLength) { counts.skipped++; bump(counts.skippedByReason, 'line longer than maxLineLength'); return; }
-    let t = text;
-    if (t.length > 0 && t.charCodeAt(t.length - 1) === 13) t = t.slice(0, -1);
-    if (t.trim().length === 0) { counts.blank++; return; }
-    ctx.input = curFile; ctx.line = fileLine;
-    const r = adaptLine(t, format, ctx);
-    accountResult(r.format, r.out);
+    if (text.length > L.maxLineLength) { framer.drop(fileLine, 'line longer than maxLineLength', onePiece); return; }
+    framer.line(text, fileLine, onePiece);
   }
 
-  function accountResult(fmt: SourceFormat | undefined, o: ReturnType<typeof adaptLine>['out']): void {
-    if (o.malformed !== undefined) { malformedLine(o.malformed); return; }
+  function onePiece(p: Piece): void {
+    counts.documents++;
+    if (p.blank) { counts.blank++; return; }
+    if (p.skipped !== undefined) { counts.skipped++; bump(counts.skippedByReason, p.skipped); return; }
+    ctx.input = curFile; ctx.line = p.line;
+    const r = adaptPiece(p, format, ctx);
+    accountResult(r.format, r.out, p.line);
+  }
+
+  function accountResult(fmt: SourceFormat | undefined, o: ReturnType<typeof adaptLine>['out'], at = fileLine): void {
+    if (o.malformed !== undefined) { malformedLine(o.malformed, at); return; }
     if (fmt) bump(counts.byFormat, fmt);
     if (o.ignored !== undefined) { counts.ignored++; bump(counts.ignoredByReason, o.ignored); return; }
     counts.parsed++;
     for (const e of o.events!) {
-      if (e.line === undefined) { e.line = fileLine; if (curFile !== undefined) e.input = curFile; }
+      if (e.line === undefined) { e.line = at; if (curFile !== undefined) e.input = curFile; }
       ingest(e);
     }
   }
@@ -379,7 +388,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (!carrySkipping && rest.length > 0) {
       if (carry.length + rest.length > L.maxLineLength) {
         // Count the over-long line once, now, and drop the rest of it as it streams in.
-        counts.lines++; line++; fileLine++; counts.skipped++; bump(counts.skippedByReason, 'line longer than maxLineLength');
+        counts.lines++; line++; fileLine++; framer.drop(fileLine, 'line longer than maxLineLength', onePiece);
         carry = ''; carrySkipping = true;
       } else carry += rest;
     }
@@ -390,7 +399,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     setFile(meta);
     const list = Array.isArray(docs) ? docs : [docs];
     for (const d of list) {
-      counts.lines++; line++; fileLine++;
+      counts.lines++; counts.documents++; line++; fileLine++;
       ctx.input = curFile; ctx.line = fileLine;
       const r = adaptDoc(d, format, ctx);
       accountResult(r.format, r.out);
@@ -402,10 +411,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const list = Array.isArray(events) ? events : [events as CorrelationEvent];
     for (const e of list) {
       if (!isEvent(e)) {
-        counts.lines++; line++; fileLine++; malformedLine('event: not a normalised event (kind, host, time)');
+        counts.lines++; counts.documents++; line++; fileLine++; malformedLine('event: not a normalised event (kind, host, time)');
         continue;
       }
-      counts.lines++; line++; fileLine++; counts.parsed++;
+      counts.lines++; counts.documents++; line++; fileLine++; counts.parsed++;
       bump(counts.byFormat, SOURCE_FORMATS.includes(e.source) ? e.source : 'machlens');
       ingest(e);
     }
@@ -1047,6 +1056,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (carry.length > 0 && !carrySkipping) { const c = carry; carry = ''; oneLine(c); }
     carry = '';
     carrySkipping = false;
+    framer.end(onePiece);
     return take();
   }
 
@@ -1074,7 +1084,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     }
     // A deep copy through JSON: the snapshot shares nothing with live state and can be stored as is.
     return JSON.parse(JSON.stringify({
-      version: 1, seq, switches, line, fileLine, file: curFile, carry, carrySkipping, globalMax: Number.isFinite(globalMax) ? globalMax : null, leapHost,
+      version: 1, seq, switches, line, fileLine, file: curFile, carry, carrySkipping, framing: framer.state(), globalMax: Number.isFinite(globalMax) ? globalMax : null, leapHost,
       counts, globalChangeRecords, evictedCoverage, hosts: hs,
     })) as CorrelatorSnapshot;
   }
@@ -1085,6 +1095,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function restore(s: CorrelatorSnapshot): void {
     if (!isDict(s) || s.version !== 1 || !Array.isArray(s.hosts)) throw new MachlensError('SNAPSHOT_INVALID', 'restore: not a correlator snapshot (version 1)', { structure: 'snapshot' });
     const c = JSON.parse(JSON.stringify(s)) as CorrelatorSnapshot;
+    framer.restore((c as { framing?: FramerState }).framing);
     seq = c.seq; switches = c.switches ?? 0; line = c.line; fileLine = c.fileLine; curFile = c.file ?? undefined; carry = c.carry ?? ''; carrySkipping = !!c.carrySkipping;
     globalMax = unfin(c.globalMax as number | null);
     leapHost = c.leapHost ?? null;

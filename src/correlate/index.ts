@@ -16,10 +16,12 @@ export {
   type Analyzer, type FileReader, type EvidenceBundle, type EvidenceFile, type EvidenceOptions,
 } from './evidence';
 export {
-  adaptLine, adaptDoc, detectFormat, changeRecordFrom, ADAPTERS,
-  adaptEslogger, adaptEcs, adaptOcsf, adaptOsquery, adaptSanta, adaptMachlens, auditToken, ES_EVENT, flagsFromText,
-  type AdapterOutput, type AdapterContext, type LineResult,
+  adaptLine, adaptDoc, adaptPiece, adaptText, detectFormat, changeRecordFrom, ADAPTERS, SOURCE_CAPABILITIES,
+  adaptEslogger, adaptEcs, adaptOcsf, adaptOsquery, adaptSanta, adaptSantaText, adaptJamf, adaptObjectiveSee, adaptMacMonitor,
+  adaptMachlens, auditToken, ES_EVENT, flagsFromText,
+  type AdapterOutput, type AdapterContext, type LineResult, type SourceCapability,
 } from './adapters/index';
+export { createFramer, parseJson, parseExact, exactBigIntegers, unwrapHit, type Framer, type FramerOptions, type Piece } from './framing';
 export { SOURCE_FORMATS } from './model';
 export type {
   SourceFormat, ProcessIdentity, FileIdentity, SigningState, FileOp, FileChangeEvent, ExecEvent, CsInvalidatedEvent,
