@@ -12,7 +12,9 @@ const pad = (s: string, n: number) => s.padEnd(n);
 export function diffText(a: string, b: string, r: DiffResult): string {
   const out: string[] = [];
   out.push(`machlens diff ${a} → ${b}`);
-  out.push(`verdict: ${r.verdict.toUpperCase()}${r.verdict === 'suspicious' ? '  (T1546.006 shape: dylib added with a broken/removed/downgraded signature, or inserted after LC_CODE_SIGNATURE)' : ''}`);
+  out.push(`verdict: ${r.verdict.toUpperCase()}${r.verdict === 'suspicious' ? '  (T1546.006 shape)' : ''}`);
+  // the rules behind it (docs/findings.md), each with the finding ids that made it
+  for (const v of r.verdictReasons ?? []) out.push(`  rule ${v.rule}${v.slice ? ` [${v.slice}]` : ''}: ${v.findings.join(', ') || '(no finding)'}`);
   out.push('');
   if (r.findings.length) {
     out.push(`findings (${r.findings.length}):`);

@@ -35,7 +35,7 @@ export function sliceJson(s: Binary) {
     ncmds: s.header.ncmds,
     sizeofcmds: s.header.sizeofcmds,
     loadCommands: s.loadCommands.map(commandJson),
-    dylibs: s.dylibs.map((d) => ({ path: d.path, kind: d.kind, currentVersion: d.currentVersion, compatibilityVersion: d.compatibilityVersion, index: d.index })),
+    dylibs: s.dylibs.map((d) => ({ path: d.path, kind: d.kind, useFlags: d.useFlags, currentVersion: d.currentVersion, compatibilityVersion: d.compatibilityVersion, index: d.index })),
     rpaths: s.rpaths,
     uuid: s.uuid,
     codeSignature: s.codeSignature ? { dataoff: s.codeSignature.dataoff, datasize: s.codeSignature.datasize } : null,

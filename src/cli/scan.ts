@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { baselineDrift, type Baseline, type FileRecord } from '../scan/record';
+import { baselineDrift, missingFileFinding, type Baseline, type FileRecord } from '../scan/record';
 import type { Finding } from '../findings/types';
 import { scanFile } from './scan-file';
 import { init } from '../wasm/instance';
@@ -135,7 +135,7 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
       if (o.json) io.stdout(JSON.stringify(r) + '\n');
     }
     for (const m of drift.missingFiles) {
-      const f: Finding = { id: 'missing-file', severity: 'medium', technique: null, slice: null, message: `${m} is in the baseline but no longer present.`, evidence: { path: m } };
+      const f: Finding = missingFileFinding(m);
       if (o.json) io.stdout(JSON.stringify({ path: m, missing: true, findings: [f] }) + '\n');
       else io.stdout(`MISSING  ${m}\n`);
     }

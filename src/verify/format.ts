@@ -46,6 +46,7 @@ function sliceText(s: SliceReport, fat: boolean, file: string | undefined): stri
     if (rt) L.push(`Runtime Version=${rt}`);
     if (g.requirements) for (const r of g.requirements) L.push(`${r.typeName} => ${r.text}`);
     if (g.entitlements) L.push(`Entitlements=${Object.keys(g.entitlements).join(', ') || '(empty)'}`);
+    if (g.entitlementsDer) L.push(`Entitlements (DER)=${Object.keys(g.entitlementsDer).join(', ') || '(empty)'}`);
     if (g.cms) {
       const c = g.cms;
       L.push(`CMS messageDigest=${c.messageDigestValid ? 'valid' : 'INVALID'} signature=${c.signatureValid ? 'valid' : 'INVALID'} cdhashes=${c.cdhashesMatch === null ? 'absent' : c.cdhashesMatch ? 'match' : 'MISMATCH'} chain=${c.chainTrusted ? `trusted (${c.anchor})` : 'UNTRUSTED'}`);
