@@ -84,8 +84,9 @@ describe('the public surface of the packed package', () => {
       if (seen.has(file)) return;
       seen.add(file);
       const js = readFileSync(join(dist, file), 'utf8');
-      for (const m of js.matchAll(/\b(?:from|import)\s*\(?\s*["']([^"']+)["']|\brequire\(\s*["']([^"']+)["']/g)) {
-        const spec = m[1] ?? m[2];
+      const re = /^(?:import|export)\b[^\n]*?\bfrom\s*["']([^"']+)["']|^import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)|\brequire\(\s*["']([^"']+)["']\s*\)/gm;
+      for (const m of js.matchAll(re)) {
+        const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
         if (spec.startsWith('./')) visit(spec.slice(2));
         else outside.push(`${file}: ${spec}`);
       }
