@@ -2,22 +2,39 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    // The library: ESM + CJS + .d.ts; the wasm is embedded (src/wasm/generated), so no asset copying.
-    entry: { index: 'src/index.ts' },
-    format: ['esm', 'cjs'],
+    // The library's ESM build: `machlens` and `machlens/node` together, with their shared code in common chunks, so
+    // both entries use ONE copy of the core (one Wasm instance for `init()`, one MachlensError class for `instanceof`).
+    // The wasm is embedded (src/wasm/generated), so no asset copying. Only machlens/node's own modules import `node:`
+    // (test/package.surface.test.ts checks that dist/index.js and every chunk it loads stay runtime-neutral).
+    entry: { index: 'src/index.ts', node: 'src/node/index.ts' },
+    format: ['esm'],
     dts: true,
     sourcemap: true,
     clean: true,
     target: 'es2022',
     platform: 'neutral',
+    external: [/^node:/],
+    splitting: true,
+    treeshake: true,
+  },
+  {
+    // The CommonJS builds (require('machlens'), require('machlens/node')): one file each (CJS has no shared chunks
+    // here), so under require the two entries each carry their core; `shims` gives machlens/node an import.meta.url.
+    entry: { index: 'src/index.ts', node: 'src/node/index.ts' },
+    format: ['cjs'],
+    dts: true,
+    sourcemap: true,
+    target: 'es2022',
+    platform: 'neutral',
+    external: [/^node:/],
+    shims: true,
     splitting: false,
     treeshake: true,
   },
   {
-    // `machlens/node`: node:crypto backend, worker-pool verification (and the worker script it starts).
-    entry: { node: 'src/node/index.ts', 'verify-worker': 'src/node/verify-worker.ts' },
+    // The worker script machlens/node starts (ESM, whichever entry format started it).
+    entry: { 'verify-worker': 'src/node/verify-worker.ts' },
     format: ['esm'],
-    dts: { entry: { node: 'src/node/index.ts' } },
     target: 'node20',
     platform: 'node',
     sourcemap: true,

@@ -44,6 +44,7 @@ function parseArgs(argv: string[]): Args {
       case '-h': case '--help':
         console.log('npm run fuzz -- --time 10m [--seed N] [--target parse|verify|diff|plist|zip|correlate|all|a,b] [--workers N] [--execs N] [--out DIR] [--hang 30s] [--summary FILE]');
         process.exit(0);
+        break; // not reached: process.exit (no fallthrough into default)
       default: throw new Error(`unknown argument ${k}`);
     }
   }

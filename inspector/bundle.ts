@@ -1,5 +1,6 @@
 // Finding the parts of a macOS app bundle in a list of paths (a dropped folder or a zip's entries):
 // Foo.app/Contents/Info.plist, the executable it names (Contents/MacOS/…), and _CodeSignature/CodeResources.
+import { MachlensError } from '../src/errors';
 // Info.plist is read by the SDK's own plist parser (XML and bplist00, every count checked against the bytes).
 import { parsePlistBytes, PlistError } from '../src/verify/plist';
 
@@ -13,8 +14,9 @@ export interface BundleLayout {
   macos: string[];
 }
 
-export class BundleError extends Error {
+export class BundleError extends MachlensError {
   override readonly name = 'BundleError';
+  constructor(message: string) { super('BUNDLE_INVALID', message, { structure: 'bundle' }); }
 }
 
 export function findBundle(paths: string[]): BundleLayout {

@@ -7,6 +7,7 @@
 // - total: all entries read from one archive together inflate to at most `maxTotalSize`.
 // Every refusal is a ZipError with code ZIP_LIMIT and a message naming the cap. Zip64 and encryption are refused;
 // two entries with the same name are refused (never "the last one wins"); CRC-32 is checked.
+import { MachlensError } from '../src/errors';
 
 export interface ZipEntry { path: string; method: number; compressedSize: number; size: number; crc32: number; localOffset: number }
 
@@ -24,13 +25,13 @@ export interface ZipLimits {
 const MiB = 1024 * 1024;
 export const ZIP_LIMITS: Readonly<ZipLimits> = Object.freeze({ maxEntrySize: 512 * MiB, maxTotalSize: 1024 * MiB, maxRatio: 100, ratioGrace: 1 * MiB });
 
-export class ZipError extends Error {
+export class ZipError extends MachlensError {
   override readonly name = 'ZipError';
+  declare readonly offset: number;
   /** ZIP: the archive is malformed or unsupported; ZIP_LIMIT: a cap refused it (the message names which). */
-  readonly code: 'ZIP' | 'ZIP_LIMIT';
-  constructor(message: string, readonly offset: number, code: 'ZIP' | 'ZIP_LIMIT' = 'ZIP') {
-    super(message);
-    this.code = code;
+  declare readonly code: 'ZIP' | 'ZIP_LIMIT';
+  constructor(message: string, offset: number, code: 'ZIP' | 'ZIP_LIMIT' = 'ZIP') {
+    super(code, message, { offset, structure: 'zip' });
   }
 }
 

@@ -52,6 +52,8 @@ const LINKEDIT = new Set([
 ]);
 const PATH_CMDS: Record<string, string> = { LC_RPATH: 'path', LC_LOAD_DYLINKER: 'name', LC_ID_DYLINKER: 'name', LC_DYLD_ENVIRONMENT: 'name' };
 const SUB_CMDS: Record<string, string> = { LC_SUB_FRAMEWORK: 'umbrella', LC_SUB_UMBRELLA: 'sub_umbrella', LC_SUB_CLIENT: 'client', LC_SUB_LIBRARY: 'sub_library' };
+/** loader.h's field name → the model's (camelCase: rebase_off → rebaseOff; vmaddr stays vmaddr). */
+const camel = (k: string) => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 const DYLD_INFO = ['rebase_off', 'rebase_size', 'bind_off', 'bind_size', 'weak_bind_off', 'weak_bind_size', 'lazy_bind_off', 'lazy_bind_size', 'export_off', 'export_size'];
 const SYMTAB = ['symoff', 'nsyms', 'stroff', 'strsize'];
 const DYSYMTAB = [
@@ -179,7 +181,7 @@ function compareCommand(oc: OracleCommand, lc: LoadCommand, where: string, check
     check(where, 'datasize', big(field(oc, 'datasize')), get('datasize'));
     return;
   }
-  const numeric = (keys: string[]) => { for (const k of keys) check(where, k, big(field(oc, k)), get(k)); };
+  const numeric = (keys: string[]) => { for (const k of keys) check(where, k, big(field(oc, k)), get(camel(k))); };
   switch (oc.cmd) {
     case 'LC_DYLD_INFO': case 'LC_DYLD_INFO_ONLY': numeric(DYLD_INFO); return;
     case 'LC_SYMTAB': numeric(SYMTAB); return;
@@ -230,7 +232,7 @@ function compareCommand(oc: OracleCommand, lc: LoadCommand, where: string, check
       return;
     }
     case 'LC_NOTE':
-      check(where, 'data_owner', field(oc, 'data_owner'), get('data_owner'));
+      check(where, 'data_owner', field(oc, 'data_owner'), get('dataOwner'));
       check(where, 'offset', big(field(oc, 'offset')), get('noteOffset'));
       check(where, 'size', big(field(oc, 'size')), get('size'));
       return;

@@ -7,44 +7,46 @@ import {
   createCorrelator, parseBaseline, policyFromJson, PolicyError, SOURCE_FORMATS,
   type Alert, type Analyzer, type Counts, type EvidenceBundle, type FileReader, type HostCoverage, type SourceFormat,
 } from '../correlate/index';
+import { formatHelp, parseCommand } from './args';
+import type { CliIO, CommandSpec, ParsedArgs } from './types';
 
-export interface CorrelateIO {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  stdin?: AsyncIterable<string | Uint8Array>;
-}
+/** The CLI's IO (stdin is read when an input is `-`). */
+export type CorrelateIO = CliIO;
 
 /** Test seams: an analyzer instead of the SDK's verify/diff. */
 export interface CorrelateDeps {
   analyzer?: Analyzer | null;
 }
 
-export const CORRELATE_USAGE = `usage: machlens correlate [options] FILE...|-
-
-Reads macOS endpoint telemetry as a stream (JSON lines, pretty-printed JSON, arrays, Elasticsearch/OpenSearch
+export const CORRELATE_COMMAND: CommandSpec = {
+  name: 'correlate',
+  usage: 'machlens correlate [--format auto|eslogger|ecs|ocsf|osquery|santa|jamf|objective-see|macmonitor] [--policy FILE] [--baseline FILE] [--include-suppressed] [--json] FILE...|-',
+  summary: `Reads macOS endpoint telemetry as a stream (JSON lines, pretty-printed JSON, arrays, Elasticsearch/OpenSearch
 search responses or hits: eslogger, Elastic Defend ECS, OCSF, osquery, Santa (JSON or its text log), Jamf Protect,
-Objective-See ProcessMonitor/FileMonitor, Red Canary Mac Monitor, or machlens.change records) and reports the T1546.006 chain: a Mach-O binary modified, its signature removed,
-invalidated or downgraded, the binary run, an unrecognised dylib loaded; unless the change was authorised.
+Objective-See ProcessMonitor/FileMonitor, Red Canary Mac Monitor, or machlens.change records) and reports the
+T1546.006 chain: a Mach-O binary modified, its signature removed, invalidated or downgraded, the binary run, an
+unrecognised dylib loaded; unless the change was authorised.`,
+  options: {
+    format: { type: 'string', value: 'F', choices: ['auto', ...SOURCE_FORMATS], description: 'auto (default; per document, by shape) | eslogger | ecs | ocsf | osquery | santa | jamf\n| objective-see | macmonitor' },
+    policy: { type: 'string', value: 'FILE', description: 'policy JSON (windows, limits, authorised writers, change records); extends the defaults' },
+    baseline: { type: 'string', value: 'FILE', description: "inventory written by 'machlens baseline' (known signers and dylibs per binary)" },
+    host: { type: 'string', value: 'NAME', description: 'host name for lines that carry none (eslogger files taken straight from one Mac)' },
+    'include-suppressed': { type: 'boolean', description: 'also report chains the policy authorised, with the reason' },
+    json: { type: 'boolean', description: 'JSON lines: {"type":"alert",...} per alert, then {"type":"coverage"} and {"type":"counts"}' },
+    evidence: { type: 'boolean', description: 'add an evidence bundle per alert (reads the binary and dylibs; verify/diff when available)' },
+    collect: { type: 'string', value: 'DIR', description: 'copy the binary and dylibs of each alert into DIR/<alert id>/ with their SHA-256 (implies --evidence)' },
+    root: { type: 'string', value: 'DIR', description: 'read the paths named in telemetry under DIR (a mounted image or a collected tree)' },
+    'previous-root': { type: 'string', value: 'DIR', description: 'known-good copies of binaries under DIR (for diff against the modified one)' },
+    'window-exec': { type: 'string', value: 'D', description: 'longest modification → exec time (e.g. 7d)       [policy windows.modificationToExecMs]' },
+    'window-load': { type: 'string', value: 'D', description: 'longest exec → library load time (e.g. 30s)     [policy windows.execToLoadMs]' },
+    lateness: { type: 'string', value: 'D', description: 'how late an event may arrive and still be ordered [policy windows.allowedLatenessMs]' },
+  },
+  positionals: { min: 1, missing: 'no input: name FILE... or - for standard input' },
+  epilogue: 'FILE... are read in order; - is standard input.\n\nexit status: 0 no unsuppressed alert, 3 at least one, 2 error.',
+};
 
-options:
-  --format F            auto (default; per document, by shape) | eslogger | ecs | ocsf | osquery | santa | jamf
-                        | objective-see | macmonitor
-  --policy FILE         policy JSON (windows, limits, authorised writers, change records); extends the defaults
-  --baseline FILE       inventory written by 'machlens baseline' (known signers and dylibs per binary)
-  --host NAME           host name for lines that carry none (eslogger files taken straight from one Mac)
-  --include-suppressed  also report chains the policy authorised, with the reason
-  --json                JSON lines: {"type":"alert",...} per alert, then {"type":"coverage"} and {"type":"counts"}
-  --evidence            add an evidence bundle per alert (reads the binary and dylibs; verify/diff when available)
-  --collect DIR         copy the binary and dylibs of each alert into DIR/<alert id>/ with their SHA-256 (implies --evidence)
-  --root DIR            read the paths named in telemetry under DIR (a mounted image or a collected tree)
-  --previous-root DIR   known-good copies of binaries under DIR (for diff against the modified one)
-  --window-exec D       longest modification → exec time (e.g. 7d)       [policy windows.modificationToExecMs]
-  --window-load D       longest exec → library load time (e.g. 30s)     [policy windows.execToLoadMs]
-  --lateness D          how late an event may arrive and still be ordered [policy windows.allowedLatenessMs]
-  -h, --help            this text
-
-exit status: 0 no unsuppressed alert, 3 at least one, 2 error.
-`;
+/** `machlens correlate --help` (kept under its old name for the tests and docs that print it). */
+export const CORRELATE_USAGE = formatHelp(CORRELATE_COMMAND);
 
 interface Args {
   format: SourceFormat | 'auto';
@@ -61,50 +63,20 @@ interface Args {
   inputs: string[];
 }
 
-class UsageError extends Error {}
-
-function parseArgs(argv: string[]): Args | 'help' {
-  const a: Args = { format: 'auto', includeSuppressed: false, json: false, evidence: false, windows: {}, inputs: [] };
-  const value = (i: number, name: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || (v.startsWith('--') && v.length > 2)) throw new UsageError(`${name} needs a value`);
-    return v;
+function correlateArgs(p: ParsedArgs): Args {
+  const v = p.values as Record<string, string | boolean | undefined>;
+  const str = (k: string) => v[k] as string | undefined;
+  const windows: Record<string, string> = {};
+  if (str('window-exec') !== undefined) windows.modificationToExecMs = str('window-exec')!;
+  if (str('window-load') !== undefined) windows.execToLoadMs = str('window-load')!;
+  if (str('lateness') !== undefined) windows.allowedLatenessMs = str('lateness')!;
+  return {
+    format: (str('format') ?? 'auto') as Args['format'],
+    policy: str('policy'), baseline: str('baseline'), host: str('host'),
+    includeSuppressed: v['include-suppressed'] === true, json: v.json === true,
+    evidence: v.evidence === true || str('collect') !== undefined, collect: str('collect'),
+    root: str('root'), previousRoot: str('previous-root'), windows, inputs: p.positionals,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const take = (): string => { if (inline !== undefined) return inline; const v = value(i, name); i++; return v; };
-    switch (name) {
-      case '-h': case '--help': return 'help';
-      case '--format': {
-        const f = take();
-        if (f !== 'auto' && !(SOURCE_FORMATS as readonly string[]).includes(f)) throw new UsageError(`--format: unknown format '${f}'`);
-        a.format = f as Args['format'];
-        break;
-      }
-      case '--policy': a.policy = take(); break;
-      case '--baseline': a.baseline = take(); break;
-      case '--host': a.host = take(); break;
-      case '--include-suppressed': a.includeSuppressed = true; break;
-      case '--json': a.json = true; break;
-      case '--evidence': a.evidence = true; break;
-      case '--collect': a.collect = take(); a.evidence = true; break;
-      case '--root': a.root = take(); break;
-      case '--previous-root': a.previousRoot = take(); break;
-      case '--window-exec': a.windows.modificationToExecMs = take(); break;
-      case '--window-load': a.windows.execToLoadMs = take(); break;
-      case '--lateness': a.windows.allowedLatenessMs = take(); break;
-      case '-': a.inputs.push('-'); break;
-      case '--': a.inputs.push(...argv.slice(i + 1)); i = argv.length; break;
-      default:
-        if (arg.startsWith('-')) throw new UsageError(`unknown option '${arg}'`);
-        a.inputs.push(arg);
-    }
-  }
-  if (a.inputs.length === 0) throw new UsageError('no input: name FILE... or - for standard input');
-  return a;
 }
 
 async function readJsonFile(path: string, what: string): Promise<unknown> {
@@ -230,15 +202,9 @@ function formatCounts(c: Counts): string {
 // ----- the command -----------------------------------------------------------------------------------------------
 
 export async function runCorrelate(argv: string[], io: CorrelateIO, deps: CorrelateDeps = {}): Promise<number> {
-  let args: Args | 'help';
-  try {
-    args = parseArgs(argv);
-  } catch (err) {
-    io.stderr(`machlens correlate: ${(err as Error).message}\n\n${CORRELATE_USAGE}`);
-    return 2;
-  }
-  if (args === 'help') { io.stdout(CORRELATE_USAGE); return 0; }
-  const a = args;
+  const parsed = parseCommand(CORRELATE_COMMAND, argv, io);
+  if (typeof parsed === 'number') return parsed;
+  const a = correlateArgs(parsed);
 
   let policy;
   try {

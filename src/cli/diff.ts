@@ -3,9 +3,10 @@ import { diff, type DiffResult } from '../diff/index';
 import { MachOError } from '../model/errors';
 import { escapeText as e, quoteName } from '../text/escape';
 import { openFileSource, type FileSource } from '../node/file-source';
-import type { CliIO } from './main';
+import { HASH_OPTION, parseCommand } from './args';
+import type { CliIO, CommandSpec } from './types';
 import { init } from '../wasm/instance';
-import { chooseBackend, parseHashChoice, type HashChoice } from '../node/backend';
+import { chooseBackend, type HashChoice } from '../node/backend';
 
 const pad = (s: string, n: number) => s.padEnd(n);
 
@@ -53,21 +54,24 @@ export function diffText(a: string, b: string, r: DiffResult): string {
   return out.join('\n') + '\n';
 }
 
+export const DIFF_COMMAND: CommandSpec = {
+  name: 'diff',
+  usage: 'machlens diff A B [--json] [--hash auto|wasm|host]',
+  summary: 'What changed between two versions of a binary, findings first; verdict identical, changed or suspicious.',
+  options: {
+    json: { type: 'boolean', description: "the API's DiffResult as JSON" },
+    hash: HASH_OPTION,
+  },
+  positionals: { min: 2, max: 2 },
+  epilogue: 'exit status: 0 identical, 1 changed, 3 suspicious, 2 error.',
+};
+
 export async function runDiff(argv: string[], io: CliIO): Promise<number> {
-  let json = false;
-  let hash: HashChoice | null = 'auto';
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') json = true;
-    else if (a === '--hash') hash = parseHashChoice(argv[++i]);
-    else if (a.startsWith('--hash=')) hash = parseHashChoice(a.slice(7));
-    else if (!a.startsWith('-')) files.push(a);
-  }
-  if (files.length !== 2 || !hash) {
-    io.stderr('usage: machlens diff A B [--json] [--hash auto|wasm|host]\n');
-    return 2;
-  }
+  const args = parseCommand(DIFF_COMMAND, argv, io);
+  if (typeof args === 'number') return args;
+  const json = args.values.json === true;
+  const hash = (args.values.hash ?? 'auto') as HashChoice;
+  const files = args.positionals;
   const opened: FileSource[] = [];
   try {
     for (const f of files) opened.push(openFileSource(f));

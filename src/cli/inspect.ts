@@ -6,7 +6,8 @@ import { cpuTypeName, filetypeName, formatVersion, headerFlagNames } from '../mo
 import type { Binary, LoadCommand, MachOFile } from '../model/types';
 import { escapeText as e, quoteName } from '../text/escape';
 import { openFileSource, sha256File } from '../node/file-source';
-import type { CliIO } from './main';
+import { parseCommand } from './args';
+import type { CliIO, CommandSpec } from './types';
 
 export interface InspectJson {
   file: string;
@@ -114,16 +115,28 @@ export function inspectText(file: string, m: MachOFile, sha256: string | null, o
   return out.join('\n');
 }
 
+export const INSPECT_COMMAND: CommandSpec = {
+  name: 'inspect',
+  usage: 'machlens inspect FILE... [--json] [--otool] [--no-hash] [--lossy]',
+  summary: 'Header, slices, every load command with its file offset, dylibs, rpaths, UUID, where the signature is.',
+  options: {
+    json: { type: 'boolean', description: 'one JSON object per file (an array for several files)' },
+    otool: { type: 'boolean', short: 'l', description: 'an otool -l style listing of the load commands instead of the summary' },
+    'no-hash': { type: 'boolean', description: 'skip the sha256 of the whole file (reads only the header and load commands)' },
+    lossy: { type: 'boolean', description: 'keep what parses and list the problems instead of stopping at the first error' },
+  },
+  positionals: { min: 1 },
+  epilogue: 'exit status: 0, or 2 when a file cannot be read or parsed.',
+};
+
 export async function runInspect(argv: string[], io: CliIO): Promise<number> {
-  const json = argv.includes('--json');
-  const otool = argv.includes('--otool') || argv.includes('-l');
-  const noHash = argv.includes('--no-hash');
-  const lossy = argv.includes('--lossy');
-  const files = argv.filter((a) => !a.startsWith('-'));
-  if (files.length === 0) {
-    io.stderr('usage: machlens inspect FILE... [--json] [--otool] [--no-hash] [--lossy]\n');
-    return 2;
-  }
+  const args = parseCommand(INSPECT_COMMAND, argv, io);
+  if (typeof args === 'number') return args;
+  const json = args.values.json === true;
+  const otool = args.values.otool === true;
+  const noHash = args.values['no-hash'] === true;
+  const lossy = args.values.lossy === true;
+  const files = args.positionals;
   let status = 0;
   const results: unknown[] = [];
   for (const file of files) {

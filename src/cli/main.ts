@@ -1,60 +1,68 @@
-// The `machlens` command line (Node). Each subcommand lives in its own module, imported only when it runs (the
-// build splits them into chunks: `machlens verify` never loads the correlator), while the Wasm core compiles.
+// The `machlens` command line (Node). Each subcommand lives in its own module and declares its options as a
+// CommandSpec (src/cli/types.ts); src/cli/args.ts parses them all the same way. A command's module is imported only
+// when it runs or its help is asked for (the build splits them into chunks: `machlens verify` never loads the
+// correlator), while the Wasm core compiles.
 import { init } from '../wasm/instance';
+import { escapeText } from '../text/escape';
+import { closest, formatHelp } from './args';
+import type { CliIO, CommandSpec, Runner } from './types';
+import { version } from '../../package.json';
 
-export interface CliIO {
-  stdout(s: string): void;
-  stderr(s: string): void;
+export type { CliIO } from './types';
+
+interface Command { spec: CommandSpec; run: Runner }
+
+/** Every command, loaded on demand: its spec (usage, options, help) and its runner. */
+export const COMMANDS: Record<string, () => Promise<Command>> = {
+  inspect: async () => { const m = await import('./inspect'); return { spec: m.INSPECT_COMMAND, run: m.runInspect }; },
+  verify: async () => { const m = await import('./verify'); return { spec: m.VERIFY_COMMAND, run: m.runVerify }; },
+  diff: async () => { const m = await import('./diff'); return { spec: m.DIFF_COMMAND, run: m.runDiff }; },
+  scan: async () => { const m = await import('./scan'); return { spec: m.SCAN_COMMAND, run: m.runScan }; },
+  baseline: async () => { const m = await import('./scan'); return { spec: m.BASELINE_COMMAND, run: m.runBaseline }; },
+  correlate: async () => { const m = await import('./correlate'); return { spec: m.CORRELATE_COMMAND, run: (argv, io) => m.runCorrelate(argv, io) }; },
+};
+
+/** Commands that need no Wasm core (their start-up does not wait for it). */
+const NO_CORE = new Set(['correlate']);
+
+export const VERSION: string = version;
+
+export async function usage(): Promise<string> {
+  const specs = await Promise.all(Object.values(COMMANDS).map(async (load) => (await load()).spec));
+  const rows = specs.map((spec) => `  ${spec.usage}\n      ${spec.summary.split('\n').join(' ').replace(/(.{1,100})(\s|$)/g, '$1\n      ').trimEnd()}`);
+  return `machlens ${VERSION}: Mach-O and code-signature analysis\n\nusage:\n${rows.join('\n')}\n  machlens help [COMMAND]    this text, or one command's options (also: machlens COMMAND --help)\n  machlens --version\n\nexit status: 2 on a usage error; each command's own in its --help.\n`;
 }
 
-const USAGE = `machlens: Mach-O and code-signature analysis
-
-usage:
-  machlens inspect FILE... [--json] [--otool] [--no-hash] [--lossy]
-                                            header, slices, load commands, dylibs, rpaths, signature location
-  machlens verify FILE... [--json] [--bundle DIR]
-                                            code signature down to the CMS chain, in the spirit of codesign -dvvv
-                                            (exit 0 all validly signed, 1 unsigned or invalid, 2 error)
-  machlens diff A B [--json]                what changed between two versions; verdict identical/changed/suspicious
-                                            (exit 0 identical, 1 changed, 3 suspicious, 2 error)
-  machlens scan DIR... [--json] [--baseline FILE] [--workers N]
-                                            verify every Mach-O under the folders on a worker pool; drift vs a baseline
-                                            (exit: 0 clean; +1 a high finding or a missing file; +4 some path not
-                                            examined, each named with its reason; 2 error)
-  machlens baseline DIR... > baseline.json  inventory: path, size, sha256, per slice cdhash, signer, team, dylibs, rpaths
-                                            (exit 4 when a path could not be examined: named on stderr)
-  machlens correlate [--format auto|eslogger|ecs|ocsf|osquery|santa] [--policy FILE] [--baseline FILE]
-                    [--include-suppressed] [--json] FILE...|-
-                                            telemetry in, the T1546.006 chain out (exit 0, 3 on an alert, 2 error)
-                                            (machlens correlate --help for every option)
-  machlens help                             this text
-`;
-
-type Runner = (argv: string[], io: CliIO) => Promise<number>;
-const COMMANDS: Record<string, () => Promise<Runner>> = {
-  inspect: async () => (await import('./inspect')).runInspect,
-  verify: async () => (await import('./verify')).runVerify,
-  diff: async () => (await import('./diff')).runDiff,
-  scan: async () => (await import('./scan')).runScan,
-  baseline: async () => (await import('./scan')).runBaseline,
-  correlate: async () => (await import('./correlate')).runCorrelate,
-};
+function unknownCommand(cmd: string, io: CliIO): number {
+  const near = closest(cmd, Object.keys(COMMANDS));
+  io.stderr(`machlens: unknown command '${escapeText(cmd)}'${near ? `; did you mean ${near}?` : ''}\nusage: machlens ${Object.keys(COMMANDS).join('|')} ... (machlens help for every command)\n`);
+  return 2;
+}
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
-    io.stdout(USAGE);
-    return cmd ? 0 : 2;
-  }
-  const load = COMMANDS[cmd];
-  if (!load) {
-    io.stderr(`machlens: unknown command '${cmd}'\n${USAGE}`);
+  if (cmd === undefined) {
+    io.stderr(await usage());
     return 2;
   }
-  const ready = cmd === 'correlate' ? null : init(); // compiles while the command's module loads
-  const run = await load();
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    io.stdout(`machlens ${VERSION}\n`);
+    return 0;
+  }
+  if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    const topic = rest[0];
+    if (topic === undefined) { io.stdout(await usage()); return 0; }
+    const load = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+    if (!load) return unknownCommand(topic, io);
+    io.stdout(formatHelp((await load()).spec));
+    return 0;
+  }
+  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (!load) return unknownCommand(cmd, io);
+  const ready = NO_CORE.has(cmd) ? null : init(); // compiles while the command's module loads
+  const c = await load();
   await ready;
-  return run(rest, io);
+  return c.run(rest, io);
 }
 
 const isEntry = typeof process !== 'undefined' && process.argv[1] !== undefined &&

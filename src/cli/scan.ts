@@ -7,12 +7,13 @@ import { resolve } from 'node:path';
 import { baselineDrift, missingFileFinding, type Baseline, type FileRecord } from '../scan/record';
 import type { Finding } from '../findings/types';
 import { scanFile } from './scan-file';
-import { parseHashChoice, type HashChoice } from '../node/backend';
+import type { HashChoice } from '../node/backend';
+import { HASH_OPTION, parseCommand } from './args';
 import { walk, type Unexamined, type WalkEntry } from './walk';
 import type { ScanResult } from './scan-file';
 import { BaselineFileError, readBaselineFile } from './baseline-file';
 import { escapeText, quoteName } from '../text/escape';
-import type { CliIO } from './main';
+import type { CliIO, CommandSpec, ParsedArgs } from './types';
 
 interface PoolOptions { workers: number; backend: HashChoice; onRecord: (r: ScanResult, done: number) => void }
 
@@ -58,19 +59,43 @@ function progress(io: CliIO, enabled: boolean, total: number) {
   };
 }
 
-function parseArgs(argv: string[]) {
-  const o = { json: false, baseline: null as string | null, workers: availableParallelism(), roots: [] as string[], progress: true, hash: 'auto' as HashChoice | null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') o.json = true;
-    else if (a === '--baseline') o.baseline = argv[++i] ?? null;
-    else if (a === '--workers') o.workers = Math.max(1, Number(argv[++i]) || 1);
-    else if (a === '--no-progress') o.progress = false;
-    else if (a === '--hash') o.hash = parseHashChoice(argv[++i]);
-    else if (a.startsWith('--hash=')) o.hash = parseHashChoice(a.slice(7));
-    else o.roots.push(a);
-  }
-  return o;
+const WALK_OPTIONS: CommandSpec['options'] = {
+  workers: { type: 'string', value: 'N', integer: [1, 1024], description: 'worker threads (default: one per core)' },
+  hash: HASH_OPTION,
+  'no-progress': { type: 'boolean', description: 'no progress bar on a terminal' },
+};
+
+export const SCAN_COMMAND: CommandSpec = {
+  name: 'scan',
+  usage: 'machlens scan DIR... [--json] [--baseline FILE] [--workers N] [--hash auto|wasm|host]',
+  summary: 'Verify every Mach-O under the folders on a worker pool, with the findings; drift against a baseline.',
+  options: {
+    json: { type: 'boolean', description: 'one JSON line per file, the summary last' },
+    baseline: { type: 'string', value: 'FILE', description: "report drift against this inventory (written by 'machlens baseline')" },
+    ...WALK_OPTIONS,
+  },
+  positionals: { min: 1 },
+  epilogue: 'exit status: 0, or 1 when a file has a high-severity finding or a baseline file is missing; 2 error.',
+};
+
+export const BASELINE_COMMAND: CommandSpec = {
+  name: 'baseline',
+  usage: 'machlens baseline DIR... [--workers N] [--hash auto|wasm|host] > baseline.json',
+  summary: 'The inventory: path, size, sha256, per slice cdhash, signer, team, dylibs, rpaths (JSON on stdout).',
+  options: WALK_OPTIONS,
+  positionals: { min: 1 },
+  epilogue: 'exit status: 0, 2 on a usage error.',
+};
+
+function walkArgs(args: ParsedArgs) {
+  return {
+    json: args.values.json === true,
+    baseline: (args.values.baseline as string | undefined) ?? null,
+    workers: args.values.workers === undefined ? availableParallelism() : Number(args.values.workers),
+    roots: args.positionals,
+    progress: args.values['no-progress'] !== true,
+    hash: (args.values.hash ?? 'auto') as HashChoice,
+  };
 }
 
 /** Exit status bits of `scan` (and `baseline`): 1 alert, 4 something could not be examined; 2 alone is an error. */
@@ -93,8 +118,9 @@ function notExamined(walked: Unexamined[], results: ScanResult[]): Unexamined[] 
 }
 
 export async function runScan(argv: string[], io: CliIO): Promise<number> {
-  const o = parseArgs(argv);
-  if (o.roots.length === 0 || !o.hash) { io.stderr('usage: machlens scan DIR... [--json] [--baseline FILE] [--workers N] [--hash auto|wasm|host]\n(exit: 0 clean; +1 a high finding or a missing file; +4 some path not examined; 2 error)\n'); return 2; }
+  const args = parseCommand(SCAN_COMMAND, argv, io);
+  if (typeof args === 'number') return args;
+  const o = walkArgs(args);
   let baseline: Baseline | null = null;
   if (o.baseline) {
     try {
@@ -179,8 +205,9 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
 }
 
 export async function runBaseline(argv: string[], io: CliIO): Promise<number> {
-  const o = parseArgs(argv);
-  if (o.roots.length === 0 || !o.hash) { io.stderr('usage: machlens baseline DIR... [--workers N] [--hash auto|wasm|host] > baseline.json\n'); return 2; }
+  const args = parseCommand(BASELINE_COMMAND, argv, io);
+  if (typeof args === 'number') return args;
+  const o = walkArgs(args);
   const w = walk(o.roots);
   const tick = progress(io, o.progress && !!process.stderr.isTTY, w.machO.length);
   const backend = o.hash;

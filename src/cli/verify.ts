@@ -3,29 +3,33 @@
 // Files are read by ranges through a ByteSource (never whole): a 150 MB binary streams through the hashing
 // core's 1 MiB chunk buffer. Exit 0 when every slice of every file is validly signed, 1 when any is unsigned or
 // invalid, 2 when a file cannot be read or holds no readable Mach-O slice.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readBundleSideFiles, type FileProblem } from '../node/safe-open';
 import { basename, dirname, join, resolve } from 'node:path';
 import { init } from '../wasm/instance';
 import { formatVerifyText, type BundleFiles, type VerifyReport } from '../verify/index';
 import { escapeText, quoteName } from '../text/escape';
 import { openFileSource, type FileSource } from '../node/file-source';
-import { parseHashChoice, type HashChoice } from '../node/backend';
+import type { HashChoice } from '../node/backend';
+import { HASH_OPTION, parseCommand } from './args';
+import type { CliIO, CommandSpec } from './types';
 import { verifyFileSource } from '../node/verify-file';
 
 /** The page worker built beside the CLI (dist/verify-worker.js). */
 const WORKER_URL = new URL('./verify-worker.js', import.meta.url);
 
-function safeSize(path: string): number {
-  try { return statSync(path).size; } catch { return 0; }
-}
-
-export interface VerifyCliIO {
-  stdout(s: string): void;
-  stderr(s: string): void;
-}
-
-const USAGE = 'usage: machlens verify FILE... [--json] [--bundle DIR] [--hash auto|wasm|host]\n';
+export const VERIFY_COMMAND: CommandSpec = {
+  name: 'verify',
+  usage: 'machlens verify FILE... [--json] [--bundle DIR] [--hash auto|wasm|host]',
+  summary: 'The code signature down to the CMS chain, in the spirit of codesign -dvvv: every page hashed, special slots, entitlements, requirements, signer class.',
+  options: {
+    json: { type: 'boolean', description: "the API's VerifyReport as JSON (an array for several files)" },
+    bundle: { type: 'string', value: 'DIR', description: "check the file against this bundle's Info.plist and CodeResources\n(default: the enclosing X.app of X.app/Contents/MacOS/NAME)" },
+    hash: HASH_OPTION,
+  },
+  positionals: { min: 1 },
+  epilogue: 'exit status: 0 every slice validly signed, 1 any unsigned or invalid, 2 unreadable input.',
+};
 
 /**
  * Info.plist and _CodeSignature/CodeResources of a bundle (`X.app` or its `Contents` folder, or a flat bundle),
@@ -49,27 +53,13 @@ export function enclosingBundle(file: string): string | null {
   return existsSync(join(contents, 'Info.plist')) ? bundle : null;
 }
 
-export async function runVerify(argv: string[], io: VerifyCliIO): Promise<number> {
-  const files: string[] = [];
-  let json = false;
-  let bundleDir: string | null = null;
-  let hash: HashChoice | null = 'auto';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') json = true;
-    else if (a === '--bundle') {
-      bundleDir = argv[++i] ?? null;
-      if (!bundleDir) { io.stderr(USAGE); return 2; }
-    } else if (a.startsWith('--bundle=')) bundleDir = a.slice(9);
-    else if (a === '--hash' || a.startsWith('--hash=')) {
-      hash = parseHashChoice(a === '--hash' ? argv[++i] : a.slice(7));
-      if (!hash) { io.stderr(USAGE); return 2; }
-    }
-    else if (a === '-h' || a === '--help') { io.stdout(USAGE); return 0; }
-    else if (a.startsWith('-')) { io.stderr(`machlens verify: unknown option ${quoteName(a)}\n${USAGE}`); return 2; }
-    else files.push(a);
-  }
-  if (files.length === 0 || !hash) { io.stderr(USAGE); return 2; }
+export async function runVerify(argv: string[], io: CliIO): Promise<number> {
+  const args = parseCommand(VERIFY_COMMAND, argv, io);
+  if (typeof args === 'number') return args;
+  const files = args.positionals;
+  const json = args.values.json === true;
+  const bundleDir = (args.values.bundle as string | undefined) ?? null;
+  const hash = (args.values.hash ?? 'auto') as HashChoice;
   await init();
   let bundle: ReturnType<typeof readBundleFiles> | undefined;
   if (bundleDir) {

@@ -7,6 +7,7 @@
 //   → library loads / cs_invalidated of that process (within execToLoadMs) → finalised when the host's processing
 //   clock passes the run's deadline (or the process exits, or flush()).
 // Everything is plain data so the whole state can be snapshotted and restored.
+import { MachlensError } from '../errors';
 import type {
   Alert, ChainLink, ChangeRecordEvent, CorrelationEvent, Counts, DylibFinding, EvidenceEvent, ExecEvent, FileChangeEvent,
   HostCoverage, LibraryLoadEvent, ProcessIdentity, ProcessSummary, SignerSummary, SigningState, SourceFormat, UpdateRecord,
@@ -1092,7 +1093,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function unfin(n: number | null | undefined): number { return typeof n === 'number' ? n : -Infinity; }
 
   function restore(s: CorrelatorSnapshot): void {
-    if (!isDict(s) || s.version !== 1 || !Array.isArray(s.hosts)) throw new TypeError('restore: not a correlator snapshot (version 1)');
+    if (!isDict(s) || s.version !== 1 || !Array.isArray(s.hosts)) throw new MachlensError('SNAPSHOT_INVALID', 'restore: not a correlator snapshot (version 1)', { structure: 'snapshot' });
     const c = JSON.parse(JSON.stringify(s)) as CorrelatorSnapshot;
     framer.restore((c as { framing?: FramerState }).framing);
     seq = c.seq; switches = c.switches ?? 0; line = c.line; fileLine = c.fileLine; curFile = c.file ?? undefined; carry = c.carry ?? ''; carrySkipping = !!c.carrySkipping;

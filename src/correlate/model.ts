@@ -6,15 +6,7 @@ export type SourceFormat = 'eslogger' | 'ecs' | 'ocsf' | 'osquery' | 'santa' | '
 export const SOURCE_FORMATS: readonly SourceFormat[] = ['eslogger', 'ecs', 'ocsf', 'osquery', 'santa', 'jamf', 'objective-see', 'macmonitor', 'machlens'];
 
 /** Code-signing flags (xnu osfmk/kern/cs_blobs.h). */
-export const CS_VALID = 0x1;
-export const CS_ADHOC = 0x2;
-export const CS_INSTALLER = 0x8;
-export const CS_HARD = 0x100;
-export const CS_KILL = 0x200;
-export const CS_RUNTIME = 0x10000;
-export const CS_LINKER_SIGNED = 0x20000;
-export const CS_PLATFORM_BINARY = 0x4000000;
-export const CS_SIGNED = 0x20000000;
+export { CS_VALID, CS_ADHOC, CS_INSTALLER, CS_HARD, CS_KILL, CS_RUNTIME, CS_LINKER_SIGNED, CS_PLATFORM_BINARY, CS_SIGNED } from '../verify/names';
 
 /**
  * A process identity that survives pid reuse: `key` is `pid:pidversion` (Endpoint Security, Santa, osquery),

@@ -1,5 +1,6 @@
 // Policy: the windows, the limits, what counts as an authorised change, and where dylibs are trusted or suspect.
 // Defaults are built in; a user's JSON policy file extends them (lists are appended unless replaceDefaults is set).
+import { MachlensError } from '../errors';
 import type { ChangeRecordEvent } from './model';
 import { CS_INSTALLER } from './model';
 import { changeRecordFrom } from './adapters/index';
@@ -169,10 +170,10 @@ export function defaultPolicy(): Policy {
   };
 }
 
-export class PolicyError extends Error {
+export class PolicyError extends MachlensError {
   override readonly name = 'PolicyError';
   constructor(message: string, readonly problems: string[]) {
-    super(message);
+    super('POLICY_INVALID', message, { structure: 'policy' });
   }
 }
 

@@ -139,7 +139,7 @@ export function codeRegion(b: Binary): { start: number; end: number } {
       case 'symtab': accounted = Math.max(accounted, lc.stroff + lc.strsize, lc.symoff + lc.nsyms * (b.header.is64 ? 16 : 12)); break;
       case 'linkedit': if (lc.name !== 'LC_CODE_SIGNATURE') accounted = Math.max(accounted, lc.dataoff + lc.datasize); break;
       case 'dyld_info':
-        accounted = Math.max(accounted, lc.rebase_off + lc.rebase_size, lc.bind_off + lc.bind_size, lc.weak_bind_off + lc.weak_bind_size, lc.lazy_bind_off + lc.lazy_bind_size, lc.export_off + lc.export_size);
+        accounted = Math.max(accounted, lc.rebaseOff + lc.rebaseSize, lc.bindOff + lc.bindSize, lc.weakBindOff + lc.weakBindSize, lc.lazyBindOff + lc.lazyBindSize, lc.exportOff + lc.exportSize);
         break;
       case 'dysymtab': accounted = Math.max(accounted, lc.indirectsymoff + lc.nindirectsyms * 4, lc.extreloff + lc.nextrel * 8, lc.locreloff + lc.nlocrel * 8); break;
       default: break;

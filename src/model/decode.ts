@@ -52,8 +52,8 @@ function useKind(cmd: number, flags: number): DylibKind {
   if (flags & C.DYLIB_USE_UPWARD) return 'upward';
   return DYLIB_KINDS[cmd];
 }
-const SUB_FIELDS: Record<number, 'umbrella' | 'sub_umbrella' | 'client' | 'sub_library'> = {
-  [C.LC_SUB_FRAMEWORK]: 'umbrella', [C.LC_SUB_UMBRELLA]: 'sub_umbrella', [C.LC_SUB_CLIENT]: 'client', [C.LC_SUB_LIBRARY]: 'sub_library',
+const SUB_FIELDS: Record<number, 'umbrella' | 'subUmbrella' | 'client' | 'subLibrary'> = {
+  [C.LC_SUB_FRAMEWORK]: 'umbrella', [C.LC_SUB_UMBRELLA]: 'subUmbrella', [C.LC_SUB_CLIENT]: 'client', [C.LC_SUB_LIBRARY]: 'subLibrary',
 };
 
 function formatUuid(b: Uint8Array): string {
@@ -125,8 +125,8 @@ function decodeOne(cmd: number, name: string, index: number, offset: number, cmd
       return { cmd, name, index, offset, cmdsize, kind: 'linkedit', dataoff: v[0], datasize: v[1] };
     case C.LC_DYLD_INFO: case C.LC_DYLD_INFO_ONLY: {
       return {
-        cmd, name, index, offset, cmdsize, kind: 'dyld_info', rebase_off: v[0], rebase_size: v[1], bind_off: v[2], bind_size: v[3],
-        weak_bind_off: v[4], weak_bind_size: v[5], lazy_bind_off: v[6], lazy_bind_size: v[7], export_off: v[8], export_size: v[9],
+        cmd, name, index, offset, cmdsize, kind: 'dyld_info', rebaseOff: v[0], rebaseSize: v[1], bindOff: v[2], bindSize: v[3],
+        weakBindOff: v[4], weakBindSize: v[5], lazyBindOff: v[6], lazyBindSize: v[7], exportOff: v[8], exportSize: v[9],
       };
     }
     case C.LC_SYMTAB:
@@ -157,10 +157,10 @@ function decodeOne(cmd: number, name: string, index: number, offset: number, cmd
       return d;
     }
     case C.LC_NOTE: {
-      return { cmd, name, index, offset, cmdsize, kind: 'note' as const, data_owner: readString(src, v[0], v[1]), noteOffset: v[2], size: v[3] };
+      return { cmd, name, index, offset, cmdsize, kind: 'note' as const, dataOwner: readString(src, v[0], v[1]), noteOffset: v[2], size: v[3] };
     }
     case C.LC_FILESET_ENTRY: {
-      return { cmd, name, index, offset, cmdsize, kind: 'fileset_entry' as const, vmaddr: v[0], fileoff: v[1], entry_id: readString(src, v[2], v[3]), reserved: v[4] };
+      return { cmd, name, index, offset, cmdsize, kind: 'fileset_entry' as const, vmaddr: v[0], fileoff: v[1], entryId: readString(src, v[2], v[3]), reserved: v[4] };
     }
     case C.LC_THREAD: case C.LC_UNIXTHREAD:
       return { cmd, name, index, offset, cmdsize, kind: 'thread', flavor: v[0], count: v[1], raw: raw() };

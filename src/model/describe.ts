@@ -19,11 +19,11 @@ export function describeLoadCommand(lc: LoadCommand): string {
     case 'main': return `entryoff ${lc.entryoff} stacksize ${lc.stacksize}`;
     case 'symtab': return `${lc.nsyms} symbols at ${lc.symoff}, strings ${lc.strsize} bytes at ${lc.stroff}`;
     case 'dysymtab': return `${lc.nlocalsym} local, ${lc.nextdefsym} extdef, ${lc.nundefsym} undef, ${lc.nindirectsyms} indirect`;
-    case 'dyld_info': return `rebase ${lc.rebase_size} bind ${lc.bind_size} lazy ${lc.lazy_bind_size} export ${lc.export_size}`;
+    case 'dyld_info': return `rebase ${lc.rebaseSize} bind ${lc.bindSize} lazy ${lc.lazyBindSize} export ${lc.exportSize}`;
     case 'encryption_info': return `cryptoff ${lc.cryptoff} cryptsize ${lc.cryptsize} cryptid ${lc.cryptid}`;
     case 'linker_option': return lc.strings.join(' ');
-    case 'note': return `${lc.data_owner} offset ${lc.noteOffset} size ${lc.size}`;
-    case 'fileset_entry': return `${lc.entry_id} vmaddr ${hex64(lc.vmaddr)} fileoff ${lc.fileoff}`;
+    case 'note': return `${lc.dataOwner} offset ${lc.noteOffset} size ${lc.size}`;
+    case 'fileset_entry': return `${lc.entryId} vmaddr ${hex64(lc.vmaddr)} fileoff ${lc.fileoff}`;
     case 'thread': return `flavor ${lc.flavor} count ${lc.count}`;
     case 'raw': return `(kept raw, ${lc.cmdsize} bytes)`;
   }

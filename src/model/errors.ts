@@ -1,34 +1,9 @@
-// The error vocabulary. Codes mirror assembly/codes.ts (numbers) by name.
+// The Mach-O reader's error vocabulary: issues (lossy mode) and MachOError (strict). The codes themselves are
+// defined once in src/errors.ts (beside the rest of the MachlensError family) and mirror assembly/codes.ts.
 
-export const ISSUE_CODES = {
-  1: 'TRUNCATED',
-  2: 'BAD_MAGIC',
-  3: 'BAD_CMDSIZE',
-  4: 'CMDSIZE_MISALIGNED',
-  5: 'CMD_PAST_END',
-  6: 'NCMDS_MISMATCH',
-  7: 'BAD_STRING',
-  8: 'FAT_OVERLAP',
-  9: 'FAT_OUT_OF_RANGE',
-  10: 'FAT_ALIGN',
-  11: 'LIMIT',
-  12: 'BAD_SECTIONS',
-  13: 'SEGMENT_RANGE',
-  14: 'SIZEOFCMDS_MISMATCH',
-  15: 'BAD_COUNT',
-  16: 'FAT_EMPTY',
-  17: 'PRECISION',
-  20: 'SIG_TRUNCATED',
-  21: 'SIG_BAD_MAGIC',
-  22: 'SIG_BAD_INDEX',
-  23: 'SIG_OVERLAP',
-  24: 'CD_BAD_FIELD',
-  25: 'CD_BAD_HASH_TYPE',
-  26: 'CD_BAD_VERSION',
-  27: 'SIG_RANGE',
-} as const;
+import { ISSUE_CODES, MachlensError, type IssueCode } from '../errors';
 
-export type IssueCode = (typeof ISSUE_CODES)[keyof typeof ISSUE_CODES] | 'IO' | 'INTERNAL';
+export { ISSUE_CODES, type IssueCode };
 
 const MESSAGES: Record<IssueCode, string> = {
   TRUNCATED: 'structure runs past the end of the data',
@@ -82,17 +57,17 @@ export function makeIssue(code: IssueCode, severity: Severity, offset: number, c
 }
 
 /** Thrown by `parse` (strict mode) and by the other strict entry points. */
-export class MachOError extends Error {
+export class MachOError extends MachlensError {
   override readonly name = 'MachOError';
-  readonly code: IssueCode;
-  readonly offset: number;
+  declare readonly code: IssueCode;
+  declare readonly offset: number;
+  declare readonly structure: string;
+  /** The structure, as `structure` (kept under this name too: `mach_header`, `LC_SEGMENT_64[3]`, …). */
   readonly context: string;
   /** Every issue met before giving up (the first error is the one named by code/offset/context). */
   readonly issues: Issue[];
   constructor(issue: Issue, issues: Issue[] = [issue]) {
-    super(`${issue.code} at offset ${issue.offset} in ${issue.context}: ${issue.message}`);
-    this.code = issue.code;
-    this.offset = issue.offset;
+    super(issue.code, `${issue.code} at offset ${issue.offset} in ${issue.context}: ${issue.message}`, { offset: issue.offset, structure: issue.context });
     this.context = issue.context;
     this.issues = issues;
   }

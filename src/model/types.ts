@@ -88,8 +88,8 @@ export interface DylibCommand extends LoadCommandBase {
 /** LC_LOAD_DYLINKER, LC_ID_DYLINKER, LC_DYLD_ENVIRONMENT, LC_RPATH. */
 export interface PathCommand extends LoadCommandBase { kind: 'path'; path: string }
 
-/** LC_SUB_FRAMEWORK (umbrella), LC_SUB_UMBRELLA (sub_umbrella), LC_SUB_CLIENT (client), LC_SUB_LIBRARY (sub_library). */
-export interface SubCommand extends LoadCommandBase { kind: 'sub'; field: 'umbrella' | 'sub_umbrella' | 'client' | 'sub_library'; value: string }
+/** LC_SUB_FRAMEWORK (umbrella), LC_SUB_UMBRELLA (subUmbrella: loader.h sub_umbrella), LC_SUB_CLIENT (client), LC_SUB_LIBRARY (subLibrary: loader.h sub_library). */
+export interface SubCommand extends LoadCommandBase { kind: 'sub'; field: 'umbrella' | 'subUmbrella' | 'client' | 'subLibrary'; value: string }
 
 export interface UuidCommand extends LoadCommandBase { kind: 'uuid'; uuid: string }
 
@@ -101,9 +101,9 @@ export interface LinkeditDataCommand extends LoadCommandBase { kind: 'linkedit';
 
 export interface DyldInfoCommand extends LoadCommandBase {
   kind: 'dyld_info';
-  rebase_off: number; rebase_size: number; bind_off: number; bind_size: number;
-  weak_bind_off: number; weak_bind_size: number; lazy_bind_off: number; lazy_bind_size: number;
-  export_off: number; export_size: number;
+  rebaseOff: number; rebaseSize: number; bindOff: number; bindSize: number;
+  weakBindOff: number; weakBindSize: number; lazyBindOff: number; lazyBindSize: number;
+  exportOff: number; exportSize: number;
 }
 
 export interface SymtabCommand extends LoadCommandBase { kind: 'symtab'; symoff: number; nsyms: number; stroff: number; strsize: number }
@@ -130,9 +130,9 @@ export interface BuildVersionCommand extends LoadCommandBase {
 
 export interface LinkerOptionCommand extends LoadCommandBase { kind: 'linker_option'; count: number; strings: string[] }
 
-export interface NoteCommand extends LoadCommandBase { kind: 'note'; data_owner: string; noteOffset: number; size: number }
+export interface NoteCommand extends LoadCommandBase { kind: 'note'; dataOwner: string; noteOffset: number; size: number }
 
-export interface FilesetEntryCommand extends LoadCommandBase { kind: 'fileset_entry'; vmaddr: number; fileoff: number; entry_id: string; reserved: number }
+export interface FilesetEntryCommand extends LoadCommandBase { kind: 'fileset_entry'; vmaddr: number; fileoff: number; entryId: string; reserved: number }
 
 /** LC_THREAD / LC_UNIXTHREAD: kept raw; the first flavor and count are given. */
 export interface ThreadCommand extends LoadCommandBase { kind: 'thread'; flavor: number; count: number; raw: string }

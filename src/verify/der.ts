@@ -1,6 +1,8 @@
 // A minimal, exact DER reader (BER indefinite lengths accepted on constructed nodes): every node keeps its byte range in the input, so signed data can be hashed
 // exactly as stored (re-encoding would change non-canonical DER such as Apple's unsorted 9.2 attribute values).
 // Lengths are bounds-checked against the enclosing node; nothing is allocated from a length in the input.
+import { MachlensError } from '../errors';
+
 
 export interface DerNode {
   /** The full tag byte (class, constructed bit, number), e.g. 0x30 SEQUENCE, 0xa0 [0]. */
@@ -16,10 +18,11 @@ export interface DerNode {
   bytes: Uint8Array;
 }
 
-export class DerError extends Error {
+export class DerError extends MachlensError {
   override readonly name = 'DerError';
-  constructor(message: string, readonly offset: number) {
-    super(`${message} at offset ${offset}`);
+  declare readonly offset: number;
+  constructor(message: string, offset: number) {
+    super('DER_MALFORMED', `${message} at offset ${offset}`, { offset, structure: 'DER' });
   }
 }
 

@@ -54,8 +54,8 @@ function accountedEnd(bin: Binary): number {
         end = Math.max(end, lc.dataoff + lc.datasize);
         break;
       case 'dyld_info':
-        end = Math.max(end, lc.rebase_off + lc.rebase_size, lc.bind_off + lc.bind_size, lc.weak_bind_off + lc.weak_bind_size,
-          lc.lazy_bind_off + lc.lazy_bind_size, lc.export_off + lc.export_size);
+        end = Math.max(end, lc.rebaseOff + lc.rebaseSize, lc.bindOff + lc.bindSize, lc.weakBindOff + lc.weakBindSize,
+          lc.lazyBindOff + lc.lazyBindSize, lc.exportOff + lc.exportSize);
         break;
       case 'dysymtab':
         end = Math.max(end, lc.indirectsymoff + lc.nindirectsyms * 4, lc.extreloff + lc.nextrel * 8, lc.locreloff + lc.nlocrel * 8);

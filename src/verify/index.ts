@@ -4,11 +4,12 @@ export { createWorkerPagePool, servePageJobs, type WorkerPagePool, type WorkerPa
 export type { PagePool, PageJob, PageJobResult } from './pages';
 export { failureText } from './reasons';
 export { formatVerifyText } from './format';
-export { decompileRequirements, decompileRequirement, formatRequirements } from './requirements';
-export { decodeXmlEntitlements, decodeDerEntitlements } from './entitlements';
-export { parsePlist } from './plist';
+export { decompileRequirements, decompileRequirement, formatRequirements, RequirementError, type Requirement } from './requirements';
+export { decodeXmlEntitlements, decodeDerEntitlements, EntitlementsError, type Entitlements } from './entitlements';
+export { parsePlist, PlistError, type PlistValue } from './plist';
+export { DerError } from './der';
 export { APPLE_ROOTS } from './trust';
-export { cdFlagNames, CS_ADHOC, CS_LINKER_SIGNED, CS_RUNTIME, CS_REQUIRE_LV, CS_HARD, CS_KILL, CS_RESTRICT } from './names';
+export * from './names';
 export type * from './types';
 export type { ByteSourceInto } from './signature';
 export { DEFAULT_MAX_CODE_SLOTS } from './types';

@@ -17,6 +17,11 @@ export const CS_ENTITLEMENTS_VALIDATED = 0x4000;
 export const CS_NVRAM_UNRESTRICTED = 0x8000;
 export const CS_RUNTIME = 0x10000;
 export const CS_LINKER_SIGNED = 0x20000;
+// Process code-signing status bits (csops, as Endpoint Security and the EDRs report them): the same cs_blobs.h
+// namespace as the CodeDirectory flags above, where CS_VALID shares bit 0 with CS_HOST.
+export const CS_VALID = 0x1;
+export const CS_PLATFORM_BINARY = 0x4000000;
+export const CS_SIGNED = 0x20000000;
 
 const CD_FLAG_NAMES: [number, string][] = [
   [CS_HOST, 'host'], [CS_ADHOC, 'adhoc'], [CS_GET_TASK_ALLOW, 'get-task-allow'], [CS_INSTALLER, 'installer'],

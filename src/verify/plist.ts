@@ -8,16 +8,16 @@
 //   capped, and the values produced are capped by the file's size (shared or cyclic references cannot amplify).
 // Dictionary keys are data: dictionaries are null-prototype objects, so `__proto__`, `constructor` or
 // `toString` are keys like any other and never reach a prototype.
+import { MachlensError } from '../errors';
 
 export type PlistValue = string | number | bigint | boolean | Uint8Array | Date | PlistValue[] | { [key: string]: PlistValue };
 
-export class PlistError extends Error {
+export class PlistError extends MachlensError {
   override readonly name = 'PlistError';
   /** Offset of the offending byte (binary) or character (XML) in what was parsed; -1 when not applicable. */
-  readonly offset: number;
+  declare readonly offset: number;
   constructor(message: string, offset = -1) {
-    super(message);
-    this.offset = offset;
+    super('PLIST_MALFORMED', message, { offset, structure: 'plist' });
   }
 }
 

@@ -1,6 +1,7 @@
 // Code requirements (0xfade0c01 set of 0xfade0c00 blobs) decompiled into Apple's requirement language,
 // following the shape of Security's reqdumper.cpp: `identifier "x" and anchor apple generic and
 // certificate leaf[subject.OU] = TEAMID`.
+import { MachlensError } from '../errors';
 
 export interface Requirement {
   /** 1 host, 2 guest, 3 designated, 4 library, 5 plugin. */
@@ -12,8 +13,11 @@ export interface Requirement {
   offset: number;
 }
 
-export class RequirementError extends Error {
+export class RequirementError extends MachlensError {
   override readonly name = 'RequirementError';
+  constructor(message: string, offset?: number) {
+    super('REQUIREMENT_MALFORMED', message, { offset, structure: 'requirement' });
+  }
 }
 
 const TYPE_NAMES: Record<number, string> = { 1: 'host', 2: 'guest', 3: 'designated', 4: 'library', 5: 'plugin' };
@@ -25,7 +29,7 @@ enum Level { Primary = 0, And = 1, Or = 2, Top = 3 }
 class Reader {
   constructor(private readonly b: Uint8Array, public p: number, private readonly end: number) {}
   u32(): number {
-    if (this.p + 4 > this.end) throw new RequirementError(`requirement truncated at ${this.p}`);
+    if (this.p + 4 > this.end) throw new RequirementError(`requirement truncated at ${this.p}`, this.p);
     const v = ((this.b[this.p] << 24) | (this.b[this.p + 1] << 16) | (this.b[this.p + 2] << 8) | this.b[this.p + 3]) >>> 0;
     this.p += 4;
     return v;
@@ -37,7 +41,7 @@ class Reader {
   }
   data(): Uint8Array {
     const n = this.u32();
-    if (n > this.end - this.p) throw new RequirementError(`requirement data runs past its blob at ${this.p}`);
+    if (n > this.end - this.p) throw new RequirementError(`requirement data runs past its blob at ${this.p}`, this.p);
     const d = this.b.subarray(this.p, this.p + n);
     this.p += (n + 3) & ~3;
     if (this.p > this.end) this.p = this.end;

@@ -10,6 +10,7 @@ import type { HashType } from '../wasm/hashing';
 import { pageDigestFor, type HashBackend } from '../wasm/native';
 import { runPageJob, type PageJob, type PageJobResult, type PagePool } from './pages';
 import type { ByteSource } from '../model/types';
+import { MachlensError } from '../errors';
 
 const TAG = 'machlens-page-job';
 
@@ -58,7 +59,7 @@ function onMessage(w: WorkerLike, f: (data: unknown) => void, fail: (e: Error) =
   } else if (typeof w.on === 'function') {
     w.on('message', f);
     w.on('error', (e) => fail(e instanceof Error ? e : new Error(String(e))));
-  } else throw new TypeError('machlens: a worker needs addEventListener or on');
+  } else throw new MachlensError('BAD_OPTION', 'machlens: a worker needs addEventListener or on');
 }
 
 /** The range of the slice a job reads: [start, stop) relative to the slice. */
@@ -166,5 +167,5 @@ export function servePageJobs(scope: WorkerScopeLike = globalThis as unknown as 
   };
   if (typeof scope.addEventListener === 'function') scope.addEventListener('message', (e) => void handle(e.data));
   else if (typeof scope.on === 'function') scope.on('message', (d) => void handle(d));
-  else throw new TypeError('machlens: servePageJobs needs a scope with addEventListener or on');
+  else throw new MachlensError('BAD_OPTION', 'machlens: servePageJobs needs a scope with addEventListener or on');
 }

@@ -4,6 +4,7 @@
 // incremental context) and `HostPages` (a host one-shot digest such as node:crypto). `createPageStrategy` picks;
 // `PageHasher` is the streaming facade over it. No Node-only API: runs unchanged in Node, Deno and browsers.
 import type { Core } from './instance';
+import { MachlensError } from '../errors';
 
 /** CodeDirectory hash types (cs_blobs.h): 1 SHA-1, 2 SHA-256, 3 SHA-256 truncated to 20 bytes, 4 SHA-384. */
 export type HashType = 1 | 2 | 3 | 4;
@@ -21,7 +22,7 @@ export function isHashType(t: number): t is HashType {
 
 export function hashSize(hashType: HashType): number {
   const n = HASH_SIZES[hashType];
-  if (n === undefined) throw new RangeError(`machlens: unknown hash type ${hashType}`);
+  if (n === undefined) throw new MachlensError('BAD_OPTION', `machlens: unknown hash type ${hashType}`);
   return n;
 }
 
@@ -74,7 +75,7 @@ function slotOf(core: Core): HashSlot {
   let s = slots.get(core.exports);
   if (!s) {
     const e = core.exports as unknown as HashExports;
-    if (typeof e.hashPages !== 'function') throw new Error('machlens: this Wasm core has no hashing exports');
+    if (typeof e.hashPages !== 'function') throw new MachlensError('INTERNAL', 'machlens: this Wasm core has no hashing exports');
     s = {
       e,
       chunk: e.hashChunkPtr() >>> 0,
@@ -187,7 +188,7 @@ export interface PageStrategy {
 
 function checkPageSize(pageSize: number): void {
   if (!Number.isInteger(pageSize) || pageSize < 0 || (pageSize & (pageSize - 1)) !== 0 || pageSize > 2 ** 30) {
-    throw new RangeError(`machlens: page size must be 0 or a power of two, got ${pageSize}`);
+    throw new MachlensError('BAD_OPTION', `machlens: page size must be 0 or a power of two, got ${pageSize}`);
   }
 }
 
@@ -233,7 +234,7 @@ abstract class PageSink implements PageStrategy {
   }
 
   protected check(): void {
-    if (this.done) throw new Error('machlens: PageHasher already finished');
+    if (this.done) throw new MachlensError('BAD_OPTION', 'machlens: PageHasher already finished');
   }
 
   /** Keeps `count` digests (back to back in `d`) when asked; compares them with the expected slots in JS. */
@@ -281,7 +282,7 @@ export class WasmPages extends PageSink {
     super(pageSize, hashType, options);
     this.s = slotOf(core);
     const { chunkSize, maxPages } = this.s;
-    if (pageSize === 0 || pageSize > chunkSize) throw new RangeError('machlens: WasmPages needs 0 < pageSize <= the chunk size (use WasmStreamPages)');
+    if (pageSize === 0 || pageSize > chunkSize) throw new MachlensError('BAD_OPTION', 'machlens: WasmPages needs 0 < pageSize <= the chunk size (use WasmStreamPages)');
     const cap = Math.min(chunkSize, maxPages * pageSize);
     const four = Math.floor(cap / (4 * pageSize)) * 4 * pageSize;
     this.flushLen = four > 0 ? four : Math.floor(cap / pageSize) * pageSize;
@@ -317,10 +318,10 @@ export class WasmPages extends PageSink {
   commit(n: number): void {
     this.check();
     const s = this.s;
-    if (this.writeLease !== s.lease) throw new Error('machlens: commit() without a fresh writable() on this core');
+    if (this.writeLease !== s.lease) throw new MachlensError('BAD_OPTION', 'machlens: commit() without a fresh writable() on this core');
     this.writeLease = -1;
     if (n <= 0) return;
-    if (n > this.flushLen - this.carryLen) throw new RangeError('machlens: commit() beyond the writable() view');
+    if (n > this.flushLen - this.carryLen) throw new MachlensError('BAD_OPTION', 'machlens: commit() beyond the writable() view');
     this.total += n;
     const fill = this.carryLen + n;
     const whole = fill - (fill % this.pageSize);
@@ -346,7 +347,7 @@ export class WasmPages extends PageSink {
   private hash(len: number): void {
     const s = this.s;
     const count = s.e.hashPages(len, this.pageSize, this.hashType);
-    if (count < 0) throw new Error(`machlens: hashPages rejected len=${len} pageSize=${this.pageSize}`);
+    if (count < 0) throw new MachlensError('INTERNAL', `machlens: hashPages rejected len=${len} pageSize=${this.pageSize}`);
     const m = mem(s);
     this.record(m.subarray(s.digests, s.digests + count * this.hashSize), count);
   }
@@ -422,7 +423,7 @@ export class HostPages extends PageSink {
 
   constructor(private readonly host: HostDigest, pageSize: number, hashType: HashType, options: PageHasherOptions = {}) {
     super(pageSize, hashType, options);
-    if (pageSize === 0) throw new RangeError('machlens: HostPages needs pageSize > 0 (use WasmStreamPages)');
+    if (pageSize === 0) throw new MachlensError('BAD_OPTION', 'machlens: HostPages needs pageSize > 0 (use WasmStreamPages)');
     this.alg = HOST_ALG[hashType];
   }
 
@@ -462,7 +463,7 @@ export function createPageStrategy(core: Core | null, pageSize: number, hashType
   checkPageSize(pageSize);
   // a host digest with pages up to the (fixed, 1 MiB) chunk size needs no Wasm core at all
   if (options.host && pageSize > 0 && pageSize <= CHUNK_SIZE) return new HostPages(options.host, pageSize, hashType, options);
-  if (!core) throw new Error('machlens: this page strategy needs a Wasm core');
+  if (!core) throw new MachlensError('INTERNAL', 'machlens: this page strategy needs a Wasm core');
   const chunk = slotOf(core).chunkSize;
   const stream = pageSize === 0 || pageSize > chunk;
   if (stream) return new WasmStreamPages(core, pageSize, hashType, options);
@@ -507,7 +508,7 @@ export class PageHasher {
   commit(n: number): this {
     if (this.impl instanceof WasmPages) this.impl.commit(n);
     else if (n > 0) {
-      if (!this.stage || n > this.stage.length) throw new RangeError('machlens: commit() beyond the writable() view');
+      if (!this.stage || n > this.stage.length) throw new MachlensError('BAD_OPTION', 'machlens: commit() beyond the writable() view');
       this.impl.update(this.stage.subarray(0, n));
     }
     return this;

@@ -2,6 +2,7 @@
 // The SIMD build is chosen when the runtime validates a tiny SIMD probe, the scalar build otherwise (or when
 // asked). Start-up is kept lean: the scalar embed is imported only when it is needed (a bundler with code
 // splitting, like the CLI's, leaves it in its own chunk), and the chosen build's base64 is decoded once.
+import { MachlensError } from '../errors';
 import { WASM_SIMD_BASE64 } from './generated/simd';
 
 /** The numbers-only surface exported by assembly/index.ts. */
@@ -77,13 +78,13 @@ export function simdAvailable(): boolean {
 /** Instantiates a fresh core (used by workers, and by tests that compare both builds). */
 export async function instantiateCore(options: InitOptions = {}): Promise<Core> {
   const wantSimd = options.simd ?? simdAvailable();
-  if (wantSimd && !simdAvailable()) throw new Error('machlens: this runtime does not support WebAssembly SIMD');
+  if (wantSimd && !simdAvailable()) throw new MachlensError('BAD_OPTION', 'machlens: this runtime does not support WebAssembly SIMD');
   const kind = wantSimd ? 'simd' : 'scalar';
   const module = await compiled(kind);
   const instance = await WebAssembly.instantiate(module, {
     env: {
       abort(_msg: number, _file: number, line: number, col: number) {
-        throw new Error(`machlens: wasm abort at ${line}:${col}`);
+        throw new MachlensError('INTERNAL', `machlens: wasm abort at ${line}:${col}`);
       },
     },
   });
@@ -107,7 +108,7 @@ export async function init(options: InitOptions = {}): Promise<{ simd: boolean }
 
 /** The loaded core; throws when `init()` has not completed. */
 export function getCore(): Core {
-  if (!core) throw new Error('machlens: call `await init()` before using the synchronous API');
+  if (!core) throw new MachlensError('NOT_INITIALIZED', 'machlens: call `await init()` before using the synchronous API');
   return core;
 }
 

@@ -3,6 +3,7 @@
 // `hash` (or `createHash`) reaches the CPU's SHA instructions (SHA-NI, ARMv8 SHA), which Wasm cannot. Browsers
 // have no synchronous native SHA (WebCrypto is one Promise per page: 0.26× of Wasm here), so they get null.
 import type { HashType, HostDigest } from './hashing';
+import { MachlensError } from '../errors';
 
 interface NodeCryptoLike {
   hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Uint8Array;
@@ -51,7 +52,7 @@ export function pageDigestFor(choice: HashBackend, hashType: HashType, simd: boo
   if (choice === 'wasm') return undefined;
   const n = nativeDigest();
   if (choice === 'native') {
-    if (!n) throw new Error('machlens: hashing "native" asked for, but this runtime has no native SHA (process.getBuiltinModule)');
+    if (!n) throw new MachlensError('BAD_OPTION', 'machlens: hashing "native" asked for, but this runtime has no native SHA (process.getBuiltinModule)');
     return n;
   }
   if (!n) return undefined;

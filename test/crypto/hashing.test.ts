@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { instantiateCore, type Core } from '../../src/wasm/instance';
 import { digest, hashPages, hashSize, measureBackends, mismatchedPages, PageHasher, type HashType } from '../../src/wasm/hashing';
+import { MachlensError } from '../../src/errors';
 
 const ALG: Record<HashType, string> = { 1: 'sha1', 2: 'sha256', 3: 'sha256', 4: 'sha384' };
 const TYPES: HashType[] = [1, 2, 3, 4];
@@ -75,7 +76,7 @@ describe.each([
     });
 
     it('rejects an unknown hash type', () => {
-      expect(() => digest(core, 5 as HashType, new Uint8Array(3))).toThrow(RangeError);
+      expect(() => digest(core, 5 as HashType, new Uint8Array(3))).toThrow(MachlensError);
     });
   });
 
@@ -132,8 +133,8 @@ describe.each([
     });
 
     it('rejects page sizes that are not powers of two', () => {
-      expect(() => hashPages(core, new Uint8Array(10), 3000, 2)).toThrow(RangeError);
-      expect(() => hashPages(core, new Uint8Array(10), -4096, 2)).toThrow(RangeError);
+      expect(() => hashPages(core, new Uint8Array(10), 3000, 2)).toThrow(MachlensError);
+      expect(() => hashPages(core, new Uint8Array(10), -4096, 2)).toThrow(MachlensError);
     });
 
     it('wasm entry points return -1 on bad arguments', () => {
