@@ -205,7 +205,7 @@ function signer(s: Alert['signerBefore']): string {
   return `${team}${s.valid === false ? ' (not valid)' : ''}${s.cdhash ? `, cdhash ${s.cdhash}` : ''} [${s.from}]`;
 }
 
-function formatAlert(a: Alert, bundle?: EvidenceBundle, collected?: CollectedFile[]): string {
+export function formatAlert(a: Alert, bundle?: EvidenceBundle, collected?: CollectedFile[]): string {
   const lines: string[] = [];
   lines.push(`ALERT ${a.severity.toUpperCase()}${a.suppressed ? ' (suppressed)' : ''}  ${a.id}  ${a.technique} ${a.analytic}`);
   lines.push(`  host      ${a.host}`);

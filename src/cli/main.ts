@@ -29,6 +29,8 @@ usage:
                     [--include-suppressed] [--json] FILE...|-
                                             telemetry in, the T1546.006 chain out (exit 0, 3 on an alert, 2 error)
                                             (machlens correlate --help for every option)
+  machlens stream publish|worker|alerts|status --server URL
+                                            the correlator as a partitioned NATS JetStream consumer (docs/fleet.md)
   machlens help                             this text
 `;
 
@@ -40,6 +42,7 @@ const COMMANDS: Record<string, Runner> = {
   scan: runScan,
   baseline: runBaseline,
   correlate: (argv, io) => runCorrelate(argv, io),
+  stream: (argv, io) => import('./stream').then((m) => m.runStream(argv, io)),
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

@@ -1,0 +1,203 @@
+// `machlens stream publish|worker|alerts|status`: the correlator as a partitioned NATS JetStream consumer (Node only;
+// docs/fleet.md). The NATS clients are imported by src/stream/nats.ts on first use, never by the core.
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { SOURCE_FORMATS, type Alert, type SourceFormat } from '../correlate/index';
+import { escapeText } from '../text/escape';
+import { connectFleet, parseDurationArg, StreamError } from '../stream/nats';
+import { MAX_PARTITIONS } from '../stream/names';
+import { publishLines, type PublishInput } from '../stream/publish';
+import { runWorker } from '../stream/worker';
+import { readAlerts } from '../stream/alerts';
+import { fleetStatus, type FleetStatus } from '../stream/status';
+import { formatAlert } from './correlate';
+
+export interface StreamIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  stdin?: AsyncIterable<string | Uint8Array>;
+  /** Resolves to stop `worker` and `alerts --follow` (default: SIGTERM or SIGINT). */
+  stopSignal?: Promise<unknown>;
+}
+
+export const STREAM_USAGE = `usage: machlens stream COMMAND --server URL [options]
+
+The correlator on NATS JetStream, partitioned by host (docs/fleet.md).
+
+  machlens stream publish --server URL [--format F] [--partitions N] [--host NAME] FILE...|-
+      telemetry lines into the telemetry stream, subject by partition (FNV-1a of the host mod N); N (default 8)
+      is fixed when the stream is created
+  machlens stream worker --server URL [--name ID] [--policy F] [--baseline F] [--idle-flush D]
+                         [--lease D] [--snapshot-every N] [--snapshot-interval D] [--metrics-interval D]
+      owns a share of the partitions until SIGTERM/SIGINT; alerts into the alerts stream (Nats-Msg-Id = alert id);
+      --idle-flush (default 10s): a partition without input that long evaluates its pending chains as the file
+      correlator does at end of file; --lease (default 15s): a dead worker's partitions move after it;
+      state saved every --snapshot-every messages (50000) or --snapshot-interval (30s)
+  machlens stream alerts --server URL [--json] [--include-suppressed] [--follow]
+      the alerts, each id once; --json: the lines of 'machlens correlate --json' (exit 0 none, 3 at least one)
+  machlens stream status --server URL [--json]
+      partitions (owner, lag, last snapshot), workers, counts, the alerts stream's size
+
+URL: nats://127.0.0.1:4222 (several, comma-separated, for a cluster). scripts/nats-dev.sh starts a local server.
+`;
+
+class UsageError extends Error {}
+
+function onSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const done = (sig: string) => { process.off('SIGTERM', term); process.off('SIGINT', int); resolve(sig); };
+    const term = () => done('SIGTERM');
+    const int = () => done('SIGINT');
+    process.once('SIGTERM', term);
+    process.once('SIGINT', int);
+  });
+}
+
+type Values = Record<string, string | boolean | undefined> & { server?: string; help?: boolean };
+type Str = string | undefined;
+
+function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>, positionals = false): { values: Values; positionals: string[] } {
+  try {
+    const r = parseArgs({ args: argv, options: { ...options, server: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals, strict: true });
+    return { values: r.values as Values, positionals: r.positionals };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function needServer(v: { server?: string | boolean }): string {
+  if (typeof v.server !== 'string' || v.server.length === 0) throw new UsageError('--server URL is required');
+  return v.server;
+}
+
+function intArg(v: string | undefined, what: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${what}: expected an integer from ${min} to ${max}`);
+  return Number(v);
+}
+
+async function readJson(path: string, what: string): Promise<{ json: unknown; text: string }> {
+  let text: string;
+  try { text = await readFile(path, 'utf8'); } catch (err) { throw new UsageError(`${what} ${path}: ${(err as Error).message}`); }
+  try { return { json: JSON.parse(text), text }; } catch (err) { throw new UsageError(`${what} ${path}: not valid JSON (${(err as Error).message})`); }
+}
+
+async function publishCmd(argv: string[], io: StreamIO): Promise<number> {
+  const { values: v, positionals } = parse(argv, { format: { type: 'string' }, partitions: { type: 'string' }, host: { type: 'string' } }, true);
+  if (v.help) { io.stdout(STREAM_USAGE); return 0; }
+  const server = needServer(v);
+  const format = (v.format ?? 'auto') as SourceFormat | 'auto';
+  if (format !== 'auto' && !(SOURCE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: unknown format '${format}'`);
+  const partitions = intArg(v.partitions as Str, '--partitions', 1, MAX_PARTITIONS);
+  if (positionals.length === 0) throw new UsageError('no input: name FILE... or - for standard input');
+  const inputs: PublishInput[] = positionals.map((p) => ({
+    label: p === '-' ? '<stdin>' : p,
+    chunks: p === '-' ? (io.stdin ?? (process.stdin as AsyncIterable<Uint8Array>)) : createReadStream(p, { highWaterMark: 1 << 20 }),
+  }));
+  const f = await connectFleet(server, { name: 'machlens-publish' });
+  try {
+    await publishLines(f, inputs, { format, partitions, host: v.host as Str, log: io.stderr });
+  } finally {
+    await f.close();
+  }
+  return 0;
+}
+
+async function workerCmd(argv: string[], io: StreamIO): Promise<number> {
+  const { values: v } = parse(argv, {
+    name: { type: 'string' }, policy: { type: 'string' }, baseline: { type: 'string' }, 'idle-flush': { type: 'string' },
+    lease: { type: 'string' }, 'snapshot-every': { type: 'string' }, 'snapshot-interval': { type: 'string' }, 'metrics-interval': { type: 'string' },
+  });
+  if (v.help) { io.stdout(STREAM_USAGE); return 0; }
+  const server = needServer(v);
+  const policy = v.policy ? await readJson(v.policy as string, 'policy') : undefined;
+  const baseline = v.baseline ? await readJson(v.baseline as string, 'baseline') : undefined;
+  const dur = (x: string | boolean | undefined, what: string) => (x === undefined ? undefined : parseDurationArg(String(x), what));
+  const leaseMs = dur(v.lease, '--lease');
+  if (leaseMs !== undefined && leaseMs < 300) throw new UsageError('--lease: at least 300ms');
+  await runWorker({
+    server, name: v.name as Str, policy: policy?.json, baseline: baseline?.json,
+    configText: `${policy?.text ?? ''}\u0000${baseline?.text ?? ''}`,
+    idleFlushMs: dur(v['idle-flush'], '--idle-flush'), leaseMs,
+    snapshotEvery: intArg(v['snapshot-every'] as Str, '--snapshot-every', 1, 1e9),
+    snapshotIntervalMs: dur(v['snapshot-interval'], '--snapshot-interval'),
+    metricsIntervalMs: dur(v['metrics-interval'], '--metrics-interval'),
+    log: io.stderr, stopSignal: io.stopSignal ?? onSignal(),
+  });
+  return 0;
+}
+
+async function alertsCmd(argv: string[], io: StreamIO): Promise<number> {
+  const { values: v } = parse(argv, { json: { type: 'boolean' }, 'include-suppressed': { type: 'boolean' }, follow: { type: 'boolean' } });
+  if (v.help) { io.stdout(STREAM_USAGE); return 0; }
+  const server = needServer(v);
+  const f = await connectFleet(server, { name: 'machlens-alerts', persistent: v.follow === true });
+  let res;
+  try {
+    res = await readAlerts(f, {
+      includeSuppressed: v['include-suppressed'] === true, follow: v.follow === true, stopSignal: v.follow ? io.stopSignal ?? onSignal() : undefined,
+      onAlert: (a: Alert) => io.stdout(v.json ? JSON.stringify({ type: 'alert', ...a }) + '\n' : formatAlert(a)),
+    });
+  } finally {
+    await f.close();
+  }
+  if (!v.json) io.stderr(`${res.unique} alerts (${res.unsuppressed} unsuppressed) in ${res.messages} messages${res.duplicates ? `, ${res.duplicates} repeated ids dropped` : ''}${res.unreadable ? `, ${res.unreadable} unreadable` : ''}\n`);
+  return res.unsuppressed > 0 ? 3 : 0;
+}
+
+function formatStatus(s: FleetStatus): string {
+  const ago = (ms: number | null) => (ms === null ? '-' : ms < 1000 ? `${ms} ms ago` : `${(ms / 1000).toFixed(1)} s ago`);
+  const lines = ['PARTITIONS', '  p     owner                      seq        lag  flushed  snapshot'];
+  for (const p of s.partitions) {
+    lines.push(`  ${String(p.partition).padEnd(5)} ${escapeText(p.owner ?? '(none)').padEnd(26)} ${String(p.seq).padStart(9)} ${String(p.lag).padStart(10)}  ${(p.flushed ? 'yes' : 'no').padEnd(7)}  seq ${p.snapshotSeq}, ${ago(p.snapshotAgeMs)}${p.snapshotBytes !== null ? `, ${p.snapshotBytes} bytes` : ''}`);
+  }
+  lines.push('WORKERS');
+  for (const w of s.workers) lines.push(`  ${escapeText(w.name)}: partitions ${w.partitions.join(', ') || '-'}`);
+  if (s.workers.length === 0) lines.push('  (none)');
+  lines.push(`TELEMETRY  ${s.telemetry.messages} messages, ${s.telemetry.bytes} bytes, last sequence ${s.telemetry.lastSeq}`);
+  lines.push(`ALERTS     ${s.alerts.messages} messages`);
+  const c = s.counts;
+  if (c) {
+    lines.push('COUNTS');
+    lines.push(`  lines ${c.lines} = parsed ${c.parsed} + ignored ${c.ignored} + malformed ${c.malformed} + skipped ${c.skipped} + blank ${c.blank}`);
+    lines.push(`  events ${c.events}, duplicates ${c.duplicates}, late ${c.late}, alerts ${c.alerts} (suppressed ${c.suppressed})`);
+    const ev = Object.entries(c.evicted).filter(([, n]) => n > 0);
+    if (ev.length) lines.push(`  evicted (caps reached): ${ev.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function statusCmd(argv: string[], io: StreamIO): Promise<number> {
+  const { values: v } = parse(argv, { json: { type: 'boolean' } });
+  if (v.help) { io.stdout(STREAM_USAGE); return 0; }
+  const server = needServer(v);
+  const f = await connectFleet(server, { name: 'machlens-status' });
+  try {
+    const s = await fleetStatus(f);
+    if (!s) { io.stderr('machlens stream status: no telemetry stream yet (run machlens stream publish first)\n'); return 2; }
+    io.stdout(v.json ? JSON.stringify(s) + '\n' : formatStatus(s));
+    return 0;
+  } finally {
+    await f.close();
+  }
+}
+
+const SUB: Record<string, (argv: string[], io: StreamIO) => Promise<number>> = {
+  publish: publishCmd, worker: workerCmd, alerts: alertsCmd, status: statusCmd,
+};
+
+export async function runStream(argv: string[], io: StreamIO): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === 'help' || sub === '--help' || sub === '-h') { io.stdout(STREAM_USAGE); return sub ? 0 : 2; }
+  const run = SUB[sub];
+  if (!run) { io.stderr(`machlens stream: unknown command '${escapeText(sub)}'\n\n${STREAM_USAGE}`); return 2; }
+  try {
+    return await run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) { io.stderr(`machlens stream ${sub}: ${err.message}\n\n${STREAM_USAGE}`); return 2; }
+    if (err instanceof StreamError) { io.stderr(`machlens stream ${sub}: ${err.message}\n`); return 2; }
+    io.stderr(`machlens stream ${sub}: ${(err as Error)?.message ?? err}\n`);
+    return 2;
+  }
+}
