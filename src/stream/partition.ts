@@ -37,6 +37,8 @@ export class PartitionRunner {
   flushed = false;
   processed = 0;
   alertsPublished = 0;
+  /** Alerts the server answered as duplicates (a replay after a crash or hand-over: dropped, not stored twice). */
+  alertRepeats = 0;
   snapshots = 0;
   snapshotSeq = 0;
   snapshotAt: string | null = null;
@@ -186,7 +188,8 @@ export class PartitionRunner {
     const data = new TextEncoder().encode(JSON.stringify({ type: 'alert', ...a }));
     for (let attempt = 0; ; attempt++) {
       try {
-        await js.publish(ALERTS_SUBJECT, data, { msgID: a.id, headers: hdrs, timeout: 10_000 });
+        const ack = await js.publish(ALERTS_SUBJECT, data, { msgID: a.id, headers: hdrs, timeout: 10_000 });
+        if (ack.duplicate) this.alertRepeats++;
         break;
       } catch (err) {
         if (this.stopping === 'abort') throw err;

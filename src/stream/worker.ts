@@ -51,6 +51,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const leases = new Leases(kv, ttlMs);
     const beat = Math.max(100, Math.floor(ttlMs / 3));
     const fault = faultFromEnv(process.env.MACHLENS_STREAM_FAULT);
+    let published = 0;
+    let repeats = 0;
     const owned = new Map<number, { runner: PartitionRunner; revision: number; since: string }>();
     const freeSeen = new Map<number, number>();
     const started = Date.now();
@@ -88,6 +90,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       if (!o2) return;
       owned.delete(p);
       await o2.runner.stop(how);
+      published += o2.runner.alertsPublished;
+      repeats += o2.runner.alertRepeats;
       if (how === 'save') await leases.release(p, o2.revision);
       log(`${how === 'save' ? 'released' : 'lost'} partition ${p} at sequence ${o2.runner.seq}\n`);
     };
@@ -132,7 +136,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       lastMetrics = now;
       const mem = process.memoryUsage();
       log(`partitions [${[...owned.keys()].sort((a, b) => a - b).join(',')}] lines ${lines} (${rate.toFixed(0)}/s) lag ${runners.reduce((s, r) => s + r.lag, 0)} `
-        + `malformed ${counts?.malformed ?? 0} late ${counts?.late ?? 0} alerts ${runners.reduce((s, r) => s + r.alertsPublished, 0)} published `
+        + `malformed ${counts?.malformed ?? 0} late ${counts?.late ?? 0} alerts ${published + runners.reduce((s, r) => s + r.alertsPublished, 0)} published `
+        + `(${repeats + runners.reduce((s, r) => s + r.alertRepeats, 0)} repeats dropped by the server) `
         + `snapshots ${runners.reduce((s, r) => s + r.snapshots, 0)} rss ${(mem.rss / 1048576).toFixed(0)} MiB heap ${(mem.heapUsed / 1048576).toFixed(0)} MiB\n`);
     };
 
@@ -147,7 +152,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       try { await give(p, 'save'); } catch (err) { log(`partition ${p}: ${(err as Error).message}\n`); }
     }
     await leases.absent(name);
-    log('stopped\n');
+    log(`stopped: ${published} alerts published, ${repeats} of them repeats the server dropped\n`);
   } finally {
     await f.close();
   }

@@ -1,0 +1,158 @@
+// Issue 16 (a)-(e): the stream commands against a real nats-server (Debian's, loopback, a store of the test's own),
+// run as a user runs them (dist/cli.js), compared with `machlens correlate` on the same lines.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fleetScenario } from './data';
+import { alertLines, cli, settled, startNats, startWorker, status, waitFor, sleep, type Nats, type Worker } from './helpers';
+
+const work = mkdtempSync(join(tmpdir(), 'machlens-fleet-'));
+const scenario = fleetScenario(12);
+const files = scenario.files.map((f) => { const p = join(work, f.name); writeFileSync(p, f.text); return p; });
+
+let expected: Record<string, unknown>[];
+let expectedCounts: Record<string, unknown>;
+let nats: Nats | undefined;
+let workers: Worker[] = [];
+
+beforeAll(() => {
+  const r = cli(['correlate', '--json', '--include-suppressed', ...files]);
+  expect(r.status, r.stderr).toBe(3);
+  expected = alertLines(r.stdout);
+  expectedCounts = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((d) => d.type === 'counts');
+  // The scenario is worth comparing: high, medium, suppressed by a writer rule and by a change record for every host.
+  expect(expected.length).toBe(12);
+  expect(expected.filter((a) => a.severity === 'medium').length).toBeGreaterThan(0);
+  expect(expected.filter((a) => a.suppressed).map((a) => a.host).sort()).toEqual(['mac-03', 'mac-05']);
+});
+
+afterEach(async () => {
+  for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) await w.kill();
+  workers = [];
+  await nats?.dispose();
+  nats = undefined;
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function publish(url: string, inputs = files, extra: string[] = ['--partitions', '4']): void {
+  const r = cli(['stream', 'publish', '--server', url, ...extra, ...inputs]);
+  expect(r.status, r.stderr).toBe(0);
+}
+
+function worker(name: string, extra: string[] = [], env: Record<string, string> = {}): Worker {
+  const w = startWorker(nats!.url, name, extra, env);
+  workers.push(w);
+  return w;
+}
+
+/** The stream's alerts equal the file correlator's, each id once in the alerts stream itself. */
+function expectSameAlerts(): void {
+  const r = cli(['stream', 'alerts', '--server', nats!.url, '--json', '--include-suppressed']);
+  expect(r.status, r.stderr).toBe(3);
+  const got = alertLines(r.stdout);
+  const byId = (list: Record<string, unknown>[]) => [...list].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+  expect(byId(got)).toEqual(byId(expected));
+  const s = status(nats!.url)!;
+  expect(s.alerts.messages).toBe(expected.length); // no id twice in the stream: replays were dropped by the server
+  // Without --include-suppressed the suppressed ones stay out, as with correlate.
+  const quiet = alertLines(cli(['stream', 'alerts', '--server', nats!.url, '--json']).stdout);
+  expect(quiet.map((a) => a.id).sort()).toEqual(expected.filter((a) => !a.suppressed).map((a) => a.id).sort());
+}
+
+function workerLog(w: Worker): string { return w.stderr.join(''); }
+
+describe('machlens stream (NATS JetStream)', () => {
+  it('(a) two workers: after lag 0 and the idle flush, the alerts equal machlens correlate', async () => {
+    nats = await startNats();
+    publish(nats.url);
+    const w1 = worker('w1');
+    const w2 = worker('w2');
+    const s = await waitFor(nats.url, (x) => settled(x) && x.workers.length === 2 && x.workers.every((w) => w.partitions.length === 2));
+    expect(s.partitions.map((p) => p.lag)).toEqual([0, 0, 0, 0]);
+    expectSameAlerts();
+    expect(s.counts!.lines).toBe(expectedCounts.lines);
+    // A metrics line per interval on stderr; a clean SIGTERM snapshots and releases the leases.
+    await sleep(2200);
+    expect(workerLog(w1)).toMatch(/partitions \[\d+(,\d+)*\] lines \d+ .* rss \d+ MiB/);
+    expect(await w1.term()).toBe(0);
+    expect(await w2.term()).toBe(0);
+    expect(workerLog(w1)).toMatch(/released partition \d+/);
+    const after = status(nats.url)!;
+    expect(after.partitions.every((p) => p.owner === null)).toBe(true);
+    expect(after.workers).toEqual([]);
+  });
+
+  for (const fault of ['before-snapshot:3', 'after-snapshot:2', 'mid-alerts:2']) {
+    it(`(b) a worker SIGKILLed (${fault}) and restarted: the same alerts, none twice, none missing`, async () => {
+      nats = await startNats();
+      publish(nats.url);
+      const w = worker('w1', ['--snapshot-every', '5'], { MACHLENS_STREAM_FAULT: fault });
+      const code = await w.exited;
+      expect(code).toBe(null); // killed by the signal, not exited
+      expect(w.proc.signalCode).toBe('SIGKILL');
+      const mid = status(nats.url)!;
+      // It died mid-stream: something was processed, not everything.
+      expect(mid.partitions.some((p) => p.seq > 0 || p.snapshotSeq > 0) || mid.alerts.messages > 0 || fault.startsWith('before')).toBe(true);
+      expect(mid.partitions.every((p) => p.flushed)).toBe(false);
+      const again = worker('w1', ['--snapshot-every', '5']);
+      await waitFor(nats.url, (x) => settled(x));
+      expectSameAlerts();
+      expect(workerLog(again)).toMatch(/owns partition/);
+      expect(await again.term()).toBe(0);
+      const repeats = Number(/stopped: \d+ alerts published, (\d+) of them repeats/.exec(workerLog(again))?.[1]);
+      // Killed right after publishing an alert, before the state covering it: the replay published it again and the
+      // server dropped it (Nats-Msg-Id = alert id).
+      if (fault.startsWith('mid-alerts')) expect(repeats).toBeGreaterThanOrEqual(1);
+      else expect(repeats).toBeGreaterThanOrEqual(0);
+    });
+  }
+
+  it('(c) a worker added mid-stream takes a share; the alerts are unchanged', async () => {
+    nats = await startNats();
+    publish(nats.url, [files[0]]);
+    const w1 = worker('w1', ['--idle-flush', '5s']);
+    await waitFor(nats.url, (x) => x.partitions.every((p) => p.owner === 'w1' && p.lag === 0));
+    const w2 = worker('w2', ['--idle-flush', '5s']);
+    await waitFor(nats.url, (x) => x.workers.length === 2 && x.partitions.filter((p) => p.owner === 'w2').length === 2 && x.partitions.filter((p) => p.owner === 'w1').length === 2);
+    publish(nats.url, [files[1]], []);
+    await waitFor(nats.url, (x) => settled(x));
+    // Concatenated input: the second publish numbers its own lines, as correlate does per file.
+    expectSameAlerts();
+    expect(workerLog(w1)).toMatch(/released partition/);
+    expect(workerLog(w2)).toMatch(/owns partition/);
+  });
+
+  it('(d) nats-server killed and restarted on its store: the workers carry on, the same alerts', async () => {
+    nats = await startNats();
+    publish(nats.url);
+    worker('w1', ['--snapshot-every', '5']);
+    worker('w2', ['--snapshot-every', '5']);
+    await waitFor(nats.url, (x) => x.partitions.some((p) => p.seq > 0), 30_000);
+    await nats.kill();
+    await sleep(1000);
+    await nats.restart();
+    await waitFor(nats.url, (x) => settled(x), 90_000);
+    expectSameAlerts();
+  });
+
+  it('(e) malformed, blank, over-long and CRLF lines are counted as the file correlator counts them', async () => {
+    const odd = join(work, 'odd.jsonl');
+    const lines = scenario.files[0].text.split('\n').slice(0, 30);
+    lines.splice(4, 0, '{"a": 1', 'x'.repeat(1_100_000), '   ', '{}');
+    writeFileSync(odd, lines.map((l, i) => (i % 7 === 0 ? l + '\r' : l)).join('\n'));
+    const ref = cli(['correlate', '--json', '--include-suppressed', odd]);
+    const refCounts = ref.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((d) => d.type === 'counts');
+    expect(refCounts.malformed).toBeGreaterThan(1);
+    expect(refCounts.skipped).toBe(1);
+    nats = await startNats();
+    publish(nats.url, [odd]);
+    worker('w1');
+    const s = await waitFor(nats.url, (x) => settled(x));
+    const c = s.counts!;
+    for (const k of ['lines', 'parsed', 'ignored', 'malformed', 'skipped', 'blank', 'events', 'duplicates', 'late', 'alerts', 'suppressed', 'malformedByReason', 'skippedByReason', 'byFormat', 'malformedSamples', 'evicted']) {
+      expect(c[k], k).toEqual(refCounts[k]);
+    }
+  });
+});
