@@ -25,9 +25,9 @@ export const STREAM_USAGE = `usage: machlens stream COMMAND --server URL [option
 
 The correlator on NATS JetStream, partitioned by host (docs/fleet.md).
 
-  machlens stream publish --server URL [--format F] [--partitions N] [--host NAME] FILE...|-
+  machlens stream publish --server URL [--format F] [--partitions N] [--host NAME] [--batch N] FILE...|-
       telemetry lines into the telemetry stream, subject by partition (FNV-1a of the host mod N); N (default 8)
-      is fixed when the stream is created
+      is fixed when the stream is created; up to --batch lines (default 200, at most 256 KiB) per message
   machlens stream worker --server URL [--name ID] [--policy F] [--baseline F] [--idle-flush D]
                          [--lease D] [--snapshot-every N] [--snapshot-interval D] [--metrics-interval D]
       owns a share of the partitions until SIGTERM/SIGINT; alerts into the alerts stream (Nats-Msg-Id = alert id);
@@ -84,12 +84,13 @@ async function readJson(path: string, what: string): Promise<{ json: unknown; te
 }
 
 async function publishCmd(argv: string[], io: StreamIO): Promise<number> {
-  const { values: v, positionals } = parse(argv, { format: { type: 'string' }, partitions: { type: 'string' }, host: { type: 'string' } }, true);
+  const { values: v, positionals } = parse(argv, { format: { type: 'string' }, partitions: { type: 'string' }, host: { type: 'string' }, batch: { type: 'string' } }, true);
   if (v.help) { io.stdout(STREAM_USAGE); return 0; }
   const server = needServer(v);
   const format = (v.format ?? 'auto') as SourceFormat | 'auto';
   if (format !== 'auto' && !(SOURCE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: unknown format '${format}'`);
   const partitions = intArg(v.partitions as Str, '--partitions', 1, MAX_PARTITIONS);
+  const batchLines = intArg(v.batch as Str, '--batch', 1, 10_000);
   if (positionals.length === 0) throw new UsageError('no input: name FILE... or - for standard input');
   const inputs: PublishInput[] = positionals.map((p) => ({
     label: p === '-' ? '<stdin>' : p,
@@ -97,7 +98,7 @@ async function publishCmd(argv: string[], io: StreamIO): Promise<number> {
   }));
   const f = await connectFleet(server, { name: 'machlens-publish' });
   try {
-    await publishLines(f, inputs, { format, partitions, host: v.host as Str, log: io.stderr });
+    await publishLines(f, inputs, { format, partitions, batchLines, host: v.host as Str, log: io.stderr });
   } finally {
     await f.close();
   }

@@ -20,6 +20,8 @@ export const H = {
   file: 'Machlens-File',
   /** Line number within that input: the evidence's `line`. */
   line: 'Machlens-Line',
+  /** A batch of lines of one input for one partition (payload: the lines joined by \n): their line numbers, comma-separated. */
+  lines: 'Machlens-Lines',
   /** Host for lines that carry none (`--host`). */
   host: 'Machlens-Host',
   /** Source format when not `auto`. */

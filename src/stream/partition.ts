@@ -123,7 +123,7 @@ export class PartitionRunner {
       let got = 0;
       try {
         const c = await this.ensureConsumer();
-        const batch = await c.fetch({ max_messages: this.o.fetchBatch ?? 256, expires: 1000 });
+        const batch = await c.fetch({ max_messages: this.o.fetchBatch ?? 32, expires: 1000 });
         for await (const m of batch) {
           if (m.seq <= this.seq) continue; // a redelivery after a consumer was re-created
           await this.handle(m);
@@ -163,14 +163,21 @@ export class PartitionRunner {
         if (counted) skippedLine(skipped, this.stats);
         alerts = [];
       } else {
-        const lineText = h?.get(H.line);
-        const line = lineText ? Number(lineText) : undefined;
         const format = (h?.get(H.format) || 'auto') as SourceFormat | 'auto';
-        const events = readLine(m.string(), {
-          file: h?.get(H.file) || undefined, line: Number.isSafeInteger(line) ? line : undefined,
-          defaultHost: h?.get(H.host) || 'unknown-host', format, counted,
-        }, this.stats, this.o.policy.limits);
-        alerts = events.length > 0 ? this.correlator.pushEvents(events) : [];
+        const file = h?.get(H.file) || undefined;
+        const defaultHost = h?.get(H.host) || 'unknown-host';
+        const batch = h?.get(H.lines);
+        const text = m.string();
+        // A batch from `stream publish` (lines of one input, in order, with their numbers), or one line as a shipper sends it.
+        const texts = batch ? text.split('\n') : [text];
+        const nums = batch ? batch.split(',').map(Number) : [Number(h?.get(H.line) || NaN)];
+        const numbered = nums.length === texts.length;
+        alerts = [];
+        for (let i = 0; i < texts.length; i++) {
+          const line = numbered && Number.isSafeInteger(nums[i]) ? nums[i] : undefined;
+          const events = readLine(texts[i], { file, line, defaultHost, format, counted }, this.stats, this.o.policy.limits);
+          if (events.length > 0) alerts.push(...this.correlator.pushEvents(events));
+        }
       }
     }
     for (const a of alerts) await this.publishAlert(a);

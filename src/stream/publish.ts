@@ -17,6 +17,8 @@ export interface PublishOptions {
   maxLineLength?: number;
   /** Publishes in flight before waiting for the acks. */
   window?: number;
+  /** Lines per message (a batch for one partition, in order); 1 sends each line alone, as a log shipper does. */
+  batchLines?: number;
   log?: (s: string) => void;
 }
 
@@ -96,23 +98,60 @@ export async function publishLines(f: Fleet, inputs: PublishInput[], opts: Publi
     if (batch.length >= window) await drain();
   };
 
+  const batchLines = Math.max(1, opts.batchLines ?? 200);
+  const batchBytes = Math.min(256 * 1024, maxPayload >> 1);
+  // Per partition: lines waiting to go out as one message (order within a partition is kept: anything else sent to
+  // that partition flushes them first).
+  const held: { texts: Uint8Array[]; nums: number[]; bytes: number }[] = Array.from({ length: n }, () => ({ texts: [], nums: [], bytes: 0 }));
+  const nl = enc.encode('\n');
+  let inputBase: Record<string, string> = {};
+  const release = async (p: number) => {
+    const b = held[p];
+    if (b.nums.length === 0) return;
+    const rest = inputBase;
+    let set: Record<string, string>;
+    let data: Uint8Array;
+    if (b.nums.length === 1) { set = { ...rest, [H.line]: String(b.nums[0]) }; data = b.texts[0]; }
+    else {
+      set = { ...rest, [H.lines]: b.nums.join(',') };
+      data = new Uint8Array(b.bytes + b.texts.length - 1);
+      let at = 0;
+      for (let i = 0; i < b.texts.length; i++) { if (i > 0) { data.set(nl, at); at += 1; } data.set(b.texts[i], at); at += b.texts[i].length; }
+    }
+    held[p] = { texts: [], nums: [], bytes: 0 };
+    await queue(p, data, set);
+  };
+  const hold = async (p: number, data: Uint8Array, lineNo: number) => {
+    const b = held[p];
+    if (b.nums.length > 0 && b.bytes + data.length + 1 > batchBytes) await release(p);
+    held[p].texts.push(data);
+    held[p].nums.push(lineNo);
+    held[p].bytes += data.length;
+    if (held[p].nums.length >= batchLines) await release(p);
+  };
+  const single = async (p: number, data: Uint8Array, set: Record<string, string>) => {
+    await release(p);
+    await queue(p, data, set);
+  };
+
   for (const input of inputs) {
     let lineNo = 0;
+    inputBase = { [H.file]: input.label };
+    if (opts.host !== undefined) inputBase[H.host] = opts.host;
+    if (format !== 'auto') inputBase[H.format] = format;
     for await (const item of splitLines(input.chunks, maxLine)) {
       lineNo++;
       res.lines++;
-      const base: Record<string, string> = { [H.file]: input.label, [H.line]: String(lineNo) };
-      if (opts.host !== undefined) base[H.host] = opts.host;
-      if (format !== 'auto') base[H.format] = format;
+      const base: Record<string, string> = { ...inputBase, [H.line]: String(lineNo) };
       if ('tooLong' in item) {
         res.skipped++;
-        await queue(lineNo % n, new Uint8Array(0), { ...base, [H.skipped]: 'line longer than maxLineLength' });
+        await single(lineNo % n, new Uint8Array(0), { ...base, [H.skipped]: 'line longer than maxLineLength' });
         continue;
       }
       const data = enc.encode(item.text);
       if (data.length > maxPayload) {
         res.skipped++;
-        await queue(lineNo % n, new Uint8Array(0), { ...base, [H.skipped]: 'line longer than the server max_payload' });
+        await single(lineNo % n, new Uint8Array(0), { ...base, [H.skipped]: 'line longer than the server max_payload' });
         continue;
       }
       let t = item.text;
@@ -120,7 +159,7 @@ export async function publishLines(f: Fleet, inputs: PublishInput[], opts: Publi
       let target = lineNo % n;
       let everywhere = false;
       if (t.trim().length > 0) {
-        const out = adaptLine(t, format, { defaultHost }).out;
+        const out = adaptLine(t, format, { defaultHost: opts.host ?? defaultHost }).out;
         const first = out.events?.[0];
         if (out.events?.some((e) => e.host === '*')) everywhere = true;
         else if (first) target = partitionOf(first.host, n);
@@ -128,12 +167,13 @@ export async function publishLines(f: Fleet, inputs: PublishInput[], opts: Publi
       if (everywhere) {
         // A change record for every host: each partition needs it; only the first copy is counted as a line.
         res.broadcast++;
-        for (let p = 0; p < n; p++) await queue(p, data, p === 0 ? base : { ...base, [H.count]: '0' });
-      } else await queue(target, data, base);
+        for (let p = 0; p < n; p++) await single(p, data, p === 0 ? base : { ...base, [H.count]: '0' });
+      } else await hold(target, data, lineNo);
     }
+    for (let p = 0; p < n; p++) await release(p);
   }
   await drain();
-  opts.log?.(`machlens stream publish: ${res.lines} lines as ${res.messages} messages into ${n} partitions${res.skipped ? `, ${res.skipped} over-long lines counted as skipped` : ''}${res.broadcast ? `, ${res.broadcast} change records sent to every partition` : ''}\n`);
+  opts.log?.(`machlens stream publish: ${res.lines} lines in ${res.messages} messages into ${n} partitions${res.skipped ? `, ${res.skipped} over-long lines counted as skipped` : ''}${res.broadcast ? `, ${res.broadcast} change records sent to every partition` : ''}\n`);
   return res;
 }
 

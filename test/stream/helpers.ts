@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { connectFleet, type Fleet } from '../../src/stream/nats';
+import { fleetStatus } from '../../src/stream/status';
 
 export const CLI = resolve(__dirname, '../../dist/cli.js');
 export const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
@@ -79,10 +81,35 @@ export interface StatusJson {
   counts: Record<string, unknown> & { lines: number; parsed: number; malformed: number; late: number; evicted: Record<string, number> } | null;
 }
 
+/** `stream status --json` through the built CLI. */
 export function status(url: string): StatusJson | undefined {
   const r = cli(['stream', 'status', '--server', url, '--json']);
   if (r.status !== 0) return undefined;
   return JSON.parse(r.stdout) as StatusJson;
+}
+
+// Polling goes through the same code in-process (one connection per server) so that waiting costs no process starts.
+const polls = new Map<string, Promise<Fleet>>();
+async function pollStatus(url: string): Promise<StatusJson | undefined> {
+  let f = polls.get(url);
+  if (!f) { f = connectFleet(url, { persistent: true, name: 'machlens-test-poll' }); polls.set(url, f); }
+  try {
+    return JSON.parse(JSON.stringify(await within(fleetStatus(await f), 10_000, 'status'))) as StatusJson;
+  } catch {
+    return undefined;
+  }
+}
+export async function closePolls(): Promise<void> {
+  for (const f of polls.values()) await (await f.catch(() => undefined))?.close();
+  polls.clear();
+}
+
+/** A promise, or an error naming what did not finish in time. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`${what}: not done in ${ms} ms`)), ms);
+    p.then((v) => { clearTimeout(t); res(v); }, (e) => { clearTimeout(t); rej(e); });
+  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -92,9 +119,9 @@ export async function waitFor(url: string, done: (s: StatusJson) => boolean, tim
   const until = Date.now() + timeoutMs;
   let last: StatusJson | undefined;
   while (Date.now() < until) {
-    last = status(url);
+    last = await pollStatus(url);
     if (last && done(last)) return last;
-    await sleep(300);
+    await sleep(250);
   }
   throw new Error(`timed out waiting; last status: ${JSON.stringify(last)}`);
 }
