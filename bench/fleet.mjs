@@ -3,7 +3,7 @@
 // worker` processes on a 10,000-host eslogger stream, beside `machlens correlate` on the same lines in one process;
 // peak memory (VmHWM) per process. Not part of npm test.
 //
-//   npm run build && node bench/fleet.mjs [--events N] [--hosts H] [--partitions P] [--out FILE]
+//   npm run build && node bench/fleet.mjs [--events N] [--hosts H] [--partitions P] [--out FILE] [--cli PATH]
 //
 // Default: 200,000 events over 10,000 hosts, 8 partitions. The lines come from bench/correlate.bench.mjs's generator
 // (one hidden T1546.006 chain) and are written to a temporary file first (generation is not timed).
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { stream } from './correlate.bench.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
+let CLI = join(ROOT, 'dist', 'cli.js');
 const NATS = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
 
 const o = { events: 200_000, hosts: 10_000, partitions: 8, out: join(ROOT, 'bench', 'results', 'fleet.json') };
@@ -30,6 +30,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--hosts') o.hosts = Number(process.argv[++i]);
   else if (a === '--partitions') o.partitions = Number(process.argv[++i]);
   else if (a === '--out') o.out = process.argv[++i];
+  else if (a === '--cli') CLI = process.argv[++i]; // a copy of dist/cli.js (keep benchmarking while dist/ is rebuilt)
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const freePort = () => new Promise((res) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); }); });
