@@ -5,7 +5,7 @@
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
-import { createCorrelator, type Alert, type BaselineIndex, type Correlator, type Counts, type Policy, type SourceFormat } from '../correlate/index';
+import { createCorrelator, SOURCE_FORMATS, type Alert, type BaselineIndex, type Correlator, type Counts, type Policy, type SourceFormat } from '../correlate/index';
 import { H, ALERTS_SUBJECT, TELEMETRY_STREAM, partitionSubject } from './names';
 import { StreamError, type Fleet } from './nats';
 import { mergeCounts, newLineStats, readLine, skippedLine, type LineStats } from './lines';
@@ -165,9 +165,11 @@ export class PartitionRunner {
         if (counted) skippedLine(skipped, this.stats);
         alerts = [];
       } else {
-        const format = (h?.get(H.format) || 'auto') as SourceFormat | 'auto';
-        const file = h?.get(H.file) || undefined;
-        const defaultHost = h?.get(H.host) || 'unknown-host';
+        // Headers come from whoever published: an unknown format is read as auto, labels are capped.
+        const fmt = h?.get(H.format) ?? '';
+        const format = ((SOURCE_FORMATS as readonly string[]).includes(fmt) ? fmt : 'auto') as SourceFormat | 'auto';
+        const file = h?.get(H.file)?.slice(0, 4096) || undefined;
+        const defaultHost = h?.get(H.host)?.slice(0, 256) || 'unknown-host';
         const batch = h?.get(H.lines);
         const text = m.string();
         // A batch from `stream publish` (lines of one input, in order, with their numbers), or one line as a shipper sends it.

@@ -40,7 +40,8 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   void o.stopSignal.then(() => { stopping = true; });
   try {
     let cfg = await fleetConfig(f);
-    while (!cfg && !stopping) { await sleep(500); cfg = await fleetConfig(f); }
+    if (!cfg) log('no telemetry stream yet: waiting for the first stream publish (it fixes the partition count)\n');
+    while (!cfg && !stopping) { await sleep(500); cfg = await fleetConfig(f).catch(() => undefined); }
     if (!cfg) return;
     const n = cfg.partitions;
     await ensureAlertsStream(f);

@@ -6,6 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fleetScenario } from './data';
+import { connectFleet } from '../../src/stream/nats';
+import { partitionOf } from '../../src/stream/names';
 import { alertLines, cli, closePolls, settled, within, startNats, startWorker, status, waitFor, sleep, type Nats, type Worker } from './helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'machlens-fleet-'));
@@ -165,6 +167,20 @@ describe('machlens stream (NATS JetStream)', () => {
     for (const k of ['lines', 'parsed', 'ignored', 'malformed', 'skipped', 'blank', 'events', 'duplicates', 'late', 'alerts', 'suppressed', 'malformedByReason', 'skippedByReason', 'byFormat', 'malformedSamples', 'evicted']) {
       expect(c[k], k).toEqual(refCounts[k]);
     }
+    // A log shipper's message: a bare line on the partition's subject, no headers, a core NATS publish.
+    const f = await connectFleet(nats.url);
+    try {
+      const host = 'mac-shipper';
+      const bare = scenario.files[0].text.split('\n').find((l) => l.includes('"host":"mac-00"'))!.replace(/mac-00/g, host);
+      f.nc.publish(`machlens.telemetry.${partitionOf(host, 4)}`, bare);
+      f.nc.publish('machlens.telemetry.0', '{not json');
+      await f.nc.flush();
+    } finally {
+      await f.close();
+    }
+    const s2 = await waitFor(nats.url, (x) => x.counts!.lines === refCounts.lines + 2 && x.partitions.every((p) => p.lag === 0));
+    expect(s2.counts!.parsed).toBe(refCounts.parsed + 1);
+    expect(s2.counts!.malformed).toBe(refCounts.malformed + 1);
   });
 
   it('scripts/nats-dev.sh: a server on loopback, a free port, a temporary store; stopped by its pid', () => {
