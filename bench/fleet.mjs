@@ -129,8 +129,10 @@ async function main() {
     const peaks = workers.map((w) => Math.max(w.peak, hwm(w.child.pid)));
     const cpu = workers.map((w) => Math.max(w.cpu, cpuSeconds(w.child.pid)));
     const natsPeak = nats.peak(), natsCpu = nats.cpu();
+    const termAt = performance.now();
     for (const w of workers) w.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.done));
+    const shutdownSeconds = (performance.now() - termAt) / 1000;
     nats.proc.kill('SIGTERM');
     await new Promise((r) => nats.proc.on('exit', r));
     rmSync(nats.dir, { recursive: true, force: true });
@@ -138,12 +140,12 @@ async function main() {
       name: `stream: publish + ${n} worker${n > 1 ? 's' : ''}`, workers: n, wallSeconds: wall, eventsPerSecond: o.events / wall,
       publishSeconds: pubWall, publishEventsPerSecond: o.events / pubWall, publishCpuSeconds: pub.cpu, publishPeakRssMiB: pub.peak,
       workerCpuSeconds: cpu, workerPeakRssMiB: peaks, natsServerCpuSeconds: natsCpu, natsServerPeakRssMiB: natsPeak,
-      alerts: ids.length, sameAlertIdsAsCorrelate: same, load: [l0, loadavg()[0]],
+      alerts: ids.length, sameAlertIdsAsCorrelate: same, shutdownSeconds, load: [l0, loadavg()[0]],
     };
     r.totalCpuSeconds = pub.cpu + cpu.reduce((a, b) => a + b, 0) + natsCpu;
     r.eventsPerCpuSecond = o.events / r.totalCpuSeconds;
     results.runs.push(r);
-    console.log(`${n} worker(s): ${r.eventsPerSecond.toFixed(0)} events/s end to end (${wall.toFixed(1)} s; publish alone ${r.publishEventsPerSecond.toFixed(0)}/s), worker peak RSS ${peaks.map((x) => x.toFixed(0)).join(', ')} MiB, worker CPU ${cpu.map((x) => x.toFixed(1)).join(', ')} s, publish CPU ${pub.cpu.toFixed(1)} s, nats-server ${natsPeak.toFixed(0)} MiB / ${natsCpu.toFixed(1)} s CPU; ${r.eventsPerCpuSecond.toFixed(0)} events per CPU second (all processes), alerts ${ids.length} (same as correlate: ${same})`);
+    console.log(`${n} worker(s): ${r.eventsPerSecond.toFixed(0)} events/s end to end (${wall.toFixed(1)} s; publish alone ${r.publishEventsPerSecond.toFixed(0)}/s), worker peak RSS ${peaks.map((x) => x.toFixed(0)).join(', ')} MiB, worker CPU ${cpu.map((x) => x.toFixed(1)).join(', ')} s, publish CPU ${pub.cpu.toFixed(1)} s, nats-server ${natsPeak.toFixed(0)} MiB / ${natsCpu.toFixed(1)} s CPU; ${r.eventsPerCpuSecond.toFixed(0)} events per CPU second (all processes), alerts ${ids.length} (same as correlate: ${same}), SIGTERM → exit ${shutdownSeconds.toFixed(1)} s`);
   }
   rmSync(work, { recursive: true, force: true });
   mkdirSync(dirname(o.out), { recursive: true });

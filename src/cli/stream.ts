@@ -126,6 +126,8 @@ async function workerCmd(argv: string[], io: StreamIO): Promise<number> {
     metricsIntervalMs: dur(v['metrics-interval'], '--metrics-interval'),
     log: io.stderr, stopSignal: io.stopSignal ?? onSignal(),
   });
+  // State saved, leases released, connection closed: nothing more to wait for, whatever handle a client left open.
+  if (!io.stopSignal) setTimeout(() => process.exit(0), 3000).unref();
   return 0;
 }
 

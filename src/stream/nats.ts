@@ -74,7 +74,14 @@ export async function connectFleet(server: string, opts: ConnectOptions = {}): P
     await nc.close().catch(() => undefined);
     throw new StreamError(`${server}: JetStream is not available (start nats-server with -js): ${(err as Error).message}`, 'no-jetstream');
   }
-  return { clients, nc, js, jsm, close: async () => { await nc.drain().catch(() => nc.close()).catch(() => undefined); } };
+  // Every command has awaited what it sent before closing (publish acks, state writes, lease releases): close, do not
+  // drain (a drain waits for pull requests still open at the server and was seen to hang a worker's exit).
+  const close = async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([nc.close().catch(() => undefined), new Promise((r) => { timer = setTimeout(r, 5000); })]);
+    clearTimeout(timer);
+  };
+  return { clients, nc, js, jsm, close };
 }
 
 export interface FleetConfig { version: 1; partitions: number; createdAt: string }
