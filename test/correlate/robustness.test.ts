@@ -240,13 +240,14 @@ describe('snapshot / restore and determinism', () => {
 });
 
 describe('limits that drop data are counted', () => {
-  it('change records past maxChangeRecords are counted in evicted.changeRecords, per host and fleet-wide', () => {
+  it('change-record lines past maxChangeRecords are counted in evicted.changeRecords (all of them untrusted)', () => {
     const rec = (host: string, i: number) =>
       JSON.stringify({ type: 'machlens.change', host, pathPrefix: `/Applications/App${i}.app/`, start: '2026-11-20T00:00:00Z', end: '2026-11-21T00:00:00Z', ticket: `CHG-${i}` });
     const lines = [...Array.from({ length: 5 }, (_, i) => rec('mac-01', i)), ...Array.from({ length: 4 }, (_, i) => rec('*', i))];
     const r = correlateLines(lines, { policy: { limits: { maxChangeRecords: 3 } } });
     expect(r.counts.parsed).toBe(9);
-    expect(r.counts.evicted.changeRecords).toBe(2 + 1);
+    expect(r.counts.untrustedChangeRecords).toBe(9);
+    expect(r.counts.evicted.changeRecords).toBe(9 - 3);
     expect(accounted(r.counts)).toBe(true);
   });
 
