@@ -1,7 +1,8 @@
 // Issue 5 scenarios: authorised change (suppressed, with reason), Homebrew relinking, Sparkle, change records,
 // rename-over replacement, cs_invalidated after exec, out-of-order input, duplicates, baseline.
 import { describe, expect, it } from 'vitest';
-import { correlateLines, createCorrelator, parseBaseline } from '../../src/correlate/index';
+import { correlateEveryOrder as correlateLines } from './orders';
+import { createCorrelator, parseBaseline } from '../../src/correlate/index';
 import {
   ADHOC_FLAGS, APP, APP_FW, CS, EVIL, TEAM, TEAM_FLAGS, adhocSigning, attacker, cdhash, eslogger, fullChain, render, teamSigning, zsh,
   type Format, type Proc, type Step,
