@@ -514,6 +514,13 @@ export async function runCorrelate(argv: string[], io: CorrelateIO, deps: Correl
       write(formatCoverage(coverage));
       write(formatCounts(counts));
     }
+    // Wait for what is still queued on a real stdout: a reader that went away shows up as EPIPE only then.
+    if (stdoutStream && !closed && stdoutStream.writableLength > 0) {
+      await new Promise<void>((res) => {
+        const done = () => { stdoutStream.off('drain', done); stdoutStream.off('error', done); stdoutStream.off('close', done); res(); };
+        stdoutStream.once('drain', done); stdoutStream.once('error', done); stdoutStream.once('close', done);
+      });
+    }
     if (closed) return 0;
     if (unreadable) { io.stderr(`machlens correlate: ${unreadable}\n`); return 2; }
     if (failed) return 2;
