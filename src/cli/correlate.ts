@@ -5,10 +5,9 @@ import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import {
-  createCorrelator, parseBaseline, policyFromJson, PolicyError, SOURCE_FORMATS,
+  createCorrelator, parseBaseline, policyFromJson, PolicyError, SOURCE_FORMATS, trustedChangeRecords,
   type Alert, type Analyzer, type Counts, type EvidenceBundle, type FileReader, type HostCoverage, type SourceFormat,
 } from '../correlate/index';
-import { trustedChangeRecords } from '../correlate/correlator';
 import { escapeText, quoteName } from '../text/escape';
 
 export interface CorrelateIO {
