@@ -9,7 +9,10 @@
 // (path length) × (number of distinct trie nodes that match the path so far), never the number of patterns.
 
 interface Node<T> {
-  /** Literal edges by UTF-16 code unit. */
+  /** The first literal edge (most nodes have one child: no Map for them). */
+  k: number;
+  n: Node<T> | null;
+  /** Further literal edges by UTF-16 code unit. */
   c: Map<number, Node<T>> | null;
   /** The `*` edge (one whole non-empty segment). */
   star: Node<T> | null;
@@ -20,7 +23,12 @@ interface Node<T> {
 const SLASH = 47;
 
 function node<T>(): Node<T> {
-  return { c: null, star: null, vals: null };
+  return { k: -1, n: null, c: null, star: null, vals: null };
+}
+
+function child<T>(n: Node<T>, ch: number): Node<T> | undefined {
+  if (n.k === ch) return n.n!;
+  return n.c?.get(ch);
 }
 
 export class PrefixTrie<T = true> {
@@ -52,9 +60,11 @@ export class PrefixTrie<T = true> {
     let cur = from;
     for (let i = 0; i < s.length; i++) {
       const ch = s.charCodeAt(i);
-      const m = (cur.c ??= new Map());
-      let nx = m.get(ch);
-      if (!nx) { nx = node(); m.set(ch, nx); }
+      let nx = child(cur, ch);
+      if (!nx) {
+        nx = node();
+        if (cur.n === null) { cur.k = ch; cur.n = nx; } else (cur.c ??= new Map()).set(ch, nx);
+      }
       cur = nx;
     }
     return cur;
@@ -92,11 +102,11 @@ export class PrefixTrie<T = true> {
         // Literal: the segment's characters, then the slash that ends it.
         let cur: Node<T> | undefined = n0;
         for (let i = p; i < q && cur; i++) {
-          cur = cur.c?.get(path.charCodeAt(i));
+          cur = child(cur, path.charCodeAt(i));
           if (cur?.vals && hit(cur.vals)) return;
         }
         if (cur && q < len) {
-          cur = cur.c?.get(SLASH);
+          cur = child(cur, SLASH);
           if (cur) {
             if (cur.vals && hit(cur.vals)) return;
             if (!seen.has(cur)) { seen.add(cur); next.push(cur); }
@@ -107,7 +117,7 @@ export class PrefixTrie<T = true> {
           const s = n0.star;
           if (s.vals && hit(s.vals)) return;
           if (q < len) {
-            const sl = s.c?.get(SLASH);
+            const sl = child(s, SLASH);
             if (sl) {
               if (sl.vals && hit(sl.vals)) return;
               if (!seen.has(sl)) { seen.add(sl); next.push(sl); }

@@ -234,7 +234,8 @@ describe('issue 12 items 14, 15, 16: policy files validated, clamped, matched in
     const few = policyFromJson({ trustedDylibPrefixes: stars.slice(0, 10), temporaryPrefixes: stars.slice(0, 10), userWritablePrefixes: stars.slice(0, 10) });
     const many = policyFromJson({ trustedDylibPrefixes: stars, temporaryPrefixes: stars, userWritablePrefixes: stars });
     const loads: string[] = [];
-    for (let i = 0; i < 3000; i++) loads.push(eslogger({ t: 300 + i * 0.001, host: 'mac-01', kind: 'load', proc: { pid: 9, pv: 9, path: '/bin/x' }, lib: `/Users/eve/Library/Caches/y${i}/lib.dylib` }));
+    // Loads inside the run of the modified binary (pid 1002, pidversion 21, exec at t=200): each is judged against every list.
+    for (let i = 0; i < 3000; i++) loads.push(eslogger({ t: 200.05 + i * 0.001, host: 'mac-01', kind: 'load', proc: { pid: 1002, pv: 21, path: APP }, lib: `/Users/eve/Library/Caches/y${i}/lib.dylib` }));
     const run = (policy: unknown) => () => correlateLines([...lines, ...loads], { policy });
     run(many)(); // builds the tries once per policy
     const tFew = best(run(few)), tMany = best(run(many));
