@@ -12,11 +12,11 @@ export type AdapterOutput =
 export interface AdapterContext {
   /** Host for lines that carry none (eslogger files straight from one Mac). */
   defaultHost: string;
-  /** `--host-key FIELD`: a field (dotted path) a shipper adds that holds the host's stable identity. */
-  hostKey?: string;
   /** Input label and line number, stamped on the events at creation (one object shape, no later additions). */
   input?: string;
   line?: number;
+  /** `--host-key FIELD`: a dotted path into the document whose value, when present, is the host's identity. */
+  hostKey?: string;
 }
 
 export type Adapter = (doc: Record<string, unknown>, ctx: AdapterContext) => AdapterOutput;
