@@ -8,7 +8,7 @@ import type { Alert, ChangeRecordEvent, CorrelationEvent, Counts, HostCoverage, 
 import { SOURCE_FORMATS } from './model';
 import { adaptDoc, adaptLine, changeRecordFrom } from './adapters/index';
 import { EMPTY_BASELINE, parseBaseline, type BaselineIndex } from './baseline';
-import { defaultPolicy, policyFromJson, type NonDylibMapping, type Policy } from './policy';
+import { defaultPolicy, policyFromJson, PolicyError, type NonDylibMapping, type Policy } from './policy';
 import { bump, isDict } from './util';
 import { buildEvidenceBundle, type Analyzer, type EvidenceBundle, type FileReader } from './evidence';
 import { ChangeIndex } from './changes';
@@ -137,7 +137,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   for (const r of policy.changeRecords) ctx.trusted.add(r);
   if (options.changeRecords) {
     const { records, problems } = trustedChangeRecords(options.changeRecords);
-    if (problems.length) throw new TypeError(`changeRecords: ${problems.join('; ')}`);
+    if (problems.length) throw new PolicyError(`changeRecords: ${problems.join('; ')}`, problems);
     for (const r of records) ctx.trusted.add(r);
   }
   let added: ChangeRecordEvent[] = [];
