@@ -1,4 +1,4 @@
-// npm run fuzz -- --time 10m [--seed N] [--target parse|verify|diff|correlate|all] [--workers N] [--execs N]
+// npm run fuzz -- --time 10m [--seed N] [--target parse|verify|diff|plist|zip|correlate|all] [--workers N] [--execs N]
 //
 // Built by esbuild into node_modules/.cache/machlens-fuzz/run.mjs (see the npm script) and run by node.
 // The main thread is a watchdog: each worker runs one campaign and copies every input into a SharedArrayBuffer
@@ -12,8 +12,8 @@ import path from 'node:path';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Finding, TargetStats } from './engine';
 
-type TargetName = 'parse' | 'verify' | 'diff' | 'correlate';
-const ALL: TargetName[] = ['parse', 'verify', 'diff', 'correlate'];
+type TargetName = 'parse' | 'verify' | 'diff' | 'plist' | 'zip' | 'correlate';
+const ALL: TargetName[] = ['parse', 'verify', 'diff', 'plist', 'zip', 'correlate'];
 
 interface Args { timeMs: number; seed: number; targets: TargetName[]; workers: number; execs: number; out: string; hangMs: number; logEvery: number; summary: string | null }
 
@@ -42,7 +42,7 @@ function parseArgs(argv: string[]): Args {
       case '--log-every': a.logEvery = parseDuration(v()); break;
       case '--summary': a.summary = v(); break;
       case '-h': case '--help':
-        console.log('npm run fuzz -- --time 10m [--seed N] [--target parse|verify|diff|correlate|all|a,b] [--workers N] [--execs N] [--out DIR] [--hang 30s] [--summary FILE]');
+        console.log('npm run fuzz -- --time 10m [--seed N] [--target parse|verify|diff|plist|zip|correlate|all|a,b] [--workers N] [--execs N] [--out DIR] [--hang 30s] [--summary FILE]');
         process.exit(0);
       default: throw new Error(`unknown argument ${k}`);
     }

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildVersion, dylib, fat, linkedit, machO, pathCommand, raw, sampleMachO, segment64, uuid, Writer, type SynthCommand } from '../test/helpers/synth';
+import { bplist, hangingPlist } from '../test/helpers/bplist';
+import { buildZip } from '../test/helpers/zip';
 
 export interface Seed { name: string; bytes: Uint8Array }
 
@@ -189,6 +191,7 @@ export function syntheticSeeds(): Seed[] {
   add('signed-sha384-16k', signedSample({ hashType: 4, pageSizeLog2: 14, codeSize: 0x8000 }));
   add('signed-adhoc-v20200', signedSample({ version: 0x20200, withCms: false }));
   add('signed-inserted-dylib', signedSample({ extra: [dylib(0xc, '/tmp/evil.dylib')] }));
+  add('signed-proto-keys', signedSample({ entitlements: ENTITLEMENTS.replace('</dict></plist>', '<key>__proto__</key><dict><key>com.apple.security.get-task-allow</key><true/></dict><key>toString</key><true/><key>constructor</key><true/></dict></plist>') }));
   const s1 = signedSample({ teamId: 'FUZZ123456' }), s2 = signedSample({ hashType: 1, withCms: false });
   const off2 = Math.ceil((0x1000 + s1.length) / 0x4000) * 0x4000;
   add('fat-signed', fat([{ cputype: 0x0100000c, cpusubtype: 0, offset: 0x1000, size: s1.length, align: 12 }, { cputype: 0x01000007, cpusubtype: 3, offset: off2, size: s2.length, align: 14 }], [s1, s2]));
@@ -308,7 +311,39 @@ export function capSize(seeds: Seed[], max = 300 * 1024): Seed[] {
   return seeds.filter((s) => s.bytes.length <= max);
 }
 
+const INFO_PLIST_XML = '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0"><dict><key>CFBundleExecutable</key><string>Fuzz &amp; Co</string><key>CFBundleIdentifier</key><string>com.example.fuzz</string><key>LSMinimumSystemVersion</key><string>11.0</string><key>n</key><integer>-0x10</integer><key>r</key><real>1.5</real><key>d</key><date>2024-01-02T03:04:05Z</date><key>b</key><data>AAEC</data><key>__proto__</key><dict><key>x</key><true/></dict><key>a</key><array><string><![CDATA[<x>]]></string><false/><dict/></array></dict></plist>\n';
+
+/** Plist seeds (issue 12 items 5, 9, 11): binary Info.plists of every object type, XML ones, the 67-byte hang. */
+export function plistSeeds(): Seed[] {
+  const value = {
+    CFBundleExecutable: 'Fuzz', CFBundleIdentifier: 'com.example.fuzz', CFBundleName: 'Zoë — 日本', version: 7, big: 2n ** 60n, neg: -5,
+    pi: 3.25, yes: true, no: false, when: new Date('2024-01-02T03:04:05Z'), blob: Uint8Array.from([0, 1, 2, 255]),
+    list: ['a', ['b', { deep: 'c' }], []], long: 'x'.repeat(300), toString: 't', constructor: 'c',
+  };
+  return [
+    { name: 'plist:binary-info', bytes: bplist(value) },
+    { name: 'plist:binary-refs4', bytes: bplist({ CFBundleExecutable: 'Fuzz', list: Array.from({ length: 40 }, (_, i) => `s${i}`) }, 4) },
+    { name: 'plist:binary-67-byte-hang', bytes: hangingPlist() },
+    { name: 'plist:xml-info', bytes: new TextEncoder().encode(INFO_PLIST_XML) },
+    { name: 'plist:xml-entitlements', bytes: new TextEncoder().encode(ENTITLEMENTS) },
+  ];
+}
+
+/** Zip seeds: a zipped app (stored and deflated entries) and a small bomb (an entry 1000:1). */
+export function zipSeeds(): Seed[] {
+  const exe = sampleMachO();
+  const app = buildZip([
+    { name: 'Fuzz.app/Contents/Info.plist', data: Buffer.from(INFO_PLIST_XML) },
+    { name: 'Fuzz.app/Contents/MacOS/Fuzz', data: Buffer.from(exe) },
+    { name: 'Fuzz.app/Contents/_CodeSignature/CodeResources', data: Buffer.from('<plist><dict/></plist>'), method: 0 },
+  ]);
+  const bomb = buildZip([{ name: 'Bomb.app/Contents/MacOS/Bomb', data: Buffer.alloc(2 << 20) }]);
+  return [{ name: 'zip:app', bytes: new Uint8Array(app) }, { name: 'zip:bomb-2MiB', bytes: new Uint8Array(bomb) }];
+}
+
 /** The seeds each binary target starts from. */
-export function seedsFor(target: 'parse' | 'verify' | 'diff', seeds: Seed[] = allSeeds()): Seed[] {
+export function seedsFor(target: 'parse' | 'verify' | 'diff' | 'plist' | 'zip', seeds: Seed[] = allSeeds()): Seed[] {
+  if (target === 'plist') return plistSeeds();
+  if (target === 'zip') return zipSeeds();
   return target === 'parse' ? trimForParse(seeds) : capSize(seeds);
 }

@@ -7,9 +7,11 @@ import type { ByteSource, Limits, MachOFile } from '../src/model/types';
 import { diff } from '../src/diff/index';
 import { verify } from '../src/verify/index';
 import { InvariantError, isTypedError, timed, timedAsync, touch } from './invariants';
+import { parsePlistBytes, plistToJson, PlistError } from '../src/verify/plist';
+import { ZipError, ZipReader } from '../inspector/zip';
 import type { Rng } from './mutate';
 
-export type BinaryTargetName = 'parse' | 'verify' | 'diff';
+export type BinaryTargetName = 'parse' | 'verify' | 'diff' | 'plist' | 'zip';
 
 export interface BinaryInput {
   /** The mutated bytes. */
@@ -114,10 +116,65 @@ export async function verifyTarget(input: BinaryInput, rng: Rng): Promise<string
   return `${r.valid ? 'valid' : 'invalid'}|${sig}|${[...new Set(r.slices.flatMap((s) => s.findings.map((f) => f.id)))].sort().join(',')}|${issueKey(r.issues)}`;
 }
 
+const PROTO_KEYS = () => Object.getOwnPropertyNames(Object.prototype).sort().join(',');
+const PROTO_BASE = PROTO_KEYS();
+function checkPrototypes(): void {
+  if (PROTO_KEYS() !== PROTO_BASE) throw new InvariantError('pollution', 'pollution-prototype-keys', 'a property was added to or removed from Object.prototype');
+}
+const errorKey = (m: string) => m.replace(/\d+/g, 'N').slice(0, 60);
+
+/**
+ * The plist parser (XML and bplist00, what an Info.plist or entitlements blob may be): a value or PlistError,
+ * never another error; time linear and output bounded (check()), dictionaries null-prototype, no pollution.
+ */
+export function plistTarget(input: BinaryInput): string {
+  try {
+    const v = timed(() => parsePlistBytes(input.bytes));
+    touch(plistToJson(v));
+    checkPrototypes();
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date) && Object.getPrototypeOf(v) !== null) {
+      throw new InvariantError('pollution', 'pollution-dict-prototype', 'a plist dictionary has a prototype (keys must be data)');
+    }
+    return `ok|${Array.isArray(v) ? 'array' : typeof v}`;
+  } catch (e) {
+    checkPrototypes();
+    if (e instanceof PlistError) return `PlistError:${errorKey(e.message)}`;
+    throw e;
+  }
+}
+
+/**
+ * The inspector's zip reader on mutated archives, every entry read under small caps: entries or ZipError only;
+ * time linear and output bounded by the caps whatever the headers claim.
+ */
+export async function zipTarget(input: BinaryInput): Promise<string> {
+  const keys: string[] = [];
+  try {
+    const z = await timedAsync(() => ZipReader.open(new Blob([input.bytes as Uint8Array<ArrayBuffer>]), { maxEntrySize: 1 << 20, maxTotalSize: 2 << 20 }));
+    for (const p of z.paths.slice(0, 16)) {
+      try {
+        const b = await timedAsync(() => z.read(p));
+        touch(b.length);
+        keys.push('ok');
+      } catch (e) {
+        if (!(e instanceof ZipError)) throw e;
+        keys.push(e.code);
+      }
+    }
+    if (z.inflated > z.limits.maxTotalSize) throw new InvariantError('accounting', 'accounting-zip-total', `inflated ${z.inflated} bytes, over the total cap ${z.limits.maxTotalSize}`);
+    return `ok|${[...new Set(keys)].sort().join(',')}`;
+  } catch (e) {
+    if (e instanceof ZipError) return `ZipError:${e.code}:${errorKey(e.message.replace(/^.*?: /, ''))}`;
+    throw e;
+  }
+}
+
 export type BinaryTarget = (input: BinaryInput, rng: Rng) => string | Promise<string>;
 
 export const BINARY_TARGETS: Partial<Record<BinaryTargetName, BinaryTarget>> = {
   parse: parseTarget,
   verify: verifyTarget,
   diff: diffTarget,
+  plist: plistTarget,
+  zip: zipTarget,
 };

@@ -20,12 +20,47 @@ let worker: Worker | null = null;
 let seq = 0;
 let exportUrl: string | null = null;
 
+// The watchdog: a worker that sends nothing (no progress, no result) for this long is ended and the page made ready
+// again. 30 s plus 0.5 s per MiB of input (a large binary is parsed and verified without progress messages in
+// between); `?worker-timeout=MS` in the page's URL sets a flat time instead (slow machines, tests).
+const TIMEOUT_BASE_MS = 30_000;
+const TIMEOUT_PER_MIB_MS = 500;
+let watchdog: ReturnType<typeof setTimeout> | null = null;
+let watchdogMs = 0;
+
+function timeoutFor(inputs: Input[]): number {
+  const flat = Number(new URLSearchParams(location.search).get('worker-timeout'));
+  if (Number.isFinite(flat) && flat > 0) return flat;
+  const bytes = inputs.reduce((n, i) => n + (i.kind === 'folder' ? i.entries.reduce((m, e) => m + e.file.size, 0) : i.file.size), 0);
+  return TIMEOUT_BASE_MS + TIMEOUT_PER_MIB_MS * Math.ceil(bytes / (1024 * 1024));
+}
+
+function disarm() {
+  if (watchdog !== null) clearTimeout(watchdog);
+  watchdog = null;
+}
+
+function arm() {
+  disarm();
+  const id = seq;
+  watchdog = setTimeout(() => {
+    watchdog = null;
+    if (id !== seq) return;
+    seq++; // anything the old worker still sends is ignored
+    worker?.terminate();
+    worker = null;
+    const s = watchdogMs >= 10_000 ? `${Math.round(watchdogMs / 1000)} s` : `${watchdogMs} ms`;
+    fail({ code: 'TIMEOUT', message: `the analysis sent nothing for ${s} and was ended (the input may be built to make it loop). The page is ready for another file.` }, 'The analysis took too long');
+  }, watchdogMs);
+}
+
 function getWorker(): Worker {
   if (worker) return worker;
   worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'machlens-analysis' });
   worker.onmessage = (e: MessageEvent<WorkerMessage>) => onWorker(e.data);
   worker.onerror = (e) => {
     e.preventDefault();
+    disarm();
     fail({ code: 'INTERNAL', message: `the analysis worker stopped: ${e.message || 'unknown error'}` }, 'The analysis failed');
     worker?.terminate();
     worker = null;
@@ -59,11 +94,13 @@ function fail(e: ErrorInfo, title: string) {
 function onWorker(m: WorkerMessage) {
   if (m.id !== seq) return; // an older request
   if (m.type === 'progress') {
+    arm();
     progressLabel.textContent = m.label;
     if (m.total > 0) progressBar.value = m.done / m.total;
     else progressBar.removeAttribute('value'); // indeterminate
     return;
   }
+  disarm();
   if (m.type === 'failed') {
     fail(m.error, 'These files could not be analysed');
     return;
@@ -115,7 +152,9 @@ function start(inputs: Input[]) {
   setBusy(true);
   status.textContent = `Analysing ${inputs.map((i) => i.name).join(' and ')}…`;
   const req: AnalyzeRequest = { type: 'analyze', id: seq, inputs };
+  watchdogMs = timeoutFor(inputs);
   getWorker().postMessage(req);
+  arm();
 }
 
 function fromFiles(files: File[]): Input[] {

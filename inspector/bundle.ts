@@ -1,5 +1,7 @@
 // Finding the parts of a macOS app bundle in a list of paths (a dropped folder or a zip's entries):
 // Foo.app/Contents/Info.plist, the executable it names (Contents/MacOS/…), and _CodeSignature/CodeResources.
+// Info.plist is read by the SDK's own plist parser (XML and bplist00, every count checked against the bytes).
+import { parsePlistBytes, PlistError } from '../src/verify/plist';
 
 export interface BundleLayout {
   /** Path of the .app folder inside the drop, e.g. `Foo.app` or `dist/Foo.app`. */
@@ -36,47 +38,25 @@ export function findBundle(paths: string[]): BundleLayout {
   return { root, name, infoPlist: plist ?? null, codeResources: has.has(cr) ? cr : null, macos };
 }
 
-/** CFBundleExecutable from an XML Info.plist (null for a binary plist or when absent). */
-export function bundleExecutableName(plist: Uint8Array): string | null {
-  const text = new TextDecoder().decode(plist.subarray(0, Math.min(plist.length, 1 << 20)));
-  if (text.startsWith('bplist')) return binaryPlistString(plist, 'CFBundleExecutable');
-  const m = /<key>\s*CFBundleExecutable\s*<\/key>\s*<string>([^<]*)<\/string>/.exec(text);
-  return m ? m[1].trim().replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>') : null;
-}
+/** Most bytes read of an Info.plist or a CodeResources (a real one is at most a few MiB). */
+export const SIDE_FILE_CAP = 64 * 1024 * 1024;
 
-/** The string value of a top-level key in a binary plist (bplist00), or null. Only what finding the executable needs. */
-function binaryPlistString(b: Uint8Array, key: string): string | null {
-  if (b.length < 40) return null;
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const t = b.length - 32;
-  const offSize = b[t + 6], refSize = b[t + 7];
-  const numObjects = Number(dv.getBigUint64(t + 8)), top = Number(dv.getBigUint64(t + 16)), tableOff = Number(dv.getBigUint64(t + 24));
-  const uint = (o: number, n: number) => { let v = 0; for (let i = 0; i < n; i++) v = v * 256 + b[o + i]; return v; };
-  const objOff = (i: number) => (i < numObjects ? uint(tableOff + i * offSize, offSize) : -1);
-  const lenAt = (o: number): [number, number] => {
-    const low = b[o] & 0xf;
-    if (low !== 0xf) return [low, o + 1];
-    const n = 1 << (b[o + 1] & 0xf);
-    return [uint(o + 2, n), o + 2 + n];
-  };
-  const str = (i: number): string | null => {
-    const o = objOff(i);
-    if (o < 0 || o >= b.length) return null;
-    const kind = b[o] >> 4;
-    const [len, start] = lenAt(o);
-    if (kind === 5) return new TextDecoder('latin1').decode(b.subarray(start, start + len));
-    if (kind === 6) {
-      let s = '';
-      for (let k = 0; k < len; k++) s += String.fromCharCode(dv.getUint16(start + 2 * k));
-      return s;
-    }
-    return null;
-  };
-  const o = objOff(top);
-  if (o < 0 || b[o] >> 4 !== 0xd) return null;
-  const [n, start] = lenAt(o);
-  for (let k = 0; k < n; k++) {
-    if (str(uint(start + k * refSize, refSize)) === key) return str(uint(start + (n + k) * refSize, refSize));
+/**
+ * CFBundleExecutable from an Info.plist, XML or binary (bplist00), read by the SDK's bounded plist parser; null when
+ * the key is absent or not a string. Throws PlistError (with the offset) when the plist does not parse, and
+ * BundleError when the name is not a plain file name (a slash, `.` or `..` would point outside Contents/MacOS).
+ */
+export function bundleExecutableName(plist: Uint8Array): string | null {
+  const v = parsePlistBytes(plist);
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array || v instanceof Date) {
+    throw new PlistError('Info.plist is not a dictionary', 0);
   }
-  return null;
+  if (!Object.hasOwn(v, 'CFBundleExecutable')) return null;
+  const name = (v as Record<string, unknown>).CFBundleExecutable;
+  if (typeof name !== 'string') return null;
+  const trimmed = name.trim();
+  if (!trimmed || trimmed === '.' || trimmed === '..' || /[/\\\0]/.test(trimmed)) {
+    throw new BundleError(`CFBundleExecutable ${JSON.stringify(trimmed.slice(0, 200))} is not a file name in Contents/MacOS`);
+  }
+  return trimmed;
 }

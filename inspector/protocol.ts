@@ -12,7 +12,10 @@ export type Input =
 export interface AnalyzeRequest { type: 'analyze'; id: number; inputs: Input[] }
 
 export interface ErrorInfo {
-  /** MachOError code (TRUNCATED, BAD_MAGIC …), or IO / BUNDLE / VERIFY / DIFF / INTERNAL. */
+  /**
+   * MachOError code (TRUNCATED, BAD_MAGIC …), or IO / BUNDLE / ZIP / ZIP_LIMIT (a zip cap refused an entry: the
+   * message names the cap) / TIMEOUT (the page ended a worker that ran too long) / VERIFY / DIFF / INTERNAL.
+   */
   code: string;
   message: string;
   /** File offset of the offending field, -1 when not applicable. */
@@ -30,6 +33,8 @@ export interface BundleInfo {
   codeResources: string | null;
   /** Whether verify() was given the two files (it takes them only when its options say so). */
   passedToVerify: boolean;
+  /** Why Info.plist could not be read (then the executable was taken from Contents/MacOS), or null. */
+  infoPlistProblem: string | null;
 }
 
 export interface FileReport {

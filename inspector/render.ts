@@ -184,7 +184,7 @@ function signaturePanel(sv: SliceReport | null, s: Binary, verifyAvailable: bool
     h('h4', null, 'Entitlements'),
     ents && Object.keys(ents).length
       ? h('div', null,
-        Object.keys(ents).filter((k) => k in RISKY_ENTITLEMENTS).map((k) => h('p', { class: 'badge bad' }, `${k}: ${RISKY_ENTITLEMENTS[k]}`)),
+        Object.keys(ents).filter((k) => Object.hasOwn(RISKY_ENTITLEMENTS, k)).map((k) => h('p', { class: 'badge bad' }, `${k}: ${RISKY_ENTITLEMENTS[k]}`)),
         h('pre', { class: 'ents', tabindex: 0, 'aria-label': 'entitlements' }, JSON.stringify(ents, null, 2)))
       : h('p', null, 'None.'),
     cd && cd.specialSlots.some((x) => x.status !== 'not-bound')
@@ -277,6 +277,7 @@ function fileSection(r: Report, f: FileReport, fi: number): HTMLElement {
     h('p', { class: 'meta' }, `${bytes(f.size)} (${f.size} bytes)`, f.sha256 ? ` · SHA-256 ${f.sha256}` : '',
       m ? ` · ${m.fat ? `universal binary, ${m.fat.length} slices: ${m.fat.map((a) => a.arch).join(', ')}` : 'thin Mach-O'}` : ''),
     f.bundle ? h('p', { class: 'meta' }, `App bundle ${f.bundle.name}: executable ${f.bundle.executable}; Info.plist ${f.bundle.infoPlist ? 'found' : 'missing'}, CodeResources ${f.bundle.codeResources ? 'found' : 'missing'}${f.bundle.passedToVerify ? ' (both checked by verify)' : ''}.`) : null,
+    f.bundle?.infoPlistProblem ? h('p', { class: 'meta bundle-problem', 'data-problem': 'info-plist' }, f.bundle.infoPlistProblem) : null,
     m?.fat ? table(`Universal binary: ${m.fat.length} fat_arch entries`, ['Arch', 'CPU', 'Subtype', 'File offset', 'Size', 'Align'],
       m.fat.map((a) => [a.arch, cpuTypeName(a.cputype), hex(a.cpusubtype), h('span', { class: 'offset' }, offset(a.offset)), `${bytes(a.size)} (${a.size})`, `2^${a.align}`]),
       { numeric: [4] }) : null,

@@ -33,7 +33,19 @@ const CSP = [
   "form-action 'none'", "frame-ancestors 'none'",
 ].join('; ');
 
+// DNS rebinding: a page on evil.example whose name is made to resolve to 127.0.0.1 reaches this server with
+// `Host: evil.example`. Only loopback names (with this server's port, or none) are served; anything else is 421.
+function hostAllowed(host, port) {
+  if (typeof host !== 'string') return false;
+  const m = /^(127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?$/i.exec(host.trim());
+  return !!m && (m[2] === undefined || Number(m[2]) === port);
+}
+
 const server = createServer((req, res) => {
+  if (!hostAllowed(req.headers.host, server.address()?.port)) {
+    res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('misdirected request: this server answers only to 127.0.0.1, localhost and [::1]\n');
+    return;
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;

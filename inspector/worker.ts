@@ -1,9 +1,10 @@
 // The analysis worker: reads the dropped files (in chunks, reporting progress), runs the SDK (parse, verify, diff)
 // and posts back one JSON report. The page never blocks, whatever the file size. No network: only File reads.
 import * as sdk from 'machlens';
-import { findBundle, bundleExecutableName, BundleError } from './bundle';
+import { findBundle, bundleExecutableName, BundleError, SIDE_FILE_CAP } from './bundle';
+import { PlistError } from '../src/verify/plist';
 import type { AnalyzeRequest, BundleEntry, BundleInfo, ErrorInfo, FileReport, Input, Report, WorkerMessage } from './protocol';
-import { listZip, readZipEntry, ZipError } from './zip';
+import { sizeText, ZipError, ZipReader } from './zip';
 
 const ctx = self as unknown as { postMessage(m: WorkerMessage): void; onmessage: ((e: MessageEvent<AnalyzeRequest>) => void) | null };
 
@@ -50,7 +51,7 @@ export function errorInfo(err: unknown, fallback: string): ErrorInfo {
     const first = err.issues.find((i) => i.code === err.code && i.offset === err.offset);
     return { code: err.code, message: first?.message ?? err.message, offset: err.offset, context: err.context, issues: toJson(err.issues) };
   }
-  if (err instanceof ZipError) return { code: 'ZIP', message: err.message, offset: err.offset, context: 'zip archive' };
+  if (err instanceof ZipError) return { code: err.code, message: err.message, offset: err.offset, context: 'zip archive' };
   if (err instanceof BundleError) return { code: 'BUNDLE', message: err.message };
   const e = err as { code?: unknown; message?: unknown; offset?: unknown; context?: unknown };
   return {
@@ -80,20 +81,34 @@ async function isZip(blob: Blob): Promise<boolean> {
   return head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
 }
 
-async function bundleTarget(name: string, paths: string[], read: (path: string) => Promise<Uint8Array>, blobOf: ((path: string) => Blob) | null): Promise<Target> {
+/** How a bundle's files are read: `cap` bounds side files (Info.plist, CodeResources), named in the refusal. */
+type ReadFn = (path: string, cap?: { bytes: number; name: string }) => Promise<Uint8Array>;
+const SIDE_CAP = { bytes: SIDE_FILE_CAP, name: `side-file cap (Info.plist, CodeResources)` };
+
+async function bundleTarget(name: string, paths: string[], read: ReadFn, blobOf: ((path: string) => Blob) | null): Promise<Target> {
   const layout = findBundle(paths);
-  const infoPlist = layout.infoPlist ? await read(layout.infoPlist) : null;
-  const exeName = infoPlist ? bundleExecutableName(infoPlist) : null;
+  const infoPlist = layout.infoPlist ? await read(layout.infoPlist, SIDE_CAP) : null;
+  let exeName: string | null = null;
+  let infoPlistProblem: string | null = null;
+  if (infoPlist) {
+    try {
+      exeName = bundleExecutableName(infoPlist);
+    } catch (err) {
+      if (!(err instanceof PlistError)) throw err;
+      // a broken Info.plist is itself a finding: say so, and look for the executable in Contents/MacOS instead
+      infoPlistProblem = `Info.plist does not parse: ${err.message}${err.offset >= 0 ? ` (at byte ${err.offset})` : ''}`;
+    }
+  }
   const exe = exeName ? `${layout.root}/Contents/MacOS/${exeName}` : layout.macos[0];
   if (!exe || !paths.includes(exe)) {
-    throw new BundleError(`${layout.name}: the main executable ${exeName ? `Contents/MacOS/${exeName} (CFBundleExecutable)` : 'in Contents/MacOS'} is missing`);
+    throw new BundleError(`${layout.name}: the main executable ${exeName ? `Contents/MacOS/${exeName} (CFBundleExecutable)` : 'in Contents/MacOS'} is missing${infoPlistProblem ? `; ${infoPlistProblem}` : ''}`);
   }
-  const codeResources = layout.codeResources ? await read(layout.codeResources) : null;
+  const codeResources = layout.codeResources ? await read(layout.codeResources, SIDE_CAP) : null;
   return {
     name: `${name} → ${exe}`,
     blob: blobOf ? blobOf(exe) : null,
     bytes: blobOf ? null : await read(exe),
-    bundle: { name: layout.name, executable: exe, infoPlist: layout.infoPlist, codeResources: layout.codeResources, passedToVerify: false },
+    bundle: { name: layout.name, executable: exe, infoPlist: layout.infoPlist, codeResources: layout.codeResources, passedToVerify: false, infoPlistProblem },
     infoPlist,
     codeResources,
   };
@@ -102,12 +117,16 @@ async function bundleTarget(name: string, paths: string[], read: (path: string) 
 async function resolveInput(input: Input): Promise<Target> {
   if (input.kind === 'folder') {
     const byPath = new Map<string, BundleEntry>(input.entries.map((e) => [e.path, e]));
-    return bundleTarget(input.name, [...byPath.keys()], async (p) => new Uint8Array(await byPath.get(p)!.file.arrayBuffer()), (p) => byPath.get(p)!.file);
+    const read: ReadFn = async (p, cap) => {
+      const f = byPath.get(p)!.file;
+      if (cap && f.size > cap.bytes) throw new BundleError(`${p} is ${sizeText(f.size)}, over the ${cap.name} of ${sizeText(cap.bytes)}: refused`);
+      return new Uint8Array(await f.arrayBuffer());
+    };
+    return bundleTarget(input.name, [...byPath.keys()], read, (p) => byPath.get(p)!.file);
   }
   if (input.kind === 'zip' || (await isZip(input.file))) {
-    const entries = await listZip(input.file);
-    const byPath = new Map(entries.map((e) => [e.path, e]));
-    return bundleTarget(input.name, [...byPath.keys()], (p) => readZipEntry(input.file, byPath.get(p)!), null);
+    const zip = await ZipReader.open(input.file);
+    return bundleTarget(input.name, zip.paths, (p, cap) => zip.read(p, cap), null);
   }
   return { name: input.name, blob: input.file, bytes: null, bundle: null, infoPlist: null, codeResources: null };
 }

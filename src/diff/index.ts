@@ -144,9 +144,9 @@ function entitlementChanges(a: SignatureSummary, b: SignatureSummary) {
   const ea = a.entitlements ?? {}, eb = b.entitlements ?? {};
   const ka = Object.keys(ea), kb = Object.keys(eb);
   return {
-    added: kb.filter((k) => !(k in ea)),
-    removed: ka.filter((k) => !(k in eb)),
-    changed: kb.filter((k) => k in ea && JSON.stringify(ea[k]) !== JSON.stringify(eb[k])),
+    added: kb.filter((k) => !Object.hasOwn(ea, k)),
+    removed: ka.filter((k) => !Object.hasOwn(eb, k)),
+    changed: kb.filter((k) => Object.hasOwn(ea, k) && JSON.stringify(ea[k]) !== JSON.stringify(eb[k])),
   };
 }
 
@@ -247,7 +247,7 @@ function sliceDiff(sa: ByteSource, a: Binary, sigA: SignatureSummary, sb: ByteSo
   }
   if (sigA.hardenedRuntime && !sigB.hardenedRuntime) add('hardened-runtime-removed', 'high', T1546_006, 'The hardened runtime flag was removed: library validation no longer protects the process.', { before: true, after: false });
   for (const k of ents.added.concat(ents.changed)) {
-    if (k in RISKY_ENTITLEMENTS && (sigB.entitlements ?? {})[k] !== false) add('risky-entitlement-added', 'high', T1546_006, `The entitlement ${k} was added: it ${RISKY_ENTITLEMENTS[k]}.`, { key: k, value: (sigB.entitlements ?? {})[k] });
+    if (Object.hasOwn(RISKY_ENTITLEMENTS, k) && (sigB.entitlements ?? {})[k] !== false) add('risky-entitlement-added', 'high', T1546_006, `The entitlement ${k} was added: it ${RISKY_ENTITLEMENTS[k]}.`, { key: k, value: (sigB.entitlements ?? {})[k] });
   }
   if (headerOnly) add('header-only-change', dylibsAdded.length ? 'high' : 'medium', dylibsAdded.length ? T1546_006 : null,
     `Only the header/load-command page${pages.changedCount > 1 ? 's' : ''} (and the signature) changed: the code itself is untouched.`,

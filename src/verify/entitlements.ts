@@ -3,8 +3,12 @@
 // dict as a SET), a dict being
 // [CONTEXT 16] { SEQUENCE { UTF8String key, value }... }, arrays SEQUENCE, scalars BOOLEAN / INTEGER / UTF8String.
 import { children, content, decodeInteger, decodeString, parseDer, toHex, type DerNode } from './der';
-import { clampNesting, DEFAULT_MAX_NESTING, parsePlist, plistToJson, type PlistValue } from './plist';
+import { clampNesting, DEFAULT_MAX_NESTING, parsePlist, plistToJsonInPlace, type PlistValue } from './plist';
 
+/**
+ * Decoded entitlements. Keys are data: the object (and every dictionary in it) has a null prototype, so a key
+ * `__proto__`, `constructor` or `toString` is an own property like any other; look keys up with `Object.hasOwn`.
+ */
 export type Entitlements = Record<string, unknown>;
 
 const utf8 = new TextDecoder('utf-8');
@@ -12,7 +16,7 @@ const utf8 = new TextDecoder('utf-8');
 export function decodeXmlEntitlements(blob: Uint8Array, maxNesting = DEFAULT_MAX_NESTING): Entitlements {
   const xml = utf8.decode(blob.subarray(8));
   const v: PlistValue = parsePlist(xml, maxNesting);
-  const j = plistToJson(v);
+  const j = plistToJsonInPlace(v);
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error('entitlements plist is not a dictionary');
   return j as Entitlements;
 }
@@ -33,7 +37,7 @@ function derValue(n: DerNode, depth: number, max: number): unknown {
 
 function derDict(n: DerNode, depth: number, max: number): Entitlements {
   if (depth > max) throw new Error(`DER entitlements nested deeper than ${max}`);
-  const o: Entitlements = {};
+  const o: Entitlements = Object.create(null);
   for (const pair of children(n)) {
     if (pair.tag !== 0x30) throw new Error('DER entitlements: dictionary entry is not a SEQUENCE');
     const kv = children(pair);

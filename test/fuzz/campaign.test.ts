@@ -10,7 +10,7 @@ import { BINARY_TARGETS, type BinaryTargetName } from '../../fuzz/targets';
 const FIXED_SEED = 0x6d61636c; // 'macl'
 const RANDOM_SEED = Number(process.env.FUZZ_SEED ?? (Math.random() * 0x100000000) >>> 0);
 /** Executions per target and seed; FUZZ_EXECS overrides. */
-const EXECS: Record<BinaryTargetName, number> = { parse: 2000, verify: 800, diff: 1000 };
+const EXECS: Record<BinaryTargetName, number> = { parse: 2000, verify: 800, diff: 1000, plist: 3000, zip: 600 };
 const BUDGET_MS = Number(process.env.FUZZ_BUDGET_MS ?? 12_000);
 
 let seeds: Seed[] = [];
@@ -39,7 +39,7 @@ async function campaign(target: BinaryTargetName, seed: number): Promise<void> {
   expect(c.stats.execs).toBeGreaterThan(Math.min(n, 200));
 }
 
-for (const target of ['parse', 'verify', 'diff'] as BinaryTargetName[]) {
+for (const target of ['parse', 'verify', 'diff', 'plist', 'zip'] as BinaryTargetName[]) {
   describe.runIf(BINARY_TARGETS[target] !== undefined)(`fuzz ${target}`, () => {
     it(`fixed seed ${FIXED_SEED}: no invariant violation`, () => campaign(target, FIXED_SEED));
     it(`random seed (logged): no invariant violation`, () => campaign(target, RANDOM_SEED));

@@ -15,6 +15,8 @@ import { ROOT, SAMPLE_HELLO, fixtureByName, fixturePath } from '../helpers/fixtu
 import { REPLACER_SOURCE, fixture, nodeReport, run } from './common';
 import { thinSlice } from '../helpers/adhoc-sign';
 import { appendDylib } from '../helpers/tamper';
+import { buildZip, deflatedZeros } from '../helpers/zip';
+import { hangingPlist } from '../helpers/bplist';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // TOOLCHAIN.md: without the background-networking flags Chromium tries to reach Google at every start.
@@ -291,6 +293,76 @@ describe('runtimes: the inspector in Chromium', () => {
     await analyse(page, [nonApp]);
     expect(await page.getAttribute('#error', 'data-error-code')).toBe('BUNDLE');
     expect(await page.textContent('#error')).toMatch(/no \.app bundle found/);
+    await page.close();
+  });
+
+  it('zip bombs are refused with a message naming the cap, and the page stays usable (issue 12 item 4)', async () => {
+    const page = await newPage();
+    const exe = readFileSync(fx.path);
+    const plist = Buffer.from(INFO_PLIST);
+    // 1 MB of zip: an executable stated (and truly inflating) to 1000 MiB
+    const bomb = join(work, 'bomb.zip');
+    writeFileSync(bomb, buildZip([{ name: 'Sentry.app/Contents/Info.plist', data: plist }, { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: await deflatedZeros(1000) }]));
+    // 0.3 MB: 300 MiB, under the per-entry cap but 1000:1
+    const ratio = join(work, 'ratio.zip');
+    writeFileSync(ratio, buildZip([{ name: 'Sentry.app/Contents/Info.plist', data: plist }, { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: await deflatedZeros(300) }]));
+    // an Info.plist that states 4 KiB and holds 300 MiB: Chromium's DecompressionStream is stopped at 4 KiB
+    const liar = join(work, 'liar.zip');
+    writeFileSync(liar, buildZip([{ name: 'Sentry.app/Contents/Info.plist', data: await deflatedZeros(300), statedSize: 4096 }, { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: exe }]));
+    const cases: [string, RegExp][] = [
+      [bomb, /would inflate to 1000 MiB \(its stated size\), over the per-entry cap of 512 MiB/],
+      [ratio, /a ratio of \d+:1, over the ratio cap of 100:1/],
+      [liar, /Info\.plist inflates past its stated size of 4 KiB/],
+    ];
+    for (const [file, message] of cases) {
+      await analyse(page, [file]);
+      expect(await page.getAttribute('body', 'data-state')).toBe('error');
+      expect(await page.getAttribute('#error', 'data-error-code')).toBe('ZIP_LIMIT');
+      expect(await page.textContent('#error')).toMatch(message);
+      expect(await page.isDisabled('#file-input')).toBe(false);
+    }
+    // duplicate names: refused, not "the last one wins"
+    const dup = join(work, 'dup.zip');
+    writeFileSync(dup, buildZip([{ name: 'Sentry.app/Contents/MacOS/sentry-cli', data: exe }, { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: Buffer.from('other') }]));
+    await analyse(page, [dup]);
+    expect(await page.getAttribute('#error', 'data-error-code')).toBe('ZIP');
+    expect(await page.textContent('#error')).toMatch(/two entries named Sentry\.app\/Contents\/MacOS\/sentry-cli/);
+    // and the next file right after is analysed
+    await analyse(page, [SAMPLE_HELLO]);
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+    await page.close();
+  });
+
+  it('the 67-byte binary Info.plist claiming 2^52 entries: reported, the executable still analysed (issue 12 item 5)', async () => {
+    const page = await newPage();
+    const z = join(work, 'bplist.zip');
+    writeFileSync(z, buildZip([{ name: 'Sentry.app/Contents/Info.plist', data: Buffer.from(hangingPlist()) }, { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: readFileSync(fx.path) }]));
+    await analyse(page, [z]);
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+    expect(await page.textContent('section.file[data-file="0"] [data-problem=info-plist]')).toMatch(/Info\.plist does not parse: binary plist dictionary claims 4503599627370496 entries/);
+    const report = (await page.evaluate('window.__machlensReport')) as { files: { sha256: string; bundle: { executable: string } }[] };
+    expect(report.files[0].bundle.executable).toBe('Sentry.app/Contents/MacOS/sentry-cli');
+    expect(report.files[0].sha256).toBe(fx.entry.sha256);
+    await page.close();
+  });
+
+  it('a worker that runs too long is ended by the page, which recovers: message shown, inputs enabled, the next file analysed', async () => {
+    const page = await ctx.newPage();
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    // a 1 ms watchdog: the worker cannot even load the SDK in that time
+    await page.goto(`${origin}/?worker-timeout=1`);
+    await page.waitForSelector('body[data-state=ready]');
+    await analyse(page, [SAMPLE_HELLO]);
+    expect(await page.getAttribute('body', 'data-state')).toBe('error');
+    expect(await page.getAttribute('#error', 'data-error-code')).toBe('TIMEOUT');
+    expect(await page.textContent('#error')).toMatch(/sent nothing for 1 ms and was ended.*ready for another file/);
+    expect(await page.isDisabled('#file-input')).toBe(false);
+    expect(await page.isDisabled('#folder-input')).toBe(false);
+    // the default watchdog again (no reload): a fresh worker analyses the next file
+    await page.evaluate(() => history.replaceState(null, '', '/'));
+    await analyse(page, [SAMPLE_HELLO]);
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
     await page.close();
   });
 

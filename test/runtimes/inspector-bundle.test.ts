@@ -2,6 +2,8 @@
 // and CFBundleExecutable from an XML or a binary (bplist00) Info.plist.
 import { describe, expect, it } from 'vitest';
 import { BundleError, bundleExecutableName, findBundle } from '../../inspector/bundle';
+import { PlistError } from '../../src/verify/plist';
+import { bplist as encodeBplist, hangingPlist } from '../helpers/bplist';
 
 /** A binary plist holding one dictionary of ASCII string keys and values (what a compiled Info.plist looks like). */
 function bplist(dict: Record<string, string>): Uint8Array {
@@ -48,5 +50,19 @@ describe('inspector bundle helpers', () => {
     expect(bundleExecutableName(bin)).toBe('Foo');
     expect(bundleExecutableName(bplist({ CFBundleName: 'x' }))).toBeNull();
     expect(bundleExecutableName(new TextEncoder().encode('<plist><dict/></plist>'))).toBeNull();
+  });
+
+  it('Info.plist goes through the SDK parser: the 67-byte bplist claiming 2^52 entries is a PlistError at once (it hung the worker)', () => {
+    const e = (() => { try { bundleExecutableName(hangingPlist()); return null; } catch (err) { return err; } })();
+    expect(e).toBeInstanceOf(PlistError);
+    expect((e as PlistError).message).toMatch(/claims 4503599627370496 entries/);
+    // UTF-16 names, non-string values, names that are not file names
+    expect(bundleExecutableName(encodeBplist({ CFBundleExecutable: 'Zoë' }))).toBe('Zoë');
+    expect(bundleExecutableName(encodeBplist({ CFBundleExecutable: 42 }))).toBeNull();
+    expect(() => bundleExecutableName(encodeBplist({ CFBundleExecutable: '../../../tmp/x' }))).toThrow(BundleError);
+    expect(() => bundleExecutableName(encodeBplist(['not', 'a', 'dict']))).toThrow(PlistError);
+    // every XML entity and character reference, CDATA, comments: the real parser, not a regex
+    const xml = new TextEncoder().encode('<plist><dict><key>CFBundleExecutable</key><string>a&lt;b&gt;&quot;&apos;&#x41;&#66;<!-- c --><![CDATA[&x]]></string></dict></plist>');
+    expect(bundleExecutableName(xml)).toBe('a<b>"\'AB&x');
   });
 });
