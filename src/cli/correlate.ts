@@ -1,9 +1,9 @@
 // `machlens correlate`: telemetry files (or standard input) in as a stream, T1546.006 chains out, then the coverage
 // report and the counts. Node only (reads files, copies evidence); the correlation itself is src/correlate (pure).
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { collect, rootedFileReader, type CollectedFile } from './collect';
+import { MAX_BASELINE_BYTES } from './baseline-file';
+import { openRegular, readRegularFile, SafeOpenError } from './safe-open';
 import {
   createCorrelator, parseBaseline, policyFromJson, PolicyError, SOURCE_FORMATS, trustedChangeRecords,
   type Alert, type Analyzer, type Counts, type EvidenceBundle, type FileReader, type HostCoverage, type SourceFormat,
@@ -23,12 +23,14 @@ export interface CorrelateDeps {
 
 export const CORRELATE_USAGE = `usage: machlens correlate [options] FILE...|-
 
-Reads macOS endpoint telemetry as a stream (JSON lines: eslogger, Elastic Defend ECS, OCSF, osquery, Santa, or
-machlens.change records) and reports the T1546.006 chain: a Mach-O binary modified, its signature removed,
+Reads macOS endpoint telemetry as a stream (JSON lines, pretty-printed JSON, arrays, Elasticsearch/OpenSearch
+search responses or hits: eslogger, Elastic Defend ECS, OCSF, osquery, Santa (JSON or its text log), Jamf Protect,
+Objective-See ProcessMonitor/FileMonitor, Red Canary Mac Monitor, or machlens.change records) and reports the T1546.006 chain: a Mach-O binary modified, its signature removed,
 invalidated or downgraded, the binary run, an unrecognised dylib loaded; unless the change was authorised.
 
 options:
-  --format F            auto (default; per line, by shape) | eslogger | ecs | ocsf | osquery | santa
+  --format F            auto (default; per document, by shape) | eslogger | ecs | ocsf | osquery | santa | jamf
+                        | objective-see | macmonitor
   --policy FILE         policy JSON (windows, limits, authorised writers, change records); extends the defaults
   --changes FILE        change-management records (JSON list, {"changeRecords": [...]}, or machlens.change lines):
                         a trusted channel; change records inside the telemetry are never honoured
@@ -118,13 +120,26 @@ function parseArgs(argv: string[]): Args | 'help' {
   return a;
 }
 
-async function readJsonFile(path: string, what: string): Promise<unknown> {
-  let text: string;
+/** Largest policy or --changes file read (a policy with the most change records allowed is a few MiB). */
+export const MAX_POLICY_BYTES = 64 << 20;
+export const MAX_CHANGES_BYTES = 256 << 20;
+
+/**
+ * The text of a file the user named (--policy, --changes, --baseline): a regular file (followed if a symlink: the
+ * user named it), opened non-blocking and checked on the descriptor (src/cli/safe-open.ts), at most `cap` bytes,
+ * UTF-8. A FIFO, a device or a directory is refused with what it is, never waited on or read without end.
+ */
+function readTextFile(path: string, what: string, cap: number): string {
   try {
-    text = await readFile(path, 'utf8');
+    return new TextDecoder('utf-8', { fatal: true }).decode(readRegularFile(path, cap, { noFollow: false }));
   } catch (err) {
-    throw new Error(`${what} ${path}: ${(err as Error).message}`);
+    if (err instanceof SafeOpenError) throw new Error(`${what} ${path}: ${err.message}`);
+    throw new Error(`${what} ${path}: not UTF-8 text`);
   }
+}
+
+async function readJsonFile(path: string, what: string, cap: number): Promise<unknown> {
+  const text = readTextFile(path, what, cap);
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -155,53 +170,8 @@ async function loadAnalyzer(): Promise<Analyzer | undefined> {
 }
 
 function diskReader(root: string | undefined): FileReader {
-  return async (p: string) => {
-    const full = root ? join(resolve(root), p) : p;
-    try {
-      const st = await stat(full);
-      if (!st.isFile()) return null;
-      return new Uint8Array(await readFile(full));
-    } catch {
-      return null;
-    }
-  };
-}
-
-function safeName(p: string): string {
-  return p.replace(/^\/+/, '').replace(/[^A-Za-z0-9._@+-]+/g, '_').slice(0, 200) || 'file';
-}
-
-interface CollectedFile { path: string; role: string; copiedTo?: string; sha256?: string; size?: number; error?: string }
-
-/** Copy the alert's binary and dylibs into DIR/<id>/ with a manifest of their SHA-256 (node:crypto). */
-async function collect(dir: string, alert: Alert, bundle: EvidenceBundle | undefined, root: string | undefined): Promise<CollectedFile[]> {
-  const dest = join(dir, alert.id);
-  await mkdir(join(dest, 'files'), { recursive: true });
-  const files: CollectedFile[] = [];
-  const items = [{ path: alert.binary, role: 'binary' }, ...alert.dylibs.map((d) => ({ path: d, role: 'dylib' }))];
-  for (const it of items) {
-    const src = root ? join(resolve(root), it.path) : it.path;
-    const rec: CollectedFile = { ...it };
-    try {
-      const st = await stat(src);
-      if (!st.isFile()) throw new Error('not a regular file');
-      const target = join(dest, 'files', safeName(it.path));
-      await copyFile(src, target);
-      const h = createHash('sha256');
-      await new Promise<void>((res, rej) => {
-        createReadStream(target).on('data', (c) => h.update(c)).on('end', () => res()).on('error', rej);
-      });
-      rec.copiedTo = target;
-      rec.sha256 = h.digest('hex');
-      rec.size = st.size;
-    } catch (err) {
-      rec.error = (err as Error).message;
-    }
-    files.push(rec);
-  }
-  await writeFile(join(dest, 'manifest.json'), JSON.stringify({ alert, files }, null, 2) + '\n');
-  if (bundle) await writeFile(join(dest, 'evidence.json'), JSON.stringify(bundle, null, 2) + '\n');
-  return files;
+  // telemetry names these paths: read them by --collect's rules (inside --root, no symlink out, regular Mach-O only)
+  return rootedFileReader(root);
 }
 
 // ----- readable output -----------------------------------------------------------------------------------------
@@ -274,7 +244,7 @@ function formatCoverage(cov: HostCoverage[]): string {
   const lines = ['COVERAGE'];
   for (const c of cov) {
     const ev = c.evidence;
-    lines.push(`  ${hostLabel(c.host, c.hostName)}  [${c.sources.join(', ') || '-'}]  file changes ${ev.fileChanges}, execs ${ev.execs} (${ev.execsWithSigningState} with signing state), signature events ${ev.signatureEvents}, library loads ${ev.libraryLoads}, lineage ${ev.lineage}`);
+    lines.push(`  ${hostLabel(c.host, c.hostName)}  [${e(c.sources.join(', ')) || '-'}]  file changes ${ev.fileChanges}, execs ${ev.execs} (${ev.execsWithSigningState} with signing state), signature events ${ev.signatureEvents}, library loads ${ev.libraryLoads}, lineage ${ev.lineage}`);
     for (const b of c.blindSpots) lines.push(`      blind spot: ${e(b)}`);
   }
   if (cov.length === 0) lines.push('  (no hosts)');
@@ -288,7 +258,7 @@ function by(r: Record<string, number>): string {
 function formatCounts(c: Counts): string {
   const lines = [
     'COUNTS',
-    `  lines ${c.lines} = parsed ${c.parsed} + ignored ${c.ignored} + malformed ${c.malformed} + skipped ${c.skipped} + blank ${c.blank}`,
+    `  ${c.documents === c.lines ? `lines ${c.lines}` : `lines ${c.lines}, documents ${c.documents}`} = parsed ${c.parsed} + ignored ${c.ignored} + malformed ${c.malformed} + skipped ${c.skipped} + blank ${c.blank}`,
     `  formats ${by(c.byFormat)}`,
     `  events ${c.events}, duplicates ${c.duplicates}, late ${c.late} (could have changed a result: ${c.lateRelevant}), alerts ${c.alerts} (suppressed ${c.suppressed})`,
   ];
@@ -314,10 +284,10 @@ export interface ReportWarning { code: string; message: string }
 /** What the top of the report must say before any alert: input that could not be read, order, limits, forged records. */
 export function reportWarnings(c: Counts, stream: boolean): ReportWarning[] {
   const w: ReportWarning[] = [];
-  const nonBlank = c.lines - c.blank;
+  const { nonBlank, unit } = units(c);
   const unreadable = c.malformed + c.skipped;
   if (nonBlank > 0 && unreadable > 0 && unreadable / nonBlank > UNREADABLE_WARN_SHARE) {
-    w.push({ code: 'unreadable-input', message: `${unreadable} of ${nonBlank} lines (${((100 * unreadable) / nonBlank).toFixed(1)} %) could not be read (${by({ ...c.malformedByReason, ...c.skippedByReason })}); the report covers only the rest` });
+    w.push({ code: 'unreadable-input', message: `${unreadable} of ${nonBlank} ${unit}s (${((100 * unreadable) / nonBlank).toFixed(1)} %) could not be read (${by({ ...c.malformedByReason, ...c.skippedByReason })}); the report covers only the rest` });
   }
   if (c.lateRelevant > 0) {
     const s = c.lateSamples[0];
@@ -336,25 +306,29 @@ export function reportWarnings(c: Counts, stream: boolean): ReportWarning[] {
 /** No line could be read at all: the reason and a hint, never "all clear". */
 export function unreadableReason(c: Counts, format: string): string | undefined {
   if (c.parsed + c.ignored > 0) return undefined;
-  const nonBlank = c.lines - c.blank;
+  const { nonBlank, unit } = units(c);
   if (nonBlank === 0) return `no telemetry: ${c.lines === 0 ? 'the input is empty' : `all ${c.lines} lines are blank`}`;
   const reasons = by({ ...c.malformedByReason, ...c.skippedByReason });
   const hint = format === 'auto'
-    ? 'Is it the right input? Each line must be one JSON document of eslogger, Elastic (ECS), OCSF, osquery or Santa; name the source with --format if it is one of those'
-    : `Wrong --format? The lines were read as ${format}; try --format auto`;
-  return `no readable line in ${nonBlank} line(s) (${reasons}). ${hint}`;
+    ? 'Is it the right input? Each document (a JSON line, a pretty-printed document, an array or a search response) must be an event of eslogger, Elastic (ECS), OCSF, osquery, Santa, Jamf Protect, Objective-See or Mac Monitor, or a line of Santa\'s text log; name the source with --format if it is one of those'
+    : `Wrong --format? The input was read as ${format}; try --format auto`;
+  return `no readable ${unit} in ${nonBlank} ${unit}(s) (${reasons}). ${hint}`;
+}
+
+/**
+ * What the input is counted in: lines, or documents when framing made them differ (a pretty-printed document spans
+ * lines; an array or a search response holds many). documents === parsed + ignored + malformed + skipped + blank.
+ */
+function units(c: Counts): { nonBlank: number; unit: 'line' | 'document' } {
+  const docs = c.documents ?? c.lines;
+  return { nonBlank: docs - c.blank, unit: docs === c.lines ? 'line' : 'document' };
 }
 
 // ----- the command -----------------------------------------------------------------------------------------------
 
 /** Read --changes FILE: a JSON list of records, {"changeRecords": [...]}, one record, or machlens.change JSON lines. */
 async function readChanges(path: string): Promise<unknown[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new Error(`changes ${path}: ${(err as Error).message}`);
-  }
+  const text = readTextFile(path, 'changes', MAX_CHANGES_BYTES);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -370,6 +344,22 @@ async function readChanges(path: string): Promise<unknown[]> {
   if (doc !== null && typeof doc === 'object' && Array.isArray((doc as { changeRecords?: unknown }).changeRecords)) return (doc as { changeRecords: unknown[] }).changeRecords;
   if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) return [doc];
   throw new Error(`changes ${path}: expected a list of change records, {"changeRecords": [...]}, or JSON lines`);
+}
+
+/**
+ * A telemetry file named on the command line: opened through safe-open (non-blocking, the descriptor checked to be
+ * a regular file, a symlink the user named followed), then streamed from that descriptor. A FIFO or a device is
+ * refused rather than waited on or read without end; live input comes through standard input (-).
+ */
+function telemetryStream(path: string): AsyncIterable<Uint8Array> {
+  let fd: number;
+  try {
+    fd = openRegular(path, { noFollow: false }).fd;
+  } catch (err) {
+    if (err instanceof SafeOpenError && err.code === 'NOT_REGULAR') throw new Error(`${err.message} (pipe live input to standard input: machlens correlate --stream -)`);
+    throw err;
+  }
+  return createReadStream(path, { fd, highWaterMark: 1 << 20, autoClose: true });
 }
 
 function isEpipe(err: unknown): boolean {
@@ -389,7 +379,7 @@ export async function runCorrelate(argv: string[], io: CorrelateIO, deps: Correl
 
   let policy;
   try {
-    const raw = a.policy ? await readJsonFile(a.policy, 'policy') : {};
+    const raw = a.policy ? await readJsonFile(a.policy, 'policy', MAX_POLICY_BYTES) : {};
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       const what = raw === null ? 'null' : Array.isArray(raw) ? 'a list' : typeof raw;
       throw new PolicyError('bad policy', [`policy ${a.policy}: expected a JSON object ({ "version": 1, ... }), got ${what}`]);
@@ -399,7 +389,7 @@ export async function runCorrelate(argv: string[], io: CorrelateIO, deps: Correl
       : rawWindows !== null && typeof rawWindows === 'object' && !Array.isArray(rawWindows) ? { ...(rawWindows as object), ...a.windows }
         : rawWindows; // reported by policyFromJson
     policy = policyFromJson(Object.keys(a.windows).length || rawWindows !== undefined ? { ...(raw as object), windows } : raw);
-    for (const n of policy.notes ?? []) io.stderr(`machlens correlate: policy: ${n}\n`);
+    for (const n of policy.notes ?? []) io.stderr(`machlens correlate: policy: ${escapeText(n)}\n`);
   } catch (err) {
     const msg = err instanceof PolicyError ? err.problems.map((p) => `  ${escapeText(p)}`).join('\n') : `  ${escapeText((err as Error).message)}`;
     io.stderr(`machlens correlate: bad policy\n${msg}\n`);
@@ -420,7 +410,7 @@ export async function runCorrelate(argv: string[], io: CorrelateIO, deps: Correl
   let baseline;
   if (a.baseline) {
     try {
-      const parsed = parseBaseline(await readJsonFile(a.baseline, 'baseline'));
+      const parsed = parseBaseline(await readJsonFile(a.baseline, 'baseline', MAX_BASELINE_BYTES));
       if (parsed.index.size === 0 && parsed.problems.length) throw new Error(parsed.problems.join('; '));
       for (const p of parsed.problems.slice(0, 10)) io.stderr(`machlens correlate: ${escapeText(p)}\n`);
       baseline = parsed.index;
@@ -481,7 +471,7 @@ export async function runCorrelate(argv: string[], io: CorrelateIO, deps: Correl
       try {
         const source: AsyncIterable<string | Uint8Array> = input === '-'
           ? (io.stdin ?? (process.stdin as AsyncIterable<Uint8Array>))
-          : createReadStream(input, { highWaterMark: 1 << 20 });
+          : telemetryStream(input);
         for await (const chunk of source) {
           await emit(correlator.pushChunk(chunk, { file: label }));
           if (closed) break;

@@ -6,7 +6,8 @@
 // Everything is plain data so the whole state can be snapshotted and restored.
 import type { Alert, ChangeRecordEvent, CorrelationEvent, Counts, HostCoverage, SignerSummary, SourceFormat } from './model';
 import { SOURCE_FORMATS } from './model';
-import { adaptDoc, adaptLine, changeRecordFrom } from './adapters/index';
+import { adaptDoc, adaptLine, adaptPiece, changeRecordFrom } from './adapters/index';
+import { createFramer, type FramerState, type Piece } from './framing';
 import { EMPTY_BASELINE, parseBaseline, type BaselineIndex } from './baseline';
 import { defaultPolicy, policyFromJson, PolicyError, type NonDylibMapping, type Policy } from './policy';
 import { bump, isDict } from './util';
@@ -137,7 +138,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   for (const r of policy.changeRecords) ctx.trusted.add(r);
   if (options.changeRecords) {
     const { records, problems } = trustedChangeRecords(options.changeRecords);
-    if (problems.length) throw new PolicyError(`changeRecords: ${problems.join('; ')}`, problems);
+    if (problems.length) throw new PolicyError(`changeRecords: ${problems.join('; ')}`, problems, 'CHANGES_INVALID');
     for (const r of records) ctx.trusted.add(r);
   }
   let added: ChangeRecordEvent[] = [];
@@ -161,6 +162,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   let decoder: TextDecoder | undefined;
   // The counters live in ctx (the stages bump them); `counts` is the same object, replaced on restore.
   let counts = ctx.counts;
+  const framer = createFramer({ maxDocumentLength: L.maxLineLength });
 
   // ----- ingestion -------------------------------------------------------------------------------------------
 
@@ -169,36 +171,43 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (f !== curFile) { curFile = f; fileLine = 0; }
   }
 
-  function malformedLine(reason: string): void {
+  function malformedLine(reason: string, at = fileLine): void {
     counts.malformed++;
     bump(counts.malformedByReason, reason);
     if (counts.malformedSamples.length < L.maxMalformedSamples) {
-      const s: Counts['malformedSamples'][number] = { line: fileLine, reason };
+      const s: Counts['malformedSamples'][number] = { line: at, reason };
       if (curFile !== undefined) s.file = curFile;
       counts.malformedSamples.push(s);
     }
   }
 
+  // Framing (framing.ts) turns lines into pieces: a document, a text line, or what could not be read. `counts.lines`
+  // counts the lines fed; `counts.documents` the pieces: a line of NDJSON or text, or one document of a multi-line
+  // document, an array or a search response (documents === parsed + ignored + malformed + skipped + blank).
   function oneLine(text: string): void {
     counts.lines++;
     line++;
     fileLine++;
-    if (text.length > L.maxLineLength) { counts.skipped++; bump(counts.skippedByReason, 'line longer than maxLineLength'); return; }
-    let t = text;
-    if (t.length > 0 && t.charCodeAt(t.length - 1) === 13) t = t.slice(0, -1);
-    if (t.trim().length === 0) { counts.blank++; return; }
-    ctx_.input = curFile; ctx_.line = fileLine;
-    const r = adaptLine(t, format, ctx_);
-    accountResult(r.format, r.out);
+    if (text.length > L.maxLineLength) { framer.drop(fileLine, 'line longer than maxLineLength', onePiece); return; }
+    framer.line(text, fileLine, onePiece);
   }
 
-  function accountResult(fmt: SourceFormat | undefined, o: ReturnType<typeof adaptLine>['out']): void {
-    if (o.malformed !== undefined) { malformedLine(o.malformed); return; }
+  function onePiece(p: Piece): void {
+    counts.documents++;
+    if (p.blank) { counts.blank++; return; }
+    if (p.skipped !== undefined) { counts.skipped++; bump(counts.skippedByReason, p.skipped); return; }
+    ctx_.input = curFile; ctx_.line = p.line;
+    const r = adaptPiece(p, format, ctx_);
+    accountResult(r.format, r.out, p.line);
+  }
+
+  function accountResult(fmt: SourceFormat | undefined, o: ReturnType<typeof adaptLine>['out'], at = fileLine): void {
+    if (o.malformed !== undefined) { malformedLine(o.malformed, at); return; }
     if (fmt) bump(counts.byFormat, fmt);
     if (o.ignored !== undefined) { counts.ignored++; bump(counts.ignoredByReason, o.ignored); return; }
     counts.parsed++;
     for (const e of o.events!) {
-      if (e.line === undefined) { e.line = fileLine; if (curFile !== undefined) e.input = curFile; }
+      if (e.line === undefined) { e.line = at; if (curFile !== undefined) e.input = curFile; }
       ingest(e);
     }
   }
@@ -231,7 +240,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (!carrySkipping && rest.length > 0) {
       if (carry.length + rest.length > L.maxLineLength) {
         // Count the over-long line once, now, and drop the rest of it as it streams in.
-        counts.lines++; line++; fileLine++; counts.skipped++; bump(counts.skippedByReason, 'line longer than maxLineLength');
+        counts.lines++; line++; fileLine++; framer.drop(fileLine, 'line longer than maxLineLength', onePiece);
         carry = ''; carrySkipping = true;
       } else carry += rest;
     }
@@ -242,7 +251,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     setFile(meta);
     const list = Array.isArray(docs) ? docs : [docs];
     for (const d of list) {
-      counts.lines++; line++; fileLine++;
+      counts.lines++; counts.documents++; line++; fileLine++;
       ctx_.input = curFile; ctx_.line = fileLine;
       const r = adaptDoc(d, format, ctx_);
       accountResult(r.format, r.out);
@@ -254,10 +263,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const list = Array.isArray(events) ? events : [events as CorrelationEvent];
     for (const e of list) {
       if (!isEvent(e)) {
-        counts.lines++; line++; fileLine++; malformedLine('event: not a normalised event (kind, host, time)');
+        counts.lines++; counts.documents++; line++; fileLine++; malformedLine('event: not a normalised event (kind, host, time)');
         continue;
       }
-      counts.lines++; line++; fileLine++; counts.parsed++;
+      counts.lines++; counts.documents++; line++; fileLine++; counts.parsed++;
       bump(counts.byFormat, SOURCE_FORMATS.includes(e.source) ? e.source : 'machlens');
       ingest(e);
     }
@@ -431,6 +440,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (carry.length > 0 && !carrySkipping) { const c = carry; carry = ''; oneLine(c); }
     carry = '';
     carrySkipping = false;
+    framer.end(onePiece);
     return take();
   }
 
@@ -447,7 +457,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const hs = [...hosts.values()].map(serialHost);
     // A deep copy through JSON: the snapshot shares nothing with live state and can be stored as is.
     return JSON.parse(JSON.stringify({
-      version: 1, seq, switches, line, fileLine, file: curFile, carry, carrySkipping, globalMax: Number.isFinite(globalMax) ? globalMax : null, leapHost,
+      version: 1, seq, switches, line, fileLine, file: curFile, carry, carrySkipping, framing: framer.state(), globalMax: Number.isFinite(globalMax) ? globalMax : null, leapHost,
       counts, globalChangeRecords: ctx.untrusted.list(), addedChangeRecords: added, evictedCoverage, hosts: hs,
     })) as CorrelatorSnapshot;
   }
@@ -455,6 +465,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function restore(s: CorrelatorSnapshot): void {
     checkSnapshot(s);
     const c = JSON.parse(JSON.stringify(s)) as CorrelatorSnapshot;
+    framer.restore(c.framing);
     seq = c.seq; switches = c.switches ?? 0; line = c.line; fileLine = c.fileLine; curFile = c.file ?? undefined; carry = c.carry ?? ''; carrySkipping = !!c.carrySkipping;
     globalMax = typeof c.globalMax === 'number' ? c.globalMax : -Infinity;
     leapHost = c.leapHost ?? null;

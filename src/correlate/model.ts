@@ -2,8 +2,8 @@
 // (alerts, coverage, counts). Plain JSON-serialisable objects only, so state can be snapshotted.
 
 /** Telemetry sources the adapters read; `machlens` is this project's own line format (change records, events). */
-export type SourceFormat = 'eslogger' | 'ecs' | 'ocsf' | 'osquery' | 'santa' | 'machlens';
-export const SOURCE_FORMATS: readonly SourceFormat[] = ['eslogger', 'ecs', 'ocsf', 'osquery', 'santa', 'machlens'];
+export type SourceFormat = 'eslogger' | 'ecs' | 'ocsf' | 'osquery' | 'santa' | 'jamf' | 'objective-see' | 'macmonitor' | 'machlens';
+export const SOURCE_FORMATS: readonly SourceFormat[] = ['eslogger', 'ecs', 'ocsf', 'osquery', 'santa', 'jamf', 'objective-see', 'macmonitor', 'machlens'];
 
 /** Code-signing flags (xnu osfmk/kern/cs_blobs.h). */
 export const CS_VALID = 0x1;
@@ -329,8 +329,14 @@ export interface LateSample {
 }
 
 export interface Counts {
-  /** Every line fed in: lines === parsed + ignored + malformed + skipped + blank. */
+  /** Every line fed in (a document handed to pushDocs/pushEvents counts as one). */
   lines: number;
+  /**
+   * Every unit read, each counted once: documents === parsed + ignored + malformed + skipped + blank. A unit is a line
+   * of NDJSON or text, or one document of a multi-line document, a JSON array or a search response (framing.ts); for
+   * NDJSON, documents === lines.
+   */
+  documents: number;
   blank: number;
   /** Lines that produced at least one event. */
   parsed: number;

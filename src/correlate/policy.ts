@@ -235,9 +235,13 @@ export function defaultPolicy(): Policy {
   };
 }
 
+/** What a PolicyError refuses: a policy file, trusted change records (options, --changes, the API), a snapshot. */
+export type CorrelateErrorCode = 'POLICY_INVALID' | 'CHANGES_INVALID' | 'SNAPSHOT_INVALID';
+
+/** The correlate module's typed error: a code and every problem found (each with where it is). */
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
-  constructor(message: string, readonly problems: string[]) {
+  constructor(message: string, readonly problems: string[], readonly code: CorrelateErrorCode = 'POLICY_INVALID') {
     super(message);
   }
 }

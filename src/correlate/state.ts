@@ -101,7 +101,7 @@ export interface Ctx {
 
 export function newCounts(): Counts {
   return {
-    lines: 0, blank: 0, parsed: 0, ignored: 0, ignoredByReason: counter(), malformed: 0, malformedByReason: counter(),
+    lines: 0, documents: 0, blank: 0, parsed: 0, ignored: 0, ignoredByReason: counter(), malformed: 0, malformedByReason: counter(),
     malformedSamples: [], skipped: 0, skippedByReason: counter(), byFormat: counter(), events: 0, duplicates: 0, late: 0,
     lateRelevant: 0, lateSamples: [], alerts: 0, suppressed: 0, untrustedChangeRecords: 0, trustedChangeRecords: 0, denied: 0,
     nonDylibMappings: counter(),

@@ -3,7 +3,7 @@
 // change records come only from --policy/--changes (issue 12 item 1); attacker strings are escaped in the text
 // report (issue 12 item 2); a null or malformed policy is a clear error (issue 12 items 14, 16).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,50 @@ describe('honest exits', () => {
     const io = { stdout: () => { writes++; if (writes > 1) { const e = new Error('write EPIPE') as Error & { code: string }; e.code = 'EPIPE'; throw e; } }, stderr: () => {} };
     expect(await runCorrelate([chain], io)).toBe(0);
     expect(writes).toBe(2);
+  });
+});
+
+describe('documents, not lines, when framing makes them differ', () => {
+  it('a pretty-printed array with nothing readable: exit 2 counted in documents; a large unreadable share of documents is warned about', async () => {
+    const arr = file('array.json', ['[', '  {"x": 1},', '  {"y": 2}', ']']);
+    const c = capture();
+    expect(await runCorrelate([arr], c.io)).toBe(2);
+    expect(c.err()).toMatch(/no readable document in 2 document\(s\) \(unrecognised shape \(no adapter matches\): 2\)/);
+    expect(c.out()).toMatch(/lines 4, documents 2 = parsed 0 \+ ignored 0 \+ malformed 2/);
+    // one JSON array of the chain's 11 events and 3 junk objects, pretty-printed: 3 of 14 documents are unreadable
+    const events = render(fullChain(), 'eslogger').map((l) => JSON.parse(l));
+    const doc = JSON.stringify([...events, { x: 1 }, { y: 2 }, { z: 3 }], null, 2).split('\n');
+    const p = file('mixed-array.json', doc);
+    const w = capture();
+    expect(await runCorrelate([p], w.io)).toBe(3);
+    expect(w.out().split('\n')[0]).toMatch(new RegExp(`^WARNING {2}3 of ${events.length + 3} documents \\(`));
+  });
+});
+
+describe('files that are not regular files', () => {
+  it('a FIFO, a directory or a symlink to a device as telemetry, --policy or --changes: exit 2 saying what it is, never a hang', async () => {
+    const fifo = join(dir, 'telemetry.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const sub = join(dir, 'a-dir');
+    mkdirSync(sub);
+    const zero = join(dir, 'zero.json');
+    symlinkSync('/dev/zero', zero);
+    const cases: [string[], RegExp][] = [
+      [[fifo], /telemetry\.fifo.*: is a FIFO, not a regular file \(pipe live input to standard input: machlens correlate --stream -\)/],
+      [[sub], /a-dir.*: is a directory, not a regular file/],
+      [['--policy', fifo, chain], /bad policy\n  policy .*telemetry\.fifo: is a FIFO, not a regular file/],
+      [['--changes', zero, chain], /changes .*zero\.json: is a character device, not a regular file/],
+      [['--baseline', fifo, chain], /baseline .*telemetry\.fifo: is a FIFO, not a regular file/],
+    ];
+    for (const [args, want] of cases) {
+      const c = capture();
+      expect(await runCorrelate(args, c.io), args.join(' ')).toBe(2);
+      expect(c.err(), args.join(' ')).toMatch(want);
+    }
+    // a symlink the user named to a regular file is followed
+    const link = join(dir, 'chain-link.jsonl');
+    symlinkSync(chain, link);
+    expect(await runCorrelate([link], capture().io)).toBe(3);
   });
 });
 

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { correlateLines, createCorrelator, policyFromJson, PolicyError, type Alert } from '../../src/correlate/index';
 import { fullChain, render, eslogger, type Step } from './scenario';
 
-function accounted(c: { lines: number; parsed: number; ignored: number; malformed: number; skipped: number; blank: number }): boolean {
-  return c.lines === c.parsed + c.ignored + c.malformed + c.skipped + c.blank;
+// Every unit read (a line, or one document of a multi-line document or array: framing.ts) is counted once.
+function accounted(c: { documents: number; parsed: number; ignored: number; malformed: number; skipped: number; blank: number }): boolean {
+  return c.documents === c.parsed + c.ignored + c.malformed + c.skipped + c.blank;
 }
 
 describe('malformed lines mixed in', () => {

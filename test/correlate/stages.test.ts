@@ -209,3 +209,35 @@ describe('snapshot/restore of host state', () => {
     expect(r.streamRecords.map((x) => x.ticket)).toEqual(['x']);
   });
 });
+
+describe('snapshot check', () => {
+  it('a snapshot that is not one is a PolicyError SNAPSHOT_INVALID naming each problem, before any state is touched', async () => {
+    const { createCorrelator, PolicyError } = await import('../../src/correlate/index');
+    const c = createCorrelator({ order: 'finite' });
+    c.pushEvents(chain().slice(0, 3));
+    const good = c.snapshot();
+    const bad: [unknown, RegExp][] = [
+      [null, /^snapshot: expected an object$/],
+      [[good], /^snapshot: expected an object$/],
+      [{ ...good, version: 2 }, /^snapshot\.version: expected 1$/],
+      [{ ...good, hosts: {} }, /^snapshot\.hosts: expected a list$/],
+      [{ ...good, counts: 'x' }, /^snapshot\.counts: expected an object$/],
+      [{ ...good, hosts: [{ ...good.hosts[0], procs: null }] }, /^snapshot\.hosts\[0\]\.procs: expected a list$/],
+      [{ ...good, hosts: [{ ...good.hosts[0], heap: [{ t: 'soon' }] }] }, /^snapshot\.hosts\[0\]\.heap: expected entries \{ t, s, e \}$/],
+      [{ ...good, hosts: [{ ...good.hosts[0], dedup: [[1]] }] }, /^snapshot\.hosts\[0\]\.dedup: expected a list of/],
+    ];
+    for (const [s, want] of bad) {
+      const fresh = createCorrelator({ order: 'finite' });
+      let err: unknown;
+      try { fresh.restore(s as never); } catch (e) { err = e; }
+      expect(err, JSON.stringify(s)?.slice(0, 80)).toBeInstanceOf(PolicyError);
+      expect((err as InstanceType<typeof PolicyError>).code).toBe('SNAPSHOT_INVALID');
+      expect((err as InstanceType<typeof PolicyError>).problems.some((p) => want.test(p)), (err as Error).message).toBe(true);
+      expect(fresh.counts().events).toBe(0);
+    }
+    // the good one still restores and continues
+    const again = createCorrelator({ order: 'finite' });
+    again.restore(JSON.parse(JSON.stringify(good)));
+    expect(again.counts()).toEqual(c.counts());
+  });
+});
