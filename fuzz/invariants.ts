@@ -9,7 +9,7 @@
 import { getCore } from '../src/wasm/instance';
 import { MachOError } from '../src/model/errors';
 
-export type ViolationKind = 'crash' | 'slow' | 'memory' | 'lossy' | 'hang' | 'pollution' | 'accounting';
+export type ViolationKind = 'crash' | 'slow' | 'memory' | 'lossy' | 'hang' | 'pollution' | 'accounting' | 'escape';
 
 export interface Violation {
   kind: ViolationKind;
@@ -208,6 +208,16 @@ export function classify(target: string, r: CheckResult): CheckResult {
   const m = /^InvariantError: ([\w-]+): /.exec(r.violation.message);
   if (!m) return r;
   const rule = m[1];
-  const kind: ViolationKind = rule.startsWith('pollution') ? 'pollution' : rule.startsWith('accounting') ? 'accounting' : 'lossy';
+  const kind: ViolationKind = rule.startsWith('pollution') ? 'pollution' : rule.startsWith('accounting') ? 'accounting' : rule.startsWith('escape') ? 'escape' : 'lossy';
   return { ...r, violation: { ...r.violation, kind, signature: `${target}/${kind}/${rule}` } };
+}
+
+// A raw control character (C0 but LF, DEL, C1), bidi control, line/paragraph separator or BOM in text output.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: detecting them is the point
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
+
+/** Text output (inspect, verify, diff) of a mutant carries no raw control character: issue 12 item 2. */
+export function checkTextEscaped(text: string, where: string): void {
+  const m = RAW_CONTROL.exec(text);
+  if (m) throw new InvariantError('escape', `escape-raw-control-${where}`, `U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} at ${m.index} of the ${where} text: ${JSON.stringify(text.slice(Math.max(0, m.index - 30), m.index + 30))}`);
 }

@@ -68,7 +68,10 @@ export class Rng {
 // Boundary values
 
 export const BOUNDARY_U8 = [0, 1, 0x7f, 0x80, 0xfe, 0xff] as const;
-export const BOUNDARY_U32 = [0, 1, 2, 7, 8, 0xff, 0x100, 0xffff, 0x10000, 0x7ffffffe, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff] as const;
+// DYLIB_USE_MARKER (a dylib command's word at 12) and the newest command numbers (0x37-0x3a) so that mutated words reach
+// the dylib_use_command, LC_FUNCTION_VARIANTS(_FIXUPS), LC_TARGET_TRIPLE and LC_LAZY_LOAD_DYLIB_INFO decoders
+export const BOUNDARY_U32 = [0, 1, 2, 7, 8, 0xff, 0x100, 0xffff, 0x10000, 0x7ffffffe, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff,
+  0x1a741800, 0x37, 0x38, 0x39, 0x3a] as const;
 export const BOUNDARY_U64: readonly bigint[] = [
   0n, 1n, 0xffffffffn, 0x100000000n, 0x1fffffffffffffn /* 2^53-1 */, 0x20000000000001n /* 2^53+1 */,
   0x7fffffffffffffffn, 0x8000000000000000n, 0xfffffffffffffffen, 0xffffffffffffffffn,

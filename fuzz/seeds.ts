@@ -191,6 +191,10 @@ export function syntheticSeeds(): Seed[] {
   add('signed-sha384-16k', signedSample({ hashType: 4, pageSizeLog2: 14, codeSize: 0x8000 }));
   add('signed-adhoc-v20200', signedSample({ version: 0x20200, withCms: false }));
   add('signed-inserted-dylib', signedSample({ extra: [dylib(0xc, '/tmp/evil.dylib')] }));
+  // strings that must reach text output escaped (issue 12 item 2): ESC, OSC 8, CR/LF, bidi, C1 in a dylib path,
+  // rpath, identifier and team ID
+  const forge = '\r\x1b[2K\x1b]8;;https://x.example/\x07\nVerdict=valid\u202e\x9b';
+  add('signed-control-strings', signedSample({ identifier: `com.fuzz${forge}`, teamId: `T${forge}`, extra: [dylib(0xc, `/tmp/${forge}.dylib`), pathCommand(0x8000001c, `@loader_path/${forge}`)] }));
   add('signed-proto-keys', signedSample({ entitlements: ENTITLEMENTS.replace('</dict></plist>', '<key>__proto__</key><dict><key>com.apple.security.get-task-allow</key><true/></dict><key>toString</key><true/><key>constructor</key><true/></dict></plist>') }));
   const s1 = signedSample({ teamId: 'FUZZ123456' }), s2 = signedSample({ hashType: 1, withCms: false });
   const off2 = Math.ceil((0x1000 + s1.length) / 0x4000) * 0x4000;

@@ -6,7 +6,10 @@ import { ISSUE_CODES, type Issue } from '../src/model/errors';
 import type { ByteSource, Limits, MachOFile } from '../src/model/types';
 import { diff } from '../src/diff/index';
 import { verify } from '../src/verify/index';
-import { InvariantError, isTypedError, timed, timedAsync, touch } from './invariants';
+import { formatVerifyText } from '../src/verify/format';
+import { inspectText } from '../src/cli/inspect';
+import { diffText } from '../src/cli/diff';
+import { checkTextEscaped, InvariantError, isTypedError, timed, timedAsync, touch } from './invariants';
 import { parsePlistBytes, plistToJson, PlistError } from '../src/verify/plist';
 import { ZipError, ZipReader } from '../inspector/zip';
 import type { Rng } from './mutate';
@@ -91,6 +94,9 @@ export function parseTarget(input: BinaryInput, rng: Rng): string {
     const lim = timed(() => { const m = parse(bytes, { lossy: true, limits }); touch(m); return m; });
     checkIssues(lim, bytes.length, 'limits');
   }
+  // the text report (inspect, plain and --otool) escapes every string the mutant carries
+  // (--otool only below 1 MiB: it prints a line per section field, a million lines for the 6 MB regression input)
+  if (rng.bool(0.25)) checkTextEscaped(timed(() => inspectText('fuzz\x1b[2Kinput', lossy, null, bytes.length <= 1 << 20 && rng.bool(0.5))), 'inspect');
   return strictErr ? `E:${strictErr.code}|${issueKey(lossy.issues)}` : `ok|${issueKey(lossy.issues)}|${lossy.slices.length}`;
 }
 
@@ -99,6 +105,7 @@ export async function diffTarget(input: BinaryInput, rng: Rng): Promise<string> 
   const swap = rng.bool(0.3);
   const [a, b] = swap ? [input.bytes, input.seed] : [input.seed, input.bytes];
   const r = await timedAsync(async () => { const x = await diff(a, b); touch(x); return x; });
+  if (rng.bool(0.25)) checkTextEscaped(diffText('a\nb', 'c\u202ed', r), 'diff');
   return `${r.verdict}|${[...new Set(r.findings.map((f) => f.id))].sort().join(',')}|${issueKey(r.issues)}`;
 }
 
@@ -112,6 +119,7 @@ export async function verifyTarget(input: BinaryInput, rng: Rng): Promise<string
   const options = rng.bool(0.15) ? { skipPages: true } : rng.bool(0.1) ? { bundle: { infoPlist: bytes.subarray(0, rng.int(4096)), codeResources: bytes.subarray(rng.int(bytes.length)) } } : {};
   const r = await timedAsync(async () => { const x = await verify(bytes, options); touch(x); return x; });
   checkIssues({ size: bytes.length, fat: null, slices: [], issues: r.issues }, bytes.length, 'verify');
+  if (rng.bool(0.25)) checkTextEscaped(formatVerifyText(r, 'fuzz\rinput'), 'verify');
   const sig = r.slices.map((s) => `${s.signature.class}:${s.signature.valid ? 1 : 0}:${[...new Set(s.signature.reasons.map((x) => x.split(/[:(]/)[0]))].sort().join('/')}`).join(';');
   return `${r.valid ? 'valid' : 'invalid'}|${sig}|${[...new Set(r.slices.flatMap((s) => s.findings.map((f) => f.id)))].sort().join(',')}|${issueKey(r.issues)}`;
 }

@@ -79,7 +79,9 @@ describe('changes that are not the T1546.006 shape', () => {
   it('a Developer ID binary re-signed ad hoc with no other change: changed, downgrade named', async () => {
     const r = await diff(devId, resignAdhoc(devId));
     expect(r.verdict).toBe('changed');
-    expect(ids(r)).toEqual(['hardened-runtime-removed', 'header-only-change', 'signer-downgraded', 'team-id-changed']);
+    // a re-sign alone leaves the load commands (but the signature's bookkeeping) as they were: no header-only-change
+    expect(ids(r)).toEqual(['hardened-runtime-removed', 'signer-downgraded', 'team-id-changed']);
+    expect(r.verdictReasons).toEqual([{ rule: 're-signed', verdict: 'changed', slice: 'arm64', findings: ['hardened-runtime-removed', 'signer-downgraded', 'team-id-changed'] }]);
     expect(r.slices[0].dylibsAdded).toEqual([]);
   });
 

@@ -21,7 +21,7 @@ describe('well-formed synthetic files', () => {
     expect(s.arch).toBe('arm64');
     expect(s.segments.map((g) => g.segname)).toEqual(['__PAGEZERO', '__TEXT', '__LINKEDIT']);
     expect(s.segments[1].sections[0]).toMatchObject({ sectname: '__text', segname: '__TEXT', offset: 0x400, size: 0x100 });
-    expect(s.dylibs).toEqual([{ path: '/usr/lib/libSystem.B.dylib', kind: 'load', currentVersion: 0x10000, compatibilityVersion: 0x10000, timestamp: 2, index: 5 }]);
+    expect(s.dylibs).toEqual([{ path: '/usr/lib/libSystem.B.dylib', kind: 'load', useFlags: null, currentVersion: 0x10000, compatibilityVersion: 0x10000, timestamp: 2, index: 5 }]);
     expect(s.rpaths).toEqual(['@executable_path/../Frameworks']);
     expect(s.dylinker).toBe('/usr/lib/dyld');
     expect(s.uuid).toBe('00112233-4455-6677-8899-AABBCCDDEEFF');

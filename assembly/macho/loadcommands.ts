@@ -1,7 +1,7 @@
 // The load-command walk. Each command becomes one flat record in the output:
 //   [cmd, cmdsize, offset, index, nvalues, values...]
-// where values follow a per-command schema mirrored in src/model/schema.ts. A string is two values
-// (offset in the slice, byte length); it is decoded lazily on the JavaScript side.
+// where values follow a per-command schema read positionally by src/model/decode.ts (change both together). A string is
+// two values (offset in the slice, byte length), decoded on the JavaScript side.
 // Unknown commands have no values: they are kept raw (offset + cmdsize), never dropped.
 
 import { emit, issue, mark, patch, SEVERITY_ERROR, SEVERITY_WARNING } from '../arena';
@@ -57,6 +57,12 @@ const LC_DYLD_EXPORTS_TRIE: u32 = 0x33 | LC_REQ_DYLD;
 const LC_DYLD_CHAINED_FIXUPS: u32 = 0x34 | LC_REQ_DYLD;
 const LC_FILESET_ENTRY: u32 = 0x35 | LC_REQ_DYLD;
 const LC_ATOM_INFO: u32 = 0x36;
+const LC_FUNCTION_VARIANTS: u32 = 0x37;
+const LC_FUNCTION_VARIANT_FIXUPS: u32 = 0x38;
+const LC_TARGET_TRIPLE: u32 = 0x39;
+const LC_LAZY_LOAD_DYLIB_INFO: u32 = 0x3a;
+/** dylib_use_command (loader.h, macOS 15 / iOS 18): the word at offset 12 (dylib_command's timestamp) is this marker. */
+const DYLIB_USE_MARKER: u32 = 0x1a741800;
 
 let sliceSize: u64 = 0;
 let cmdIndex: i32 = 0;
@@ -121,7 +127,9 @@ function minSize(cmd: u32): u64 {
     case LC_UUID: return 24;
     case LC_CODE_SIGNATURE: case LC_SEGMENT_SPLIT_INFO: case LC_FUNCTION_STARTS: case LC_DATA_IN_CODE:
     case LC_DYLIB_CODE_SIGN_DRS: case LC_LINKER_OPTIMIZATION_HINT: case LC_DYLD_EXPORTS_TRIE:
-    case LC_DYLD_CHAINED_FIXUPS: case LC_ATOM_INFO: return 16;
+    case LC_DYLD_CHAINED_FIXUPS: case LC_ATOM_INFO: case LC_FUNCTION_VARIANTS: case LC_FUNCTION_VARIANT_FIXUPS:
+    case LC_LAZY_LOAD_DYLIB_INFO: return 16;
+    case LC_TARGET_TRIPLE: return 12;
     case LC_DYLD_INFO: case LC_DYLD_INFO_ONLY: return 48;
     case LC_ENCRYPTION_INFO: return 20;
     case LC_ENCRYPTION_INFO_64: return 24;
@@ -177,13 +185,18 @@ function decode(cmd: u32, is64: bool): void {
     case LC_SEGMENT: decodeSegment(false); break;
     case LC_SEGMENT_64: decodeSegment(true); break;
     case LC_LOAD_DYLIB: case LC_ID_DYLIB: case LC_LOAD_WEAK_DYLIB: case LC_REEXPORT_DYLIB:
-    case LC_LAZY_LOAD_DYLIB: case LC_LOAD_UPWARD_DYLIB:
-      lcStr(8, 24);
+    case LC_LAZY_LOAD_DYLIB: case LC_LOAD_UPWARD_DYLIB: {
+      // values: path (2), timestamp-or-marker, current, compat, use flags (-1 for a classic dylib_command).
+      // dylib_use_command: LC_LOAD_DYLIB / LC_LOAD_WEAK_DYLIB with DYLIB_USE_MARKER at 12, flags at 24, path at 28.
+      const use = (cmd == LC_LOAD_DYLIB || cmd == LC_LOAD_WEAK_DYLIB) && cmdEnd - o >= 28 && u32at(o + 12) == DYLIB_USE_MARKER;
+      lcStr(8, use ? 28 : 24);
       val(<f64>u32at(o + 12)); val(<f64>u32at(o + 16)); val(<f64>u32at(o + 20));
+      val(use ? <f64>u32at(o + 24) : -1);
       break;
+    }
     case LC_LOAD_DYLINKER: case LC_ID_DYLINKER: case LC_DYLD_ENVIRONMENT:
     case LC_SUB_FRAMEWORK: case LC_SUB_UMBRELLA: case LC_SUB_CLIENT: case LC_SUB_LIBRARY:
-    case LC_RPATH:
+    case LC_RPATH: case LC_TARGET_TRIPLE:
       lcStr(8, 12);
       break;
     case LC_UUID:
@@ -191,7 +204,8 @@ function decode(cmd: u32, is64: bool): void {
       break;
     case LC_CODE_SIGNATURE: case LC_SEGMENT_SPLIT_INFO: case LC_FUNCTION_STARTS: case LC_DATA_IN_CODE:
     case LC_DYLIB_CODE_SIGN_DRS: case LC_LINKER_OPTIMIZATION_HINT: case LC_DYLD_EXPORTS_TRIE:
-    case LC_DYLD_CHAINED_FIXUPS: case LC_ATOM_INFO: {
+    case LC_DYLD_CHAINED_FIXUPS: case LC_ATOM_INFO: case LC_FUNCTION_VARIANTS: case LC_FUNCTION_VARIANT_FIXUPS:
+    case LC_LAZY_LOAD_DYLIB_INFO: {
       const dataoff = u32at(o + 8), datasize = u32at(o + 12);
       val(<f64>dataoff); val(<f64>datasize);
       rangeCheck(<u64>dataoff, <u64>datasize, o + 8);

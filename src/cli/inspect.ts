@@ -4,6 +4,7 @@ import { describeLoadCommand } from '../model/describe';
 import { MachOError } from '../model/errors';
 import { cpuTypeName, filetypeName, formatVersion, headerFlagNames } from '../model/constants';
 import type { Binary, LoadCommand, MachOFile } from '../model/types';
+import { escapeText as e, quoteName } from '../text/escape';
 import { openFileSource, sha256File } from './io';
 import type { CliIO } from './main';
 
@@ -34,7 +35,7 @@ export function sliceJson(s: Binary) {
     ncmds: s.header.ncmds,
     sizeofcmds: s.header.sizeofcmds,
     loadCommands: s.loadCommands.map(commandJson),
-    dylibs: s.dylibs.map((d) => ({ path: d.path, kind: d.kind, currentVersion: d.currentVersion, compatibilityVersion: d.compatibilityVersion, index: d.index })),
+    dylibs: s.dylibs.map((d) => ({ path: d.path, kind: d.kind, useFlags: d.useFlags, currentVersion: d.currentVersion, compatibilityVersion: d.compatibilityVersion, index: d.index })),
     rpaths: s.rpaths,
     uuid: s.uuid,
     codeSignature: s.codeSignature ? { dataoff: s.codeSignature.dataoff, datasize: s.codeSignature.datasize } : null,
@@ -52,22 +53,22 @@ const hex = (n: number, w = 8) => `0x${Math.trunc(n).toString(16).padStart(w, '0
 function sliceText(s: Binary, i: number, total: number): string[] {
   const h = s.header;
   const out: string[] = [];
-  out.push(`${total > 1 ? `slice ${i}: ` : ''}${s.arch} (${cpuTypeName(h.cputype)}, subtype ${hex(h.cpusubtype)}) at offset ${s.offset}, ${s.size} bytes`);
+  out.push(`${total > 1 ? `slice ${i}: ` : ''}${e(s.arch)} (${cpuTypeName(h.cputype)}, subtype ${hex(h.cpusubtype)}) at offset ${s.offset}, ${s.size} bytes`);
   out.push(`  type        ${filetypeName(h.filetype)}  ${h.is64 ? '64-bit' : '32-bit'} ${h.bigEndian ? 'big-endian' : 'little-endian'}`);
   out.push(`  flags       ${hex(h.flags)} ${headerFlagNames(h.flags).join(' ')}`);
   out.push(`  commands    ${h.ncmds} commands, ${h.sizeofcmds} bytes`);
-  if (s.uuid) out.push(`  uuid        ${s.uuid}`);
-  if (s.idDylib) out.push(`  install name ${s.idDylib.path}`);
-  if (s.dylinker) out.push(`  dylinker    ${s.dylinker}`);
+  if (s.uuid) out.push(`  uuid        ${e(s.uuid)}`);
+  if (s.idDylib) out.push(`  install name ${e(s.idDylib.path)}`);
+  if (s.dylinker) out.push(`  dylinker    ${e(s.dylinker)}`);
   out.push(`  dylibs      ${s.dylibs.length === 0 ? '(none)' : ''}`);
-  for (const d of s.dylibs) out.push(`    [${d.index}] ${d.kind.padEnd(8)} ${d.path}  (${formatVersion(d.currentVersion)})`);
-  if (s.rpaths.length) out.push(`  rpaths      ${s.rpaths.join(', ')}`);
+  for (const d of s.dylibs) out.push(`    [${d.index}] ${d.kind.padEnd(8)} ${e(d.path)}  (${formatVersion(d.currentVersion)})`);
+  if (s.rpaths.length) out.push(`  rpaths      ${s.rpaths.map(e).join(', ')}`);
   const cs = s.codeSignature;
   out.push(`  signature   ${cs ? `LC_CODE_SIGNATURE [${cs.index}] dataoff ${cs.dataoff} datasize ${cs.datasize}${cs.index !== s.loadCommands.length - 1 ? '  (NOT the last load command)' : ''}` : 'none (no LC_CODE_SIGNATURE)'}`);
   out.push('  load commands:');
   out.push('    idx  offset    cmd                          cmdsize  detail');
   for (const lc of s.loadCommands) {
-    out.push(`    ${String(lc.index).padStart(3)}  ${String(lc.offset).padStart(8)}  ${lc.name.padEnd(28)} ${String(lc.cmdsize).padStart(7)}  ${describeLoadCommand(lc)}`);
+    out.push(`    ${String(lc.index).padStart(3)}  ${String(lc.offset).padStart(8)}  ${e(lc.name).padEnd(28)} ${String(lc.cmdsize).padStart(7)}  ${e(describeLoadCommand(lc))}`);
   }
   return out;
 }
@@ -77,18 +78,18 @@ function otoolText(s: Binary): string[] {
   const out: string[] = [];
   for (const lc of s.loadCommands) {
     out.push(`Load command ${lc.index}`);
-    out.push(`      cmd ${lc.name}`);
+    out.push(`      cmd ${e(lc.name)}`);
     out.push(`  cmdsize ${lc.cmdsize}`);
     const fields = commandJson(lc);
     for (const [k, v] of Object.entries(fields)) {
       if (['cmd', 'name', 'index', 'offset', 'cmdsize', 'kind', 'sections', 'raw'].includes(k)) continue;
       if (lc.kind === 'sub' && (k === 'field' || k === 'value')) continue;
-      out.push(`${k.padStart(9)} ${typeof v === 'number' && /addr|size|off|flags/.test(k) ? hex(v, 8) : Array.isArray(v) ? JSON.stringify(v) : String(v)}`);
+      out.push(`${e(k).padStart(9)} ${typeof v === 'number' && /addr|size|off|flags/.test(k) ? hex(v, 8) : e(Array.isArray(v) ? JSON.stringify(v) : String(v))}`);
     }
     if (lc.kind === 'segment') {
       for (const sec of lc.sections) {
         out.push('Section');
-        for (const [k, v] of Object.entries(sec)) out.push(`${k.padStart(9)} ${typeof v === 'number' && /addr|size|flags/.test(k) ? hex(v, 8) : String(v)}`);
+        for (const [k, v] of Object.entries(sec)) out.push(`${e(k).padStart(9)} ${typeof v === 'number' && /addr|size|flags/.test(k) ? hex(v, 8) : e(String(v))}`);
       }
     }
   }
@@ -97,16 +98,18 @@ function otoolText(s: Binary): string[] {
 
 export function inspectText(file: string, m: MachOFile, sha256: string | null, otool: boolean): string {
   const out: string[] = [];
-  out.push(`${file}`);
-  out.push(`  size        ${m.size} bytes${sha256 ? `\n  sha256      ${sha256}` : ''}`);
-  out.push(`  format      ${m.fat ? `universal (fat) with ${m.fat.length} slices: ${m.fat.map((a) => a.arch).join(', ')}` : 'thin Mach-O'}`);
+  out.push(quoteName(file));
+  out.push(`  size        ${m.size} bytes`);
+  if (sha256) out.push(`  sha256      ${sha256}`);
+  out.push(`  format      ${m.fat ? `universal (fat) with ${m.fat.length} slices: ${m.fat.map((a) => e(a.arch)).join(', ')}` : 'thin Mach-O'}`);
   m.slices.forEach((s, i) => {
     out.push('');
-    out.push(...(otool ? [`${file} (architecture ${s.arch}):`, ...otoolText(s)] : sliceText(s, i, m.slices.length)));
+    // appended line by line: a slice with 100 000s of sections gives more lines than push(...spread) takes
+    for (const line of otool ? [`${quoteName(file)} (architecture ${e(s.arch)}):`, ...otoolText(s)] : sliceText(s, i, m.slices.length)) out.push(line);
   });
   if (m.issues.length) {
     out.push('', `issues (${m.issues.length}):`);
-    for (const is of m.issues) out.push(`  ${is.severity.toUpperCase()} ${is.code} at ${is.offset} in ${is.context}: ${is.message}`);
+    for (const is of m.issues) out.push(`  ${is.severity.toUpperCase()} ${is.code} at ${is.offset} in ${e(is.context)}: ${e(is.message)}`);
   }
   return out.join('\n');
 }
@@ -131,7 +134,7 @@ export async function runInspect(argv: string[], io: CliIO): Promise<number> {
       const msg = (err as Error).message;
       status = 2;
       if (json) results.push({ file, error: { code: 'IO', message: msg } });
-      else io.stderr(`${file}: cannot read: ${msg}\n`);
+      else io.stderr(`${quoteName(file)}: cannot read: ${e(msg)}\n`);
       continue;
     }
     try {
@@ -144,7 +147,7 @@ export async function runInspect(argv: string[], io: CliIO): Promise<number> {
       status = 2;
       if (err instanceof MachOError) {
         if (json) results.push({ file, error: { code: err.code, offset: err.offset, context: err.context, message: err.message }, issues: err.issues });
-        else io.stderr(`${file}: ${err.message}\n`);
+        else io.stderr(`${quoteName(file)}: ${e(err.message)}\n`);
       } else throw err;
     } finally {
       src.close();

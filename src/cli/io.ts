@@ -1,5 +1,6 @@
 // Node-only input helpers for the CLI: files as random-access ByteSources (only the ranges asked for are read).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { openRegular, type SafeOpenOptions } from './safe-open';
 import { createHash } from 'node:crypto';
 import type { ByteSource } from '../model/types';
 
@@ -10,13 +11,12 @@ export interface FileSource extends ByteSource {
   bytesRead: number;
 }
 
-export function openFileSource(path: string): FileSource {
-  const fd = openSync(path, 'r');
-  const st = fstatSync(fd);
-  if (!st.isFile()) {
-    closeSync(fd);
-    throw Object.assign(new Error(`${path}: not a regular file`), { code: 'EISDIR' });
-  }
+/**
+ * Opened non-blocking and checked on the descriptor (regular file only: src/cli/safe-open.ts); `noFollow` also
+ * refuses a symlink as the last component (scan's files, named by a walk, not by the user).
+ */
+export function openFileSource(path: string, options: SafeOpenOptions = { noFollow: false }): FileSource {
+  const { fd, stat: st } = openRegular(path, options);
   const src: FileSource = {
     path,
     size: st.size,

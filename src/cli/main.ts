@@ -23,8 +23,10 @@ usage:
                                             (exit 0 identical, 1 changed, 3 suspicious, 2 error)
   machlens scan DIR... [--json] [--baseline FILE] [--workers N]
                                             verify every Mach-O under the folders on a worker pool; drift vs a baseline
-                                            (exit 0 clean, 1 when a high finding or a missing file, 2 error)
+                                            (exit: 0 clean; +1 a high finding or a missing file; +4 some path not
+                                            examined, each named with its reason; 2 error)
   machlens baseline DIR... > baseline.json  inventory: path, size, sha256, per slice cdhash, signer, team, dylibs, rpaths
+                                            (exit 4 when a path could not be examined: named on stderr)
   machlens correlate [--format auto|eslogger|ecs|ocsf|osquery|santa] [--policy FILE] [--baseline FILE]
                     [--include-suppressed] [--json] FILE...|-
                                             telemetry in, the T1546.006 chain out (exit 0, 3 on an alert, 2 error)
@@ -63,6 +65,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 const isEntry = typeof process !== 'undefined' && process.argv[1] !== undefined &&
   /(?:^|[\\/])(?:cli\.(?:js|mjs|cjs)|machlens)$/.test(process.argv[1]);
 if (isEntry) {
+  // `machlens … | head -1`: the reader went away. That is how a pipeline ends, not an error: stop quietly with
+  // status 0 (no EPIPE stack), for every command and for stdout and stderr alike (issue 12 item 16).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   main(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),

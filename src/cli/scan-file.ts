@@ -1,30 +1,44 @@
 // One file → FileRecord, in whichever thread runs it (the worker pool or the main thread).
-import { existsSync, readFileSync } from 'node:fs';
+// The file is opened as the walk found it: without following a symlink (unless it is a root named on the command
+// line), non-blocking, regular files only (a file swapped for a FIFO after the walk is an IO error, not a hang).
+// A bundle's Info.plist and CodeResources are read by safe-open's rules; one that cannot be used is a problem.
 import { join } from 'node:path';
 import { analyzeSource } from '../scan/analyze';
 import type { FileRecord } from '../scan/record';
 import { openFileSource, sha256File } from './io';
 import { nodeHostDigest } from './backend';
+import { readBundleSideFiles, type FileProblem } from './safe-open';
 
-export async function scanFile(path: string, bundle: string | null, backend: 'wasm' | 'host' = 'wasm'): Promise<FileRecord> {
+export interface ScanResult {
+  record: FileRecord;
+  /** Bundle files that are there but could not be used (symlink, FIFO, device, too large, unreadable). */
+  problems: FileProblem[];
+}
+
+export async function scanFile(path: string, bundle: string | null, backend: 'wasm' | 'host' = 'wasm', follow = false): Promise<ScanResult> {
   let src;
   try {
-    src = openFileSource(path);
+    src = openFileSource(path, { noFollow: !follow });
   } catch (e) {
-    return { path, size: 0, sha256: '', slices: [], findings: [], error: { code: 'IO', message: (e as Error).message } };
+    return { record: { path, size: 0, sha256: '', slices: [], findings: [], error: { code: 'IO', message: (e as Error).message } }, problems: [] };
   }
+  const problems: FileProblem[] = [];
   try {
     const sha256 = sha256File(src);
     let bundleFiles: { infoPlist?: Uint8Array; codeResources?: Uint8Array } | undefined;
     if (bundle) {
-      const info = join(bundle, 'Contents', 'Info.plist'), res = join(bundle, 'Contents', '_CodeSignature', 'CodeResources');
+      const side = readBundleSideFiles({
+        infoPlist: [join(bundle, 'Contents', 'Info.plist')],
+        codeResources: [join(bundle, 'Contents', '_CodeSignature', 'CodeResources')],
+      });
+      problems.push(...side.problems);
       bundleFiles = {};
-      if (existsSync(info)) bundleFiles.infoPlist = readFileSync(info);
-      if (existsSync(res)) bundleFiles.codeResources = readFileSync(res);
+      if (side.infoPlist) bundleFiles.infoPlist = side.infoPlist;
+      if (side.codeResources) bundleFiles.codeResources = side.codeResources;
     }
-    return await analyzeSource(path, src, { sha256, bundle: bundleFiles, hostDigest: backend === 'host' ? nodeHostDigest : undefined });
+    return { record: await analyzeSource(path, src, { sha256, bundle: bundleFiles, hostDigest: backend === 'host' ? nodeHostDigest : undefined }), problems };
   } catch (e) {
-    return { path, size: src.size, sha256: '', slices: [], findings: [], error: { code: 'IO', message: (e as Error).message } };
+    return { record: { path, size: src.size, sha256: '', slices: [], findings: [], error: { code: 'IO', message: (e as Error).message } }, problems };
   } finally {
     src.close();
   }

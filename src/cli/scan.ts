@@ -1,23 +1,25 @@
 // `machlens scan DIR... [--json] [--baseline FILE] [--workers N]` and `machlens baseline DIR...`
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { baselineDrift, type Baseline, type FileRecord } from '../scan/record';
+import { baselineDrift, missingFileFinding, type Baseline, type FileRecord } from '../scan/record';
 import type { Finding } from '../findings/types';
 import { scanFile } from './scan-file';
 import { init } from '../wasm/instance';
 import { chooseBackend, parseHashChoice, type HashChoice } from './backend';
-import { walk, type WalkEntry } from './walk';
+import { walk, type Unexamined, type WalkEntry } from './walk';
+import type { ScanResult } from './scan-file';
+import { BaselineFileError, readBaselineFile } from './baseline-file';
+import { escapeText, quoteName } from '../text/escape';
 import type { CliIO } from './main';
 
-interface PoolOptions { workers: number; backend: 'wasm' | 'host'; onRecord: (r: FileRecord, done: number) => void }
+interface PoolOptions { workers: number; backend: 'wasm' | 'host'; onRecord: (r: ScanResult, done: number) => void }
 
 /** Runs scanFile over the entries on a pool of worker threads (one per core), in the main thread as a fallback. */
-async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<FileRecord[]> {
-  const results: FileRecord[] = new Array(entries.length);
+async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<ScanResult[]> {
+  const results: ScanResult[] = new Array(entries.length);
   let done = 0;
   const workerFile = (() => {
     try {
@@ -26,7 +28,7 @@ async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<FileRecord
     } catch { return null; }
   })();
   if (!workerFile || o.workers <= 1 || entries.length < 2) {
-    for (const [i, e] of entries.entries()) { results[i] = await scanFile(e.path, e.bundle, o.backend); o.onRecord(results[i], ++done); }
+    for (const [i, e] of entries.entries()) { results[i] = await scanFile(e.path, e.bundle, o.backend, e.follow === true); o.onRecord(results[i], ++done); }
     return results;
   }
   const n = Math.min(o.workers, entries.length);
@@ -36,9 +38,9 @@ async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<FileRecord
     const feed = () => {
       if (next >= entries.length) { void w.terminate(); resolveAll(); return; }
       const id = next++;
-      w.postMessage({ id, path: entries[id].path, bundle: entries[id].bundle });
+      w.postMessage({ id, path: entries[id].path, bundle: entries[id].bundle, follow: entries[id].follow === true });
     };
-    w.on('message', (m: { id: number; record: FileRecord }) => { results[m.id] = m.record; o.onRecord(m.record, ++done); feed(); });
+    w.on('message', (m: { id: number; result: ScanResult }) => { results[m.id] = m.result; o.onRecord(m.result, ++done); feed(); });
     w.on('error', reject);
     feed();
   })));
@@ -80,27 +82,50 @@ function parseArgs(argv: string[]) {
   return o;
 }
 
+/** Exit status bits of `scan` (and `baseline`): 1 alert, 4 something could not be examined; 2 alone is an error. */
+export const EXIT_ALERT = 1;
+export const EXIT_INCOMPLETE = 4;
+
+/** Every path the run did not examine: from the walk, files that failed to open or read, unusable bundle files. */
+function notExamined(walked: Unexamined[], results: ScanResult[]): Unexamined[] {
+  const out = [...walked];
+  const seen = new Set(walked.map((u) => u.path));
+  for (const { record: r, problems } of results) {
+    if (r.error?.code === 'IO') out.push({ path: r.path, code: 'IO', reason: r.error.message });
+    for (const p of problems) {
+      if (seen.has(p.path)) continue; // a FIFO Info.plist is named once (the walk met it too)
+      seen.add(p.path);
+      out.push({ path: p.path, code: p.code, reason: `${p.reason} (bundle file of ${r.path}; not used)` });
+    }
+  }
+  return out;
+}
+
 export async function runScan(argv: string[], io: CliIO): Promise<number> {
   const o = parseArgs(argv);
-  if (o.roots.length === 0 || !o.hash) { io.stderr('usage: machlens scan DIR... [--json] [--baseline FILE] [--workers N] [--hash auto|wasm|host]\n'); return 2; }
+  if (o.roots.length === 0 || !o.hash) { io.stderr('usage: machlens scan DIR... [--json] [--baseline FILE] [--workers N] [--hash auto|wasm|host]\n(exit: 0 clean; +1 a high finding or a missing file; +4 some path not examined; 2 error)\n'); return 2; }
   let baseline: Baseline | null = null;
   if (o.baseline) {
     try {
-      baseline = JSON.parse(readFileSync(o.baseline, 'utf8')) as Baseline;
-      if (baseline?.version !== 1 || !Array.isArray(baseline.files)) throw new Error('not a machlens baseline (version 1)');
-    } catch (e) { io.stderr(`machlens scan: cannot read baseline ${o.baseline}: ${(e as Error).message}\n`); return 2; }
+      baseline = readBaselineFile(o.baseline);
+    } catch (e) {
+      const problems = e instanceof BaselineFileError ? e.problems : [(e as Error).message];
+      io.stderr(`machlens scan: cannot use baseline ${quoteName(o.baseline)}: not a machlens baseline file\n${problems.map((p) => `  ${escapeText(p)}\n`).join('')}`);
+      return 2;
+    }
   }
   const w = walk(o.roots);
   const tick = progress(io, o.progress && !!process.stderr.isTTY, w.machO.length);
   const backend = await pickBackend(o.hash, w.machO.length);
-  const records = await runPool(w.machO, {
+  const results = await runPool(w.machO, {
     workers: o.workers,
     backend,
     onRecord: (r, done) => {
-      if (o.json && !baseline) io.stdout(JSON.stringify(r) + '\n');
+      if (o.json && !baseline) io.stdout(JSON.stringify(r.record) + '\n');
       tick(done);
     },
   });
+  const records = results.map((r) => r.record);
   let drift: ReturnType<typeof baselineDrift> | null = null;
   if (baseline) {
     drift = baselineDrift(baseline, records, o.roots.map((r) => resolve(r)));
@@ -109,14 +134,20 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
       if (o.json) io.stdout(JSON.stringify(r) + '\n');
     }
     for (const m of drift.missingFiles) {
-      const f: Finding = { id: 'missing-file', severity: 'medium', technique: null, slice: null, message: `${m} is in the baseline but no longer present.`, evidence: { path: m } };
+      const f: Finding = missingFileFinding(m);
       if (o.json) io.stdout(JSON.stringify({ path: m, missing: true, findings: [f] }) + '\n');
-      else io.stdout(`MISSING  ${m}\n`);
+      else io.stdout(`MISSING  ${quoteName(m)}\n`);
     }
   }
-  for (const u of w.unreadable) {
-    if (o.json) io.stdout(JSON.stringify({ path: u.path, error: { code: 'IO', message: u.error } }) + '\n');
+  // paths not examined by the walk (unreadable, name too long, FIFO/device/socket), one JSON line each
+  for (const u of w.unexamined) {
+    if (o.json) io.stdout(JSON.stringify({ path: u.path, error: { code: 'IO', message: u.reason }, notExamined: { code: u.code, reason: u.reason } }) + '\n');
   }
+  const walked = new Set(w.unexamined.map((u) => u.path));
+  const bundleProblems = results.flatMap((r) => r.problems.map((p) => ({ ...p, of: r.record.path })))
+    .filter((p) => !walked.has(p.path) && (walked.add(p.path), true));
+  for (const p of bundleProblems) if (o.json) io.stdout(JSON.stringify({ path: p.path, bundleFileOf: p.of, notExamined: { code: p.code, reason: p.reason } }) + '\n');
+  for (const l of w.symlinks) if (o.json) io.stdout(JSON.stringify({ path: l, symlink: true, notExamined: { code: 'SYMLINK', reason: 'symlink inside the tree, not followed' } }) + '\n');
   const byClass: Record<string, number> = {};
   let invalid = 0, ioErrors = 0, parseErrors = 0;
   const findingCounts: Record<string, number> = {};
@@ -126,25 +157,34 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
     for (const s of r.slices) { byClass[s.signatureClass] = (byClass[s.signatureClass] ?? 0) + 1; if (s.valid === false) invalid++; }
     for (const f of r.findings) findingCounts[f.id] = (findingCounts[f.id] ?? 0) + 1;
     if (!o.json) {
-      const cls = r.slices.map((s) => `${s.arch}:${s.signatureClass}${s.valid === false ? '(INVALID)' : ''}`).join(' ');
-      io.stdout(`${r.error && r.slices.length === 0 ? 'ERROR   ' : r.findings.some((f) => f.severity === 'high') ? 'ALERT   ' : 'ok      '} ${r.path}  ${cls}${r.error ? `  [${r.error.code}]` : ''}\n`);
-      for (const f of r.findings) io.stdout(`         [${f.severity}] ${f.id}: ${f.message}\n`);
+      const cls = r.slices.map((s) => `${escapeText(s.arch)}:${escapeText(s.signatureClass)}${s.valid === false ? '(INVALID)' : ''}`).join(' ');
+      const err = r.error ? `  [${escapeText(r.error.code)}${r.slices.length === 0 ? `: ${escapeText(r.error.message)}` : ''}]` : '';
+      io.stdout(`${r.error && r.slices.length === 0 ? 'ERROR   ' : r.findings.some((f) => f.severity === 'high') ? 'ALERT   ' : 'ok      '} ${quoteName(r.path)}  ${cls}${err}\n`);
+      for (const f of r.findings) io.stdout(`         [${f.severity}] ${escapeText(f.id)}: ${escapeText(f.message)}\n`);
     }
   }
+  const skipped = notExamined(w.unexamined, results);
+  if (!o.json) {
+    for (const u of w.unexamined) io.stdout(`SKIPPED   ${quoteName(u.path)}  (${escapeText(u.reason)})\n`);
+    for (const p of bundleProblems) io.stdout(`SKIPPED   ${quoteName(p.path)}  (${escapeText(p.reason)}; bundle file of ${quoteName(p.of)}, not used)\n`);
+  }
+  const notRegular = w.unexamined.filter((u) => u.code === 'NOT_REGULAR').length;
   const summary = {
-    summary: true, machO: records.length, notMachO: w.notMachO, unreadable: w.unreadable.length + ioErrors, parseErrors, symlinksSkipped: w.symlinks,
+    summary: true, machO: records.length, notMachO: w.notMachO, unreadable: w.unexamined.length - notRegular + ioErrors, notRegular, bundleFileProblems: bundleProblems.length,
+    unexamined: skipped.length, complete: skipped.length === 0, parseErrors, symlinksSkipped: w.symlinks.length,
     slicesBySignatureClass: byClass, invalidSignatures: invalid, findings: findingCounts,
     ...(drift ? { newFiles: drift.newFiles.length, missingFiles: drift.missingFiles.length } : {}),
   };
   if (o.json) io.stdout(JSON.stringify(summary) + '\n');
   else {
-    io.stdout(`\n${records.length} Mach-O files (${parseErrors} malformed), ${w.notMachO} other files, ${summary.unreadable} unreadable, ${w.symlinks} symlinks skipped\n`);
-    io.stdout(`slices by signature class: ${Object.entries(byClass).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}\n`);
-    io.stdout(`invalid signatures: ${invalid}\nfindings: ${Object.entries(findingCounts).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}\n`);
+    io.stdout(`\n${records.length} Mach-O files (${parseErrors} malformed), ${w.notMachO} other files, ${summary.unexamined} not examined, ${w.symlinks.length} symlinks not followed\n`);
+    io.stdout(`slices by signature class: ${Object.entries(byClass).map(([k, v]) => `${escapeText(k)} ${v}`).join(', ') || '-'}\n`);
+    io.stdout(`invalid signatures: ${invalid}\nfindings: ${Object.entries(findingCounts).map(([k, v]) => `${escapeText(k)} ${v}`).join(', ') || 'none'}\n`);
     if (drift) io.stdout(`baseline drift: ${drift.newFiles.length} new, ${drift.missingFiles.length} missing\n`);
+    if (skipped.length) io.stdout(`INCOMPLETE: ${skipped.length} path(s) could not be examined (SKIPPED / ERROR above); exit status includes ${EXIT_INCOMPLETE}\n`);
   }
   const alert = records.some((r) => r.findings.some((f) => f.severity === 'high')) || (drift?.missingFiles.length ?? 0) > 0;
-  return alert ? 1 : 0;
+  return (alert ? EXIT_ALERT : 0) | (skipped.length ? EXIT_INCOMPLETE : 0);
 }
 
 export async function runBaseline(argv: string[], io: CliIO): Promise<number> {
@@ -153,12 +193,16 @@ export async function runBaseline(argv: string[], io: CliIO): Promise<number> {
   const w = walk(o.roots);
   const tick = progress(io, o.progress && !!process.stderr.isTTY, w.machO.length);
   const backend = await pickBackend(o.hash, w.machO.length);
-  const records = await runPool(w.machO, { workers: o.workers, backend, onRecord: (_r, d) => tick(d) });
+  const results = await runPool(w.machO, { workers: o.workers, backend, onRecord: (_r, d) => tick(d) });
+  const records = results.map((r) => r.record);
   const baseline: Baseline = {
     version: 1, createdAt: new Date().toISOString(), roots: o.roots.map((r) => resolve(r)),
     files: records.filter((r) => r.slices.length > 0).map(({ findings: _f, ...rest }) => rest),
   };
   io.stdout(JSON.stringify(baseline, null, 1) + '\n');
-  if (w.unreadable.length) io.stderr(`${w.unreadable.length} unreadable entries were left out\n`);
-  return 0;
+  // the inventory leaves these out: each is named, and the exit status says the inventory is incomplete
+  const skipped = notExamined(w.unexamined, results);
+  for (const u of skipped) io.stderr(`machlens baseline: not examined: ${quoteName(u.path)} (${escapeText(u.reason)})\n`);
+  if (skipped.length) io.stderr(`machlens baseline: ${skipped.length} path(s) could not be examined and are not in the inventory\n`);
+  return skipped.length ? EXIT_INCOMPLETE : 0;
 }

@@ -1,10 +1,29 @@
 // Walks folders for Mach-O files (recognised by magic), noting the .app bundle each belongs to.
-// Symlinks are not followed; unreadable entries are reported, never fatal.
-import { closeSync, lstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+// A root named on the command line is followed when it is a symlink (as `find -H` does: on macOS /tmp, /var and
+// /etc are symlinks); symlinks met inside the tree are not followed. Every path that is not examined is named
+// with its reason (unreadable, name too long, not a regular file, vanished), never silently dropped.
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
+import { kindOf, readRegularHead, type SafeOpenError } from './safe-open';
 
-export interface WalkEntry { path: string; bundle: string | null }
-export interface WalkResult { machO: WalkEntry[]; notMachO: number; unreadable: { path: string; error: string }[]; symlinks: number }
+export interface WalkEntry {
+  path: string;
+  bundle: string | null;
+  /** A root named on the command line that is a symlink to a file: opened through the link (find -H). */
+  follow?: boolean;
+}
+
+/** A path the scan did not examine, and why (`code`: an errno such as EACCES, ENAMETOOLONG, ENOENT, or ours). */
+export interface Unexamined { path: string; code: string; reason: string }
+
+export interface WalkResult {
+  machO: WalkEntry[];
+  notMachO: number;
+  /** Paths not examined: could not be listed or read, or are not regular files (FIFO, device, socket). */
+  unexamined: Unexamined[];
+  /** Symlinks met inside the tree (not followed; their target is examined where the tree holds it). */
+  symlinks: string[];
+}
 
 const THIN = new Set([0xfeedface, 0xcefaedfe, 0xfeedfacf, 0xcffaedfe]);
 
@@ -21,42 +40,34 @@ export function looksLikeMachO(head: Uint8Array): boolean {
   return false;
 }
 
-function readHead(path: string): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const b = new Uint8Array(8);
-    const n = readSync(fd, b, 0, 8, 0);
-    return b.subarray(0, n);
-  } finally { closeSync(fd); }
-}
-
 function bundleOf(path: string): string | null {
   const i = path.lastIndexOf(`.app${sep}Contents${sep}`);
   return i < 0 ? null : path.slice(0, i + 4);
 }
 
+const codeOf = (e: unknown) => (e as NodeJS.ErrnoException | SafeOpenError).code ?? 'EIO';
+
 export function walk(roots: string[]): WalkResult {
-  const out: WalkResult = { machO: [], notMachO: 0, unreadable: [], symlinks: 0 };
-  const visit = (p: string) => {
+  const out: WalkResult = { machO: [], notMachO: 0, unexamined: [], symlinks: [] };
+  const skip = (path: string, e: unknown) => out.unexamined.push({ path, code: codeOf(e), reason: (e as Error).message });
+  const visit = (p: string, isRoot: boolean) => {
     let st;
-    try { st = lstatSync(p); } catch (e) { out.unreadable.push({ path: p, error: (e as Error).message }); return; }
-    if (st.isSymbolicLink()) { out.symlinks++; return; }
+    // a root is followed (find -H); anything below it is looked at without following
+    try { st = isRoot ? statSync(p) : lstatSync(p); } catch (e) { skip(p, e); return; }
+    if (st.isSymbolicLink()) { out.symlinks.push(p); return; }
     if (st.isDirectory()) {
       let names: string[];
-      try { names = readdirSync(p).sort(); } catch (e) { out.unreadable.push({ path: p, error: (e as Error).message }); return; }
-      for (const n of names) visit(join(p, n));
+      try { names = readdirSync(p).sort(); } catch (e) { skip(p, e); return; }
+      for (const n of names) visit(join(p, n), false);
       return;
     }
-    if (!st.isFile()) return;
+    if (!st.isFile()) { out.unexamined.push({ path: p, code: 'NOT_REGULAR', reason: `is ${kindOf(st)}, not a regular file` }); return; }
     try {
-      if (looksLikeMachO(readHead(p))) out.machO.push({ path: p, bundle: bundleOf(p) });
+      // opened non-blocking, checked on the descriptor: a file swapped for a FIFO since the lstat cannot hang us
+      if (looksLikeMachO(readRegularHead(p, 8, { noFollow: !isRoot }))) out.machO.push({ path: p, bundle: bundleOf(p), ...(isRoot ? { follow: true } : {}) });
       else out.notMachO++;
-    } catch (e) { out.unreadable.push({ path: p, error: (e as Error).message }); }
+    } catch (e) { skip(p, e); }
   };
-  for (const r of roots) {
-    const abs = resolve(r);
-    try { statSync(abs); } catch (e) { out.unreadable.push({ path: abs, error: (e as Error).message }); continue; }
-    visit(abs);
-  }
+  for (const r of roots) visit(resolve(r), true);
   return out;
 }

@@ -2,8 +2,8 @@
 // (alerts, coverage, counts). Plain JSON-serialisable objects only, so state can be snapshotted.
 
 /** Telemetry sources the adapters read; `machlens` is this project's own line format (change records, events). */
-export type SourceFormat = 'eslogger' | 'ecs' | 'ocsf' | 'osquery' | 'santa' | 'machlens';
-export const SOURCE_FORMATS: readonly SourceFormat[] = ['eslogger', 'ecs', 'ocsf', 'osquery', 'santa', 'machlens'];
+export type SourceFormat = 'eslogger' | 'ecs' | 'ocsf' | 'osquery' | 'santa' | 'jamf' | 'objective-see' | 'macmonitor' | 'machlens';
+export const SOURCE_FORMATS: readonly SourceFormat[] = ['eslogger', 'ecs', 'ocsf', 'osquery', 'santa', 'jamf', 'objective-see', 'macmonitor', 'machlens'];
 
 /** Code-signing flags (xnu osfmk/kern/cs_blobs.h). */
 export const CS_VALID = 0x1;
@@ -39,8 +39,10 @@ export interface ProcessIdentity {
 /** A file identity: the path, and inode/device and content hash where the source gives them. */
 export interface FileIdentity {
   path: string;
+  /** Kept as text: APFS inode numbers exceed 2^53. */
   inode?: string;
-  dev?: number;
+  /** dev_t is 32 bits on macOS (exact as a number); text when a source writes it as text. */
+  dev?: number | string;
   sha256?: string;
   size?: number;
   /** True when the source showed Mach-O magic (ECS `file.Ext.header_bytes`), false when it showed other bytes. */
@@ -156,7 +158,11 @@ export interface ExitEvent extends EventBase {
   process: ProcessIdentity;
 }
 
-/** A change-management record: changes to `pathPrefix` on `host` ('*' = every host) between start and end are authorised. */
+/**
+ * A change-management record: changes to `pathPrefix` on `host` ('*' = every host) between start and end are
+ * authorised. Honoured only from trusted channels (the policy file, `--changes FILE`, the `changeRecords` option,
+ * `addChangeRecords`); one that arrives in the telemetry stream is counted as untrusted and kept as evidence.
+ */
 export interface ChangeRecordEvent extends EventBase {
   kind: 'change-record';
   pathPrefix: string;
@@ -239,10 +245,26 @@ export interface UpdateRecord {
 
 export type AlertSeverity = 'high' | 'medium';
 
+/** A change-record line found in the telemetry stream that names this alert's path: never honoured, kept as evidence. */
+export interface TamperEvidence {
+  kind: 'change-record-in-telemetry';
+  note: string;
+  host: string;
+  pathPrefix: string;
+  start: string;
+  end: string;
+  ticket: string;
+  input?: string;
+  line?: number;
+}
+
 export interface Alert {
   /** Deterministic: SHA-1 of host, binary and the chain's evidence events. Same input → same id. */
   id: string;
+  /** The host's stable identity (what events are grouped by). */
   host: string;
+  /** The host's name as the telemetry gave it, for display, when it differs from `host`. */
+  hostName?: string;
   binary: string;
   severity: AlertSeverity;
   technique: 'T1546.006';
@@ -269,10 +291,15 @@ export interface Alert {
   events: EvidenceEvent[];
   /** Earlier changes of this path known to the correlator (bounded), including authorised ones. */
   updateHistory: UpdateRecord[];
+  /** Denied or blocked executions of this binary since its modification, and blocked loads in this run ("execution blocked"). */
+  blocked: EvidenceEvent[];
+  /** Change-record lines in the telemetry naming this path: an attempt to authorise the change from the stream itself. */
+  tampering: TamperEvidence[];
 }
 
 export interface HostCoverage {
   host: string;
+  hostName?: string;
   sources: SourceFormat[];
   evidence: {
     fileChanges: number;
@@ -291,9 +318,25 @@ export interface MalformedSample {
   reason: string;
 }
 
+/** An event that arrived after its host had processed later events and that concerned something already judged. */
+export interface LateSample {
+  host: string;
+  time: string;
+  kind: EventKind;
+  path?: string;
+  file?: string;
+  line?: number;
+}
+
 export interface Counts {
-  /** Every line fed in: lines === parsed + ignored + malformed + skipped + blank. */
+  /** Every line fed in (a document handed to pushDocs/pushEvents counts as one). */
   lines: number;
+  /**
+   * Every unit read, each counted once: documents === parsed + ignored + malformed + skipped + blank. A unit is a line
+   * of NDJSON or text, or one document of a multi-line document, a JSON array or a search response (framing.ts); for
+   * NDJSON, documents === lines.
+   */
+  documents: number;
   blank: number;
   /** Lines that produced at least one event. */
   parsed: number;
@@ -311,8 +354,19 @@ export interface Counts {
   duplicates: number;
   /** Events that arrived after their host's watermark had passed them (processed anyway, out of order). */
   late: number;
+  /** Late events that could have changed a result (they concern a binary or process already judged). */
+  lateRelevant: number;
+  lateSamples: LateSample[];
   alerts: number;
   suppressed: number;
-  evicted: { hosts: number; binaries: number; processes: number; runs: number; pendingChanges: number; learnedDylibs: number; buffered: number; changeRecords: number };
+  /** Change-record lines found in the telemetry stream: not honoured (authorisation never comes from the stream). */
+  untrustedChangeRecords: number;
+  /** Change records from trusted channels (policy, --changes, the API). */
+  trustedChangeRecords: number;
+  /** Denied or blocked operations (not runs, not loads; kept as evidence). */
+  denied: number;
+  /** Executable mappings that are not dylibs (Rosetta translations, dyld shared cache, dyld), by kind. */
+  nonDylibMappings: Record<string, number>;
+  evicted: { hosts: number; binaries: number; processes: number; runs: number; pendingChanges: number; learnedDylibs: number; buffered: number; bufferedTotal: number; changeRecords: number };
   expired: { processes: number; binaries: number; pendingChanges: number };
 }

@@ -4,21 +4,30 @@ import { parseLossy, bytesSource } from '../model/parse';
 import type { Binary, ByteSource, MachOFile, LoadCommand } from '../model/types';
 import type { Issue } from '../model/errors';
 import { formatVersion } from '../model/constants';
-import { type Finding, type FindingSeverity, sortFindings, T1546_006 } from '../findings/types';
-import { judgeDylibPath, RISKY_ENTITLEMENTS, type PathRisk } from '../findings/paths';
+import { type Finding, sortFindings } from '../findings/types';
+import type { PathRisk } from '../findings/paths';
+import { finding } from '../findings/catalogue';
+import {
+  codeRegion, compareSlices, entitlementEntries, factsOfBinary, pairSlices, sliceKey,
+  type DylibChange as CompareDylibChange, type SignatureFacts, type SliceComparison, type Verdict, type VerdictReason,
+} from '../findings/compare';
+import type { VerifyOptions } from '../verify/types';
 import { compareCommands, type CommandChanges, type FieldChange } from './commands';
 import { comparePages, type PageDiff, type ChangedPage } from './pages';
-import { summarizeSignatures, signerRank, type SignatureSummary } from './signature';
+import { summarizeSignatures, type SignatureSummary } from './signature';
 
 export type { SignatureSummary } from './signature';
 export type { ChangedPage, PageDiff } from './pages';
 export type { CommandChanges } from './commands';
 
-export type Verdict = 'identical' | 'changed' | 'suspicious';
+export type { Verdict, VerdictReason } from '../findings/compare';
 
 export interface DylibChange {
   path: string;
+  /** load, weak, reexport, lazy, upward (a dylib_use_command's kind follows its flags). */
   kind: string;
+  /** DYLIB_USE_* flag names of a dylib_use_command; null for a classic dylib_command. */
+  useFlags: string[] | null;
   index: number;
   currentVersion: string;
   compatibilityVersion: string;
@@ -45,16 +54,25 @@ export interface SliceDiff {
   buildVersion: FieldChange[];
   segments: { segment: string; section: string | null; field: string; before: unknown; after: unknown }[];
   signature: { before: SignatureSummary; after: SignatureSummary; changes: FieldChange[] };
+  /** Keys of the XML entitlements (slot 5) added, removed, changed. */
   entitlements: { added: string[]; removed: string[]; changed: string[] };
+  /** The same for the DER entitlements (slot 7). */
+  entitlementsDer: { added: string[]; removed: string[]; changed: string[] };
   pageSize: number;
   changedPages: ChangedPage[];
   changedPageCount: number;
-  /** Every changed page lies in the header/load commands or the signature itself. */
+  /** A byte of the code region (the sections' data and the __LINKEDIT data, not the header, padding or signature) changed. */
+  codeChanged: boolean;
+  /** The load commands changed while no code byte did. */
   headerOnly: boolean;
+  /** This slice pair's verdict under the rules of docs/findings.md (`identical` for equal slice bytes). */
+  verdict: Verdict;
 }
 
 export interface DiffResult {
   verdict: Verdict;
+  /** The rules that gave the verdict (docs/findings.md), each with the finding ids behind it: the suspicious ones when any fired. */
+  verdictReasons: VerdictReason[];
   findings: Finding[];
   a: { size: number; slices: string[] };
   b: { size: number; slices: string[] };
@@ -70,11 +88,14 @@ export interface DiffOptions {
   pageSize?: number;
   /** Hash the code pages of both signatures with this host digest instead of Wasm (see VerifyOptions.hostDigest). */
   hostDigest?: HostDigest;
+  /** Trust anchors for both signatures' CMS chains (as VerifyOptions). */
+  anchors?: VerifyOptions['anchors'];
+  appleRoots?: VerifyOptions['appleRoots'];
+  noAppleRoots?: VerifyOptions['noAppleRoots'];
 }
 
 type Input = Uint8Array | ByteSource;
 const src = (x: Input): ByteSource => (x instanceof Uint8Array ? bytesSource(x) : x);
-const sliceKey = (b: Binary) => `${b.header.cputype >>> 0}:${(b.header.cpusubtype & 0x00ffffff) >>> 0}`;
 
 function bytesEqual(a: ByteSource, b: ByteSource): boolean {
   if (a.size !== b.size) return false;
@@ -87,18 +108,11 @@ function bytesEqual(a: ByteSource, b: ByteSource): boolean {
   return true;
 }
 
-function dylibChange(b: Binary, d: Binary['dylibs'][number]): DylibChange {
-  const cs = b.codeSignature;
+function dylibChange(d: CompareDylibChange): DylibChange {
   return {
-    path: d.path, kind: d.kind, index: d.index, currentVersion: formatVersion(d.currentVersion),
-    compatibilityVersion: formatVersion(d.compatibilityVersion),
-    afterCodeSignature: cs !== null && d.index > cs.index, risk: judgeDylibPath(d.path, b.rpaths),
+    path: d.path, kind: d.kind, useFlags: d.useFlags, index: d.index ?? -1, currentVersion: formatVersion(d.currentVersion ?? 0),
+    compatibilityVersion: formatVersion(d.compatibilityVersion ?? 0), afterCodeSignature: d.afterCodeSignature === true, risk: d.risk,
   };
-}
-
-function diffSets(a: string[], b: string[]) {
-  const sa = new Set(a), sb = new Set(b);
-  return { added: b.filter((x) => !sa.has(x)), removed: a.filter((x) => !sb.has(x)) };
 }
 
 function byName<T extends LoadCommand>(b: Binary, name: string): T[] {
@@ -112,6 +126,20 @@ function fieldDiff(before: Record<string, unknown> | null, after: Record<string,
     if (JSON.stringify(x) !== JSON.stringify(y)) out.push({ field: f, before: x ?? null, after: y ?? null });
   }
   return out;
+}
+
+/** Whether the code regions (see codeRegion) of two slices differ, from their bytes. */
+function codeRegionChanged(sa: ByteSource, a: Binary, sb: ByteSource, b: Binary): boolean {
+  const ra = codeRegion(a), rb = codeRegion(b);
+  if (ra.start !== rb.start || ra.end !== rb.end) return true;
+  const chunk = 4 * 1024 * 1024;
+  for (let off = ra.start; off < ra.end; off += chunk) {
+    const n = Math.min(chunk, ra.end - off);
+    const x = sa.read(a.offset + off, n), y = sb.read(b.offset + off, n);
+    if (x.length !== y.length) return true;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return true;
+  }
+  return false;
 }
 
 function segmentChanges(a: Binary, b: Binary): SliceDiff['segments'] {
@@ -140,132 +168,58 @@ function segmentChanges(a: Binary, b: Binary): SliceDiff['segments'] {
   return out;
 }
 
-function entitlementChanges(a: SignatureSummary, b: SignatureSummary) {
-  const ea = a.entitlements ?? {}, eb = b.entitlements ?? {};
-  const ka = Object.keys(ea), kb = Object.keys(eb);
+function entitlementChanges(x: unknown, y: unknown) {
+  const ea = entitlementEntries(x), eb = entitlementEntries(y);
+  const same = (k: string) => JSON.stringify(ea.get(k)) === JSON.stringify(eb.get(k));
   return {
-    added: kb.filter((k) => !Object.hasOwn(ea, k)),
-    removed: ka.filter((k) => !Object.hasOwn(eb, k)),
-    changed: kb.filter((k) => Object.hasOwn(ea, k) && JSON.stringify(ea[k]) !== JSON.stringify(eb[k])),
+    added: [...eb.keys()].filter((k) => !ea.has(k)),
+    removed: [...ea.keys()].filter((k) => !eb.has(k)),
+    changed: [...eb.keys()].filter((k) => ea.has(k) && !same(k)),
   };
 }
 
-/** Pages holding the header + load commands, or the signature, in either file. */
-function headerOrSignaturePage(p: ChangedPage, pageSize: number, a: Binary, b: Binary): boolean {
-  const start = p.offset, end = p.offset + pageSize;
-  const lcEnd = Math.max(a.header.headerSize + a.header.sizeofcmds, b.header.headerSize + b.header.sizeofcmds);
-  if (start < lcEnd) return true;
-  for (const x of [a, b]) {
-    const cs = x.codeSignature;
-    if (cs && start < cs.dataoff + cs.datasize && end > cs.dataoff) return true;
-    // __LINKEDIT's tail grows or shrinks with the signature; a page past the other's end is part of that.
-    const le = x.segments.find((s) => s.segname === '__LINKEDIT');
-    if (cs && le && start >= le.fileoff && p.change !== 'changed') return true;
-  }
-  return false;
+function sigFacts(x: SignatureSummary): SignatureFacts {
+  return {
+    present: x.present, valid: x.valid, class: x.class, teamId: x.teamId, identifier: x.identifier, cdhash: x.cdhash,
+    hardenedRuntime: x.hardenedRuntime, entitlements: x.entitlementsXml, entitlementsDer: x.entitlementsDer, reasons: x.reasons,
+  };
 }
 
-function sliceDiff(sa: ByteSource, a: Binary, sigA: SignatureSummary, sb: ByteSource, b: Binary, sigB: SignatureSummary, options: DiffOptions, findings: Finding[]): SliceDiff {
+function sliceDiff(sa: ByteSource, a: Binary, sigA: SignatureSummary, sb: ByteSource, b: Binary, sigB: SignatureSummary, options: DiffOptions): { diff: SliceDiff; cmp: SliceComparison } {
   const arch = b.arch;
-  const add = (id: string, severity: FindingSeverity, technique: string | null, message: string, evidence: Record<string, unknown>) =>
-    findings.push({ id, severity, technique, slice: arch, message, evidence });
-
   const header = fieldDiff(a.header as unknown as Record<string, unknown>, b.header as unknown as Record<string, unknown>, ['filetype', 'flags', 'ncmds', 'sizeofcmds']);
   const loadCommands = compareCommands(a, b);
-  const keyOf = (d: Binary['dylibs'][number]) => `${d.kind}:${d.path}`;
-  const keysA = new Set(a.dylibs.map(keyOf)), keysB = new Set(b.dylibs.map(keyOf));
-  const dylibsAdded = b.dylibs.filter((d) => !keysA.has(keyOf(d))).map((d) => dylibChange(b, d));
-  const dylibsRemoved = a.dylibs.filter((d) => !keysB.has(keyOf(d))).map((d) => dylibChange(a, d));
-  const rp = diffSets(a.rpaths, b.rpaths);
-  const envA = byName<{ path: string } & LoadCommand>(a, 'LC_DYLD_ENVIRONMENT').map((c) => c.path);
-  const envB = byName<{ path: string } & LoadCommand>(b, 'LC_DYLD_ENVIRONMENT').map((c) => c.path);
-  const env = diffSets(envA, envB);
-  const mainA = byName<{ entryoff: number } & LoadCommand>(a, 'LC_MAIN')[0]?.entryoff ?? null;
-  const mainB = byName<{ entryoff: number } & LoadCommand>(b, 'LC_MAIN')[0]?.entryoff ?? null;
   const bvA = byName<LoadCommand>(a, 'LC_BUILD_VERSION')[0] ?? null, bvB = byName<LoadCommand>(b, 'LC_BUILD_VERSION')[0] ?? null;
   const buildVersion = fieldDiff(bvA as unknown as Record<string, unknown>, bvB as unknown as Record<string, unknown>, ['platform', 'minos', 'sdk', 'tools']);
   const segments = segmentChanges(a, b);
   const sigChanges = fieldDiff(sigA as unknown as Record<string, unknown>, sigB as unknown as Record<string, unknown>, ['present', 'valid', 'class', 'teamId', 'identifier', 'cdhash', 'hardenedRuntime', 'flags']);
-  const ents = entitlementChanges(sigA, sigB);
   const pageSize = options.pageSize ?? sigB.pageSize ?? sigA.pageSize ?? 4096;
   const pages: PageDiff = comparePages(sa, a, sb, b, pageSize);
-  const headerTouched = pages.changedPages.some((p) => p.offset < Math.max(a.header.headerSize + a.header.sizeofcmds, b.header.headerSize + b.header.sizeofcmds));
-  const headerOnly = pages.changedCount > 0 && headerTouched && pages.changedCount === pages.changedPages.length &&
-    pages.changedPages.every((p) => headerOrSignaturePage(p, pageSize, a, b));
-
-  // --- findings ---
-  const sigBroken = (sigA.present && !sigB.present) || (sigB.present && sigB.valid === false);
-  const downgraded = sigA.present && sigB.present && signerRank(sigB.class) < signerRank(sigA.class);
-  for (const d of dylibsAdded) {
-    const why = [sigBroken ? 'the signature is broken or removed' : '', downgraded ? 'the signer was downgraded' : '',
-      d.afterCodeSignature ? 'it sits after LC_CODE_SIGNATURE' : ''].filter(Boolean);
-    const id = d.kind === 'weak' ? 'weak-dylib-added' : 'dylib-added';
-    add(id, why.length ? 'high' : 'medium', T1546_006,
-      `A ${d.kind === 'load' ? '' : `${d.kind} `}dylib load command for ${d.path} was added at index ${d.index}${why.length ? `, and ${why.join(' and ')}` : ''}.`,
-      { path: d.path, kind: d.kind, index: d.index, afterCodeSignature: d.afterCodeSignature, risk: d.risk.reasons });
-    if (d.afterCodeSignature) {
-      add('dylib-after-code-signature', 'high', T1546_006,
-        `The added dylib command for ${d.path} sits after LC_CODE_SIGNATURE (index ${b.codeSignature?.index}), where insertion tools append and linkers never write.`,
-        { path: d.path, index: d.index, codeSignatureIndex: b.codeSignature?.index ?? null });
-    }
-    if (d.risk.reasons.length) {
-      add('dylib-path-risky', 'high', T1546_006, `The added dylib ${d.path} is ${d.risk.description}.`, { path: d.path, reasons: d.risk.reasons });
-    }
-  }
-  for (const d of dylibsRemoved) add('dylib-removed', 'low', null, `The ${d.kind} dylib ${d.path} is no longer loaded.`, { path: d.path, kind: d.kind, index: d.index });
-  for (const r of rp.added) {
-    const risk = judgeDylibPath(r.startsWith('@') ? r : r + '/x.dylib');
-    add('rpath-added', risk.reasons.length ? 'high' : 'low', risk.reasons.length ? T1546_006 : null,
-      `LC_RPATH ${r} was added${risk.reasons.length ? `; it points ${risk.description}` : ''}.`, { path: r, risk: risk.reasons });
-  }
-  for (const e of env.added) add('dyld-environment-added', 'high', null, `LC_DYLD_ENVIRONMENT "${e}" was added: dyld applies it at every launch.`, { value: e });
+  const identical = pages.changedCount === 0 && a.size === b.size;
+  const codeChanged = identical ? false : codeRegionChanged(sa, a, sb, b);
+  const textPages = pages.changedPages.filter((p) => p.locations.some((l) => l.startsWith('__TEXT,'))).length;
+  // the one comparison shared with drift and the correlator
+  const cmp = compareSlices(factsOfBinary(a, sigFacts(sigA)), factsOfBinary(b, sigFacts(sigB)), {
+    identical, codeChanged, changedPages: pages.changedCount, totalPages: pages.totalPages, textPages, pages: pages.changedPages.map((p) => p.index),
+  });
+  const mainA = byName<{ entryoff: number } & LoadCommand>(a, 'LC_MAIN')[0]?.entryoff ?? null;
+  const mainB = byName<{ entryoff: number } & LoadCommand>(b, 'LC_MAIN')[0]?.entryoff ?? null;
   const dylA = a.dylinker, dylB = b.dylinker;
-  if (dylA !== dylB) add('dylinker-changed', 'high', null, `The dynamic linker changed from ${dylA ?? '(none)'} to ${dylB ?? '(none)'}.`, { before: dylA, after: dylB });
-  // A new UUID means the linker produced a new build: entry point moves and identifier changes are then expected.
-  const rebuilt = a.uuid !== null && b.uuid !== null && a.uuid !== b.uuid;
-  const sameSigner = sigA.present && sigB.present && sigA.valid === true && sigB.valid === true && sigA.class === sigB.class && sigA.teamId === sigB.teamId;
-  if (mainA !== mainB && mainA !== null && mainB !== null) add('entry-point-changed', rebuilt ? 'info' : 'medium', null, `The entry point moved from offset ${mainA} to ${mainB}${rebuilt ? ' (new build)' : ' while the UUID stayed the same'}.`, { before: mainA, after: mainB, rebuilt });
-  if (rebuilt && sameSigner) add('rebuilt-same-signer', 'info', null, `A new build (UUID ${b.uuid}) validly signed by the same ${sigB.class} signer${sigB.teamId ? ` (team ${sigB.teamId})` : ''}.`, { uuidBefore: a.uuid, uuidAfter: b.uuid, class: sigB.class, teamId: sigB.teamId });
-  if (sigA.present && !sigB.present) {
-    add('signature-removed', 'high', T1546_006, `The code signature was removed (it was ${sigA.class}${sigA.teamId ? `, team ${sigA.teamId}` : ''}).`, { before: sigA.class, teamId: sigA.teamId });
-  } else if (!sigA.present && !sigB.present && (dylibsAdded.length || loadCommands.added.length)) {
-    add('unsigned', 'low', null, 'Neither version is signed.', {});
-  }
-  if (sigB.present && sigB.valid === false) {
-    add('signature-invalid', 'high', T1546_006, `The code signature no longer verifies: ${sigB.reasons.join('; ') || 'invalid'}.`, { reasons: sigB.reasons, validBefore: sigA.valid });
-  }
-  if (downgraded) {
-    add('signer-downgraded', 'high', T1546_006, `The signer class dropped from ${sigA.class} to ${sigB.class}.`, { before: sigA.class, after: sigB.class });
-  } else if (sigA.present && sigB.present && sigA.class !== sigB.class) {
-    add('signer-changed', 'medium', null, `The signer class changed from ${sigA.class} to ${sigB.class}.`, { before: sigA.class, after: sigB.class });
-  }
-  if (sigA.teamId && sigA.teamId !== sigB.teamId) {
-    add('team-id-changed', 'high', T1546_006, sigB.teamId ? `The team ID changed from ${sigA.teamId} to ${sigB.teamId}.` : `The team ID ${sigA.teamId} is gone.`, { before: sigA.teamId, after: sigB.teamId });
-  }
-  if (sigA.present && sigB.present && sigA.identifier && sigB.identifier && sigA.identifier !== sigB.identifier) {
-    add('identifier-changed', sameSigner ? 'low' : 'medium', null, `The signing identifier changed from ${sigA.identifier} to ${sigB.identifier}.`, { before: sigA.identifier, after: sigB.identifier });
-  }
-  if (sigA.hardenedRuntime && !sigB.hardenedRuntime) add('hardened-runtime-removed', 'high', T1546_006, 'The hardened runtime flag was removed: library validation no longer protects the process.', { before: true, after: false });
-  for (const k of ents.added.concat(ents.changed)) {
-    if (Object.hasOwn(RISKY_ENTITLEMENTS, k) && (sigB.entitlements ?? {})[k] !== false) add('risky-entitlement-added', 'high', T1546_006, `The entitlement ${k} was added: it ${RISKY_ENTITLEMENTS[k]}.`, { key: k, value: (sigB.entitlements ?? {})[k] });
-  }
-  if (headerOnly) add('header-only-change', dylibsAdded.length ? 'high' : 'medium', dylibsAdded.length ? T1546_006 : null,
-    `Only the header/load-command page${pages.changedCount > 1 ? 's' : ''} (and the signature) changed: the code itself is untouched.`,
-    { pages: pages.changedPages.map((p) => p.index) });
-  else if (pages.changedCount > 0) {
-    const code = pages.changedPages.filter((p) => p.locations.some((l) => l.startsWith('__TEXT,'))).length;
-    add('code-changed', 'info', null, `${pages.changedCount} of ${pages.totalPages} pages changed${code ? `, ${code} of them in __TEXT sections` : ''}.`, { changedPages: pages.changedCount, textPages: code });
-  }
   const uuidA = a.uuid, uuidB = b.uuid;
-  return {
-    cputype: b.header.cputype, cpusubtype: b.header.cpusubtype, arch, header, loadCommands, dylibsAdded, dylibsRemoved,
-    rpathsAdded: rp.added, rpathsRemoved: rp.removed, dylinker: dylA !== dylB ? { before: dylA, after: dylB } : null,
-    dyldEnvironmentAdded: env.added, dyldEnvironmentRemoved: env.removed,
+  const diff: SliceDiff = {
+    cputype: b.header.cputype, cpusubtype: b.header.cpusubtype, arch, header, loadCommands,
+    dylibsAdded: cmp.dylibsAdded.map(dylibChange), dylibsRemoved: cmp.dylibsRemoved.map(dylibChange),
+    rpathsAdded: cmp.rpathsAdded, rpathsRemoved: cmp.rpathsRemoved, dylinker: dylA !== dylB ? { before: dylA, after: dylB } : null,
+    dyldEnvironmentAdded: cmp.dyldEnvironmentAdded, dyldEnvironmentRemoved: cmp.dyldEnvironmentRemoved,
     entryPoint: mainA !== mainB ? { before: mainA, after: mainB } : null,
     uuid: uuidA !== uuidB ? { before: uuidA, after: uuidB } : null, buildVersion, segments,
-    signature: { before: sigA, after: sigB, changes: sigChanges }, entitlements: ents,
-    pageSize, changedPages: pages.changedPages, changedPageCount: pages.changedCount, headerOnly,
+    signature: { before: sigA, after: sigB, changes: sigChanges },
+    entitlements: entitlementChanges(sigA.entitlementsXml, sigB.entitlementsXml),
+    entitlementsDer: entitlementChanges(sigA.entitlementsDer, sigB.entitlementsDer),
+    pageSize, changedPages: pages.changedPages, changedPageCount: pages.changedCount, codeChanged, headerOnly: cmp.headerOnly,
+    verdict: cmp.verdict,
   };
+  return { diff, cmp };
 }
 
 function prefixed(issues: Issue[], p: string): Issue[] {
@@ -273,42 +227,54 @@ function prefixed(issues: Issue[], p: string): Issue[] {
 }
 
 /**
- * Compares two versions of a binary (original `a`, modified `b`). Needs `await init()` first.
- * The verdict is `suspicious` for the T1546.006 shape: a dylib command added together with a broken,
- * removed or downgraded signature, or a dylib command inserted after LC_CODE_SIGNATURE.
+ * Compares two versions of a binary (original `a`, modified `b`). Needs `await init()` first. Slices are paired by
+ * cputype and cpusubtype; each pair goes through the one comparison (src/findings/compare.ts). The verdict is
+ * `suspicious` for the T1546.006 shape: a dylib command added while no code byte changed (whatever the signature
+ * before and after), a dylib command after LC_CODE_SIGNATURE, or a dylib added with the signature removed, invalid,
+ * downgraded or the team changed; `changed` for any other difference; `identical` for equal bytes.
  */
 export async function diff(a: Input, b: Input, options: DiffOptions = {}): Promise<DiffResult> {
   const sa = src(a), sb = src(b);
   const ma: MachOFile = parseLossy(sa), mb: MachOFile = parseLossy(sb);
   const issues = [...prefixed(ma.issues, 'a'), ...prefixed(mb.issues, 'b')];
   const result: DiffResult = {
-    verdict: 'identical', findings: [], a: { size: sa.size, slices: ma.slices.map((s) => s.arch) },
+    verdict: 'identical', verdictReasons: [], findings: [], a: { size: sa.size, slices: ma.slices.map((s) => s.arch) },
     b: { size: sb.size, slices: mb.slices.map((s) => s.arch) }, slicesAdded: [], slicesRemoved: [], slices: [], issues,
   };
   if (bytesEqual(sa, sb)) return result;
-  const [sigsA, sigsB] = await Promise.all([summarizeSignatures(sa, ma, { hostDigest: options.hostDigest }), summarizeSignatures(sb, mb, { hostDigest: options.hostDigest })]);
+  const vopts: Parameters<typeof summarizeSignatures>[2] = {};
+  if (options.hostDigest) vopts.hostDigest = options.hostDigest;
+  if (options.anchors) vopts.anchors = options.anchors;
+  if (options.appleRoots) vopts.appleRoots = options.appleRoots;
+  if (options.noAppleRoots) vopts.noAppleRoots = options.noAppleRoots;
+  const [sigsA, sigsB] = await Promise.all([summarizeSignatures(sa, ma, vopts), summarizeSignatures(sb, mb, vopts)]);
   const findings: Finding[] = [];
-  for (const [i, s] of mb.slices.entries()) {
-    const j = ma.slices.findIndex((x) => sliceKey(x) === sliceKey(s));
-    if (j < 0) {
-      result.slicesAdded.push(s.arch);
-      findings.push({ id: 'slice-added', severity: 'medium', technique: null, slice: s.arch, message: `A ${s.arch} slice was added.`, evidence: { offset: s.offset, size: s.size } });
-      continue;
-    }
-    result.slices.push(sliceDiff(sa, ma.slices[j], sigsA[j], sb, s, sigsB[i], options, findings));
+  const idxA = new Map(ma.slices.map((s, i) => [s, i] as const)), idxB = new Map(mb.slices.map((s, i) => [s, i] as const));
+  const key = (x: Binary) => sliceKey(x.header.cputype, x.header.cpusubtype);
+  const paired = pairSlices(ma.slices, mb.slices, key, key);
+  const reasons: VerdictReason[] = [];
+  for (const [x, y] of paired.pairs) {
+    const { diff: d, cmp } = sliceDiff(sa, x, sigsA[idxA.get(x)!], sb, y, sigsB[idxB.get(y)!], options);
+    result.slices.push(d);
+    findings.push(...cmp.findings);
+    reasons.push(...cmp.reasons);
   }
-  for (const s of ma.slices) {
-    if (!mb.slices.some((x) => sliceKey(x) === sliceKey(s))) {
-      result.slicesRemoved.push(s.arch);
-      findings.push({ id: 'slice-removed', severity: 'low', technique: null, slice: s.arch, message: `The ${s.arch} slice was removed.`, evidence: { offset: s.offset, size: s.size } });
-    }
+  for (const s of paired.added) {
+    result.slicesAdded.push(s.arch);
+    const f = finding('slice-added', s.arch, { arch: s.arch, cputype: s.header.cputype, cpusubtype: s.header.cpusubtype, offset: s.offset, size: s.size });
+    findings.push(f);
+    reasons.push({ rule: 'slice-added', verdict: 'changed', slice: s.arch, findings: [f.id] });
+  }
+  for (const s of paired.removed) {
+    result.slicesRemoved.push(s.arch);
+    const f = finding('slice-removed', s.arch, { arch: s.arch, cputype: s.header.cputype, cpusubtype: s.header.cpusubtype, offset: s.offset, size: s.size });
+    findings.push(f);
+    reasons.push({ rule: 'slice-removed', verdict: 'changed', slice: s.arch, findings: [f.id] });
   }
   result.findings = sortFindings(findings);
-  const suspicious = result.slices.some((s) => {
-    const broken = (s.signature.before.present && !s.signature.after.present) || (s.signature.after.present && s.signature.after.valid === false) ||
-      (s.signature.before.present && s.signature.after.present && signerRank(s.signature.after.class) < signerRank(s.signature.before.class));
-    return (s.dylibsAdded.length > 0 && broken) || s.dylibsAdded.some((d) => d.afterCodeSignature);
-  });
-  result.verdict = suspicious ? 'suspicious' : 'changed';
+  const suspicious = reasons.filter((r) => r.verdict === 'suspicious');
+  result.verdict = suspicious.length ? 'suspicious' : 'changed';
+  result.verdictReasons = suspicious.length ? suspicious : reasons;
+  if (result.verdictReasons.length === 0) result.verdictReasons = [{ rule: 'bytes-changed', verdict: 'changed', slice: null, findings: [] }];
   return result;
 }

@@ -16,27 +16,26 @@ export interface SignatureSummary {
   hardenedRuntime: boolean;
   flags: number | null;
   pageSize: number | null;
+  /** The entitlements as a reader sees them: the XML blob's, else the DER blob's. */
   entitlements: Record<string, unknown> | null;
+  /** The XML entitlements blob (slot 5), decoded; null when absent. */
+  entitlementsXml: Record<string, unknown> | null;
+  /** The DER entitlements blob (slot 7), decoded; null when absent. */
+  entitlementsDer: Record<string, unknown> | null;
   reasons: string[];
   /** Single-file tamper signs and signature problems found by verify. */
   findings: Finding[];
 }
 
-const RANK: Record<string, number> = {
-  unsigned: 0, 'ad-hoc': 1, 'linker-signed': 1, 'other-ca': 2, 'apple-development': 3, 'developer-id': 4, 'mac-app-store': 5, 'apple-platform': 6,
-};
-/** Higher is stronger; a drop between two versions is a downgrade. Unknown classes rank with other-ca. */
-export function signerRank(cls: string): number {
-  return RANK[cls] ?? 2;
-}
+export { signerRank } from '../findings/compare';
 
 /** Runs `verify` and keeps, per slice of `m`, what a diff or an inventory compares. */
-export async function summarizeSignatures(src: ByteSource, m: MachOFile, options: Pick<VerifyOptions, 'bundle' | 'hostDigest'> = {}): Promise<SignatureSummary[]> {
+export async function summarizeSignatures(src: ByteSource, m: MachOFile, options: Pick<VerifyOptions, 'bundle' | 'hostDigest' | 'anchors' | 'appleRoots' | 'noAppleRoots'> = {}): Promise<SignatureSummary[]> {
   const report = await verify(src, options);
   return m.slices.map((s, i) => {
     const r = report.slices.find((x) => x.offset === s.offset) ?? report.slices[i];
     if (!r) {
-      return { present: s.codeSignature !== null, valid: null, class: 'unsigned', teamId: null, identifier: null, cdhash: null, hardenedRuntime: false, flags: null, pageSize: null, entitlements: null, reasons: ['not verified'], findings: [] };
+      return { present: s.codeSignature !== null, valid: null, class: 'unsigned', teamId: null, identifier: null, cdhash: null, hardenedRuntime: false, flags: null, pageSize: null, entitlements: null, entitlementsXml: null, entitlementsDer: null, reasons: ['not verified'], findings: [] };
     }
     const sig = r.signature;
     const best = sig.codeDirectories.find((c) => c.slot === sig.bestSlot) ?? sig.codeDirectories[0] ?? null;
@@ -52,6 +51,8 @@ export async function summarizeSignatures(src: ByteSource, m: MachOFile, options
       flags: best ? best.flags : null,
       pageSize: best && best.pageSize > 0 ? best.pageSize : null,
       entitlements: sig.entitlements ?? sig.entitlementsDer ?? null,
+      entitlementsXml: sig.entitlements ?? null,
+      entitlementsDer: sig.entitlementsDer ?? null,
       reasons: sig.reasons,
       findings,
     };

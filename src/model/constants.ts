@@ -63,6 +63,30 @@ export const LC_DYLD_EXPORTS_TRIE = (0x33 | LC_REQ_DYLD) >>> 0;
 export const LC_DYLD_CHAINED_FIXUPS = (0x34 | LC_REQ_DYLD) >>> 0;
 export const LC_FILESET_ENTRY = (0x35 | LC_REQ_DYLD) >>> 0;
 export const LC_ATOM_INFO = 0x36;
+export const LC_FUNCTION_VARIANTS = 0x37;
+export const LC_FUNCTION_VARIANT_FIXUPS = 0x38;
+export const LC_TARGET_TRIPLE = 0x39;
+export const LC_LAZY_LOAD_DYLIB_INFO = 0x3a;
+
+// dylib_use_command (loader.h, Xcode 16 SDKs; macOS 15 / iOS 18): an LC_LOAD_DYLIB or LC_LOAD_WEAK_DYLIB whose word at
+// offset 12 (dylib_command's timestamp) is DYLIB_USE_MARKER; the flags word is at 24 and the path at 28.
+export const DYLIB_USE_MARKER = 0x1a741800;
+export const DYLIB_USE_WEAK_LINK = 0x01;
+export const DYLIB_USE_REEXPORT = 0x02;
+export const DYLIB_USE_UPWARD = 0x04;
+export const DYLIB_USE_DELAYED_INIT = 0x08;
+/** The names machlens gives the DYLIB_USE_* bits (in `useFlags`). */
+export const DYLIB_USE_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = Object.freeze([
+  [DYLIB_USE_WEAK_LINK, 'weak-link'], [DYLIB_USE_REEXPORT, 'reexport'], [DYLIB_USE_UPWARD, 'upward'], [DYLIB_USE_DELAYED_INIT, 'delayed-init'],
+] as const);
+/** `['weak-link', 'upward']` for 0x5; bits loader.h does not name are given as hex (`0x10`). */
+export function dylibUseFlagNames(flags: number): string[] {
+  const out: string[] = [];
+  let rest = flags >>> 0;
+  for (const [bit, name] of DYLIB_USE_FLAG_NAMES) if (rest & bit) { out.push(name); rest = (rest & ~bit) >>> 0; }
+  for (let bit = 0x10; rest !== 0 && bit !== 0; bit = (bit << 1) >>> 0) if (rest & bit) { out.push(`0x${bit.toString(16)}`); rest = (rest & ~bit) >>> 0; }
+  return out;
+}
 
 export const LOAD_COMMAND_NAMES: Readonly<Record<number, string>> = Object.freeze({
   [LC_SEGMENT]: 'LC_SEGMENT', [LC_SYMTAB]: 'LC_SYMTAB', [LC_SYMSEG]: 'LC_SYMSEG', [LC_THREAD]: 'LC_THREAD',
@@ -85,6 +109,8 @@ export const LOAD_COMMAND_NAMES: Readonly<Record<number, string>> = Object.freez
   [LC_VERSION_MIN_TVOS]: 'LC_VERSION_MIN_TVOS', [LC_VERSION_MIN_WATCHOS]: 'LC_VERSION_MIN_WATCHOS', [LC_NOTE]: 'LC_NOTE',
   [LC_BUILD_VERSION]: 'LC_BUILD_VERSION', [LC_DYLD_EXPORTS_TRIE]: 'LC_DYLD_EXPORTS_TRIE',
   [LC_DYLD_CHAINED_FIXUPS]: 'LC_DYLD_CHAINED_FIXUPS', [LC_FILESET_ENTRY]: 'LC_FILESET_ENTRY', [LC_ATOM_INFO]: 'LC_ATOM_INFO',
+  [LC_FUNCTION_VARIANTS]: 'LC_FUNCTION_VARIANTS', [LC_FUNCTION_VARIANT_FIXUPS]: 'LC_FUNCTION_VARIANT_FIXUPS',
+  [LC_TARGET_TRIPLE]: 'LC_TARGET_TRIPLE', [LC_LAZY_LOAD_DYLIB_INFO]: 'LC_LAZY_LOAD_DYLIB_INFO',
 });
 
 /** `LC_LOAD_DYLIB` for 0xc; `LC_0x1234` for an unknown command. */
@@ -164,6 +190,15 @@ export function archName(cputype: number, cpusubtype: number): string {
     case CPU_TYPE_POWERPC: return 'ppc';
     case CPU_TYPE_POWERPC64: return 'ppc64';
     default: return `cputype${cputype >>> 0}`;
+  }
+}
+
+/** The cpusubtype an arch name stands for (archName's inverse for the names that differ by subtype; 0 otherwise). */
+export function archCpusubtype(cputype: number, arch: string): number {
+  switch (cputype >>> 0) {
+    case CPU_TYPE_ARM64: return arch === 'arm64e' ? CPU_SUBTYPE_ARM64E : CPU_SUBTYPE_ARM64_ALL;
+    case CPU_TYPE_X86_64: return arch === 'x86_64h' ? CPU_SUBTYPE_X86_64_H : CPU_SUBTYPE_X86_64_ALL;
+    default: return ({ armv6: 6, armv7: 9, armv7s: 11, armv7k: 12, armv8: 13, i386: 3, ppc: 0 } as Record<string, number>)[arch] ?? 0;
   }
 }
 

@@ -45,6 +45,13 @@ const DYLIB_KINDS: Record<number, DylibKind> = {
   [C.LC_LOAD_DYLIB]: 'load', [C.LC_LOAD_WEAK_DYLIB]: 'weak', [C.LC_REEXPORT_DYLIB]: 'reexport',
   [C.LC_LAZY_LOAD_DYLIB]: 'lazy', [C.LC_LOAD_UPWARD_DYLIB]: 'upward', [C.LC_ID_DYLIB]: 'id',
 };
+/** A dylib_use_command's kind follows its flags: weak-link → weak (even in LC_LOAD_DYLIB), reexport, upward; else the command's. */
+function useKind(cmd: number, flags: number): DylibKind {
+  if (flags & C.DYLIB_USE_WEAK_LINK) return 'weak';
+  if (flags & C.DYLIB_USE_REEXPORT) return 'reexport';
+  if (flags & C.DYLIB_USE_UPWARD) return 'upward';
+  return DYLIB_KINDS[cmd];
+}
 const SUB_FIELDS: Record<number, 'umbrella' | 'sub_umbrella' | 'client' | 'sub_library'> = {
   [C.LC_SUB_FRAMEWORK]: 'umbrella', [C.LC_SUB_UMBRELLA]: 'sub_umbrella', [C.LC_SUB_CLIENT]: 'client', [C.LC_SUB_LIBRARY]: 'sub_library',
 };
@@ -92,11 +99,16 @@ function decodeOne(cmd: number, name: string, index: number, offset: number, cmd
     }
     case C.LC_LOAD_DYLIB: case C.LC_ID_DYLIB: case C.LC_LOAD_WEAK_DYLIB: case C.LC_REEXPORT_DYLIB:
     case C.LC_LAZY_LOAD_DYLIB: case C.LC_LOAD_UPWARD_DYLIB: {
+      // v[5]: the dylib_use_command flags word, or -1 for a classic dylib_command
+      const use = v.length > 5 && v[5] >= 0;
+      const flags = use ? v[5] : 0;
       return {
-        cmd, name, index, offset, cmdsize, kind: 'dylib' as const, dylibKind: DYLIB_KINDS[cmd], path: readString(src, v[0], v[1]), timestamp: v[2],
-        currentVersion: v[3], compatibilityVersion: v[4],
+        cmd, name, index, offset, cmdsize, kind: 'dylib' as const, dylibKind: use ? useKind(cmd, flags) : DYLIB_KINDS[cmd], path: readString(src, v[0], v[1]), timestamp: v[2],
+        currentVersion: v[3], compatibilityVersion: v[4], useFlags: use ? C.dylibUseFlagNames(flags) : null, useFlagsValue: use ? flags : null,
       };
     }
+    case C.LC_TARGET_TRIPLE:
+      return { cmd, name, index, offset, cmdsize, kind: 'target_triple' as const, triple: readString(src, v[0], v[1]) };
     case C.LC_LOAD_DYLINKER: case C.LC_ID_DYLINKER: case C.LC_DYLD_ENVIRONMENT: case C.LC_RPATH: {
       return { cmd, name, index, offset, cmdsize, kind: 'path' as const, path: readString(src, v[0], v[1]) };
     }
@@ -108,7 +120,8 @@ function decodeOne(cmd: number, name: string, index: number, offset: number, cmd
       return { cmd, name, index, offset, cmdsize, kind: 'uuid', uuid: formatUuid(src.bytes.subarray(v[0], v[0] + 16)) };
     case C.LC_CODE_SIGNATURE: case C.LC_SEGMENT_SPLIT_INFO: case C.LC_FUNCTION_STARTS: case C.LC_DATA_IN_CODE:
     case C.LC_DYLIB_CODE_SIGN_DRS: case C.LC_LINKER_OPTIMIZATION_HINT: case C.LC_DYLD_EXPORTS_TRIE:
-    case C.LC_DYLD_CHAINED_FIXUPS: case C.LC_ATOM_INFO:
+    case C.LC_DYLD_CHAINED_FIXUPS: case C.LC_ATOM_INFO: case C.LC_FUNCTION_VARIANTS: case C.LC_FUNCTION_VARIANT_FIXUPS:
+    case C.LC_LAZY_LOAD_DYLIB_INFO:
       return { cmd, name, index, offset, cmdsize, kind: 'linkedit', dataoff: v[0], datasize: v[1] };
     case C.LC_DYLD_INFO: case C.LC_DYLD_INFO_ONLY: {
       return {

@@ -7,7 +7,8 @@ const hex64 = (n: number) => `0x${Math.trunc(n).toString(16).padStart(16, '0')}`
 export function describeLoadCommand(lc: LoadCommand): string {
   switch (lc.kind) {
     case 'segment': return `${lc.segname.padEnd(16)} fileoff ${lc.fileoff} filesize ${lc.filesize} vmaddr ${hex64(lc.vmaddr)} ${lc.nsects} sections`;
-    case 'dylib': return `${lc.path} (${lc.dylibKind}, current ${formatVersion(lc.currentVersion)}, compat ${formatVersion(lc.compatibilityVersion)})`;
+    case 'dylib': return `${lc.path} (${lc.dylibKind}, current ${formatVersion(lc.currentVersion)}, compat ${formatVersion(lc.compatibilityVersion)}${lc.useFlags ? `, dylib_use flags ${lc.useFlags.join(',') || 'none'}` : ''})`;
+    case 'target_triple': return lc.triple;
     case 'path': return lc.path;
     case 'sub': return `${lc.field} ${lc.value}`;
     case 'uuid': return lc.uuid;

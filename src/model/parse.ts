@@ -102,7 +102,7 @@ function buildBinary(offset: number, size: number, header: Header, loadCommands:
     switch (lc.kind) {
       case 'dylib':
         if (lc.dylibKind === 'id') idDylib = lc;
-        else dylibs.push({ path: lc.path, kind: lc.dylibKind, currentVersion: lc.currentVersion, compatibilityVersion: lc.compatibilityVersion, timestamp: lc.timestamp, index: lc.index });
+        else dylibs.push({ path: lc.path, kind: lc.dylibKind, useFlags: lc.useFlags, currentVersion: lc.currentVersion, compatibilityVersion: lc.compatibilityVersion, timestamp: lc.timestamp, index: lc.index });
         break;
       case 'path':
         if (lc.name === 'LC_RPATH') rpaths.push(lc.path);

@@ -72,11 +72,17 @@ export type DylibKind = 'load' | 'weak' | 'reexport' | 'lazy' | 'upward' | 'id';
 
 export interface DylibCommand extends LoadCommandBase {
   kind: 'dylib';
+  /** What dyld does with it: from the command, and for a dylib_use_command from its flags (weak-link → weak even in LC_LOAD_DYLIB). */
   dylibKind: DylibKind;
   path: string;
+  /** dylib_command's timestamp; for a dylib_use_command the word holds DYLIB_USE_MARKER (0x1a741800). */
   timestamp: number;
   currentVersion: number;
   compatibilityVersion: number;
+  /** dylib_use_command only (null for a classic dylib_command): the DYLIB_USE_* flags by name (`weak-link`, `reexport`, `upward`, `delayed-init`). */
+  useFlags: string[] | null;
+  /** dylib_use_command only: the flags word at offset 24 as stored. */
+  useFlagsValue: number | null;
 }
 
 /** LC_LOAD_DYLINKER, LC_ID_DYLINKER, LC_DYLD_ENVIRONMENT, LC_RPATH. */
@@ -87,7 +93,10 @@ export interface SubCommand extends LoadCommandBase { kind: 'sub'; field: 'umbre
 
 export interface UuidCommand extends LoadCommandBase { kind: 'uuid'; uuid: string }
 
-/** LC_CODE_SIGNATURE and every linkedit_data_command. */
+/** LC_TARGET_TRIPLE: the target triple the binary was compiled for (an lc_str). */
+export interface TargetTripleCommand extends LoadCommandBase { kind: 'target_triple'; triple: string }
+
+/** LC_CODE_SIGNATURE and every linkedit_data_command (incl. LC_FUNCTION_VARIANTS, LC_FUNCTION_VARIANT_FIXUPS, LC_LAZY_LOAD_DYLIB_INFO). */
 export interface LinkeditDataCommand extends LoadCommandBase { kind: 'linkedit'; dataoff: number; datasize: number }
 
 export interface DyldInfoCommand extends LoadCommandBase {
@@ -135,11 +144,14 @@ export type LoadCommand =
   | SegmentCommand | DylibCommand | PathCommand | SubCommand | UuidCommand | LinkeditDataCommand | DyldInfoCommand
   | SymtabCommand | DysymtabCommand | EncryptionInfoCommand | VersionMinCommand | SourceVersionCommand
   | EntryPointCommand | BuildVersionCommand | LinkerOptionCommand | NoteCommand | FilesetEntryCommand
-  | ThreadCommand | RawCommand;
+  | ThreadCommand | TargetTripleCommand | RawCommand;
 
 export interface Dylib {
   path: string;
+  /** load, weak, reexport, lazy, upward: for a dylib_use_command, from its flags. */
   kind: Exclude<DylibKind, 'id'>;
+  /** DYLIB_USE_* flag names of a dylib_use_command; null for a classic dylib_command. */
+  useFlags: string[] | null;
   currentVersion: number;
   compatibilityVersion: number;
   timestamp: number;

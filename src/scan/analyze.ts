@@ -1,9 +1,13 @@
-// Builds a FileRecord for one file: parse, verify (through the signature summary), sha256.
+// Builds a FileRecord for one file: parse, verify (through the signature summary), sha256, and per slice the facts
+// the baseline drift compares (src/findings/compare.ts): dylibs with kind/flags/index, the code region's and the load
+// commands' digests.
 import { parseLossy } from '../model/parse';
-import type { ByteSource } from '../model/types';
+import type { Binary, ByteSource, LoadCommand } from '../model/types';
 import { summarizeSignatures } from '../diff/signature';
+import { codeRegion, commandsText, plainEntitlements } from '../findings/compare';
 import type { FileRecord } from './record';
-import type { HostDigest } from '../wasm/hashing';
+import { digest, type HostDigest } from '../wasm/hashing';
+import { getCore } from '../wasm/instance';
 
 export interface AnalyzeOptions {
   /** sha256 of the whole file, computed by the caller (Node: streamed with node:crypto). */
@@ -12,6 +16,26 @@ export interface AnalyzeOptions {
   bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array };
   /** Hash code pages with this host digest instead of Wasm (see VerifyOptions.hostDigest). */
   hostDigest?: HostDigest;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const hex = (b: Uint8Array) => { let s = ''; for (const x of b) s += HEX[x]; return s; };
+const CHUNK = 4 * 1024 * 1024;
+
+function sha256(data: Uint8Array, host?: HostDigest): Uint8Array {
+  return host ? host('sha256', data) : digest(getCore(), 2, data);
+}
+
+/** SHA-256 of the slice's code region, read in 4 MiB chunks: sha256 over the chunks' own SHA-256 digests. */
+export function codeRegionDigest(src: ByteSource, b: Binary, host?: HostDigest): string {
+  const { start, end } = codeRegion(b);
+  const parts: Uint8Array[] = [];
+  for (let off = start; off < end; off += CHUNK) parts.push(sha256(src.read(b.offset + off, Math.min(CHUNK, end - off)), host));
+  const all = new Uint8Array(parts.length * 32 + 16);
+  parts.forEach((p, i) => all.set(p, i * 32));
+  new DataView(all.buffer).setFloat64(parts.length * 32, start);
+  new DataView(all.buffer).setFloat64(parts.length * 32 + 8, end);
+  return hex(sha256(all, host));
 }
 
 export async function analyzeSource(path: string, src: ByteSource, options: AnalyzeOptions): Promise<FileRecord> {
@@ -25,9 +49,15 @@ export async function analyzeSource(path: string, src: ByteSource, options: Anal
   return {
     path, size: src.size, sha256: options.sha256,
     slices: m.slices.map((s, i) => ({
-      cputype: s.header.cputype, arch: s.arch, cdhash: sigs[i].cdhash, signatureClass: sigs[i].class, valid: sigs[i].valid,
+      cputype: s.header.cputype, cpusubtype: s.header.cpusubtype, arch: s.arch, cdhash: sigs[i].cdhash, signatureClass: sigs[i].class, valid: sigs[i].valid,
       teamId: sigs[i].teamId, identifier: sigs[i].identifier, hardenedRuntime: sigs[i].hardenedRuntime,
-      dylibs: s.dylibs.map((d) => d.path), dylibKinds: s.dylibs.map((d) => d.kind), rpaths: s.rpaths,
+      dylibs: s.dylibs.map((d) => d.path), dylibKinds: s.dylibs.map((d) => d.kind), dylibUseFlags: s.dylibs.map((d) => d.useFlags),
+      dylibIndices: s.dylibs.map((d) => d.index), rpaths: s.rpaths, codeSignatureIndex: s.codeSignature ? s.codeSignature.index : null,
+      dyldEnvironment: s.loadCommands.filter((c) => c.name === 'LC_DYLD_ENVIRONMENT' && c.kind === 'path').map((c) => (c as LoadCommand & { path: string }).path),
+      dylinker: s.dylinker, entryoff: (s.loadCommands.find((c) => c.kind === 'main') as (LoadCommand & { entryoff: number }) | undefined)?.entryoff ?? null,
+      uuid: s.uuid, entitlements: plainEntitlements(sigs[i].entitlementsXml), entitlementsDer: plainEntitlements(sigs[i].entitlementsDer),
+      codeDigest: codeRegionDigest(src, s, options.hostDigest),
+      commandsDigest: hex(sha256(new TextEncoder().encode(commandsText(s)), options.hostDigest)),
     })),
     findings,
     ...(firstError ? { error: { code: firstError.code, message: `${firstError.message} (${firstError.context} at ${firstError.offset})` } } : {}),

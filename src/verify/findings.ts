@@ -1,6 +1,8 @@
 // Single-file tamper signs: what the file itself shows, without an earlier version to compare with.
 import type { Binary, ByteSource } from '../model/types';
-import { T1546_006, type Finding } from '../findings/types';
+import type { Finding } from '../findings/types';
+import { finding } from '../findings/catalogue';
+import { entitlementsDisagreement } from '../findings/compare';
 import type { SignatureReport } from './types';
 
 const HEADER = 'mach_header+load_commands';
@@ -12,17 +14,11 @@ export function commandsAfterSignature(bin: Binary): Finding[] {
   if (!cs) return [];
   const after = bin.loadCommands.filter((lc) => lc.index > cs.index);
   if (after.length === 0) return [];
-  return [{
-    id: 'load-command-after-code-signature',
-    technique: after.some((lc) => DYLIB_CMDS.has(lc.cmd)) ? T1546_006 : null,
-    slice: bin.arch,
-    severity: after.some((lc) => DYLIB_CMDS.has(lc.cmd)) ? 'high' : 'medium',
-    message: `${after.length} load command(s) after LC_CODE_SIGNATURE (index ${cs.index}): ${after.map((lc) => lc.kind === 'dylib' ? `${lc.name} ${lc.path}` : lc.name).join(', ')}`,
-    evidence: {
-      codeSignatureIndex: cs.index,
-      commands: after.map((lc) => ({ index: lc.index, name: lc.name, offset: lc.offset, ...(lc.kind === 'dylib' ? { path: lc.path } : {}) })),
-    },
-  }];
+  const dylib = after.some((lc) => DYLIB_CMDS.has(lc.cmd));
+  return [finding('load-command-after-code-signature', bin.arch, {
+    codeSignatureIndex: cs.index, dylib,
+    commands: after.map((lc) => ({ index: lc.index, name: lc.name, offset: lc.offset, ...(lc.kind === 'dylib' ? { path: lc.path } : {}) })),
+  })];
 }
 
 function be32(b: Uint8Array, p: number): number {
@@ -40,14 +36,7 @@ export function uncoveredBytes(bin: Binary, codeLimit: number | null): Finding[]
   if (codeLimit < cs.dataoff) ranges.push({ from: codeLimit, to: Math.min(cs.dataoff, bin.size), where: 'between the code limit and the signature' });
   const sigEnd = cs.dataoff + cs.datasize;
   if (sigEnd < bin.size) ranges.push({ from: sigEnd, to: bin.size, where: 'after the signature' });
-  return ranges.filter((r) => r.to > r.from).map((r) => ({
-    id: 'uncovered-bytes',
-    severity: 'medium' as const,
-    technique: null,
-    slice: bin.arch,
-    message: `${r.to - r.from} byte(s) ${r.where} (slice offsets ${r.from}–${r.to}) are covered by no hash: content there can change without breaking the signature`,
-    evidence: { from: r.from, to: r.to, where: r.where },
-  }));
+  return ranges.filter((r) => r.to > r.from).map((r) => finding('uncovered-bytes', bin.arch, { from: r.from, to: r.to, where: r.where }));
 }
 
 /** Most bytes looked at for an orphaned signature. */
@@ -101,14 +90,7 @@ export function orphanedSignature(src: ByteSource, bin: Binary): Finding[] {
       if ((type === 0 || (type >= 0x1000 && type <= 0x1004)) && be32(tail, p + off) === 0xfade0c02) hasCd = true;
     }
     if (!hasCd) continue;
-    return [{
-      id: 'orphaned-signature',
-      technique: T1546_006,
-      slice: bin.arch,
-      severity: 'high',
-      message: `no LC_CODE_SIGNATURE, but the slice carries a code signature SuperBlob at slice offset ${from + p} (${length} bytes): the signature command was removed`,
-      evidence: { sliceOffset: from + p, fileOffset: bin.offset + from + p, length, count },
-    }];
+    return [finding('orphaned-signature', bin.arch, { sliceOffset: from + p, fileOffset: bin.offset + from + p, length, count })];
   }
   return [];
 }
@@ -122,52 +104,31 @@ export function signatureFindings(sig: SignatureReport, coversOther: boolean, sl
   // run past it), while every other page matches: the header was edited after signing
   const headerOnly = withPages.filter((c) => c.mismatchedPages.length > 0);
   if (headerOnly.length > 0 && withPages.every((c) => c.mismatchedPageCount <= c.mismatchedPages.length && c.mismatchedPages.every((p) => p.covers.includes(HEADER)))) {
-    out.push({
-      id: 'header-mismatch-only',
-      technique: T1546_006,
-      slice,
-      severity: 'high',
-      message: `only the header page(s) ${[...new Set(headerOnly.flatMap((c) => c.mismatchedPages.map((p) => p.page)))].join(', ')} (mach header and load commands) fail while every other page matches: the load commands were edited after signing (dylib insertion, install_name_tool)`,
-      evidence: { codeDirectories: headerOnly.map((c) => c.slot), pages: [...new Set(headerOnly.flatMap((c) => c.mismatchedPages.map((p) => p.page)))] },
-    });
+    out.push(finding('header-mismatch-only', slice, {
+      codeDirectories: headerOnly.map((c) => c.slot), pages: [...new Set(headerOnly.flatMap((c) => c.mismatchedPages.map((p) => p.page)))],
+    }));
   } else {
     for (const c of withPages) {
       if (c.mismatchedPages.length === 0) continue;
-      out.push({
-        id: 'pages-mismatched',
-        technique: null,
-        slice,
-        severity: 'high',
-        message: `${Math.max(c.mismatchedPageCount, c.mismatchedPages.length)} code page(s) of CodeDirectory slot 0x${c.slot.toString(16)} do not match: ${c.mismatchedPages.slice(0, 8).map((p) => `${p.page} (${p.section ?? p.segment ?? 'no section'})`).join(', ')}${c.mismatchedPages.length > 8 ? ', …' : ''}`,
-        evidence: { slot: c.slot, count: Math.max(c.mismatchedPageCount, c.mismatchedPages.length), pages: c.mismatchedPages.slice(0, 64).map((p) => p.page) },
-      });
+      out.push(finding('pages-mismatched', slice, {
+        slot: c.slot, count: Math.max(c.mismatchedPageCount, c.mismatchedPages.length), pages: c.mismatchedPages.slice(0, 64).map((p) => p.page),
+        detail: `${c.mismatchedPages.slice(0, 8).map((p) => `${p.page} (${p.section ?? p.segment ?? 'no section'})`).join(', ')}${c.mismatchedPages.length > 8 ? ', …' : ''}`,
+      }));
     }
   }
   if (coversOther) {
-    out.push({
-      id: 'cms-covers-other-code-directory',
-      technique: null,
-      slice,
-      severity: 'high',
-      message: sig.cms?.signatureValid
-        ? 'the CMS signature is genuine but signs a different CodeDirectory than the one in the file (CodeDirectory edited, or the CMS transplanted)'
-        : 'the CMS messageDigest is not the digest of the CodeDirectory in the file',
-      evidence: { signatureValid: sig.cms?.signatureValid ?? false },
-    });
+    out.push(finding('cms-covers-other-code-directory', slice, { signatureValid: sig.cms?.signatureValid ?? false }));
   }
   for (const c of cds) {
     for (const s of c.specialSlots) {
       if (s.status === 'not-bound' && s.actual && s.slot !== 1 && s.slot !== 3) {
-        out.push({
-          id: 'unbound-blob',
-          technique: null,
-          slice,
-          severity: 'medium',
-          message: `the ${s.name} blob is in the signature but CodeDirectory slot 0x${c.slot.toString(16)} does not bind it`,
-          evidence: { slot: c.slot, specialSlot: s.slot },
-        });
+        out.push(finding('unbound-blob', slice, { slot: c.slot, specialSlot: s.slot, name: s.name }));
       }
     }
   }
+  // the XML (slot 5) and DER (slot 7) entitlements must say the same: AMFI reads the DER blob on current systems, a
+  // reader (and older tools) the XML one, so a key in only one of them is hidden from the other
+  const ents = entitlementsDisagreement(sig.entitlements, sig.entitlementsDer);
+  if (ents) out.push(finding('entitlements-mismatch', slice, ents));
   return out;
 }

@@ -142,14 +142,16 @@ describe('osquery', () => {
 });
 
 describe('Santa', () => {
-  it('execution: base64 cdhash to hex, cs_flags, pid/pidversion; denied executions did not run', () => {
+  it('execution: base64 cdhash to hex, cs_flags, pid/pidversion; denied executions are marked denied', () => {
     const line = santa({ t: 1, kind: 'exec', proc: p, path: p.path, signing: sg })!;
     const e = one(line);
     expect(e.kind === 'exec' && e.signing).toMatchObject({ cdhash: sg.cdhash, flags: ADHOC_FLAGS, adhoc: true });
     expect(e.kind === 'exec' && e.process.key).toBe('4242:77');
     const d = JSON.parse(line);
     d.execution.decision = 'DECISION_DENY';
-    expect(adaptLine(JSON.stringify(d), 'auto', ctx).out.ignored).toBe('santa: execution denied');
+    d.execution.reason = 'REASON_BINARY';
+    expect(adaptLine(JSON.stringify(d), 'auto', ctx).out.events![0]).toMatchObject({ kind: 'exec', denied: true, deniedBy: 'santa DENY BINARY' });
+    expect(e.denied).toBeUndefined();
   });
 
   it('lowerCamelCase proto3 JSON and the codesigning_invalidated message', () => {

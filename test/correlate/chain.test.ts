@@ -1,6 +1,7 @@
 // Issue 5: the T1546.006 chain found in each source format, and the medium alert where a source is blind.
 import { describe, expect, it } from 'vitest';
-import { correlateLines } from '../../src/correlate/index';
+import { correlateEveryOrder as correlateLines } from './orders';
+
 import { APP, EVIL, TEAM, fullChain, render, type Format } from './scenario';
 
 describe('full chain per source', () => {
@@ -12,7 +13,9 @@ describe('full chain per source', () => {
       expect(alerts).toHaveLength(1);
       const a = alerts[0];
       expect(a.severity).toBe('high');
-      expect(a.host).toBe('mac-01');
+      // Hosts are keyed by their stable identity (ECS host.id, OCSF device.uid), the name kept for display (issue 15 item 3).
+      const hostId = format === 'ecs' ? 'id-mac-01' : format === 'ocsf' ? 'uid-mac-01' : 'mac-01';
+      expect(a.host).toBe(hostId);
       expect(a.binary).toBe(APP);
       expect(a.technique).toBe('T1546.006');
       expect(a.analytic).toBe('AN0607');
@@ -23,7 +26,7 @@ describe('full chain per source', () => {
       expect(a.signerBefore?.teamId).toBe(TEAM);
       expect(a.events.map((e) => e.link)).toContain('library-load');
       expect(a.events[0].link).toBe('modification');
-      expect(coverage.find((c) => c.host === 'mac-01')?.blindSpots).toEqual([]);
+      expect(coverage.find((c) => c.host === hostId)?.blindSpots).toEqual([]);
     });
   }
 

@@ -93,8 +93,11 @@ describe('machlens correlate', () => {
     const root = join(dir, 'root');
     mkdirSync(join(root, 'Applications/Acme.app/Contents/MacOS'), { recursive: true });
     mkdirSync(join(root, 'Users/Shared/.cache'), { recursive: true });
-    writeFileSync(join(root, APP.slice(1)), Buffer.from('not really a mach-o'));
-    writeFileSync(join(root, EVIL.slice(1)), Buffer.from('evil dylib bytes'));
+    // --collect copies only what starts with a Mach-O magic (issue 12 item 3): the test bytes carry one
+    const magic = Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0, 0, 1]);
+    const binBytes = Buffer.concat([magic, Buffer.from('not really a mach-o')]), evilBytes = Buffer.concat([magic, Buffer.from('evil dylib bytes')]);
+    writeFileSync(join(root, APP.slice(1)), binBytes);
+    writeFileSync(join(root, EVIL.slice(1)), evilBytes);
     const out = join(dir, 'collected');
     const c = capture();
     const analyzer = { verify: (b: Uint8Array) => ({ valid: false, size: b.byteLength }) };
@@ -102,11 +105,11 @@ describe('machlens correlate', () => {
     expect(code).toBe(3);
     const a = JSON.parse(c.out().split('\n')[0]);
     expect(a.evidence.signatureFromBytes).toBe('invalid');
-    expect(a.evidence.verify.binary).toEqual({ valid: false, size: 19 });
+    expect(a.evidence.verify.binary).toEqual({ valid: false, size: binBytes.length });
     const { createHash } = await import('node:crypto');
-    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-    expect(a.collected.map((f: { sha256: string }) => f.sha256)).toEqual([sha('not really a mach-o'), sha('evil dylib bytes')]);
-    expect(a.evidence.files.map((f: { sha256: string }) => f.sha256)).toEqual([sha('not really a mach-o'), sha('evil dylib bytes')]);
+    const sha = (s: Uint8Array) => createHash('sha256').update(s).digest('hex');
+    expect(a.collected.map((f: { sha256: string }) => f.sha256)).toEqual([sha(binBytes), sha(evilBytes)]);
+    expect(a.evidence.files.map((f: { sha256: string }) => f.sha256)).toEqual([sha(binBytes), sha(evilBytes)]);
     expect(existsSync(join(out, a.id, 'manifest.json'))).toBe(true);
     const manifest = JSON.parse(readFileSync(join(out, a.id, 'manifest.json'), 'utf8'));
     expect(manifest.files[1].path).toBe(EVIL);

@@ -139,3 +139,23 @@ export function sampleMachO(extra: SynthCommand[] = [], o: SynthOptions = {}): U
     linkedit(0x1d, 0x1000, 0x100),
   ], { tail: 0x1100, ...o });
 }
+
+/**
+ * A dylib_use_command (loader.h, Xcode 16+ SDKs): cmd LC_LOAD_DYLIB or LC_LOAD_WEAK_DYLIB, nameoff 28 at 8,
+ * DYLIB_USE_MARKER 0x1a741800 at 12, current_version at 16, compat_version at 20, flags at 24, the path at 28.
+ */
+export function dylibUse(cmd: number, path: string, flags: number, opts: { marker?: number; nameOffset?: number; current?: number; compat?: number } = {}): SynthCommand {
+  const w = new Writer();
+  w.u32(opts.nameOffset ?? 28).u32(opts.marker ?? 0x1a741800).u32(opts.current ?? 0x10203).u32(opts.compat ?? 0x10000).u32(flags);
+  w.bytes(new TextEncoder().encode(path)).u8(0);
+  while ((8 + w.length) % 8) w.u8(0);
+  return { cmd, body: w.done() };
+}
+
+/** LC_TARGET_TRIPLE (0x39): target_triple_command { cmd, cmdsize, union lc_str triple } with the string at 12. */
+export function targetTriple(triple: string): SynthCommand {
+  const w = new Writer();
+  w.u32(12).bytes(new TextEncoder().encode(triple)).u8(0);
+  while ((8 + w.length) % 8) w.u8(0);
+  return { cmd: 0x39, body: w.done() };
+}

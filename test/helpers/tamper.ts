@@ -109,3 +109,58 @@ export function blobRange(b: Uint8Array, type: number): { offset: number; length
   }
   throw new Error(`no blob at slot 0x${type.toString(16)}`);
 }
+
+/**
+ * T1546.006 the way a careful tool does it: a dylib command (LC_LOAD_DYLIB, LC_LOAD_WEAK_DYLIB, or a dylib_use_command
+ * when `useFlags` is given) inserted into the header padding just before LC_CODE_SIGNATURE (at the end when unsigned),
+ * the later commands moved down, ncmds and sizeofcmds bumped. Nothing else moves: the code pages stay as they were.
+ */
+export function insertDylib(b: Uint8Array, path: string, cmd = 0xc, opts: { useFlags?: number } = {}): Uint8Array {
+  const lay = layout(b);
+  const str = new TextEncoder().encode(path + '\0');
+  const nameoff = opts.useFlags === undefined ? 24 : 28;
+  const cmdsize = Math.ceil((nameoff + str.length) / 8) * 8;
+  const end = 32 + lay.sizeofcmds;
+  if (end + cmdsize > lay.firstSectionOffset) throw new Error('insertDylib: no room in the header padding');
+  const at = lay.codeSignature ? lay.codeSignature.offset : end;
+  const out = new Uint8Array(b);
+  out.copyWithin(at + cmdsize, at, end);
+  const dv = new DataView(out.buffer);
+  out.fill(0, at, at + cmdsize);
+  dv.setUint32(at, cmd, true); dv.setUint32(at + 4, cmdsize, true); dv.setUint32(at + 8, nameoff, true);
+  if (opts.useFlags === undefined) {
+    dv.setUint32(at + 12, 2, true); dv.setUint32(at + 16, 0x10000, true); dv.setUint32(at + 20, 0x10000, true);
+  } else {
+    dv.setUint32(at + 12, 0x1a741800, true); dv.setUint32(at + 16, 0x10000, true); dv.setUint32(at + 20, 0x10000, true);
+    dv.setUint32(at + 24, opts.useFlags, true);
+  }
+  out.set(str, at + nameoff);
+  dv.setUint32(16, lay.ncmds + 1, true);
+  dv.setUint32(20, lay.sizeofcmds + cmdsize, true);
+  return out;
+}
+
+/** Any load command (`cmd` + its body after cmd/cmdsize, padded to 8) inserted like insertDylib: before LC_CODE_SIGNATURE. */
+export function insertCommand(b: Uint8Array, cmd: number, body: Uint8Array): Uint8Array {
+  const lay = layout(b);
+  const cmdsize = Math.ceil((8 + body.length) / 8) * 8;
+  const end = 32 + lay.sizeofcmds;
+  if (end + cmdsize > lay.firstSectionOffset) throw new Error('insertCommand: no room in the header padding');
+  const at = lay.codeSignature ? lay.codeSignature.offset : end;
+  const out = new Uint8Array(b);
+  out.copyWithin(at + cmdsize, at, end);
+  out.fill(0, at, at + cmdsize);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(at, cmd, true); dv.setUint32(at + 4, cmdsize, true);
+  out.set(body, at + 8);
+  dv.setUint32(16, lay.ncmds + 1, true);
+  dv.setUint32(20, lay.sizeofcmds + cmdsize, true);
+  return out;
+}
+
+/** Sets the header's cpusubtype (e.g. 2: arm64 → arm64e, 8: x86_64 → x86_64h); re-sign afterwards. */
+export function setCpuSubtype(b: Uint8Array, sub: number): Uint8Array {
+  const out = new Uint8Array(b);
+  new DataView(out.buffer).setUint32(8, sub, true);
+  return out;
+}

@@ -2,7 +2,7 @@
 // Nested objects and flattened dotted keys are both accepted.
 import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
 import { bool, get, idStr, isDict, num, own, parseTime, str, type Dict } from '../util';
-import { compact, fileId, ignored, isMachOHeaderHex, malformed, ok, type AdapterContext, type AdapterOutput } from './common';
+import { compact, inodeStr, fileId, hostOf, idText, ignored, isMachOHeaderHex, malformed, markDenied, ok, type AdapterContext, type AdapterOutput } from './common';
 
 /** The code_signature object at `prefix` (nested or flattened keys). */
 function ecsSigning(d: unknown, prefix: string): SigningState | undefined {
@@ -65,13 +65,33 @@ const FILE_ACTIONS: Record<string, FileOp> = Object.assign(Object.create(null) a
   extended_attributes_delete: 'setextattr',
 });
 
+/** ECS says the operation was refused: `event.outcome: failure`, or `event.type` containing `denied`. */
+export function ecsDenied(d: Dict): string | undefined {
+  const outcome = get(d, 'event.outcome');
+  if (outcome === 'failure') return 'ecs event.outcome failure';
+  const t = get(d, 'event.type');
+  if (t === 'denied' || (Array.isArray(t) && t.includes('denied'))) return 'ecs event.type denied';
+  return undefined;
+}
+
 export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
+  const out = adaptEcsInner(d, ctx);
+  if (out.events !== undefined) {
+    const by = ecsDenied(d);
+    if (by !== undefined) for (const e of out.events) markDenied(e, by);
+  }
+  return out;
+}
+
+function adaptEcsInner(d: Dict, ctx: AdapterContext): AdapterOutput {
   const time = parseTime(own(d, '@timestamp') ?? get(d, 'event.created'));
   if (time === undefined) return malformed('ecs: no valid @timestamp');
-  const host = str(get(d, 'host.name')) ?? str(get(d, 'host.hostname')) ?? str(get(d, 'host.id')) ?? ctx.defaultHost;
+  // Identity: host.id (Elastic Agent's machine id), else agent.id; the name for display only (names repeat in fleets).
+  const name = idText(get(d, 'host.hostname')) ?? idText(get(d, 'host.name'));
+  const { host, hostName } = hostOf(d, ctx, idText(get(d, 'host.id')) ?? idText(get(d, 'agent.id')), name);
   const cats = categories(d);
   const action = str(get(d, 'event.action')) ?? '';
-  const base = { host: host.slice(0, 256), time, source: 'ecs' as const, input: ctx.input, line: ctx.line };
+  const base = { host, hostName, time, source: 'ecs' as const, input: ctx.input, line: ctx.line };
   const proc = ecsProcess(d, 'process');
 
   if (cats.includes('library') || action === 'load') {
@@ -80,7 +100,7 @@ export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
     if (!path || !proc) return malformed('ecs: library load without dll.path/process');
     const signing = ecsSigning(d, 'dll.code_signature');
     const lib = fileId(path, { sha256: str(get(d, 'dll.hash.sha256'))?.toLowerCase(), size: num(get(d, 'dll.Ext.size')) });
-    return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'library-load', process: proc, library: lib, signing, via: 'load' })]);
+    return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'library-load', process: proc, library: lib, signing, via: 'load' })]);
   }
   if (cats.includes('process')) {
     if (!proc) return malformed('ecs: process event without process');
@@ -90,14 +110,14 @@ export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
       const signing = ecsSigning(d, 'process.code_signature') ?? {};
       const image = fileId(path, { sha256: str(get(d, 'process.hash.sha256'))?.toLowerCase() });
       const parent = ecsProcess(d, 'process.parent');
-      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image, signing, parent })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image, signing, parent })]);
     }
     if (action === 'fork') {
       const parent = ecsProcess(d, 'process.parent');
       if (!parent) return ignored('ecs: fork without parent');
-      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: parent, child: proc }]);
+      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: parent, child: proc }]);
     }
-    if (action === 'end') return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
+    if (action === 'end') return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
     return ignored('ecs: process action not used');
   }
   if (cats.includes('file')) {
@@ -107,7 +127,7 @@ export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
     if (!path) return malformed('ecs: file event without file.path');
     const header = str(get(d, 'file.Ext.header_bytes'));
     const file = fileId(path, {
-      inode: idStr(get(d, 'file.inode')),
+      inode: inodeStr(get(d, 'file.inode'), 'inode'),
       sha256: str(get(d, 'file.hash.sha256'))?.toLowerCase(),
       size: num(get(d, 'file.size')),
       machO: header ? isMachOHeaderHex(header) : undefined,
@@ -118,7 +138,7 @@ export function adaptEcs(d: Dict, ctx: AdapterContext): AdapterOutput {
       if (eff && eff.key !== proc.key) writer.responsibleKey = eff.key;
     }
     const from = op === 'rename' ? str(get(d, 'file.Ext.original.path')) : undefined;
-    return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file, from, process: writer })]);
+    return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file, from, process: writer })]);
   }
   return ignored('ecs: category not used');
 }

@@ -3,7 +3,7 @@
 // unknown fields are ignored, missing ones leave the normalised field unset.
 import type { CorrelationEvent, FileIdentity, FileOp, ProcessIdentity, SigningState } from '../model';
 import { bool, idStr, isDict, num, own, parseTime, str, type Dict } from '../util';
-import { compact, fileId, ignored, malformed, ok, shipperHost, signingFromFlags, joinPath, type AdapterContext, type AdapterOutput } from './common';
+import { compact, inodeStr, fileId, hostOf, ignored, malformed, markDenied, ok, shipperHost, signingFromFlags, joinPath, type AdapterContext, type AdapterOutput } from './common';
 
 export const ES_EVENT = {
   exec: 9, open: 10, fork: 11, close: 12, create: 13, exit: 15, link: 19, mmap: 20, rename: 25,
@@ -78,7 +78,7 @@ function esFile(fv: unknown, withStat = true): FileIdentity | undefined {
   if (!withStat) return file;
   const st = obj(f.stat);
   if (st === undefined) return file;
-  const inode = idStr(st.st_ino);
+  const inode = inodeStr(st.st_ino, 'st_ino');
   if (inode !== undefined) file.inode = inode;
   const dev = num(st.st_dev);
   if (dev !== undefined) file.dev = dev;
@@ -97,28 +97,63 @@ function destination(body: unknown): FileIdentity | undefined {
   return p ? fileId(p) : undefined;
 }
 
+/**
+ * The auth result an Endpoint Security message carries: `action.result` with `result_type` 0 (auth) and
+ * `result.auth` 1 (ES_AUTH_RESULT_DENY). AUTH clients' answers and NOTIFY clients' copies of a denied operation
+ * both say so. Returns how, for evidence, or undefined when the operation was allowed (or the field is absent).
+ */
+export function esDenied(d: J, source: string): string | undefined {
+  const r = obj(obj(d.action)?.result);
+  if (!r) return undefined;
+  if (r.result_type !== 0 && r.result_type !== undefined) return undefined;
+  const auth = obj(r.result)?.auth;
+  return auth === 1 || auth === 'ES_AUTH_RESULT_DENY' || auth === 'DENY' ? `${source} auth DENY` : undefined;
+}
+
 export function adaptEslogger(dd: Dict, ctx: AdapterContext): AdapterOutput {
   const d: J = dd;
+  const hv = d.host;
+  let host: string;
+  let hostName: string | undefined;
+  if (ctx.hostKey === undefined && (hv === undefined || (typeof hv === 'string' && hv.length > 0 && hv.length <= 256))) {
+    host = hv ?? ctx.defaultHost;
+    hostName = hv;
+  } else {
+    const s = shipperHost(own(d, 'host'));
+    ({ host, hostName } = hostOf(d, ctx, s.id, s.name));
+  }
+  return adaptEsMessage(d, ctx, 'eslogger', host, hostName);
+}
+
+/** An Endpoint Security message as JSON (eslogger's spelling; Jamf Protect's telemetry uses the same). */
+export function adaptEsMessage(d: J, ctx: AdapterContext, source: 'eslogger' | 'jamf', host: string, hostName: string | undefined): AdapterOutput {
   const type = num(d.event_type);
   const ev: J = obj(d.event);
-  if (type === undefined || !ev) return malformed('eslogger: no event_type/event');
+  if (type === undefined || !ev) return malformed(`${source}: no event_type/event`);
   const time = parseTime(d.time);
-  if (time === undefined) return malformed('eslogger: no valid time');
-  const hv = d.host;
-  const host = (typeof hv === 'string' && hv.length > 0 && hv.length <= 256 ? hv : hv === undefined ? undefined : shipperHost(own(d, 'host'))) ?? ctx.defaultHost;
+  if (time === undefined) return malformed(`${source}: no valid time`);
+  const out = esEvents(d, ctx, source, host, hostName, type, ev, time);
+  if (out.events !== undefined) {
+    const by = esDenied(d, source === 'eslogger' ? 'es' : source);
+    if (by !== undefined) for (const e of out.events) markDenied(e, by);
+  }
+  return out;
+}
+
+function esEvents(d: J, ctx: AdapterContext, source: 'eslogger' | 'jamf', host: string, hostName: string | undefined, type: number, ev: J, time: number): AdapterOutput {
   const envelope = d.process;
-  const base = { host, time, source: 'eslogger' as const, input: ctx.input, line: ctx.line };
+  const base = { host, hostName, time, source, input: ctx.input, line: ctx.line };
   const fileChange = (op: FileOp, file: FileIdentity | undefined, extra: { from?: string; extattr?: string } = {}): AdapterOutput => {
-    if (!file) return malformed('eslogger: file event without a path');
+    if (!file) return malformed(`${source}: file event without a path`);
     const proc = esProcess(envelope);
-    return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file, process: proc, ...extra })]);
+    return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file, process: proc, ...extra })]);
   };
   switch (type) {
     case ES_EVENT.exec: {
       const target: J = obj(obj(ev.exec)?.target);
       const tp = esProcess(target);
       const image = esFile(target?.executable);
-      if (!tp || !image) return malformed('eslogger: exec without target process/executable');
+      if (!tp || !image) return malformed(`${source}: exec without target process/executable`);
       tp.path = image.path;
       const signing: SigningState = {};
       signingFromFlags(tp.csFlags, signing);
@@ -127,25 +162,25 @@ export function adaptEslogger(dd: Dict, ctx: AdapterContext): AdapterOutput {
       if (tp.cdhash !== undefined) signing.cdhash = tp.cdhash;
       if (tp.platform !== undefined) signing.platform = tp.platform;
       const parent = esProcess(envelope, false);
-      const exec: CorrelationEvent = { host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: tp, image, signing };
+      const exec: CorrelationEvent = { host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: tp, image, signing };
       if (parent) exec.parent = parent;
       return ok([exec]);
     }
     case ES_EVENT.fork: {
       const child = esProcess(own(own(ev, 'fork'), 'child'));
       const proc = esProcess(envelope);
-      if (!proc || !child) return malformed('eslogger: fork without processes');
+      if (!proc || !child) return malformed(`${source}: fork without processes`);
       child.parentKey = proc.key;
-      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: proc, child }]);
+      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: proc, child }]);
     }
     case ES_EVENT.exit: {
       const proc = esProcess(envelope, false);
-      if (!proc) return malformed('eslogger: event without process');
-      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
+      if (!proc) return malformed(`${source}: event without process`);
+      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
     }
     case ES_EVENT.close: {
       const c: J = obj(ev.close);
-      if (c?.modified !== true && c?.was_mapped_writable !== true) return ignored('eslogger: close not modified');
+      if (c?.modified !== true && c?.was_mapped_writable !== true) return ignored(`${source}: close not modified`);
       return fileChange('close-modified', esFile(c.target));
     }
     case ES_EVENT.create: {
@@ -171,19 +206,19 @@ export function adaptEslogger(dd: Dict, ctx: AdapterContext): AdapterOutput {
     case ES_EVENT.mmap: {
       const m: J = obj(ev.mmap);
       const prot = num(m?.protection);
-      if (prot === undefined || (prot & PROT_EXEC) === 0) return ignored('eslogger: mmap without PROT_EXEC');
+      if (prot === undefined || (prot & PROT_EXEC) === 0) return ignored(`${source}: mmap without PROT_EXEC`);
       const lib = esFile(m.source, false);
       const proc = esProcess(envelope, false);
-      if (!proc || !lib) return malformed('eslogger: mmap without process/source');
-      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'library-load', process: proc, library: lib, via: 'mmap' }]);
+      if (!proc || !lib) return malformed(`${source}: mmap without process/source`);
+      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'library-load', process: proc, library: lib, via: 'mmap' }]);
     }
     case ES_EVENT.cs_invalidated: {
       const proc = esProcess(envelope, false);
-      if (!proc) return malformed('eslogger: event without process');
-      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'cs-invalidated', process: proc }]);
+      if (!proc) return malformed(`${source}: event without process`);
+      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'cs-invalidated', process: proc }]);
     }
     default:
-      return ignored('eslogger: event type not used');
+      return ignored(`${source}: event type not used`);
   }
 }
 

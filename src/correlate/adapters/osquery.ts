@@ -4,7 +4,7 @@
 import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
 import { CS_ADHOC, CS_INSTALLER, CS_VALID } from '../model';
 import { bool, idStr, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
-import { compact, fileId, ignored, malformed, ok, type AdapterContext, type AdapterOutput } from './common';
+import { compact, inodeStr, fileId, hostOf, idText, ignored, malformed, ok, type AdapterContext, type AdapterOutput } from './common';
 
 type Table = 'es_process_events' | 'es_process_file_events' | 'file_events' | 'signature';
 
@@ -43,10 +43,10 @@ const FSEVENT_OPS: Record<string, FileOp> = Object.assign(Object.create(null) as
   CREATED: 'create', UPDATED: 'write', DELETED: 'unlink', MOVED_TO: 'rename', ATTRIBUTES_MODIFIED: 'setextattr',
 });
 
-function rowEvents(table: Table, row: Dict, d: Dict, host: string, ctx: AdapterContext): { events?: CorrelationEvent[]; ignored?: string; malformed?: string } {
+function rowEvents(table: Table, row: Dict, d: Dict, host: string, hostName: string | undefined, ctx: AdapterContext): { events?: CorrelationEvent[]; ignored?: string; malformed?: string } {
   const time = rowTime(row, d);
   if (time === undefined) return { malformed: 'osquery: row without time' };
-  const base = { host, time, source: 'osquery' as const, input: ctx.input, line: ctx.line };
+  const base = { host, hostName, time, source: 'osquery' as const, input: ctx.input, line: ctx.line };
   switch (table) {
     case 'es_process_events': {
       const pid = num(own(row, 'pid'));
@@ -73,14 +73,14 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, ctx: AdapterC
           platform: bool(own(row, 'platform_binary')),
         });
         proc.signingId = signing.signingId; proc.teamId = signing.teamId; proc.platform = signing.platform;
-        return { events: [compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image: fileId(path), signing })] };
+        return { events: [compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image: fileId(path), signing })] };
       }
       if (type === 'fork') {
         const cpid = num(own(row, 'child_pid'));
         if (cpid === undefined) return { ignored: 'osquery: fork without child_pid' };
-        return { events: [{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: proc, child: { key: String(cpid), pid: cpid, parentKey: proc.key, path: proc.path } }] };
+        return { events: [{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: proc, child: { key: String(cpid), pid: cpid, parentKey: proc.key, path: proc.path } }] };
       }
-      if (type === 'exit') return { events: [{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }] };
+      if (type === 'exit') return { events: [{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }] };
       return { ignored: 'osquery: es_process_events type not used' };
     }
     case 'es_process_file_events': {
@@ -93,7 +93,7 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, ctx: AdapterC
       if (!target) return { malformed: 'osquery: file event without filename' };
       const pid = num(own(row, 'pid'));
       const writer: ProcessIdentity | undefined = pid === undefined ? undefined : compact({ key: String(pid), pid, path: str(own(row, 'path')) });
-      return { events: [compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file: fileId(target), from: op === 'rename' ? filename : undefined, process: writer })] };
+      return { events: [compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file: fileId(target), from: op === 'rename' ? filename : undefined, process: writer })] };
     }
     case 'file_events': {
       const action = (str(own(row, 'action')) ?? '').toUpperCase();
@@ -101,8 +101,8 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, ctx: AdapterC
       if (!op) return { ignored: 'osquery: file_events action not used' };
       const target = str(own(row, 'target_path'));
       if (!target) return { malformed: 'osquery: file_events row without target_path' };
-      const file = fileId(target, { inode: idStr(own(row, 'inode')), sha256: str(own(row, 'sha256'))?.toLowerCase(), size: num(own(row, 'size')) });
-      return { events: [compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file })] };
+      const file = fileId(target, { inode: inodeStr(own(row, 'inode'), 'inode'), sha256: str(own(row, 'sha256'))?.toLowerCase(), size: num(own(row, 'size')) });
+      return { events: [compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file })] };
     }
     case 'signature': {
       const path = str(own(row, 'path'));
@@ -116,13 +116,17 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, ctx: AdapterC
         teamId: team ?? (signed ? null : undefined),
         adhoc: signed === true && !str(own(row, 'authority')) && !team ? true : undefined,
       });
-      return { events: [{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'signature', file: fileId(path), signing }] };
+      return { events: [{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'signature', file: fileId(path), signing }] };
     }
   }
 }
 
 export function adaptOsquery(d: Dict, ctx: AdapterContext): AdapterOutput {
-  const host = (str(own(d, 'hostIdentifier')) ?? str(own(own(d, 'decorations'), 'hostname')) ?? ctx.defaultHost).slice(0, 256);
+  // hostIdentifier is what --host_identifier says (hostname by default, or uuid/instance/ephemeral/specified); the
+  // common decorators add host_uuid / hardware_uuid / hardware_serial, which win as the identity.
+  const dec = own(d, 'decorations');
+  const id = idText(own(dec, 'host_uuid')) ?? idText(own(dec, 'hardware_uuid')) ?? idText(own(dec, 'uuid')) ?? idText(own(dec, 'hardware_serial')) ?? idText(own(d, 'hostIdentifier'));
+  const { host, hostName } = hostOf(d, ctx, id, idText(own(dec, 'hostname')) ?? idText(own(dec, 'computer_name')) ?? idText(own(d, 'hostIdentifier')));
   const name = str(own(d, 'name'));
   let rows: unknown[];
   const columns = own(d, 'columns');
@@ -146,7 +150,7 @@ export function adaptOsquery(d: Dict, ctx: AdapterContext): AdapterOutput {
     if (!isDict(row)) { firstMalformed ??= 'osquery: row not an object'; continue; }
     const table = tableOf(name, row);
     if (!table) { firstIgnored ??= 'osquery: table not used'; continue; }
-    const r = rowEvents(table, row, d, host, ctx);
+    const r = rowEvents(table, row, d, host, hostName, ctx);
     if (r.events) events.push(...r.events);
     else if (r.malformed) firstMalformed ??= r.malformed;
     else if (r.ignored) firstIgnored ??= r.ignored;

@@ -2,7 +2,7 @@
 // unlink, fork, exit and codesigning_invalidated. The envelope carries machine_id and event_time.
 import type { CorrelationEvent, ProcessIdentity, SigningState } from '../model';
 import { bool, idStr, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
-import { compact, fileId, ignored, malformed, ok, signingFromFlags, type AdapterContext, type AdapterOutput } from './common';
+import { compact, inodeStr, fileId, hostOf, idText, ignored, malformed, markDenied, ok, signingFromFlags, type AdapterContext, type AdapterOutput } from './common';
 
 /** Field in either spelling: snake_case (preserving proto names) or lowerCamelCase (proto3 JSON default). */
 function f(o: unknown, snake: string): unknown {
@@ -55,7 +55,7 @@ function santaFile(fo: unknown): ReturnType<typeof fileId> | undefined {
   const path = str(own(fo, 'path'));
   if (!path) return undefined;
   const st = own(fo, 'stat');
-  return fileId(path, { inode: idStr(own(st, 'ino')), dev: num(own(st, 'dev')), size: num(own(st, 'size')) });
+  return fileId(path, { inode: inodeStr(own(st, 'ino'), 'ino'), dev: num(own(st, 'dev')), size: num(own(st, 'size')) });
 }
 
 const BODIES = ['execution', 'close', 'rename', 'unlink', 'fork', 'exit', 'codesigning_invalidated'] as const;
@@ -63,8 +63,9 @@ const BODIES = ['execution', 'close', 'rename', 'unlink', 'fork', 'exit', 'codes
 export function adaptSanta(d: Dict, ctx: AdapterContext): AdapterOutput {
   const time = parseTime(f(d, 'event_time')) ?? parseTime(f(d, 'processed_time'));
   if (time === undefined) return malformed('santa: no valid event_time');
-  const host = (str(f(d, 'machine_id')) ?? ctx.defaultHost).slice(0, 256);
-  const base = { host, time, source: 'santa' as const, input: ctx.input, line: ctx.line };
+  // machine_id is Santa's MachineID setting (commonly the serial or hardware UUID): the identity. No name is logged.
+  const { host, hostName } = hostOf(d, ctx, idText(f(d, 'machine_id')), undefined);
+  const base = { host, hostName, time, source: 'santa' as const, input: ctx.input, line: ctx.line };
   let which: (typeof BODIES)[number] | undefined;
   let body: unknown;
   for (const k of BODIES) {
@@ -76,43 +77,55 @@ export function adaptSanta(d: Dict, ctx: AdapterContext): AdapterOutput {
   switch (which) {
     case 'execution': {
       const decision = str(own(body, 'decision'));
-      if (decision && /DENY/i.test(decision)) return ignored('santa: execution denied');
       const t = own(body, 'target');
       const proc = santaProcess(t);
       const image = santaFile(own(t, 'executable'));
       if (!proc || !image) return malformed('santa: execution without target');
       proc.path = image.path;
-      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image, signing: santaSigning(t), parent: inst })]);
+      const exec = compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image, signing: santaSigning(t), parent: inst });
+      // DECISION_DENY (proto), DENY (text log), BLOCK_* (sync event upload): the binary did not run.
+      if (decision && /DENY|BLOCK/i.test(decision)) markDenied(exec, `santa ${santaWord(decision)}${reasonSuffix(str(own(body, 'reason')))}`);
+      return ok([exec]);
     }
     case 'close': {
       if (own(body, 'modified') !== true) return ignored('santa: close not modified');
       const file = santaFile(own(body, 'target'));
       if (!file) return malformed('santa: close without target.path');
-      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'close-modified', file, process: inst })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'close-modified', file, process: inst })]);
     }
     case 'rename': {
       const target = str(own(body, 'target'));
       if (!target) return malformed('santa: rename without target');
       const src = santaFile(own(body, 'source'));
-      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'rename', file: fileId(target), from: src?.path, process: inst })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'rename', file: fileId(target), from: src?.path, process: inst })]);
     }
     case 'unlink': {
       const file = santaFile(own(body, 'target'));
       if (!file) return malformed('santa: unlink without target.path');
-      return ok([compact<CorrelationEvent>({ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'unlink', file, process: inst })]);
+      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'unlink', file, process: inst })]);
     }
     case 'fork': {
       const child = santaProcess(own(body, 'child'));
       if (!inst || !child) return malformed('santa: fork without processes');
-      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: inst, child }]);
+      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: inst, child }]);
     }
     case 'exit':
       if (!inst) return malformed('santa: exit without instigator');
-      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: inst }]);
+      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: inst }]);
     case 'codesigning_invalidated':
       if (!inst) return malformed('santa: codesigning_invalidated without instigator');
-      return ok([{ host: base.host, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'cs-invalidated', process: inst }]);
+      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'cs-invalidated', process: inst }]);
   }
+}
+
+/** A decision/reason word for evidence, from a fixed vocabulary (counters and text never carry raw input). */
+function santaWord(v: string): string {
+  const w = v.replace(/^(DECISION_|REASON_)/, '').toUpperCase();
+  return /^[A-Z_]{1,32}$/.test(w) ? w : 'DENY';
+}
+
+function reasonSuffix(r: string | undefined): string {
+  return r ? ` ${santaWord(r)}` : '';
 }
 
 export function looksLikeSanta(d: Dict): boolean {
