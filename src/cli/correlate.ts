@@ -129,7 +129,7 @@ export const MAX_CHANGES_BYTES = 256 << 20;
  * user named it), opened non-blocking and checked on the descriptor (src/cli/safe-open.ts), at most `cap` bytes,
  * UTF-8. A FIFO, a device or a directory is refused with what it is, never waited on or read without end.
  */
-function readTextFile(path: string, what: string, cap: number): string {
+export function readTextFile(path: string, what: string, cap: number): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(readRegularFile(path, cap, { noFollow: false }));
   } catch (err) {
@@ -326,9 +326,20 @@ function units(c: Counts): { nonBlank: number; unit: 'line' | 'document' } {
 
 // ----- the command -----------------------------------------------------------------------------------------------
 
-/** Read --changes FILE: a JSON list of records, {"changeRecords": [...]}, one record, or machlens.change JSON lines. */
-async function readChanges(path: string): Promise<unknown[]> {
+/**
+ * Read --changes FILE (correlate and stream worker): a JSON list of records, {"changeRecords": [...]}, one record, or
+ * machlens.change JSON lines; every record validated (trustedChangeRecords), the first problems thrown with the file.
+ * Returns the records and the file's text (the worker hashes its configuration).
+ */
+export function loadChangesFile(path: string): { records: unknown[]; text: string } {
   const text = readTextFile(path, 'changes', MAX_CHANGES_BYTES);
+  const records = parseChanges(text, path);
+  const { problems } = trustedChangeRecords(records);
+  if (problems.length) throw new Error(`changes ${path}: ${problems.slice(0, 20).join('; ')}`);
+  return { records, text };
+}
+
+function parseChanges(text: string, path: string): unknown[] {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -351,7 +362,7 @@ async function readChanges(path: string): Promise<unknown[]> {
  * a regular file, a symlink the user named followed), then streamed from that descriptor. A FIFO or a device is
  * refused rather than waited on or read without end; live input comes through standard input (-).
  */
-function telemetryStream(path: string): AsyncIterable<Uint8Array> {
+export function telemetryStream(path: string): AsyncIterable<Uint8Array> {
   let fd: number;
   try {
     fd = openRegular(path, { noFollow: false }).fd;
@@ -398,10 +409,7 @@ export async function runCorrelate(argv: string[], io: CorrelateIO, deps: Correl
   let changeRecords: unknown[] | undefined;
   if (a.changes) {
     try {
-      const list = await readChanges(a.changes);
-      const { problems } = trustedChangeRecords(list);
-      if (problems.length) throw new Error(`changes ${a.changes}: ${problems.slice(0, 20).join('; ')}`);
-      changeRecords = list;
+      changeRecords = loadChangesFile(a.changes).records;
     } catch (err) {
       io.stderr(`machlens correlate: ${escapeText((err as Error).message)}\n`);
       return 2;

@@ -27,7 +27,7 @@ usage:
                                             examined, each named with its reason; 2 error)
   machlens baseline DIR... > baseline.json  inventory: path, size, sha256, per slice cdhash, signer, team, dylibs, rpaths
                                             (exit 4 when a path could not be examined: named on stderr)
-  machlens correlate [--format auto|eslogger|ecs|ocsf|osquery|santa] [--policy FILE] [--baseline FILE]
+  machlens correlate [--format F] [--policy FILE] [--changes FILE] [--baseline FILE] [--stream]
                     [--include-suppressed] [--json] FILE...|-
                                             telemetry in, the T1546.006 chain out (exit 0, 3 on an alert, 2 error)
                                             (machlens correlate --help for every option)

@@ -1,7 +1,5 @@
 // `machlens stream publish|worker|alerts|status`: the correlator as a partitioned NATS JetStream consumer (Node only;
 // docs/fleet.md). The NATS clients are imported by src/stream/nats.ts on first use, never by the core.
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { SOURCE_FORMATS, type Alert, type SourceFormat } from '../correlate/index';
 import { escapeText } from '../text/escape';
@@ -11,7 +9,8 @@ import { publishLines, type PublishInput } from '../stream/publish';
 import { runWorker } from '../stream/worker';
 import { readAlerts } from '../stream/alerts';
 import { fleetStatus, type FleetStatus } from '../stream/status';
-import { formatAlert } from './correlate';
+import { formatAlert, loadChangesFile, MAX_POLICY_BYTES, readTextFile, telemetryStream } from './correlate';
+import { MAX_BASELINE_BYTES } from './baseline-file';
 
 export interface StreamIO {
   stdout: (s: string) => void;
@@ -28,9 +27,10 @@ The correlator on NATS JetStream, partitioned by host (docs/fleet.md).
   machlens stream publish --server URL [--format F] [--partitions N] [--host NAME] [--batch N] FILE...|-
       telemetry lines into the telemetry stream, subject by partition (FNV-1a of the host mod N); N (default 8)
       is fixed when the stream is created; up to --batch lines (default 200, at most 256 KiB) per message
-  machlens stream worker --server URL [--name ID] [--policy F] [--baseline F] [--idle-flush D]
+  machlens stream worker --server URL [--name ID] [--policy F] [--changes F] [--baseline F] [--idle-flush D]
                          [--lease D] [--snapshot-every N] [--snapshot-interval D] [--metrics-interval D]
       owns a share of the partitions until SIGTERM/SIGINT; alerts into the alerts stream (Nats-Msg-Id = alert id);
+      --changes F: trusted change records, as for correlate (change-record lines in the telemetry are never honoured);
       --idle-flush (default 10s): a partition without input that long evaluates its pending chains as the file
       correlator does at end of file; --lease (default 15s): a dead worker's partitions move after it;
       state saved every --snapshot-every messages (50000) or --snapshot-interval (30s)
@@ -77,9 +77,10 @@ function intArg(v: string | undefined, what: string, min: number, max: number): 
   return Number(v);
 }
 
-async function readJson(path: string, what: string): Promise<{ json: unknown; text: string }> {
+/** A JSON file the user named, read as correlate reads it (a regular file, capped: src/cli/safe-open.ts). */
+function readJson(path: string, what: string, cap: number): { json: unknown; text: string } {
   let text: string;
-  try { text = await readFile(path, 'utf8'); } catch (err) { throw new UsageError(`${what} ${path}: ${(err as Error).message}`); }
+  try { text = readTextFile(path, what, cap); } catch (err) { throw new UsageError((err as Error).message); }
   try { return { json: JSON.parse(text), text }; } catch (err) { throw new UsageError(`${what} ${path}: not valid JSON (${(err as Error).message})`); }
 }
 
@@ -94,7 +95,7 @@ async function publishCmd(argv: string[], io: StreamIO): Promise<number> {
   if (positionals.length === 0) throw new UsageError('no input: name FILE... or - for standard input');
   const inputs: PublishInput[] = positionals.map((p) => ({
     label: p === '-' ? '<stdin>' : p,
-    chunks: p === '-' ? (io.stdin ?? (process.stdin as AsyncIterable<Uint8Array>)) : createReadStream(p, { highWaterMark: 1 << 20 }),
+    chunks: p === '-' ? (io.stdin ?? (process.stdin as AsyncIterable<Uint8Array>)) : telemetryStream(p),
   }));
   const f = await connectFleet(server, { name: 'machlens-publish' });
   try {
@@ -107,19 +108,21 @@ async function publishCmd(argv: string[], io: StreamIO): Promise<number> {
 
 async function workerCmd(argv: string[], io: StreamIO): Promise<number> {
   const { values: v } = parse(argv, {
-    name: { type: 'string' }, policy: { type: 'string' }, baseline: { type: 'string' }, 'idle-flush': { type: 'string' },
+    name: { type: 'string' }, policy: { type: 'string' }, changes: { type: 'string' }, baseline: { type: 'string' }, 'idle-flush': { type: 'string' },
     lease: { type: 'string' }, 'snapshot-every': { type: 'string' }, 'snapshot-interval': { type: 'string' }, 'metrics-interval': { type: 'string' },
   });
   if (v.help) { io.stdout(STREAM_USAGE); return 0; }
   const server = needServer(v);
-  const policy = v.policy ? await readJson(v.policy as string, 'policy') : undefined;
-  const baseline = v.baseline ? await readJson(v.baseline as string, 'baseline') : undefined;
+  const policy = v.policy ? readJson(v.policy as string, 'policy', MAX_POLICY_BYTES) : undefined;
+  const baseline = v.baseline ? readJson(v.baseline as string, 'baseline', MAX_BASELINE_BYTES) : undefined;
+  let changes: { records: unknown[]; text: string } | undefined;
+  try { changes = v.changes ? loadChangesFile(v.changes as string) : undefined; } catch (err) { throw new UsageError((err as Error).message); }
   const dur = (x: string | boolean | undefined, what: string) => (x === undefined ? undefined : parseDurationArg(String(x), what));
   const leaseMs = dur(v.lease, '--lease');
   if (leaseMs !== undefined && leaseMs < 300) throw new UsageError('--lease: at least 300ms');
   await runWorker({
-    server, name: v.name as Str, policy: policy?.json, baseline: baseline?.json,
-    configText: `${policy?.text ?? ''}\u0000${baseline?.text ?? ''}`,
+    server, name: v.name as Str, policy: policy?.json, baseline: baseline?.json, changeRecords: changes?.records,
+    configText: `${policy?.text ?? ''}\u0000${baseline?.text ?? ''}${changes ? `\u0000${changes.text}` : ''}`,
     idleFlushMs: dur(v['idle-flush'], '--idle-flush'), leaseMs,
     snapshotEvery: intArg(v['snapshot-every'] as Str, '--snapshot-every', 1, 1e9),
     snapshotIntervalMs: dur(v['snapshot-interval'], '--snapshot-interval'),
@@ -198,9 +201,9 @@ export async function runStream(argv: string[], io: StreamIO): Promise<number> {
   try {
     return await run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError) { io.stderr(`machlens stream ${sub}: ${err.message}\n\n${STREAM_USAGE}`); return 2; }
-    if (err instanceof StreamError) { io.stderr(`machlens stream ${sub}: ${err.message}\n`); return 2; }
-    io.stderr(`machlens stream ${sub}: ${(err as Error)?.message ?? err}\n`);
+    if (err instanceof UsageError) { io.stderr(`machlens stream ${sub}: ${escapeText(err.message)}\n\n${STREAM_USAGE}`); return 2; }
+    if (err instanceof StreamError) { io.stderr(`machlens stream ${sub}: ${escapeText(err.message)}\n`); return 2; }
+    io.stderr(`machlens stream ${sub}: ${escapeText(String((err as Error)?.message ?? err))}\n`);
     return 2;
   }
 }

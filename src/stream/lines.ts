@@ -12,12 +12,15 @@ export interface LineStats {
   malformedSamples: Counts['malformedSamples'];
   /** Events of extra copies of a line sent to every partition: not counted in the fleet's `events` again. */
   copies: number;
+  /** Of those, change records (untrusted: counted once by the fleet, in `untrustedChangeRecords`). */
+  copyChangeRecords: number;
 }
 
 export function newLineStats(): LineStats {
   return {
     lines: 0, blank: 0, parsed: 0, ignored: 0, malformed: 0, skipped: 0,
     ignoredByReason: {}, malformedByReason: {}, skippedByReason: {}, byFormat: {}, malformedSamples: [], copies: 0,
+    copyChangeRecords: 0,
   };
 }
 
@@ -61,7 +64,10 @@ export function readLine(text: string, meta: LineMeta, stats: LineStats, limits:
   for (const e of events) {
     if (e.line === undefined && meta.line !== undefined) { e.line = meta.line; if (meta.file !== undefined) e.input = meta.file; }
   }
-  if (!s) stats.copies += events.length;
+  if (!s) {
+    stats.copies += events.length;
+    for (const e of events) if (e.kind === 'change-record') stats.copyChangeRecords++;
+  }
   return events;
 }
 
@@ -79,7 +85,10 @@ export function mergeCounts(stats: LineStats, c: Counts): Counts {
     lines: stats.lines, blank: stats.blank, parsed: stats.parsed, ignored: stats.ignored, malformed: stats.malformed, skipped: stats.skipped,
     ignoredByReason: { ...stats.ignoredByReason }, malformedByReason: { ...stats.malformedByReason }, skippedByReason: { ...stats.skippedByReason },
     byFormat: { ...stats.byFormat }, malformedSamples: stats.malformedSamples.slice(),
+    // a partition reads line by line: each line is one document (documents === parsed + ignored + malformed + skipped + blank)
+    documents: stats.parsed + stats.ignored + stats.malformed + stats.skipped + stats.blank,
     events: c.events - stats.copies,
+    untrustedChangeRecords: c.untrustedChangeRecords - (stats.copyChangeRecords ?? 0),
   };
 }
 
@@ -88,12 +97,18 @@ export function sumCounts(list: Counts[], maxSamples = 100): Counts | undefined 
   if (list.length === 0) return undefined;
   const out = JSON.parse(JSON.stringify(list[0])) as Counts;
   for (const c of list.slice(1)) {
-    for (const k of ['lines', 'blank', 'parsed', 'ignored', 'malformed', 'skipped', 'events', 'duplicates', 'late', 'alerts', 'suppressed'] as const) out[k] += c[k] ?? 0;
-    for (const k of ['ignoredByReason', 'malformedByReason', 'skippedByReason', 'byFormat'] as const) for (const [r, n] of Object.entries(c[k] ?? {})) bump(out[k], r, n);
+    // trustedChangeRecords is not summed: every partition holds the same trusted records (the first one's count stands)
+    for (const k of ['lines', 'documents', 'blank', 'parsed', 'ignored', 'malformed', 'skipped', 'events', 'duplicates', 'late', 'lateRelevant', 'alerts', 'suppressed', 'untrustedChangeRecords', 'denied'] as const) out[k] = (out[k] ?? 0) + (c[k] ?? 0);
+    for (const k of ['ignoredByReason', 'malformedByReason', 'skippedByReason', 'byFormat', 'nonDylibMappings'] as const) {
+      out[k] ??= {};
+      for (const [r, n] of Object.entries(c[k] ?? {})) bump(out[k], r, n);
+    }
+    out.lateSamples = [...(out.lateSamples ?? []), ...(c.lateSamples ?? [])];
     for (const k of ['evicted', 'expired'] as const) for (const [r, n] of Object.entries(c[k] ?? {})) bump(out[k] as unknown as Record<string, number>, r, n as number);
     out.malformedSamples.push(...(c.malformedSamples ?? []));
   }
   out.malformedSamples.sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || a.line - b.line);
   out.malformedSamples = out.malformedSamples.slice(0, maxSamples);
+  if (out.lateSamples) out.lateSamples = out.lateSamples.slice(0, maxSamples);
   return out;
 }

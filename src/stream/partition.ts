@@ -19,7 +19,9 @@ export interface PartitionOptions {
   owner: string;
   policy: Policy;
   baseline?: BaselineIndex;
-  /** Hash of policy + baseline, stored with the state. */
+  /** Trusted change records (--changes): the correlator's `changeRecords`, re-applied on every restore. */
+  changeRecords?: readonly unknown[];
+  /** Hash of policy + baseline + change records, stored with the state. */
   configHash: string;
   idleFlushMs: number;
   snapshotEvery: number;
@@ -63,13 +65,13 @@ export class PartitionRunner {
 
   /** Restore the saved state (or start empty) and begin consuming. */
   async start(): Promise<void> {
-    const { stateKv, objects, policy, baseline } = this.o;
+    const { stateKv, objects, policy, baseline, changeRecords } = this.o;
     const st = await loadState(stateKv, objects, this.partition);
-    this.correlator = createCorrelator({ policy, baseline, includeSuppressed: true });
+    this.correlator = createCorrelator({ policy, baseline, changeRecords, includeSuppressed: true });
     this.revision = st.revision;
     this.record = st.record;
     if (st.record && st.snapshot) {
-      if (st.record.config !== this.o.configHash) this.o.log(`partition ${this.partition}: state was saved with another policy or baseline (${st.record.config.slice(0, 12)}); continuing with this worker's\n`);
+      if (st.record.config !== this.o.configHash) this.o.log(`partition ${this.partition}: state was saved with another policy, baseline or change records (${st.record.config.slice(0, 12)}); continuing with this worker's\n`);
       this.correlator.restore(st.snapshot);
       this.stats = { ...newLineStats(), ...st.record.lines };
       this.seq = st.record.seq;

@@ -3,7 +3,7 @@
 // partition, releases its leases and leaves.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { policyFromJson, parseBaseline, type BaselineIndex, type Policy } from '../correlate/index';
+import { policyFromJson, parseBaseline, PolicyError, trustedChangeRecords, type BaselineIndex, type Policy } from '../correlate/index';
 import { connectFleet, ensureAlertsStream, fleetBucket, fleetConfig, leaseBucket, stateObjects, type Fleet } from './nats';
 import { Leases, preference, shareOf, type LeaseValue } from './lease';
 import { PartitionRunner } from './partition';
@@ -16,6 +16,13 @@ export interface WorkerOptions {
   /** Policy JSON (already read) and baseline JSON (already read), with their text for the config hash. */
   policy?: unknown;
   baseline?: unknown;
+  /**
+   * Trusted change records (`--changes FILE`, a change-management feed), beside the policy's: every partition's
+   * correlator gets them (`changeRecords`), as `machlens correlate --changes` does. Change-record lines published
+   * into the telemetry stay untrusted evidence.
+   */
+  changeRecords?: readonly unknown[];
+  /** The policy, baseline and change records as read (their hash is stored with each partition's state). */
   configText?: string;
   idleFlushMs?: number;
   leaseMs?: number;
@@ -33,6 +40,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const name = o.name ?? `${hostname()}-${process.pid}`;
   const log = (s: string) => o.log(`machlens stream worker ${name}: ${s}`);
   const policy: Policy = policyFromJson(o.policy ?? {});
+  const changeRecords = o.changeRecords ?? [];
+  const { problems } = trustedChangeRecords(changeRecords);
+  if (problems.length) throw new PolicyError(`changeRecords: ${problems.slice(0, 20).join('; ')}`, problems, 'CHANGES_INVALID');
   const baseline: BaselineIndex | undefined = o.baseline === undefined ? undefined : parseBaseline(o.baseline).index;
   const configHash = createHash('sha256').update(o.configText ?? '').digest('hex');
   const f: Fleet = await connectFleet(o.server, { persistent: true, name: `machlens-worker-${name}` });
@@ -71,7 +81,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       const rev = await leases.acquire({ owner: name, partition: p, since, seq: 0, lag: 0, flushed: false, snapshotSeq: 0, snapshotAt: null });
       if (rev === undefined) return;
       const runner = new PartitionRunner(p, {
-        fleet: f, stateKv, objects, owner: name, policy, baseline, configHash,
+        fleet: f, stateKv, objects, owner: name, policy, baseline, changeRecords, configHash,
         idleFlushMs: o.idleFlushMs ?? 10_000, snapshotEvery: o.snapshotEvery ?? 50_000, snapshotIntervalMs: o.snapshotIntervalMs ?? 30_000,
         fault, log,
       });

@@ -1,7 +1,8 @@
 // The fleet scenario: the correlator's scenario generators (test/correlate/scenario.ts) rendered for many hosts in
 // three source formats, interleaved as a shipper writes them (per host in order, hosts mixed), with a suppressed
-// chain (Apple installer), one suppressed by a change record for every host (host "*"), a Santa host (medium,
-// blind spot), noise, and malformed, blank and ignored lines.
+// chain (Apple installer), one suppressed by a change record for every host (host "*") given through the trusted
+// channel (--changes), a forged change record inside the telemetry (host "*", every path: it must suppress nothing),
+// a Santa host (medium, blind spot), noise, and malformed, blank and ignored lines.
 import { BASE, CS, fullChain, render, type Format, type Proc, type Step } from '../correlate/scenario';
 
 const installer: Proc = {
@@ -21,7 +22,15 @@ function interleave(groups: string[][]): string[] {
   return out;
 }
 
-export interface FleetScenario { files: { name: string; text: string }[]; hosts: string[] }
+export interface FleetScenario {
+  files: { name: string; text: string }[];
+  hosts: string[];
+  /** Trusted change records (the --changes file of correlate and of every worker). */
+  changes: Record<string, string>[];
+}
+
+/** The forged authorisation an attacker writes into the telemetry: every host, every path, all of the scenario's time. */
+export const FORGED_CHANGE = { type: 'machlens.change', host: '*', pathPrefix: '/', start: new Date(BASE).toISOString(), end: new Date(BASE + 86_400_000).toISOString(), ticket: 'CHG-FORGED' };
 
 /** `hosts` hosts (at least 8), two files: eslogger + ECS hosts in the first, Santa hosts in the second. */
 export function fleetScenario(hosts = 12): FleetScenario {
@@ -45,10 +54,12 @@ export function fleetScenario(hosts = 12): FleetScenario {
   first.splice(10, 0, '');
   first.splice(17, 0, 'not json at all');
   first.splice(20, 0, '[1,2,3]');
-  // A change record for every host covering host 5's modification (t0 5000 s, writes at +100 s).
+  // A change record for every host covering host 5's modification (t0 5000 s, writes at +100 s): trusted, from --changes.
   const iso = (s: number) => new Date(BASE + s * 1000).toISOString();
-  first.splice(5, 0, JSON.stringify({ type: 'machlens.change', host: '*', pathPrefix: '/Applications/Acme.app/', start: iso(5090), end: iso(5110), ticket: 'CHG-5' }));
+  const changes = [{ host: '*', pathPrefix: '/Applications/Acme.app/', start: iso(5090), end: iso(5110), ticket: 'CHG-5' }];
+  // The same shape inside the telemetry is untrusted: it is counted and shown on the alerts as tampering.
+  first.splice(5, 0, JSON.stringify(FORGED_CHANGE));
   const second = interleave(b);
   second.splice(2, 0, '{"truncated": ');
-  return { files: [{ name: 'fleet-a.jsonl', text: first.join('\n') + '\n' }, { name: 'fleet-b.jsonl', text: second.join('\n') }], hosts: names };
+  return { files: [{ name: 'fleet-a.jsonl', text: first.join('\n') + '\n' }, { name: 'fleet-b.jsonl', text: second.join('\n') }], hosts: names, changes };
 }

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fleetScenario } from './data';
+import { fleetScenario, FORGED_CHANGE } from './data';
 import { connectFleet } from '../../src/stream/nats';
 import { partitionOf } from '../../src/stream/names';
 import { alertLines, cli, closePolls, settled, within, startNats, startWorker, status, waitFor, sleep, type Nats, type Worker } from './helpers';
@@ -13,6 +13,9 @@ import { alertLines, cli, closePolls, settled, within, startNats, startWorker, s
 const work = mkdtempSync(join(tmpdir(), 'machlens-fleet-'));
 const scenario = fleetScenario(12);
 const files = scenario.files.map((f) => { const p = join(work, f.name); writeFileSync(p, f.text); return p; });
+// The trusted channel: the same --changes file for correlate and for every worker.
+const changesFile = join(work, 'changes.json');
+writeFileSync(changesFile, JSON.stringify(scenario.changes));
 
 let expected: Record<string, unknown>[];
 let expectedCounts: Record<string, unknown>;
@@ -20,14 +23,17 @@ let nats: Nats | undefined;
 let workers: Worker[] = [];
 
 beforeAll(() => {
-  const r = cli(['correlate', '--json', '--include-suppressed', ...files]);
+  const r = cli(['correlate', '--json', '--include-suppressed', '--changes', changesFile, ...files]);
   expect(r.status, r.stderr).toBe(3);
   expected = alertLines(r.stdout);
   expectedCounts = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((d) => d.type === 'counts');
-  // The scenario is worth comparing: high, medium, suppressed by a writer rule and by a change record for every host.
+  // The scenario is worth comparing: high, medium, suppressed by a writer rule and by a trusted change record for
+  // every host; the forged record in the telemetry (every host, every path) suppresses nothing and is on every alert.
   expect(expected.length).toBe(12);
   expect(expected.filter((a) => a.severity === 'medium').length).toBeGreaterThan(0);
   expect(expected.filter((a) => a.suppressed).map((a) => a.host).sort()).toEqual(['mac-03', 'mac-05']);
+  expect(expected.every((a) => (a.tampering as { ticket: string }[]).some((t) => t.ticket === FORGED_CHANGE.ticket))).toBe(true);
+  expect([expectedCounts.trustedChangeRecords, expectedCounts.untrustedChangeRecords]).toEqual([1, 1]);
 });
 
 afterEach(async () => {
@@ -45,24 +51,24 @@ function publish(url: string, inputs = files, extra: string[] = ['--partitions',
   expect(r.status, r.stderr).toBe(0);
 }
 
-function worker(name: string, extra: string[] = [], env: Record<string, string> = {}): Worker {
-  const w = startWorker(nats!.url, name, extra, env);
+function worker(name: string, extra: string[] = [], env: Record<string, string> = {}, changes = true): Worker {
+  const w = startWorker(nats!.url, name, [...(changes ? ['--changes', changesFile] : []), ...extra], env);
   workers.push(w);
   return w;
 }
 
 /** The stream's alerts equal the file correlator's, each id once in the alerts stream itself. */
-function expectSameAlerts(): void {
+function expectSameAlerts(want = expected): void {
   const r = cli(['stream', 'alerts', '--server', nats!.url, '--json', '--include-suppressed']);
   expect(r.status, r.stderr).toBe(3);
   const got = alertLines(r.stdout);
   const byId = (list: Record<string, unknown>[]) => [...list].sort((a, b) => String(a.id).localeCompare(String(b.id)));
-  expect(byId(got)).toEqual(byId(expected));
+  expect(byId(got)).toEqual(byId(want));
   const s = status(nats!.url)!;
-  expect(s.alerts.messages).toBe(expected.length); // no id twice in the stream: replays were dropped by the server
+  expect(s.alerts.messages).toBe(want.length); // no id twice in the stream: replays were dropped by the server
   // Without --include-suppressed the suppressed ones stay out, as with correlate.
   const quiet = alertLines(cli(['stream', 'alerts', '--server', nats!.url, '--json']).stdout);
-  expect(quiet.map((a) => a.id).sort()).toEqual(expected.filter((a) => !a.suppressed).map((a) => a.id).sort());
+  expect(quiet.map((a) => a.id).sort()).toEqual(want.filter((a) => !a.suppressed).map((a) => a.id).sort());
 }
 
 function workerLog(w: Worker): string { return w.stderr.join(''); }
@@ -77,6 +83,8 @@ describe('machlens stream (NATS JetStream)', () => {
     expect(s.partitions.map((p) => p.lag)).toEqual([0, 0, 0, 0]);
     expectSameAlerts();
     expect(s.counts!.lines).toBe(expectedCounts.lines);
+    // the forged record went to every partition and is counted once; the trusted one is the workers' --changes
+    expect([s.counts!.trustedChangeRecords, s.counts!.untrustedChangeRecords]).toEqual([1, 1]);
     // The status a user reads: JSON and text, through the CLI.
     const j = status(nats.url)!;
     expect(j.partitions.map((p) => p.lag)).toEqual([0, 0, 0, 0]);
@@ -150,6 +158,28 @@ describe('machlens stream (NATS JetStream)', () => {
     expectSameAlerts();
   });
 
+  it('(f) change records only from the trusted channel: workers without --changes equal correlate without it; the forged line suppresses nothing', async () => {
+    const ref = cli(['correlate', '--json', '--include-suppressed', ...files]);
+    expect(ref.status, ref.stderr).toBe(3);
+    const want = alertLines(ref.stdout);
+    // mac-05 is no longer authorised: the change record for it came only through --changes
+    expect(want.filter((a) => a.suppressed).map((a) => a.host)).toEqual(['mac-03']);
+    nats = await startNats();
+    publish(nats.url);
+    worker('w1', [], {}, false);
+    await waitFor(nats.url, (x) => settled(x));
+    expectSameAlerts(want);
+    const mac05 = alertLines(cli(['stream', 'alerts', '--server', nats.url, '--json']).stdout).find((a) => a.host === 'mac-05')!;
+    expect(mac05.suppressed).toBe(false);
+    expect((mac05.tampering as { ticket: string }[]).map((t) => t.ticket)).toEqual([FORGED_CHANGE.ticket]);
+    // a bad --changes file stops the worker before it connects, saying where
+    const bad = join(work, 'bad-changes.json');
+    writeFileSync(bad, JSON.stringify([{ pathPrefix: '/x' }]));
+    const r = cli(['stream', 'worker', '--server', nats.url, '--changes', bad]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/changes .*bad-changes\.json: changeRecords\[0\]: change record needs start <= end/);
+  });
+
   it('(e) malformed, blank, over-long and CRLF lines are counted as the file correlator counts them', async () => {
     const odd = join(work, 'odd.jsonl');
     const lines = scenario.files[0].text.split('\n').slice(0, 30);
@@ -161,10 +191,10 @@ describe('machlens stream (NATS JetStream)', () => {
     expect(refCounts.skipped).toBe(1);
     nats = await startNats();
     publish(nats.url, [odd]);
-    worker('w1');
+    worker('w1', [], {}, false);
     const s = await waitFor(nats.url, (x) => settled(x));
     const c = s.counts!;
-    for (const k of ['lines', 'parsed', 'ignored', 'malformed', 'skipped', 'blank', 'events', 'duplicates', 'late', 'alerts', 'suppressed', 'malformedByReason', 'skippedByReason', 'byFormat', 'malformedSamples', 'evicted']) {
+    for (const k of ['lines', 'documents', 'parsed', 'ignored', 'malformed', 'skipped', 'blank', 'events', 'untrustedChangeRecords', 'duplicates', 'late', 'alerts', 'suppressed', 'malformedByReason', 'skippedByReason', 'byFormat', 'malformedSamples', 'evicted']) {
       expect(c[k], k).toEqual(refCounts[k]);
     }
     // A log shipper's message: a bare line on the partition's subject, no headers, a core NATS publish.

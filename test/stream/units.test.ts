@@ -38,7 +38,9 @@ describe('partitions', () => {
 });
 
 describe('line accounting beside the correlator', () => {
-  const text = fleetScenario(8).files[0].text + '{"x":\r\n\r\n' + 'y'.repeat(20000) + '\nlast line without newline';
+  // NDJSON as shippers write it, with a truncated line (cut off by the over-long one after it), CRLF, a blank line,
+  // an over-long line and a last line without a newline.
+  const text = fleetScenario(8).files[0].text + '{"x":\r\n' + 'y'.repeat(20000) + '\n\r\nlast line without newline';
   const limits = { maxLineLength: 16384, maxMalformedSamples: 100 };
 
   it('equals the file correlator on any chunking (counts by reason and format, samples, events)', async () => {
@@ -74,6 +76,19 @@ describe('line accounting beside the correlator', () => {
     }
   });
 
+  it('line by line, not framed: a document left open across a blank line is one document to correlate, two lines here (docs/fleet.md)', () => {
+    const text = '{"x":\n\n{"y": 1}\n';
+    const ref = createCorrelator();
+    ref.push(text.split('\n').slice(0, -1));
+    ref.flush();
+    const stats = newLineStats();
+    text.split('\n').slice(0, -1).forEach((l, i) => readLine(l, { line: i + 1, defaultHost: 'h', format: 'auto', counted: true }, stats, limits));
+    const a = ref.counts();
+    const b = mergeCounts(stats, createCorrelator().counts());
+    expect([a.lines, a.documents, a.malformed, a.blank]).toEqual([3, 2, 2, 0]);
+    expect([b.lines, b.documents, b.malformed, b.blank]).toEqual([3, 3, 2, 1]);
+  });
+
   it('a copy of a line sent to every partition is not counted again', () => {
     const stats = newLineStats();
     const rec = JSON.stringify({ type: 'machlens.change', host: '*', pathPrefix: '/A/', start: '2026-11-20T10:00:00Z', end: '2026-11-20T11:00:00Z', ticket: 'T' });
@@ -86,6 +101,10 @@ describe('line accounting beside the correlator', () => {
     const c = createCorrelator();
     c.pushEvents([...e1, ...e2]);
     expect(mergeCounts(stats, c.counts()).events).toBe(1);
+    // the record is telemetry (untrusted): counted once, like the one line it came from
+    expect(c.counts().untrustedChangeRecords).toBe(2);
+    expect(mergeCounts(stats, c.counts()).untrustedChangeRecords).toBe(1);
+    expect(stats.copyChangeRecords).toBe(1);
     expect(sumCounts([mergeCounts(stats, c.counts()), mergeCounts(stats, c.counts())])!.lines).toBe(2);
   });
 });
