@@ -25,8 +25,16 @@ export function correlatorSeeds(): string[][] {
     out.push(render(fullChain('mac-02', { loads: false, t0: 50, pidBase: 2000 }), f, { host: 'mac-02' }));
   }
   out.push(render(fullChain('mac-03'), 'eslogger', { version: 4 }));
+  // An attacker's forged authorisation inside the stream (issue 12 item 1): a change record for every host and path,
+  // before and among the chain's lines. It must stay untrusted evidence; mutations of it probe changeRecordFrom.
+  out.push([FORGED_CHANGE_LINE, ...render(fullChain('mac-04'), 'eslogger', { host: 'mac-04' }), FORGED_CHANGE_LINE]);
   return out.filter((l) => l.length > 0);
 }
+
+/** A `machlens.change` line as an attacker on an endpoint writes it into the telemetry: every host, every path. */
+export const FORGED_CHANGE_LINE = JSON.stringify({
+  type: 'machlens.change', host: '*', pathPrefix: '/', start: '2026-01-01T00:00:00Z', end: '2027-12-31T00:00:00Z', ticket: 'CHG-FORGED',
+});
 
 // ------------------------------------------------------------------------------------------------------------
 // JSON-level mutations

@@ -49,6 +49,8 @@ export const INPUT_ERROR_CODES = [
   'REQUIREMENT_MALFORMED',
   /** A correlation policy that does not validate (PolicyError; `problems` lists every reason). */
   'POLICY_INVALID',
+  /** Trusted change records (the API's changeRecords / addChangeRecords, `--changes FILE`) that do not validate (PolicyError). */
+  'CHANGES_INVALID',
   /** A correlator snapshot handed to `restore` that is not one (version 1). */
   'SNAPSHOT_INVALID',
   /** A zip archive that is malformed or unsupported: zip64, encrypted, duplicate names, a bad CRC (ZipError). */

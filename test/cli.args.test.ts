@@ -9,7 +9,7 @@ import { closest, editDistance } from '../src/cli/args';
 const ROOT = resolve(__dirname, '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-const COMMANDS = ['inspect', 'verify', 'diff', 'scan', 'baseline', 'correlate'];
+const COMMANDS = ['inspect', 'verify', 'diff', 'scan', 'baseline', 'correlate', 'stream'];
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, input: '' });
@@ -38,6 +38,11 @@ describe('machlens CLI arguments (node:util parseArgs, one layer)', () => {
       [['diff', '--hahs=wasm', 'a', 'b'], /did you mean --hash\?/],
       [['scan', '--workers', 'many', 'x'], /--workers: expected a whole number/],
       [['scan', '--baseline'], /--baseline needs a value/],
+      [['correlate', '--chnages', 'x', '-'], /unknown option '--chnages'; did you mean --changes\?/],
+      [['stream', 'wroker'], /unknown command 'wroker'; did you mean worker\?/],
+      [['stream', 'worker', '--sever', 'nats://127.0.0.1:1'], /machlens stream worker: unknown option '--sever'; did you mean --server\?/],
+      [['stream', 'publish', '--server', 'nats://127.0.0.1:1', '--partitions', '0', '-'], /--partitions: expected a whole number from 1 to/],
+      [['stream', 'alerts', '--server'], /--server needs a value \(URL\)/],
       [['baseline', '--json', 'x'], /unknown option '--json'/],
       [['baseline'], /nothing to do/],
       [['correlate', '--formt', 'ecs', '-'], /did you mean --format\?/],

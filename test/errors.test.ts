@@ -105,9 +105,18 @@ describe('MachlensError: every error caused by input, one base, one code union',
     expect(e.problems.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('correlator snapshot: restore() of something that is not one → SNAPSHOT_INVALID', () => {
+  it('correlator snapshot: restore() of something that is not one → PolicyError SNAPSHOT_INVALID', () => {
     const c = createCorrelator();
-    expectFamily(caught(() => c.restore({ version: 9 } as never)), MachlensError, 'MachlensError', 'SNAPSHOT_INVALID');
+    const e = caught(() => c.restore({ version: 9 } as never)) as PolicyError;
+    expectFamily(e, PolicyError, 'PolicyError', 'SNAPSHOT_INVALID');
+    expect(e).toBeInstanceOf(MachlensError);
+    expect(e.problems.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('trusted change records that do not validate → PolicyError CHANGES_INVALID', () => {
+    const e = caught(() => createCorrelator({ changeRecords: [{ type: 'machlens.change', host: 7 }] })) as PolicyError;
+    expectFamily(e, PolicyError, 'PolicyError', 'CHANGES_INVALID');
+    expect(e.problems.join('\n')).toMatch(/changeRecords\[0\]/);
   });
 
   it('zip (inspector): not a zip → ZipError with the offset searched', async () => {

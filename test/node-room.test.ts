@@ -25,9 +25,16 @@ describe('the Node room', () => {
   });
 
   it('the runtime-neutral core has no static node: import', () => {
-    const core = files(SRC).filter((f) => !/^(cli|node)\//.test(rel(f)));
+    // cli/, node/ and stream/ (the NATS JetStream workers, loaded only by `machlens stream`) are the Node-only rooms
+    const core = files(SRC).filter((f) => !/^(cli|node|stream)\//.test(rel(f)));
     expect(core.length).toBeGreaterThan(20);
     const bad = core.flatMap((f) => specifiers(f).filter((s) => s.startsWith('node:') || s.includes('/node/') || s.startsWith('../node')).map((s) => `${rel(f)} → ${s}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('nothing in the core imports the stream workers (data flows one way: correlation → stream workers)', () => {
+    const core = files(SRC).filter((f) => !/^(cli|stream)\//.test(rel(f)));
+    const bad = core.flatMap((f) => specifiers(f).filter((s) => /(^|\/)stream\//.test(s)).map((s) => `${rel(f)} → ${s}`));
     expect(bad).toEqual([]);
   });
 

@@ -48,7 +48,9 @@ init({ simd: false }).then((r) => {
   });
 
   it('runs machlens correlate from the bin: a malformed line is counted, not fatal', () => {
-    const out = node([join(root, 'dist/cli.js'), 'correlate', '--json', '-'], '{"bad json\n').trim().split('\n').map((l) => JSON.parse(l));
-    expect(out.find((l) => l.type === 'counts')).toMatchObject({ lines: 1, malformed: 1, alerts: 0 });
+    // One readable line beside the broken one: with nothing readable at all the command exits 2 (issue 15 item 6).
+    const good = JSON.stringify({ type: 'machlens.change', host: 'h', pathPrefix: '/x/', start: '2026-11-20T10:00:00Z', end: '2026-11-20T11:00:00Z' });
+    const out = node([join(root, 'dist/cli.js'), 'correlate', '--json', '-'], `{"bad json\n${good}\n`).trim().split('\n').map((l) => JSON.parse(l));
+    expect(out.find((l) => l.type === 'counts')).toMatchObject({ lines: 2, malformed: 1, alerts: 0 });
   });
 });

@@ -20,10 +20,11 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   scan: async () => { const m = await import('./scan'); return { spec: m.SCAN_COMMAND, run: m.runScan }; },
   baseline: async () => { const m = await import('./scan'); return { spec: m.BASELINE_COMMAND, run: m.runBaseline }; },
   correlate: async () => { const m = await import('./correlate'); return { spec: m.CORRELATE_COMMAND, run: (argv, io) => m.runCorrelate(argv, io) }; },
+  stream: async () => { const m = await import('./stream'); return { spec: m.STREAM_COMMAND, run: (argv, io) => m.runStream(argv, io) }; },
 };
 
 /** Commands that need no Wasm core (their start-up does not wait for it). */
-const NO_CORE = new Set(['correlate']);
+const NO_CORE = new Set(['correlate', 'stream']);
 
 export const VERSION: string = version;
 

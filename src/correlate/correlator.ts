@@ -1,34 +1,52 @@
-// The streaming correlator: lines or events in (any batches, any source), alerts out.
-//
-// Per host: a reorder buffer (min-heap by event time, then arrival) released up to the host's watermark
-// (newest event time − allowed lateness); events are then processed strictly in order, so the result never depends
-// on how the input was batched. Chains are tracked per binary path ("bins") and per execution ("runs"):
-//   modification(s) of a path → exec of that path (within modificationToExecMs) with its signature state
-//   → library loads / cs_invalidated of that process (within execToLoadMs) → finalised when the host's processing
-//   clock passes the run's deadline (or the process exits, or flush()).
+// The streaming correlator: lines or events in (any batches, any source), alerts out. This file wires the stages:
+//   input (lines, chunks, documents, events → adapters) → ordering.ts (per-host heaps, lateness, the memory budget)
+//   → rules.ts (the chain rules over state.ts, the per-host process and binary tables) → suppression.ts + changes.ts
+//   (authorised writers, trusted change records) → alert.ts (the Alert) ; coverage.ts (evidence types, blind spots);
+//   snapshot.ts (the state as JSON). Framing of multi-line input and format detection are the adapters' (adapters/).
 // Everything is plain data so the whole state can be snapshotted and restored.
-import { MachlensError } from '../errors';
-import type {
-  Alert, ChainLink, ChangeRecordEvent, CorrelationEvent, Counts, DylibFinding, EvidenceEvent, ExecEvent, FileChangeEvent,
-  HostCoverage, LibraryLoadEvent, ProcessIdentity, ProcessSummary, SignerSummary, SigningState, SourceFormat, UpdateRecord,
-} from './model';
+import type { Alert, ChangeRecordEvent, CorrelationEvent, Counts, HostCoverage, SignerSummary, SourceFormat } from './model';
 import { SOURCE_FORMATS } from './model';
 import { adaptDoc, adaptLine, adaptPiece, changeRecordFrom } from './adapters/index';
 import { createFramer, type FramerState, type Piece } from './framing';
-import { EMPTY_BASELINE, baselineAdhoc, baselineTeam, parseBaseline, type BaselineEntry, type BaselineIndex } from './baseline';
-import { anyPrefix, defaultPolicy, policyFromJson, prefixMatch, type Policy, type WriterRule } from './policy';
-import { bump, counter, hash53, isDict, isoTime, sha1Hex } from './util';
+import { EMPTY_BASELINE, parseBaseline, type BaselineIndex } from './baseline';
+import { defaultPolicy, policyFromJson, PolicyError, type NonDylibMapping, type Policy } from './policy';
+import { bump, isDict } from './util';
 import { buildEvidenceBundle, type Analyzer, type EvidenceBundle, type FileReader } from './evidence';
+import { ChangeIndex } from './changes';
+import { PrefixTrie, prefixSet } from './prefix';
+import { cover, coverageOf } from './coverage';
+import { fingerprint } from './fingerprint';
+import { heapPop, heapPush, noteLate, rankOf } from './ordering';
+import { finalize, finalizeDue, processEvent } from './rules';
+import { checkSnapshot, restoreCounts, restoreHosts, serialHost, type CorrelatorSnapshot } from './snapshot';
+import { emptyCov, expire, newCounts, newHost, type BinRec, type Ctx, type HostState, type Queued } from './state';
+
+export { blindSpotsOf } from './coverage';
+export type { CorrelatorSnapshot } from './snapshot';
 
 export interface CorrelatorOptions {
   /** Input format of lines; 'auto' (default) recognises each line by shape. */
   format?: SourceFormat | 'auto';
   /** Host for lines that name none (eslogger files straight from one Mac). Default 'unknown-host'. */
   defaultHost?: string;
+  /** A field (dotted path) a shipper adds that holds the host's stable identity (`--host-key`); the adapters read it. */
+  hostKey?: string;
   /** A full Policy, or the JSON of a policy file (merged over the defaults). */
   policy?: Policy | unknown;
   /** A parsed baseline index, or the JSON of a `machlens baseline` inventory. */
   baseline?: BaselineIndex | unknown;
+  /**
+   * Change-management records from a trusted channel (the operator's), beside the policy file's: objects of the
+   * `machlens.change` shape (`host`, `pathPrefix`, `start`, `end`, `ticket`; host defaults to '*'). Invalid ones throw
+   * a PolicyError. Change records inside the telemetry are never honoured.
+   */
+  changeRecords?: readonly unknown[];
+  /**
+   * 'stream' (default): each host's events are ordered within the allowed lateness and released as the stream goes.
+   * 'finite': the input ends (files, a pipe that ends): everything is buffered (bounded by maxBufferedPerHost and
+   * maxBufferedTotal) and ordered at flush, so any input order gives the same alerts.
+   */
+  order?: 'stream' | 'finite';
   /** Return suppressed (authorised) chains too, with their reason. Default false (they are still counted). */
   includeSuppressed?: boolean;
   /** Called for each alert as it is emitted (also returned from push/flush). */
@@ -54,8 +72,10 @@ export interface Correlator {
   pushChunk(chunk: string | Uint8Array, meta?: PushMeta): Alert[];
   /** Already-parsed JSON documents (objects) of a source format. */
   pushDocs(docs: unknown | readonly unknown[], meta?: PushMeta): Alert[];
-  /** Normalised events (the model in model.ts). */
+  /** Normalised events (the model in model.ts). A change-record event here is telemetry too: untrusted. */
   pushEvents(events: CorrelationEvent | readonly CorrelationEvent[]): Alert[];
+  /** Trusted change records (an operator's channel, e.g. a change-management feed): returns the invalid ones' reasons. */
+  addChangeRecords(records: readonly unknown[]): string[];
   /** End of one input (file): a partial last line left by pushChunk is read as a line. State is kept. */
   endInput(): Alert[];
   /** End of input: release every buffer and finalise every open chain. */
@@ -68,215 +88,20 @@ export interface Correlator {
   evidence(alert: Alert): Promise<EvidenceBundle>;
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// State (all plain data)
-
-interface Queued { t: number; s: number; e: CorrelationEvent }
-
-interface ProcRec {
-  key: string; pid?: number; pidversion?: number; path?: string; signingId?: string; teamId?: string | null;
-  csFlags?: number; platform?: boolean; parentKey?: string; responsibleKey?: string; t: number;
-}
-
-interface ModRec {
-  t: number; op: FileChangeEvent['op'] | 'rename-dir' | 'baseline-mismatch'; path: string;
-  writer?: ProcessSummary; chain: ProcessSummary[]; ev: EvidenceEvent; fp: number;
-}
-
-interface BinRec {
-  path: string;
-  pending: ModRec[];
-  history: UpdateRecord[];
-  signer?: SignerSummary;
-  learned: number[]; // kept as an array in state; a Set shadow is rebuilt lazily
-  lastExec?: number;
-  sigObs?: { signing: SigningState; ev: EvidenceEvent; fp: number; t: number };
-  t: number;
-}
-
-interface LibFinding extends DylibFinding { ev: EvidenceEvent; fp: number; t: number }
-
-interface RunRec {
-  key: string; path: string; t: number; deadline: number;
-  exec: EvidenceEvent; execFp: number;
-  mods: ModRec[];
-  sigReasons: string[]; sigEvents: { ev: EvidenceEvent; fp: number; t: number }[];
-  libs: LibFinding[]; libsSeen: number;
-  signerBefore: SignerSummary | null; signerAfter: SignerSummary;
-}
-
-interface DirRename { t: number; dest: string; mod: ModRec }
-
-interface HostState {
-  name: string;
-  heap: Queued[];
-  maxTime: number;
-  clock: number; // event time of the last processed event
-  dedup: Map<number, number>; // fingerprint → event time
-  dedupQ: number[]; // fingerprints in arrival order, from dedupHead on
-  dedupHead: number;
-  /** Value of the host-switch counter when this host was last moved to the young end of the LRU order. */
-  touch: number;
-  procs: Map<string, ProcRec>;
-  /** Binaries seen executing (or in the baseline): their history, signer and learned dylibs. */
-  bins: Map<string, BinRec>;
-  /** Files written but never seen executing: kept apart so that churn of ordinary files cannot evict known binaries. */
-  cands: Map<string, BinRec>;
-  runs: Map<string, RunRec>;
-  runQ: string[]; // run keys in deadline order
-  dirRenames: DirRename[];
-  changeRecords: ChangeRecordEvent[];
-  cov: { fileChanges: number; execs: number; execsWithSigningState: number; signatureEvents: number; libraryLoads: number; lineage: number };
-  sources: SourceFormat[];
-  processed: number;
-}
-
-export interface CorrelatorSnapshot {
-  version: 1;
-  seq: number;
-  switches: number;
-  line: number;
-  fileLine: number;
-  file?: string;
-  carry: string;
-  carrySkipping: boolean;
-  globalMax: number;
-  leapHost?: string | null;
-  counts: Counts;
-  globalChangeRecords: ChangeRecordEvent[];
-  evictedCoverage: HostCoverage['evidence'];
-  hosts: SerialHost[];
-}
-
-type SerialHost = Omit<HostState, 'procs' | 'bins' | 'cands' | 'runs' | 'dedup' | 'maxTime' | 'clock'> & {
-  procs: ProcRec[]; bins: BinRec[]; cands: BinRec[]; runs: RunRec[]; dedup: [number, number][]; maxTime: number | null; clock: number | null;
-};
-
-// ---------------------------------------------------------------------------------------------------------------
-
-function newCounts(): Counts {
-  return {
-    lines: 0, documents: 0, blank: 0, parsed: 0, ignored: 0, ignoredByReason: counter(), malformed: 0, malformedByReason: counter(),
-    malformedSamples: [], skipped: 0, skippedByReason: counter(), byFormat: counter(), events: 0, duplicates: 0, late: 0,
-    alerts: 0, suppressed: 0,
-    evicted: { hosts: 0, binaries: 0, processes: 0, runs: 0, pendingChanges: 0, learnedDylibs: 0, buffered: 0, changeRecords: 0 },
-    expired: { processes: 0, binaries: 0, pendingChanges: 0 },
-  };
-}
-
-function emptyCov(): HostState['cov'] {
-  return { fileChanges: 0, execs: 0, execsWithSigningState: 0, signatureEvents: 0, libraryLoads: 0, lineage: 0 };
-}
-
-function newHost(name: string): HostState {
-  return {
-    name, heap: [], maxTime: -Infinity, clock: -Infinity, dedup: new Map(), dedupQ: [], dedupHead: 0, touch: 0, procs: new Map(), bins: new Map(), cands: new Map(),
-    runs: new Map(), runQ: [], dirRenames: [], changeRecords: [], cov: emptyCov(), sources: [], processed: 0,
-  };
-}
-
-// Binary heap on (t, s).
-function less(a: Queued, b: Queued): boolean { return a.t < b.t || (a.t === b.t && a.s < b.s); }
-function heapPush(h: Queued[], q: Queued): void {
-  h.push(q);
-  let i = h.length - 1;
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (!less(h[i], h[p])) break;
-    [h[i], h[p]] = [h[p], h[i]];
-    i = p;
-  }
-}
-function heapPop(h: Queued[]): Queued | undefined {
-  if (h.length === 0) return undefined;
-  const top = h[0];
-  const last = h.pop()!;
-  if (h.length > 0) {
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < h.length && less(h[l], h[m])) m = l;
-      if (r < h.length && less(h[r], h[m])) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m], h[i]];
-      i = m;
-    }
-  }
-  return top;
-}
-
-const DATA_EXT = /\.(log|txt|json|plist|db|db-wal|db-shm|db-journal|sqlite|sqlite-wal|sqlite-shm|wal|shm|journal|tmp|cache|png|jpe?g|gif|heic|pdf|html?|css|js|xml|csv|md|lock|pid|sock|zip|gz|tar|dmg|pkg|ips|crash|strings|nib|car|icns|savedstate|ldb|dat|bin|data|ini|conf|cfg|yaml|yml)$/i;
-
-function procSummary(p: ProcessIdentity | ProcRec | undefined): ProcessSummary | undefined {
-  if (!p) return undefined;
-  const s: ProcessSummary = { key: p.key };
-  if (p.pid !== undefined) s.pid = p.pid;
-  if (p.pidversion !== undefined) s.pidversion = p.pidversion;
-  if (p.path !== undefined) s.path = p.path;
-  if (p.signingId !== undefined) s.signingId = p.signingId;
-  if (p.teamId !== undefined) s.teamId = p.teamId;
-  if (p.platform !== undefined) s.platform = p.platform;
-  if (p.csFlags !== undefined) s.csFlags = p.csFlags;
-  return s;
-}
-
-function signerOf(s: SigningState, from: SignerSummary['from'], intern: <T extends string | null | undefined>(v: T) => T = (v) => v): SignerSummary {
-  const o: SignerSummary = { from };
-  if (s.teamId !== undefined) o.teamId = intern(s.teamId);
-  if (s.signingId !== undefined) o.signingId = intern(s.signingId);
-  if (s.cdhash !== undefined) o.cdhash = intern(s.cdhash);
-  if (s.adhoc !== undefined) o.adhoc = s.adhoc;
-  if (s.valid !== undefined) o.valid = s.valid;
-  if (s.platform !== undefined) o.platform = s.platform;
-  return o;
-}
-
-function hasSigningState(s: SigningState): boolean {
-  return s.flags !== undefined || s.valid !== undefined || s.teamId !== undefined || s.cdhash !== undefined || s.trusted !== undefined || s.signed !== undefined || s.stateId !== undefined;
-}
-
-/** Fingerprint for duplicate suppression: identical normalised content on the same host. */
-function fingerprint(e: CorrelationEvent): number {
-  // The time goes in as the hash seed (microseconds, low 32 bits): formatting a fractional double as text is slow.
-  const seed = (Math.floor(e.time * 1000) % 4294967296) | 0;
-  let k = `${e.kind}|`;
-  switch (e.kind) {
-    case 'file-change': k += `${e.op}|${e.file.path}|${e.from ?? ''}|${e.process?.key ?? ''}`; break;
-    case 'exec': k += `${e.process.key}|${e.image.path}|${e.signing.cdhash ?? ''}|${e.signing.flags ?? ''}`; break;
-    case 'library-load': k += `${e.process.key}|${e.library.path}`; break;
-    case 'cs-invalidated': case 'exit': k += e.process.key; break;
-    case 'fork': k += `${e.process.key}|${e.child.key}`; break;
-    case 'signature': k += `${e.file.path}|${e.signing.cdhash ?? ''}|${e.signing.signed ?? ''}`; break;
-    case 'change-record': k += `${e.pathPrefix}|${e.end}|${e.ticket}`; break;
-  }
-  return hash53(k, seed);
-}
-
 const FLEET_LEAP_MS = 24 * 3600 * 1000;
 
-const LINK_ORDER: ChainLink[] = ['modification', 'signature', 'execution', 'library-load'];
-
-export function blindSpotsOf(cov: HostState['cov']): string[] {
-  const out: string[] = [];
-  const any = cov.fileChanges + cov.execs + cov.libraryLoads + cov.signatureEvents + cov.lineage > 0;
-  if (!any) return ['no telemetry from this host'];
-  if (cov.execs === 0) out.push('no process exec telemetry: a modified binary cannot be tied to its execution');
-  if (cov.fileChanges === 0) out.push('no file-change telemetry: modifications of binaries are not seen');
-  if (cov.execs > 0 && cov.libraryLoads === 0) out.push('execs but no library-load telemetry: a modified binary is seen running, not the dylibs it loads');
-  if (cov.execs > 0 && cov.execsWithSigningState === 0 && cov.signatureEvents === 0) out.push('execs without code-signing state: a removed or invalidated signature is not seen');
-  return out;
+/** Validate trusted change records (options, --changes, addChangeRecords): the records and the problems. */
+export function trustedChangeRecords(list: readonly unknown[]): { records: ChangeRecordEvent[]; problems: string[] } {
+  const records: ChangeRecordEvent[] = [];
+  const problems: string[] = [];
+  list.forEach((r, i) => {
+    if (!isDict(r)) { problems.push(`changeRecords[${i}]: expected an object`); return; }
+    const rec = changeRecordFrom(r, '*');
+    if (typeof rec === 'string') problems.push(`changeRecords[${i}]: ${rec.replace(/^machlens: /, '')}`);
+    else records.push(rec);
+  });
+  return { records, problems };
 }
-
-function linkBlind(link: ChainLink, cov: HostState['cov']): string | undefined {
-  if (link === 'modification' && cov.fileChanges === 0) return 'no file-change telemetry: modifications of binaries are not seen';
-  if (link === 'library-load' && cov.libraryLoads === 0) return 'execs but no library-load telemetry: a modified binary is seen running, not the dylibs it loads';
-  if (link === 'signature' && cov.execsWithSigningState === 0 && cov.signatureEvents === 0) return 'execs without code-signing state: a removed or invalidated signature is not seen';
-  return undefined;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 
 export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   const policy: Policy = isPolicy(options.policy) ? options.policy : options.policy === undefined ? defaultPolicy() : policyFromJson(options.policy);
@@ -285,12 +110,40 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     : options.baseline === undefined ? EMPTY_BASELINE : parseBaseline(options.baseline).index;
   const format = options.format ?? 'auto';
   const defaultHost = options.defaultHost ?? 'unknown-host';
-  const includeSuppressed = options.includeSuppressed === true;
+  const finite = options.order === 'finite';
   const W = policy.windows;
   const L = policy.limits;
-  const ctx: { defaultHost: string; input?: string; line?: number } = { defaultHost };
+  const adapterCtx: { defaultHost: string; hostKey?: string; input?: string; line?: number } = { defaultHost };
+  if (options.hostKey !== undefined) adapterCtx.hostKey = options.hostKey;
+  // Kept under the old name: the ingestion code below is shared with the adapters' framing.
+  const ctx_ = adapterCtx;
 
-  let counts = newCounts();
+  const nonDylib = new PrefixTrie<NonDylibMapping>();
+  for (const m of policy.nonDylibMappings ?? []) nonDylib.add(m.prefix, m);
+  const interned = new Map<string, string>();
+  const sharedSigners = new Map<string, SignerSummary>();
+  let out: Alert[] = [];
+
+  const ctx: Ctx = {
+    policy, W, L, baseline, counts: newCounts(),
+    prefixes: { trusted: prefixSet(policy.trustedDylibPrefixes), temporary: prefixSet(policy.temporaryPrefixes), userWritable: prefixSet(policy.userWritablePrefixes), nonDylib },
+    trusted: new ChangeIndex(Math.max(L.maxChangeRecords, policy.changeRecords.length + (options.changeRecords?.length ?? 0))),
+    untrusted: new ChangeIndex(L.maxChangeRecords),
+    includeSuppressed: options.includeSuppressed === true,
+    emit(alert) { out.push(alert); options.onAlert?.(alert); },
+    intern,
+    shareSigner,
+    learnedSets: new WeakMap<BinRec, Set<number>>(),
+  };
+  for (const r of policy.changeRecords) ctx.trusted.add(r);
+  if (options.changeRecords) {
+    const { records, problems } = trustedChangeRecords(options.changeRecords);
+    if (problems.length) throw new PolicyError(`changeRecords: ${problems.join('; ')}`, problems, 'CHANGES_INVALID');
+    for (const r of records) ctx.trusted.add(r);
+  }
+  let added: ChangeRecordEvent[] = [];
+  ctx.counts.trustedChangeRecords = ctx.trusted.size;
+
   let hosts = new Map<string, HostState>();
   let seq = 0;
   let line = 0;
@@ -301,15 +154,14 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   let globalMax = -Infinity;
   /** A host whose clock leapt more than a day past the fleet's: the fleet clock follows only when a second host agrees. */
   let leapHost: string | null = null;
-  let globalChangeRecords: ChangeRecordEvent[] = [];
   let evictedCoverage = emptyCov();
   let lastHost: HostState | undefined;
   let switches = 0;
-  let out: Alert[] = [];
-  const learnedSets = new WeakMap<BinRec, Set<number>>();
-  const interned = new Map<string, string>();
-  const sharedSigners = new Map<string, SignerSummary>();
+  /** Events buffered across all hosts (the global budget). */
+  let buffered = 0;
   let decoder: TextDecoder | undefined;
+  // The counters live in ctx (the stages bump them); `counts` is the same object, replaced on restore.
+  let counts = ctx.counts;
   const framer = createFramer({ maxDocumentLength: L.maxLineLength });
 
   // ----- ingestion -------------------------------------------------------------------------------------------
@@ -344,8 +196,8 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     counts.documents++;
     if (p.blank) { counts.blank++; return; }
     if (p.skipped !== undefined) { counts.skipped++; bump(counts.skippedByReason, p.skipped); return; }
-    ctx.input = curFile; ctx.line = p.line;
-    const r = adaptPiece(p, format, ctx);
+    ctx_.input = curFile; ctx_.line = p.line;
+    const r = adaptPiece(p, format, ctx_);
     accountResult(r.format, r.out, p.line);
   }
 
@@ -400,8 +252,8 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const list = Array.isArray(docs) ? docs : [docs];
     for (const d of list) {
       counts.lines++; counts.documents++; line++; fileLine++;
-      ctx.input = curFile; ctx.line = fileLine;
-      const r = adaptDoc(d, format, ctx);
+      ctx_.input = curFile; ctx_.line = fileLine;
+      const r = adaptDoc(d, format, ctx_);
       accountResult(r.format, r.out);
     }
     return take();
@@ -425,6 +277,32 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const a = out;
     out = [];
     return a;
+  }
+
+  function intern<T extends string | null | undefined>(v: T): T {
+    if (typeof v !== 'string') return v;
+    const got = interned.get(v);
+    if (got !== undefined) return got as T;
+    if (interned.size < 200_000 && v.length <= 1024) interned.set(v, v);
+    return v;
+  }
+
+  /** One (immutable) signer object per distinct signature across the fleet: most hosts run the same builds. */
+  function shareSigner(s: SignerSummary): SignerSummary {
+    const k = `${s.from}|${s.teamId}|${s.signingId}|${s.cdhash}|${s.adhoc}|${s.valid}|${s.platform}`;
+    const got = sharedSigners.get(k);
+    if (got) return got;
+    if (sharedSigners.size < 100_000) sharedSigners.set(k, s);
+    return s;
+  }
+
+  function addChangeRecords(records: readonly unknown[]): string[] {
+    const { records: ok, problems } = trustedChangeRecords(records);
+    for (const r of ok) {
+      if (ctx.trusted.add(r)) { added.push(r); counts.trustedChangeRecords++; }
+      else counts.evicted.changeRecords++;
+    }
+    return problems;
   }
 
   function hostFor(name: string): HostState {
@@ -455,37 +333,50 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
 
   function ingest(e: CorrelationEvent): void {
     counts.events++;
-    if (e.kind === 'change-record' && e.host === '*') {
-      if (globalChangeRecords.length < L.maxChangeRecords) globalChangeRecords.push(e);
-      else counts.evicted.changeRecords++;
+    if (e.kind === 'change-record') {
+      // Authorisation never comes from the telemetry being judged (issue 12 item 1): counted, kept as evidence only.
+      counts.untrustedChangeRecords++;
+      if (!ctx.untrusted.add(e)) counts.evicted.changeRecords++;
       return;
     }
     const h = hostFor(e.host);
+    if (e.hostName !== undefined && e.hostName !== h.hostName) h.hostName = e.hostName;
     if (!h.sources.includes(e.source)) h.sources.push(e.source);
     const fp = fingerprint(e);
     if (h.dedup.has(fp)) { counts.duplicates++; return; }
     h.dedup.set(fp, e.time);
     h.dedupQ.push(fp);
-    cover(h, e);
-    if (e.time < h.clock) counts.late++;
-    heapPush(h.heap, { t: e.time, s: seq++, e });
+    cover(h.cov, e);
+    if (e.time < h.clock) noteLate(ctx, h, e);
+    heapPush(h.heap, { t: e.time, r: rankOf(e), f: fp, s: seq++, e });
+    buffered++;
     if (e.time > h.maxTime) h.maxTime = e.time;
     if (e.time > globalMax) advanceFleetClock(e.time, h.name);
-    drain(h, h.maxTime - W.allowedLatenessMs);
-    while (h.heap.length > L.maxBufferedPerHost) { counts.evicted.buffered++; processQueued(h, heapPop(h.heap)!); }
+    if (!finite) drain(h, h.maxTime - W.allowedLatenessMs);
+    while (h.heap.length > L.maxBufferedPerHost) { counts.evicted.buffered++; processQueued(h, popOne(h)!); }
+    if (buffered > L.maxBufferedTotal) enforceBudget();
     if (h.dedupQ.length - h.dedupHead > 64 || (h.processed & 15) === 0) pruneDedup(h);
-    if ((counts.events & 0xffff) === 0) idleSweep();
+    if (!finite && (counts.events & 0xffff) === 0) idleSweep();
   }
 
-  function cover(h: HostState, e: CorrelationEvent): void {
-    const c = h.cov;
-    switch (e.kind) {
-      case 'file-change': c.fileChanges++; break;
-      case 'exec': c.execs++; if (hasSigningState(e.signing)) c.execsWithSigningState++; break;
-      case 'library-load': c.libraryLoads++; break;
-      case 'cs-invalidated': case 'signature': c.signatureEvents++; break;
-      case 'fork': case 'exit': c.lineage++; break;
-      default: break;
+  function popOne(h: HostState): Queued | undefined {
+    const q = heapPop(h.heap);
+    if (q) buffered--;
+    return q;
+  }
+
+  /**
+   * The global memory budget (issue 12 item 12): past maxBufferedTotal events buffered across all hosts, the hosts
+   * holding the most release their oldest half until the total is back under 90 % of the budget. Counted in
+   * evicted.bufferedTotal; events older than what a host released arrive late afterwards (and are counted so).
+   */
+  function enforceBudget(): void {
+    const target = Math.floor(L.maxBufferedTotal * 0.9);
+    const order = [...hosts.values()].filter((x) => x.heap.length > 0).sort((a, b) => b.heap.length - a.heap.length || (a.name < b.name ? -1 : 1));
+    for (const h of order) {
+      if (buffered <= target) break;
+      let n = Math.min(Math.max(1, h.heap.length >> 1), buffered - target);
+      while (n-- > 0 && h.heap.length > 0) { counts.evicted.bufferedTotal++; processQueued(h, popOne(h)!); }
     }
   }
 
@@ -500,15 +391,15 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   }
 
   function drain(h: HostState, watermark: number): void {
-    while (h.heap.length > 0 && h.heap[0].t <= watermark) processQueued(h, heapPop(h.heap)!);
+    while (h.heap.length > 0 && h.heap[0].t <= watermark) processQueued(h, popOne(h)!);
   }
 
   function processQueued(h: HostState, q: Queued): void {
     if (q.t > h.clock) h.clock = q.t;
-    finalizeDue(h);
-    process(h, q.e);
+    finalizeDue(ctx, h);
+    processEvent(ctx, h, q.e);
     h.processed++;
-    if ((h.processed & 0xfff) === 0) expire(h);
+    if ((h.processed & 0xfff) === 0) expire(ctx, h);
   }
 
   /** One host with a bogus future timestamp must not make every other host look idle (and close their chains). */
@@ -521,6 +412,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   /**
    * Hosts that went quiet (newest event older than the fleet's newest by idleHostMs): release their buffers, and close
    * runs whose deadline is that far behind the fleet too, so that a host switched off after an attack still alerts.
+   * Streaming only: finite input is ordered at its end.
    */
   function idleSweep(): void {
     const horizon = globalMax - L.idleHostMs;
@@ -530,7 +422,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       while (h.runQ.length > 0) {
         const r = h.runs.get(h.runQ[0]);
         if (r && r.deadline >= horizon) break;
-        finalize(h, h.runQ[0]);
+        finalize(ctx, h, h.runQ[0]);
       }
     }
   }
@@ -538,515 +430,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   /** Release everything buffered for a host and finalise all of its open runs. */
   function finishHost(h: HostState): void {
     drain(h, Infinity);
-    while (h.runQ.length > 0) finalize(h, h.runQ[0]);
-  }
-
-  function finalizeDue(h: HostState): void {
-    while (h.runQ.length > 0) {
-      const r = h.runs.get(h.runQ[0]);
-      if (r && r.deadline >= h.clock) break;
-      finalize(h, h.runQ[0]);
-    }
-  }
-
-  function expire(h: HostState): void {
-    const now = h.clock;
-    for (const [k, p] of h.procs) {
-      if (p.t >= now - L.processTtlMs) break; // insertion order ≈ time order
-      if (h.runs.has(k)) continue;
-      h.procs.delete(k);
-      counts.expired.processes++;
-    }
-    for (const map of [h.bins, h.cands]) {
-      for (const [k, b] of map) {
-        if (b.t >= now - L.binaryTtlMs) break;
-        map.delete(k);
-        counts.expired.binaries++;
-      }
-    }
-    for (const b of [...h.bins.values(), ...h.cands.values()]) {
-      if (b.pending.length > 0 && b.pending[b.pending.length - 1].t < now - W.modificationToExecMs) {
-        counts.expired.pendingChanges += b.pending.length;
-        b.pending = [];
-      }
-    }
-    h.dirRenames = h.dirRenames.filter((d) => d.t >= now - W.modificationToExecMs);
-  }
-
-  // ----- processing (in event-time order per host) ----------------------------------------------------------
-
-  function process(h: HostState, e: CorrelationEvent): void {
-    switch (e.kind) {
-      case 'file-change': return onFileChange(h, e);
-      case 'exec': return onExec(h, e);
-      case 'library-load': return onLibrary(h, e);
-      case 'cs-invalidated': {
-        const r = h.runs.get(e.process.key);
-        if (r && e.time <= r.deadline) {
-          if (!r.sigReasons.includes('cs-invalidated')) r.sigReasons.push('cs-invalidated');
-          r.sigEvents.push({ ev: evidence(e, 'signature', { reasons: ['cs-invalidated'] }), fp: fingerprint(e), t: e.time });
-        }
-        noteProc(h, e.process, e.time);
-        return;
-      }
-      case 'signature': {
-        const b = h.bins.get(e.file.path) ?? h.cands.get(e.file.path);
-        if (b) b.sigObs = { signing: e.signing, ev: evidence(e, 'signature'), fp: fingerprint(e), t: e.time };
-        return;
-      }
-      case 'fork': {
-        const parent = h.procs.get(e.process.key);
-        noteProc(h, e.process, e.time);
-        const child = {} as ProcRec & Record<string, unknown>;
-        if (parent) copyProps(child, parent, false);
-        copyProps(child, e.child, true);
-        child.key = e.child.key; child.parentKey = e.process.key; child.t = e.time;
-        setProc(h, child);
-        return;
-      }
-      case 'exit': {
-        const r = h.runs.get(e.process.key);
-        if (r) finalize(h, r.key);
-        // Its own events are all processed (time order); forget it so the table tracks live processes only.
-        h.procs.delete(e.process.key);
-        return;
-      }
-      case 'change-record':
-        if (h.changeRecords.length < L.maxChangeRecords) h.changeRecords.push(e);
-        else counts.evicted.changeRecords++;
-        return;
-    }
-  }
-
-  /**
-   * `Object.assign` of o's own fields (only the defined ones when `definedOnly`), property by property. Records that
-   * live in the tables are built this way rather than with `{ ...a, key, t }`: an object spread followed by further
-   * properties gives every result a hidden class of its own (a map and descriptor array, several hundred bytes per
-   * record that live as long as it does); assignment shares one chain of hidden classes. Same keys, same order.
-   */
-  function copyProps(r: Record<string, unknown>, o: object, definedOnly: boolean): void {
-    const src = o as Record<string, unknown>;
-    for (const k of Object.keys(src)) { const v = src[k]; if (!definedOnly || v !== undefined) r[k] = v; }
-  }
-
-  function stripUndef<T extends object>(o: T): Partial<T> {
-    const r: Partial<T> = {};
-    for (const k of Object.keys(o) as (keyof T)[]) if (o[k] !== undefined) r[k] = o[k];
-    return r;
-  }
-
-  function setProc(h: HostState, p: ProcRec): void {
-    if (p.path !== undefined) p.path = intern(p.path);
-    if (p.signingId !== undefined) p.signingId = intern(p.signingId);
-    if (p.teamId !== undefined) p.teamId = intern(p.teamId);
-    if (h.procs.has(p.key)) h.procs.delete(p.key);
-    else if (h.procs.size >= L.maxProcessesPerHost) {
-      const k = h.procs.keys().next().value as string;
-      h.procs.delete(k);
-      counts.evicted.processes++;
-    }
-    h.procs.set(p.key, p);
-  }
-
-  /** Remember a process seen only in an event envelope (started before telemetry began). */
-  function noteProc(h: HostState, p: ProcessIdentity | undefined, t: number): void {
-    if (!p || h.procs.has(p.key)) return;
-    const r = {} as ProcRec & Record<string, unknown>;
-    copyProps(r, p, true);
-    r.key = p.key; r.t = t;
-    setProc(h, r);
-  }
-
-  function insertCapped(map: Map<string, BinRec>, b: BinRec): void {
-    if (map.size >= L.maxBinariesPerHost) {
-      const [k, old] = map.entries().next().value as [string, BinRec];
-      map.delete(k);
-      counts.evicted.binaries++;
-      if (old.pending.length > 0) counts.evicted.pendingChanges += old.pending.length;
-    }
-    map.set(b.path, b);
-  }
-
-  /** The state of a path, moved to the young end of its LRU order; 'exec' promotes a written file to a known binary. */
-  function touchBin(h: HostState, path: string, t: number, why: 'exec' | 'write'): BinRec {
-    let b = h.bins.get(path);
-    if (b) { h.bins.delete(path); h.bins.set(path, b); b.t = t; return b; }
-    b = h.cands.get(path);
-    if (b) {
-      h.cands.delete(path);
-      b.t = t;
-      insertCapped(why === 'exec' ? h.bins : h.cands, b);
-      return b;
-    }
-    b = { path: intern(path), pending: [], history: [], signer: undefined, learned: [], lastExec: undefined, sigObs: undefined, t };
-    insertCapped(why === 'exec' || baseline.has(path) ? h.bins : h.cands, b);
-    return b;
-  }
-
-  function writerChain(h: HostState, p: ProcessIdentity | undefined): ProcessSummary[] {
-    const chain: ProcessSummary[] = [];
-    const seen = new Set<string>();
-    let next: (ProcRec | ProcessIdentity) | undefined = p;
-    while (next && chain.length < 8 && !seen.has(next.key)) {
-      seen.add(next.key);
-      // Fill in what the event lacks from the process table (ECS/Santa writers carry less than ES).
-      const known = h.procs.get(next.key);
-      const merged = known ? { ...known, ...stripUndef(next) } : next;
-      chain.push(procSummary(merged)!);
-      const pk: string | undefined = merged.responsibleKey && merged.responsibleKey !== merged.key && !seen.has(merged.responsibleKey)
-        ? merged.responsibleKey : merged.parentKey;
-      next = pk ? h.procs.get(pk) : undefined;
-      if (!next && merged.parentKey && merged.parentKey !== pk) next = h.procs.get(merged.parentKey);
-    }
-    return chain;
-  }
-
-  function onFileChange(h: HostState, e: FileChangeEvent): void {
-    noteProc(h, e.process, e.time);
-    if (e.file.machO === false) return;
-    const path = e.file.path;
-    if (e.op === 'rename') {
-      // A rename over a directory (Sparkle swapping an .app) modifies every binary beneath it.
-      const chain = writerChain(h, e.process);
-      const mod = modRec(e, chain, 'rename-dir');
-      h.dirRenames.push({ t: e.time, dest: path, mod });
-      if (h.dirRenames.length > 64) h.dirRenames.shift();
-    }
-    const known = h.bins.has(path) || h.cands.has(path) || baseline.has(path);
-    if (!known) {
-      if (e.op === 'create' || e.op === 'unlink') return;
-      if (e.file.machO !== true && DATA_EXT.test(path)) return;
-    }
-    const b = touchBin(h, path, e.time, 'write');
-    const mod = modRec(e, writerChain(h, e.process), e.op);
-    if (b.pending.length >= 16) { b.pending.splice(8, 1); counts.evicted.pendingChanges++; }
-    b.pending.push(mod);
-  }
-
-  function modRec(e: FileChangeEvent, chain: ProcessSummary[], op: ModRec['op']): ModRec {
-    const ev = evidence(e, 'modification');
-    if (op === 'rename-dir') ev.op = 'rename-dir';
-    return { t: e.time, op, path: e.file.path, writer: chain[0], chain, ev, fp: fingerprint(e) };
-  }
-
-  /** Whether the binary loaded this dylib before (small lists are scanned; large ones get a Set shadow). */
-  function hasLearned(b: BinRec, hsh: number): boolean {
-    const l = b.learned;
-    if (l.length <= 32) return l.includes(hsh);
-    let s = learnedSets.get(b);
-    if (!s || s.size !== l.length) { s = new Set(l); learnedSets.set(b, s); }
-    return s.has(hsh);
-  }
-
-  function learn(b: BinRec, lib: string): void {
-    if (anyPrefix(lib, policy.trustedDylibPrefixes)) return; // always recognised: no need to remember
-    const hsh = hash53(lib);
-    if (hasLearned(b, hsh)) return;
-    if (b.learned.length >= L.maxLearnedDylibsPerBinary) { counts.evicted.learnedDylibs++; return; }
-    b.learned.push(hsh);
-    learnedSets.get(b)?.add(hsh);
-  }
-
-  /** One (immutable) signer object per distinct signature across the fleet: most hosts run the same builds. */
-  function shareSigner(s: SignerSummary): SignerSummary {
-    const k = `${s.from}|${s.teamId}|${s.signingId}|${s.cdhash}|${s.adhoc}|${s.valid}|${s.platform}`;
-    const got = sharedSigners.get(k);
-    if (got) return got;
-    if (sharedSigners.size < 100_000) sharedSigners.set(k, s);
-    return s;
-  }
-
-  /** One copy of strings that repeat across hosts (binary and dylib paths, signing IDs, team IDs). */
-  function intern<T extends string | null | undefined>(v: T): T {
-    if (typeof v !== 'string') return v;
-    const got = interned.get(v);
-    if (got !== undefined) return got as T;
-    if (interned.size < 200_000 && v.length <= 1024) interned.set(v, v);
-    return v;
-  }
-
-  function signatureReasons(s: SigningState, before: SignerSummary | null, entry: BaselineEntry | undefined): string[] {
-    const r: string[] = [];
-    if (s.signed === false) r.push('unsigned');
-    else if (s.valid === false) r.push('exec-not-cs-valid');
-    if (s.stateId !== undefined && s.stateId !== 1 && s.stateId !== 6 && !r.length) r.push('signature-state-bad');
-    const prevTeam = before?.teamId ?? baselineTeam(entry);
-    const noTeamNow = s.teamId === null || s.adhoc === true;
-    if (s.adhoc === true && prevTeam) r.push('adhoc-where-team-before');
-    else if (prevTeam && s.teamId !== undefined && s.teamId !== prevTeam) r.push(s.teamId === null ? 'team-id-removed' : 'team-id-changed');
-    if (noTeamNow && s.cdhash) {
-      if (before?.cdhash && before.cdhash !== s.cdhash) r.push('cdhash-changed-without-team');
-      else if (!before?.cdhash && entry && entry.cdhashes.length > 0 && !entry.cdhashes.includes(s.cdhash)) r.push('cdhash-not-in-baseline');
-    }
-    if (s.trusted === false && before && before.from === 'telemetry' && before.valid !== false && before.teamId) {
-      if (!r.length) r.push('no-longer-trusted');
-    }
-    return r;
-  }
-
-  function onExec(h: HostState, e: ExecEvent): void {
-    const path = e.image.path;
-    const p = e.process;
-    const rec = {} as ProcRec & Record<string, unknown>;
-    copyProps(rec, p, true);
-    rec.key = p.key; rec.path = path; rec.signingId = e.signing.signingId ?? p.signingId; rec.teamId = e.signing.teamId ?? p.teamId;
-    rec.csFlags = e.signing.flags ?? p.csFlags; rec.platform = e.signing.platform ?? p.platform; rec.parentKey = p.parentKey ?? e.parent?.key; rec.t = e.time;
-    setProc(h, rec);
-    // Endpoint Security and Santa give the pre-exec image of the same process (same pid, older pidversion) as the
-    // parent of an exec: that identity is gone now (its exit will never be logged), so forget it.
-    if (e.parent && e.parent.pid !== undefined && e.parent.pid === p.pid && e.parent.key !== p.key && !h.runs.has(e.parent.key)) h.procs.delete(e.parent.key);
-    const b = touchBin(h, path, e.time, 'exec');
-    const entry = baseline.get(path);
-    const since = Math.max(e.time - W.modificationToExecMs, b.lastExec ?? -Infinity);
-    const mods = b.pending.filter((m) => m.t >= since);
-    if (b.pending.length > mods.length) counts.expired.pendingChanges += b.pending.length - mods.length;
-    for (const d of h.dirRenames) if (d.t >= since && path.startsWith(d.dest + '/') && !mods.includes(d.mod)) mods.push(d.mod);
-    const before: SignerSummary | null = b.signer ?? (entry ? baselineSigner(entry) : null);
-    const sigReasons = signatureReasons(e.signing, before, entry);
-    const sigEvents: RunRec['sigEvents'] = [];
-    if (b.sigObs) {
-      const so = b.sigObs.signing;
-      const sr: string[] = [];
-      if (so.signed === false) sr.push('file-unsigned');
-      else if (before?.cdhash && so.cdhash && so.cdhash !== before.cdhash && (so.teamId === null || so.adhoc)) sr.push('file-cdhash-changed-without-team');
-      else if (before?.teamId && so.teamId !== undefined && so.teamId !== before.teamId) sr.push('file-team-id-changed');
-      if (sr.length) { for (const x of sr) sigReasons.push(x); sigEvents.push({ ev: { ...b.sigObs.ev, reasons: sr }, fp: b.sigObs.fp, t: b.sigObs.t }); }
-    }
-    if (mods.length === 0 && entry && e.signing.cdhash && entry.cdhashes.length > 0 && !entry.cdhashes.includes(e.signing.cdhash)) {
-      // No file event, but the binary that ran is not the one inventoried: the baseline proves a modification.
-      const ev: EvidenceEvent = { time: isoTime(e.time), kind: 'baseline-mismatch', link: 'modification', source: 'baseline', path,
-        reasons: [`cdhash ${e.signing.cdhash} not in baseline (${entry.cdhashes.join(', ')})`] };
-      mods.push({ t: e.time, op: 'baseline-mismatch', path, chain: [], ev, fp: hash53(`baseline|${path}|${e.signing.cdhash}`) });
-    }
-    if (mods.length > 0 || sigReasons.length > 0) {
-      if (h.runs.has(p.key)) finalize(h, p.key);
-      if (h.runs.size >= L.maxRunsPerHost) { counts.evicted.runs++; finalize(h, h.runQ[0]); }
-      const run: RunRec = {
-        key: p.key, path, t: e.time, deadline: e.time + W.execToLoadMs,
-        exec: evidence(e, 'execution', sigReasons.length ? { reasons: sigReasons.filter((x) => !x.startsWith('file-')) } : undefined),
-        execFp: fingerprint(e), mods, sigReasons, sigEvents, libs: [], libsSeen: 0,
-        signerBefore: before, signerAfter: signerOf(e.signing, 'telemetry'),
-      };
-      h.runs.set(p.key, run);
-      h.runQ.push(p.key);
-    }
-    for (const m of mods) if (m.op !== 'baseline-mismatch') b.history.push({ time: m.ev.time, op: m.op, ...(m.writer ? { writer: m.writer } : {}) });
-    if (b.history.length > 8) b.history.splice(0, b.history.length - 8);
-    if (hasSigningState(e.signing)) b.signer = shareSigner(signerOf(e.signing, 'telemetry', intern));
-    if (b.pending.length > 0) b.pending = [];
-    b.sigObs = undefined;
-    b.lastExec = e.time;
-  }
-
-  function baselineSigner(entry: BaselineEntry): SignerSummary {
-    const s: SignerSummary = { from: 'baseline' };
-    const t = baselineTeam(entry);
-    if (t !== undefined) s.teamId = t;
-    if (entry.identifiers[0]) s.signingId = entry.identifiers[0];
-    if (entry.cdhashes.length === 1) s.cdhash = entry.cdhashes[0];
-    const a = baselineAdhoc(entry);
-    if (a !== undefined) s.adhoc = a;
-    return s;
-  }
-
-  function dylibReasons(h: HostState, lib: LibraryLoadEvent, b: BinRec | undefined, run: RunRec): string[] {
-    const path = lib.library.path;
-    if (anyPrefix(path, policy.trustedDylibPrefixes)) return [];
-    const entry = baseline.get(run.path);
-    if (entry && baseline.hasDylib(entry, path)) return [];
-    if (b && hasLearned(b, hash53(path))) return [];
-    const s = lib.signing;
-    const prevTeam = run.signerBefore?.teamId;
-    if (s && s.valid !== false && s.trusted !== false && s.signed !== false && s.teamId && prevTeam && s.teamId === prevTeam) return [];
-    const r: string[] = [];
-    r.push(entry || (b && b.learned.length > 0) ? 'not-in-baseline' : 'binary-has-no-history');
-    if (s) {
-      if (s.signed === false) r.push('unsigned');
-      else if (s.valid === false) r.push('invalid-signature');
-      else if (s.trusted === false) r.push('untrusted');
-      if (s.teamId && prevTeam && s.teamId !== prevTeam) r.push('other-team');
-    }
-    if (anyPrefix(path, policy.temporaryPrefixes)) r.push('temporary-location');
-    else if (anyPrefix(path, policy.userWritablePrefixes)) r.push('user-writable-location');
-    void h;
-    return r;
-  }
-
-  function onLibrary(h: HostState, e: LibraryLoadEvent): void {
-    const run = h.runs.get(e.process.key);
-    const proc = h.procs.get(e.process.key);
-    const procPath = run?.path ?? proc?.path ?? e.process.path;
-    if (procPath && e.library.path === procPath) return; // the main image itself
-    if (run && e.time <= run.deadline) {
-      run.libsSeen++;
-      const b = h.bins.get(run.path);
-      const reasons = dylibReasons(h, e, b, run);
-      if (reasons.length > 0 && run.libs.length < 32 && !run.libs.some((l) => l.path === e.library.path)) {
-        const f: LibFinding = { path: e.library.path, reasons, ev: evidence(e, 'library-load', { reasons }), fp: fingerprint(e), t: e.time };
-        if (e.signing) f.signing = e.signing;
-        if (e.library.sha256) f.sha256 = e.library.sha256;
-        run.libs.push(f);
-      }
-      return;
-    }
-    if (!proc) noteProc(h, e.process, e.time);
-    if (procPath) {
-      const b = h.bins.get(procPath);
-      if (b && !h.runs.has(e.process.key)) learn(b, e.library.path);
-    }
-  }
-
-  // ----- finalisation ---------------------------------------------------------------------------------------
-
-  function finalize(h: HostState, key: string): void {
-    const i = h.runQ.indexOf(key);
-    if (i >= 0) h.runQ.splice(i, 1);
-    const run = h.runs.get(key);
-    if (!run) return;
-    h.runs.delete(key);
-    const observed: Record<ChainLink, boolean> = {
-      modification: run.mods.length > 0,
-      signature: run.sigReasons.length > 0,
-      execution: true,
-      'library-load': run.libs.length > 0,
-    };
-    const missing = LINK_ORDER.filter((l) => !observed[l]);
-    const blind: string[] = [];
-    for (const m of missing) { const b = linkBlind(m, h.cov); if (b) blind.push(b); }
-    const nObserved = (observed.modification ? 1 : 0) + (observed.signature ? 1 : 0) + (observed['library-load'] ? 1 : 0);
-    const bin = h.bins.get(run.path);
-    let severity: Alert['severity'] | undefined;
-    if (missing.length === 0) severity = 'high';
-    else if (blind.length === missing.length && nObserved >= 2) severity = 'medium';
-    if (!severity) {
-      if (bin) for (const l of run.libs) learn(bin, l.path);
-      return;
-    }
-    const suppression = suppressionFor(h, run);
-    if (suppression && bin) for (const l of run.libs) learn(bin, l.path);
-    if (suppression && bin) {
-      for (const rec of bin.history) if (!rec.authorisedBy && run.mods.some((m) => m.ev.time === rec.time)) rec.authorisedBy = suppression;
-    }
-    const alert = buildAlert(h, run, severity, missing, blind, suppression, bin);
-    counts.alerts++;
-    if (suppression) counts.suppressed++;
-    if (!suppression || includeSuppressed) {
-      out.push(alert);
-      options.onAlert?.(alert);
-    }
-  }
-
-  function ruleMatchesProc(r: WriterRule, p: ProcessSummary): boolean {
-    if (r.signingId && !(p.signingId && r.signingId.includes(p.signingId))) return false;
-    if (r.teamId && !(p.teamId && r.teamId.includes(p.teamId))) return false;
-    if (r.path && !(p.path && r.path.includes(p.path))) return false;
-    if (r.pathPrefix && !(p.path && r.pathPrefix.some((x) => prefixMatch(p.path!, x)))) return false;
-    if (r.platformBinary !== undefined && (p.platform ?? false) !== r.platformBinary) return false;
-    if (r.csFlagsAll !== undefined && (p.csFlags === undefined || (p.csFlags & r.csFlagsAll) !== r.csFlagsAll)) return false;
-    return true;
-  }
-
-  function writerAuthorised(h: HostState, m: ModRec, run: RunRec): string | undefined {
-    for (const r of policy.authorizedWriters) {
-      if (r.hosts && !r.hosts.includes(h.name)) continue;
-      if (r.targetPathPrefix && !r.targetPathPrefix.some((x) => prefixMatch(run.path, x))) continue;
-      if (r.requireSameTeam) {
-        const before = run.signerBefore?.teamId;
-        if (!before || run.signerAfter.teamId !== before || run.signerAfter.valid === false) continue;
-      }
-      const procs = r.matchAncestors === false ? m.chain.slice(0, 1) : m.chain;
-      const hit = procs.find((p) => ruleMatchesProc(r, p));
-      if (hit) return `${r.name}: ${r.reason ?? 'authorised writer'} (${hit.path ?? hit.signingId ?? hit.key})`;
-    }
-    return undefined;
-  }
-
-  function changeRecordFor(h: HostState, path: string, t: number): string | undefined {
-    for (const list of [h.changeRecords, globalChangeRecords, policy.changeRecords]) {
-      for (const c of list) {
-        if (t >= c.start && t <= c.end && prefixMatch(path, c.pathPrefix) && (c.host === '*' || c.host === h.name)) {
-          return `change record ${c.ticket || '(no ticket)'}: ${c.pathPrefix} ${isoTime(c.start)}–${isoTime(c.end)}`;
-        }
-      }
-    }
-    return undefined;
-  }
-
-  function suppressionFor(h: HostState, run: RunRec): string | null {
-    if (run.mods.length === 0) return changeRecordFor(h, run.path, run.t) ?? null;
-    const reasons: string[] = [];
-    for (const m of run.mods) {
-      const r = changeRecordFor(h, run.path, m.t) ?? (m.op === 'baseline-mismatch' ? undefined : writerAuthorised(h, m, run));
-      if (!r) return null;
-      if (!reasons.includes(r)) reasons.push(r);
-    }
-    return reasons.join('; ');
-  }
-
-  function buildAlert(h: HostState, run: RunRec, severity: Alert['severity'], missing: ChainLink[], blind: string[],
-    suppression: string | null, bin: BinRec | undefined): Alert {
-    type Item = { ev: EvidenceEvent; fp: number; t: number };
-    const items: Item[] = [];
-    for (const m of run.mods) items.push({ ev: m.ev, fp: m.fp, t: m.t });
-    items.push({ ev: run.exec, fp: run.execFp, t: run.t });
-    for (const s of run.sigEvents) items.push({ ev: s.ev, fp: s.fp, t: s.t });
-    for (const l of run.libs) items.push({ ev: l.ev, fp: l.fp, t: l.t });
-    items.sort((a, b) => a.t - b.t || LINK_ORDER.indexOf(a.ev.link) - LINK_ORDER.indexOf(b.ev.link) || a.fp - b.fp);
-    const idText = [h.name, run.path, ...items.map((i) => `${i.ev.time}|${i.ev.kind}|${i.fp}`)].join('\u0000');
-    const id = 'ml-' + sha1Hex(idText).slice(0, 32);
-    const writer = run.mods.find((m) => m.writer)?.writer ?? null;
-    const dylibs = run.libs.map((l) => l.path);
-    const parts = [
-      run.mods.length ? `modified (${[...new Set(run.mods.map((m) => m.op))].join(', ')})` : null,
-      run.sigReasons.length ? `signature ${run.sigReasons.join(', ')}` : null,
-      'executed',
-      dylibs.length ? `loaded ${dylibs.length} unrecognised dylib${dylibs.length > 1 ? 's' : ''}` : null,
-    ].filter(Boolean);
-    return {
-      id,
-      host: h.name,
-      binary: run.path,
-      severity,
-      technique: 'T1546.006',
-      techniqueName: 'Event Triggered Execution: LC_LOAD_DYLIB Addition',
-      analytic: 'AN0607',
-      title: `${run.path}: ${parts.join(' → ')}${missing.length ? ` (not observed: ${missing.join(', ')})` : ''}`,
-      suppressed: suppression !== null,
-      suppressionReason: suppression,
-      dylibs,
-      dylibFindings: run.libs.map(({ ev: _e, fp: _f, t: _t, ...f }) => f),
-      missing,
-      blindSpots: blind,
-      signatureReasons: [...run.sigReasons],
-      writer,
-      signerBefore: run.signerBefore ? { ...run.signerBefore } : null,
-      signerAfter: { ...run.signerAfter },
-      firstSeen: items[0].ev.time,
-      lastSeen: items[items.length - 1].ev.time,
-      events: items.map((i) => i.ev),
-      updateHistory: bin ? bin.history.map((x) => ({ ...x })) : [],
-    };
-  }
-
-  function evidence(e: CorrelationEvent, link: ChainLink, extra?: { reasons?: string[] }): EvidenceEvent {
-    const ev: EvidenceEvent = { time: isoTime(e.time), kind: e.kind, link, source: e.source };
-    if (e.input !== undefined) ev.input = e.input;
-    if (e.line !== undefined) ev.line = e.line;
-    switch (e.kind) {
-      case 'file-change':
-        ev.op = e.op; ev.path = e.file.path;
-        if (e.from) ev.from = e.from;
-        if (e.file.sha256) ev.sha256 = e.file.sha256;
-        if (e.process) ev.process = procSummary(e.process);
-        break;
-      case 'exec': ev.path = e.image.path; ev.process = procSummary(e.process); ev.signing = e.signing; if (e.image.sha256) ev.sha256 = e.image.sha256; break;
-      case 'library-load': ev.path = e.library.path; ev.process = procSummary(e.process); if (e.signing) ev.signing = e.signing; if (e.library.sha256) ev.sha256 = e.library.sha256; break;
-      case 'cs-invalidated': ev.process = procSummary(e.process); break;
-      case 'signature': ev.path = e.file.path; ev.signing = e.signing; break;
-      default: break;
-    }
-    if (extra?.reasons && extra.reasons.length) ev.reasons = extra.reasons;
-    return ev;
+    while (h.runQ.length > 0) finalize(ctx, h, h.runQ[0]);
   }
 
   // ----- outputs --------------------------------------------------------------------------------------------
@@ -1063,57 +447,43 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function flush(): Alert[] {
     const pending = endInput();
     out.push(...pending);
-    for (const h of hosts.values()) finishHost(h);
+    // In host order, so that the alerts of finite input come out in one order whatever the input's.
+    const list = finite ? [...hosts.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : [...hosts.values()];
+    for (const h of list) finishHost(h);
     return take();
   }
 
-  function coverage(): HostCoverage[] {
-    const list: HostCoverage[] = [];
-    for (const h of hosts.values()) list.push({ host: h.name, sources: [...h.sources].sort(), evidence: { ...h.cov }, blindSpots: blindSpotsOf(h.cov) });
-    list.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-    if (counts.evicted.hosts > 0) list.push({ host: `(${counts.evicted.hosts} evicted hosts)`, sources: [], evidence: { ...evictedCoverage }, blindSpots: [] });
-    return list;
-  }
-
   function snapshot(): CorrelatorSnapshot {
-    const hs: SerialHost[] = [];
-    for (const h of hosts.values()) {
-      hs.push({ ...h, maxTime: fin(h.maxTime), clock: fin(h.clock), heap: h.heap.slice(), dedup: [...h.dedup], dedupQ: h.dedupQ.slice(h.dedupHead), dedupHead: 0, procs: [...h.procs.values()], bins: [...h.bins.values()], cands: [...h.cands.values()],
-        runs: h.runQ.map((k) => h.runs.get(k)!).filter(Boolean), runQ: h.runQ.slice(), dirRenames: h.dirRenames.slice(),
-        changeRecords: h.changeRecords.slice(), cov: { ...h.cov }, sources: h.sources.slice() });
-    }
+    const hs = [...hosts.values()].map(serialHost);
     // A deep copy through JSON: the snapshot shares nothing with live state and can be stored as is.
     return JSON.parse(JSON.stringify({
       version: 1, seq, switches, line, fileLine, file: curFile, carry, carrySkipping, framing: framer.state(), globalMax: Number.isFinite(globalMax) ? globalMax : null, leapHost,
-      counts, globalChangeRecords, evictedCoverage, hosts: hs,
+      counts, globalChangeRecords: ctx.untrusted.list(), addedChangeRecords: added, evictedCoverage, hosts: hs,
     })) as CorrelatorSnapshot;
   }
 
-  function fin(n: number): number | null { return Number.isFinite(n) ? n : null; }
-  function unfin(n: number | null | undefined): number { return typeof n === 'number' ? n : -Infinity; }
-
   function restore(s: CorrelatorSnapshot): void {
-    if (!isDict(s) || s.version !== 1 || !Array.isArray(s.hosts)) throw new MachlensError('SNAPSHOT_INVALID', 'restore: not a correlator snapshot (version 1)', { structure: 'snapshot' });
+    checkSnapshot(s);
     const c = JSON.parse(JSON.stringify(s)) as CorrelatorSnapshot;
-    framer.restore((c as { framing?: FramerState }).framing);
+    framer.restore(c.framing);
     seq = c.seq; switches = c.switches ?? 0; line = c.line; fileLine = c.fileLine; curFile = c.file ?? undefined; carry = c.carry ?? ''; carrySkipping = !!c.carrySkipping;
-    globalMax = unfin(c.globalMax as number | null);
+    globalMax = typeof c.globalMax === 'number' ? c.globalMax : -Infinity;
     leapHost = c.leapHost ?? null;
-    counts = { ...newCounts(), ...c.counts };
-    counts.evicted = { ...newCounts().evicted, ...c.counts.evicted };
-    counts.expired = { ...newCounts().expired, ...c.counts.expired };
-    for (const k of ['ignoredByReason', 'malformedByReason', 'skippedByReason', 'byFormat'] as const) counts[k] = Object.assign(counter(), c.counts[k]);
-    globalChangeRecords = c.globalChangeRecords;
+    counts = restoreCounts(c.counts);
+    ctx.counts = counts;
+    const restored = restoreHosts(c.hosts);
+    ctx.untrusted = new ChangeIndex(L.maxChangeRecords);
+    for (const r of [...(c.globalChangeRecords ?? []), ...restored.streamRecords]) ctx.untrusted.add(r);
+    ctx.trusted = new ChangeIndex(ctx.trusted.cap);
+    for (const r of policy.changeRecords) ctx.trusted.add(r);
+    if (options.changeRecords) for (const r of trustedChangeRecords(options.changeRecords).records) ctx.trusted.add(r);
+    added = Array.isArray(c.addedChangeRecords) ? c.addedChangeRecords : [];
+    for (const r of added) ctx.trusted.add(r);
     evictedCoverage = c.evictedCoverage ?? emptyCov();
     hosts = new Map();
+    buffered = 0;
     lastHost = undefined;
-    for (const sh of c.hosts) {
-      const h: HostState = {
-        ...sh, maxTime: unfin(sh.maxTime), clock: unfin(sh.clock), dedup: new Map(sh.dedup),
-        procs: new Map(sh.procs.map((p) => [p.key, p])), bins: new Map(sh.bins.map((b) => [b.path, b])), cands: new Map((sh.cands ?? []).map((b) => [b.path, b])), runs: new Map(sh.runs.map((r) => [r.key, r])),
-      };
-      hosts.set(h.name, h);
-    }
+    for (const h of restored.hosts) { hosts.set(h.name, h); buffered += h.heap.length; }
     out = [];
   }
 
@@ -1127,9 +497,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     pushChunk,
     pushDocs,
     pushEvents,
+    addChangeRecords,
     endInput,
     flush,
-    coverage,
+    coverage: () => coverageOf(hosts.values(), counts.evicted.hosts, evictedCoverage),
     counts: countsOut,
     snapshot,
     restore,
@@ -1152,9 +523,12 @@ function isBaselineIndex(b: unknown): b is BaselineIndex {
   return isDict(b) && typeof b.get === 'function' && typeof b.hasDylib === 'function';
 }
 
-/** Read a whole stream of lines at once (tests, small inputs): push + flush. */
+/**
+ * Read a whole stream of lines at once (tests, small inputs): push + flush. The input is finite, so it is ordered as
+ * a whole (`order: 'finite'` unless the options say otherwise).
+ */
 export function correlateLines(lines: string | readonly string[], options: CorrelatorOptions = {}): { alerts: Alert[]; coverage: HostCoverage[]; counts: Counts } {
-  const c = createCorrelator(options);
+  const c = createCorrelator({ order: 'finite', ...options });
   const alerts = [...c.push(lines), ...c.flush()];
   return { alerts, coverage: c.coverage(), counts: c.counts() };
 }

@@ -31,8 +31,10 @@ export interface ProcessIdentity {
 /** A file identity: the path, and inode/device and content hash where the source gives them. */
 export interface FileIdentity {
   path: string;
+  /** Kept as text: APFS inode numbers exceed 2^53. */
   inode?: string;
-  dev?: number;
+  /** dev_t is 32 bits on macOS (exact as a number); text when a source writes it as text. */
+  dev?: number | string;
   sha256?: string;
   size?: number;
   /** True when the source showed Mach-O magic (ECS `file.Ext.header_bytes`), false when it showed other bytes. */
@@ -148,7 +150,11 @@ export interface ExitEvent extends EventBase {
   process: ProcessIdentity;
 }
 
-/** A change-management record: changes to `pathPrefix` on `host` ('*' = every host) between start and end are authorised. */
+/**
+ * A change-management record: changes to `pathPrefix` on `host` ('*' = every host) between start and end are
+ * authorised. Honoured only from trusted channels (the policy file, `--changes FILE`, the `changeRecords` option,
+ * `addChangeRecords`); one that arrives in the telemetry stream is counted as untrusted and kept as evidence.
+ */
 export interface ChangeRecordEvent extends EventBase {
   kind: 'change-record';
   pathPrefix: string;
@@ -226,15 +232,31 @@ export interface UpdateRecord {
   op: FileOp | 'rename-dir' | 'baseline-mismatch';
   writer?: ProcessSummary;
   /** Set when the policy authorised this change. */
-  authorisedBy?: string;
+  authorizedBy?: string;
 }
 
 export type AlertSeverity = 'high' | 'medium';
 
+/** A change-record line found in the telemetry stream that names this alert's path: never honoured, kept as evidence. */
+export interface TamperEvidence {
+  kind: 'change-record-in-telemetry';
+  note: string;
+  host: string;
+  pathPrefix: string;
+  start: string;
+  end: string;
+  ticket: string;
+  input?: string;
+  line?: number;
+}
+
 export interface Alert {
   /** Deterministic: SHA-1 of host, binary and the chain's evidence events. Same input → same id. */
   id: string;
+  /** The host's stable identity (what events are grouped by). */
   host: string;
+  /** The host's name as the telemetry gave it, for display, when it differs from `host`. */
+  hostName?: string;
   binary: string;
   severity: AlertSeverity;
   technique: 'T1546.006';
@@ -261,10 +283,15 @@ export interface Alert {
   events: EvidenceEvent[];
   /** Earlier changes of this path known to the correlator (bounded), including authorised ones. */
   updateHistory: UpdateRecord[];
+  /** Denied or blocked executions of this binary since its modification, and blocked loads in this run ("execution blocked"). */
+  blocked: EvidenceEvent[];
+  /** Change-record lines in the telemetry naming this path: an attempt to authorise the change from the stream itself. */
+  tampering: TamperEvidence[];
 }
 
 export interface HostCoverage {
   host: string;
+  hostName?: string;
   sources: SourceFormat[];
   evidence: {
     fileChanges: number;
@@ -281,6 +308,16 @@ export interface MalformedSample {
   file?: string;
   line: number;
   reason: string;
+}
+
+/** An event that arrived after its host had processed later events and that concerned something already judged. */
+export interface LateSample {
+  host: string;
+  time: string;
+  kind: EventKind;
+  path?: string;
+  file?: string;
+  line?: number;
 }
 
 export interface Counts {
@@ -309,8 +346,19 @@ export interface Counts {
   duplicates: number;
   /** Events that arrived after their host's watermark had passed them (processed anyway, out of order). */
   late: number;
+  /** Late events that could have changed a result (they concern a binary or process already judged). */
+  lateRelevant: number;
+  lateSamples: LateSample[];
   alerts: number;
   suppressed: number;
-  evicted: { hosts: number; binaries: number; processes: number; runs: number; pendingChanges: number; learnedDylibs: number; buffered: number; changeRecords: number };
+  /** Change-record lines found in the telemetry stream: not honoured (authorisation never comes from the stream). */
+  untrustedChangeRecords: number;
+  /** Change records from trusted channels (policy, --changes, the API). */
+  trustedChangeRecords: number;
+  /** Denied or blocked operations (not runs, not loads; kept as evidence). */
+  denied: number;
+  /** Executable mappings that are not dylibs (Rosetta translations, dyld shared cache, dyld), by kind. */
+  nonDylibMappings: Record<string, number>;
+  evicted: { hosts: number; binaries: number; processes: number; runs: number; pendingChanges: number; learnedDylibs: number; buffered: number; bufferedTotal: number; changeRecords: number };
   expired: { processes: number; binaries: number; pendingChanges: number };
 }

@@ -5,6 +5,7 @@ import type { ChangeRecordEvent } from './model';
 import { CS_INSTALLER } from './model';
 import { changeRecordFrom } from './adapters/index';
 import { bool, isDict, num, own, parseDuration, str } from './util';
+import { prefixSet } from './prefix';
 
 /** Match criteria for a writer process. All given fields must hold; each list matches any of its entries. */
 export interface WriterRule {
@@ -46,6 +47,8 @@ export interface Limits {
   maxProcessesPerHost: number;
   maxRunsPerHost: number;
   maxBufferedPerHost: number;
+  /** Events buffered for ordering across all hosts together (the global memory budget, issue 12 item 12). */
+  maxBufferedTotal: number;
   maxLearnedDylibsPerBinary: number;
   maxChangeRecords: number;
   maxMalformedSamples: number;
@@ -66,6 +69,21 @@ export interface Policy {
   temporaryPrefixes: string[];
   /** User-writable folders (`*` matches one path segment). */
   userWritablePrefixes: string[];
+  /**
+   * Executable mappings that are not dylibs (Rosetta translations, the dyld shared cache, dyld itself): classified,
+   * counted, never a dylib finding. `*` matches one path segment.
+   */
+  nonDylibMappings: NonDylibMapping[];
+  /** Limits the file asked for above their hard maximum, and what they were clamped to. */
+  notes?: string[];
+}
+
+/** A class of executable mapping that is not a dylib: a path prefix, optionally a file-name suffix. */
+export interface NonDylibMapping {
+  kind: string;
+  prefix: string;
+  /** The mapped path must also end with this (e.g. `.aot`). */
+  suffix?: string;
 }
 
 export const DEFAULT_WINDOWS: Windows = {
@@ -81,6 +99,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxProcessesPerHost: 4096,
   maxRunsPerHost: 256,
   maxBufferedPerHost: 100_000,
+  maxBufferedTotal: 1_000_000,
   maxLearnedDylibsPerBinary: 512,
   maxChangeRecords: 10_000,
   maxMalformedSamples: 100,
@@ -88,6 +107,35 @@ export const DEFAULT_LIMITS: Limits = {
   processTtlMs: 24 * 3600 * 1000,
   binaryTtlMs: 30 * 24 * 3600 * 1000,
 };
+
+/**
+ * Hard maxima: a policy file asking for more is clamped to these (and told so in `policy.notes`), so no file can lift
+ * a cap to 1e300. Each is far above any default and still a bounded amount of memory or time.
+ */
+export const MAX_LIMITS: Limits = {
+  maxLineLength: 64 << 20,
+  maxHosts: 1_000_000,
+  maxBinariesPerHost: 65_536,
+  maxProcessesPerHost: 65_536,
+  maxRunsPerHost: 4096,
+  maxBufferedPerHost: 10_000_000,
+  maxBufferedTotal: 50_000_000,
+  maxLearnedDylibsPerBinary: 8192,
+  maxChangeRecords: 1_000_000,
+  maxMalformedSamples: 10_000,
+  idleHostMs: 30 * 24 * 3600 * 1000,
+  processTtlMs: 365 * 24 * 3600 * 1000,
+  binaryTtlMs: 5 * 365 * 24 * 3600 * 1000,
+};
+
+export const MAX_WINDOWS: Windows = {
+  modificationToExecMs: 365 * 24 * 3600 * 1000,
+  execToLoadMs: 24 * 3600 * 1000,
+  allowedLatenessMs: 24 * 3600 * 1000,
+};
+
+/** Entries any one list of a policy file may hold (writer rules, change records, each prefix list). */
+export const MAX_POLICY_LIST = 100_000;
 
 export const DEFAULT_AUTHORIZED_WRITERS: WriterRule[] = [
   {
@@ -158,6 +206,23 @@ export const DEFAULT_TEMPORARY_PREFIXES = [
 ];
 export const DEFAULT_USER_WRITABLE_PREFIXES = ['/Users/', '/Library/Application Support/', '/Library/Caches/'];
 
+/**
+ * Executable mappings that are not dylibs. Rosetta 2 maps the AOT translation of an Intel binary
+ * (`/private/var/db/oah/<hash>/<hash>/<name>.aot`, PROT_READ|PROT_EXEC) into the process; dyld maps itself and the
+ * shared cache (which also sit under trusted prefixes, but are named here so they are classified, not just trusted).
+ */
+export const DEFAULT_NON_DYLIB_MAPPINGS: NonDylibMapping[] = [
+  { kind: 'rosetta-translation', prefix: '/private/var/db/oah/', suffix: '.aot' },
+  { kind: 'rosetta-translation', prefix: '/var/db/oah/', suffix: '.aot' },
+  { kind: 'rosetta-runtime', prefix: '/usr/libexec/rosetta/' },
+  { kind: 'rosetta-runtime', prefix: '/Library/Apple/usr/libexec/oah/' },
+  { kind: 'dyld-shared-cache', prefix: '/System/Library/dyld/' },
+  { kind: 'dyld-shared-cache', prefix: '/private/var/db/dyld/' },
+  { kind: 'dyld-shared-cache', prefix: '/System/Volumes/Preboot/Cryptexes/OS/System/Library/dyld/' },
+  { kind: 'dyld-shared-cache', prefix: '/System/Cryptexes/OS/System/Library/dyld/' },
+  { kind: 'dyld', prefix: '/usr/lib/dyld' },
+];
+
 export function defaultPolicy(): Policy {
   return {
     windows: { ...DEFAULT_WINDOWS },
@@ -167,13 +232,20 @@ export function defaultPolicy(): Policy {
     trustedDylibPrefixes: [...DEFAULT_TRUSTED_DYLIB_PREFIXES],
     temporaryPrefixes: [...DEFAULT_TEMPORARY_PREFIXES],
     userWritablePrefixes: [...DEFAULT_USER_WRITABLE_PREFIXES],
+    nonDylibMappings: DEFAULT_NON_DYLIB_MAPPINGS.map((m) => ({ ...m })),
   };
 }
 
+/** What a PolicyError refuses: a policy file, trusted change records (options, --changes, the API), a snapshot. */
+export type CorrelateErrorCode = 'POLICY_INVALID' | 'CHANGES_INVALID' | 'SNAPSHOT_INVALID';
+
+const STRUCTURE: Record<CorrelateErrorCode, string> = { POLICY_INVALID: 'policy', CHANGES_INVALID: 'change records', SNAPSHOT_INVALID: 'snapshot' };
+
+/** The correlate module's typed error (a MachlensError): a code and every problem found (each with where it is). */
 export class PolicyError extends MachlensError {
   override readonly name = 'PolicyError';
-  constructor(message: string, readonly problems: string[]) {
-    super('POLICY_INVALID', message, { structure: 'policy' });
+  constructor(message: string, readonly problems: string[], code: CorrelateErrorCode = 'POLICY_INVALID') {
+    super(code, message, { structure: STRUCTURE[code] });
   }
 }
 
@@ -184,7 +256,8 @@ function strList(v: unknown, where: string, problems: string[]): string[] | unde
     problems.push(`${where}: expected a string or a list of strings`);
     return undefined;
   }
-  return (v as string[]).slice(0, 10_000);
+  if (v.length > MAX_POLICY_LIST) problems.push(`${where}: ${v.length} entries, at most ${MAX_POLICY_LIST}`);
+  return (v as string[]).slice(0, MAX_POLICY_LIST);
 }
 
 function writerRule(v: unknown, i: number, problems: string[]): WriterRule | undefined {
@@ -227,17 +300,24 @@ function writerRule(v: unknown, i: number, problems: string[]): WriterRule | und
  */
 export function policyFromJson(input: unknown, base: Policy = defaultPolicy()): Policy {
   const problems: string[] = [];
-  if (!isDict(input)) throw new PolicyError('policy: expected a JSON object', ['policy: expected a JSON object']);
-  const known = new Set(['version', 'replaceDefaults', 'windows', 'limits', 'authorizedWriters', 'changeRecords', 'trustedDylibPrefixes', 'temporaryPrefixes', 'userWritablePrefixes', 'description', '$schema']);
+  if (!isDict(input)) {
+    const what = input === null ? 'null' : Array.isArray(input) ? 'a list' : typeof input;
+    const m = `policy: expected a JSON object ({ "version": 1, ... }), got ${what}`;
+    throw new PolicyError(m, [m]);
+  }
+  const known = new Set(['version', 'replaceDefaults', 'windows', 'limits', 'authorizedWriters', 'changeRecords', 'trustedDylibPrefixes', 'temporaryPrefixes', 'userWritablePrefixes', 'nonDylibMappings', 'description', '$schema']);
   for (const k of Object.keys(input)) if (!known.has(k)) problems.push(`policy: unknown key '${k.slice(0, 60)}'`);
   const version = own(input, 'version');
   if (version !== undefined && version !== 1) problems.push('policy: version must be 1');
-  const replace = own(input, 'replaceDefaults') === true;
+  const rd = own(input, 'replaceDefaults');
+  if (rd !== undefined && typeof rd !== 'boolean') problems.push('replaceDefaults: expected a boolean');
+  const replace = rd === true;
   const p: Policy = replace
-    ? { ...base, authorizedWriters: [], trustedDylibPrefixes: [], temporaryPrefixes: [], userWritablePrefixes: [], changeRecords: [] }
-    : { ...base, authorizedWriters: [...base.authorizedWriters], changeRecords: [...base.changeRecords] };
+    ? { ...base, authorizedWriters: [], trustedDylibPrefixes: [], temporaryPrefixes: [], userWritablePrefixes: [], changeRecords: [], nonDylibMappings: [] }
+    : { ...base, authorizedWriters: [...base.authorizedWriters], changeRecords: [...base.changeRecords], nonDylibMappings: [...(base.nonDylibMappings ?? [])] };
   p.windows = { ...base.windows };
   p.limits = { ...base.limits };
+  const notes: string[] = [...(base.notes ?? [])];
 
   const w = own(input, 'windows');
   if (w !== undefined) {
@@ -246,6 +326,7 @@ export function policyFromJson(input: unknown, base: Policy = defaultPolicy()): 
       if (k !== 'modificationToExecMs' && k !== 'execToLoadMs' && k !== 'allowedLatenessMs') { problems.push(`windows: unknown key '${k.slice(0, 60)}'`); continue; }
       const d = parseDuration(own(w, k));
       if (d === undefined) problems.push(`windows.${k}: expected milliseconds or a duration like "30s", "7d"`);
+      else if (d > MAX_WINDOWS[k]) { notes.push(`windows.${k}: ${d} clamped to its maximum ${MAX_WINDOWS[k]}`); p.windows[k] = MAX_WINDOWS[k]; }
       else p.windows[k] = d;
     }
   }
@@ -257,21 +338,43 @@ export function policyFromJson(input: unknown, base: Policy = defaultPolicy()): 
       const key = k as keyof Limits;
       const d = key.endsWith('Ms') ? parseDuration(own(l, k)) : num(own(l, k));
       if (d === undefined || d < 1) problems.push(`limits.${k}: expected a positive number`);
+      else if (d > MAX_LIMITS[key]) { notes.push(`limits.${k}: ${d} clamped to its maximum ${MAX_LIMITS[key]}`); p.limits[key] = MAX_LIMITS[key]; }
       else p.limits[key] = Math.floor(d);
     }
   }
   const writers = own(input, 'authorizedWriters');
   if (writers !== undefined) {
     if (!Array.isArray(writers)) problems.push('authorizedWriters: expected a list');
+    else if (writers.length > MAX_POLICY_LIST) problems.push(`authorizedWriters: ${writers.length} rules, at most ${MAX_POLICY_LIST}`);
     else writers.forEach((r, i) => { const rule = writerRule(r, i, problems); if (rule) p.authorizedWriters.push(rule); });
   }
   const recs = own(input, 'changeRecords');
   if (recs !== undefined) {
     if (!Array.isArray(recs)) problems.push('changeRecords: expected a list');
+    else if (recs.length > MAX_LIMITS.maxChangeRecords) problems.push(`changeRecords: ${recs.length} records, at most ${MAX_LIMITS.maxChangeRecords}`);
     else recs.forEach((r, i) => {
+      if (!isDict(r)) { problems.push(`changeRecords[${i}]: expected an object`); return; }
       const rec = changeRecordFrom(r, '*');
       if (typeof rec === 'string') problems.push(`changeRecords[${i}]: ${rec.replace(/^machlens: /, '')}`);
       else p.changeRecords.push(rec);
+    });
+  }
+  const maps = own(input, 'nonDylibMappings');
+  if (maps !== undefined) {
+    if (!Array.isArray(maps)) problems.push('nonDylibMappings: expected a list');
+    else if (maps.length > MAX_POLICY_LIST) problems.push(`nonDylibMappings: ${maps.length} entries, at most ${MAX_POLICY_LIST}`);
+    else maps.forEach((m, i) => {
+      const where = `nonDylibMappings[${i}]`;
+      if (typeof m === 'string') { p.nonDylibMappings.push({ kind: 'policy', prefix: m }); return; }
+      if (!isDict(m)) { problems.push(`${where}: expected a path prefix or { "kind", "prefix", "suffix" }`); return; }
+      for (const k of Object.keys(m)) if (k !== 'kind' && k !== 'prefix' && k !== 'suffix') problems.push(`${where}: unknown key '${k.slice(0, 60)}'`);
+      const prefix = own(m, 'prefix'), kind = own(m, 'kind'), suffix = own(m, 'suffix');
+      if (typeof prefix !== 'string' || prefix.length === 0) { problems.push(`${where}.prefix: expected a non-empty string`); return; }
+      if (kind !== undefined && typeof kind !== 'string') problems.push(`${where}.kind: expected a string`);
+      if (suffix !== undefined && typeof suffix !== 'string') problems.push(`${where}.suffix: expected a string`);
+      const e: NonDylibMapping = { kind: typeof kind === 'string' && kind ? kind.slice(0, 60) : 'policy', prefix: prefix.slice(0, 4096) };
+      if (typeof suffix === 'string' && suffix) e.suffix = suffix.slice(0, 256);
+      p.nonDylibMappings.push(e);
     });
   }
   for (const k of ['trustedDylibPrefixes', 'temporaryPrefixes', 'userWritablePrefixes'] as const) {
@@ -279,6 +382,7 @@ export function policyFromJson(input: unknown, base: Policy = defaultPolicy()): 
     if (list) p[k] = [...p[k], ...list];
   }
   if (problems.length > 0) throw new PolicyError(`policy: ${problems.length} problem(s): ${problems.join('; ')}`, problems);
+  if (notes.length > 0) p.notes = notes;
   return p;
 }
 
@@ -298,7 +402,11 @@ export function prefixMatch(path: string, prefix: string): boolean {
   return true;
 }
 
+/** Whether any of the prefixes matches: through a trie built once per list (time linear in the path, not the list). */
 export function anyPrefix(path: string, prefixes: readonly string[]): boolean {
-  for (const p of prefixes) if (prefixMatch(path, p)) return true;
-  return false;
+  if (prefixes.length <= 4) {
+    for (const p of prefixes) if (prefixMatch(path, p)) return true;
+    return false;
+  }
+  return prefixSet(prefixes).any(path);
 }

@@ -2,7 +2,7 @@
 // ProcessMonitor/FileMonitor, Red Canary Mac Monitor), hosts keyed by stable identity (fleets of Macs named alike),
 // denied operations marked, 64-bit ids exact. Lines are written from the sources' documentation (field names,
 // nesting, escaping) and the genuine eslogger capture in ../shared/telemetry.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { adaptLine, correlateLines, detectFormat, exactBigIntegers, SOURCE_CAPABILITIES, SOURCE_FORMATS, type CorrelationEvent } from '../../src/correlate/index';
 import { APP, EVIL, attacker, adhocSigning, ecs, eslogger, fullChain, ocsf, osquery, render, santa, teamSigning, type Step } from './scenario';
@@ -256,7 +256,11 @@ describe('64-bit ids kept exact', () => {
   });
 
   it('the genuine eslogger capture (macOS 15/26/27): st_ino 1152921500312525701 exact, versions 9/10/11 read', () => {
-    const lines = readFileSync(new URL('../../../shared/telemetry/eslogger/mullvad_eslogger_exec_fork_exit.jsonl', import.meta.url), 'utf8').trim().split('\n');
+    // /work/shared: beside the repo root for /work/main, two levels up for a worktree in /work/wt/<name>
+    const capture = ['../../../shared/', '../../../../shared/'].map((d) => new URL(`${d}telemetry/eslogger/mullvad_eslogger_exec_fork_exit.jsonl`, import.meta.url))
+      .find((u) => existsSync(u));
+    expect(capture, 'the shared eslogger capture (/work/shared/telemetry/eslogger)').toBeDefined();
+    const lines = readFileSync(capture!, 'utf8').trim().split('\n');
     const out = lines.map((l) => adaptLine(l, 'auto', ctx));
     expect(out.map((r) => r.format)).toEqual(['eslogger', 'eslogger', 'eslogger', 'eslogger']);
     expect(out.every((r) => r.out.events)).toBe(true);

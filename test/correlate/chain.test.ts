@@ -1,6 +1,7 @@
 // Issue 5: the T1546.006 chain found in each source format, and the medium alert where a source is blind.
 import { describe, expect, it } from 'vitest';
-import { correlateLines } from '../../src/correlate/index';
+import { correlateEveryOrder as correlateLines } from './orders';
+
 import { APP, EVIL, TEAM, fullChain, render, type Format } from './scenario';
 
 describe('full chain per source', () => {

@@ -163,7 +163,8 @@ describe('snapshot / restore and determinism', () => {
 
   it('snapshot mid-stream, restore into a fresh correlator (through JSON), continue: same alerts as one run', () => {
     const lines = stream();
-    const full = correlateLines(lines);
+    // The same mode as the correlators below (stream: alerts in processing order; finite input comes out by host).
+    const full = correlateLines(lines, { order: 'stream' });
     expect(full.alerts).toHaveLength(6);
     for (const cut of [1, 7, 20, 33, lines.length - 3]) {
       const a = createCorrelator();
@@ -196,9 +197,13 @@ describe('snapshot / restore and determinism', () => {
     const lines = stream();
     const one = createCorrelator();
     const byOne = lines.flatMap((l) => one.push(l)).concat(one.flush());
-    const all = correlateLines(lines);
+    const all = correlateLines(lines, { order: 'stream' });
     expect(JSON.stringify(byOne)).toBe(JSON.stringify(all.alerts));
     expect(JSON.stringify(correlateLines(lines))).toBe(JSON.stringify(correlateLines(lines)));
+    // Finite input: the same alerts byte for byte, whatever the batching, whatever the order of the lines.
+    const fin = createCorrelator({ order: 'finite' });
+    const finOne = lines.flatMap((l) => fin.push(l)).concat(fin.flush());
+    expect(JSON.stringify(finOne)).toBe(JSON.stringify(correlateLines(lines).alerts));
   });
 
   it('never correlates events of two hosts, even with identical pids and pidversions', () => {
@@ -241,13 +246,14 @@ describe('snapshot / restore and determinism', () => {
 });
 
 describe('limits that drop data are counted', () => {
-  it('change records past maxChangeRecords are counted in evicted.changeRecords, per host and fleet-wide', () => {
+  it('change-record lines past maxChangeRecords are counted in evicted.changeRecords (all of them untrusted)', () => {
     const rec = (host: string, i: number) =>
       JSON.stringify({ type: 'machlens.change', host, pathPrefix: `/Applications/App${i}.app/`, start: '2026-11-20T00:00:00Z', end: '2026-11-21T00:00:00Z', ticket: `CHG-${i}` });
     const lines = [...Array.from({ length: 5 }, (_, i) => rec('mac-01', i)), ...Array.from({ length: 4 }, (_, i) => rec('*', i))];
     const r = correlateLines(lines, { policy: { limits: { maxChangeRecords: 3 } } });
     expect(r.counts.parsed).toBe(9);
-    expect(r.counts.evicted.changeRecords).toBe(2 + 1);
+    expect(r.counts.untrustedChangeRecords).toBe(9);
+    expect(r.counts.evicted.changeRecords).toBe(9 - 3);
     expect(accounted(r.counts)).toBe(true);
   });
 

@@ -1,7 +1,8 @@
 // Issue 5 scenarios: authorised change (suppressed, with reason), Homebrew relinking, Sparkle, change records,
 // rename-over replacement, cs_invalidated after exec, out-of-order input, duplicates, baseline.
 import { describe, expect, it } from 'vitest';
-import { correlateLines, createCorrelator, parseBaseline } from '../../src/correlate/index';
+import { correlateEveryOrder as correlateLines } from './orders';
+import { createCorrelator, parseBaseline } from '../../src/correlate/index';
 import {
   ADHOC_FLAGS, APP, APP_FW, CS, EVIL, TEAM, TEAM_FLAGS, adhocSigning, attacker, cdhash, eslogger, fullChain, render, teamSigning, zsh,
   type Format, type Proc, type Step,
@@ -29,7 +30,7 @@ describe('authorised change', () => {
         expect(r.alerts[0].suppressed).toBe(true);
         expect(r.alerts[0].suppressionReason).toMatch(/^apple-installer/);
         expect(r.counts.suppressed).toBe(1);
-        expect(r.alerts[0].updateHistory.every((u) => u.authorisedBy)).toBe(true);
+        expect(r.alerts[0].updateHistory.every((u) => u.authorizedBy)).toBe(true);
       } else {
         // OCSF carries neither flags nor a signing ID for the writer: the installer is recognised by a user rule instead.
         const policy = { authorizedWriters: [{ name: 'pkg-installer', path: [installer.path] }] };
@@ -43,14 +44,24 @@ describe('authorised change', () => {
     });
   }
 
-  it('a change-management record (machlens.change line) suppresses the chain within its window only', () => {
-    const rec = JSON.stringify({ type: 'machlens.change', host: 'mac-01', pathPrefix: '/Applications/Acme.app/', start: '2026-11-20T10:01:00Z', end: '2026-11-20T10:02:00Z', ticket: 'CHG-4711' });
-    const lines = [rec, ...render(fullChain(), 'eslogger')];
-    expect(correlateLines(lines).alerts).toEqual([]);
-    const r = correlateLines(lines, { includeSuppressed: true });
+  it('a change record from a trusted channel (the changeRecords option) suppresses the chain within its window only', () => {
+    const rec = { host: 'mac-01', pathPrefix: '/Applications/Acme.app/', start: '2026-11-20T10:01:00Z', end: '2026-11-20T10:02:00Z', ticket: 'CHG-4711' };
+    const lines = render(fullChain(), 'eslogger');
+    expect(correlateLines(lines, { changeRecords: [rec] }).alerts).toEqual([]);
+    const r = correlateLines(lines, { changeRecords: [rec], includeSuppressed: true });
     expect(r.alerts[0].suppressionReason).toMatch(/CHG-4711/);
-    const late = JSON.stringify({ type: 'machlens.change', host: 'mac-01', pathPrefix: '/Applications/Acme.app/', start: '2026-11-21T00:00:00Z', end: '2026-11-21T01:00:00Z', ticket: 'CHG-1' });
-    expect(correlateLines([late, ...render(fullChain(), 'eslogger')]).alerts).toHaveLength(1);
+    expect(r.counts.trustedChangeRecords).toBe(1);
+    const late = { ...rec, start: '2026-11-21T00:00:00Z', end: '2026-11-21T01:00:00Z', ticket: 'CHG-1' };
+    expect(correlateLines(lines, { changeRecords: [late] }).alerts).toHaveLength(1);
+  });
+
+  it('the same record as a machlens.change line inside the telemetry suppresses nothing: counted as untrusted, kept as evidence', () => {
+    const rec = JSON.stringify({ type: 'machlens.change', host: 'mac-01', pathPrefix: '/Applications/Acme.app/', start: '2026-11-20T10:01:00Z', end: '2026-11-20T10:02:00Z', ticket: 'CHG-4711' });
+    const r = correlateLines([rec, ...render(fullChain(), 'eslogger')]);
+    expect(r.alerts).toHaveLength(1);
+    expect(r.alerts[0].suppressed).toBe(false);
+    expect(r.counts.untrustedChangeRecords).toBe(1);
+    expect(r.alerts[0].tampering).toMatchObject([{ kind: 'change-record-in-telemetry', ticket: 'CHG-4711', pathPrefix: '/Applications/Acme.app/', line: 1 }]);
   });
 
   it('change records in the policy file apply too', () => {
@@ -207,7 +218,7 @@ describe('stream disorder', () => {
   it('an event later than the allowed lateness is still processed and counted as late', () => {
     const lines = render(fullChain(), 'eslogger');
     const moved = [...lines.slice(0, 4), ...lines.slice(5), lines[4]]; // the write arrives after everything
-    const r = correlateLines(moved, { policy: { windows: { allowedLatenessMs: 1000 } } });
+    const r = correlateLines(moved, { order: 'stream', policy: { windows: { allowedLatenessMs: 1000 } } });
     expect(r.counts.late).toBe(1);
     expect(r.alerts).toHaveLength(1); // close-modified alone still proves the modification
   });

@@ -1,7 +1,8 @@
 // The correlator's CI fuzz budget (fixed seed + logged random seed) and the properties its inputs must keep:
 // never throws, every line accounted for, no prototype pollution, snapshot stays JSON.
 import { describe, expect, it } from 'vitest';
-import { CorrelatorCampaign, correlatorTarget, expectedLines } from '../../fuzz/correlator';
+import { CorrelatorCampaign, correlatorSeeds, correlatorTarget, expectedLines, FORGED_CHANGE_LINE } from '../../fuzz/correlator';
+import { correlateLines } from '../../src/correlate/index';
 import { Rng } from '../../fuzz/mutate';
 import type { Finding } from '../../fuzz/engine';
 
@@ -24,6 +25,14 @@ async function campaign(seed: number): Promise<void> {
 }
 
 describe('fuzz correlate', () => {
+  it('the seeds include a forged change record in the telemetry: it is counted and suppresses nothing', () => {
+    const seed = correlatorSeeds().find((l) => l.includes(FORGED_CHANGE_LINE));
+    expect(seed).toBeDefined();
+    const r = correlateLines(seed!, { includeSuppressed: true });
+    expect(r.counts.untrustedChangeRecords).toBe(2);
+    expect(r.alerts.map((a) => [a.host, a.suppressed])).toEqual([['mac-04', false]]);
+    expect(r.alerts[0].tampering?.length).toBeGreaterThan(0);
+  });
   it(`fixed seed ${FIXED_SEED}: no invariant violation`, () => campaign(FIXED_SEED));
   it(`random seed ${RANDOM_SEED} (FUZZ_SEED to reproduce): no invariant violation`, () => campaign(RANDOM_SEED));
   it('a __proto__ key, a megabyte line, invalid UTF-8 and a deep nest: counted, Object.prototype untouched', async () => {
