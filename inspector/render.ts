@@ -156,6 +156,32 @@ function bestCd(sig: SignatureReport): CodeDirectoryReport | null {
   return sig.codeDirectories.find((c) => c.slot === sig.bestSlot) ?? sig.codeDirectories[0] ?? null;
 }
 
+/**
+ * Both entitlement blobs (issue 12 item 10): the XML one (slot 5) and the DER one (slot 7). A risky key in either is
+ * marked, naming the blob when only one holds it; when the blobs disagree both are shown (verify's
+ * entitlements-mismatch finding says so in the findings too), else one listing.
+ */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object' && !(v instanceof Uint8Array)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'undefined';
+}
+
+function entitlementsPanel(sig: SignatureReport): HTMLElement {
+  const xml = sig.entitlements, der = sig.entitlementsDer;
+  const blobs = ([['XML', xml], ['DER', der]] as const).filter((b): b is readonly ['XML' | 'DER', Record<string, unknown>] => !!b[1] && Object.keys(b[1]).length > 0);
+  if (blobs.length === 0) return h('p', null, 'None.');
+  const risky = [...new Set(blobs.flatMap(([, e]) => Object.keys(e)))].filter((k) => Object.hasOwn(RISKY_ENTITLEMENTS, k));
+  const where = (k: string) => (blobs.length === 2 && !blobs.every(([, e]) => Object.hasOwn(e, k)) ? ` (only in the ${blobs.find(([, e]) => Object.hasOwn(e, k))![0]} blob)` : '');
+  const same = blobs.length === 2 && canonical(xml) === canonical(der);
+  const shown = same ? [blobs[0]] : blobs;
+  return h('div', { 'data-blobs': blobs.map(([n]) => n).join(' ') },
+    risky.map((k) => h('p', { class: 'badge bad', 'data-risky': k }, `${k}: ${RISKY_ENTITLEMENTS[k]}${where(k)}`)),
+    shown.map(([name, e]) => h('div', null,
+      blobs.length === 2 ? h('p', null, same ? 'XML and DER blobs (identical)' : `${name} blob${name === 'XML' ? ' (slot 5)' : ' (slot 7)'}`) : null,
+      h('pre', { class: 'ents', tabindex: 0, 'aria-label': same || blobs.length === 1 ? 'entitlements' : `${name} entitlements` }, JSON.stringify(e, null, 2)))));
+}
+
 function signaturePanel(sv: SliceReport | null, s: Binary, verifyAvailable: boolean): HTMLElement {
   const title = h('h4', null, 'Signature');
   if (!sv) {
@@ -166,7 +192,6 @@ function signaturePanel(sv: SliceReport | null, s: Binary, verifyAvailable: bool
   const sig = sv.signature;
   if (!sig.present) return h('div', { class: 'signature', 'data-class': sig.class }, title, h('p', null, 'Not signed: no LC_CODE_SIGNATURE.'));
   const cd = bestCd(sig);
-  const ents = sig.entitlements ?? sig.entitlementsDer;
   const cms = sig.cms;
   return h('div', { class: 'signature', 'data-class': sig.class, 'data-valid': String(sig.valid) }, title,
     kv([
@@ -182,11 +207,7 @@ function signaturePanel(sv: SliceReport | null, s: Binary, verifyAvailable: bool
       ['Requirement', sig.designatedRequirement ? h('code', null, sig.designatedRequirement) : null],
     ]),
     h('h4', null, 'Entitlements'),
-    ents && Object.keys(ents).length
-      ? h('div', null,
-        Object.keys(ents).filter((k) => Object.hasOwn(RISKY_ENTITLEMENTS, k)).map((k) => h('p', { class: 'badge bad' }, `${k}: ${RISKY_ENTITLEMENTS[k]}`)),
-        h('pre', { class: 'ents', tabindex: 0, 'aria-label': 'entitlements' }, JSON.stringify(ents, null, 2)))
-      : h('p', null, 'None.'),
+    entitlementsPanel(sig),
     cd && cd.specialSlots.some((x) => x.status !== 'not-bound')
       ? table('Bound special slots', ['Slot', 'What', 'Status'], cd.specialSlots.filter((x) => x.status !== 'not-bound').map((x) => [x.slot, x.name,
         h('span', { class: `badge ${x.status === 'match' ? 'ok' : x.status === 'mismatch' || x.status === 'absent' ? 'bad' : 'info'}` }, x.status)]), { numeric: [0] })

@@ -130,6 +130,26 @@ describe('verify: code slots, plist and DER nesting', () => {
     const strings = two.slices[0].loadCommands.filter((c) => c.kind === 'linker_option').map((c) => (c as { strings: string[] }).strings.length);
     expect(strings).toEqual([4096, 0]);
   });
+  it('issues recorded per Wasm call: 256, the rest counted in one LIMIT warning (1 000 dylib commands with a name offset past the command)', () => {
+    const bytes = machO(Array.from({ length: 1000 }, (_, i) => dylib(0xc, `/usr/lib/l${i}.dylib`, { nameOffset: 4000 })));
+    const r = parse(bytes, { lossy: true });
+    expect(r.issues.filter((i) => i.code === 'BAD_STRING')).toHaveLength(256);
+    const last = r.issues.at(-1)!;
+    expect(last).toMatchObject({ code: 'LIMIT', severity: 'warning' });
+    expect(last.message).toMatch(/744 more issues were not recorded/);
+    expect(r.issues).toHaveLength(257);
+  });
+  it('requirement expression nesting: 256 levels; 100 000 nested `!` are a RequirementError, not a stack overflow', async () => {
+    const { decompileRequirement, RequirementError } = await import('../../src/verify/requirements');
+    const req = (nots: number) => {
+      const w = new Writer(true).u32(0xfade0c00).u32(12 + 4 * (nots + 1)).u32(1);
+      for (let i = 0; i < nots; i++) w.u32(9); // opNot
+      return w.u32(1).done(); // opTrue
+    };
+    expect(decompileRequirement(req(200))).toBe(`${'! '.repeat(200)}always`);
+    expect(() => decompileRequirement(req(100_000))).toThrow(RequirementError);
+    expect(() => decompileRequirement(req(100_000))).toThrow(/nested too deeply/);
+  });
   it('deepest plist/DER nesting is an option: limits.maxNesting (default 64, at most 512)', async () => {
     const nested = (n: number) => `<?xml version="1.0"?><plist version="1.0"><dict><key>k</key>${'<array>'.repeat(n)}${'</array>'.repeat(n)}</dict></plist>`;
     const ok = await verify(signedSample({ entitlements: nested(10) }));

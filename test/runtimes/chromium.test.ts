@@ -11,9 +11,10 @@ import { crc32, deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, SAMPLE_HELLO, fixtureByName, fixturePath } from '../helpers/fixtures';
+import { ROOT, SAMPLE_HELLO, fixtureByName, fixturePath, readFixture } from '../helpers/fixtures';
 import { REPLACER_SOURCE, fixture, nodeReport, run } from './common';
-import { thinSlice } from '../helpers/adhoc-sign';
+import { adhocSign, thinSlice } from '../helpers/adhoc-sign';
+import { int, seq, tlv } from '../helpers/cms-build';
 import { appendDylib } from '../helpers/tamper';
 import { buildZip, deflatedZeros } from '../helpers/zip';
 import { hangingPlist } from '../helpers/bplist';
@@ -366,6 +367,29 @@ describe('runtimes: the inspector in Chromium', () => {
     const report = (await page.evaluate('window.__machlensReport')) as { files: { sha256: string; bundle: { executable: string } }[] };
     expect(report.files[0].bundle.executable).toBe('Sentry.app/Contents/MacOS/sentry-cli');
     expect(report.files[0].sha256).toBe(fx.entry.sha256);
+    await page.close();
+  });
+
+  it('a risky entitlement only in the DER blob is shown: both blobs listed, the key marked with its blob, the disagreement a finding (issue 12 item 10)', async () => {
+    const utf8 = (x: string) => tlv(0x0c, new TextEncoder().encode(x));
+    const derDict = (keys: string[]) => tlv(0x70, int(1), tlv(0xb0, ...keys.map((k) => seq(utf8(k), tlv(0x01, new Uint8Array([0xff]))))));
+    const DLV = 'com.apple.security.cs.disable-library-validation';
+    const signed = adhocSign(readFixture(fixtureByName('@parcel/watcher-darwin-arm64:watcher.node')), {
+      identifier: 'watcher.node',
+      entitlementsXml: '<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>com.apple.security.app-sandbox</key><true/></dict></plist>',
+      extraBlobs: [{ slot: 7, magic: 0xfade7172, data: derDict(['com.apple.security.app-sandbox', DLV]) }],
+    });
+    const f = join(work, 'der-only-risky.node');
+    writeFileSync(f, signed);
+    const page = await newPage();
+    await analyse(page, [f]);
+    expect(await page.getAttribute('body', 'data-state')).toBe('done');
+    const file = page.locator('section.file[data-file="0"]');
+    expect(await file.locator('[data-blobs]').getAttribute('data-blobs')).toBe('XML DER');
+    expect(await file.locator(`[data-risky="${DLV}"]`).textContent()).toMatch(/only in the DER blob/);
+    expect(await file.locator('pre[aria-label="DER entitlements"]').textContent()).toContain(DLV);
+    expect(await file.locator('pre[aria-label="XML entitlements"]').textContent()).not.toContain(DLV);
+    expect(await page.locator('#findings [data-finding=entitlements-mismatch]').getAttribute('data-level')).toBe('high');
     await page.close();
   });
 

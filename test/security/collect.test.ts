@@ -3,7 +3,7 @@
 // manifest's SHA-256 of the bytes actually written; every refusal is named in the manifest with its reason.
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -129,6 +129,26 @@ describe('--collect', () => {
     expect(f('/lib/x.dylib')).toMatchObject({ read: true, sha256: sha(readFileSync(join(img, 'lib/x.dylib'))) });
     expect(f('/lib/../lib/x.dylib').read).toBe(false);
     expect(f('/lib/notes.dylib').read).toBe(false);
+  });
+
+  it('--evidence reads a file whole only up to 1 GiB: a sparse 1 GiB + 1 Mach-O is not read, at once', () => {
+    const img = join(work, 'img-big');
+    put(img, '/lib/x.dylib', machO('x'));
+    mkdirSync(join(img, 'bin'), { recursive: true });
+    const big = join(img, 'bin', 'tool');
+    writeFileSync(big, sampleMachO()); // a Mach-O magic first: refused for its size, not its content
+    truncateSync(big, 2 ** 30 + 1);
+    const tel = join(work, 'evidence-big.jsonl');
+    writeFileSync(tel, render(chain('/bin/tool', ['/lib/x.dylib']), 'eslogger').join('\n') + '\n');
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [CLI, 'correlate', '--json', '--evidence', '--root', img, tel], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(3);
+    const a = JSON.parse(r.stdout.split('\n')[0]);
+    const f = (p: string) => a.evidence.files.find((x: { path: string }) => x.path === p);
+    expect(f('/bin/tool').read).toBe(false);
+    expect(f('/lib/x.dylib').read).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(30_000); // reading and hashing 1 GiB is not what happened
+    rmSync(img, { recursive: true, force: true });
   });
 
   it('a second run into the same folder keeps the first run\'s evidence', () => {
