@@ -57,7 +57,10 @@ function unescape(s: string): string {
 function isSpace(c: number): boolean { return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; }
 
 function b64decode(s: string): Uint8Array {
-  const clean = s.replace(/[^A-Za-z0-9+/]/g, '');
+  // Forgiving, as CoreFoundation's reader is: bytes outside the alphabet (white space, padding, junk) are skipped.
+  // A lone last character (length 4n + 1) holds 6 bits, less than a byte: it decodes to nothing (atob would throw).
+  let clean = s.replace(/[^A-Za-z0-9+/]/g, '');
+  if (clean.length % 4 === 1) clean = clean.slice(0, -1);
   const bin = atob(clean + '==='.slice(0, (4 - (clean.length % 4)) % 4));
   const out = new Uint8Array(bin.length);
   for (let k = 0; k < bin.length; k++) out[k] = bin.charCodeAt(k);

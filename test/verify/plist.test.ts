@@ -103,6 +103,17 @@ describe('XML plists', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('<data> base64 is decoded forgivingly: junk and white space skipped; a lone last character (4n + 1) is no byte, never a throw (fuzz, 2026-12-02)', () => {
+    const data = (b64: string) => Array.from(parsePlist(`<plist><data>${b64}</data></plist>`) as Uint8Array);
+    expect(data('\u0000\u0018t\u001a')).toEqual([]); // the fuzzer's input: atob threw a DOMException
+    expect(data('t')).toEqual([]);
+    expect(data('QUJD\nRA')).toEqual([0x41, 0x42, 0x43, 0x44]);
+    expect(data('QUJDRA==')).toEqual([0x41, 0x42, 0x43, 0x44]);
+    expect(data('QUJDRAx')).toEqual([0x41, 0x42, 0x43, 0x44, 0x0c]);
+    expect(data('QUJDR')).toEqual([0x41, 0x42, 0x43]); // 5 characters: the last one dropped
+    expect(data('')).toEqual([]);
+  });
+
   it('comments and CDATA inside text, white space and NULs after the document; other trailing content is an error', () => {
     expect(parsePlist('<plist><string>a<!-- x -->b<![CDATA[<&>]]>&amp;</string></plist>\n\0\0')).toBe('ab<&>&');
     expect(plistError(() => parsePlist('<plist><true/></plist><plist><false/></plist>')).message).toMatch(/content after the plist/);
