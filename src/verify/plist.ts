@@ -57,8 +57,8 @@ function unescape(s: string): string {
 function isSpace(c: number): boolean { return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; }
 
 function b64decode(s: string): Uint8Array {
-  // Forgiving, as CoreFoundation's reader is: bytes outside the alphabet (white space, padding, junk) are skipped.
-  // A lone last character (length 4n + 1) holds 6 bits, less than a byte: it decodes to nothing (atob would throw).
+  // Bytes outside the alphabet (white space, padding, junk) are skipped. A lone last character (length 4n + 1)
+  // holds 6 bits, less than a byte: it decodes to nothing (atob would throw a DOMException, not a PlistError).
   let clean = s.replace(/[^A-Za-z0-9+/]/g, '');
   if (clean.length % 4 === 1) clean = clean.slice(0, -1);
   const bin = atob(clean + '==='.slice(0, (4 - (clean.length % 4)) % 4));
