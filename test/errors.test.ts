@@ -11,6 +11,7 @@ import {
 import { listZip, ZipError } from '../inspector/zip';
 import { findBundle, BundleError } from '../inspector/bundle';
 import { sampleMachO } from './helpers/synth';
+import { blob } from './helpers/cms-build';
 
 function caught(f: () => unknown): unknown {
   try { f(); } catch (e) { return e; }
@@ -31,14 +32,6 @@ function expectFamily(e: unknown, cls: new (...a: never[]) => Error, name: strin
   expect(String(m)).toContain(name);
 }
 
-/** A blob with an 8-byte header (magic, length) as the verifier hands them to the entitlement decoders. */
-const blob = (magic: number, body: Uint8Array) => {
-  const b = new Uint8Array(8 + body.length);
-  new DataView(b.buffer).setUint32(0, magic);
-  new DataView(b.buffer).setUint32(4, b.length);
-  b.set(body, 8);
-  return b;
-};
 
 describe('MachlensError: every error caused by input, one base, one code union', () => {
   // first, before init(): the synchronous API says why it cannot run

@@ -1,19 +1,12 @@
 // The part of a slice's signature that a diff compares, summarised from `verify`'s report.
 import type { ByteSource, MachOFile } from '../model/types';
 import type { Finding } from '../findings/types';
+import type { SignatureFacts } from '../findings/compare';
 import { verify } from '../verify/verify';
 import type { VerifyOptions } from '../verify/types';
 
-export interface SignatureSummary {
-  present: boolean;
-  /** null when there is no signature to judge. */
-  valid: boolean | null;
-  /** unsigned, ad-hoc, linker-signed, apple-platform, developer-id, mac-app-store, apple-development, other-ca */
-  class: string;
-  teamId: string | null;
-  identifier: string | null;
-  cdhash: string | null;
-  hardenedRuntime: boolean;
+/** The signature facts every comparison shares (src/findings/compare.ts), plus what diff's report shows. */
+export interface SignatureSummary extends Pick<SignatureFacts, 'present' | 'valid' | 'class' | 'teamId' | 'identifier' | 'cdhash' | 'hardenedRuntime'> {
   flags: number | null;
   pageSize: number | null;
   /** The entitlements as a reader sees them: the XML blob's, else the DER blob's. */

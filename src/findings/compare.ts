@@ -26,6 +26,7 @@ export interface SignatureFacts {
   present: boolean;
   /** null when there is no signature to judge. */
   valid: boolean | null;
+  /** unsigned, ad-hoc, linker-signed, apple-platform, developer-id, mac-app-store, apple-development, other-ca */
   class: string;
   teamId: string | null;
   identifier: string | null;

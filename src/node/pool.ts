@@ -13,6 +13,18 @@ export interface NodePagePool extends PagePool {
   close(): Promise<void>;
 }
 
+
+/** A worker's answer to job `m.id`: its promise settled, the worker one job less busy. False for an unknown id. */
+function settle(waiting: Map<number, { resolve: (r: PageJobResult) => void; reject: (e: Error) => void }>, x: { busy: number }, m: WorkerResponse): boolean {
+  const p = waiting.get(m.id);
+  if (!p) return false;
+  waiting.delete(m.id);
+  x.busy--;
+  if (m.error !== undefined) p.reject(new Error(m.error));
+  else p.resolve(m.result!);
+  return true;
+}
+
 /**
  * A pool of `size` worker threads running `workerUrl` (the built verify-worker.js), hashing the page jobs of the
  * file at `path` with `backend`. Jobs go to the least busy worker.
@@ -22,14 +34,7 @@ export function createNodePagePool(workerUrl: URL | string, path: string, size: 
   const waiting = new Map<number, { resolve: (r: PageJobResult) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   for (const x of workers) {
-    x.w.on('message', (m: WorkerResponse) => {
-      const p = waiting.get(m.id);
-      if (!p) return;
-      waiting.delete(m.id);
-      x.busy--;
-      if (m.error !== undefined) p.reject(new Error(m.error));
-      else p.resolve(m.result!);
-    });
+    x.w.on('message', (m: WorkerResponse) => { settle(waiting, x, m); });
     x.w.on('error', (e) => { for (const p of waiting.values()) p.reject(e); waiting.clear(); });
   }
   const run = (job: PageJob): Promise<PageJobResult> => {
@@ -94,13 +99,7 @@ export function createSharedPagePool(workerUrl: URL | string, path: string, work
   for (const x of ws) {
     x.w.on('message', (m: WorkerResponse & { ready?: true }) => {
       if (m.ready) { x.ready = true; pump(); return; }
-      const p = waiting.get(m.id);
-      if (!p) return;
-      waiting.delete(m.id);
-      x.busy--;
-      if (m.error !== undefined) p.reject(new Error(m.error));
-      else p.resolve(m.result!);
-      pump();
+      if (settle(waiting, x, m)) pump();
     });
     x.w.on('error', (e) => {
       // a failed worker's jobs go back to the queue: the calling thread (or another worker) runs them

@@ -15,6 +15,18 @@ export function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
 export const seq = (...c: Uint8Array[]) => tlv(0x30, ...c);
 export const set = (...c: Uint8Array[]) => tlv(0x31, ...c);
 export const octet = (b: Uint8Array) => tlv(0x04, b);
+/** A code-signature blob: the 8-byte header (magic, length, big-endian) and its body, as the verifier hands it on. */
+export function blob(magic: number, body: Uint8Array): Uint8Array {
+  const b = new Uint8Array(8 + body.length);
+  new DataView(b.buffer).setUint32(0, magic);
+  new DataView(b.buffer).setUint32(4, b.length);
+  b.set(body, 8);
+  return b;
+}
+/** DER entitlements pieces: a UTF8String, a BOOLEAN, and the [16] dictionary of key/value SEQUENCEs. */
+export const utf8 = (s: string) => tlv(0x0c, new TextEncoder().encode(s));
+export const bool = (b: boolean) => tlv(0x01, new Uint8Array([b ? 0xff : 0]));
+export const derDict = (...pairs: [string, Uint8Array][]) => tlv(0xb0, ...pairs.map(([k, v]) => seq(utf8(k), v)));
 export function oid(s: string): Uint8Array {
   const p = s.split('.').map(Number);
   const out: number[] = [p[0] * 40 + p[1]];
@@ -33,7 +45,6 @@ export function int(n: number): Uint8Array {
   return tlv(0x02, new Uint8Array(b));
 }
 const utc = (d: Date) => tlv(0x17, new TextEncoder().encode(d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z'));
-const utf8 = (s: string) => tlv(0x0c, new TextEncoder().encode(s));
 
 export function name(parts: [string, string][]): Uint8Array {
   const OIDS: Record<string, string> = { CN: '2.5.4.3', OU: '2.5.4.11', O: '2.5.4.10', C: '2.5.4.6' };

@@ -8,7 +8,7 @@ import { diff, init } from '../../src/index';
 import { decodeDerEntitlements, decodeXmlEntitlements } from '../../src/verify/entitlements';
 import { verify } from '../../src/verify/index';
 import { adhocSign, thinSlice } from '../helpers/adhoc-sign';
-import { int, seq, tlv } from '../helpers/cms-build';
+import { int, seq, tlv, blob, utf8, bool, derDict } from '../helpers/cms-build';
 import { SAMPLE_HELLO } from '../helpers/fixtures';
 
 const PLAIN = '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>com.apple.security.app-sandbox</key><true/></dict></plist>\n';
@@ -18,16 +18,6 @@ const HOSTILE = '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><d
   + '<key>toString</key><true/><key>constructor</key><true/><key>hasOwnProperty</key><string>x</string>'
   + '</dict></plist>\n';
 
-const utf8 = (s: string) => tlv(0x0c, new TextEncoder().encode(s));
-const bool = (b: boolean) => tlv(0x01, new Uint8Array([b ? 0xff : 0]));
-const derDict = (...pairs: [string, Uint8Array][]) => tlv(0xb0, ...pairs.map(([k, v]) => seq(utf8(k), v)));
-const blob = (magic: number, body: Uint8Array) => {
-  const b = new Uint8Array(8 + body.length);
-  new DataView(b.buffer).setUint32(0, magic);
-  new DataView(b.buffer).setUint32(4, b.length);
-  b.set(body, 8);
-  return b;
-};
 
 let arm64: Uint8Array;
 beforeAll(async () => {

@@ -3,18 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeDerEntitlements, decodeXmlEntitlements } from '../../src/verify/entitlements';
 import { parsePlist, PlistError } from '../../src/verify/plist';
-import { int, seq, tlv } from '../helpers/cms-build';
+import { int, seq, tlv, blob, utf8, bool, derDict as dict } from '../helpers/cms-build';
 
-const utf8 = (s: string) => tlv(0x0c, new TextEncoder().encode(s));
-const bool = (b: boolean) => tlv(0x01, new Uint8Array([b ? 0xff : 0]));
-const dict = (...pairs: [string, Uint8Array][]) => tlv(0xb0, ...pairs.map(([k, v]) => seq(utf8(k), v)));
-const blob = (magic: number, body: Uint8Array) => {
-  const b = new Uint8Array(8 + body.length);
-  new DataView(b.buffer).setUint32(0, magic);
-  new DataView(b.buffer).setUint32(4, b.length);
-  b.set(body, 8);
-  return b;
-};
 
 const expected = {
   'com.apple.security.cs.allow-jit': true,
