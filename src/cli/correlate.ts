@@ -94,7 +94,7 @@ export const MAX_CHANGES_BYTES = 256 << 20;
 
 /**
  * The text of a file the user named (--policy, --changes, --baseline): a regular file (followed if a symlink: the
- * user named it), opened non-blocking and checked on the descriptor (src/cli/safe-open.ts), at most `cap` bytes,
+ * user named it), opened non-blocking and checked on the descriptor (src/node/safe-open.ts), at most `cap` bytes,
  * UTF-8. A FIFO, a device or a directory is refused with what it is, never waited on or read without end.
  */
 export function readTextFile(path: string, what: string, cap: number): string {

@@ -145,7 +145,7 @@ function intArg(v: string | undefined, what: string, min: number, max: number): 
   return Number(v);
 }
 
-/** A JSON file the user named, read as correlate reads it (a regular file, capped: src/cli/safe-open.ts). */
+/** A JSON file the user named, read as correlate reads it (a regular file, capped: src/node/safe-open.ts). */
 function readJson(path: string, what: string, cap: number): { json: unknown; text: string } {
   let text: string;
   try { text = readTextFile(path, what, cap); } catch (err) { throw new UsageError(escapeText((err as Error).message)); }
