@@ -90,7 +90,7 @@ export const magics = {
 /**
  * The f64 records. Each record has a `prefix` (its constants are PREFIX_FIELD) and `fields` in emit order. A field
  * `{ str: 'name' }` is a string reference: two slots, NAME (offset in the input) and NAME_LEN (byte length).
- * `then` says what follows the fixed slots. The generator writes PREFIX_FIELD = slot index and PREFIX_SLOTS.
+ * `followedBy` says what follows the fixed slots. The generator writes PREFIX_FIELD = slot index and PREFIX_SLOTS.
  */
 export const records = [
   {
@@ -99,7 +99,7 @@ export const records = [
   },
   {
     name: 'fatHeader', prefix: 'FATHDR', doc: 'parseFat output. kind: 0 thin, 1 fat, 2 fat 64, -1 neither.',
-    fields: ['kind', 'nfat'], then: 'nfat fatArch records',
+    fields: ['kind', 'nfat'], followedBy: 'nfat fatArch records',
   },
   { name: 'fatArch', prefix: 'FATARCH', doc: 'One fat_arch / fat_arch_64.', fields: ['cputype', 'cpusubtype', 'offset', 'size', 'align'] },
   {
@@ -108,13 +108,13 @@ export const records = [
   },
   {
     name: 'command', prefix: 'REC', doc: 'parseCommands output, one per load command: then nvalues values of its kind (none: kept raw).',
-    fields: ['cmd', 'cmdsize', 'offset', 'index', 'nvalues'], then: 'nvalues values laid out by the command kind',
+    fields: ['cmd', 'cmdsize', 'offset', 'index', 'nvalues'], followedBy: 'nvalues values laid out by the command kind',
   },
   // the values of each command kind (offsets are slice-relative)
   {
     name: 'segment', prefix: 'SEG', doc: 'LC_SEGMENT, LC_SEGMENT_64.',
     fields: [{ str: 'segname' }, 'vmaddr', 'vmsize', 'fileoff', 'filesize', 'maxprot', 'initprot', 'nsects', 'flags', 'nsectsDecoded'],
-    then: 'nsectsDecoded section records',
+    followedBy: 'nsectsDecoded section records',
   },
   {
     name: 'section', prefix: 'SECT', doc: 'One section / section_64 (reserved3 is 0 for 32-bit).',
@@ -146,12 +146,12 @@ export const records = [
   { name: 'main', prefix: 'MAIN', doc: 'LC_MAIN.', fields: ['entryoff', 'stacksize'] },
   {
     name: 'buildVersion', prefix: 'BUILD', doc: 'LC_BUILD_VERSION: ntools as read, ntoolsDecoded as fit in cmdsize.',
-    fields: ['platform', 'minos', 'sdk', 'ntools', 'ntoolsDecoded'], then: 'ntoolsDecoded tool records',
+    fields: ['platform', 'minos', 'sdk', 'ntools', 'ntoolsDecoded'], followedBy: 'ntoolsDecoded tool records',
   },
   { name: 'tool', prefix: 'TOOL', doc: 'One build_tool_version.', fields: ['tool', 'version'] },
   {
     name: 'linkerOption', prefix: 'LINKOPT', doc: 'LC_LINKER_OPTION: count as read, listed strings that follow.',
-    fields: ['count', 'listed'], then: 'listed linkerString records',
+    fields: ['count', 'listed'], followedBy: 'listed linkerString records',
   },
   { name: 'linkerString', prefix: 'LINKSTR', doc: 'One LC_LINKER_OPTION string.', fields: [{ str: 'value' }] },
   { name: 'note', prefix: 'NOTE', doc: 'LC_NOTE.', fields: [{ str: 'dataOwner' }, 'offset', 'size'] },
@@ -160,11 +160,11 @@ export const records = [
   // parseSignature output (offsets relative to the start of the signature data)
   {
     name: 'superBlob', prefix: 'SUPER', doc: 'parseSignature output: the SuperBlob header; nEntries: index entries emitted.',
-    fields: ['magic', 'length', 'count', 'nEntries'], then: 'nEntries blobEntry records',
+    fields: ['magic', 'length', 'count', 'nEntries'], followedBy: 'nEntries blobEntry records',
   },
   {
     name: 'blobEntry', prefix: 'ENTRY', doc: 'One SuperBlob index entry. ok: 1 when inside the SuperBlob with the magic its slot requires; kind: BLOB_KIND_*.',
-    fields: ['slotType', 'offset', 'magic', 'length', 'ok', 'kind', 'nExtra'], then: 'nExtra values: a codeDirectory record (CD_SLOTS) or none',
+    fields: ['slotType', 'offset', 'magic', 'length', 'ok', 'kind', 'nExtra'], followedBy: 'nExtra values: a codeDirectory record (CD_SLOTS) or none',
   },
   {
     name: 'codeDirectory', prefix: 'CD',

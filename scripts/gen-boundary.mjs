@@ -40,7 +40,7 @@ function recordsBlock(type, kindType) {
   const L = [];
   for (const rec of S.records) {
     const { slots, count } = slotsOf(rec);
-    L.push('', `// ${rec.name}: ${rec.doc}${rec.then ? ` Then: ${rec.then}.` : ''}`);
+    L.push('', `// ${rec.name}: ${rec.doc}${rec.followedBy ? ` Then: ${rec.followedBy}.` : ''}`);
     for (const [name, i] of slots) L.push(`export const ${name}${type} = ${i};`);
     L.push(`export const ${rec.prefix}_SLOTS${type} = ${count};`);
   }
@@ -124,11 +124,11 @@ export function render() {
 }
 
 /** Committed files that differ from what the schema gives. */
-export function stale() {
+export function stale(read = (path) => readFileSync(path, 'utf8')) {
   const out = [];
   for (const [path, text] of render()) {
     let have = null;
-    try { have = readFileSync(join(root, path), 'utf8'); } catch { /* missing counts as stale */ }
+    try { have = read(join(root, path)); } catch { /* missing counts as stale */ }
     if (have !== text) out.push(path);
   }
   return out;
