@@ -1,5 +1,6 @@
-// Compiles assembly/ twice (SIMD and scalar builds, see asconfig.json) and embeds each .wasm as base64 in a
-// generated TypeScript module, so that one JS bundle runs unchanged in Node (ESM and CJS), Deno and browsers.
+// Writes the boundary's generated files from schema/boundary.mjs (scripts/gen-boundary.mjs), then compiles assembly/
+// twice (SIMD and scalar builds, see asconfig.json) and embeds each .wasm as base64 in a generated TypeScript module,
+// so that one JS bundle runs unchanged in Node (ESM and CJS), Deno and browsers.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+execFileSync(process.execPath, [join(root, 'scripts', 'gen-boundary.mjs')], { cwd: root, stdio: 'inherit' });
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 const outDir = join(root, 'src', 'wasm', 'generated');
 mkdirSync(outDir, { recursive: true });

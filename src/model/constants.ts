@@ -1,76 +1,12 @@
 // Apple's constant names (mach-o/loader.h, mach/machine.h, mach-o/fat.h) and name-of helpers.
 
-export const MH_MAGIC = 0xfeedface;
-export const MH_CIGAM = 0xcefaedfe;
-export const MH_MAGIC_64 = 0xfeedfacf;
-export const MH_CIGAM_64 = 0xcffaedfe;
-export const FAT_MAGIC = 0xcafebabe;
-export const FAT_MAGIC_64 = 0xcafebabf;
-
-export const LC_REQ_DYLD = 0x80000000;
-export const LC_SEGMENT = 0x1;
-export const LC_SYMTAB = 0x2;
-export const LC_SYMSEG = 0x3;
-export const LC_THREAD = 0x4;
-export const LC_UNIXTHREAD = 0x5;
-export const LC_LOADFVMLIB = 0x6;
-export const LC_IDFVMLIB = 0x7;
-export const LC_IDENT = 0x8;
-export const LC_FVMFILE = 0x9;
-export const LC_PREPAGE = 0xa;
-export const LC_DYSYMTAB = 0xb;
-export const LC_LOAD_DYLIB = 0xc;
-export const LC_ID_DYLIB = 0xd;
-export const LC_LOAD_DYLINKER = 0xe;
-export const LC_ID_DYLINKER = 0xf;
-export const LC_PREBOUND_DYLIB = 0x10;
-export const LC_ROUTINES = 0x11;
-export const LC_SUB_FRAMEWORK = 0x12;
-export const LC_SUB_UMBRELLA = 0x13;
-export const LC_SUB_CLIENT = 0x14;
-export const LC_SUB_LIBRARY = 0x15;
-export const LC_TWOLEVEL_HINTS = 0x16;
-export const LC_PREBIND_CKSUM = 0x17;
-export const LC_LOAD_WEAK_DYLIB = (0x18 | LC_REQ_DYLD) >>> 0;
-export const LC_SEGMENT_64 = 0x19;
-export const LC_ROUTINES_64 = 0x1a;
-export const LC_UUID = 0x1b;
-export const LC_RPATH = (0x1c | LC_REQ_DYLD) >>> 0;
-export const LC_CODE_SIGNATURE = 0x1d;
-export const LC_SEGMENT_SPLIT_INFO = 0x1e;
-export const LC_REEXPORT_DYLIB = (0x1f | LC_REQ_DYLD) >>> 0;
-export const LC_LAZY_LOAD_DYLIB = 0x20;
-export const LC_ENCRYPTION_INFO = 0x21;
-export const LC_DYLD_INFO = 0x22;
-export const LC_DYLD_INFO_ONLY = (0x22 | LC_REQ_DYLD) >>> 0;
-export const LC_LOAD_UPWARD_DYLIB = (0x23 | LC_REQ_DYLD) >>> 0;
-export const LC_VERSION_MIN_MACOSX = 0x24;
-export const LC_VERSION_MIN_IPHONEOS = 0x25;
-export const LC_FUNCTION_STARTS = 0x26;
-export const LC_DYLD_ENVIRONMENT = 0x27;
-export const LC_MAIN = (0x28 | LC_REQ_DYLD) >>> 0;
-export const LC_DATA_IN_CODE = 0x29;
-export const LC_SOURCE_VERSION = 0x2a;
-export const LC_DYLIB_CODE_SIGN_DRS = 0x2b;
-export const LC_ENCRYPTION_INFO_64 = 0x2c;
-export const LC_LINKER_OPTION = 0x2d;
-export const LC_LINKER_OPTIMIZATION_HINT = 0x2e;
-export const LC_VERSION_MIN_TVOS = 0x2f;
-export const LC_VERSION_MIN_WATCHOS = 0x30;
-export const LC_NOTE = 0x31;
-export const LC_BUILD_VERSION = 0x32;
-export const LC_DYLD_EXPORTS_TRIE = (0x33 | LC_REQ_DYLD) >>> 0;
-export const LC_DYLD_CHAINED_FIXUPS = (0x34 | LC_REQ_DYLD) >>> 0;
-export const LC_FILESET_ENTRY = (0x35 | LC_REQ_DYLD) >>> 0;
-export const LC_ATOM_INFO = 0x36;
-export const LC_FUNCTION_VARIANTS = 0x37;
-export const LC_FUNCTION_VARIANT_FIXUPS = 0x38;
-export const LC_TARGET_TRIPLE = 0x39;
-export const LC_LAZY_LOAD_DYLIB_INFO = 0x3a;
+// Magics, LC_REQ_DYLD, every LC_* number, DYLIB_USE_MARKER and LOAD_COMMAND_NAMES: defined once in
+// schema/boundary.mjs, shared with the Wasm core (src/generated/commands.ts, generated).
+export * from '../generated/commands';
+import { LOAD_COMMAND_NAMES } from '../generated/commands';
 
 // dylib_use_command (loader.h, Xcode 16 SDKs; macOS 15 / iOS 18): an LC_LOAD_DYLIB or LC_LOAD_WEAK_DYLIB whose word at
 // offset 12 (dylib_command's timestamp) is DYLIB_USE_MARKER; the flags word is at 24 and the path at 28.
-export const DYLIB_USE_MARKER = 0x1a741800;
 export const DYLIB_USE_WEAK_LINK = 0x01;
 export const DYLIB_USE_REEXPORT = 0x02;
 export const DYLIB_USE_UPWARD = 0x04;
@@ -87,31 +23,6 @@ export function dylibUseFlagNames(flags: number): string[] {
   for (let bit = 0x10; rest !== 0 && bit !== 0; bit = (bit << 1) >>> 0) if (rest & bit) { out.push(`0x${bit.toString(16)}`); rest = (rest & ~bit) >>> 0; }
   return out;
 }
-
-export const LOAD_COMMAND_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  [LC_SEGMENT]: 'LC_SEGMENT', [LC_SYMTAB]: 'LC_SYMTAB', [LC_SYMSEG]: 'LC_SYMSEG', [LC_THREAD]: 'LC_THREAD',
-  [LC_UNIXTHREAD]: 'LC_UNIXTHREAD', [LC_LOADFVMLIB]: 'LC_LOADFVMLIB', [LC_IDFVMLIB]: 'LC_IDFVMLIB',
-  [LC_IDENT]: 'LC_IDENT', [LC_FVMFILE]: 'LC_FVMFILE', [LC_PREPAGE]: 'LC_PREPAGE', [LC_DYSYMTAB]: 'LC_DYSYMTAB',
-  [LC_LOAD_DYLIB]: 'LC_LOAD_DYLIB', [LC_ID_DYLIB]: 'LC_ID_DYLIB', [LC_LOAD_DYLINKER]: 'LC_LOAD_DYLINKER',
-  [LC_ID_DYLINKER]: 'LC_ID_DYLINKER', [LC_PREBOUND_DYLIB]: 'LC_PREBOUND_DYLIB', [LC_ROUTINES]: 'LC_ROUTINES',
-  [LC_SUB_FRAMEWORK]: 'LC_SUB_FRAMEWORK', [LC_SUB_UMBRELLA]: 'LC_SUB_UMBRELLA', [LC_SUB_CLIENT]: 'LC_SUB_CLIENT',
-  [LC_SUB_LIBRARY]: 'LC_SUB_LIBRARY', [LC_TWOLEVEL_HINTS]: 'LC_TWOLEVEL_HINTS', [LC_PREBIND_CKSUM]: 'LC_PREBIND_CKSUM',
-  [LC_LOAD_WEAK_DYLIB]: 'LC_LOAD_WEAK_DYLIB', [LC_SEGMENT_64]: 'LC_SEGMENT_64', [LC_ROUTINES_64]: 'LC_ROUTINES_64',
-  [LC_UUID]: 'LC_UUID', [LC_RPATH]: 'LC_RPATH', [LC_CODE_SIGNATURE]: 'LC_CODE_SIGNATURE',
-  [LC_SEGMENT_SPLIT_INFO]: 'LC_SEGMENT_SPLIT_INFO', [LC_REEXPORT_DYLIB]: 'LC_REEXPORT_DYLIB',
-  [LC_LAZY_LOAD_DYLIB]: 'LC_LAZY_LOAD_DYLIB', [LC_ENCRYPTION_INFO]: 'LC_ENCRYPTION_INFO',
-  [LC_DYLD_INFO]: 'LC_DYLD_INFO', [LC_DYLD_INFO_ONLY]: 'LC_DYLD_INFO_ONLY', [LC_LOAD_UPWARD_DYLIB]: 'LC_LOAD_UPWARD_DYLIB',
-  [LC_VERSION_MIN_MACOSX]: 'LC_VERSION_MIN_MACOSX', [LC_VERSION_MIN_IPHONEOS]: 'LC_VERSION_MIN_IPHONEOS',
-  [LC_FUNCTION_STARTS]: 'LC_FUNCTION_STARTS', [LC_DYLD_ENVIRONMENT]: 'LC_DYLD_ENVIRONMENT', [LC_MAIN]: 'LC_MAIN',
-  [LC_DATA_IN_CODE]: 'LC_DATA_IN_CODE', [LC_SOURCE_VERSION]: 'LC_SOURCE_VERSION',
-  [LC_DYLIB_CODE_SIGN_DRS]: 'LC_DYLIB_CODE_SIGN_DRS', [LC_ENCRYPTION_INFO_64]: 'LC_ENCRYPTION_INFO_64',
-  [LC_LINKER_OPTION]: 'LC_LINKER_OPTION', [LC_LINKER_OPTIMIZATION_HINT]: 'LC_LINKER_OPTIMIZATION_HINT',
-  [LC_VERSION_MIN_TVOS]: 'LC_VERSION_MIN_TVOS', [LC_VERSION_MIN_WATCHOS]: 'LC_VERSION_MIN_WATCHOS', [LC_NOTE]: 'LC_NOTE',
-  [LC_BUILD_VERSION]: 'LC_BUILD_VERSION', [LC_DYLD_EXPORTS_TRIE]: 'LC_DYLD_EXPORTS_TRIE',
-  [LC_DYLD_CHAINED_FIXUPS]: 'LC_DYLD_CHAINED_FIXUPS', [LC_FILESET_ENTRY]: 'LC_FILESET_ENTRY', [LC_ATOM_INFO]: 'LC_ATOM_INFO',
-  [LC_FUNCTION_VARIANTS]: 'LC_FUNCTION_VARIANTS', [LC_FUNCTION_VARIANT_FIXUPS]: 'LC_FUNCTION_VARIANT_FIXUPS',
-  [LC_TARGET_TRIPLE]: 'LC_TARGET_TRIPLE', [LC_LAZY_LOAD_DYLIB_INFO]: 'LC_LAZY_LOAD_DYLIB_INFO',
-});
 
 /** `LC_LOAD_DYLIB` for 0xc; `LC_0x1234` for an unknown command. */
 export function loadCommandName(cmd: number): string {

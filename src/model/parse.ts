@@ -1,6 +1,7 @@
 // parse / safeParse: bytes (or a random-access source) → typed model, through the Wasm core.
 // Only the bytes the model needs are copied into Wasm: the fat header and, per slice, the header and
 // load commands. A 150 MB binary costs a few kilobytes of copying.
+import * as B from '../generated/boundary';
 import { getCore, loadInput, outputView, readIssues, type Core, type RawIssue } from '../wasm/instance';
 import { archName, loadCommandName } from './constants';
 import { decodeLoadCommands } from './decode';
@@ -47,8 +48,9 @@ function droppedIssue(dropped: number, context: string): Issue[] {
 
 function readHeader(v: Float64Array): Header {
   return {
-    magic: v[0], cputype: v[1], cpusubtype: v[2], filetype: v[3], ncmds: v[4], sizeofcmds: v[5], flags: v[6],
-    reserved: v[7], headerSize: v[8], is64: v[9] === 1, bigEndian: v[10] === 1,
+    magic: v[B.HDR_MAGIC], cputype: v[B.HDR_CPUTYPE], cpusubtype: v[B.HDR_CPUSUBTYPE], filetype: v[B.HDR_FILETYPE],
+    ncmds: v[B.HDR_NCMDS], sizeofcmds: v[B.HDR_SIZEOFCMDS], flags: v[B.HDR_FLAGS], reserved: v[B.HDR_RESERVED],
+    headerSize: v[B.HDR_HEADER_SIZE], is64: v[B.HDR_IS64] === 1, bigEndian: v[B.HDR_BIG_ENDIAN] === 1,
   };
 }
 
@@ -70,7 +72,7 @@ function parseSliceInto(core: Core, src: ByteSource, offset: number, size: numbe
   const hv = outputView(core).slice();
   const hissues = readIssues(core);
   issues.push(...convertIssues(hissues.issues, offset, () => 'mach_header', sliceIndex));
-  if (need === 0 || hv.length < 11) return null;
+  if (need === 0 || hv.length < B.HDR_SLOTS) return null;
   const header = readHeader(hv);
   let want = Math.min(need, avail);
   if (header.sizeofcmds > limits.maxSizeofcmds) {
@@ -146,11 +148,15 @@ export function parseLossy(input: Uint8Array | ByteSource, options: ParseOptions
     if (b) result.slices.push(b);
     return result;
   }
-  const n = fv[1] ?? 0;
+  const n = fv[B.FATHDR_NFAT] ?? 0;
   const fat: FatArch[] = [];
   for (let i = 0; i < n; i++) {
-    const p = 2 + i * 5;
-    fat.push({ cputype: fv[p], cpusubtype: fv[p + 1], arch: archName(fv[p], fv[p + 1]), offset: fv[p + 2], size: fv[p + 3], align: fv[p + 4] });
+    const p = B.FATHDR_SLOTS + i * B.FATARCH_SLOTS;
+    const cputype = fv[p + B.FATARCH_CPUTYPE], cpusubtype = fv[p + B.FATARCH_CPUSUBTYPE];
+    fat.push({
+      cputype, cpusubtype, arch: archName(cputype, cpusubtype), offset: fv[p + B.FATARCH_OFFSET], size: fv[p + B.FATARCH_SIZE],
+      align: fv[p + B.FATARCH_ALIGN],
+    });
   }
   result.fat = fat;
   fat.forEach((a, i) => {

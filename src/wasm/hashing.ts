@@ -3,7 +3,7 @@
 // call per chunk, never one per page), `WasmStreamPages` (pageSize 0 or pages larger than the chunk: the
 // incremental context) and `HostPages` (a host one-shot digest such as node:crypto). `createPageStrategy` picks;
 // `PageHasher` is the streaming facade over it. No Node-only API: runs unchanged in Node, Deno and browsers.
-import type { Core } from './instance';
+import type { Core, CoreExports } from './instance';
 import { MachlensError } from '../errors';
 
 /** CodeDirectory hash types (cs_blobs.h): 1 SHA-1, 2 SHA-256, 3 SHA-256 truncated to 20 bytes, 4 SHA-384. */
@@ -26,35 +26,13 @@ export function hashSize(hashType: HashType): number {
   return n;
 }
 
-/** The hashing exports of assembly/crypto/index.ts (numbers only). */
-interface HashExports {
-  memory: WebAssembly.Memory;
-  hashChunkPtr(): number;
-  hashChunkSize(): number;
-  hashMaxPages(): number;
-  hashDigestsPtr(): number;
-  hashExpectedPtr(): number;
-  hashMismatchPtr(): number;
-  hashCtxPtr(): number;
-  hashCtxSize(): number;
-  hashDigestOutPtr(): number;
-  hashPages(len: number, pageSize: number, type: number): number;
-  comparePages(count: number, type: number, firstIndex: number): number;
-  digestAt(type: number, ptr: number, len: number): number;
-  digestInit(type: number): number;
-  digestUpdate(len: number): void;
-  digestFinal(): number;
-}
-
 /** Per-core layout (static pointers), read once per core. */
 interface HashSlot {
-  e: HashExports;
+  e: CoreExports;
   chunk: number;
   chunkSize: number;
   maxPages: number;
   digests: number;
-  expected: number;
-  mismatch: number;
   ctx: number;
   ctxSize: number;
   mem: Uint8Array;
@@ -74,16 +52,13 @@ export const CHUNK_SIZE = 1 << 20;
 function slotOf(core: Core): HashSlot {
   let s = slots.get(core.exports);
   if (!s) {
-    const e = core.exports as unknown as HashExports;
-    if (typeof e.hashPages !== 'function') throw new MachlensError('INTERNAL', 'machlens: this Wasm core has no hashing exports');
+    const e = core.exports;
     s = {
       e,
       chunk: e.hashChunkPtr() >>> 0,
       chunkSize: e.hashChunkSize() >>> 0,
       maxPages: e.hashMaxPages() >>> 0,
       digests: e.hashDigestsPtr() >>> 0,
-      expected: e.hashExpectedPtr() >>> 0,
-      mismatch: e.hashMismatchPtr() >>> 0,
       ctx: e.hashCtxPtr() >>> 0,
       ctxSize: e.hashCtxSize() >>> 0,
       mem: new Uint8Array(e.memory.buffer),

@@ -3,25 +3,11 @@
 // asked). Start-up is kept lean: the scalar embed is imported only when it is needed (a bundler with code
 // splitting, like the CLI's, leaves it in its own chunk), and the chosen build's base64 is decoded once.
 import { MachlensError } from '../errors';
+import { type CoreExports, ISSUE_CODE, ISSUE_INDEX, ISSUE_OFFSET, ISSUE_SEVERITY, ISSUE_SLOTS } from '../generated/boundary';
 import { WASM_SIMD_BASE64 } from './generated/simd';
 
-/** The numbers-only surface exported by assembly/index.ts. */
-export interface CoreExports {
-  memory: WebAssembly.Memory;
-  HAS_SIMD: WebAssembly.Global;
-  reserveInput(size: number): number;
-  inputPtr(): number;
-  resetOutput(): void;
-  outputPtr(): number;
-  outputLength(): number;
-  issuesPtr(): number;
-  issuesLength(): number;
-  issuesDroppedCount(): number;
-  parseFat(inLen: number, fileSize: number, maxSlices: number): number;
-  parseHeader(inLen: number): number;
-  parseCommands(inLen: number, sliceSize: number, maxCommands: number): number;
-  [name: string]: unknown;
-}
+/** The core's exports: one interface, generated from schema/boundary.mjs (test/boundary.test.ts checks the module). */
+export type { CoreExports };
 
 export interface InitOptions {
   /** Force the scalar (true: require SIMD, false: never use it). Default: SIMD when the runtime supports it. */
@@ -131,8 +117,10 @@ export interface RawIssue { code: number; offset: number; index: number; severit
 export function readIssues(c: Core): { issues: RawIssue[]; dropped: number } {
   const e = c.exports;
   const n = e.issuesLength();
-  const v = new Float64Array(e.memory.buffer, e.issuesPtr(), n * 4);
+  const v = new Float64Array(e.memory.buffer, e.issuesPtr(), n * ISSUE_SLOTS);
   const issues: RawIssue[] = [];
-  for (let i = 0; i < n; i++) issues.push({ code: v[i * 4], offset: v[i * 4 + 1], index: v[i * 4 + 2], severity: v[i * 4 + 3] });
+  for (let p = 0; p < v.length; p += ISSUE_SLOTS) {
+    issues.push({ code: v[p + ISSUE_CODE], offset: v[p + ISSUE_OFFSET], index: v[p + ISSUE_INDEX], severity: v[p + ISSUE_SEVERITY] });
+  }
   return { issues, dropped: e.issuesDroppedCount() };
 }
