@@ -15,7 +15,10 @@ mkdirSync(outDir, { recursive: true });
 mkdirSync(join(root, 'build'), { recursive: true });
 
 for (const target of ['simd', 'scalar']) {
-  execFileSync(process.execPath, [asc, '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [asc, '--config', 'asconfig.json', '--target', target], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   const wasm = readFileSync(join(root, 'build', `machlens.${target}.wasm`));
   const sha256 = createHash('sha256').update(wasm).digest('hex');
   const source =

@@ -59,7 +59,12 @@ function allNames() {
 }
 
 function assembly() {
-  const L = [HEADER.trimEnd(), '// AssemblyScript side: compile-time constants (inlined), nothing else.', '', '// issue codes'];
+  const L = [
+    HEADER.trimEnd(),
+    '// AssemblyScript side: compile-time constants (inlined), nothing else.',
+    '',
+    '// issue codes',
+  ];
   for (const c of S.issueCodes) L.push(`export const ${c.name}: i32 = ${c.code}; // ${c.note}`);
   L.push('', '// issue severities');
   for (const [k, v] of Object.entries(S.severities)) L.push(`export const ${k}: i32 = ${v};`);
@@ -67,17 +72,27 @@ function assembly() {
   for (const c of S.commands) L.push(`export const ${c[0]}: u32 = ${hex(cmdValue(c))};`);
   L.push('', '// magics');
   for (const [k, v] of Object.entries(S.magics)) L.push(`export const ${k}: u32 = ${hex(v)};`);
-  L.push('', '// record slots: PREFIX_FIELD is the field\'s index in its record, PREFIX_SLOTS the record\'s size');
+  L.push('', "// record slots: PREFIX_FIELD is the field's index in its record, PREFIX_SLOTS the record's size");
   L.push(...recordsBlock(': usize', ': i32'));
   return L.join('\n') + '\n';
 }
 
 function issuesTs() {
-  const L = [HEADER.trimEnd(), '// The issue codes (src/errors.ts re-exports ISSUE_CODES; src/model/errors.ts uses the messages).', ''];
+  const L = [
+    HEADER.trimEnd(),
+    '// The issue codes (src/errors.ts re-exports ISSUE_CODES; src/model/errors.ts uses the messages).',
+    '',
+  ];
   L.push('/** Number the Wasm core writes → code name. */', 'export const ISSUE_CODES = {');
   for (const c of S.issueCodes) L.push(`  ${c.code}: '${c.name}',`);
-  L.push('} as const;', '', '/** Codes only the host raises. */', `export const HOST_ISSUE_CODES = [${S.hostIssueCodes.map((c) => `'${c.name}'`).join(', ')}] as const;`, '');
-  L.push('/** The message of each code (an Issue\'s `message` starts with it). */', 'export const ISSUE_MESSAGES = {');
+  L.push(
+    '} as const;',
+    '',
+    '/** Codes only the host raises. */',
+    `export const HOST_ISSUE_CODES = [${S.hostIssueCodes.map((c) => `'${c.name}'`).join(', ')}] as const;`,
+    '',
+  );
+  L.push("/** The message of each code (an Issue's `message` starts with it). */", 'export const ISSUE_MESSAGES = {');
   for (const c of [...S.issueCodes, ...S.hostIssueCodes]) L.push(`  ${c.name}: ${JSON.stringify(c.message)},`);
   L.push('} as const;');
   return L.join('\n') + '\n';
@@ -88,25 +103,48 @@ function commandsTs() {
   for (const [k, v] of Object.entries(S.magics)) L.push(`export const ${k} = ${hex(v)};`);
   L.push('', `export const LC_REQ_DYLD = ${hex(S.LC_REQ_DYLD)};`);
   for (const c of S.commands) L.push(`export const ${c[0]} = ${hex(cmdValue(c))};`);
-  L.push('', '/** Name of each load command number. */', 'export const LOAD_COMMAND_NAMES: Readonly<Record<number, string>> = Object.freeze({');
+  L.push(
+    '',
+    '/** Name of each load command number. */',
+    'export const LOAD_COMMAND_NAMES: Readonly<Record<number, string>> = Object.freeze({',
+  );
   for (const c of S.commands) L.push(`  [${c[0]}]: '${c[0]}',`);
   L.push('});');
   return L.join('\n') + '\n';
 }
 
 function boundaryTs() {
-  const L = [HEADER.trimEnd(), '// TypeScript side: record slot indices (plain `const` numbers) and the typed exports of the core.'];
-  L.push('', '// record slots: PREFIX_FIELD is the field\'s index in its record, PREFIX_SLOTS the record\'s size');
+  const L = [
+    HEADER.trimEnd(),
+    '// TypeScript side: record slot indices (plain `const` numbers) and the typed exports of the core.',
+  ];
+  L.push('', "// record slots: PREFIX_FIELD is the field's index in its record, PREFIX_SLOTS the record's size");
   L.push(...recordsBlock('', ''));
-  L.push('', '/** blobEntry.kind → name. */', `export const BLOB_KIND_NAMES = [${S.blobKinds.map((k) => `'${k}'`).join(', ')}] as const;`);
-  L.push('', '/** The numbers-only surface exported by assembly/index.ts (exactly these; test/boundary.test.ts checks). */', 'export interface CoreExports {');
+  L.push(
+    '',
+    '/** blobEntry.kind → name. */',
+    `export const BLOB_KIND_NAMES = [${S.blobKinds.map((k) => `'${k}'`).join(', ')}] as const;`,
+  );
+  L.push(
+    '',
+    '/** The numbers-only surface exported by assembly/index.ts (exactly these; test/boundary.test.ts checks). */',
+    'export interface CoreExports {',
+  );
   for (const x of S.wasmExports) {
     if (x.doc) L.push(`  /** ${x.doc} */`);
     if (x.kind === 'memory') L.push(`  ${x.name}: WebAssembly.Memory;`);
     else if (x.kind === 'global') L.push(`  ${x.name}: WebAssembly.Global;`);
-    else L.push(`  ${x.name}(${x.params.map(([n]) => `${n}: number`).join(', ')}): ${x.result === 'void' ? 'void' : 'number'};`);
+    else
+      L.push(
+        `  ${x.name}(${x.params.map(([n]) => `${n}: number`).join(', ')}): ${x.result === 'void' ? 'void' : 'number'};`,
+      );
   }
-  L.push('}', '', '/** Name → parameter count of every exported function (memory and globals: -1). */', 'export const CORE_EXPORTS = {');
+  L.push(
+    '}',
+    '',
+    '/** Name → parameter count of every exported function (memory and globals: -1). */',
+    'export const CORE_EXPORTS = {',
+  );
   for (const x of S.wasmExports) L.push(`  ${x.name}: ${x.params ? x.params.length : -1},`);
   L.push('} as const;');
   return L.join('\n') + '\n';
@@ -128,7 +166,11 @@ export function stale(read = (path) => readFileSync(path, 'utf8')) {
   const out = [];
   for (const [path, text] of render()) {
     let have = null;
-    try { have = read(join(root, path)); } catch { /* missing counts as stale */ }
+    try {
+      have = read(join(root, path));
+    } catch {
+      /* missing counts as stale */
+    }
     if (have !== text) out.push(path);
   }
   return out;
@@ -138,7 +180,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   if (process.argv.includes('--check')) {
     const bad = stale();
     if (bad.length > 0) {
-      console.error(`gen-boundary: stale generated files (run \`node scripts/gen-boundary.mjs\` and commit): ${bad.join(', ')}`);
+      console.error(
+        `gen-boundary: stale generated files (run \`node scripts/gen-boundary.mjs\` and commit): ${bad.join(', ')}`,
+      );
       process.exit(1);
     }
     console.log('gen-boundary: generated files match schema/boundary.mjs');

@@ -25,7 +25,13 @@ export function describeIssue(code: IssueCode): string {
   return MESSAGES[code];
 }
 
-export function makeIssue(code: IssueCode, severity: Severity, offset: number, context: string, detail?: string): Issue {
+export function makeIssue(
+  code: IssueCode,
+  severity: Severity,
+  offset: number,
+  context: string,
+  detail?: string,
+): Issue {
   return { code, severity, offset, context, message: detail ? `${MESSAGES[code]}: ${detail}` : MESSAGES[code] };
 }
 
@@ -40,7 +46,10 @@ export class MachOError extends MachlensError {
   /** Every issue met before giving up (the first error is the one named by code/offset/context). */
   readonly issues: Issue[];
   constructor(issue: Issue, issues: Issue[] = [issue]) {
-    super(issue.code, `${issue.code} at offset ${issue.offset} in ${issue.context}: ${issue.message}`, { offset: issue.offset, structure: issue.context });
+    super(issue.code, `${issue.code} at offset ${issue.offset} in ${issue.context}: ${issue.message}`, {
+      offset: issue.offset,
+      structure: issue.context,
+    });
     this.context = issue.context;
     this.issues = issues;
   }

@@ -9,7 +9,13 @@ import { ISSUE_CODES, makeIssue, type Issue, type IssueCode } from '../model/err
 import type { Binary, ByteSource } from '../model/types';
 import { toHex, equalBytes } from './der';
 import {
-  cdFlagNames, execSegFlagNames, HASH_TYPE_NAMES, HASH_RANK, runtimeVersion, slotName, SPECIAL_SLOT_NAMES,
+  cdFlagNames,
+  execSegFlagNames,
+  HASH_TYPE_NAMES,
+  HASH_RANK,
+  runtimeVersion,
+  slotName,
+  SPECIAL_SLOT_NAMES,
 } from './names';
 import type { BlobEntry, BundleFiles, CodeDirectoryReport, MismatchedPage, SpecialSlotReport } from './types';
 
@@ -61,19 +67,44 @@ function num(v: number): number | null {
 }
 
 /** Reads the slice's signature (LC_CODE_SIGNATURE) and walks it in Wasm. Returns null when the slice has none. */
-export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceIndex: number, host?: HostDigest): SignatureData | null {
+export function readSignature(
+  core: Core,
+  src: ByteSource,
+  bin: Binary,
+  sliceIndex: number,
+  host?: HostDigest,
+): SignatureData | null {
   const cs = bin.codeSignature;
   if (!cs) return null;
   const ctx = `slice[${sliceIndex}] code signature`;
   const issues: Issue[] = [];
   let { dataoff, datasize } = cs;
   if (dataoff >= bin.size || datasize > bin.size - dataoff) {
-    issues.push(makeIssue('SIG_RANGE', 'error', bin.offset + dataoff, ctx, `dataoff ${dataoff} + datasize ${datasize} > slice size ${bin.size}`));
+    issues.push(
+      makeIssue(
+        'SIG_RANGE',
+        'error',
+        bin.offset + dataoff,
+        ctx,
+        `dataoff ${dataoff} + datasize ${datasize} > slice size ${bin.size}`,
+      ),
+    );
     datasize = Math.max(0, Math.min(datasize, bin.size - dataoff));
-    if (dataoff >= bin.size) { dataoff = bin.size; datasize = 0; }
+    if (dataoff >= bin.size) {
+      dataoff = bin.size;
+      datasize = 0;
+    }
   }
   if (datasize > MAX_SIGNATURE) {
-    issues.push(makeIssue('LIMIT', 'error', bin.offset + dataoff, ctx, `signature of ${datasize} bytes exceeds ${MAX_SIGNATURE}; only the first ${MAX_SIGNATURE} are read`));
+    issues.push(
+      makeIssue(
+        'LIMIT',
+        'error',
+        bin.offset + dataoff,
+        ctx,
+        `signature of ${datasize} bytes exceeds ${MAX_SIGNATURE}; only the first ${MAX_SIGNATURE} are read`,
+      ),
+    );
     datasize = MAX_SIGNATURE;
   }
   const fileOffset = bin.offset + dataoff;
@@ -83,24 +114,51 @@ export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceInd
   const rec = outputView(core).slice();
   const raw = readIssues(core);
   for (const r of raw.issues) {
-    issues.push(makeIssue(codeName(r.code), r.severity >= 2 ? 'error' : 'warning', r.offset >= 0 ? fileOffset + r.offset : -1,
-      r.index >= 0 ? `${ctx} index[${r.index}]` : `${ctx} SuperBlob`));
+    issues.push(
+      makeIssue(
+        codeName(r.code),
+        r.severity >= 2 ? 'error' : 'warning',
+        r.offset >= 0 ? fileOffset + r.offset : -1,
+        r.index >= 0 ? `${ctx} index[${r.index}]` : `${ctx} SuperBlob`,
+      ),
+    );
   }
-  if (raw.dropped > 0) issues.push(makeIssue('LIMIT', 'warning', -1, ctx, `${raw.dropped} more issues were not recorded`));
-  const data: SignatureData = { bytes, fileOffset, superLength: 0, blobs: [], blobBySlot: new Map(), codeDirectories: [], issues };
+  if (raw.dropped > 0)
+    issues.push(makeIssue('LIMIT', 'warning', -1, ctx, `${raw.dropped} more issues were not recorded`));
+  const data: SignatureData = {
+    bytes,
+    fileOffset,
+    superLength: 0,
+    blobs: [],
+    blobBySlot: new Map(),
+    codeDirectories: [],
+    issues,
+  };
   if (n < 0 || rec.length < B.SUPER_SLOTS) return data;
   data.superLength = rec[B.SUPER_LENGTH];
   let p = B.SUPER_SLOTS;
   for (let i = 0; i < rec[B.SUPER_N_ENTRIES] && p + B.ENTRY_SLOTS <= rec.length; i++) {
-    const slot = rec[p + B.ENTRY_SLOT_TYPE], off = rec[p + B.ENTRY_OFFSET], magic = rec[p + B.ENTRY_MAGIC];
-    const length = rec[p + B.ENTRY_LENGTH], ok = rec[p + B.ENTRY_OK], kind = rec[p + B.ENTRY_KIND], nExtra = rec[p + B.ENTRY_N_EXTRA];
+    const slot = rec[p + B.ENTRY_SLOT_TYPE],
+      off = rec[p + B.ENTRY_OFFSET],
+      magic = rec[p + B.ENTRY_MAGIC];
+    const length = rec[p + B.ENTRY_LENGTH],
+      ok = rec[p + B.ENTRY_OK],
+      kind = rec[p + B.ENTRY_KIND],
+      nExtra = rec[p + B.ENTRY_N_EXTRA];
     const extra = rec.subarray(p + B.ENTRY_SLOTS, p + B.ENTRY_SLOTS + nExtra);
     p += B.ENTRY_SLOTS + nExtra;
     const entry: BlobEntry = {
-      slot, slotName: slotName(slot), kind: B.BLOB_KIND_NAMES[kind] ?? 'unknown', offset: fileOffset + off, length, magic, ok: ok === 1,
+      slot,
+      slotName: slotName(slot),
+      kind: B.BLOB_KIND_NAMES[kind] ?? 'unknown',
+      offset: fileOffset + off,
+      length,
+      magic,
+      ok: ok === 1,
     };
     data.blobs.push(entry);
-    if (length >= 8 && off + length <= bytes.length && !data.blobBySlot.has(slot)) data.blobBySlot.set(slot, bytes.subarray(off, off + length));
+    if (length >= 8 && off + length <= bytes.length && !data.blobBySlot.has(slot))
+      data.blobBySlot.set(slot, bytes.subarray(off, off + length));
     if (nExtra === B.CD_SLOTS && length >= 8) {
       const cd = buildCodeDirectory(core, bytes, off, length, slot, fileOffset, extra, issues, ctx, host);
       if (cd) data.codeDirectories.push(cd);
@@ -109,8 +167,18 @@ export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceInd
   return data;
 }
 
-function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: number, slot: number, fileOffset: number,
-  v: Float64Array, issues: Issue[], ctx: string, host?: HostDigest): ParsedCodeDirectory | null {
+function buildCodeDirectory(
+  core: Core,
+  sig: Uint8Array,
+  off: number,
+  length: number,
+  slot: number,
+  fileOffset: number,
+  v: Float64Array,
+  issues: Issue[],
+  ctx: string,
+  host?: HostDigest,
+): ParsedCodeDirectory | null {
   if (v[B.CD_VERSION] < 0) return null; // too short to hold even the fixed header: already an issue
   const bytes = sig.subarray(off, off + length);
   const hashType = v[B.CD_HASH_TYPE];
@@ -120,7 +188,16 @@ function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: nu
   const teamId = v[B.CD_TEAM_OFFSET] > 0 ? str(v[B.CD_TEAM_OFFSET], v[B.CD_TEAM_LEN]) : null;
   let full: Uint8Array = new Uint8Array(0);
   if (usableHash) full = digestVia(core, (hashType === 3 ? 2 : hashType) as HashType, bytes, host);
-  else issues.push(makeIssue('CD_BAD_HASH_TYPE', 'error', fileOffset + off + 37, `${ctx} ${slotName(slot)}`, `hash type ${hashType}, size ${v[B.CD_HASH_SIZE]}`));
+  else
+    issues.push(
+      makeIssue(
+        'CD_BAD_HASH_TYPE',
+        'error',
+        fileOffset + off + 37,
+        `${ctx} ${slotName(slot)}`,
+        `hash type ${hashType}, size ${v[B.CD_HASH_SIZE]}`,
+      ),
+    );
   const pageLog2 = v[B.CD_PAGE_SIZE];
   const flags = v[B.CD_FLAGS];
   const execSegFlags = num(v[B.CD_EXEC_SEG_FLAGS]);
@@ -152,9 +229,16 @@ function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: nu
     runtime,
     runtimeVersion: runtime === null ? null : runtimeVersion(runtime),
     preEncryptOffset: num(v[B.CD_PRE_ENCRYPT]),
-    linkage: v[B.CD_L_HASH_TYPE] < 0 ? null : {
-      hashType: v[B.CD_L_HASH_TYPE], applicationType: v[B.CD_L_APP_TYPE], applicationSubType: v[B.CD_L_APP_SUB], offset: v[B.CD_L_OFFSET], size: v[B.CD_L_SIZE],
-    },
+    linkage:
+      v[B.CD_L_HASH_TYPE] < 0
+        ? null
+        : {
+            hashType: v[B.CD_L_HASH_TYPE],
+            applicationType: v[B.CD_L_APP_TYPE],
+            applicationSubType: v[B.CD_L_APP_SUB],
+            offset: v[B.CD_L_OFFSET],
+            size: v[B.CD_L_SIZE],
+          },
     cdhash: toHex(full.subarray(0, 20)),
     cdhashFull: toHex(full),
     pagesChecked: 0,
@@ -162,7 +246,13 @@ function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: nu
     mismatchedPages: [],
     specialSlots: [],
   };
-  return { report, bytes, full, rank: usableHash ? HASH_RANK[hashType] : 0, usable: usableHash && pageSizeUsable(pageLog2) };
+  return {
+    report,
+    bytes,
+    full,
+    rank: usableHash ? HASH_RANK[hashType] : 0,
+    usable: usableHash && pageSizeUsable(pageLog2),
+  };
 }
 
 /** Page sizes hashed: 0 (one page) or 4 KiB … 1 GiB, as the kernel accepts (smaller is reported CD_BAD_FIELD). */
@@ -175,8 +265,16 @@ export const MAX_LISTED_PAGES = 1024;
 
 const HEADER_COVER = 'mach_header+load_commands';
 
-interface SectionSpan { start: number; end: number; segname: string; name: string }
-interface SliceMap { sections: SectionSpan[]; maxLen: number }
+interface SectionSpan {
+  start: number;
+  end: number;
+  segname: string;
+  name: string;
+}
+interface SliceMap {
+  sections: SectionSpan[];
+  maxLen: number;
+}
 const maps = new WeakMap<Binary, SliceMap>();
 
 /** The slice's file-backed sections sorted by offset (built once per slice). */
@@ -187,7 +285,12 @@ function sliceMap(bin: Binary): SliceMap {
     for (const seg of bin.segments) {
       for (const s of seg.sections) {
         if (s.offset === 0 || s.size <= 0 || [1, 12, 0x12].includes(s.flags & 0xff)) continue;
-        sections.push({ start: s.offset, end: s.offset + s.size, segname: seg.segname, name: `${seg.segname},${s.sectname}` });
+        sections.push({
+          start: s.offset,
+          end: s.offset + s.size,
+          segname: seg.segname,
+          name: `${seg.segname},${s.sectname}`,
+        });
       }
     }
     sections.sort((a, b) => a.start - b.start);
@@ -211,13 +314,21 @@ export function mapPage(bin: Binary, index: number, pageSize: number, codeLimit:
   if (end <= start) return { page: index, offset: start, length: 0, segment, section, covers };
   if (start < bin.header.headerSize + bin.header.sizeofcmds) covers.push(HEADER_COVER);
   for (const seg of bin.segments) {
-    if (seg.filesize > 0 && seg.fileoff < end && seg.fileoff + seg.filesize > start) { segment = seg.segname; break; }
+    if (seg.filesize > 0 && seg.fileoff < end && seg.fileoff + seg.filesize > start) {
+      segment = seg.segname;
+      break;
+    }
   }
   const { sections, maxLen } = sliceMap(bin);
   // first section that could overlap: start > page start - longest section
-  let lo = 0, hi = sections.length;
+  let lo = 0,
+    hi = sections.length;
   const from = start - maxLen;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (sections[mid].start <= from) lo = mid + 1; else hi = mid; }
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sections[mid].start <= from) lo = mid + 1;
+    else hi = mid;
+  }
   for (let i = lo; i < sections.length && sections[i].start < end; i++) {
     const s = sections[i];
     if (s.end <= start) continue;
@@ -232,7 +343,13 @@ export function mapPage(bin: Binary, index: number, pageSize: number, codeLimit:
  * MAX_LISTED_PAGES mismatched pages mapped to sections. `mismatched` in any order; slots with no page behind them
  * (index ≥ pageCount, < nSlots) count as mismatched.
  */
-export function recordPageResults(bin: Binary, r: CodeDirectoryReport, pageCount: number, mismatched: Iterable<number>, nSlots: number): void {
+export function recordPageResults(
+  bin: Binary,
+  r: CodeDirectoryReport,
+  pageCount: number,
+  mismatched: Iterable<number>,
+  nSlots: number,
+): void {
   const bad = new Set(mismatched);
   for (let i = pageCount; i < nSlots; i++) bad.add(i);
   const sorted = [...bad].sort((a, b) => a - b);
@@ -246,7 +363,12 @@ function readU32(b: Uint8Array, p: number): number {
 }
 
 /** Checks each CodeDirectory's special slots against the SuperBlob's blobs and the bundle files. */
-export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: BundleFiles | undefined, host?: HostDigest): void {
+export function checkSpecialSlots(
+  core: Core,
+  sig: SignatureData,
+  bundle: BundleFiles | undefined,
+  host?: HostDigest,
+): void {
   for (const cd of sig.codeDirectories) {
     const r = cd.report;
     if (!cd.usable) continue;
@@ -259,9 +381,13 @@ export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: Bundle
     for (let n = 1; n <= Math.min(upTo, 64); n++) {
       let data: Uint8Array | null | undefined;
       let external = false;
-      if (n === 1) { data = bundle?.infoPlist; external = true; }
-      else if (n === 3) { data = bundle?.codeResources; external = true; }
-      else data = sig.blobBySlot.get(n);
+      if (n === 1) {
+        data = bundle?.infoPlist;
+        external = true;
+      } else if (n === 3) {
+        data = bundle?.codeResources;
+        external = true;
+      } else data = sig.blobBySlot.get(n);
       let expected: Uint8Array | null = null;
       if (n <= maxSpecial) {
         const at = hashOffset - n * r.hashSize;
@@ -277,8 +403,11 @@ export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: Bundle
       else status = 'absent';
       if (status === 'not-bound' && !data && n > maxSpecial) continue;
       slots.push({
-        slot: n, name: SPECIAL_SLOT_NAMES[n] ?? `slot ${n}`, status,
-        expected: expected ? toHex(expected) : null, actual: actual ? toHex(actual) : null,
+        slot: n,
+        name: SPECIAL_SLOT_NAMES[n] ?? `slot ${n}`,
+        status,
+        expected: expected ? toHex(expected) : null,
+        actual: actual ? toHex(actual) : null,
       });
     }
     r.specialSlots = slots;
