@@ -50,6 +50,8 @@ export default defineConfig([
     banner: { js: '#!/usr/bin/env node' },
     sourcemap: true,
     splitting: true,
-    esbuildOptions(o) { o.chunkNames = 'cli-[name]-[hash]'; },
+    esbuildOptions(o) {
+      o.chunkNames = 'cli-[name]-[hash]';
+    },
   },
 ]);

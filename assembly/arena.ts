@@ -5,9 +5,12 @@
 // Each `reserveInput` resets the arena, so memory in use is bounded by the largest single input plus
 // output proportional to it: nothing is sized by a count read from the input.
 
-// Issues: fixed table, [code, offset, index, severity] as f64; further issues are only counted.
+import { ISSUE_CODE, ISSUE_INDEX, ISSUE_OFFSET, ISSUE_SEVERITY, ISSUE_SLOTS } from './generated/boundary';
+export { SEVERITY_ERROR, SEVERITY_WARNING } from './generated/boundary';
+
+// Issues: fixed table of issue records (schema/boundary.mjs) as f64; further issues are only counted.
 export const MAX_ISSUES: i32 = 256;
-const issueTable: usize = memory.data(MAX_ISSUES * 4 * 8, 8);
+const issueTable: usize = memory.data(MAX_ISSUES * <i32>ISSUE_SLOTS * 8, 8);
 let issueCount: i32 = 0;
 let issuesDropped: i32 = 0;
 
@@ -48,13 +51,6 @@ export function reserveInput(size: u32): usize {
 export function inputPtr(): usize { return inPtr; }
 export function inputCapacity(): usize { return inCap; }
 
-/** Clears the output and issues but keeps the input (for a second pass over the same bytes). */
-export function resetOutput(): void {
-  outLen = 0;
-  issueCount = 0;
-  issuesDropped = 0;
-}
-
 export function outputPtr(): usize { return outPtr; }
 export function outputLength(): usize { return outLen; }
 export function issuesPtr(): usize { return issueTable; }
@@ -76,19 +72,30 @@ function growOut(): void {
   outPtr = heap.realloc(outPtr, outCap << 3);
 }
 
-/** Position of the next output slot, to patch a count in later. */
-export function mark(): usize { return outLen; }
-export function patch(at: usize, v: f64): void { store<f64>(outPtr + (at << 3), v); }
+/**
+ * Appends a record of `n` slots, zeroed, and returns the index of its first slot: the caller writes each field with
+ * `patch(at + FIELD, v)`, FIELD being the slot index schema/boundary.mjs gives it (assembly/generated/boundary.ts).
+ */
+export function reserve(n: usize): usize {
+  const need = outLen + n;
+  while (need > outCap) growOut();
+  const at = outLen;
+  memory.fill(outPtr + (at << 3), 0, n << 3);
+  outLen = need;
+  return at;
+}
 
-export const SEVERITY_ERROR: i32 = 2;
-export const SEVERITY_WARNING: i32 = 1;
+/** Position of the next output slot (the values of a record start there). */
+export function mark(): usize { return outLen; }
+// @ts-ignore: decorator
+@inline export function patch(at: usize, v: f64): void { store<f64>(outPtr + (at << 3), v); }
 
 export function issue(code: i32, offset: f64, index: i32, severity: i32): void {
   if (issueCount >= MAX_ISSUES) { issuesDropped++; return; }
-  const p = issueTable + (<usize>issueCount << 5);
-  store<f64>(p, <f64>code);
-  store<f64>(p + 8, offset);
-  store<f64>(p + 16, <f64>index);
-  store<f64>(p + 24, <f64>severity);
+  const p = issueTable + <usize>issueCount * (ISSUE_SLOTS << 3);
+  store<f64>(p + (ISSUE_CODE << 3), <f64>code);
+  store<f64>(p + (ISSUE_OFFSET << 3), offset);
+  store<f64>(p + (ISSUE_INDEX << 3), <f64>index);
+  store<f64>(p + (ISSUE_SEVERITY << 3), <f64>severity);
   issueCount++;
 }

@@ -1,6 +1,11 @@
 // Entry point for both Wasm builds (SIMD and scalar; see asconfig.json). Only numbers cross the boundary.
-export { reserveInput, inputPtr, resetOutput, outputPtr, outputLength, issuesPtr, issuesLength, issuesDroppedCount } from './arena';
+// The exports are listed once in schema/boundary.mjs (wasmExports); test/boundary.test.ts checks this module has
+// exactly those.
+export { reserveInput, outputPtr, outputLength, issuesPtr, issuesLength, issuesDroppedCount } from './arena';
 export { parseFat, parseHeader } from './macho/header';
 export { parseCommands } from './macho/loadcommands';
-export * from './crypto/index';
-export * from './codesign/index';
+export { parseSignature } from './codesign/index';
+export {
+  HAS_SIMD, hashChunkPtr, hashChunkSize, hashMaxPages, hashDigestsPtr, hashCtxPtr, hashCtxSize, hashPages, digestAt,
+  digestInit, digestUpdate, digestFinal,
+} from './crypto/index';

@@ -15,7 +15,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const BASELINE = join(HERE, 'baseline.json');
 export const DEFAULT_TOLERANCE = 0.25;
 /** The ratios a baseline holds: CPU-time ratios under short names that do not carry fixture labels, and inspect's. */
-const STABLE = /^(hash sha256 4 KiB pages, random: .+ \/ hash-wasm \(cpu time\)|(parse 150MB|verify 150MB|diff sentry-cli): .+ \(cpu time\)|inspect CLI: .+ \(cpu time\))$/;
+const STABLE =
+  /^(hash sha256 4 KiB pages, random: .+ \/ hash-wasm \(cpu time\)|(parse 150MB|verify 150MB|diff sentry-cli): .+ \(cpu time\)|inspect CLI: .+ \(cpu time\))$/;
 
 /**
  * Compares fresh results with the baseline. `current`: [{name, unit, value}]; `baseline`: { tolerance?, ratios:
@@ -25,11 +26,20 @@ const STABLE = /^(hash sha256 4 KiB pages, random: .+ \/ hash-wasm \(cpu time\)|
 export function compareRatios(current, baseline, { tolerance } = {}) {
   const tol = tolerance ?? baseline.tolerance ?? DEFAULT_TOLERANCE;
   if (!(tol >= 0 && tol < 1)) throw new RangeError(`tolerance must be in [0, 1), got ${tol}`);
-  const byName = new Map(current.filter((e) => e.unit === 'ratio' && Number.isFinite(e.value)).map((e) => [e.name, e.value]));
+  const byName = new Map(
+    current.filter((e) => e.unit === 'ratio' && Number.isFinite(e.value)).map((e) => [e.name, e.value]),
+  );
   const rows = Object.entries(baseline.ratios ?? {}).map(([name, base]) => {
     const cur = byName.has(name) ? byName.get(name) : null;
     const floor = base * (1 - tol);
-    return { name, baseline: base, current: cur, floor, ok: cur !== null && cur >= floor, change: cur === null ? null : cur / base - 1 };
+    return {
+      name,
+      baseline: base,
+      current: cur,
+      floor,
+      ok: cur !== null && cur >= floor,
+      change: cur === null ? null : cur / base - 1,
+    };
   });
   return { ok: rows.length > 0 && rows.every((r) => r.ok), tolerance: tol, rows };
 }
@@ -40,11 +50,16 @@ export function formatComparison(res) {
   for (const r of res.rows) {
     const cur = r.current === null ? 'missing' : r.current.toFixed(3);
     const ch = r.change === null ? '' : `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(0)}%`;
-    out.push(`${r.name.padEnd(w)}  ${r.baseline.toFixed(3).padStart(8)}  ${r.floor.toFixed(3).padStart(6)}  ${cur.padStart(7)}  ${ch.padStart(6)}  ${r.ok ? 'ok' : 'FAIL'}`);
+    out.push(
+      `${r.name.padEnd(w)}  ${r.baseline.toFixed(3).padStart(8)}  ${r.floor.toFixed(3).padStart(6)}  ${cur.padStart(7)}  ${ch.padStart(6)}  ${r.ok ? 'ok' : 'FAIL'}`,
+    );
   }
   const failed = res.rows.filter((r) => !r.ok).length;
-  out.push(res.ok ? `bench:check passed: ${res.rows.length} ratios within ${(res.tolerance * 100).toFixed(0)}% of bench/baseline.json`
-    : `bench:check FAILED: ${failed} of ${res.rows.length} ratios more than ${(res.tolerance * 100).toFixed(0)}% below bench/baseline.json (or missing)`);
+  out.push(
+    res.ok
+      ? `bench:check passed: ${res.rows.length} ratios within ${(res.tolerance * 100).toFixed(0)}% of bench/baseline.json`
+      : `bench:check FAILED: ${failed} of ${res.rows.length} ratios more than ${(res.tolerance * 100).toFixed(0)}% below bench/baseline.json (or missing)`,
+  );
   return out.join('\n');
 }
 
@@ -55,23 +70,46 @@ async function quickHash(log) {
   const { pairedCpuTime, median } = await import('./lib/harness.mjs');
   const { loadMachlens } = await import('./ml.mjs');
   const { ml } = await loadMachlens();
-  const simd = await ml.instantiateCore({ simd: true }), scalar = await ml.instantiateCore({ simd: false });
+  const simd = await ml.instantiateCore({ simd: true }),
+    scalar = await ml.instantiateCore({ simd: false });
   const bytes = new Uint8Array(randomBytes(2 << 20));
   const pages = Array.from({ length: bytes.length / 4096 }, (_, i) => bytes.subarray(i * 4096, (i + 1) * 4096));
   const hw = await createSHA256();
   const cases = [
     { name: 'machlens simd', fn: () => ml.hashPages(simd, bytes, 4096, 2) },
     { name: 'machlens scalar', fn: () => ml.hashPages(scalar, bytes, 4096, 2) },
-    { name: 'node crypto.hash', fn: () => { for (const p of pages) hash('sha256', p, 'buffer'); } },
-    { name: 'hash-wasm', fn: () => { for (const p of pages) { hw.init(); hw.update(p); hw.digest('binary'); } } },
+    {
+      name: 'node crypto.hash',
+      fn: () => {
+        for (const p of pages) hash('sha256', p, 'buffer');
+      },
+    },
+    {
+      name: 'hash-wasm',
+      fn: () => {
+        for (const p of pages) {
+          hw.init();
+          hw.update(p);
+          hw.digest('binary');
+        }
+      },
+    },
   ];
   const cpu = await pairedCpuTime(cases, { rounds: 7, minMs: 40 });
   const ratio = (a, b) => median(cpu.get(a).map((s, r) => cpu.get(b)[r] / s));
   const g = 'hash sha256 4 KiB pages, random';
   const e = [];
   for (const n of ['machlens simd', 'machlens scalar']) {
-    e.push({ name: `${g}: ${n} / hash-wasm (cpu time)`, unit: 'ratio', value: Number(ratio(n, 'hash-wasm').toPrecision(3)) });
-    e.push({ name: `${g}: ${n} / node crypto.hash (cpu time)`, unit: 'ratio', value: Number(ratio(n, 'node crypto.hash').toPrecision(3)) });
+    e.push({
+      name: `${g}: ${n} / hash-wasm (cpu time)`,
+      unit: 'ratio',
+      value: Number(ratio(n, 'hash-wasm').toPrecision(3)),
+    });
+    e.push({
+      name: `${g}: ${n} / node crypto.hash (cpu time)`,
+      unit: 'ratio',
+      value: Number(ratio(n, 'node crypto.hash').toPrecision(3)),
+    });
   }
   log(e.map((x) => `  ${x.name}: ${x.value}`).join('\n'));
   return { entries: e };
@@ -89,8 +127,17 @@ export async function quickRun(log = console.log) {
     log(`${name}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
   };
   await step('hash', () => quickHash(quiet));
-  await step('parse', async () => (await import('./parse.bench.mjs')).run({ runs: 0, cpuRounds: 7, cpuMinMs: 120, log: quiet }));
-  await step('verify', async () => (await import('./verify.bench.mjs')).run({ runs: 0, cpuRounds: 3, only: ['machlens verify (', 'machlens verifyPaged host', 'machlens verifySync', 'machlens verify hostDigest'], log: quiet }));
+  await step('parse', async () =>
+    (await import('./parse.bench.mjs')).run({ runs: 0, cpuRounds: 7, cpuMinMs: 120, log: quiet }),
+  );
+  await step('verify', async () =>
+    (await import('./verify.bench.mjs')).run({
+      runs: 0,
+      cpuRounds: 3,
+      only: ['machlens verify (', 'machlens verifyPaged host', 'machlens verifySync', 'machlens verify hostDigest'],
+      log: quiet,
+    }),
+  );
   await step('diff', async () => (await import('./diff.bench.mjs')).run({ runs: 0, cpuRounds: 3, log: quiet }));
   await step('inspect', async () => (await import('./inspect.bench.mjs')).run({ runs: 5, log: quiet }));
   log(`quick subset: ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -99,7 +146,10 @@ export async function quickRun(log = console.log) {
 
 async function main() {
   const argv = process.argv.slice(2);
-  const opt = (n) => { const i = argv.indexOf(n); return i >= 0 ? argv[i + 1] : undefined; };
+  const opt = (n) => {
+    const i = argv.indexOf(n);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
   const tolerance = opt('--tolerance') !== undefined ? Number(opt('--tolerance')) : undefined;
   const file = opt('--results');
   if (argv.includes('--write-baseline')) {
@@ -107,21 +157,50 @@ async function main() {
     const n = Number(opt('--baseline-runs') ?? 3);
     const runs = [];
     for (let i = 0; i < n; i++) runs.push(file ? JSON.parse(readFileSync(file, 'utf8')) : await quickRun());
-    const names = [...new Set(runs.flat().filter((e) => e.unit === 'ratio' && STABLE.test(e.name)).map((e) => e.name))];
-    const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-    const ratios = Object.fromEntries(names.map((name) => [name, Number(med(runs.map((r) => r.find((e) => e.name === name)?.value).filter(Number.isFinite)).toPrecision(3))]));
-    const doc = { $comment: 'Ratios bench:check compares (bigger is better); written by `node bench/check.mjs --write-baseline`. Review before committing.', tolerance: tolerance ?? DEFAULT_TOLERANCE, ratios };
+    const names = [
+      ...new Set(
+        runs
+          .flat()
+          .filter((e) => e.unit === 'ratio' && STABLE.test(e.name))
+          .map((e) => e.name),
+      ),
+    ];
+    const med = (xs) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    };
+    const ratios = Object.fromEntries(
+      names.map((name) => [
+        name,
+        Number(med(runs.map((r) => r.find((e) => e.name === name)?.value).filter(Number.isFinite)).toPrecision(3)),
+      ]),
+    );
+    const doc = {
+      $comment:
+        'Ratios bench:check compares (bigger is better); written by `node bench/check.mjs --write-baseline`. Review before committing.',
+      tolerance: tolerance ?? DEFAULT_TOLERANCE,
+      ratios,
+    };
     writeFileSync(BASELINE, JSON.stringify({ ...doc, runs: n }, null, 2) + '\n');
     console.log(`wrote ${BASELINE} with ${Object.keys(ratios).length} ratios`);
     return 0;
   }
   const current = file ? JSON.parse(readFileSync(file, 'utf8')) : await quickRun();
-  if (!existsSync(BASELINE)) { console.error('bench:check: no bench/baseline.json (node bench/check.mjs --write-baseline)'); return 2; }
+  if (!existsSync(BASELINE)) {
+    console.error('bench:check: no bench/baseline.json (node bench/check.mjs --write-baseline)');
+    return 2;
+  }
   const res = compareRatios(current, JSON.parse(readFileSync(BASELINE, 'utf8')), { tolerance });
   console.log(formatComparison(res));
   return res.ok ? 0 : 1;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().then((code) => process.exit(code), (e) => { console.error(e); process.exit(2); });
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e);
+      process.exit(2);
+    },
+  );
 }

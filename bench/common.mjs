@@ -9,11 +9,24 @@ export { median, fmt };
  * `unitsPerOp / secondsPerOp` (e.g. bytes → MB/s with scale 1e-6) and the median, over runs, of its ratio to each
  * reference case (ratio > 1: faster than the reference).
  */
-export async function measure(cases, { runs = 3, maxTime = 0.3, minSamples = 5, unitsPerOp = 1, refs = [], log = () => {}, cpuRounds = 5, cpuMinMs = 60 } = {}) {
+export async function measure(
+  cases,
+  {
+    runs = 3,
+    maxTime = 0.3,
+    minSamples = 5,
+    unitsPerOp = 1,
+    refs = [],
+    log = () => {},
+    cpuRounds = 5,
+    cpuMinMs = 60,
+  } = {},
+) {
   const speed = new Map(cases.map((c) => [c.name, []]));
   const rme = new Map(cases.map((c) => [c.name, []]));
   const ratios = new Map(cases.map((c) => [c.name, Object.fromEntries(refs.map((r) => [r, []]))]));
-  for (let r = 0; r < runs; r++) { // runs 0: CPU-time pass only (the quick gate)
+  for (let r = 0; r < runs; r++) {
+    // runs 0: CPU-time pass only (the quick gate)
     // rotate the order per run so no case always runs first (after a GC, on a cold cache)
     const order = cases.map((_, i) => cases[(i + r) % cases.length]);
     const res = await runOnce(order, { maxTime, minSamples });
@@ -38,7 +51,12 @@ export async function measure(cases, { runs = 3, maxTime = 0.3, minSamples = 5, 
       ratios: Object.fromEntries(refs.map((ref) => [ref, median(ratios.get(c.name)[ref])])),
       samples: speed.get(c.name),
       cpuValue: cpu ? median(cpuSpeed) : NaN,
-      cpuRatios: Object.fromEntries(refs.map((ref) => [ref, cpu ? median(cpu.get(c.name).map((s, r) => (units(c.name) / s) / (units(ref) / cpu.get(ref)[r]))) : NaN])),
+      cpuRatios: Object.fromEntries(
+        refs.map((ref) => [
+          ref,
+          cpu ? median(cpu.get(c.name).map((s, r) => units(c.name) / s / (units(ref) / cpu.get(ref)[r]))) : NaN,
+        ]),
+      ),
     });
   }
   return out;
@@ -49,7 +67,10 @@ export const sig3 = (x) => (Number.isFinite(x) ? Number(x.toPrecision(3)) : x);
 
 /** A ratio entry name: everything a gate compares has unit "ratio" (bigger is better). */
 /** The peer a ratio entry is measured against: what follows the last ' / ' of its name (before ' (cpu time)'). */
-export const peerOf = (name) => { const i = name.lastIndexOf(' / '); return i < 0 ? null : name.slice(i + 3).replace(/ \((cpu time|wall)\)$/, ''); };
+export const peerOf = (name) => {
+  const i = name.lastIndexOf(' / ');
+  return i < 0 ? null : name.slice(i + 3).replace(/ \((cpu time|wall)\)$/, '');
+};
 export const ratioEntry = (name, value) => ({ name, unit: 'ratio', value: sig3(value), peer: peerOf(name) });
 
 /**
@@ -66,7 +87,12 @@ export function report(group, cases, m, { unit, refs, ratioFor = (n) => n.starts
     for (const ref of refs) row.push(sig3(r.ratios[ref]), sig3(r.cpuRatios[ref]));
     rows.push(row);
     entries.push({ name: `${group}: ${c.name}`, unit, value: sig3(r.value) });
-    if (Number.isFinite(r.cpuValue)) entries.push({ name: `${group}: ${c.name} (cpu time)`, unit: `${unit.replace('/s', '')}/cpu-s`, value: sig3(r.cpuValue) });
+    if (Number.isFinite(r.cpuValue))
+      entries.push({
+        name: `${group}: ${c.name} (cpu time)`,
+        unit: `${unit.replace('/s', '')}/cpu-s`,
+        value: sig3(r.cpuValue),
+      });
     if (ratioFor(c.name)) {
       for (const ref of refs) {
         if (ref === c.name) continue;

@@ -20,7 +20,13 @@ import { machine } from './lib/harness.mjs';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const o = { events: 1_000_000, hosts: 1_000, batch: 20_000, parseEvery: 1, out: join(ROOT, 'bench', 'results', 'correlate.json') };
+  const o = {
+    events: 1_000_000,
+    hosts: 1_000,
+    batch: 20_000,
+    parseEvery: 1,
+    out: join(ROOT, 'bench', 'results', 'correlate.json'),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--full') Object.assign(o, { events: 10_000_000, hosts: 10_000, parseEvery: 4 });
@@ -39,7 +45,12 @@ export async function loadCorrelate() {
   const outfile = join(dir, 'correlate.mjs');
   await build({
     entryPoints: [join(ROOT, 'src', 'correlate', 'index.ts')],
-    bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', outfile, logLevel: 'error',
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    outfile,
+    logLevel: 'error',
   });
   return import(pathToFileURL(outfile).href + `?t=${Date.now()}`);
 }
@@ -51,42 +62,81 @@ const SPAN_MS = 3600_000;
 const FLAGS_TEAM = 0x20000000 | 0x10000 | 0x300 | 0x1;
 const FLAGS_PLATFORM = 0x20000000 | 0x4000000 | 0x1;
 const FLAGS_ADHOC = 0x22020203;
-const SYS = ['/usr/lib/libSystem.B.dylib', '/usr/lib/libc++.1.dylib', '/usr/lib/libobjc.A.dylib', '/System/Library/Frameworks/Foundation.framework/Versions/C/Foundation', '/System/Library/Frameworks/AppKit.framework/Versions/C/AppKit'];
+const SYS = [
+  '/usr/lib/libSystem.B.dylib',
+  '/usr/lib/libc++.1.dylib',
+  '/usr/lib/libobjc.A.dylib',
+  '/System/Library/Frameworks/Foundation.framework/Versions/C/Foundation',
+  '/System/Library/Frameworks/AppKit.framework/Versions/C/AppKit',
+];
 const APPS = Array.from({ length: 60 }, (_, i) => {
   const name = `App${i}`;
   const path = `/Applications/${name}.app/Contents/MacOS/${name}`;
-  const own = Array.from({ length: 1 + (i % 4) }, (_, k) => `/Applications/${name}.app/Contents/Frameworks/Kit${k}.framework/Versions/A/Kit${k}`);
-  return { path, team: `T${String(i).padStart(9, '0')}`, sid: `com.vendor${i}.app`, libs: [...own, ...SYS.slice(0, 2 + (i % 4))], cdhash: hex40(i * 7919 + 17) };
+  const own = Array.from(
+    { length: 1 + (i % 4) },
+    (_, k) => `/Applications/${name}.app/Contents/Frameworks/Kit${k}.framework/Versions/A/Kit${k}`,
+  );
+  return {
+    path,
+    team: `T${String(i).padStart(9, '0')}`,
+    sid: `com.vendor${i}.app`,
+    libs: [...own, ...SYS.slice(0, 2 + (i % 4))],
+    cdhash: hex40(i * 7919 + 17),
+  };
 });
-const TOOLS = Array.from({ length: 40 }, (_, i) => ({ path: `/usr/bin/tool${i}`, sid: `com.apple.tool${i}`, cdhash: hex40(i * 104729 + 3) }));
-const FILES = ['Library/Application Support/App/state.db', 'Library/Caches/com.vendor/Cache.db-wal', 'Documents/report.txt', 'Library/Preferences/com.vendor.plist'];
+const TOOLS = Array.from({ length: 40 }, (_, i) => ({
+  path: `/usr/bin/tool${i}`,
+  sid: `com.apple.tool${i}`,
+  cdhash: hex40(i * 104729 + 3),
+}));
+const FILES = [
+  'Library/Application Support/App/state.db',
+  'Library/Caches/com.vendor/Cache.db-wal',
+  'Documents/report.txt',
+  'Library/Preferences/com.vendor.plist',
+];
 
 function hex40(seed) {
   let s = '';
   let x = seed >>> 0 || 1;
-  while (s.length < 40) { x = (Math.imul(x ^ (x >>> 15), 2246822507) + 0x9e3779b9) >>> 0; s += x.toString(16).padStart(8, '0'); }
+  while (s.length < 40) {
+    x = (Math.imul(x ^ (x >>> 15), 2246822507) + 0x9e3779b9) >>> 0;
+    s += x.toString(16).padStart(8, '0');
+  }
   return s.slice(0, 40).toUpperCase();
 }
 
 let gsn = 0;
-function tok(pid, pv) { return `{"auid":501,"euid":501,"egid":20,"ruid":501,"rgid":20,"pid":${pid},"asid":100017,"pidversion":${pv}}`; }
+function tok(pid, pv) {
+  return `{"auid":501,"euid":501,"egid":20,"ruid":501,"rgid":20,"pid":${pid},"asid":100017,"pidversion":${pv}}`;
+}
 function proc(pid, pv, path, flags, sid, team, platform, cdhash) {
   return `{"audit_token":${tok(pid, pv)},"parent_audit_token":${tok(1, 1)},"ppid":1,"original_ppid":1,"group_id":${pid},"session_id":1,"codesigning_flags":${flags},"is_platform_binary":${platform},"is_es_client":false,"signing_id":"${sid}","team_id":${team ? `"${team}"` : 'null'},"cdhash":"${cdhash}","start_time":"2026-11-20T00:00:00.000000Z","tty":null,"executable":{"path":"${path}","path_truncated":false,"stat":{"st_dev":16777234,"st_ino":${(pid * 31) % 99991},"st_mode":33261,"st_nlink":1,"st_uid":0,"st_gid":0,"st_size":135216,"st_blocks":272,"st_blksize":4096,"st_flags":0}}}`;
 }
 function envelope(host, t, type, process, event) {
   gsn++;
-  const iso = new Date(Math.floor(t)).toISOString().slice(0, 23) + String(Math.floor((t % 1) * 1e6)).padStart(6, '0') + 'Z';
+  const iso =
+    new Date(Math.floor(t)).toISOString().slice(0, 23) + String(Math.floor((t % 1) * 1e6)).padStart(6, '0') + 'Z';
   return `{"schema_version":1,"version":9,"time":"${iso}","mach_time":${240000000000 + gsn},"event_type":${type},"global_seq_num":${gsn},"seq_num":${gsn},"action_type":1,"action":{"result":{"result_type":0,"result":{"auth":0}}},"thread":{"thread_id":${gsn % 100000}},"host":"${host}","process":${process},"event":${event}}`;
 }
-function file(path) { return `{"path":"${path}","path_truncated":false,"stat":{"st_dev":16777234,"st_ino":4242,"st_size":135216,"st_mode":33188}}`; }
+function file(path) {
+  return `{"path":"${path}","path_truncated":false,"stat":{"st_dev":16777234,"st_ino":4242,"st_size":135216,"st_mode":33188}}`;
+}
 
 /** Per-host actions, each a short list of [timeOffsetMs, line-builder]. */
 export function* stream(nEvents, nHosts) {
   let seed = 20261120;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
   const perHost = nEvents / nHosts;
   const meanGap = SPAN_MS / perHost;
-  const hosts = Array.from({ length: nHosts }, (_, i) => ({ name: `mac-${String(i).padStart(5, '0')}`, t: START + rnd() * meanGap, pid: 1000, q: [], n: 0, user: `u${i}` }));
+  const hosts = Array.from({ length: nHosts }, (_, i) => ({
+    name: `mac-${String(i).padStart(5, '0')}`,
+    t: START + rnd() * meanGap,
+    pid: 1000,
+    q: [],
+    n: 0,
+    user: `u${i}`,
+  }));
   const victim = hosts[nHosts >> 1];
   let hiddenAt = nEvents >> 1;
   const zsh = () => proc(300, 3000, '/bin/zsh', FLAGS_PLATFORM, 'com.apple.zsh', null, true, hex40(300));
@@ -98,22 +148,72 @@ export function* stream(nEvents, nHosts) {
     if (h.n === 0 || r < 0.5) {
       const app = APPS[h.n === 0 ? 0 : Math.floor(rnd() * APPS.length)];
       const me = proc(pid, pv, app.path, FLAGS_TEAM, app.sid, app.team, false, app.cdhash);
-      h.q.push(() => envelope(h.name, t, 9, proc(pid, pv - 1, '/bin/zsh', FLAGS_PLATFORM, 'com.apple.zsh', null, true, hex40(300)), `{"exec":{"target":${me},"args":["${app.path}"],"dyld_exec_path":"${app.path}","image_cputype":16777228,"script":null}}`));
-      app.libs.forEach((lib, k) => h.q.push(() => envelope(h.name, t + 1 + k, 20, me, `{"mmap":{"protection":5,"max_protection":7,"flags":18,"file_pos":0,"source":${file(lib)}}}`)));
+      h.q.push(() =>
+        envelope(
+          h.name,
+          t,
+          9,
+          proc(pid, pv - 1, '/bin/zsh', FLAGS_PLATFORM, 'com.apple.zsh', null, true, hex40(300)),
+          `{"exec":{"target":${me},"args":["${app.path}"],"dyld_exec_path":"${app.path}","image_cputype":16777228,"script":null}}`,
+        ),
+      );
+      app.libs.forEach((lib, k) =>
+        h.q.push(() =>
+          envelope(
+            h.name,
+            t + 1 + k,
+            20,
+            me,
+            `{"mmap":{"protection":5,"max_protection":7,"flags":18,"file_pos":0,"source":${file(lib)}}}`,
+          ),
+        ),
+      );
       h.q.push(() => envelope(h.name, t + 2000, 15, me, '{"exit":{"stat":0}}'));
     } else if (r < 0.8) {
       const tool = TOOLS[Math.floor(rnd() * TOOLS.length)];
       const me = proc(pid, pv, tool.path, FLAGS_PLATFORM, tool.sid, null, true, tool.cdhash);
-      h.q.push(() => envelope(h.name, t, 11, zsh(), `{"fork":{"child":${proc(pid, pv - 1, '/bin/zsh', FLAGS_PLATFORM, 'com.apple.zsh', null, true, hex40(300))}}}`));
-      h.q.push(() => envelope(h.name, t + 1, 9, proc(pid, pv - 1, '/bin/zsh', FLAGS_PLATFORM, 'com.apple.zsh', null, true, hex40(300)), `{"exec":{"target":${me},"args":["${tool.path}"],"image_cputype":16777228}}`));
-      h.q.push(() => envelope(h.name, t + 2, 20, me, `{"mmap":{"protection":5,"max_protection":7,"flags":18,"file_pos":0,"source":${file(SYS[0])}}}`));
+      h.q.push(() =>
+        envelope(
+          h.name,
+          t,
+          11,
+          zsh(),
+          `{"fork":{"child":${proc(pid, pv - 1, '/bin/zsh', FLAGS_PLATFORM, 'com.apple.zsh', null, true, hex40(300))}}}`,
+        ),
+      );
+      h.q.push(() =>
+        envelope(
+          h.name,
+          t + 1,
+          9,
+          proc(pid, pv - 1, '/bin/zsh', FLAGS_PLATFORM, 'com.apple.zsh', null, true, hex40(300)),
+          `{"exec":{"target":${me},"args":["${tool.path}"],"image_cputype":16777228}}`,
+        ),
+      );
+      h.q.push(() =>
+        envelope(
+          h.name,
+          t + 2,
+          20,
+          me,
+          `{"mmap":{"protection":5,"max_protection":7,"flags":18,"file_pos":0,"source":${file(SYS[0])}}}`,
+        ),
+      );
       h.q.push(() => envelope(h.name, t + 300, 15, me, '{"exit":{"stat":0}}'));
     } else {
       const f = `/Users/${h.user}/${FILES[Math.floor(rnd() * FILES.length)]}`;
       const app = APPS[3];
       const writer = proc(77, 770, app.path, FLAGS_TEAM, app.sid, app.team, false, app.cdhash);
       h.q.push(() => envelope(h.name, t, 33, writer, `{"write":{"target":${file(f)}}}`));
-      h.q.push(() => envelope(h.name, t + 5, 12, writer, `{"close":{"modified":true,"was_mapped_writable":false,"target":${file(f)}}}`));
+      h.q.push(() =>
+        envelope(
+          h.name,
+          t + 5,
+          12,
+          writer,
+          `{"close":{"modified":true,"was_mapped_writable":false,"target":${file(f)}}}`,
+        ),
+      );
     }
     h.n++;
   };
@@ -123,9 +223,29 @@ export function* stream(nEvents, nHosts) {
     const attacker = proc(666, 6660, '/Users/eve/Downloads/patcher', FLAGS_ADHOC, 'patcher', null, false, hex40(666));
     const me = proc(99999, 299997, app.path, FLAGS_ADHOC, app.sid, null, false, hex40(123456));
     h.q.push(() => envelope(h.name, t, 33, attacker, `{"write":{"target":${file(app.path)}}}`));
-    h.q.push(() => envelope(h.name, t + 100, 12, attacker, `{"close":{"modified":true,"was_mapped_writable":false,"target":${file(app.path)}}}`));
-    h.q.push(() => envelope(h.name, t + 5000, 9, zsh(), `{"exec":{"target":${me},"args":["${app.path}"],"image_cputype":16777228}}`));
-    [...app.libs, '/Users/Shared/.cache/libupdate.dylib'].forEach((lib, k) => h.q.push(() => envelope(h.name, t + 5001 + k, 20, me, `{"mmap":{"protection":5,"max_protection":7,"flags":18,"file_pos":0,"source":${file(lib)}}}`)));
+    h.q.push(() =>
+      envelope(
+        h.name,
+        t + 100,
+        12,
+        attacker,
+        `{"close":{"modified":true,"was_mapped_writable":false,"target":${file(app.path)}}}`,
+      ),
+    );
+    h.q.push(() =>
+      envelope(h.name, t + 5000, 9, zsh(), `{"exec":{"target":${me},"args":["${app.path}"],"image_cputype":16777228}}`),
+    );
+    [...app.libs, '/Users/Shared/.cache/libupdate.dylib'].forEach((lib, k) =>
+      h.q.push(() =>
+        envelope(
+          h.name,
+          t + 5001 + k,
+          20,
+          me,
+          `{"mmap":{"protection":5,"max_protection":7,"flags":18,"file_pos":0,"source":${file(lib)}}}`,
+        ),
+      ),
+    );
     h.q.push(() => envelope(h.name, t + 9000, 15, me, '{"exit":{"stat":0}}'));
   };
   for (let i = 0; i < nEvents; i++) {
@@ -134,7 +254,10 @@ export function* stream(nEvents, nHosts) {
       // The chain leaves in one burst (its events are seconds apart; a host's turns here are minutes apart).
       hidden(h);
       hiddenAt = Infinity;
-      while (h.q.length > 1 && i < nEvents - 1) { yield h.q.shift()(); i++; }
+      while (h.q.length > 1 && i < nEvents - 1) {
+        yield h.q.shift()();
+        i++;
+      }
     }
     if (h.q.length === 0) plan(h);
     // Lines of one host leave in their own order; hosts interleave, with up to ~2 s of skew between them.
@@ -146,7 +269,10 @@ export function* stream(nEvents, nHosts) {
 // ----- measurement ------------------------------------------------------------------------------------------------
 
 const mib = (b) => b / 1048576;
-const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
@@ -156,8 +282,16 @@ async function main() {
   if (!gc) console.error('note: run with node --expose-gc for the retained-heap figure');
   gc?.();
   const base = process.memoryUsage();
-  let peakRss = base.rss, peakHeap = base.heapUsed, peakRetained = 0;
-  let parseWall = 0, parseCpu = 0, parsedLines = 0, e2eWall = 0, e2eCpu = 0, bytes = 0, sink = 0;
+  let peakRss = base.rss,
+    peakHeap = base.heapUsed,
+    peakRetained = 0;
+  let parseWall = 0,
+    parseCpu = 0,
+    parsedLines = 0,
+    e2eWall = 0,
+    e2eCpu = 0,
+    bytes = 0,
+    sink = 0;
   const alerts = [];
   const gen = stream(o.events, o.hosts);
   const started = performance.now();
@@ -174,13 +308,18 @@ async function main() {
     let w, c;
     if (batches % o.parseEvery === 0) {
       // bare JSON.parse of the same lines (every batch by default; a sample of batches with --full, to keep it short)
-      w = performance.now(); c = cpu();
+      w = performance.now();
+      c = cpu();
       for (const l of lines) sink += JSON.parse(l).event_type;
-      parseWall += performance.now() - w; parseCpu += cpu() - c; parsedLines += lines.length;
+      parseWall += performance.now() - w;
+      parseCpu += cpu() - c;
+      parsedLines += lines.length;
     }
-    w = performance.now(); c = cpu();
+    w = performance.now();
+    c = cpu();
     alerts.push(...correlator.push(lines));
-    e2eWall += performance.now() - w; e2eCpu += cpu() - c;
+    e2eWall += performance.now() - w;
+    e2eCpu += cpu() - c;
     const m = process.memoryUsage();
     if (m.rss > peakRss) peakRss = m.rss;
     if (m.heapUsed > peakHeap) peakHeap = m.heapUsed;
@@ -189,12 +328,16 @@ async function main() {
       gc();
       const r = process.memoryUsage().heapUsed;
       if (r > peakRetained) peakRetained = r;
-      process.stderr.write(`  ${(batches * o.batch / 1e6).toFixed(1)}M events, retained heap ${mib(r).toFixed(0)} MiB, rss ${mib(m.rss).toFixed(0)} MiB\n`);
+      process.stderr.write(
+        `  ${((batches * o.batch) / 1e6).toFixed(1)}M events, retained heap ${mib(r).toFixed(0)} MiB, rss ${mib(m.rss).toFixed(0)} MiB\n`,
+      );
     }
   }
-  let w = performance.now(), c = cpu();
+  let w = performance.now(),
+    c = cpu();
   alerts.push(...correlator.flush());
-  e2eWall += performance.now() - w; e2eCpu += cpu() - c;
+  e2eWall += performance.now() - w;
+  e2eCpu += cpu() - c;
   gc?.();
   const final = process.memoryUsage();
   const counts = correlator.counts();
@@ -205,31 +348,77 @@ async function main() {
   }
   const scale = `${o.events / 1e6}M events, ${o.hosts / 1e3}k hosts`;
   const results = [
-    { name: `correlate end to end, eslogger JSON lines incl. JSON.parse (${scale})`, unit: 'events/s', value: Math.round(o.events / (e2eWall / 1000)) },
-    { name: `JSON.parse alone, same lines (${scale})`, unit: 'events/s', value: Math.round(parsedLines / (parseWall / 1000)) },
-    { name: `correlate end to end per CPU second (${scale})`, unit: 'events/cpu-s', value: Math.round(o.events / e2eCpu) },
-    { name: `JSON.parse alone per CPU second (${scale})`, unit: 'events/cpu-s', value: Math.round(parsedLines / parseCpu) },
-    { name: `correlate time / JSON.parse time per event, CPU (${scale})`, unit: 'x', value: Math.round((e2eCpu / o.events) / (parseCpu / parsedLines) * 100) / 100 },
-    { name: `correlate input rate (${scale})`, unit: 'MB/s', value: Math.round((bytes / 1e6 / (e2eWall / 1000)) * 10) / 10 },
+    {
+      name: `correlate end to end, eslogger JSON lines incl. JSON.parse (${scale})`,
+      unit: 'events/s',
+      value: Math.round(o.events / (e2eWall / 1000)),
+    },
+    {
+      name: `JSON.parse alone, same lines (${scale})`,
+      unit: 'events/s',
+      value: Math.round(parsedLines / (parseWall / 1000)),
+    },
+    {
+      name: `correlate end to end per CPU second (${scale})`,
+      unit: 'events/cpu-s',
+      value: Math.round(o.events / e2eCpu),
+    },
+    {
+      name: `JSON.parse alone per CPU second (${scale})`,
+      unit: 'events/cpu-s',
+      value: Math.round(parsedLines / parseCpu),
+    },
+    {
+      name: `correlate time / JSON.parse time per event, CPU (${scale})`,
+      unit: 'x',
+      value: Math.round((e2eCpu / o.events / (parseCpu / parsedLines)) * 100) / 100,
+    },
+    {
+      name: `correlate input rate (${scale})`,
+      unit: 'MB/s',
+      value: Math.round((bytes / 1e6 / (e2eWall / 1000)) * 10) / 10,
+    },
     { name: `peak RSS (${scale})`, unit: 'MiB', value: Math.round(mib(peakRss)) },
     { name: `peak heap used, sampled per batch (${scale})`, unit: 'MiB', value: Math.round(mib(peakHeap)) },
-    ...(gc ? [
-      { name: `peak retained heap after GC (${scale})`, unit: 'MiB', value: Math.round(mib(peakRetained)) },
-      { name: `retained heap after flush and GC (${scale})`, unit: 'MiB', value: Math.round(mib(final.heapUsed)) },
-    ] : []),
+    ...(gc
+      ? [
+          { name: `peak retained heap after GC (${scale})`, unit: 'MiB', value: Math.round(mib(peakRetained)) },
+          { name: `retained heap after flush and GC (${scale})`, unit: 'MiB', value: Math.round(mib(final.heapUsed)) },
+        ]
+      : []),
     { name: `alerts found (${scale}; 1 hidden chain)`, unit: 'count', value: alerts.length },
   ];
   const w2 = (s, n) => String(s).padEnd(n);
-  console.log(`\n${scale}: ${(bytes / 1e9).toFixed(2)} GB of lines, average ${Math.round(bytes / o.events)} bytes; run ${total.toFixed(0)} s (generation included)`);
+  console.log(
+    `\n${scale}: ${(bytes / 1e9).toFixed(2)} GB of lines, average ${Math.round(bytes / o.events)} bytes; run ${total.toFixed(0)} s (generation included)`,
+  );
   for (const r of results) console.log(`  ${w2(r.name, 88)} ${String(r.value).padStart(12)} ${r.unit}`);
-  console.log(`  counts: lines ${counts.lines}, parsed ${counts.parsed}, ignored ${counts.ignored}, malformed ${counts.malformed}, duplicates ${counts.duplicates}, late ${counts.late}, evicted ${JSON.stringify(counts.evicted)}`);
+  console.log(
+    `  counts: lines ${counts.lines}, parsed ${counts.parsed}, ignored ${counts.ignored}, malformed ${counts.malformed}, duplicates ${counts.duplicates}, late ${counts.late}, evicted ${JSON.stringify(counts.evicted)}`,
+  );
   // Merge with earlier runs of other scales (entries are keyed by name).
   let prev = { results: [] };
-  if (existsSync(o.out)) { try { prev = JSON.parse(readFileSync(o.out, 'utf8')); } catch { /* rewrite */ } }
+  if (existsSync(o.out)) {
+    try {
+      prev = JSON.parse(readFileSync(o.out, 'utf8'));
+    } catch {
+      /* rewrite */
+    }
+  }
   const names = new Set(results.map((r) => r.name));
   const merged = [...(prev.results ?? []).filter((r) => !names.has(r.name)), ...results];
   mkdirSync(dirname(o.out), { recursive: true });
-  const runs = { ...(prev.runs ?? {}), [scale]: { machine: machine(), wallSeconds: Math.round(total), bytes, averageLineBytes: Math.round(bytes / o.events), gcExposed: !!gc, parsedLinesForBareParse: parsedLines } };
+  const runs = {
+    ...(prev.runs ?? {}),
+    [scale]: {
+      machine: machine(),
+      wallSeconds: Math.round(total),
+      bytes,
+      averageLineBytes: Math.round(bytes / o.events),
+      gcExposed: !!gc,
+      parsedLinesForBareParse: parsedLines,
+    },
+  };
   writeFileSync(o.out, JSON.stringify({ runs, results: merged }, null, 2) + '\n');
   console.log(`wrote ${o.out}`);
   if (sink === 0) console.log('');

@@ -28,7 +28,14 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const QUICK = { runs: 1, maxTime: 0.15, sizeMiB: 4, cpuRounds: 3, cpuMinMs: 20, stream: false };
 
 function parseArgs(argv) {
-  const o = { runs: 3, maxTime: 0.4, sizeMiB: 8, cpuRounds: 9, cpuMinMs: 40, out: join(ROOT, 'bench', 'results', 'hash.json') };
+  const o = {
+    runs: 3,
+    maxTime: 0.4,
+    sizeMiB: 8,
+    cpuRounds: 9,
+    cpuMinMs: 40,
+    out: join(ROOT, 'bench', 'results', 'hash.json'),
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--runs') o.runs = Number(argv[++i]);
@@ -49,7 +56,9 @@ const hostHash = (alg, data) => nodeHash(alg, data, 'buffer');
 /** The cases for one input: every contender hashes every page of `bytes` per operation. */
 async function casesFor(bytes, pageSize, alg, ml) {
   const n = Math.ceil(bytes.length / pageSize);
-  const pages = Array.from({ length: n }, (_, i) => bytes.subarray(i * pageSize, Math.min(bytes.length, (i + 1) * pageSize)));
+  const pages = Array.from({ length: n }, (_, i) =>
+    bytes.subarray(i * pageSize, Math.min(bytes.length, (i + 1) * pageSize)),
+  );
   const type = { sha1: 1, sha256: 2, sha384: 4 }[alg];
   const hw = await { sha1: createSHA1, sha256: createSHA256, sha384: createSHA384 }[alg]();
   const noble = { sha1: nobleSha1, sha256: nobleSha256, sha384: nobleSha384 }[alg];
@@ -58,15 +67,39 @@ async function casesFor(bytes, pageSize, alg, ml) {
     { name: 'machlens simd', fn: () => ml.hashPages(ml.simd, bytes, pageSize, type) },
     { name: 'machlens scalar', fn: () => ml.hashPages(ml.scalar, bytes, pageSize, type) },
     { name: 'machlens host crypto.hash', fn: () => ml.hashPages(ml.simd, bytes, pageSize, type, hostHash) },
-    { name: 'node crypto.hash', fn: () => { for (const p of pages) nodeHash(alg, p, 'buffer'); } },
-    { name: 'node createHash', fn: () => { for (const p of pages) createHash(alg).update(p).digest(); } },
+    {
+      name: 'node crypto.hash',
+      fn: () => {
+        for (const p of pages) nodeHash(alg, p, 'buffer');
+      },
+    },
+    {
+      name: 'node createHash',
+      fn: () => {
+        for (const p of pages) createHash(alg).update(p).digest();
+      },
+    },
     {
       name: 'WebCrypto (Promise.all)',
       defer: true,
       fn: () => Promise.all(pages.map((p) => webcrypto.subtle.digest(subtleName, p))),
     },
-    { name: 'hash-wasm', fn: () => { for (const p of pages) { hw.init(); hw.update(p); hw.digest('binary'); } } },
-    { name: '@noble/hashes', fn: () => { for (const p of pages) noble(p); } },
+    {
+      name: 'hash-wasm',
+      fn: () => {
+        for (const p of pages) {
+          hw.init();
+          hw.update(p);
+          hw.digest('binary');
+        }
+      },
+    },
+    {
+      name: '@noble/hashes',
+      fn: () => {
+        for (const p of pages) noble(p);
+      },
+    },
   ];
   if (alg !== 'sha1') {
     // node-forge hashes binary strings: the conversion of the whole input is done once, outside the timing.
@@ -93,10 +126,12 @@ async function casesFor(bytes, pageSize, alg, ml) {
     const pair = [hex(d.subarray(0, ds)), hex(d.subarray((n - 1) * ds, n * ds))];
     if (pair[0] !== want[0] || pair[1] !== want[1]) throw new Error(`${name} disagrees with node:crypto`);
   }
-  hw.init(); hw.update(pages[0]);
+  hw.init();
+  hw.update(pages[0]);
   if (hw.digest('hex') !== want[0]) throw new Error('hash-wasm disagrees with node:crypto');
   if (hex(noble(pages[0])) !== want[0]) throw new Error('@noble/hashes disagrees with node:crypto');
-  if (hex(new Uint8Array(await webcrypto.subtle.digest(subtleName, pages[0]))) !== want[0]) throw new Error('WebCrypto disagrees');
+  if (hex(new Uint8Array(await webcrypto.subtle.digest(subtleName, pages[0]))) !== want[0])
+    throw new Error('WebCrypto disagrees');
   return cases;
 }
 
@@ -178,10 +213,16 @@ function streamLargest(ml, log, reps = 3) {
     const cpuMbps = big.codeLimit / 1e3 / median(cpus);
     rows.push([name, Number(fmt(mbps)), Number(fmt(cpuMbps)), bad]);
     entries.push({ name: `hash stream ${alg} largest fixture: ${name}`, unit: 'MB/s', value: Number(fmt(mbps)) });
-    entries.push({ name: `hash stream ${alg} largest fixture: ${name} (cpu time)`, unit: 'MB/cpu-s', value: Number(fmt(cpuMbps)) });
+    entries.push({
+      name: `hash stream ${alg} largest fixture: ${name} (cpu time)`,
+      unit: 'MB/cpu-s',
+      value: Number(fmt(cpuMbps)),
+    });
   }
   const wasmMiB = ml.simd.exports.memory.buffer.byteLength / 1048576;
-  log(`Streaming verify of ${big.label}: ${big.nCodeSlots} pages of ${big.pageSize} B, ${alg}, from disk (page cache warm)`);
+  log(
+    `Streaming verify of ${big.label}: ${big.nCodeSlots} pages of ${big.pageSize} B, ${alg}, from disk (page cache warm)`,
+  );
   log(table(['implementation', 'MB/s', 'MB/cpu-s', 'mismatched pages'], rows));
   log(`Wasm memory of the SIMD core after it: ${wasmMiB.toFixed(2)} MiB (the chunk buffer is 1 MiB)\n`);
   entries.push({ name: 'hash stream largest fixture: wasm memory', unit: 'MiB', value: Number(wasmMiB.toFixed(2)) });
@@ -195,19 +236,48 @@ export async function run(options = {}) {
    */
   const o = { ...parseArgs([]), ...(options.quick ? QUICK : {}), ...options };
   const log = o.log ?? console.log;
-  const { instantiateCore, hashPages, PageHasher } = await loadSrc(ROOT, ['src/wasm/instance.ts', 'src/wasm/hashing.ts']);
-  const ml = { hashPages, PageHasher, simd: await instantiateCore({ simd: true }), scalar: await instantiateCore({ simd: false }) };
+  const { instantiateCore, hashPages, PageHasher } = await loadSrc(ROOT, [
+    'src/wasm/instance.ts',
+    'src/wasm/hashing.ts',
+  ]);
+  const ml = {
+    hashPages,
+    PageHasher,
+    simd: await instantiateCore({ simd: true }),
+    scalar: await instantiateCore({ simd: false }),
+  };
 
   const inputs = [];
   const random = new Uint8Array(randomBytes(Math.round(o.sizeMiB * 1048576)));
-  inputs.push({ key: 'random', label: `random bytes, ${o.sizeMiB} MiB`, bytes: random, pageSize: 4096, algs: ['sha256', 'sha1', 'sha384'] });
-  inputs.push({ key: 'random-16k', label: `random bytes, ${o.sizeMiB} MiB, 16 KiB pages`, bytes: random, pageSize: 16384, algs: ['sha256'] });
+  inputs.push({
+    key: 'random',
+    label: `random bytes, ${o.sizeMiB} MiB`,
+    bytes: random,
+    pageSize: 4096,
+    algs: ['sha256', 'sha1', 'sha384'],
+  });
+  inputs.push({
+    key: 'random-16k',
+    label: `random bytes, ${o.sizeMiB} MiB, 16 KiB pages`,
+    bytes: random,
+    pageSize: 16384,
+    algs: ['sha256'],
+  });
   const real = realCodeRange(ROOT, { maxBytes: Math.round(o.sizeMiB * 1048576) });
-  if (real) inputs.push({ key: 'real', label: `real binary: ${real.label}`, bytes: real.bytes, pageSize: real.pageSize, algs: ['sha256'] });
+  if (real)
+    inputs.push({
+      key: 'real',
+      label: `real binary: ${real.label}`,
+      bytes: real.bytes,
+      pageSize: real.pageSize,
+      algs: ['sha256'],
+    });
   else log('(no fixtures/.cache/manifest.json: run `npm run fixtures` to add a real binary)');
 
   const m = machine();
-  log(`machine: ${m.cpu}, ${m.cores} cores, SHA-NI ${m.shaNi}, Node ${m.node} (V8 ${m.v8}), load ${m.loadavg.join(' ')}`);
+  log(
+    `machine: ${m.cpu}, ${m.cores} cores, SHA-NI ${m.shaNi}, Node ${m.node} (V8 ${m.v8}), load ${m.loadavg.join(' ')}`,
+  );
   log(`runs ${o.runs}, benchmark.js maxTime ${o.maxTime}s per case\n`);
 
   const entries = [];
@@ -244,10 +314,21 @@ export async function run(options = {}) {
         Number(fmt(cpuRatio(c.name, 'hash-wasm'), 2)),
         Number(fmt(cpuRatio(c.name, 'node crypto.hash'), 2)),
       ]);
-      log(`${alg.toUpperCase()} per page, ${input.label}, page ${input.pageSize} B (${Math.ceil(input.bytes.length / input.pageSize)} pages)`);
+      log(
+        `${alg.toUpperCase()} per page, ${input.label}, page ${input.pageSize} B (${Math.ceil(input.bytes.length / input.pageSize)} pages)`,
+      );
       log(
         table(
-          ['implementation', 'MB/s', 'rme', 'vs hash-wasm', 'vs crypto.hash', 'MB/cpu-s', 'cpu vs hash-wasm', 'cpu vs crypto.hash'],
+          [
+            'implementation',
+            'MB/s',
+            'rme',
+            'vs hash-wasm',
+            'vs crypto.hash',
+            'MB/cpu-s',
+            'cpu vs hash-wasm',
+            'cpu vs crypto.hash',
+          ],
           rows,
         ) + '\n',
       );

@@ -22,19 +22,33 @@ export { openFileSource } from './src/node/file-source';
 
 // this process's bundles (named by pid, so concurrent runs do not trample each other) go when it exits
 const made = [];
-process.on('exit', () => { for (const f of made) rmSync(f, { recursive: true, force: true }); });
+process.on('exit', () => {
+  for (const f of made) rmSync(f, { recursive: true, force: true });
+});
 
 let loaded = null;
 /** { ml: the module, workerUrl: URL of the bundled verify worker } */
 export async function loadMachlens() {
   if (loaded) return loaded;
-  if (!existsSync(join(ROOT, 'src', 'wasm', 'generated', 'simd.ts'))) throw new Error('src/wasm/generated/ is missing: run `npm run build:wasm` first');
+  if (!existsSync(join(ROOT, 'src', 'wasm', 'generated', 'simd.ts')))
+    throw new Error('src/wasm/generated/ is missing: run `npm run build:wasm` first');
   mkdirSync(OUT, { recursive: true });
-  const common = { bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error', external: ['node-forge'] };
+  const common = {
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'error',
+    external: ['node-forge'],
+  };
   const main = join(OUT, `ml-${process.pid}.mjs`);
   const worker = join(OUT, `verify-worker-${process.pid}.mjs`);
   made.push(main, worker);
-  await build({ ...common, stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts', sourcefile: 'bench-ml.ts' }, outfile: main });
+  await build({
+    ...common,
+    stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts', sourcefile: 'bench-ml.ts' },
+    outfile: main,
+  });
   await build({ ...common, entryPoints: [join(ROOT, 'src', 'node', 'verify-worker.ts')], outfile: worker });
   const ml = await import(pathToFileURL(main).href);
   loaded = { ml, workerUrl: pathToFileURL(worker) };
@@ -60,9 +74,20 @@ export async function buildCli() {
   const dir = join(OUT, `cli-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   made.push(dir);
-  const common = { bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error', external: ['node-forge'] };
+  const common = {
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'error',
+    external: ['node-forge'],
+  };
   await build({ ...common, entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')], outfile: join(dir, 'cli.mjs') });
-  await build({ ...common, entryPoints: [join(ROOT, 'src', 'cli', 'scan-worker.ts')], outfile: join(dir, 'scan-worker.js') });
+  await build({
+    ...common,
+    entryPoints: [join(ROOT, 'src', 'cli', 'scan-worker.ts')],
+    outfile: join(dir, 'scan-worker.js'),
+  });
   cli = join(dir, 'cli.mjs');
   return cli;
 }
@@ -77,7 +102,11 @@ export async function scanSet() {
   files.forEach((f, i) => {
     const name = `${String(i).padStart(2, '0')}-${f.name.replace(/[^A-Za-z0-9.@-]+/g, '_')}`;
     if (have.has(name)) return;
-    try { linkSync(f.abs, join(dir, name)); } catch { copyFileSync(f.abs, join(dir, name)); }
+    try {
+      linkSync(f.abs, join(dir, name));
+    } catch {
+      copyFileSync(f.abs, join(dir, name));
+    }
   });
   return { dir, files };
 }

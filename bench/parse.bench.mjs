@@ -20,7 +20,8 @@ function dataViewWalk(b) {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const is64 = dv.getUint32(0, true) === 0xfeedfacf;
   const ncmds = dv.getUint32(16, true);
-  let p = is64 ? 32 : 28, sig = 0;
+  let p = is64 ? 32 : 28,
+    sig = 0;
   for (let i = 0; i < ncmds; i++) {
     const cmd = dv.getUint32(p, true);
     if (cmd === 0x1d) sig = dv.getUint32(p + 8, true);
@@ -39,7 +40,10 @@ export async function run({ runs = 3, maxTime = 0.25, cpuRounds = 5, cpuMinMs = 
   const { ml } = await loadMachlens();
   await ml.init();
   const big = await largestFixture();
-  if (!big) { log('parse: no fixtures (npm run fixtures)'); return { entries: [], rows: [] }; }
+  if (!big) {
+    log('parse: no fixtures (npm run fixtures)');
+    return { entries: [], rows: [] };
+  }
   const bytes = new Uint8Array(readFileSync(big.abs));
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   // sanity: all agree on where the signature is
@@ -59,16 +63,34 @@ export async function run({ runs = 3, maxTime = 0.25, cpuRounds = 5, cpuMinMs = 
   log(`\n${group} (median of ${runs} runs; cpu: ${cpuRounds} paired rounds)`);
   log(table(header, rows));
   // the figures the targets and the gate use, under short stable names
-  entries.push(ratioEntry('parse 150MB: machlens parse / npm macho', m.get('machlens parse').ratios['npm macho parse']));
-  entries.push(ratioEntry('parse 150MB: machlens parse / npm macho (cpu time)', m.get('machlens parse').cpuRatios['npm macho parse']));
-  entries.push(ratioEntry('parse 150MB: machlens parse + signature structure / npm macho (cpu time)', m.get('machlens parse + signature structure').cpuRatios['npm macho parse']));
+  entries.push(
+    ratioEntry('parse 150MB: machlens parse / npm macho', m.get('machlens parse').ratios['npm macho parse']),
+  );
+  entries.push(
+    ratioEntry(
+      'parse 150MB: machlens parse / npm macho (cpu time)',
+      m.get('machlens parse').cpuRatios['npm macho parse'],
+    ),
+  );
+  entries.push(
+    ratioEntry(
+      'parse 150MB: machlens parse + signature structure / npm macho (cpu time)',
+      m.get('machlens parse + signature structure').cpuRatios['npm macho parse'],
+    ),
+  );
   return { entries, rows, label };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const a = process.argv.slice(2);
   const o = {};
-  for (let i = 0; i < a.length; i++) { if (a[i] === '--runs') o.runs = +a[++i]; else if (a[i] === '--max-time') o.maxTime = +a[++i]; }
-  run(o).catch((e) => { console.error(e); process.exit(1); });
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === '--runs') o.runs = +a[++i];
+    else if (a[i] === '--max-time') o.maxTime = +a[++i];
+  }
+  run(o).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 }
 void ROOT;

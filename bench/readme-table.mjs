@@ -15,12 +15,15 @@ const END = '<!-- speed-table:end -->';
 
 const read = (f) => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : null);
 const latest = read(join(ROOT, 'bench', 'results', 'latest.json')) ?? [];
-const entries = Array.isArray(latest) ? latest : latest.results ?? [];
+const entries = Array.isArray(latest) ? latest : (latest.results ?? []);
 const whole = read(join(ROOT, 'bench', 'results', 'whole-process.json'));
 const meta = read(join(ROOT, 'bench', 'results', 'latest-meta.json'));
 
 const find = (re) => entries.find((e) => e.unit === 'ratio' && re.test(e.name));
-const fig = (re, digits = 2) => { const e = find(re); return e ? `${e.value.toFixed(digits)}×` : 'not measured'; };
+const fig = (re, digits = 2) => {
+  const e = find(re);
+  return e ? `${e.value.toFixed(digits)}×` : 'not measured';
+};
 const verdict = (re, bar, bigger = true) => {
   const e = find(re);
   if (!e) return 'not measured';
@@ -30,11 +33,25 @@ const verdict = (re, bar, bigger = true) => {
 };
 
 const load = meta?.machine?.loadavg ? meta.machine.loadavg.join(' / ') : '?';
-const wp = whole?.conditions ? `${whole.conditions.date.slice(0, 16).replace('T', ' ')} UTC, load ${whole.conditions.loadBefore}–${whole.conditions.loadAfter}` : 'not run';
+const wp = whole?.conditions
+  ? `${whole.conditions.date.slice(0, 16).replace('T', ' ')} UTC, load ${whole.conditions.loadBefore}–${whole.conditions.loadAfter}`
+  : 'not run';
 const rows = [
-  ['1. `verify(bytes)` from the main entry ≥ 0.95× a bare node:crypto per-page loop (149 MB, one thread; CPU time)', `${fig(/^verify 150MB: machlens verify \/ crypto\.hash loop \(cpu time\)$/, 3)} (wall ${fig(/^verify 150MB: machlens verify \/ crypto\.hash loop$/, 3)}); Wasm as in browsers ${fig(/^verify 150MB: machlens verify hashing wasm \/ crypto\.hash loop \(cpu time\)$/, 3)}`, verdict(/^verify 150MB: machlens verify \/ crypto\.hash loop \(cpu time\)$/, 0.95)],
-  ['3a. `machlens verify` of the 149 MB binary ≤ 1.5× `openssl dgst -sha256` of it (whole process, wall)', `${fig(/^whole process verify .*\(wall\)$/)} (CPU ${fig(/^whole process verify .*\(cpu time\)$/)})`, verdict(/^whole process verify .*\(wall\)$/, 1.5, false)],
-  ['3b. `machlens scan` of a tree ≤ 1.5× `find \| xargs -P2 -n 200 openssl dgst -sha256` (whole process, wall)', `${fig(/^whole process scan .*\(wall\)$/)} (CPU ${fig(/^whole process scan .*\(cpu time\)$/)})`, verdict(/^whole process scan .*\(wall\)$/, 1.5, false)],
+  [
+    '1. `verify(bytes)` from the main entry ≥ 0.95× a bare node:crypto per-page loop (149 MB, one thread; CPU time)',
+    `${fig(/^verify 150MB: machlens verify \/ crypto\.hash loop \(cpu time\)$/, 3)} (wall ${fig(/^verify 150MB: machlens verify \/ crypto\.hash loop$/, 3)}); Wasm as in browsers ${fig(/^verify 150MB: machlens verify hashing wasm \/ crypto\.hash loop \(cpu time\)$/, 3)}`,
+    verdict(/^verify 150MB: machlens verify \/ crypto\.hash loop \(cpu time\)$/, 0.95),
+  ],
+  [
+    '3a. `machlens verify` of the 149 MB binary ≤ 1.5× `openssl dgst -sha256` of it (whole process, wall)',
+    `${fig(/^whole process verify .*\(wall\)$/)} (CPU ${fig(/^whole process verify .*\(cpu time\)$/)})`,
+    verdict(/^whole process verify .*\(wall\)$/, 1.5, false),
+  ],
+  [
+    '3b. `machlens scan` of a tree ≤ 1.5× `find \| xargs -P2 -n 200 openssl dgst -sha256` (whole process, wall)',
+    `${fig(/^whole process scan .*\(wall\)$/)} (CPU ${fig(/^whole process scan .*\(cpu time\)$/)})`,
+    verdict(/^whole process scan .*\(wall\)$/, 1.5, false),
+  ],
 ];
 const table = [
   START,
@@ -47,16 +64,23 @@ const table = [
 ].join('\n');
 
 const text = readFileSync(README, 'utf8');
-const a = text.indexOf(START.slice(0, 24)), b = text.indexOf(END);
+const a = text.indexOf(START.slice(0, 24)),
+  b = text.indexOf(END);
 let next;
 if (a >= 0 && b > a) next = text.slice(0, a) + table + text.slice(b + END.length);
 else {
   const at = text.indexOf('\n## Speed\n');
-  if (at < 0) { console.error('README.md has no ## Speed section'); process.exit(1); }
+  if (at < 0) {
+    console.error('README.md has no ## Speed section');
+    process.exit(1);
+  }
   const para = text.indexOf('\n\n', text.indexOf('\n\n', at + 1) + 2);
   next = text.slice(0, para + 2) + table + '\n' + text.slice(para + 1);
 }
 if (process.argv.includes('--check')) {
-  if (next !== text) { console.error('README.md speed table is stale: run node bench/readme-table.mjs'); process.exit(1); }
+  if (next !== text) {
+    console.error('README.md speed table is stale: run node bench/readme-table.mjs');
+    process.exit(1);
+  }
 } else if (next !== text) writeFileSync(README, next);
 console.log(`README speed table: ${rows.map((r) => r[2]).join(', ')}`);

@@ -15,53 +15,116 @@ import { ROOT, fixtureFiles } from './ml.mjs';
 import { median } from './lib/harness.mjs';
 
 const args = process.argv.slice(2);
-const opt = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
+const opt = (k, d) => {
+  const i = args.indexOf(k);
+  return i >= 0 ? args[i + 1] : d;
+};
 const RUNS = Number(opt('--runs', 7));
 const TREE = opt('--tree', join(ROOT, 'fixtures', '.cache', 'packages'));
 const CLI = join(ROOT, 'dist', 'cli.js');
-if (!existsSync(CLI)) { console.error('bench/whole-process.mjs: dist/cli.js is missing: run npm run build'); process.exit(1); }
+if (!existsSync(CLI)) {
+  console.error('bench/whole-process.mjs: dist/cli.js is missing: run npm run build');
+  process.exit(1);
+}
 
 /** One run under /usr/bin/time: wall (s) and CPU (user + sys, s) of the process and its children. */
 function timed(cmd, argv) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', cmd, ...argv], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const last = r.stderr.trim().split('\n').pop().split(' ').map(Number);
   return { wall: last[0], cpu: last[1] + last[2], status: r.status };
 }
 
 function pair(name, a, b, peer) {
-  timed(...a); timed(...b); // warm-up: page cache, compile caches
-  const ra = [], rb = [];
+  timed(...a);
+  timed(...b); // warm-up: page cache, compile caches
+  const ra = [],
+    rb = [];
   for (let i = 0; i < RUNS; i++) {
-    if (i % 2 === 0) { ra.push(timed(...a)); rb.push(timed(...b)); } else { rb.push(timed(...b)); ra.push(timed(...a)); }
+    if (i % 2 === 0) {
+      ra.push(timed(...a));
+      rb.push(timed(...b));
+    } else {
+      rb.push(timed(...b));
+      ra.push(timed(...a));
+    }
   }
   const ratio = (k) => median(ra.map((x, i) => x[k] / rb[i][k]));
   const med = (xs, k) => median(xs.map((x) => x[k]));
   const out = {
-    name, peer, runs: RUNS,
-    machlens: { wall: med(ra, 'wall'), cpu: med(ra, 'cpu') }, peerTimes: { wall: med(rb, 'wall'), cpu: med(rb, 'cpu') },
-    wallRatio: ratio('wall'), cpuRatio: ratio('cpu'),
+    name,
+    peer,
+    runs: RUNS,
+    machlens: { wall: med(ra, 'wall'), cpu: med(ra, 'cpu') },
+    peerTimes: { wall: med(rb, 'wall'), cpu: med(rb, 'cpu') },
+    wallRatio: ratio('wall'),
+    cpuRatio: ratio('cpu'),
   };
-  console.log(`${name}: machlens ${out.machlens.wall.toFixed(3)} s wall / ${out.machlens.cpu.toFixed(3)} s cpu; ${peer} ${out.peerTimes.wall.toFixed(3)} / ${out.peerTimes.cpu.toFixed(3)}; ratio wall ${out.wallRatio.toFixed(2)}x, cpu ${out.cpuRatio.toFixed(2)}x (median of ${RUNS} pairs)`);
+  console.log(
+    `${name}: machlens ${out.machlens.wall.toFixed(3)} s wall / ${out.machlens.cpu.toFixed(3)} s cpu; ${peer} ${out.peerTimes.wall.toFixed(3)} / ${out.peerTimes.cpu.toFixed(3)}; ratio wall ${out.wallRatio.toFixed(2)}x, cpu ${out.cpuRatio.toFixed(2)}x (median of ${RUNS} pairs)`,
+  );
   return out;
 }
 
 const big = (await fixtureFiles()).sort((x, y) => y.size - x.size)[0];
-if (!big) { console.error('no fixtures: npm run fixtures'); process.exit(1); }
+if (!big) {
+  console.error('no fixtures: npm run fixtures');
+  process.exit(1);
+}
 const load0 = loadavg()[0];
 const rows = [];
-rows.push(pair(`verify ${big.name} (${(big.size / 1e6).toFixed(0)} MB)`, [process.execPath, [CLI, 'verify', '--json', big.abs]], ['openssl', ['dgst', '-sha256', big.abs]], 'openssl dgst -sha256'));
+rows.push(
+  pair(
+    `verify ${big.name} (${(big.size / 1e6).toFixed(0)} MB)`,
+    [process.execPath, [CLI, 'verify', '--json', big.abs]],
+    ['openssl', ['dgst', '-sha256', big.abs]],
+    'openssl dgst -sha256',
+  ),
+);
 const files = Number(execFileSync('sh', ['-c', `find "${TREE}" -type f | wc -l`], { encoding: 'utf8' }).trim());
 const bytes = Number(execFileSync('sh', ['-c', `du -sb "${TREE}" | cut -f1`], { encoding: 'utf8' }).trim());
-rows.push(pair(`scan ${files} files, ${(bytes / 1e6).toFixed(0)} MB`, [process.execPath, [CLI, 'scan', '--json', '--no-progress', TREE]], ['sh', ['-c', `find "${TREE}" -type f -print0 | xargs -0 -P2 -n 200 openssl dgst -sha256 > /dev/null`]], 'find | xargs -P2 -n 200 openssl dgst -sha256'));
-const conditions = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, loadBefore: load0, loadAfter: loadavg()[0], date: new Date().toISOString() };
+rows.push(
+  pair(
+    `scan ${files} files, ${(bytes / 1e6).toFixed(0)} MB`,
+    [process.execPath, [CLI, 'scan', '--json', '--no-progress', TREE]],
+    ['sh', ['-c', `find "${TREE}" -type f -print0 | xargs -0 -P2 -n 200 openssl dgst -sha256 > /dev/null`]],
+    'find | xargs -P2 -n 200 openssl dgst -sha256',
+  ),
+);
+const conditions = {
+  cpu: cpus()[0]?.model,
+  cores: cpus().length,
+  node: process.version,
+  loadBefore: load0,
+  loadAfter: loadavg()[0],
+  date: new Date().toISOString(),
+};
 console.log(`conditions: ${JSON.stringify(conditions)}`);
 const entries = rows.flatMap((r) => [
-  { name: `whole process ${r.name}: machlens / ${r.peer} (wall)`, unit: 'ratio', value: Number(r.wallRatio.toFixed(3)), peer: r.peer, biggerIsBetter: false },
-  { name: `whole process ${r.name}: machlens / ${r.peer} (cpu time)`, unit: 'ratio', value: Number(r.cpuRatio.toFixed(3)), peer: r.peer, biggerIsBetter: false },
+  {
+    name: `whole process ${r.name}: machlens / ${r.peer} (wall)`,
+    unit: 'ratio',
+    value: Number(r.wallRatio.toFixed(3)),
+    peer: r.peer,
+    biggerIsBetter: false,
+  },
+  {
+    name: `whole process ${r.name}: machlens / ${r.peer} (cpu time)`,
+    unit: 'ratio',
+    value: Number(r.cpuRatio.toFixed(3)),
+    peer: r.peer,
+    biggerIsBetter: false,
+  },
 ]);
-writeFileSync(join(ROOT, 'bench', 'results', 'whole-process.json'), JSON.stringify({ conditions, rows }, null, 2) + '\n');
+writeFileSync(
+  join(ROOT, 'bench', 'results', 'whole-process.json'),
+  JSON.stringify({ conditions, rows }, null, 2) + '\n',
+);
 const latest = join(ROOT, 'bench', 'results', 'latest.json');
 const prev = existsSync(latest) ? JSON.parse(readFileSync(latest, 'utf8')) : [];
-const list = Array.isArray(prev) ? prev : prev.results ?? [];
+const list = Array.isArray(prev) ? prev : (prev.results ?? []);
 const names = new Set(entries.map((e) => e.name));
 writeFileSync(latest, JSON.stringify([...list.filter((e) => !names.has(e.name)), ...entries], null, 2) + '\n');

@@ -52,7 +52,13 @@ export class BinaryCampaign {
   /** Called just before each execution with the input (the CLI copies it where a watchdog can see it). */
   onInput?: (parts: Uint8Array[]) => void;
 
-  constructor(readonly target: BinaryTargetName, seeds: Seed[], readonly campaignSeed: number, readonly stream: number, readonly maxInput = 8 << 20) {
+  constructor(
+    readonly target: BinaryTargetName,
+    seeds: Seed[],
+    readonly campaignSeed: number,
+    readonly stream: number,
+    readonly maxInput = 8 << 20,
+  ) {
     if (!BINARY_TARGETS[target]) throw new Error(`fuzz target ${target} is not available yet`);
     this.corpus = seeds.map((s) => ({ name: s.name, bytes: s.bytes }));
     for (const s of this.corpus) layoutOf(s.bytes);
@@ -73,15 +79,31 @@ export class BinaryCampaign {
     const size = this.target === 'diff' ? bytes.length + pick.bytes.length : bytes.length;
     const run = (r2: Rng) => check(this.target, size, () => fn({ bytes, seed: pick.bytes }, r2));
     let r: CheckResult = classify(this.target, await run(rng));
-    if (r.violation?.kind === 'slow') r = await confirmSlow(r, () => run(Rng.derive(this.campaignSeed, this.stream, i)));
+    if (r.violation?.kind === 'slow')
+      r = await confirmSlow(r, () => run(Rng.derive(this.campaignSeed, this.stream, i)));
     this.stats.execs++;
     this.stats.ms += r.ms;
-    if (r.ms > this.stats.maxMs) { this.stats.maxMs = r.ms; this.stats.maxMsBytes = bytes.length; }
+    if (r.ms > this.stats.maxMs) {
+      this.stats.maxMs = r.ms;
+      this.stats.maxMsBytes = bytes.length;
+    }
     if (r.violation) {
       this.stats.violations++;
       return {
-        target: this.target, violation: r.violation, ops, seedName: pick.name, campaignSeed: this.campaignSeed, stream: this.stream, exec: i,
-        parts: this.target === 'diff' ? [{ suffix: 'a.bin', bytes: pick.bytes }, { suffix: 'b.bin', bytes }] : [{ suffix: 'bin', bytes }],
+        target: this.target,
+        violation: r.violation,
+        ops,
+        seedName: pick.name,
+        campaignSeed: this.campaignSeed,
+        stream: this.stream,
+        exec: i,
+        parts:
+          this.target === 'diff'
+            ? [
+                { suffix: 'a.bin', bytes: pick.bytes },
+                { suffix: 'b.bin', bytes },
+              ]
+            : [{ suffix: 'bin', bytes }],
       };
     }
     if (!this.keys.has(r.key)) {

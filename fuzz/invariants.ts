@@ -31,7 +31,9 @@ export interface CheckResult {
 /** Time bound: a fixed allowance plus a per-byte one (generous: hashing runs at hundreds of MB/s). */
 export const TIME_BASE_MS = 1000;
 export const TIME_NS_PER_BYTE = 2000;
-export function timeBoundMs(bytes: number): number { return TIME_BASE_MS + (bytes * TIME_NS_PER_BYTE) / 1e6; }
+export function timeBoundMs(bytes: number): number {
+  return TIME_BASE_MS + (bytes * TIME_NS_PER_BYTE) / 1e6;
+}
 
 // Load calibration: on 2 shared cores every call can be several times slower than on an idle machine. A fixed
 // reference workload is timed once at start and again whenever a call looks slow; the bound is scaled by how much
@@ -58,7 +60,9 @@ export function loadFactor(): number {
 /** Memory bound: Wasm memory after a call may exceed its size after init by at most C + A × input size. */
 export const MEMORY_CONSTANT = 16 << 20;
 export const MEMORY_PER_INPUT_BYTE = 2;
-export function memoryBound(base: number, bytes: number): number { return base + MEMORY_CONSTANT + MEMORY_PER_INPUT_BYTE * bytes; }
+export function memoryBound(base: number, bytes: number): number {
+  return base + MEMORY_CONSTANT + MEMORY_PER_INPUT_BYTE * bytes;
+}
 
 let memoryBase = -1;
 
@@ -68,11 +72,19 @@ let callTimes: number[] = [];
 /** Runs one SDK call (plus decoding its result) and records how long it took. */
 export function timed<T>(fn: () => T): T {
   const t0 = performance.now();
-  try { return fn(); } finally { callTimes.push(performance.now() - t0); }
+  try {
+    return fn();
+  } finally {
+    callTimes.push(performance.now() - t0);
+  }
 }
 export async function timedAsync<T>(fn: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
-  try { return await fn(); } finally { callTimes.push(performance.now() - t0); }
+  try {
+    return await fn();
+  } finally {
+    callTimes.push(performance.now() - t0);
+  }
 }
 function slowestCall(total: number): number {
   const t = callTimes.length ? Math.max(...callTimes) : total;
@@ -81,16 +93,25 @@ function slowestCall(total: number): number {
 }
 /** Wasm memory right after init (the reference for the memory bound). */
 export function wasmMemoryBytes(): number {
-  try { return getCore().exports.memory.buffer.byteLength; } catch { return 0; }
+  try {
+    return getCore().exports.memory.buffer.byteLength;
+  } catch {
+    return 0;
+  }
 }
-export function resetMemoryBase(): void { memoryBase = wasmMemoryBytes(); }
+export function resetMemoryBase(): void {
+  memoryBase = wasmMemoryBytes();
+}
 
 /** Project frames of a stack, without line/column noise from bundling: `fn@file`. */
 export function stackFrames(stack: string | undefined, n = 3): string[] {
   if (!stack) return [];
   const frames: string[] = [];
   for (const line of stack.split('\n').slice(1)) {
-    const m = /at (?:async )?(?:(\S+) \()?(?:.*?[/\\])?((?:src|assembly|fuzz|test)[/\\][^):]+|wasm:\/\/[^)]+|[^/\\():]+\.(?:ts|js|mjs))(?::(\d+))?/.exec(line.trim());
+    const m =
+      /at (?:async )?(?:(\S+) \()?(?:.*?[/\\])?((?:src|assembly|fuzz|test)[/\\][^):]+|wasm:\/\/[^)]+|[^/\\():]+\.(?:ts|js|mjs))(?::(\d+))?/.exec(
+        line.trim(),
+      );
     if (!m) continue;
     if (/node:internal/.test(line) || (/node_modules/.test(line) && !/\.cache[/\\]machlens-fuzz/.test(line))) continue;
     const fn = m[1] ?? '<anon>';
@@ -115,14 +136,20 @@ export function isTypedError(e: unknown): e is MachOError {
   return e instanceof MachOError && typeof e.code === 'string' && Array.isArray(e.issues);
 }
 
-export interface TargetOutcome { key: string }
+export interface TargetOutcome {
+  key: string;
+}
 
 /**
  * Runs one target call under the invariants. `fn` returns an outcome key (e.g. 'ok', issue codes) or throws.
  * Typed errors pass; anything else is a crash. Slow calls are re-run (timing noise on shared cores) and only
  * count when every run is over the bound.
  */
-export async function check(target: string, input: Uint8Array | number, fn: () => string | Promise<string>): Promise<CheckResult> {
+export async function check(
+  target: string,
+  input: Uint8Array | number,
+  fn: () => string | Promise<string>,
+): Promise<CheckResult> {
   const size = typeof input === 'number' ? input : input.length;
   if (memoryBase < 0) resetMemoryBase();
   const before = wasmMemoryBytes();
@@ -139,8 +166,15 @@ export async function check(target: string, input: Uint8Array | number, fn: () =
     } else {
       const err = e as Error;
       return {
-        key: 'crash', ms,
-        violation: { kind: 'crash', signature: errorSignature('crash', target, e), message: `${err?.name ?? typeof e}: ${err?.message ?? String(e)}`, stack: err?.stack, ms },
+        key: 'crash',
+        ms,
+        violation: {
+          kind: 'crash',
+          signature: errorSignature('crash', target, e),
+          message: `${err?.name ?? typeof e}: ${err?.message ?? String(e)}`,
+          stack: err?.stack,
+          ms,
+        },
       };
     }
   }
@@ -148,18 +182,25 @@ export async function check(target: string, input: Uint8Array | number, fn: () =
   const after = wasmMemoryBytes();
   if (after > before && after > memoryBound(memoryBase, size)) {
     return {
-      key, ms,
+      key,
+      ms,
       violation: {
-        kind: 'memory', signature: `${target}/memory`, ms, memoryGrowth: after - before,
+        kind: 'memory',
+        signature: `${target}/memory`,
+        ms,
+        memoryGrowth: after - before,
         message: `Wasm memory grew from ${before} to ${after} bytes on a ${size}-byte input (bound ${memoryBound(memoryBase, size)})`,
       },
     };
   }
   if (maxOutput > AMPLIFICATION * size + OUTPUT_CONSTANT) {
     return {
-      key, ms,
+      key,
+      ms,
       violation: {
-        kind: 'memory', signature: `${target}/memory/amplification`, ms,
+        kind: 'memory',
+        signature: `${target}/memory/amplification`,
+        ms,
         message: `a ${size}-byte input produced a ${maxOutput}-byte result (${(maxOutput / Math.max(1, size)).toFixed(0)}×, bound ${AMPLIFICATION}× + ${OUTPUT_CONSTANT})`,
       },
     };
@@ -171,11 +212,24 @@ export async function check(target: string, input: Uint8Array | number, fn: () =
     // re-run twice: only a call slow every time is a violation (GC pauses, the other core's load)
     for (let i = 0; i < 2 && ms > bound; i++) {
       const t1 = performance.now();
-      try { await fn(); } catch { /* classified above */ }
+      try {
+        await fn();
+      } catch {
+        /* classified above */
+      }
       ms = Math.min(ms, slowestCall(performance.now() - t1));
     }
     if (ms > bound) {
-      return { key, ms, violation: { kind: 'slow', signature: `${target}/slow`, ms, message: `slowest call took ${ms.toFixed(1)} ms on ${size} bytes (bound ${bound.toFixed(1)} ms, load-adjusted)` } };
+      return {
+        key,
+        ms,
+        violation: {
+          kind: 'slow',
+          signature: `${target}/slow`,
+          ms,
+          message: `slowest call took ${ms.toFixed(1)} ms on ${size} bytes (bound ${bound.toFixed(1)} ms, load-adjusted)`,
+        },
+      };
     }
   }
   return { key, ms, violation: null };
@@ -191,7 +245,9 @@ let maxOutput = 0;
 
 /** Touches every lazy getter of a result (strings are decoded on first access) and returns its JSON size. */
 export function touch(x: unknown): number {
-  const n = JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? v.length : v))?.length ?? 0;
+  const n =
+    JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? v.length : v))
+      ?.length ?? 0;
   if (n > maxOutput) maxOutput = n;
   return n;
 }
@@ -199,7 +255,13 @@ export function touch(x: unknown): number {
 /** An invariant broken without an exception (lossy issues, accounting): thrown from inside a target. */
 export class InvariantError extends Error {
   override readonly name = 'InvariantError';
-  constructor(readonly kind: ViolationKind, readonly rule: string, message: string) { super(`${rule}: ${message}`); }
+  constructor(
+    readonly kind: ViolationKind,
+    readonly rule: string,
+    message: string,
+  ) {
+    super(`${rule}: ${message}`);
+  }
 }
 
 /** Converts an InvariantError thrown by a target into its violation (other errors stay crashes). */
@@ -208,16 +270,28 @@ export function classify(target: string, r: CheckResult): CheckResult {
   const m = /^InvariantError: ([\w-]+): /.exec(r.violation.message);
   if (!m) return r;
   const rule = m[1];
-  const kind: ViolationKind = rule.startsWith('pollution') ? 'pollution' : rule.startsWith('accounting') ? 'accounting' : rule.startsWith('escape') ? 'escape' : 'lossy';
+  const kind: ViolationKind = rule.startsWith('pollution')
+    ? 'pollution'
+    : rule.startsWith('accounting')
+      ? 'accounting'
+      : rule.startsWith('escape')
+        ? 'escape'
+        : 'lossy';
   return { ...r, violation: { ...r.violation, kind, signature: `${target}/${kind}/${rule}` } };
 }
 
 // A raw control character (C0 but LF, DEL, C1), bidi control, line/paragraph separator or BOM in text output.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: detecting them is the point
-const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
+const RAW_CONTROL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: detecting them is the point
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
 
 /** Text output (inspect, verify, diff) of a mutant carries no raw control character: issue 12 item 2. */
 export function checkTextEscaped(text: string, where: string): void {
   const m = RAW_CONTROL.exec(text);
-  if (m) throw new InvariantError('escape', `escape-raw-control-${where}`, `U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} at ${m.index} of the ${where} text: ${JSON.stringify(text.slice(Math.max(0, m.index - 30), m.index + 30))}`);
+  if (m)
+    throw new InvariantError(
+      'escape',
+      `escape-raw-control-${where}`,
+      `U+${m[0].charCodeAt(0).toString(16).padStart(4, '0')} at ${m.index} of the ${where} text: ${JSON.stringify(text.slice(Math.max(0, m.index - 30), m.index + 30))}`,
+    );
 }

@@ -22,19 +22,32 @@ export interface RegressionMeta {
   title?: string;
 }
 
-export interface Regression { name: string; meta: RegressionMeta; dir: string }
+export interface Regression {
+  name: string;
+  meta: RegressionMeta;
+  dir: string;
+}
 
 export function listRegressions(dir: string): Regression[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => ({
-    name: f.replace(/\.json$/, ''), dir, meta: JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as RegressionMeta,
-  }));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({
+      name: f.replace(/\.json$/, ''),
+      dir,
+      meta: JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as RegressionMeta,
+    }));
 }
 
 /** Runs the saved input through its target, repeating the random choices a few times (limits, swap …). */
 export async function replay(r: Regression, rounds = 8): Promise<CheckResult> {
   // large inputs are stored gzipped (name.gz) to keep the repository small
-  const data = r.meta.files.map((f) => { const b = fs.readFileSync(path.join(r.dir, f)); return new Uint8Array(f.endsWith('.gz') ? zlib.gunzipSync(b) : b); });
+  const data = r.meta.files.map((f) => {
+    const b = fs.readFileSync(path.join(r.dir, f));
+    return new Uint8Array(f.endsWith('.gz') ? zlib.gunzipSync(b) : b);
+  });
   resetMemoryBase();
   let last: CheckResult | null = null;
   for (let i = 0; i < rounds; i++) {
@@ -45,7 +58,12 @@ export async function replay(r: Regression, rounds = 8): Promise<CheckResult> {
       const fn = BINARY_TARGETS[r.meta.target as BinaryTargetName];
       if (!fn) throw new Error(`target ${r.meta.target} is not available`);
       const [seed, bytes] = data.length > 1 ? data : [data[0], data[0]];
-      last = classify(r.meta.target, await check(r.meta.target, r.meta.target === 'diff' ? seed.length + bytes.length : bytes, () => fn({ bytes, seed }, rng)));
+      last = classify(
+        r.meta.target,
+        await check(r.meta.target, r.meta.target === 'diff' ? seed.length + bytes.length : bytes, () =>
+          fn({ bytes, seed }, rng),
+        ),
+      );
     }
     if (last.violation) return last;
   }

@@ -31,7 +31,10 @@ let watchdogMs = 0;
 function timeoutFor(inputs: Input[]): number {
   const flat = Number(new URLSearchParams(location.search).get('worker-timeout'));
   if (Number.isFinite(flat) && flat > 0) return flat;
-  const bytes = inputs.reduce((n, i) => n + (i.kind === 'folder' ? i.entries.reduce((m, e) => m + e.file.size, 0) : i.file.size), 0);
+  const bytes = inputs.reduce(
+    (n, i) => n + (i.kind === 'folder' ? i.entries.reduce((m, e) => m + e.file.size, 0) : i.file.size),
+    0,
+  );
   return TIMEOUT_BASE_MS + TIMEOUT_PER_MIB_MS * Math.ceil(bytes / (1024 * 1024));
 }
 
@@ -50,7 +53,13 @@ function arm() {
     worker?.terminate();
     worker = null;
     const s = watchdogMs >= 10_000 ? `${Math.round(watchdogMs / 1000)} s` : `${watchdogMs} ms`;
-    fail({ code: 'TIMEOUT', message: `the analysis sent nothing for ${s} and was ended (the input may be built to make it loop). The page is ready for another file.` }, 'The analysis took too long');
+    fail(
+      {
+        code: 'TIMEOUT',
+        message: `the analysis sent nothing for ${s} and was ended (the input may be built to make it loop). The page is ready for another file.`,
+      },
+      'The analysis took too long',
+    );
   }, watchdogMs);
 }
 
@@ -61,7 +70,10 @@ function getWorker(): Worker {
   worker.onerror = (e) => {
     e.preventDefault();
     disarm();
-    fail({ code: 'INTERNAL', message: `the analysis worker stopped: ${e.message || 'unknown error'}` }, 'The analysis failed');
+    fail(
+      { code: 'INTERNAL', message: `the analysis worker stopped: ${e.message || 'unknown error'}` },
+      'The analysis failed',
+    );
     worker?.terminate();
     worker = null;
   };
@@ -80,11 +92,18 @@ function fail(e: ErrorInfo, title: string) {
   document.body.dataset.state = 'error';
   errorBox.replaceChildren(
     h('h2', null, title),
-    h('dl', { class: 'kv' },
-      h('dt', null, 'What'), h('dd', null, e.message),
-      h('dt', null, 'Code'), h('dd', null, h('code', null, e.code)),
-      e.offset !== undefined && e.offset >= 0 ? [h('dt', null, 'Where'), h('dd', null, `file offset ${offset(e.offset)}`)] : null,
-      e.context ? [h('dt', null, 'Structure'), h('dd', null, h('code', null, e.context))] : null),
+    h(
+      'dl',
+      { class: 'kv' },
+      h('dt', null, 'What'),
+      h('dd', null, e.message),
+      h('dt', null, 'Code'),
+      h('dd', null, h('code', null, e.code)),
+      e.offset !== undefined && e.offset >= 0
+        ? [h('dt', null, 'Where'), h('dd', null, `file offset ${offset(e.offset)}`)]
+        : null,
+      e.context ? [h('dt', null, 'Structure'), h('dd', null, h('code', null, e.context))] : null,
+    ),
   );
   errorBox.dataset.errorCode = e.code;
   errorBox.hidden = false;
@@ -126,7 +145,8 @@ function show(r: Report) {
   const bad = r.files.filter((f) => f.error).length;
   status.textContent = `${r.files.length === 2 ? 'Compared' : 'Analysed'} ${r.files.map((f) => f.name).join(' and ')}${bad ? `; ${bad} file${bad > 1 ? 's are' : ' is'} not valid Mach-O` : ''}.`;
   // timings in the footer (and the export), so that the same files always give the same view
-  $('sdk-info').textContent = `analysed in ${r.timings.total} ms, shown in ${Math.round(performance.now() - t0)} ms · SIMD ${r.sdk.simd ? 'on' : 'off'} · verify ${r.sdk.verify ? 'yes' : 'no'} · diff ${r.sdk.diff ? 'yes' : 'no'}`;
+  $('sdk-info').textContent =
+    `analysed in ${r.timings.total} ms, shown in ${Math.round(performance.now() - t0)} ms · SIMD ${r.sdk.simd ? 'on' : 'off'} · verify ${r.sdk.verify ? 'yes' : 'no'} · diff ${r.sdk.diff ? 'yes' : 'no'}`;
   document.body.dataset.state = 'done';
   results.focus({ preventScroll: true });
 }
@@ -135,12 +155,26 @@ function start(inputs: Input[]) {
   errorBox.hidden = true;
   if (inputs.length === 0) return;
   if (inputs.length > 2) {
-    fail({ code: 'INPUT', message: `${inputs.length} files were given: drop one file to inspect it, or two to compare them.` }, 'Too many files');
+    fail(
+      {
+        code: 'INPUT',
+        message: `${inputs.length} files were given: drop one file to inspect it, or two to compare them.`,
+      },
+      'Too many files',
+    );
     return;
   }
   const empty = inputs.find((i) => i.kind !== 'folder' && i.file.size === 0);
   if (empty) {
-    fail({ code: 'TRUNCATED', message: `${empty.name} is empty (0 bytes): a Mach-O file starts with a 4-byte magic number.`, offset: 0, context: empty.name }, 'Empty file');
+    fail(
+      {
+        code: 'TRUNCATED',
+        message: `${empty.name} is empty (0 bytes): a Mach-O file starts with a 4-byte magic number.`,
+        offset: 0,
+        context: empty.name,
+      },
+      'Empty file',
+    );
     return;
   }
   seq++;
@@ -163,7 +197,9 @@ function fromFiles(files: File[]): Input[] {
     const rootName = files[0].webkitRelativePath.split('/')[0];
     return [{ kind: 'folder', name: rootName, entries: files.map((f) => ({ path: f.webkitRelativePath, file: f })) }];
   }
-  return files.map((f) => (/\.zip$/i.test(f.name) ? { kind: 'zip', name: f.name, file: f } : { kind: 'file', name: f.name, file: f }));
+  return files.map((f) =>
+    /\.zip$/i.test(f.name) ? { kind: 'zip', name: f.name, file: f } : { kind: 'file', name: f.name, file: f },
+  );
 }
 
 fileInput.addEventListener('change', () => {
@@ -191,7 +227,7 @@ async function readDir(dir: FileSystemDirectoryEntry, prefix: string, out: Bundl
 }
 
 async function fromDrop(dt: DataTransfer): Promise<Input[]> {
-  const entries = [...dt.items].map((it) => (it.kind === 'file' ? it.webkitGetAsEntry?.() ?? null : null));
+  const entries = [...dt.items].map((it) => (it.kind === 'file' ? (it.webkitGetAsEntry?.() ?? null) : null));
   const dirs = entries.filter((e): e is FileSystemDirectoryEntry => !!e && e.isDirectory);
   if (dirs.length) {
     const out: Input[] = [];
@@ -206,19 +242,32 @@ async function fromDrop(dt: DataTransfer): Promise<Input[]> {
 }
 
 for (const ev of ['dragenter', 'dragover']) {
-  document.addEventListener(ev, (e) => { e.preventDefault(); drop.classList.add('over'); });
+  document.addEventListener(ev, (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
 }
-document.addEventListener('dragleave', (e) => { if (!(e as DragEvent).relatedTarget) drop.classList.remove('over'); });
+document.addEventListener('dragleave', (e) => {
+  if (!(e as DragEvent).relatedTarget) drop.classList.remove('over');
+});
 document.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
   const dt = (e as DragEvent).dataTransfer;
   if (!dt) return;
-  fromDrop(dt).then(start, (err) => fail({ code: 'IO', message: `the dropped items could not be read: ${(err as Error).message}` }, 'Could not read the drop'));
+  fromDrop(dt).then(start, (err) =>
+    fail(
+      { code: 'IO', message: `the dropped items could not be read: ${(err as Error).message}` },
+      'Could not read the drop',
+    ),
+  );
 });
 
 window.addEventListener('error', (e) => fail({ code: 'INTERNAL', message: e.message }, 'Unexpected error'));
-window.addEventListener('unhandledrejection', (e) => fail({ code: 'INTERNAL', message: String((e.reason as Error)?.message ?? e.reason) }, 'Unexpected error'));
+window.addEventListener('unhandledrejection', (e) =>
+  fail({ code: 'INTERNAL', message: String((e.reason as Error)?.message ?? e.reason) }, 'Unexpected error'),
+);
 
-$('sdk-info').textContent = `${typeof WebAssembly === 'object' ? 'WebAssembly available' : 'no WebAssembly in this browser'} · ${navigator.hardwareConcurrency ?? '?'} cores`;
+$('sdk-info').textContent =
+  `${typeof WebAssembly === 'object' ? 'WebAssembly available' : 'no WebAssembly in this browser'} · ${navigator.hardwareConcurrency ?? '?'} cores`;
 document.body.dataset.state = 'ready';

@@ -20,7 +20,8 @@ if (!existsSync(pkgEsm)) {
 
 // Node built-ins referenced behind runtime checks in dependencies (node-forge looks for `crypto` when it thinks it
 // runs in Node): in the browser they resolve to an empty module, so the bundle never reaches for them.
-const NODE_BUILTINS = /^(node:)?(crypto|fs|path|os|util|buffer|stream|url|child_process|module|worker_threads|process|events|zlib)$/;
+const NODE_BUILTINS =
+  /^(node:)?(crypto|fs|path|os|util|buffer|stream|url|child_process|module|worker_threads|process|events|zlib)$/;
 const emptyBuiltins = {
   name: 'empty-node-builtins',
   setup(b) {

@@ -16,7 +16,9 @@ export interface BundleLayout {
 
 export class BundleError extends MachlensError {
   override readonly name = 'BundleError';
-  constructor(message: string) { super('BUNDLE_INVALID', message, { structure: 'bundle' }); }
+  constructor(message: string) {
+    super('BUNDLE_INVALID', message, { structure: 'bundle' });
+  }
 }
 
 export function findBundle(paths: string[]): BundleLayout {
@@ -28,7 +30,10 @@ export function findBundle(paths: string[]): BundleLayout {
   if (plist) root = plist.slice(0, -'/Contents/Info.plist'.length);
   else {
     const m = norm.map((p) => /^(.*?[^/]+\.app)\/Contents\/MacOS\/[^/]+$/.exec(p)).find(Boolean);
-    if (!m) throw new BundleError('no .app bundle found: expected NAME.app/Contents/Info.plist or NAME.app/Contents/MacOS/NAME');
+    if (!m)
+      throw new BundleError(
+        'no .app bundle found: expected NAME.app/Contents/Info.plist or NAME.app/Contents/MacOS/NAME',
+      );
     root = m[1];
   }
   const name = root.split('/').pop() ?? root;
@@ -58,7 +63,9 @@ export function bundleExecutableName(plist: Uint8Array): string | null {
   if (typeof name !== 'string') return null;
   const trimmed = name.trim();
   if (!trimmed || trimmed === '.' || trimmed === '..' || /[/\\\0]/.test(trimmed)) {
-    throw new BundleError(`CFBundleExecutable ${JSON.stringify(trimmed.slice(0, 200))} is not a file name in Contents/MacOS`);
+    throw new BundleError(
+      `CFBundleExecutable ${JSON.stringify(trimmed.slice(0, 200))} is not a file name in Contents/MacOS`,
+    );
   }
   return trimmed;
 }

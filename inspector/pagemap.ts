@@ -7,11 +7,20 @@ export const Cell = { Match: 0, Mismatch: 1, NotCovered: 2, Changed: 3, Same: 4,
 export type Cell = (typeof Cell)[keyof typeof Cell];
 
 const COLORS: Record<Cell, string> = {
-  [Cell.Match]: '#2e7d32', [Cell.Mismatch]: '#c62828', [Cell.NotCovered]: '#b0b0b0', [Cell.Changed]: '#e07b00', [Cell.Same]: '#8fb996', [Cell.ChangedMismatch]: '#c62828',
+  [Cell.Match]: '#2e7d32',
+  [Cell.Mismatch]: '#c62828',
+  [Cell.NotCovered]: '#b0b0b0',
+  [Cell.Changed]: '#e07b00',
+  [Cell.Same]: '#8fb996',
+  [Cell.ChangedMismatch]: '#c62828',
 };
 export const CELL_NAMES: Record<Cell, string> = {
-  [Cell.Match]: 'hash matches', [Cell.Mismatch]: 'hash MISMATCH', [Cell.NotCovered]: 'not covered by the signature',
-  [Cell.Changed]: 'CHANGED', [Cell.Same]: 'unchanged', [Cell.ChangedMismatch]: 'CHANGED, hash MISMATCH',
+  [Cell.Match]: 'hash matches',
+  [Cell.Mismatch]: 'hash MISMATCH',
+  [Cell.NotCovered]: 'not covered by the signature',
+  [Cell.Changed]: 'CHANGED',
+  [Cell.Same]: 'unchanged',
+  [Cell.ChangedMismatch]: 'CHANGED, hash MISMATCH',
 };
 
 export interface PageMapSpec {
@@ -42,13 +51,20 @@ export function pageMap(spec: PageMapSpec): HTMLElement {
   const rows = Math.max(1, Math.ceil(n / cols));
   const dpr = Math.min(2, globalThis.devicePixelRatio || 1);
   const canvas = h('canvas', {
-    tabindex: 0, role: 'img', width: cols * step * dpr, height: rows * step * dpr,
+    tabindex: 0,
+    role: 'img',
+    width: cols * step * dpr,
+    height: rows * step * dpr,
     'aria-label': `${spec.title}: ${spec.summary}. Use the arrow keys to read each page.`,
     'aria-describedby': `${spec.id}-info`,
   });
   canvas.style.width = `${cols * step}px`;
   canvas.style.height = `${rows * step}px`;
-  const info = h('p', { class: 'cell-info', id: `${spec.id}-info`, 'aria-live': 'polite' }, 'Hover a cell, or focus the map and use the arrow keys.');
+  const info = h(
+    'p',
+    { class: 'cell-info', id: `${spec.id}-info`, 'aria-live': 'polite' },
+    'Hover a cell, or focus the map and use the arrow keys.',
+  );
   const g = canvas.getContext('2d');
   let focus = -1;
 
@@ -58,17 +74,25 @@ export function pageMap(spec: PageMapSpec): HTMLElement {
     g.clearRect(0, 0, cols * step, rows * step);
     for (let i = 0; i < n; i++) {
       const c = spec.cells[i] as Cell;
-      const x = (i % cols) * step, y = Math.floor(i / cols) * step;
+      const x = (i % cols) * step,
+        y = Math.floor(i / cols) * step;
       g.fillStyle = COLORS[c] ?? '#000';
       g.fillRect(x, y, size, size);
       if ((c === Cell.Mismatch || c === Cell.Changed || c === Cell.ChangedMismatch) && size >= 8) {
         // a cross, so the state does not rest on colour alone
-        g.strokeStyle = '#fff'; g.lineWidth = 1.5;
-        g.beginPath(); g.moveTo(x + 2, y + 2); g.lineTo(x + size - 2, y + size - 2); g.moveTo(x + size - 2, y + 2); g.lineTo(x + 2, y + size - 2); g.stroke();
+        g.strokeStyle = '#fff';
+        g.lineWidth = 1.5;
+        g.beginPath();
+        g.moveTo(x + 2, y + 2);
+        g.lineTo(x + size - 2, y + size - 2);
+        g.moveTo(x + size - 2, y + 2);
+        g.lineTo(x + 2, y + size - 2);
+        g.stroke();
       }
     }
     if (focus >= 0) {
-      g.strokeStyle = '#111'; g.lineWidth = 2;
+      g.strokeStyle = '#111';
+      g.lineWidth = 2;
       g.strokeRect((focus % cols) * step - 1, Math.floor(focus / cols) * step - 1, size + 2, size + 2);
     }
   };
@@ -78,8 +102,10 @@ export function pageMap(spec: PageMapSpec): HTMLElement {
   };
   const at = (e: MouseEvent) => {
     const r = canvas.getBoundingClientRect();
-    const x = e.clientX - r.left, y = e.clientY - r.top;
-    const col = Math.floor(x / step), row = Math.floor(y / step);
+    const x = e.clientX - r.left,
+      y = e.clientY - r.top;
+    const col = Math.floor(x / step),
+      row = Math.floor(y / step);
     if (col < 0 || col >= cols || x % step >= size || y % step >= size) return -1;
     const i = row * cols + col;
     return i < n ? i : -1;
@@ -88,16 +114,28 @@ export function pageMap(spec: PageMapSpec): HTMLElement {
     const i = at(e);
     tooltip ??= document.getElementById('tooltip');
     if (!tooltip) return;
-    if (i < 0) { tooltip.hidden = true; return; }
+    if (i < 0) {
+      tooltip.hidden = true;
+      return;
+    }
     tooltip.textContent = label(i);
     tooltip.hidden = false;
     tooltip.style.left = `${Math.min(e.clientX + 14, window.innerWidth - 360)}px`;
     tooltip.style.top = `${e.clientY + 16}px`;
     info.textContent = label(i);
   });
-  canvas.addEventListener('mouseleave', () => { if (tooltip) tooltip.hidden = true; });
+  canvas.addEventListener('mouseleave', () => {
+    if (tooltip) tooltip.hidden = true;
+  });
   canvas.addEventListener('keydown', (e) => {
-    const moves: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols, PageDown: cols * 8, PageUp: -cols * 8 };
+    const moves: Record<string, number> = {
+      ArrowRight: 1,
+      ArrowLeft: -1,
+      ArrowDown: cols,
+      ArrowUp: -cols,
+      PageDown: cols * 8,
+      PageUp: -cols * 8,
+    };
     let next = focus;
     if (e.key in moves) next = Math.min(n - 1, Math.max(0, (focus < 0 ? 0 : focus) + moves[e.key]));
     else if (e.key === 'Home') next = 0;
@@ -111,7 +149,9 @@ export function pageMap(spec: PageMapSpec): HTMLElement {
   draw();
 
   const notable: number[] = [];
-  for (let i = 0; i < n && notable.length < 200; i++) if (spec.cells[i] === Cell.Mismatch || spec.cells[i] === Cell.Changed || spec.cells[i] === Cell.ChangedMismatch) notable.push(i);
+  for (let i = 0; i < n && notable.length < 200; i++)
+    if (spec.cells[i] === Cell.Mismatch || spec.cells[i] === Cell.Changed || spec.cells[i] === Cell.ChangedMismatch)
+      notable.push(i);
   const count = (c: Cell) => spec.cells.reduce((a, x) => a + (x === c ? 1 : 0), 0);
   const mismatched: number[] = [];
   const changed: number[] = [];
@@ -120,20 +160,40 @@ export function pageMap(spec: PageMapSpec): HTMLElement {
     if (c === Cell.Changed || c === Cell.ChangedMismatch) changed.push(i);
   });
 
-  return h('figure', {
-    class: 'pagemap', id: spec.id, 'data-map': spec.id, 'data-pages': n, 'data-page-size': spec.pageSize,
-    'data-mismatch': mismatched.slice(0, 1000).join(','), 'data-changed': changed.slice(0, 1000).join(','),
-    'data-cols': cols, 'data-step': step,
-  },
+  return h(
+    'figure',
+    {
+      class: 'pagemap',
+      id: spec.id,
+      'data-map': spec.id,
+      'data-pages': n,
+      'data-page-size': spec.pageSize,
+      'data-mismatch': mismatched.slice(0, 1000).join(','),
+      'data-changed': changed.slice(0, 1000).join(','),
+      'data-cols': cols,
+      'data-step': step,
+    },
     h('figcaption', null, h('strong', null, spec.title), ` · ${spec.summary}`),
-    h('div', { class: 'legend' }, spec.legend.filter((c, k) => k === 0 || count(c) > 0).map((c) => h('span', null, h('span', { class: `sw sw-${c}` }), `${CELL_NAMES[c]} (${count(c)})`))),
+    h(
+      'div',
+      { class: 'legend' },
+      spec.legend
+        .filter((c, k) => k === 0 || count(c) > 0)
+        .map((c) => h('span', null, h('span', { class: `sw sw-${c}` }), `${CELL_NAMES[c]} (${count(c)})`)),
+    ),
     h('div', { class: 'canvas-wrap' }, canvas),
     info,
     notable.length
-      ? h('details', { class: 'notable', open: notable.length <= 12 },
-        h('summary', null, `${notable.length} page${notable.length === 1 ? '' : 's'} to look at`),
-        h('ul', { class: 'notable-list' }, notable.map((i) => h('li', { 'data-page': i }, label(i)))),
-      )
+      ? h(
+          'details',
+          { class: 'notable', open: notable.length <= 12 },
+          h('summary', null, `${notable.length} page${notable.length === 1 ? '' : 's'} to look at`),
+          h(
+            'ul',
+            { class: 'notable-list' },
+            notable.map((i) => h('li', { 'data-page': i }, label(i))),
+          ),
+        )
       : null,
   );
 }

@@ -2,14 +2,21 @@
 // cloneable: File objects in, plain JSON reports out (the same JSON the page exports).
 
 /** One entry of a dropped .app folder (webkitdirectory) or of a zip: its path inside the drop and its bytes. */
-export interface BundleEntry { path: string; file: Blob }
+export interface BundleEntry {
+  path: string;
+  file: Blob;
+}
 
 export type Input =
   | { kind: 'file'; name: string; file: Blob }
   | { kind: 'folder'; name: string; entries: BundleEntry[] }
   | { kind: 'zip'; name: string; file: Blob };
 
-export interface AnalyzeRequest { type: 'analyze'; id: number; inputs: Input[] }
+export interface AnalyzeRequest {
+  type: 'analyze';
+  id: number;
+  inputs: Input[];
+}
 
 export interface ErrorInfo {
   /**

@@ -28,9 +28,17 @@ const TYPES = {
 // The same policy as index.html's <meta>, sent as a header so it also covers the worker: scripts, workers and
 // styles from this server only, wasm compiled from bytes, and no fetch/XHR/WebSocket to anywhere.
 const CSP = [
-  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "worker-src 'self'", "style-src 'self'",
-  "img-src 'self' data: blob:", "connect-src 'none'", "font-src 'none'", "object-src 'none'", "base-uri 'none'",
-  "form-action 'none'", "frame-ancestors 'none'",
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'none'",
+  "font-src 'none'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 // DNS rebinding: a page on evil.example whose name is made to resolve to 127.0.0.1 reaches this server with
@@ -43,7 +51,9 @@ function hostAllowed(host, port) {
 
 const server = createServer((req, res) => {
   if (!hostAllowed(req.headers.host, server.address()?.port)) {
-    res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('misdirected request: this server answers only to 127.0.0.1, localhost and [::1]\n');
+    res
+      .writeHead(421, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' })
+      .end('misdirected request: this server answers only to 127.0.0.1, localhost and [::1]\n');
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -64,7 +74,11 @@ const server = createServer((req, res) => {
     return;
   }
   let st;
-  try { st = statSync(file); } catch { st = null; }
+  try {
+    st = statSync(file);
+  } catch {
+    st = null;
+  }
   if (!st || !st.isFile()) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
     return;

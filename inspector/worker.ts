@@ -3,10 +3,22 @@
 import * as sdk from 'machlens';
 import { findBundle, bundleExecutableName, BundleError, SIDE_FILE_CAP } from './bundle';
 import { PlistError } from '../src/verify/plist';
-import type { AnalyzeRequest, BundleEntry, BundleInfo, ErrorInfo, FileReport, Input, Report, WorkerMessage } from './protocol';
+import type {
+  AnalyzeRequest,
+  BundleEntry,
+  BundleInfo,
+  ErrorInfo,
+  FileReport,
+  Input,
+  Report,
+  WorkerMessage,
+} from './protocol';
 import { sizeText, ZipError, ZipReader } from './zip';
 
-const ctx = self as unknown as { postMessage(m: WorkerMessage): void; onmessage: ((e: MessageEvent<AnalyzeRequest>) => void) | null };
+const ctx = self as unknown as {
+  postMessage(m: WorkerMessage): void;
+  onmessage: ((e: MessageEvent<AnalyzeRequest>) => void) | null;
+};
 
 // verify and diff are looked up at run time so that this page builds against any version of the SDK.
 type AnyFn = (...args: unknown[]) => unknown;
@@ -25,12 +37,18 @@ function pagePoolFor(bytes: Uint8Array, blob: Blob | null): { pool?: unknown } {
   if (bytes.length < PAGE_POOL_MIN_BYTES) return {};
   if (pagePool === undefined) {
     const create = api.createWorkerPagePool as PoolFactory | undefined;
-    const cores = (self as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+    const cores =
+      (self as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
     try {
-      pagePool = typeof create === 'function' && typeof Worker === 'function' && cores > 1
-        ? create(() => new Worker(new URL('./page-worker.js', import.meta.url), { type: 'module' }), { size: Math.min(4, cores) })
-        : null;
-    } catch { pagePool = null; }
+      pagePool =
+        typeof create === 'function' && typeof Worker === 'function' && cores > 1
+          ? create(() => new Worker(new URL('./page-worker.js', import.meta.url), { type: 'module' }), {
+              size: Math.min(4, cores),
+            })
+          : null;
+    } catch {
+      pagePool = null;
+    }
   }
   return pagePool ? { pool: pagePool.over(blob ?? bytes) } : {};
 }
@@ -47,20 +65,24 @@ interface Target {
 }
 
 class InputError extends Error {
-  constructor(readonly info: ErrorInfo) { super(info.message); }
+  constructor(readonly info: ErrorInfo) {
+    super(info.message);
+  }
 }
 
 /** JSON-safe copy: typed arrays as hex, bigint as string, Map as object, Error as its fields. */
 export function toJson<T = unknown>(x: unknown): T {
-  return JSON.parse(JSON.stringify(x, (_k, v) => {
-    if (typeof v === 'bigint') return v.toString();
-    if (v instanceof Uint8Array) return Array.from(v, (b) => b.toString(16).padStart(2, '0')).join('');
-    if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
-    if (v instanceof Map) return Object.fromEntries(v);
-    if (v instanceof Set) return [...v];
-    if (v instanceof Error) return { name: v.name, message: v.message, ...(v as unknown as Record<string, unknown>) };
-    return v;
-  })) as T;
+  return JSON.parse(
+    JSON.stringify(x, (_k, v) => {
+      if (typeof v === 'bigint') return v.toString();
+      if (v instanceof Uint8Array) return Array.from(v, (b) => b.toString(16).padStart(2, '0')).join('');
+      if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number>);
+      if (v instanceof Map) return Object.fromEntries(v);
+      if (v instanceof Set) return [...v];
+      if (v instanceof Error) return { name: v.name, message: v.message, ...(v as unknown as Record<string, unknown>) };
+      return v;
+    }),
+  ) as T;
 }
 
 export function errorInfo(err: unknown, fallback: string): ErrorInfo {
@@ -68,9 +90,16 @@ export function errorInfo(err: unknown, fallback: string): ErrorInfo {
   if (err instanceof sdk.MachOError) {
     // the issue's own sentence: code, offset and context have their own fields
     const first = err.issues.find((i) => i.code === err.code && i.offset === err.offset);
-    return { code: err.code, message: first?.message ?? err.message, offset: err.offset, context: err.context, issues: toJson(err.issues) };
+    return {
+      code: err.code,
+      message: first?.message ?? err.message,
+      offset: err.offset,
+      context: err.context,
+      issues: toJson(err.issues),
+    };
   }
-  if (err instanceof ZipError) return { code: err.code, message: err.message, offset: err.offset, context: 'zip archive' };
+  if (err instanceof ZipError)
+    return { code: err.code, message: err.message, offset: err.offset, context: 'zip archive' };
   if (err instanceof BundleError) return { code: 'BUNDLE', message: err.message };
   const e = err as { code?: unknown; message?: unknown; offset?: unknown; context?: unknown };
   return {
@@ -104,7 +133,12 @@ async function isZip(blob: Blob): Promise<boolean> {
 type ReadFn = (path: string, cap?: { bytes: number; name: string }) => Promise<Uint8Array>;
 const SIDE_CAP = { bytes: SIDE_FILE_CAP, name: `side-file cap (Info.plist, CodeResources)` };
 
-async function bundleTarget(name: string, paths: string[], read: ReadFn, blobOf: ((path: string) => Blob) | null): Promise<Target> {
+async function bundleTarget(
+  name: string,
+  paths: string[],
+  read: ReadFn,
+  blobOf: ((path: string) => Blob) | null,
+): Promise<Target> {
   const layout = findBundle(paths);
   const infoPlist = layout.infoPlist ? await read(layout.infoPlist, SIDE_CAP) : null;
   let exeName: string | null = null;
@@ -120,14 +154,23 @@ async function bundleTarget(name: string, paths: string[], read: ReadFn, blobOf:
   }
   const exe = exeName ? `${layout.root}/Contents/MacOS/${exeName}` : layout.macos[0];
   if (!exe || !paths.includes(exe)) {
-    throw new BundleError(`${layout.name}: the main executable ${exeName ? `Contents/MacOS/${exeName} (CFBundleExecutable)` : 'in Contents/MacOS'} is missing${infoPlistProblem ? `; ${infoPlistProblem}` : ''}`);
+    throw new BundleError(
+      `${layout.name}: the main executable ${exeName ? `Contents/MacOS/${exeName} (CFBundleExecutable)` : 'in Contents/MacOS'} is missing${infoPlistProblem ? `; ${infoPlistProblem}` : ''}`,
+    );
   }
   const codeResources = layout.codeResources ? await read(layout.codeResources, SIDE_CAP) : null;
   return {
     name: `${name} → ${exe}`,
     blob: blobOf ? blobOf(exe) : null,
     bytes: blobOf ? null : await read(exe),
-    bundle: { name: layout.name, executable: exe, infoPlist: layout.infoPlist, codeResources: layout.codeResources, passedToVerify: false, infoPlistProblem },
+    bundle: {
+      name: layout.name,
+      executable: exe,
+      infoPlist: layout.infoPlist,
+      codeResources: layout.codeResources,
+      passedToVerify: false,
+      infoPlistProblem,
+    },
     infoPlist,
     codeResources,
   };
@@ -138,7 +181,8 @@ async function resolveInput(input: Input): Promise<Target> {
     const byPath = new Map<string, BundleEntry>(input.entries.map((e) => [e.path, e]));
     const read: ReadFn = async (p, cap) => {
       const f = byPath.get(p)!.file;
-      if (cap && f.size > cap.bytes) throw new BundleError(`${p} is ${sizeText(f.size)}, over the ${cap.name} of ${sizeText(cap.bytes)}: refused`);
+      if (cap && f.size > cap.bytes)
+        throw new BundleError(`${p} is ${sizeText(f.size)}, over the ${cap.name} of ${sizeText(cap.bytes)}: refused`);
       return new Uint8Array(await f.arrayBuffer());
     };
     return bundleTarget(input.name, [...byPath.keys()], read, (p) => byPath.get(p)!.file);
@@ -162,11 +206,25 @@ function verifyOptions(t: Target): Record<string, unknown> | undefined {
   return { bundle: { infoPlist: t.infoPlist, codeResources: t.codeResources } };
 }
 
-async function analyzeOne(id: number, t: Target, index: number, count: number): Promise<{ report: FileReport; bytes: Uint8Array<ArrayBuffer> }> {
+async function analyzeOne(
+  id: number,
+  t: Target,
+  index: number,
+  count: number,
+): Promise<{ report: FileReport; bytes: Uint8Array<ArrayBuffer> }> {
   const label = count > 1 ? `file ${index + 1} of ${count}: ${t.name}` : t.name;
   const bytes = (t.bytes ?? (await readAll(id, `Reading ${label}`, t.blob!))) as Uint8Array<ArrayBuffer>;
   progress(id, `Hashing ${label}`, 0, 0);
-  const report: FileReport = { name: t.name, size: bytes.length, sha256: await sha256(bytes), bundle: t.bundle, parse: null, error: null, verify: null, verifyError: null };
+  const report: FileReport = {
+    name: t.name,
+    size: bytes.length,
+    sha256: await sha256(bytes),
+    bundle: t.bundle,
+    parse: null,
+    error: null,
+    verify: null,
+    verifyError: null,
+  };
   progress(id, `Parsing ${label}`, 0, 0);
   try {
     report.parse = toJson(sdk.parse(bytes));
@@ -175,7 +233,9 @@ async function analyzeOne(id: number, t: Target, index: number, count: number): 
     try {
       const lossy = sdk.parse(bytes, { lossy: true });
       if (lossy.slices.length) report.parse = toJson(lossy);
-    } catch { /* nothing parsed */ }
+    } catch {
+      /* nothing parsed */
+    }
   }
   if (verifyFn && !report.error) {
     progress(id, `Verifying ${label}`, 0, 0);
@@ -200,7 +260,10 @@ async function analyze(req: AnalyzeRequest): Promise<Report> {
     try {
       targets.push(await resolveInput(input));
     } catch (err) {
-      throw new InputError({ ...errorInfo(err, 'IO'), context: `${input.name}${errorInfo(err, 'IO').context ? ` (${errorInfo(err, 'IO').context})` : ''}` });
+      throw new InputError({
+        ...errorInfo(err, 'IO'),
+        context: `${input.name}${errorInfo(err, 'IO').context ? ` (${errorInfo(err, 'IO').context})` : ''}`,
+      });
     }
   }
   const files: FileReport[] = [];
@@ -215,7 +278,8 @@ async function analyze(req: AnalyzeRequest): Promise<Report> {
   let diff: unknown = null;
   let diffError: ErrorInfo | null = null;
   if (targets.length === 2) {
-    if (!diffFn) diffError = { code: 'DIFF', message: 'this build of machlens has no diff(): showing both files side by side' };
+    if (!diffFn)
+      diffError = { code: 'DIFF', message: 'this build of machlens has no diff(): showing both files side by side' };
     else {
       progress(req.id, 'Comparing the two files', 0, 0);
       const t2 = performance.now();

@@ -9,7 +9,14 @@
 // two entries with the same name are refused (never "the last one wins"); CRC-32 is checked.
 import { MachlensError } from '../src/errors';
 
-export interface ZipEntry { path: string; method: number; compressedSize: number; size: number; crc32: number; localOffset: number }
+export interface ZipEntry {
+  path: string;
+  method: number;
+  compressedSize: number;
+  size: number;
+  crc32: number;
+  localOffset: number;
+}
 
 export interface ZipLimits {
   /** Most bytes one entry may inflate to (default 512 MiB). */
@@ -23,7 +30,12 @@ export interface ZipLimits {
 }
 
 const MiB = 1024 * 1024;
-export const ZIP_LIMITS: Readonly<ZipLimits> = Object.freeze({ maxEntrySize: 512 * MiB, maxTotalSize: 1024 * MiB, maxRatio: 100, ratioGrace: 1 * MiB });
+export const ZIP_LIMITS: Readonly<ZipLimits> = Object.freeze({
+  maxEntrySize: 512 * MiB,
+  maxTotalSize: 1024 * MiB,
+  maxRatio: 100,
+  ratioGrace: 1 * MiB,
+});
 
 export class ZipError extends MachlensError {
   override readonly name = 'ZipError';
@@ -77,36 +89,49 @@ export async function listZip(zip: Blob): Promise<ZipEntry[]> {
   const tail = await bytesOf(zip, zip.size - tailLen, zip.size);
   let eocd = -1;
   for (let i = tail.length - 22; i >= 0; i--) {
-    if (u32(tail, i) === 0x06054b50) { eocd = i; break; }
+    if (u32(tail, i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
   }
   if (eocd < 0) throw new ZipError('not a zip file: no end-of-central-directory record', zip.size - tailLen);
   const count = u16(tail, eocd + 10);
   const cdSize = u32(tail, eocd + 12);
   const cdOff = u32(tail, eocd + 16);
-  if (cdOff === 0xffffffff || count === 0xffff) throw new ZipError('zip64 archives are not supported', zip.size - tailLen + eocd);
-  if (cdOff + cdSize > zip.size) throw new ZipError('central directory lies outside the file', zip.size - tailLen + eocd + 16);
+  if (cdOff === 0xffffffff || count === 0xffff)
+    throw new ZipError('zip64 archives are not supported', zip.size - tailLen + eocd);
+  if (cdOff + cdSize > zip.size)
+    throw new ZipError('central directory lies outside the file', zip.size - tailLen + eocd + 16);
   const cd = await bytesOf(zip, cdOff, cdOff + cdSize);
   const entries: ZipEntry[] = [];
   const seen = new Map<string, number>();
   const dec = new TextDecoder();
   let p = 0;
   for (let i = 0; i < count; i++) {
-    if (p + 46 > cd.length || u32(cd, p) !== 0x02014b50) throw new ZipError(`bad central directory entry ${i}`, cdOff + p);
+    if (p + 46 > cd.length || u32(cd, p) !== 0x02014b50)
+      throw new ZipError(`bad central directory entry ${i}`, cdOff + p);
     const flags = u16(cd, p + 8);
     const method = u16(cd, p + 10);
     const crc = u32(cd, p + 16);
     const compressedSize = u32(cd, p + 20);
     const size = u32(cd, p + 24);
-    const nameLen = u16(cd, p + 28), extraLen = u16(cd, p + 30), commentLen = u16(cd, p + 32);
+    const nameLen = u16(cd, p + 28),
+      extraLen = u16(cd, p + 30),
+      commentLen = u16(cd, p + 32);
     const localOffset = u32(cd, p + 42);
-    if (p + 46 + nameLen > cd.length) throw new ZipError(`central directory entry ${i}: its name runs past the directory`, cdOff + p + 28);
+    if (p + 46 + nameLen > cd.length)
+      throw new ZipError(`central directory entry ${i}: its name runs past the directory`, cdOff + p + 28);
     const path = dec.decode(cd.subarray(p + 46, p + 46 + nameLen));
     if (flags & 1) throw new ZipError(`entry ${path} is encrypted`, cdOff + p);
-    if (compressedSize === 0xffffffff || size === 0xffffffff || localOffset === 0xffffffff) throw new ZipError(`entry ${path} needs zip64, which is not supported`, cdOff + p + 20);
+    if (compressedSize === 0xffffffff || size === 0xffffffff || localOffset === 0xffffffff)
+      throw new ZipError(`entry ${path} needs zip64, which is not supported`, cdOff + p + 20);
     const key = normPath(path);
     const first = seen.get(key);
     if (first !== undefined) {
-      throw new ZipError(`the zip holds two entries named ${path} (entries ${first} and ${i}): refused, as it is not clear which one is meant`, cdOff + p);
+      throw new ZipError(
+        `the zip holds two entries named ${path} (entries ${first} and ${i}): refused, as it is not clear which one is meant`,
+        cdOff + p,
+      );
     }
     seen.set(key, i);
     if (!path.endsWith('/')) entries.push({ path, method, compressedSize, size, crc32: crc, localOffset });
@@ -122,7 +147,11 @@ export class ZipReader {
   inflated = 0;
   private readonly byPath: Map<string, ZipEntry>;
 
-  private constructor(readonly zip: Blob, readonly entries: ZipEntry[], limits: Partial<ZipLimits>) {
+  private constructor(
+    readonly zip: Blob,
+    readonly entries: ZipEntry[],
+    limits: Partial<ZipLimits>,
+  ) {
     this.limits = { ...ZIP_LIMITS, ...limits };
     this.byPath = new Map(entries.map((e) => [e.path, e]));
   }
@@ -131,7 +160,9 @@ export class ZipReader {
     return new ZipReader(zip, await listZip(zip), limits);
   }
 
-  get paths(): string[] { return this.entries.map((e) => e.path); }
+  get paths(): string[] {
+    return this.entries.map((e) => e.path);
+  }
 
   entry(path: string): ZipEntry {
     const e = this.byPath.get(path);
@@ -148,33 +179,54 @@ export class ZipReader {
     const L = this.limits;
     const entryCap = cap && cap.bytes < L.maxEntrySize ? cap : { bytes: L.maxEntrySize, name: 'per-entry cap' };
     const limit = (msg: string) => new ZipError(`${e.path}: ${msg}: refused`, e.localOffset, 'ZIP_LIMIT');
-    if (e.size > entryCap.bytes) throw limit(`it would inflate to ${sizeText(e.size)} (its stated size), over the ${entryCap.name} of ${sizeText(entryCap.bytes)}`);
+    if (e.size > entryCap.bytes)
+      throw limit(
+        `it would inflate to ${sizeText(e.size)} (its stated size), over the ${entryCap.name} of ${sizeText(entryCap.bytes)}`,
+      );
     if (e.method === 8 && e.size > L.ratioGrace && e.size > L.maxRatio * e.compressedSize) {
-      throw limit(`it would inflate ${sizeText(e.compressedSize)} to ${sizeText(e.size)}, a ratio of ${Math.round(e.size / Math.max(1, e.compressedSize))}:1, over the ratio cap of ${L.maxRatio}:1`);
+      throw limit(
+        `it would inflate ${sizeText(e.compressedSize)} to ${sizeText(e.size)}, a ratio of ${Math.round(e.size / Math.max(1, e.compressedSize))}:1, over the ratio cap of ${L.maxRatio}:1`,
+      );
     }
     if (this.inflated + e.size > L.maxTotalSize) {
-      throw limit(`it would bring what is inflated from this zip to ${sizeText(this.inflated + e.size)}, over the total cap of ${sizeText(L.maxTotalSize)}`);
+      throw limit(
+        `it would bring what is inflated from this zip to ${sizeText(this.inflated + e.size)}, over the total cap of ${sizeText(L.maxTotalSize)}`,
+      );
     }
     const zip = this.zip;
     const lh = await bytesOf(zip, e.localOffset, e.localOffset + 30);
-    if (lh.length < 30 || u32(lh, 0) !== 0x04034b50) throw new ZipError(`bad local header for ${e.path}`, e.localOffset);
+    if (lh.length < 30 || u32(lh, 0) !== 0x04034b50)
+      throw new ZipError(`bad local header for ${e.path}`, e.localOffset);
     const nameLen = u16(lh, 26);
     const localName = new TextDecoder().decode(await bytesOf(zip, e.localOffset + 30, e.localOffset + 30 + nameLen));
-    if (localName !== e.path) throw new ZipError(`entry ${e.path}: its local header names it ${localName}: refused, as readers would disagree on what it is`, e.localOffset + 30);
+    if (localName !== e.path)
+      throw new ZipError(
+        `entry ${e.path}: its local header names it ${localName}: refused, as readers would disagree on what it is`,
+        e.localOffset + 30,
+      );
     const start = e.localOffset + 30 + nameLen + u16(lh, 28);
-    if (start + e.compressedSize > zip.size) throw new ZipError(`entry ${e.path}: its ${e.compressedSize} compressed bytes run past the end of the zip`, e.localOffset + 18);
+    if (start + e.compressedSize > zip.size)
+      throw new ZipError(
+        `entry ${e.path}: its ${e.compressedSize} compressed bytes run past the end of the zip`,
+        e.localOffset + 18,
+      );
     const data = zip.slice(start, start + e.compressedSize);
     let out: Uint8Array;
     if (e.method === 0) {
-      if (e.compressedSize !== e.size) throw new ZipError(`stored entry ${e.path}: ${e.compressedSize} bytes stored, ${e.size} stated`, e.localOffset);
+      if (e.compressedSize !== e.size)
+        throw new ZipError(`stored entry ${e.path}: ${e.compressedSize} bytes stored, ${e.size} stated`, e.localOffset);
       out = new Uint8Array(await data.arrayBuffer());
     } else if (e.method === 8) {
       out = await inflate(data, e);
     } else {
-      throw new ZipError(`entry ${e.path} uses compression method ${e.method} (only stored and deflate are supported)`, e.localOffset + 8);
+      throw new ZipError(
+        `entry ${e.path} uses compression method ${e.method} (only stored and deflate are supported)`,
+        e.localOffset + 8,
+      );
     }
     this.inflated += out.length;
-    if (crc32(out) !== e.crc32) throw new ZipError(`entry ${e.path}: CRC-32 mismatch (the zip is damaged or was altered)`, e.localOffset + 14);
+    if (crc32(out) !== e.crc32)
+      throw new ZipError(`entry ${e.path}: CRC-32 mismatch (the zip is damaged or was altered)`, e.localOffset + 14);
     return out;
   }
 }
@@ -195,7 +247,11 @@ async function inflate(data: Blob, e: ZipEntry): Promise<Uint8Array> {
       if (chunk.done) break;
       const v = chunk.value;
       if (n + v.length > e.size) {
-        throw new ZipError(`entry ${e.path} inflates past its stated size of ${sizeText(e.size)}: stopped there, refused`, e.localOffset + 22, 'ZIP_LIMIT');
+        throw new ZipError(
+          `entry ${e.path} inflates past its stated size of ${sizeText(e.size)}: stopped there, refused`,
+          e.localOffset + 22,
+          'ZIP_LIMIT',
+        );
       }
       out.set(v, n);
       n += v.length;

@@ -1,5 +1,6 @@
-// Compiles assembly/ twice (SIMD and scalar builds, see asconfig.json) and embeds each .wasm as base64 in a
-// generated TypeScript module, so that one JS bundle runs unchanged in Node (ESM and CJS), Deno and browsers.
+// Writes the boundary's generated files from schema/boundary.mjs (scripts/gen-boundary.mjs), then compiles assembly/
+// twice (SIMD and scalar builds, see asconfig.json) and embeds each .wasm as base64 in a generated TypeScript module,
+// so that one JS bundle runs unchanged in Node (ESM and CJS), Deno and browsers.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,13 +8,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+execFileSync(process.execPath, [join(root, 'scripts', 'gen-boundary.mjs')], { cwd: root, stdio: 'inherit' });
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 const outDir = join(root, 'src', 'wasm', 'generated');
 mkdirSync(outDir, { recursive: true });
 mkdirSync(join(root, 'build'), { recursive: true });
 
 for (const target of ['simd', 'scalar']) {
-  execFileSync(process.execPath, [asc, '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [asc, '--config', 'asconfig.json', '--target', target], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   const wasm = readFileSync(join(root, 'build', `machlens.${target}.wasm`));
   const sha256 = createHash('sha256').update(wasm).digest('hex');
   const source =

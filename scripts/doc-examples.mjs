@@ -27,7 +27,13 @@ export const GIVEN = {
 };
 
 export function docFiles(root = ROOT) {
-  return ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => join('docs', f))];
+  return [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .sort()
+      .map((f) => join('docs', f)),
+  ];
 }
 
 /** The fenced blocks of one Markdown file. Throws on a fence without a kind or with an unknown one. */
@@ -46,9 +52,24 @@ export function extract(file, root = ROOT) {
     while (j < lines.length && !new RegExp(`^\\s*${fence[0]}{${fence.length},}\\s*$`).test(lines[j])) j++;
     const code = lines.slice(i + 1, j).join('\n');
     i = j;
-    if (!kind) { problems.push(`${file}:${start}: a fence without a kind (ts, js, text, sh, json, jsonc)`); continue; }
-    if (!KINDS.includes(kind)) { problems.push(`${file}:${start}: unknown kind '${kind}'`); continue; }
-    const block = { file, line: start, kind, code, runnable: RUNNABLE.includes(kind), given: [], notRun: null, runtimes: [] };
+    if (!kind) {
+      problems.push(`${file}:${start}: a fence without a kind (ts, js, text, sh, json, jsonc)`);
+      continue;
+    }
+    if (!KINDS.includes(kind)) {
+      problems.push(`${file}:${start}: unknown kind '${kind}'`);
+      continue;
+    }
+    const block = {
+      file,
+      line: start,
+      kind,
+      code,
+      runnable: RUNNABLE.includes(kind),
+      given: [],
+      notRun: null,
+      runtimes: [],
+    };
     if (block.runnable) {
       const head = code.split('\n').slice(0, 5);
       for (const l of head) {
@@ -57,10 +78,14 @@ export function extract(file, root = ROOT) {
         const n = /^\s*\/\/\s*not run:\s*(.*)$/.exec(l);
         if (n) block.notRun = n[1].trim();
       }
-      for (const g of block.given) if (!(g in GIVEN)) problems.push(`${file}:${start}: // given: '${g}' is not one of ${Object.keys(GIVEN).join(', ')}`);
+      for (const g of block.given)
+        if (!(g in GIVEN))
+          problems.push(`${file}:${start}: // given: '${g}' is not one of ${Object.keys(GIVEN).join(', ')}`);
       if (block.notRun === '') problems.push(`${file}:${start}: // not run: needs a reason`);
-      const nodeOnly = /^\s*import\b[^;]*?from\s+['"](node:[^'"]+|machlens\/node)['"]/m.test(code) || block.given.includes('path');
-      block.runtimes = block.notRun !== null ? [] : nodeOnly ? ['node-esm', 'node-cjs'] : ['node-esm', 'node-cjs', 'deno', 'chromium'];
+      const nodeOnly =
+        /^\s*import\b[^;]*?from\s+['"](node:[^'"]+|machlens\/node)['"]/m.test(code) || block.given.includes('path');
+      block.runtimes =
+        block.notRun !== null ? [] : nodeOnly ? ['node-esm', 'node-cjs'] : ['node-esm', 'node-cjs', 'deno', 'chromium'];
     }
     blocks.push(block);
   }
@@ -76,7 +101,10 @@ if (process.argv[1] && relative(process.argv[1], fileURLToPath(import.meta.url))
   const { blocks, problems } = extractAll();
   if (process.argv.includes('--json')) console.log(JSON.stringify({ blocks, problems }, null, 2));
   else {
-    for (const b of blocks) console.log(`${b.file}:${b.line}\t${b.kind}\t${b.runnable ? (b.notRun !== null ? `not run: ${b.notRun}` : b.runtimes.join(',')) : '-'}${b.given.length ? `\tgiven: ${b.given.join(', ')}` : ''}`);
+    for (const b of blocks)
+      console.log(
+        `${b.file}:${b.line}\t${b.kind}\t${b.runnable ? (b.notRun !== null ? `not run: ${b.notRun}` : b.runtimes.join(',')) : '-'}${b.given.length ? `\tgiven: ${b.given.join(', ')}` : ''}`,
+      );
     for (const p of problems) console.error(p);
   }
   process.exitCode = problems.length ? 1 : 0;

@@ -12,15 +12,26 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 const S = relative(process.cwd(), join(ROOT, 'fixtures', 'sample')) || '.';
 
 const steps = [
-  { args: ['inspect', '--no-hash', `${S}/tampered`], expect: 0, say: 'the tampered copy: a dylib command sits after LC_CODE_SIGNATURE' },
+  {
+    args: ['inspect', '--no-hash', `${S}/tampered`],
+    expect: 0,
+    say: 'the tampered copy: a dylib command sits after LC_CODE_SIGNATURE',
+  },
   { args: ['verify', `${S}/clean`], expect: 0, say: 'the clean binary: validly (ad hoc, linker) signed' },
   { args: ['verify', `${S}/tampered`], expect: 1, say: 'the tampered one: page 0 no longer matches its CodeDirectory' },
   { args: ['diff', `${S}/clean`, `${S}/tampered`], expect: 3, say: 'what changed, and the verdict' },
-  { args: ['correlate', '--host', 'mac-01', `${S}/telemetry.jsonl`], expect: 3, say: 'telemetry of that binary being modified, run, and loading the dylib' },
+  {
+    args: ['correlate', '--host', 'mac-01', `${S}/telemetry.jsonl`],
+    expect: 3,
+    say: 'telemetry of that binary being modified, run, and loading the dylib',
+  },
 ];
 
 // a closed pipe (`npm run sample | head`) ends the run quietly
-process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 let ok = true;
 for (const s of steps) {

@@ -1,41 +1,18 @@
 // One error family for everything machlens rejects. `instanceof MachlensError` catches any of them;
 // `switch (err.code)` narrows by the one documented union below (README "Errors"; docs/errors.md).
-// This module imports nothing, so every layer (wasm, model, verify, correlate, inspector) can use it.
+// This module imports only src/generated/issues.ts (generated, no imports), so every layer (wasm, model, verify,
+// correlate, inspector) can use it.
+
+import { type HOST_ISSUE_CODES, ISSUE_CODES } from './generated/issues';
 
 /**
- * The Mach-O and signature-structure codes. The numbers are the ones assembly/codes.ts emits
- * (keep the two lists in step); `src/model/errors.ts` re-exports this table.
+ * The Mach-O and signature-structure codes: number the Wasm core writes → name. Defined once in
+ * schema/boundary.mjs (src/generated/issues.ts, generated); `src/model/errors.ts` re-exports this table.
  */
-export const ISSUE_CODES = {
-  1: 'TRUNCATED',
-  2: 'BAD_MAGIC',
-  3: 'BAD_CMDSIZE',
-  4: 'CMDSIZE_MISALIGNED',
-  5: 'CMD_PAST_END',
-  6: 'NCMDS_MISMATCH',
-  7: 'BAD_STRING',
-  8: 'FAT_OVERLAP',
-  9: 'FAT_OUT_OF_RANGE',
-  10: 'FAT_ALIGN',
-  11: 'LIMIT',
-  12: 'BAD_SECTIONS',
-  13: 'SEGMENT_RANGE',
-  14: 'SIZEOFCMDS_MISMATCH',
-  15: 'BAD_COUNT',
-  16: 'FAT_EMPTY',
-  17: 'PRECISION',
-  20: 'SIG_TRUNCATED',
-  21: 'SIG_BAD_MAGIC',
-  22: 'SIG_BAD_INDEX',
-  23: 'SIG_OVERLAP',
-  24: 'CD_BAD_FIELD',
-  25: 'CD_BAD_HASH_TYPE',
-  26: 'CD_BAD_VERSION',
-  27: 'SIG_RANGE',
-} as const;
+export { ISSUE_CODES };
 
 /** A code of the Mach-O reader (parse, and the structure pass of verify/diff), plus `IO` and `INTERNAL`. */
-export type IssueCode = (typeof ISSUE_CODES)[keyof typeof ISSUE_CODES] | 'IO' | 'INTERNAL';
+export type IssueCode = (typeof ISSUE_CODES)[keyof typeof ISSUE_CODES] | (typeof HOST_ISSUE_CODES)[number];
 
 /** The codes of the other input formats and of the API's own preconditions. */
 export const INPUT_ERROR_CODES = [

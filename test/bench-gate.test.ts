@@ -34,7 +34,10 @@ describe('bench:check gate', () => {
   });
 
   it('fails when a baseline ratio is missing from the results, and compares only ratios', () => {
-    const res = compareRatios([{ name: 'verify 150MB: machlens verify / crypto.hash loop (cpu time)', unit: 'MB/s', value: 9 }], baseline);
+    const res = compareRatios(
+      [{ name: 'verify 150MB: machlens verify / crypto.hash loop (cpu time)', unit: 'MB/s', value: 9 }],
+      baseline,
+    );
     expect(res.ok).toBe(false);
     expect(res.rows.every((r: { current: number | null }) => r.current === null)).toBe(true);
   });

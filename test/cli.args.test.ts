@@ -40,8 +40,14 @@ describe('machlens CLI arguments (node:util parseArgs, one layer)', () => {
       [['scan', '--baseline'], /--baseline needs a value/],
       [['correlate', '--chnages', 'x', '-'], /unknown option '--chnages'; did you mean --changes\?/],
       [['stream', 'wroker'], /unknown command 'wroker'; did you mean worker\?/],
-      [['stream', 'worker', '--sever', 'nats://127.0.0.1:1'], /machlens stream worker: unknown option '--sever'; did you mean --server\?/],
-      [['stream', 'publish', '--server', 'nats://127.0.0.1:1', '--partitions', '0', '-'], /--partitions: expected a whole number from 1 to/],
+      [
+        ['stream', 'worker', '--sever', 'nats://127.0.0.1:1'],
+        /machlens stream worker: unknown option '--sever'; did you mean --server\?/,
+      ],
+      [
+        ['stream', 'publish', '--server', 'nats://127.0.0.1:1', '--partitions', '0', '-'],
+        /--partitions: expected a whole number from 1 to/,
+      ],
       [['stream', 'alerts', '--server'], /--server needs a value \(URL\)/],
       [['baseline', '--json', 'x'], /unknown option '--json'/],
       [['baseline'], /nothing to do/],

@@ -8,12 +8,19 @@ import { oracle, oracleDylibs, oracleRpaths, oracleUuid, field, num } from './he
 
 const CLI = resolve(__dirname, '..', 'dist', 'cli.js');
 function inspect(file: string, ...flags: string[]) {
-  return JSON.parse(execFileSync(process.execPath, [CLI, 'inspect', '--json', ...flags, file], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+  return JSON.parse(
+    execFileSync(process.execPath, [CLI, 'inspect', '--json', ...flags, file], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    }),
+  );
 }
 
 describe('machlens inspect --json vs llvm-otool', () => {
   const files = allFixtures({ heavy: true });
-  it('has real fixtures to check', () => { expect(files.length).toBeGreaterThanOrEqual(10); });
+  it('has real fixtures to check', () => {
+    expect(files.length).toBeGreaterThanOrEqual(10);
+  });
   for (const f of files) {
     it(f.name, () => {
       const file = fixturePath(f);
@@ -27,16 +34,28 @@ describe('machlens inspect --json vs llvm-otool', () => {
         expect(s.ncmds).toBe(os.header.ncmds);
         expect(s.sizeofcmds).toBe(os.header.sizeofcmds);
         expect(s.filetype).toBe(os.header.filetype);
-        expect(s.loadCommands.map((c: any) => [c.name, c.cmdsize])).toEqual(os.commands.map((c) => [c.cmd.startsWith('LC_') ? c.cmd : s.loadCommands[c.index].name, c.cmdsize]));
-        expect(s.dylibs.map((d: any) => d.path)).toEqual(oracleDylibs(os).filter((d) => d.kind !== 'id').map((d) => d.path));
+        expect(s.loadCommands.map((c: any) => [c.name, c.cmdsize])).toEqual(
+          os.commands.map((c) => [c.cmd.startsWith('LC_') ? c.cmd : s.loadCommands[c.index].name, c.cmdsize]),
+        );
+        expect(s.dylibs.map((d: any) => d.path)).toEqual(
+          oracleDylibs(os)
+            .filter((d) => d.kind !== 'id')
+            .map((d) => d.path),
+        );
         expect(s.rpaths).toEqual(oracleRpaths(os));
         expect(s.uuid).toBe(oracleUuid(os));
         for (const c of os.commands.filter((x) => x.cmd === 'LC_SEGMENT_64' || x.cmd === 'LC_SEGMENT')) {
           const mine = s.loadCommands[c.index];
-          expect([mine.segname, mine.fileoff, mine.filesize]).toEqual([field(c, 'segname'), num(field(c, 'fileoff')), num(field(c, 'filesize'))]);
+          expect([mine.segname, mine.fileoff, mine.filesize]).toEqual([
+            field(c, 'segname'),
+            num(field(c, 'fileoff')),
+            num(field(c, 'filesize')),
+          ]);
         }
         const cs = os.commands.find((x) => x.cmd === 'LC_CODE_SIGNATURE');
-        expect(s.codeSignature).toEqual(cs ? { dataoff: num(field(cs, 'dataoff')), datasize: num(field(cs, 'datasize')) } : null);
+        expect(s.codeSignature).toEqual(
+          cs ? { dataoff: num(field(cs, 'dataoff')), datasize: num(field(cs, 'datasize')) } : null,
+        );
       });
     });
   }

@@ -4,24 +4,55 @@
 import { describe, expect, it } from 'vitest';
 import * as sdk from '../src/index';
 import {
-  DerError, EntitlementsError, INPUT_ERROR_CODES, ISSUE_CODES, MachOError, MachlensError, PlistError, PolicyError,
-  RequirementError, createCorrelator, decodeDerEntitlements, decodeXmlEntitlements, decompileRequirements, init, parse,
-  parsePlist, policyFromJson, verifySync, type MachlensErrorCode,
+  DerError,
+  EntitlementsError,
+  INPUT_ERROR_CODES,
+  ISSUE_CODES,
+  MachOError,
+  MachlensError,
+  PlistError,
+  PolicyError,
+  RequirementError,
+  createCorrelator,
+  decodeDerEntitlements,
+  decodeXmlEntitlements,
+  decompileRequirements,
+  init,
+  parse,
+  parsePlist,
+  policyFromJson,
+  verifySync,
+  type MachlensErrorCode,
 } from '../src/index';
 import { listZip, ZipError } from '../inspector/zip';
 import { findBundle, BundleError } from '../inspector/bundle';
 import { sampleMachO } from './helpers/synth';
+import { blob } from './helpers/cms-build';
 
 function caught(f: () => unknown): unknown {
-  try { f(); } catch (e) { return e; }
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
   throw new Error('expected a throw');
 }
 async function caughtAsync(f: () => Promise<unknown>): Promise<unknown> {
-  try { await f(); } catch (e) { return e; }
+  try {
+    await f();
+  } catch (e) {
+    return e;
+  }
   throw new Error('expected a rejection');
 }
 
-function expectFamily(e: unknown, cls: new (...a: never[]) => Error, name: string, code: MachlensErrorCode, base: typeof MachlensError = MachlensError) {
+function expectFamily(
+  e: unknown,
+  cls: new (...a: never[]) => Error,
+  name: string,
+  code: MachlensErrorCode,
+  base: typeof MachlensError = MachlensError,
+) {
   expect(e).toBeInstanceOf(base);
   expect(e).toBeInstanceOf(cls);
   expect(e).toBeInstanceOf(Error);
@@ -31,20 +62,21 @@ function expectFamily(e: unknown, cls: new (...a: never[]) => Error, name: strin
   expect(String(m)).toContain(name);
 }
 
-/** A blob with an 8-byte header (magic, length) as the verifier hands them to the entitlement decoders. */
-const blob = (magic: number, body: Uint8Array) => {
-  const b = new Uint8Array(8 + body.length);
-  new DataView(b.buffer).setUint32(0, magic);
-  new DataView(b.buffer).setUint32(4, b.length);
-  b.set(body, 8);
-  return b;
-};
-
 describe('MachlensError: every error caused by input, one base, one code union', () => {
   // first, before init(): the synchronous API says why it cannot run
   it('a synchronous call before init() → NOT_INITIALIZED', () => {
-    expectFamily(caught(() => parse(sampleMachO())), MachlensError, 'MachlensError', 'NOT_INITIALIZED');
-    expectFamily(caught(() => verifySync(sampleMachO())), MachlensError, 'MachlensError', 'NOT_INITIALIZED');
+    expectFamily(
+      caught(() => parse(sampleMachO())),
+      MachlensError,
+      'MachlensError',
+      'NOT_INITIALIZED',
+    );
+    expectFamily(
+      caught(() => verifySync(sampleMachO())),
+      MachlensError,
+      'MachlensError',
+      'NOT_INITIALIZED',
+    );
   });
 
   it('Mach-O: truncated header and bad magic → MachOError with offset and structure', async () => {
@@ -79,21 +111,46 @@ describe('MachlensError: every error caused by input, one base, one code union',
   });
 
   it('entitlements: well-formed DER or XML that is not a dictionary → EntitlementsError', () => {
-    expectFamily(caught(() => decodeDerEntitlements(blob(0xfade7172, Uint8Array.of(0x02, 0x01, 0x05)))), EntitlementsError, 'EntitlementsError', 'ENTITLEMENTS_MALFORMED');
-    const xml = new TextEncoder().encode('<?xml version="1.0"?><plist version="1.0"><array><string>x</string></array></plist>');
-    expectFamily(caught(() => decodeXmlEntitlements(blob(0xfade7171, xml))), EntitlementsError, 'EntitlementsError', 'ENTITLEMENTS_MALFORMED');
+    expectFamily(
+      caught(() => decodeDerEntitlements(blob(0xfade7172, Uint8Array.of(0x02, 0x01, 0x05)))),
+      EntitlementsError,
+      'EntitlementsError',
+      'ENTITLEMENTS_MALFORMED',
+    );
+    const xml = new TextEncoder().encode(
+      '<?xml version="1.0"?><plist version="1.0"><array><string>x</string></array></plist>',
+    );
+    expectFamily(
+      caught(() => decodeXmlEntitlements(blob(0xfade7171, xml))),
+      EntitlementsError,
+      'EntitlementsError',
+      'ENTITLEMENTS_MALFORMED',
+    );
   });
 
   it('plist: an unclosed element → PlistError', () => {
-    expectFamily(caught(() => parsePlist('<plist version="1.0"><dict><key>a</key>')), PlistError, 'PlistError', 'PLIST_MALFORMED');
+    expectFamily(
+      caught(() => parsePlist('<plist version="1.0"><dict><key>a</key>')),
+      PlistError,
+      'PlistError',
+      'PLIST_MALFORMED',
+    );
   });
 
   it('requirements: not a requirement blob, and a truncated one (with its offset) → RequirementError', () => {
-    expectFamily(caught(() => decompileRequirements(new Uint8Array(16))), RequirementError, 'RequirementError', 'REQUIREMENT_MALFORMED');
+    expectFamily(
+      caught(() => decompileRequirements(new Uint8Array(16))),
+      RequirementError,
+      'RequirementError',
+      'REQUIREMENT_MALFORMED',
+    );
     // a designated requirement whose expression stops after its opcode word
     const r = new Uint8Array(16);
     const dv = new DataView(r.buffer);
-    dv.setUint32(0, 0xfade0c00); dv.setUint32(4, 16); dv.setUint32(8, 1); dv.setUint32(12, 2); // op 2: ident, needs data
+    dv.setUint32(0, 0xfade0c00);
+    dv.setUint32(4, 16);
+    dv.setUint32(8, 1);
+    dv.setUint32(12, 2); // op 2: ident, needs data
     const e = caught(() => decompileRequirements(r)) as RequirementError;
     expectFamily(e, RequirementError, 'RequirementError', 'REQUIREMENT_MALFORMED');
     expect(e.offset).toBe(16);
@@ -126,7 +183,12 @@ describe('MachlensError: every error caused by input, one base, one code union',
   });
 
   it('bundle (inspector): no .app in the listing → BundleError', () => {
-    expectFamily(caught(() => findBundle(['README.txt'])), BundleError, 'BundleError', 'BUNDLE_INVALID');
+    expectFamily(
+      caught(() => findBundle(['README.txt'])),
+      BundleError,
+      'BundleError',
+      'BUNDLE_INVALID',
+    );
   });
 
   it('the code union is the documented one: every code in docs/errors.md, and every documented code exists', async () => {

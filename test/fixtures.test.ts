@@ -9,10 +9,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  fixtureByName, fixturePath, linkedFixtures, loadManifest, readFixture, realFixtures, ROOT, SAMPLE_HELLO, type FixtureEntry,
+  fixtureByName,
+  fixturePath,
+  linkedFixtures,
+  loadManifest,
+  readFixture,
+  realFixtures,
+  ROOT,
+  SAMPLE_HELLO,
+  type FixtureEntry,
 } from './helpers/fixtures';
 import {
-  alignLog2, big, dylibOf, dylibVersion, field, nameWithOffset, OBJDUMP, oracle, oracleDylibs, oracleRpaths, packedVersion, parsePrivateHeaders,
+  alignLog2,
+  big,
+  dylibOf,
+  dylibVersion,
+  field,
+  nameWithOffset,
+  OBJDUMP,
+  oracle,
+  oracleDylibs,
+  oracleRpaths,
+  packedVersion,
+  parsePrivateHeaders,
 } from './helpers/otool';
 import { lipoCreate, linkMachO } from './helpers/link';
 
@@ -38,7 +57,10 @@ describe('real fixtures: pinned, verified, covering', () => {
     expect(spec.packages.length).toBeGreaterThanOrEqual(10);
     for (const p of spec.packages) {
       expect(p.integrity, p.name).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
-      expect(real.filter((f) => f.package === p.name && f.version === p.version).length, `${p.name}@${p.version}`).toBeGreaterThan(0);
+      expect(
+        real.filter((f) => f.package === p.name && f.version === p.version).length,
+        `${p.name}@${p.version}`,
+      ).toBeGreaterThan(0);
     }
   });
 
@@ -51,10 +73,13 @@ describe('real fixtures: pinned, verified, covering', () => {
     }
   });
 
-  it.each(real.map((f) => [f.name, f] as [string, FixtureEntry]))('%s: bytes match the manifest (size, sha256)', (_n, f) => {
-    expect(fs.statSync(fixturePath(f)).size).toBe(f.size);
-    expect(sha256File(fixturePath(f))).toBe(f.sha256);
-  });
+  it.each(real.map((f) => [f.name, f] as [string, FixtureEntry]))(
+    '%s: bytes match the manifest (size, sha256)',
+    (_n, f) => {
+      expect(fs.statSync(fixturePath(f)).size).toBe(f.size);
+      expect(sha256File(fixturePath(f))).toBe(f.sha256);
+    },
+  );
 
   it('covers arm64, x86_64 and universal files; Go, Rust and C/C++ builds', () => {
     const archs = new Set(real.flatMap((f) => f.archs));
@@ -74,9 +99,15 @@ describe('real fixtures: pinned, verified, covering', () => {
     expect(new Set(devId.flatMap((f) => f.slices.map((s) => s.teamId))).size).toBeGreaterThanOrEqual(2);
     expect(devId.some((f) => f.size >= 100 * 1024 * 1024)).toBe(true);
     // older codesign output: a SHA-1 CodeDirectory in slot 0 plus a SHA-256 one in slot 0x1000
-    expect(real.some((f) => f.slices.some((s) => s.codeDirectories?.map((c) => `${c.slot}:${c.hashType}`).join(',') === '0x0:1,0x1000:2'))).toBe(true);
+    expect(
+      real.some((f) =>
+        f.slices.some((s) => s.codeDirectories?.map((c) => `${c.slot}:${c.hashType}`).join(',') === '0x0:1,0x1000:2'),
+      ),
+    ).toBe(true);
     // 16 KiB code pages as well as 4 KiB ones
-    expect(new Set(real.flatMap((f) => f.slices.flatMap((s) => s.codeDirectories?.map((c) => c.pageSizeLog2) ?? [])))).toEqual(new Set([12, 14]));
+    expect(
+      new Set(real.flatMap((f) => f.slices.flatMap((s) => s.codeDirectories?.map((c) => c.pageSizeLog2) ?? []))),
+    ).toEqual(new Set([12, 14]));
   });
 
   it('marks heavy fixtures (50 MB or more) and only those', () => {
@@ -87,75 +118,83 @@ describe('real fixtures: pinned, verified, covering', () => {
 });
 
 describe('signature facts from the scanner are consistent with themselves', () => {
-  it.each(slices(real).filter(({ s }) => s.signerClass === 'developer-id').map(({ f, s }) => [`${f.name} ${s.arch}`, s] as const))(
-    '%s: the leaf certificate says Developer ID Application, and its OU equals the CodeDirectory team ID',
-    (_n, s) => {
-      expect(s.cmsPresent).toBe(true);
-      expect(s.leafSubjectCN).toMatch(/^Developer ID Application: .+ \([A-Z0-9]{10}\)$/);
-      // two independent places: the certificate subject (CMS) and the CodeDirectory's teamOffset string
-      expect(s.teamId).toMatch(/^[A-Z0-9]{10}$/);
-      expect(s.cdTeamId).toBe(s.teamId);
-      expect(s.leafSubjectCN!.endsWith(`(${s.teamId})`)).toBe(true);
-      const cms = s.slots!.find((x) => x.type === '0x10000');
-      expect(cms!.magic).toBe('0xfade0b01');
-      expect(cms!.length).toBeGreaterThan(8);
-      expect(s.certificates!.length).toBeGreaterThanOrEqual(3); // leaf, Developer ID CA, Apple Root CA
-    },
-  );
+  it.each(
+    slices(real)
+      .filter(({ s }) => s.signerClass === 'developer-id')
+      .map(({ f, s }) => [`${f.name} ${s.arch}`, s] as const),
+  )('%s: the leaf certificate says Developer ID Application, and its OU equals the CodeDirectory team ID', (_n, s) => {
+    expect(s.cmsPresent).toBe(true);
+    expect(s.leafSubjectCN).toMatch(/^Developer ID Application: .+ \([A-Z0-9]{10}\)$/);
+    // two independent places: the certificate subject (CMS) and the CodeDirectory's teamOffset string
+    expect(s.teamId).toMatch(/^[A-Z0-9]{10}$/);
+    expect(s.cdTeamId).toBe(s.teamId);
+    expect(s.leafSubjectCN!.endsWith(`(${s.teamId})`)).toBe(true);
+    const cms = s.slots!.find((x) => x.type === '0x10000');
+    expect(cms!.magic).toBe('0xfade0b01');
+    expect(cms!.length).toBeGreaterThan(8);
+    expect(s.certificates!.length).toBeGreaterThanOrEqual(3); // leaf, Developer ID CA, Apple Root CA
+  });
 
-  it.each(slices([...real, ...linked]).filter(({ s }) => s.signerClass === 'linker-signed').map(({ f, s }) => [`${f.name} ${s.arch}`, s] as const))(
-    '%s: linker-signed means CS_ADHOC|CS_LINKER_SIGNED and no CMS',
-    (_n, s) => {
-      expect((s.cdFlags! & 0x2) !== 0).toBe(true);
-      expect((s.cdFlags! & 0x20000) !== 0).toBe(true);
-      expect(s.cmsPresent).toBe(false);
-    },
-  );
+  it.each(
+    slices([...real, ...linked])
+      .filter(({ s }) => s.signerClass === 'linker-signed')
+      .map(({ f, s }) => [`${f.name} ${s.arch}`, s] as const),
+  )('%s: linker-signed means CS_ADHOC|CS_LINKER_SIGNED and no CMS', (_n, s) => {
+    expect((s.cdFlags! & 0x2) !== 0).toBe(true);
+    expect((s.cdFlags! & 0x20000) !== 0).toBe(true);
+    expect(s.cmsPresent).toBe(false);
+  });
 });
 
 describe('the oracle parser (test/helpers/otool.ts) on real output', () => {
   const everything = [...real, ...linked];
 
-  it.each(everything.map((f) => [f.name, f] as [string, FixtureEntry]))('%s: consistent with the header and with the scanner', (_n, f) => {
-    const o = oracle(fixturePath(f));
-    expect(o.slices.length).toBe(f.slices.length);
-    if (f.kind === 'fat' || f.kind === 'fat64') {
-      // llvm-otool -f vs the scanner's own reading of the fat table
-      expect(o.fat!.map((a) => [a.cputype, a.cpusubtype >>> 0, a.offset, a.size, a.align])).toEqual(
-        f.slices.map((s) => [s.cputype, s.cpusubtype >>> 0, s.offset, s.size, s.align]));
-    } else {
-      expect(o.fat).toBeNull();
-    }
-    o.slices.forEach((os, i) => {
-      const s = f.slices[i];
-      expect(os.arch).toBe(s.arch);
-      expect(os.header.cputype).toBe(s.cputype);
-      expect(os.header.ncmds).toBe(s.ncmds);
-      // every command parsed, indexed in order, sizes adding up to sizeofcmds
-      expect(os.commands.length).toBe(os.header.ncmds);
-      expect(os.commands.map((c) => c.index)).toEqual(os.commands.map((_, k) => k));
-      expect(os.commands.reduce((a, c) => a + c.cmdsize, 0)).toBe(os.header.sizeofcmds);
-      for (const c of os.commands) {
-        // `?(0x…)` is how LLVM prints a command it cannot name (only in the edited every-command file)
-        expect(c.cmd, `command ${c.index}`).toMatch(f.edit ? /^(LC_[A-Z0-9_]+|\?\(0x[0-9a-f]{8}\))$/ : /^LC_[A-Z0-9_]+$/);
-        expect(c.cmdsize % (os.header.magic === 0xfeedfacf ? 8 : 4), `${c.cmd} cmdsize alignment`).toBe(0);
-        if (c.cmd !== 'LC_UNIXTHREAD' && c.cmd !== 'LC_THREAD') expect(c.unparsed, c.cmd).toEqual([]);
-        if (c.cmd === 'LC_SEGMENT' || c.cmd === 'LC_SEGMENT_64') {
-          expect(c.sections.length, `${c.cmd} nsects`).toBe(Number(big(field(c, 'nsects'))));
-          for (const sec of c.sections) expect(sec.segname.length).toBeGreaterThan(0);
-        }
-      }
-      // LC_CODE_SIGNATURE as otool prints it vs as the scanner read it from the bytes
-      const cs = os.commands.find((c) => c.cmd === 'LC_CODE_SIGNATURE');
-      if (s.codeSignature) {
-        expect(cs, 'LC_CODE_SIGNATURE').toBeDefined();
-        expect(Number(big(field(cs!, 'dataoff')))).toBe(s.codeSignature.dataoff);
-        expect(Number(big(field(cs!, 'datasize')))).toBe(s.codeSignature.datasize);
+  it.each(everything.map((f) => [f.name, f] as [string, FixtureEntry]))(
+    '%s: consistent with the header and with the scanner',
+    (_n, f) => {
+      const o = oracle(fixturePath(f));
+      expect(o.slices.length).toBe(f.slices.length);
+      if (f.kind === 'fat' || f.kind === 'fat64') {
+        // llvm-otool -f vs the scanner's own reading of the fat table
+        expect(o.fat!.map((a) => [a.cputype, a.cpusubtype >>> 0, a.offset, a.size, a.align])).toEqual(
+          f.slices.map((s) => [s.cputype, s.cpusubtype >>> 0, s.offset, s.size, s.align]),
+        );
       } else {
-        expect(cs).toBeUndefined();
+        expect(o.fat).toBeNull();
       }
-    });
-  });
+      o.slices.forEach((os, i) => {
+        const s = f.slices[i];
+        expect(os.arch).toBe(s.arch);
+        expect(os.header.cputype).toBe(s.cputype);
+        expect(os.header.ncmds).toBe(s.ncmds);
+        // every command parsed, indexed in order, sizes adding up to sizeofcmds
+        expect(os.commands.length).toBe(os.header.ncmds);
+        expect(os.commands.map((c) => c.index)).toEqual(os.commands.map((_, k) => k));
+        expect(os.commands.reduce((a, c) => a + c.cmdsize, 0)).toBe(os.header.sizeofcmds);
+        for (const c of os.commands) {
+          // `?(0x…)` is how LLVM prints a command it cannot name (only in the edited every-command file)
+          expect(c.cmd, `command ${c.index}`).toMatch(
+            f.edit ? /^(LC_[A-Z0-9_]+|\?\(0x[0-9a-f]{8}\))$/ : /^LC_[A-Z0-9_]+$/,
+          );
+          expect(c.cmdsize % (os.header.magic === 0xfeedfacf ? 8 : 4), `${c.cmd} cmdsize alignment`).toBe(0);
+          if (c.cmd !== 'LC_UNIXTHREAD' && c.cmd !== 'LC_THREAD') expect(c.unparsed, c.cmd).toEqual([]);
+          if (c.cmd === 'LC_SEGMENT' || c.cmd === 'LC_SEGMENT_64') {
+            expect(c.sections.length, `${c.cmd} nsects`).toBe(Number(big(field(c, 'nsects'))));
+            for (const sec of c.sections) expect(sec.segname.length).toBeGreaterThan(0);
+          }
+        }
+        // LC_CODE_SIGNATURE as otool prints it vs as the scanner read it from the bytes
+        const cs = os.commands.find((c) => c.cmd === 'LC_CODE_SIGNATURE');
+        if (s.codeSignature) {
+          expect(cs, 'LC_CODE_SIGNATURE').toBeDefined();
+          expect(Number(big(field(cs!, 'dataoff')))).toBe(s.codeSignature.dataoff);
+          expect(Number(big(field(cs!, 'datasize')))).toBe(s.codeSignature.datasize);
+        } else {
+          expect(cs).toBeUndefined();
+        }
+      });
+    },
+  );
 
   it('refuses verbose (symbolic) output rather than misreading it', () => {
     const f = fixtureByName('linked:hello-arm64');
@@ -170,7 +209,10 @@ describe('the oracle parser (test/helpers/otool.ts) on real output', () => {
     expect(() => packedVersion('70000.0.0')).toThrow();
     expect(dylibVersion('n/a')).toBe(0xffffffff);
     expect(dylibVersion('65535.255.255')).toBe(0xffffffff);
-    expect(nameWithOffset('/Library/Frameworks/A B.framework/A B (offset 24)')).toEqual({ value: '/Library/Frameworks/A B.framework/A B', nameOffset: 24 });
+    expect(nameWithOffset('/Library/Frameworks/A B.framework/A B (offset 24)')).toEqual({
+      value: '/Library/Frameworks/A B.framework/A B',
+      nameOffset: 24,
+    });
     expect(() => nameWithOffset('/usr/lib/dyld')).toThrow();
     expect(alignLog2('2^14 (16384)')).toBe(14);
     expect(big('0x0000000100000000')).toBe(0x100000000n);
@@ -189,7 +231,9 @@ describe('linked fixtures: LLVM sees what the build asked for', () => {
     expect(dylibs.map((d) => d.path)).toEqual(e.dylibs.map((d) => d.path));
     expect(dylibs.map((d) => d.kind)).toEqual(e.dylibs.map((d) => d.kind));
     expect(dylibs.map((d) => d.currentVersion)).toEqual(e.dylibs.map((d) => packedVersion(d.currentVersion)));
-    expect(dylibs.map((d) => d.compatibilityVersion)).toEqual(e.dylibs.map((d) => packedVersion(d.compatibilityVersion)));
+    expect(dylibs.map((d) => d.compatibilityVersion)).toEqual(
+      e.dylibs.map((d) => packedVersion(d.compatibilityVersion)),
+    );
     expect(oracleRpaths(o)).toEqual(e.rpaths);
     const id = o.commands.map(dylibOf).find((d) => d?.kind === 'id');
     if (e.installName) {
@@ -203,7 +247,9 @@ describe('linked fixtures: LLVM sees what the build asked for', () => {
     expect(sub ? nameWithOffset(field(sub, 'umbrella')!).value : undefined).toBe(e.subFramework);
     expect(o.commands.some((c) => c.cmd === 'LC_DYLD_CHAINED_FIXUPS')).toBe(!!e.chainedFixups);
     expect(o.commands.some((c) => c.cmd === 'LC_CODE_SIGNATURE')).toBe(e.signed);
-    const linkerOptions = o.commands.filter((c) => c.cmd === 'LC_LINKER_OPTION').flatMap((c) => c.fields.filter(([k]) => k.startsWith('string #')).map(([, v]) => v));
+    const linkerOptions = o.commands
+      .filter((c) => c.cmd === 'LC_LINKER_OPTION')
+      .flatMap((c) => c.fields.filter(([k]) => k.startsWith('string #')).map(([, v]) => v));
     expect(linkerOptions).toEqual(e.linkerOptions ?? []);
     if (e.versionMin) {
       expect(o.commands.some((c) => c.cmd === e.versionMin)).toBe(true);
@@ -216,16 +262,21 @@ describe('linked fixtures: LLVM sees what the build asked for', () => {
     expect(f.signerClasses).toEqual([e.signed ? 'linker-signed' : 'unsigned']);
   });
 
-  it.each(linked.filter((f) => f.parts && f.kind.startsWith('fat')).map((f) => [f.name, f] as [string, FixtureEntry]))('%s: each slice is its thin part, byte for byte', (_n, f) => {
-    const bytes = readFixture(f);
-    const parts = f.parts!.map((p) => fixtureByName(p));
-    expect(f.slices.length).toBe(parts.length);
-    for (const s of f.slices) {
-      const part = parts.find((p) => p.archs[0] === s.arch)!;
-      expect(part, s.arch).toBeDefined();
-      expect(Buffer.from(bytes.subarray(s.offset, s.offset + s.size)).equals(Buffer.from(readFixture(part)))).toBe(true);
-    }
-  });
+  it.each(linked.filter((f) => f.parts && f.kind.startsWith('fat')).map((f) => [f.name, f] as [string, FixtureEntry]))(
+    '%s: each slice is its thin part, byte for byte',
+    (_n, f) => {
+      const bytes = readFixture(f);
+      const parts = f.parts!.map((p) => fixtureByName(p));
+      expect(f.slices.length).toBe(parts.length);
+      for (const s of f.slices) {
+        const part = parts.find((p) => p.archs[0] === s.arch)!;
+        expect(part, s.arch).toBeDefined();
+        expect(Buffer.from(bytes.subarray(s.offset, s.offset + s.size)).equals(Buffer.from(readFixture(part)))).toBe(
+          true,
+        );
+      }
+    },
+  );
 
   it('has a 32-bit Mach-O (arm64_32, LC_SEGMENT) among them', () => {
     const f = fixtureByName('hello-arm64_32');
@@ -239,7 +290,11 @@ describe('linked fixtures: LLVM sees what the build asked for', () => {
     const b = linkMachO({ arch: 'x86_64', dir: a.dir, name: 'b.out' });
     expect(oracleRpaths(oracle(a.path).slices[0])).toEqual(['/opt/on-the-fly']);
     const fat = lipoCreate([a.path, b.path], path.join(a.dir, 'fat'));
-    expect(oracle(fat.path).slices.map((s) => s.arch).sort()).toEqual(['arm64', 'x86_64']);
+    expect(
+      oracle(fat.path)
+        .slices.map((s) => s.arch)
+        .sort(),
+    ).toEqual(['arm64', 'x86_64']);
     fs.rmSync(a.dir, { recursive: true, force: true });
   });
 });
@@ -250,17 +305,20 @@ describe('signatures recomputed by the scanner (node:crypto) on untouched files'
   it('covers every signed slice', () => {
     expect(signed.length).toBeGreaterThan(20);
   });
-  it.each(signed.map(({ f, s }) => [`${f.name} ${s.arch}`, s] as const))('%s: every code page and bound blob matches', (_n, s) => {
-    expect(s.codeDirectories!.length).toBeGreaterThan(0);
-    for (const cd of s.codeDirectories!) {
-      expect(cd.error).toBeUndefined();
-      expect(cd.nCodeSlots).toBe(Math.ceil(cd.codeLimit / 2 ** cd.pageSizeLog2));
-      expect(cd.mismatchedPageCount).toBe(0);
-      for (const v of Object.values(cd.specialSlots)) expect(['match', 'unbound']).toContain(v);
-      expect(cd.cdhash).toMatch(/^[0-9a-f]{40}$/);
-    }
-    if (s.cmsPresent) expect(s.cmsMessageDigestMatchesCd).toBe(true);
-  });
+  it.each(signed.map(({ f, s }) => [`${f.name} ${s.arch}`, s] as const))(
+    '%s: every code page and bound blob matches',
+    (_n, s) => {
+      expect(s.codeDirectories!.length).toBeGreaterThan(0);
+      for (const cd of s.codeDirectories!) {
+        expect(cd.error).toBeUndefined();
+        expect(cd.nCodeSlots).toBe(Math.ceil(cd.codeLimit / 2 ** cd.pageSizeLog2));
+        expect(cd.mismatchedPageCount).toBe(0);
+        for (const v of Object.values(cd.specialSlots)) expect(['match', 'unbound']).toContain(v);
+        expect(cd.cdhash).toMatch(/^[0-9a-f]{40}$/);
+      }
+      if (s.cmsPresent) expect(s.cmsMessageDigestMatchesCd).toBe(true);
+    },
+  );
 });
 
 describe('tampered copies (fixtures/link/tamper.mjs)', () => {
@@ -271,7 +329,8 @@ describe('tampered copies (fixtures/link/tamper.mjs)', () => {
   });
 
   it.each(tampered.filter((f) => f.tamper!.kind === 'insert').map((f) => [f.name, f] as [string, FixtureEntry]))(
-    '%s: one command appended after LC_CODE_SIGNATURE, signature intact except the header pages', (_n, f) => {
+    '%s: one command appended after LC_CODE_SIGNATURE, signature intact except the header pages',
+    (_n, f) => {
       const t = f.tamper!;
       const src = fixtureByName(t.from);
       const before = oracle(fixturePath(src));
@@ -282,7 +341,9 @@ describe('tampered copies (fixtures/link/tamper.mjs)', () => {
         const edit = t.edits!.find((e) => e.sliceOffset === f.slices[i].offset)!;
         expect(a.header.ncmds).toBe(b.header.ncmds + 1);
         expect(a.header.sizeofcmds).toBe(b.header.sizeofcmds + edit.cmdsize);
-        expect(a.commands.slice(0, -1).map((c) => [c.cmd, c.cmdsize, c.fields])).toEqual(b.commands.map((c) => [c.cmd, c.cmdsize, c.fields]));
+        expect(a.commands.slice(0, -1).map((c) => [c.cmd, c.cmdsize, c.fields])).toEqual(
+          b.commands.map((c) => [c.cmd, c.cmdsize, c.fields]),
+        );
         const added = a.commands[a.commands.length - 1];
         expect(added.cmd).toBe(t.cmd);
         expect(dylibOf(added)!.path).toBe(t.dylib);
@@ -299,10 +360,12 @@ describe('tampered copies (fixtures/link/tamper.mjs)', () => {
         for (const p of ss.codeDirectories![0].mismatchedPages) expect(p).toBeLessThan(headerPages);
         if (so.cmsPresent) expect(ss.cmsMessageDigestMatchesCd).toBe(true);
       });
-    });
+    },
+  );
 
   it.each(tampered.filter((f) => f.tamper!.resigned).map((f) => [f.name, f] as [string, FixtureEntry]))(
-    '%s: the editing tool re-signed it ad hoc (no CMS, no team), every page matches again', (_n, f) => {
+    '%s: the editing tool re-signed it ad hoc (no CMS, no team), every page matches again',
+    (_n, f) => {
       const t = f.tamper!;
       const src = fixtureByName(t.from);
       const after = oracle(fixturePath(f));
@@ -316,7 +379,8 @@ describe('tampered copies (fixtures/link/tamper.mjs)', () => {
         if (t.rpath) expect(oracleRpaths(o)).toContain(t.rpath);
         if (t.installName) expect(o.commands.map(dylibOf).find((d) => d?.kind === 'id')?.path).toBe(t.installName);
       }
-    });
+    },
+  );
 });
 
 describe('edited copies (fixtures/link/tamper.mjs, recorded as `edit`)', () => {
@@ -324,32 +388,54 @@ describe('edited copies (fixtures/link/tamper.mjs, recorded as `edit`)', () => {
   it('exist', () => {
     expect(edited.length).toBeGreaterThan(0);
   });
-  it.each(edited.filter((f) => f.edit!.values.linkeditVmaddr).map((f) => [f.name, f] as [string, FixtureEntry]))('%s: LLVM reads back the 64-bit values written', (_n, f) => {
-    const v = f.edit!.values;
-    const o = oracle(fixturePath(f)).slices[0];
-    const linkedit = o.commands.find((c) => c.cmd === 'LC_SEGMENT_64' && field(c, 'segname') === '__LINKEDIT')!;
-    expect(big(field(linkedit, 'vmaddr'))).toBe(BigInt(v.linkeditVmaddr));
-    // LC_SOURCE_VERSION packs A.B.C.D.E as 24.10.10.10.10 bits
-    const sv = BigInt(v.sourceVersion);
-    const parts = [sv >> 40n, (sv >> 30n) & 0x3ffn, (sv >> 20n) & 0x3ffn, (sv >> 10n) & 0x3ffn, sv & 0x3ffn].map(String);
-    expect(field(o.commands.find((c) => c.cmd === 'LC_SOURCE_VERSION')!, 'version')).toBe(parts.join('.'));
-  });
+  it.each(edited.filter((f) => f.edit!.values.linkeditVmaddr).map((f) => [f.name, f] as [string, FixtureEntry]))(
+    '%s: LLVM reads back the 64-bit values written',
+    (_n, f) => {
+      const v = f.edit!.values;
+      const o = oracle(fixturePath(f)).slices[0];
+      const linkedit = o.commands.find((c) => c.cmd === 'LC_SEGMENT_64' && field(c, 'segname') === '__LINKEDIT')!;
+      expect(big(field(linkedit, 'vmaddr'))).toBe(BigInt(v.linkeditVmaddr));
+      // LC_SOURCE_VERSION packs A.B.C.D.E as 24.10.10.10.10 bits
+      const sv = BigInt(v.sourceVersion);
+      const parts = [sv >> 40n, (sv >> 30n) & 0x3ffn, (sv >> 20n) & 0x3ffn, (sv >> 10n) & 0x3ffn, sv & 0x3ffn].map(
+        String,
+      );
+      expect(field(o.commands.find((c) => c.cmd === 'LC_SOURCE_VERSION')!, 'version')).toBe(parts.join('.'));
+    },
+  );
 });
 
 describe('the every-command edited copy', () => {
-  it('LLVM reads every appended command back, in order, after the linker\'s own', () => {
+  it("LLVM reads every appended command back, in order, after the linker's own", () => {
     const f = fixtureByName('linked:edited/every-command.dylib');
     const added = JSON.parse(f.edit!.values.added) as string[];
     const before = oracle(fixturePath(fixtureByName(f.edit!.from))).slices[0];
     const after = oracle(fixturePath(f)).slices[0];
     expect(after.commands.length).toBe(before.commands.length + added.length);
-    expect(after.commands.slice(0, before.commands.length).map((c) => c.cmd)).toEqual(before.commands.map((c) => c.cmd));
+    expect(after.commands.slice(0, before.commands.length).map((c) => c.cmd)).toEqual(
+      before.commands.map((c) => c.cmd),
+    );
     // the numbers LLVM names map back to the numbers written; the ones it cannot name are printed as ?(0x…)
     const NAMES: Record<string, number> = {
-      LC_LAZY_LOAD_DYLIB: 0x20, LC_LOAD_UPWARD_DYLIB: 0x80000023, LC_REEXPORT_DYLIB: 0x8000001f, LC_ID_DYLINKER: 0xf,
-      LC_SUB_UMBRELLA: 0x13, LC_SUB_CLIENT: 0x14, LC_SUB_LIBRARY: 0x15, LC_DYLIB_CODE_SIGN_DRS: 0x2b, LC_SEGMENT_SPLIT_INFO: 0x1e,
-      LC_LINKER_OPTIMIZATION_HINT: 0x2e, LC_ATOM_INFO: 0x36, LC_VERSION_MIN_WATCHOS: 0x30, LC_ENCRYPTION_INFO_64: 0x2c,
-      LC_LINKER_OPTION: 0x2d, LC_NOTE: 0x31, LC_SOURCE_VERSION: 0x2a, LC_DYLD_ENVIRONMENT: 0x27, LC_RPATH: 0x8000001c, LC_THREAD: 0x4,
+      LC_LAZY_LOAD_DYLIB: 0x20,
+      LC_LOAD_UPWARD_DYLIB: 0x80000023,
+      LC_REEXPORT_DYLIB: 0x8000001f,
+      LC_ID_DYLINKER: 0xf,
+      LC_SUB_UMBRELLA: 0x13,
+      LC_SUB_CLIENT: 0x14,
+      LC_SUB_LIBRARY: 0x15,
+      LC_DYLIB_CODE_SIGN_DRS: 0x2b,
+      LC_SEGMENT_SPLIT_INFO: 0x1e,
+      LC_LINKER_OPTIMIZATION_HINT: 0x2e,
+      LC_ATOM_INFO: 0x36,
+      LC_VERSION_MIN_WATCHOS: 0x30,
+      LC_ENCRYPTION_INFO_64: 0x2c,
+      LC_LINKER_OPTION: 0x2d,
+      LC_NOTE: 0x31,
+      LC_SOURCE_VERSION: 0x2a,
+      LC_DYLD_ENVIRONMENT: 0x27,
+      LC_RPATH: 0x8000001c,
+      LC_THREAD: 0x4,
     };
     const printed = after.commands.slice(before.commands.length).map((c) => {
       const m = /^\?\((0x[0-9a-f]+)\)$/.exec(c.cmd);
@@ -389,11 +475,16 @@ describe('the bundled sample', () => {
   it('is what `node fixtures/link/build.mjs --sample` builds, byte for byte', () => {
     const out = path.join(ROOT, 'fixtures', '.cache', 'sample-rebuild', 'hello');
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
-    execFileSync(process.execPath, [path.join(ROOT, 'fixtures', 'link', 'build.mjs'), '--sample', '--out', out], { stdio: 'pipe' });
+    execFileSync(process.execPath, [path.join(ROOT, 'fixtures', 'link', 'build.mjs'), '--sample', '--out', out], {
+      stdio: 'pipe',
+    });
     const again = fs.readFileSync(out);
     const committed = fs.readFileSync(SAMPLE_HELLO);
     expect(again.length).toBe(committed.length);
-    expect(again.equals(committed), 'rebuilt sample differs: regenerate with node fixtures/link/build.mjs --sample (same clang-19?)').toBe(true);
+    expect(
+      again.equals(committed),
+      'rebuilt sample differs: regenerate with node fixtures/link/build.mjs --sample (same clang-19?)',
+    ).toBe(true);
   });
 });
 
@@ -432,7 +523,11 @@ describe('fixtures/fetch.mjs', () => {
     fs.writeFileSync(path.join(dir, 'packages.json'), JSON.stringify({ packages: [{ ...small, integrity: bad }] }));
     const r = spawnSync(process.execPath, [path.join(ROOT, 'fixtures', 'fetch.mjs'), '--no-link'], {
       encoding: 'utf8',
-      env: { ...process.env, MACHLENS_FIXTURES_SPEC: path.join(dir, 'packages.json'), MACHLENS_FIXTURES_CACHE: path.join(dir, 'cache') },
+      env: {
+        ...process.env,
+        MACHLENS_FIXTURES_SPEC: path.join(dir, 'packages.json'),
+        MACHLENS_FIXTURES_CACHE: path.join(dir, 'cache'),
+      },
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/INTEGRITY MISMATCH for fsevents@2\.3\.3/);

@@ -7,11 +7,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, parse, type Binary, type ByteSource, type LoadCommand, type MachOFile } from '../src/index';
 import { allFixtures, fixturePath, readFixture, ROOT, SAMPLE_HELLO, type FixtureEntry } from './helpers/fixtures';
 import {
-  big, dylibOf, field, nameWithOffset, oracle, oracleDylibs, oracleRpaths, oracleUuid, packedVersion,
-  type OracleCommand, type OracleFile, type OracleSlice,
+  big,
+  dylibOf,
+  field,
+  nameWithOffset,
+  oracle,
+  oracleDylibs,
+  oracleRpaths,
+  oracleUuid,
+  packedVersion,
+  type OracleCommand,
+  type OracleFile,
+  type OracleSlice,
 } from './helpers/otool';
 
-interface Mismatch { file: string; slice: string; command: string; field: string; expected: string; got: string }
+interface Mismatch {
+  file: string;
+  slice: string;
+  command: string;
+  field: string;
+  expected: string;
+  got: string;
+}
 
 type Val = string | number | bigint | boolean | null | undefined;
 
@@ -29,7 +46,12 @@ function same(expected: Val, got: Val): boolean {
   return expected === got;
 }
 
-const show = (v: Val) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : typeof v === 'number' && Number.isInteger(v) && v > 9 ? `0x${v.toString(16)}` : JSON.stringify(v) ?? 'undefined');
+const show = (v: Val) =>
+  typeof v === 'bigint'
+    ? `0x${v.toString(16)}`
+    : typeof v === 'number' && Number.isInteger(v) && v > 9
+      ? `0x${v.toString(16)}`
+      : (JSON.stringify(v) ?? 'undefined');
 
 /** "A.B[.C…]" or "n/a" → packed xxxx.yy.zz (LC_BUILD_VERSION / LC_VERSION_MIN: "n/a" means 0). */
 function packedOrNa(text: string | undefined): number {
@@ -39,7 +61,10 @@ function packedOrNa(text: string | undefined): number {
 
 /** LC_SOURCE_VERSION "A.B.C.D.E" with trailing zero parts omitted by otool → a 5-part canonical string. */
 function sourceVersion5(text: string): string {
-  const parts = text.trim().split('.').map((p) => String(BigInt(p)));
+  const parts = text
+    .trim()
+    .split('.')
+    .map((p) => String(BigInt(p)));
   while (parts.length < 5) parts.push('0');
   return parts.join('.');
 }
@@ -47,18 +72,62 @@ function sourceVersion5(text: string): string {
 const SEGMENT_FIELDS = ['vmaddr', 'vmsize', 'fileoff', 'filesize', 'maxprot', 'initprot', 'nsects', 'flags'] as const;
 const SECTION_FIELDS = ['addr', 'size', 'offset', 'reloff', 'nreloc', 'flags', 'reserved1', 'reserved2'] as const;
 const LINKEDIT = new Set([
-  'LC_CODE_SIGNATURE', 'LC_SEGMENT_SPLIT_INFO', 'LC_FUNCTION_STARTS', 'LC_DATA_IN_CODE', 'LC_DYLIB_CODE_SIGN_DRS',
-  'LC_LINKER_OPTIMIZATION_HINT', 'LC_DYLD_EXPORTS_TRIE', 'LC_DYLD_CHAINED_FIXUPS', 'LC_ATOM_INFO',
+  'LC_CODE_SIGNATURE',
+  'LC_SEGMENT_SPLIT_INFO',
+  'LC_FUNCTION_STARTS',
+  'LC_DATA_IN_CODE',
+  'LC_DYLIB_CODE_SIGN_DRS',
+  'LC_LINKER_OPTIMIZATION_HINT',
+  'LC_DYLD_EXPORTS_TRIE',
+  'LC_DYLD_CHAINED_FIXUPS',
+  'LC_ATOM_INFO',
 ]);
-const PATH_CMDS: Record<string, string> = { LC_RPATH: 'path', LC_LOAD_DYLINKER: 'name', LC_ID_DYLINKER: 'name', LC_DYLD_ENVIRONMENT: 'name' };
-const SUB_CMDS: Record<string, string> = { LC_SUB_FRAMEWORK: 'umbrella', LC_SUB_UMBRELLA: 'sub_umbrella', LC_SUB_CLIENT: 'client', LC_SUB_LIBRARY: 'sub_library' };
+const PATH_CMDS: Record<string, string> = {
+  LC_RPATH: 'path',
+  LC_LOAD_DYLINKER: 'name',
+  LC_ID_DYLINKER: 'name',
+  LC_DYLD_ENVIRONMENT: 'name',
+};
+const SUB_CMDS: Record<string, string> = {
+  LC_SUB_FRAMEWORK: 'umbrella',
+  LC_SUB_UMBRELLA: 'sub_umbrella',
+  LC_SUB_CLIENT: 'client',
+  LC_SUB_LIBRARY: 'sub_library',
+};
 /** loader.h's field name → the model's (camelCase: rebase_off → rebaseOff; vmaddr stays vmaddr). */
 const camel = (k: string) => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-const DYLD_INFO = ['rebase_off', 'rebase_size', 'bind_off', 'bind_size', 'weak_bind_off', 'weak_bind_size', 'lazy_bind_off', 'lazy_bind_size', 'export_off', 'export_size'];
+const DYLD_INFO = [
+  'rebase_off',
+  'rebase_size',
+  'bind_off',
+  'bind_size',
+  'weak_bind_off',
+  'weak_bind_size',
+  'lazy_bind_off',
+  'lazy_bind_size',
+  'export_off',
+  'export_size',
+];
 const SYMTAB = ['symoff', 'nsyms', 'stroff', 'strsize'];
 const DYSYMTAB = [
-  'ilocalsym', 'nlocalsym', 'iextdefsym', 'nextdefsym', 'iundefsym', 'nundefsym', 'tocoff', 'ntoc', 'modtaboff', 'nmodtab',
-  'extrefsymoff', 'nextrefsyms', 'indirectsymoff', 'nindirectsyms', 'extreloff', 'nextrel', 'locreloff', 'nlocrel',
+  'ilocalsym',
+  'nlocalsym',
+  'iextdefsym',
+  'nextdefsym',
+  'iundefsym',
+  'nundefsym',
+  'tocoff',
+  'ntoc',
+  'modtaboff',
+  'nmodtab',
+  'extrefsymoff',
+  'nextrefsyms',
+  'indirectsymoff',
+  'nindirectsyms',
+  'extreloff',
+  'nextrel',
+  'locreloff',
+  'nlocrel',
 ];
 
 const THREAD_FLAVORS: Record<string, { flavor: number; count: number }> = {
@@ -68,14 +137,29 @@ const THREAD_FLAVORS: Record<string, { flavor: number; count: number }> = {
   ARM_THREAD_STATE64: { flavor: 6, count: 68 },
 };
 
-interface Tally { files: number; slices: number; commands: number; sections: number; fields: number; byCommand: Record<string, number> }
+interface Tally {
+  files: number;
+  slices: number;
+  commands: number;
+  sections: number;
+  fields: number;
+  byCommand: Record<string, number>;
+}
 
 /** Compares one slice; pushes every difference into out and counts what it compared. */
-function compareSlice(file: string, o: OracleSlice, b: Binary, sliceOffset: number, out: Mismatch[], tally: Tally): void {
+function compareSlice(
+  file: string,
+  o: OracleSlice,
+  b: Binary,
+  sliceOffset: number,
+  out: Mismatch[],
+  tally: Tally,
+): void {
   const sliceName = `${o.arch}@${sliceOffset}`;
   const check = (command: string, fieldName: string, expected: Val, got: Val) => {
     tally.fields++;
-    if (!same(expected, got)) out.push({ file, slice: sliceName, command, field: fieldName, expected: show(expected), got: show(got) });
+    if (!same(expected, got))
+      out.push({ file, slice: sliceName, command, field: fieldName, expected: show(expected), got: show(got) });
   };
   const rec = b as unknown as Record<string, unknown>;
   // header
@@ -116,7 +200,8 @@ function compareSlice(file: string, o: OracleSlice, b: Binary, sliceOffset: numb
   check('dylibs', 'length', od.length, b.dylibs.length);
   od.forEach((d, i) => {
     const g = b.dylibs[i];
-    for (const k of ['path', 'kind', 'timestamp', 'currentVersion', 'compatibilityVersion', 'index'] as const) check(`dylibs[${i}]`, k, d[k], g?.[k]);
+    for (const k of ['path', 'kind', 'timestamp', 'currentVersion', 'compatibilityVersion', 'index'] as const)
+      check(`dylibs[${i}]`, k, d[k], g?.[k]);
   });
   const orp = oracleRpaths(o);
   check('rpaths', 'length', orp.length, b.rpaths.length);
@@ -133,10 +218,24 @@ function compareSlice(file: string, o: OracleSlice, b: Binary, sliceOffset: numb
   check('dylinker', 'path', ld ? nameWithOffset(field(ld, 'name') ?? '').value : null, rec.dylinker as Val);
   const id = o.commands.map(dylibOf).find((d) => d?.kind === 'id');
   check('idDylib', 'path', id?.path ?? null, b.idDylib?.path ?? null);
-  check('segments', 'names', o.commands.filter((c) => c.cmd === 'LC_SEGMENT' || c.cmd === 'LC_SEGMENT_64').map((c) => field(c, 'segname')).join(','), b.segments.map((s) => s.segname).join(','));
+  check(
+    'segments',
+    'names',
+    o.commands
+      .filter((c) => c.cmd === 'LC_SEGMENT' || c.cmd === 'LC_SEGMENT_64')
+      .map((c) => field(c, 'segname'))
+      .join(','),
+    b.segments.map((s) => s.segname).join(','),
+  );
 }
 
-function compareCommand(oc: OracleCommand, lc: LoadCommand, where: string, check: (c: string, f: string, e: Val, g: Val) => void, tally: Tally) {
+function compareCommand(
+  oc: OracleCommand,
+  lc: LoadCommand,
+  where: string,
+  check: (c: string, f: string, e: Val, g: Val) => void,
+  tally: Tally,
+) {
   const g = lc as unknown as Record<string, Val | unknown>;
   const get = (k: string) => g[k] as Val;
   if (oc.cmd === 'LC_SEGMENT' || oc.cmd === 'LC_SEGMENT_64') {
@@ -181,17 +280,39 @@ function compareCommand(oc: OracleCommand, lc: LoadCommand, where: string, check
     check(where, 'datasize', big(field(oc, 'datasize')), get('datasize'));
     return;
   }
-  const numeric = (keys: string[]) => { for (const k of keys) check(where, k, big(field(oc, k)), get(camel(k))); };
+  const numeric = (keys: string[]) => {
+    for (const k of keys) check(where, k, big(field(oc, k)), get(camel(k)));
+  };
   switch (oc.cmd) {
-    case 'LC_DYLD_INFO': case 'LC_DYLD_INFO_ONLY': numeric(DYLD_INFO); return;
-    case 'LC_SYMTAB': numeric(SYMTAB); return;
-    case 'LC_DYSYMTAB': numeric(DYSYMTAB); return;
-    case 'LC_MAIN': numeric(['entryoff', 'stacksize']); return;
-    case 'LC_ENCRYPTION_INFO': case 'LC_ENCRYPTION_INFO_64': numeric(['cryptoff', 'cryptsize', 'cryptid']); return;
-    case 'LC_SOURCE_VERSION':
-      check(where, 'version', sourceVersion5(field(oc, 'version') ?? ''), typeof get('version') === 'string' ? sourceVersion5(get('version') as string) : get('version'));
+    case 'LC_DYLD_INFO':
+    case 'LC_DYLD_INFO_ONLY':
+      numeric(DYLD_INFO);
       return;
-    case 'LC_VERSION_MIN_MACOSX': case 'LC_VERSION_MIN_IPHONEOS': case 'LC_VERSION_MIN_TVOS': case 'LC_VERSION_MIN_WATCHOS':
+    case 'LC_SYMTAB':
+      numeric(SYMTAB);
+      return;
+    case 'LC_DYSYMTAB':
+      numeric(DYSYMTAB);
+      return;
+    case 'LC_MAIN':
+      numeric(['entryoff', 'stacksize']);
+      return;
+    case 'LC_ENCRYPTION_INFO':
+    case 'LC_ENCRYPTION_INFO_64':
+      numeric(['cryptoff', 'cryptsize', 'cryptid']);
+      return;
+    case 'LC_SOURCE_VERSION':
+      check(
+        where,
+        'version',
+        sourceVersion5(field(oc, 'version') ?? ''),
+        typeof get('version') === 'string' ? sourceVersion5(get('version') as string) : get('version'),
+      );
+      return;
+    case 'LC_VERSION_MIN_MACOSX':
+    case 'LC_VERSION_MIN_IPHONEOS':
+    case 'LC_VERSION_MIN_TVOS':
+    case 'LC_VERSION_MIN_WATCHOS':
       check(where, 'version', packedOrNa(field(oc, 'version')), get('version'));
       check(where, 'sdk', packedOrNa(field(oc, 'sdk')), get('sdk'));
       return;
@@ -208,7 +329,8 @@ function compareCommand(oc: OracleCommand, lc: LoadCommand, where: string, check
       });
       return;
     }
-    case 'LC_UNIXTHREAD': case 'LC_THREAD': {
+    case 'LC_UNIXTHREAD':
+    case 'LC_THREAD': {
       // otool names known flavors even with --non-verbose; the numbers are mach/*/thread_status.h's
       check(where, 'kind', 'thread', get('kind'));
       const flavor = field(oc, 'flavor') ?? '';
@@ -224,7 +346,12 @@ function compareCommand(oc: OracleCommand, lc: LoadCommand, where: string, check
         let at = 16;
         for (let r = 0; r + 1 < regs.length; r += 2) {
           const width = regs[r] === 'cpsr' ? 4 : 8;
-          const le = raw.slice(at * 2, (at + width) * 2).match(/../g)?.reverse().join('') ?? '';
+          const le =
+            raw
+              .slice(at * 2, (at + width) * 2)
+              .match(/../g)
+              ?.reverse()
+              .join('') ?? '';
           check(where, `state.${regs[r]}`, big(regs[r + 1]), le ? BigInt('0x' + le) : undefined);
           at += width;
         }
@@ -290,8 +417,11 @@ function oracleHasHugeValue(o: OracleFile, context: string): boolean {
       return false;
     }
   };
-  return c.fields.some(([, v]) => huge(v)) || c.sections.some((sec) => [sec.addr, sec.size, sec.offset].some((x) => x > TWO_53))
-    || c.unparsed.some((line) => line.trim().split(/\s+/).some(huge));
+  return (
+    c.fields.some(([, v]) => huge(v)) ||
+    c.sections.some((sec) => [sec.addr, sec.size, sec.offset].some((x) => x > TWO_53)) ||
+    c.unparsed.some((line) => line.trim().split(/\s+/).some(huge))
+  );
 }
 
 /** Runs the whole comparison for one file. */
@@ -328,15 +458,32 @@ function compareFile(name: string, filePath: string, bytes: Uint8Array | ByteSou
   // number is approximate), and only on a command where the oracle indeed shows such a value.
   if (o.warnings.length === 0) {
     tally.fields++;
-    const unexpected = m.issues.filter((i) => !(i.code === 'PRECISION' && i.severity === 'warning' && oracleHasHugeValue(o, i.context)));
-    if (unexpected.length) out.push({ file: name, slice: '-', command: 'file', field: 'issues', expected: '[]', got: JSON.stringify(unexpected) });
+    const unexpected = m.issues.filter(
+      (i) => !(i.code === 'PRECISION' && i.severity === 'warning' && oracleHasHugeValue(o, i.context)),
+    );
+    if (unexpected.length)
+      out.push({
+        file: name,
+        slice: '-',
+        command: 'file',
+        field: 'issues',
+        expected: '[]',
+        got: JSON.stringify(unexpected),
+      });
   }
   const offsets = o.fat ? o.fat.map((a) => a.offset) : [0];
   o.slices.forEach((os, i) => {
     tally.slices++;
     const b = m.slices.find((s) => s.offset === offsets[i]);
     if (!b) {
-      out.push({ file: name, slice: `${os.arch}@${offsets[i]}`, command: '(slice)', field: 'present', expected: 'present', got: 'missing' });
+      out.push({
+        file: name,
+        slice: `${os.arch}@${offsets[i]}`,
+        command: '(slice)',
+        field: 'present',
+        expected: 'present',
+        got: 'missing',
+      });
       return;
     }
     compareSlice(name, os, b, offsets[i], out, tally);
@@ -364,10 +511,12 @@ const KNOWN_MISMATCHES: { file: string; command: string; field: string }[] = [
 /** Splits mismatches into unknown ones and the known entries (for this file) that did not occur. */
 function checkAgainstKnown(file: string, mismatches: Mismatch[]): { unknown: Mismatch[]; missingKnown: string[] } {
   const base = file.replace(/ \(ByteSource\)$/, '');
-  const isKnown = (m: Mismatch) => KNOWN_MISMATCHES.some((k) => k.file === base && k.command === m.command && k.field === m.field);
+  const isKnown = (m: Mismatch) =>
+    KNOWN_MISMATCHES.some((k) => k.file === base && k.command === m.command && k.field === m.field);
   const unknown = mismatches.filter((m) => !isKnown(m));
-  const missingKnown = KNOWN_MISMATCHES.filter((k) => k.file === base && !mismatches.some((m) => m.command === k.command && m.field === k.field))
-    .map((k) => `${k.file} ${k.command} ${k.field}: no longer mismatches, remove it from KNOWN_MISMATCHES`);
+  const missingKnown = KNOWN_MISMATCHES.filter(
+    (k) => k.file === base && !mismatches.some((m) => m.command === k.command && m.field === k.field),
+  ).map((k) => `${k.file} ${k.command} ${k.field}: no longer mismatches, remove it from KNOWN_MISMATCHES`);
   return { unknown, missingKnown };
 }
 
@@ -378,63 +527,68 @@ afterAll(() => {
   // figures for docs/fixtures.md; test-artifacts/ is git-ignored
   const dir = path.join(ROOT, 'test-artifacts');
   fs.mkdirSync(dir, { recursive: true });
-  const out = Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, { ...v, mismatches: v.mismatches.length, details: v.mismatches.slice(0, 500) }]));
+  const out = Object.fromEntries(
+    Object.entries(summary).map(([k, v]) => [
+      k,
+      { ...v, mismatches: v.mismatches.length, details: v.mismatches.slice(0, 500) },
+    ]),
+  );
   fs.writeFileSync(path.join(dir, 'oracle-summary.json'), JSON.stringify(out, null, 2));
 });
 
 // The same comparison against both Wasm builds: the SIMD one and the scalar fallback.
-describe.each([{ build: 'simd', simd: true }, { build: 'scalar', simd: false }])(
-  'machlens ($build build) agrees with llvm-otool-19 / llvm-objdump-19 on every load command',
-  ({ build, simd }) => {
-    const run = (summary[build] = { ...newTally(), mismatches: [] as Mismatch[] });
+describe.each([
+  { build: 'simd', simd: true },
+  { build: 'scalar', simd: false },
+])('machlens ($build build) agrees with llvm-otool-19 / llvm-objdump-19 on every load command', ({ build, simd }) => {
+  const run = (summary[build] = { ...newTally(), mismatches: [] as Mismatch[] });
 
-    beforeAll(async () => {
-      expect((await init({ simd })).simd).toBe(simd);
-    });
+  beforeAll(async () => {
+    expect((await init({ simd })).simd).toBe(simd);
+  });
 
-    it('has fixtures to compare (the fetch ran)', () => {
-      expect(fixtures.filter((f) => f.package !== 'linked').length).toBeGreaterThanOrEqual(10);
-      expect(fixtures.filter((f) => f.package === 'linked').length).toBeGreaterThanOrEqual(10);
-    });
+  it('has fixtures to compare (the fetch ran)', () => {
+    expect(fixtures.filter((f) => f.package !== 'linked').length).toBeGreaterThanOrEqual(10);
+    expect(fixtures.filter((f) => f.package === 'linked').length).toBeGreaterThanOrEqual(10);
+  });
 
-    const models = new Map<string, string>();
-    it.each(fixtures.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', (_name, entry) => {
-      const bytes = readFixture(entry);
-      models.set(entry.name, JSON.stringify(parse(bytes)));
-      const mismatches = compareFile(entry.name, fixturePath(entry), bytes, run);
-      run.mismatches.push(...mismatches);
-      const { unknown, missingKnown } = checkAgainstKnown(entry.name, mismatches);
-      expect(unknown).toEqual([]);
-      expect(missingKnown).toEqual([]);
-    });
+  const models = new Map<string, string>();
+  it.each(fixtures.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', (_name, entry) => {
+    const bytes = readFixture(entry);
+    models.set(entry.name, JSON.stringify(parse(bytes)));
+    const mismatches = compareFile(entry.name, fixturePath(entry), bytes, run);
+    run.mismatches.push(...mismatches);
+    const { unknown, missingKnown } = checkAgainstKnown(entry.name, mismatches);
+    expect(unknown).toEqual([]);
+    expect(missingKnown).toEqual([]);
+  });
 
-    it('reading by ranges (a ByteSource) gives the same model as the bytes, reading only the headers', () => {
-      for (const entry of fixtures) {
-        const src = fileSource(fixturePath(entry));
-        try {
-          const mismatches = compareFile(`${entry.name} (ByteSource)`, fixturePath(entry), src, newTally());
-          run.mismatches.push(...mismatches);
-          const { unknown, missingKnown } = checkAgainstKnown(`${entry.name} (ByteSource)`, mismatches);
-          expect(unknown, entry.name).toEqual([]);
-          expect(missingKnown, entry.name).toEqual([]);
-          expect(models.has(entry.name), 'the bytes test ran first').toBe(true);
-          expect(JSON.stringify(parse(src))).toBe(models.get(entry.name));
-          // header + load commands only: far less than the file for anything large
-          if (entry.size > 1 << 20) expect(src.bytesRead, entry.name).toBeLessThan(entry.size / 8);
-        } finally {
-          src.close();
-        }
+  it('reading by ranges (a ByteSource) gives the same model as the bytes, reading only the headers', () => {
+    for (const entry of fixtures) {
+      const src = fileSource(fixturePath(entry));
+      try {
+        const mismatches = compareFile(`${entry.name} (ByteSource)`, fixturePath(entry), src, newTally());
+        run.mismatches.push(...mismatches);
+        const { unknown, missingKnown } = checkAgainstKnown(`${entry.name} (ByteSource)`, mismatches);
+        expect(unknown, entry.name).toEqual([]);
+        expect(missingKnown, entry.name).toEqual([]);
+        expect(models.has(entry.name), 'the bytes test ran first').toBe(true);
+        expect(JSON.stringify(parse(src))).toBe(models.get(entry.name));
+        // header + load commands only: far less than the file for anything large
+        if (entry.size > 1 << 20) expect(src.bytesRead, entry.name).toBeLessThan(entry.size / 8);
+      } finally {
+        src.close();
       }
-    });
+    }
+  });
 
-    it('the bundled sample fixtures/sample/hello', () => {
-      const bytes = new Uint8Array(fs.readFileSync(SAMPLE_HELLO));
-      const mismatches = compareFile('fixtures/sample/hello', SAMPLE_HELLO, bytes, run);
-      run.mismatches.push(...mismatches);
-      expect(mismatches).toEqual([]);
-    });
-  },
-);
+  it('the bundled sample fixtures/sample/hello', () => {
+    const bytes = new Uint8Array(fs.readFileSync(SAMPLE_HELLO));
+    const mismatches = compareFile('fixtures/sample/hello', SAMPLE_HELLO, bytes, run);
+    run.mismatches.push(...mismatches);
+    expect(mismatches).toEqual([]);
+  });
+});
 
 describe('the comparison itself can fail', () => {
   beforeAll(async () => {
@@ -453,12 +607,20 @@ describe('the comparison itself can fail', () => {
     compareSlice('x', o, b, 0, clean, t);
     expect(clean).toEqual([]);
 
-    const seg = b.loadCommands.find((c) => c.kind === 'segment' && c.sections.length > 0) as Extract<LoadCommand, { kind: 'segment' }>;
+    const seg = b.loadCommands.find((c) => c.kind === 'segment' && c.sections.length > 0) as Extract<
+      LoadCommand,
+      { kind: 'segment' }
+    >;
     const dyl = b.loadCommands.find((c) => c.kind === 'dylib') as Extract<LoadCommand, { kind: 'dylib' }>;
     const altered: Binary = {
       ...b,
       loadCommands: b.loadCommands.map((c) => {
-        if (c === seg) return { ...seg, vmsize: seg.vmsize + 1, sections: [{ ...seg.sections[0], size: seg.sections[0].size + 1 }, ...seg.sections.slice(1)] };
+        if (c === seg)
+          return {
+            ...seg,
+            vmsize: seg.vmsize + 1,
+            sections: [{ ...seg.sections[0], size: seg.sections[0].size + 1 }, ...seg.sections.slice(1)],
+          };
         if (c === dyl) return { ...dyl, path: dyl.path + 'x', cmdsize: dyl.cmdsize + 8 };
         return c;
       }),
@@ -468,9 +630,15 @@ describe('the comparison itself can fail', () => {
     const bad: Mismatch[] = [];
     compareSlice('x', o, altered, 0, bad, t);
     const fields = bad.map((x) => `${x.command.replace(/\[\d+\]/g, '[]')}:${x.field}`);
-    expect(fields).toEqual(expect.arrayContaining([
-      'LC_SEGMENT_64[]:vmsize', 'LC_SEGMENT_64[].sections[]:size', 'LC_LOAD_DYLIB[]:path', 'LC_LOAD_DYLIB[]:cmdsize',
-      'rpaths[]:path', 'uuid:uuid',
-    ]));
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'LC_SEGMENT_64[]:vmsize',
+        'LC_SEGMENT_64[].sections[]:size',
+        'LC_LOAD_DYLIB[]:path',
+        'LC_LOAD_DYLIB[]:cmdsize',
+        'rpaths[]:path',
+        'uuid:uuid',
+      ]),
+    );
   });
 });

@@ -16,9 +16,14 @@ function declaredProperties(file: string): { name: string; where: string }[] {
   const out: { name: string; where: string }[] = [];
   const visit = (n: ts.Node, owner: string) => {
     let o = owner;
-    if ((ts.isInterfaceDeclaration(n) || ts.isTypeAliasDeclaration(n) || ts.isClassDeclaration(n)) && n.name) o = n.name.text;
+    if ((ts.isInterfaceDeclaration(n) || ts.isTypeAliasDeclaration(n) || ts.isClassDeclaration(n)) && n.name)
+      o = n.name.text;
     if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name)) o = n.name.text;
-    if ((ts.isPropertySignature(n) || ts.isPropertyDeclaration(n) || ts.isMethodSignature(n)) && n.name && (ts.isIdentifier(n.name) || ts.isStringLiteral(n.name))) {
+    if (
+      (ts.isPropertySignature(n) || ts.isPropertyDeclaration(n) || ts.isMethodSignature(n)) &&
+      n.name &&
+      (ts.isIdentifier(n.name) || ts.isStringLiteral(n.name))
+    ) {
       out.push({ name: n.name.text, where: o });
     }
     ts.forEachChild(n, (c) => visit(c, o));
@@ -33,7 +38,13 @@ describe('camelCase throughout the public model', () => {
   it('every property declared in dist/index.d.ts is camelCase', () => {
     const props = declaredProperties(join(ROOT, 'dist', 'index.d.ts'));
     expect(props.length).toBeGreaterThan(300);
-    const bad = props.filter((p) => !camel.test(p.name) && !FOREIGN_KEY_TABLES.has(p.where) && !/^[A-Z][A-Z0-9_]*$/.test(p.name) && !/^\d+$/.test(p.name));
+    const bad = props.filter(
+      (p) =>
+        !camel.test(p.name) &&
+        !FOREIGN_KEY_TABLES.has(p.where) &&
+        !/^[A-Z][A-Z0-9_]*$/.test(p.name) &&
+        !/^\d+$/.test(p.name),
+    );
     expect(bad.map((p) => `${p.where}.${p.name}`)).toEqual([]);
   });
 
@@ -41,10 +52,18 @@ describe('camelCase throughout the public model', () => {
     const keys = new Set<string>();
     const walk = (v: unknown) => {
       if (Array.isArray(v)) v.forEach(walk);
-      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { keys.add(k); walk(x); }
+      else if (v && typeof v === 'object')
+        for (const [k, x] of Object.entries(v)) {
+          keys.add(k);
+          walk(x);
+        }
     };
     for (const f of [SAMPLE_HELLO, join(ROOT, 'fixtures', 'sample', 'tampered')]) {
-      walk(JSON.parse(execFileSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'inspect', '--json', f], { encoding: 'utf8' })));
+      walk(
+        JSON.parse(
+          execFileSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'inspect', '--json', f], { encoding: 'utf8' }),
+        ),
+      );
     }
     expect(keys.size).toBeGreaterThan(40);
     expect([...keys].filter((k) => !camel.test(k))).toEqual([]);

@@ -46,13 +46,15 @@ beforeAll(() => {
     const values = runtimeExports(e.spec, 'esm');
     const declared = declaredExports(e.dts);
     const types = new Set([...declared].filter((n) => !values.has(n)));
-    const lines = [
-      ...[...values].map(([n, k]) => `${n} ${k}`),
-      ...[...types].map((n) => `${n} type`),
-    ].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const lines = [...[...values].map(([n, k]) => `${n} ${k}`), ...[...types].map((n) => `${n} type`)].sort((a, b) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     surfaces.set(e.spec, { values, types, lines });
     // every runtime value is declared, and CJS exports exactly what ESM does
-    expect([...values.keys()].filter((n) => !declared.has(n)), `${e.spec}: values without a declaration`).toEqual([]);
+    expect(
+      [...values.keys()].filter((n) => !declared.has(n)),
+      `${e.spec}: values without a declaration`,
+    ).toEqual([]);
     expect([...runtimeExports(e.spec, 'cjs')], `${e.spec}: CJS exports differ from ESM`).toEqual([...values]);
   }
 }, 240_000);
@@ -72,7 +74,10 @@ describe('the public surface of the packed package', () => {
       const got = surfaces.get(e.spec)!.lines;
       const appeared = got.filter((l) => !want.includes(l));
       const disappeared = want.filter((l) => !got.includes(l));
-      expect({ appeared, disappeared }, `${e.spec} changed: announce it in test/surface/${e.file} (UPDATE_SURFACE=1)`).toEqual({ appeared: [], disappeared: [] });
+      expect(
+        { appeared, disappeared },
+        `${e.spec} changed: announce it in test/surface/${e.file} (UPDATE_SURFACE=1)`,
+      ).toEqual({ appeared: [], disappeared: [] });
     });
   }
 
@@ -84,7 +89,8 @@ describe('the public surface of the packed package', () => {
       if (seen.has(file)) return;
       seen.add(file);
       const js = readFileSync(join(dist, file), 'utf8');
-      const re = /^(?:import|export)\b[^\n]*?\bfrom\s*["']([^"']+)["']|^import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)|\brequire\(\s*["']([^"']+)["']\s*\)/gm;
+      const re =
+        /^(?:import|export)\b[^\n]*?\bfrom\s*["']([^"']+)["']|^import\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)|\brequire\(\s*["']([^"']+)["']\s*\)/gm;
       for (const m of js.matchAll(re)) {
         const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
         if (spec.startsWith('./')) visit(spec.slice(2));
@@ -100,21 +106,48 @@ describe('the public surface of the packed package', () => {
     const f = join(scratch.dir, 'shared-core.mjs');
     // chooseBackend('auto') with enough bytes times the backends on the loaded core: it throws NOT_INITIALIZED when
     // machlens/node carries a core of its own that init() did not load
-    writeFileSync(f, `import { init } from 'machlens';
+    writeFileSync(
+      f,
+      `import { init } from 'machlens';
 import { chooseBackend } from 'machlens/node';
 await init();
-console.log(JSON.stringify({ backend: chooseBackend('auto', 1e9).backend }));\n`);
+console.log(JSON.stringify({ backend: chooseBackend('auto', 1e9).backend }));\n`,
+    );
     const out = JSON.parse(run(process.execPath, [f], { cwd: scratch.dir }));
     expect(['wasm', 'host']).toContain(out.backend);
   });
 
   it('what the issue found missing is there: the correlation API, the error family, CS_* and the other constant families', () => {
     const root = surfaces.get('machlens')!;
-    for (const n of ['createCorrelator', 'correlateLines', 'detectFormat', 'adaptEslogger', 'policyFromJson', 'parseBaseline', 'buildEvidenceBundle', 'MachlensError', 'MachOError', 'PolicyError', 'escapeText'])
+    for (const n of [
+      'createCorrelator',
+      'correlateLines',
+      'detectFormat',
+      'adaptEslogger',
+      'policyFromJson',
+      'parseBaseline',
+      'buildEvidenceBundle',
+      'MachlensError',
+      'MachOError',
+      'PolicyError',
+      'escapeText',
+    ])
       expect(root.values.has(n), n).toBe(true);
-    for (const t of ['Alert', 'HostCoverage', 'Counts', 'CorrelationEvent', 'MachlensErrorCode', 'VerifyReport', 'DiffResult'])
+    for (const t of [
+      'Alert',
+      'HostCoverage',
+      'Counts',
+      'CorrelationEvent',
+      'MachlensErrorCode',
+      'VerifyReport',
+      'DiffResult',
+    ])
       expect(root.types.has(t), t).toBe(true);
-    for (const fam of ['CS_', 'LC_', 'MH_', 'CPU_TYPE_']) expect([...root.values.keys()].some((n) => n.startsWith(fam)), fam).toBe(true);
+    for (const fam of ['CS_', 'LC_', 'MH_', 'CPU_TYPE_'])
+      expect(
+        [...root.values.keys()].some((n) => n.startsWith(fam)),
+        fam,
+      ).toBe(true);
   });
 
   it('the docs name nothing the package does not export (imports, API calls, constant families)', () => {
@@ -126,14 +159,26 @@ console.log(JSON.stringify({ backend: chooseBackend('auto', 1e9).backend }));\n`
     for (const b of blocks) {
       for (const m of b.code.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*['"](machlens(?:\/node)?)['"]/g)) {
         for (const part of m[1].split(',')) {
-          const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0];
+          const name = part
+            .trim()
+            .replace(/^type\s+/, '')
+            .split(/\s+as\s+/)[0];
           if (name && !all.has(name)) missing.push(`${b.file}:${b.line}: import { ${name} } from '${m[2]}'`);
         }
       }
     }
     // 2. API calls and constant families named in the prose of the API docs (`name(…)`, `CS_*`; a family may also
     //    be one of error codes, `SIG_*`). hashing.md, fixtures.md and fuzzing.md document internals and test helpers.
-    const codes = JSON.parse(run(process.execPath, ['-e', `const m = require('machlens'); console.log(JSON.stringify([...Object.values(m.ISSUE_CODES), ...m.INPUT_ERROR_CODES]))`], { cwd: scratch.dir })) as string[];
+    const codes = JSON.parse(
+      run(
+        process.execPath,
+        [
+          '-e',
+          `const m = require('machlens'); console.log(JSON.stringify([...Object.values(m.ISSUE_CODES), ...m.INPUT_ERROR_CODES]))`,
+        ],
+        { cwd: scratch.dir },
+      ),
+    ) as string[];
     const apiDocs = (docFiles() as string[]).filter((f) => !/docs\/(hashing|fixtures|fuzzing|benchmarks)\.md$/.test(f));
     expect(apiDocs).toContain('README.md');
     for (const f of apiDocs) {
@@ -142,7 +187,8 @@ console.log(JSON.stringify({ backend: chooseBackend('auto', 1e9).backend }));\n`
         if (!all.has(m[1]) && !KNOWN_NOT_EXPORTED.has(m[1])) missing.push(`${f}: \`${m[1]}(\``);
       }
       for (const m of text.matchAll(/`([A-Z][A-Z0-9]*_)\*`/g)) {
-        if (!FOREIGN_FAMILIES.has(m[1]) && ![...all, ...codes].some((n) => n.startsWith(m[1]))) missing.push(`${f}: \`${m[1]}*\``);
+        if (!FOREIGN_FAMILIES.has(m[1]) && ![...all, ...codes].some((n) => n.startsWith(m[1])))
+          missing.push(`${f}: \`${m[1]}*\``);
       }
     }
     expect(missing).toEqual([]);
@@ -155,7 +201,22 @@ const FOREIGN_FAMILIES = new Set(['BLOCK_']);
 /** Calls the docs name that are not package exports on purpose: methods, Node/JS built-ins, test helpers, Wasm exports. */
 const KNOWN_NOT_EXPORTED = new Set([
   // methods of what the API returns (a Correlator, a ByteSource)
-  'coverage', 'counts', 'snapshot', 'restore', 'gc', 'push', 'pushChunk', 'pushDocs', 'pushEvents', 'flush', 'endInput', 'evidence', 'read', 'readInto',
+  'coverage',
+  'counts',
+  'snapshot',
+  'restore',
+  'gc',
+  'push',
+  'pushChunk',
+  'pushDocs',
+  'pushEvents',
+  'flush',
+  'endInput',
+  'evidence',
+  'read',
+  'readInto',
   // the platform's own
-  'fetch', 'require', 'import',
+  'fetch',
+  'require',
+  'import',
 ]);

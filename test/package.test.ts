@@ -19,23 +19,34 @@ function node(args: string[], input?: string) {
 describe('built package', () => {
   it('imports from Node ESM and parses', () => {
     const f = join(dir, 'esm.mjs');
-    writeFileSync(f, `import { init, parse, MachOError, LC_LOAD_DYLIB } from ${JSON.stringify(join(root, 'dist/index.js'))};
+    writeFileSync(
+      f,
+      `import { init, parse, MachOError, LC_LOAD_DYLIB } from ${JSON.stringify(join(root, 'dist/index.js'))};
 import { readFileSync } from 'node:fs';
 const r = await init();
 const m = parse(readFileSync(${JSON.stringify(sample)}));
 let code = null; try { parse(new Uint8Array(3)); } catch (e) { code = e instanceof MachOError ? e.code : 'other'; }
-console.log(JSON.stringify({ simd: r.simd, dylib: m.slices[0].dylibs[0].path, LC_LOAD_DYLIB, code }));`);
-    expect(JSON.parse(node([f]))).toEqual({ simd: true, dylib: '/usr/lib/libSystem.B.dylib', LC_LOAD_DYLIB: 12, code: 'TRUNCATED' });
+console.log(JSON.stringify({ simd: r.simd, dylib: m.slices[0].dylibs[0].path, LC_LOAD_DYLIB, code }));`,
+    );
+    expect(JSON.parse(node([f]))).toEqual({
+      simd: true,
+      dylib: '/usr/lib/libSystem.B.dylib',
+      LC_LOAD_DYLIB: 12,
+      code: 'TRUNCATED',
+    });
   });
 
   it('requires from Node CommonJS and parses, scalar build too', () => {
     const f = join(dir, 'cjs.cjs');
-    writeFileSync(f, `const { init, parse } = require(${JSON.stringify(join(root, 'dist/index.cjs'))});
+    writeFileSync(
+      f,
+      `const { init, parse } = require(${JSON.stringify(join(root, 'dist/index.cjs'))});
 const { readFileSync } = require('node:fs');
 init({ simd: false }).then((r) => {
   const m = parse(readFileSync(${JSON.stringify(sample)}));
   console.log(JSON.stringify({ simd: r.simd, rpaths: m.slices[0].rpaths }));
-});`);
+});`,
+    );
     expect(JSON.parse(node([f]))).toEqual({ simd: false, rpaths: ['@executable_path/../Frameworks'] });
   });
 
@@ -43,14 +54,27 @@ init({ simd: false }).then((r) => {
     const out = JSON.parse(node([join(root, 'dist/cli.js'), 'inspect', '--json', sample]));
     expect(out.slices[0].dylibs[0].path).toBe('/usr/lib/libSystem.B.dylib');
     let status = 0;
-    try { node([join(root, 'dist/cli.js'), 'inspect', join(dir, 'missing')]); } catch (e) { status = (e as { status: number }).status; }
+    try {
+      node([join(root, 'dist/cli.js'), 'inspect', join(dir, 'missing')]);
+    } catch (e) {
+      status = (e as { status: number }).status;
+    }
     expect(status).toBe(2);
   });
 
   it('runs machlens correlate from the bin: a malformed line is counted, not fatal', () => {
     // One readable line beside the broken one: with nothing readable at all the command exits 2 (issue 15 item 6).
-    const good = JSON.stringify({ type: 'machlens.change', host: 'h', pathPrefix: '/x/', start: '2026-11-20T10:00:00Z', end: '2026-11-20T11:00:00Z' });
-    const out = node([join(root, 'dist/cli.js'), 'correlate', '--json', '-'], `{"bad json\n${good}\n`).trim().split('\n').map((l) => JSON.parse(l));
+    const good = JSON.stringify({
+      type: 'machlens.change',
+      host: 'h',
+      pathPrefix: '/x/',
+      start: '2026-11-20T10:00:00Z',
+      end: '2026-11-20T11:00:00Z',
+    });
+    const out = node([join(root, 'dist/cli.js'), 'correlate', '--json', '-'], `{"bad json\n${good}\n`)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(out.find((l) => l.type === 'counts')).toMatchObject({ lines: 2, malformed: 1, alerts: 0 });
   });
 });

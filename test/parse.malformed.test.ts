@@ -2,13 +2,34 @@
 // MachOError code (strict) or lossy issue, quickly, and never any other exception.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, parse, safeParse, MachOError, type MachOFile } from '../src/index';
-import { buildVersion, dylib, fat, linkedit, machO, pathCommand, raw, sampleMachO, segment64, uuid, Writer } from './helpers/synth';
+import {
+  buildVersion,
+  dylib,
+  fat,
+  linkedit,
+  machO,
+  pathCommand,
+  raw,
+  sampleMachO,
+  segment64,
+  uuid,
+  Writer,
+} from './helpers/synth';
 
-beforeAll(async () => { await init(); });
+beforeAll(async () => {
+  await init();
+});
 
-function codes(m: MachOFile) { return m.issues.map((i) => i.code); }
+function codes(m: MachOFile) {
+  return m.issues.map((i) => i.code);
+}
 function strictCode(bytes: Uint8Array): string {
-  try { parse(bytes); } catch (e) { expect(e).toBeInstanceOf(MachOError); return (e as MachOError).code; }
+  try {
+    parse(bytes);
+  } catch (e) {
+    expect(e).toBeInstanceOf(MachOError);
+    return (e as MachOError).code;
+  }
   return 'OK';
 }
 
@@ -20,13 +41,30 @@ describe('well-formed synthetic files', () => {
     const s = m.slices[0];
     expect(s.arch).toBe('arm64');
     expect(s.segments.map((g) => g.segname)).toEqual(['__PAGEZERO', '__TEXT', '__LINKEDIT']);
-    expect(s.segments[1].sections[0]).toMatchObject({ sectname: '__text', segname: '__TEXT', offset: 0x400, size: 0x100 });
-    expect(s.dylibs).toEqual([{ path: '/usr/lib/libSystem.B.dylib', kind: 'load', useFlags: null, currentVersion: 0x10000, compatibilityVersion: 0x10000, timestamp: 2, index: 5 }]);
+    expect(s.segments[1].sections[0]).toMatchObject({
+      sectname: '__text',
+      segname: '__TEXT',
+      offset: 0x400,
+      size: 0x100,
+    });
+    expect(s.dylibs).toEqual([
+      {
+        path: '/usr/lib/libSystem.B.dylib',
+        kind: 'load',
+        useFlags: null,
+        currentVersion: 0x10000,
+        compatibilityVersion: 0x10000,
+        timestamp: 2,
+        index: 5,
+      },
+    ]);
     expect(s.rpaths).toEqual(['@executable_path/../Frameworks']);
     expect(s.dylinker).toBe('/usr/lib/dyld');
     expect(s.uuid).toBe('00112233-4455-6677-8899-AABBCCDDEEFF');
     expect(s.codeSignature).toEqual({ dataoff: 0x1000, datasize: 0x100, index: 7 });
-    expect(s.loadCommands.map((c) => c.offset)).toEqual(s.loadCommands.map((c, i) => 32 + s.loadCommands.slice(0, i).reduce((a, b) => a + b.cmdsize, 0)));
+    expect(s.loadCommands.map((c) => c.offset)).toEqual(
+      s.loadCommands.map((c, i) => 32 + s.loadCommands.slice(0, i).reduce((a, b) => a + b.cmdsize, 0)),
+    );
   });
 
   it('parses 32-bit and big-endian headers (MH_MAGIC, MH_CIGAM_64)', () => {
@@ -43,18 +81,37 @@ describe('well-formed synthetic files', () => {
 
   it('keeps unknown commands raw with their offset, never dropped', () => {
     const m = parse(machO([raw(0x7777, [1, 2, 3, 4, 5, 6, 7, 8]), uuid()]));
-    expect(m.slices[0].loadCommands[0]).toMatchObject({ cmd: 0x7777, name: 'LC_0x7777', kind: 'raw', raw: '77770000100000000102030405060708', offset: 32, cmdsize: 16 });
+    expect(m.slices[0].loadCommands[0]).toMatchObject({
+      cmd: 0x7777,
+      name: 'LC_0x7777',
+      kind: 'raw',
+      raw: '77770000100000000102030405060708',
+      offset: 32,
+      cmdsize: 16,
+    });
     expect(m.slices[0].uuid).not.toBeNull();
   });
 
   it('parses a fat file and every slice at its offset', () => {
-    const a = sampleMachO(), b = sampleMachO([], { cputype: 0x01000007, cpusubtype: 3 });
-    const f = fat([{ cputype: 0x01000007, cpusubtype: 3, offset: 0x4000, size: b.length, align: 14 }, { cputype: 0x0100000c, cpusubtype: 0, offset: 0x8000, size: a.length, align: 14 }], [b, a]);
+    const a = sampleMachO(),
+      b = sampleMachO([], { cputype: 0x01000007, cpusubtype: 3 });
+    const f = fat(
+      [
+        { cputype: 0x01000007, cpusubtype: 3, offset: 0x4000, size: b.length, align: 14 },
+        { cputype: 0x0100000c, cpusubtype: 0, offset: 0x8000, size: a.length, align: 14 },
+      ],
+      [b, a],
+    );
     const m = parse(f);
     expect(m.fat?.map((x) => x.arch)).toEqual(['x86_64', 'arm64']);
-    expect(m.slices.map((s) => [s.arch, s.offset])).toEqual([['x86_64', 0x4000], ['arm64', 0x8000]]);
+    expect(m.slices.map((s) => [s.arch, s.offset])).toEqual([
+      ['x86_64', 0x4000],
+      ['arm64', 0x8000],
+    ]);
     expect(m.slices[1].loadCommands[0].offset).toBe(0x8000 + 32);
-    const f64 = fat([{ cputype: 0x0100000c, cpusubtype: 0, offset: 0x4000, size: a.length, align: 14 }], [a], { fat64: true });
+    const f64 = fat([{ cputype: 0x0100000c, cpusubtype: 0, offset: 0x4000, size: a.length, align: 14 }], [a], {
+      fat64: true,
+    });
     expect(parse(f64).slices[0].dylibs.length).toBe(1);
   });
 });
@@ -74,7 +131,10 @@ describe('malformed headers', () => {
     for (let n = 0; n < end; n++) {
       const r = safeParse(full.subarray(0, n));
       expect(r.success, `length ${n}`).toBe(false);
-      expect(r.issues.some((i) => i.code === 'TRUNCATED'), `length ${n}: ${codes(r.output)}`).toBe(true);
+      expect(
+        r.issues.some((i) => i.code === 'TRUNCATED'),
+        `length ${n}: ${codes(r.output)}`,
+      ).toBe(true);
     }
   });
 });
@@ -126,7 +186,9 @@ describe('malformed load commands', () => {
     expect(strictCode(machO([dylib(0xc, '/usr/lib/x.dylib', { nameOffset: 4 })]))).toBe('BAD_STRING');
   });
   it('nsects that do not fit the command are BAD_SECTIONS; only the sections present are decoded', () => {
-    const f = machO([segment64('__TEXT', 0, 0x100, [{ sectname: '__text', offset: 0x40, size: 8 }], 0x7fffffff)], { tail: 0x100 });
+    const f = machO([segment64('__TEXT', 0, 0x100, [{ sectname: '__text', offset: 0x40, size: 8 }], 0x7fffffff)], {
+      tail: 0x100,
+    });
     const m = parse(f, { lossy: true });
     expect(codes(m)).toContain('BAD_SECTIONS');
     expect((m.slices[0].loadCommands[0] as { sections: unknown[] }).sections.length).toBe(1);
@@ -147,20 +209,33 @@ describe('malformed load commands', () => {
     const sv = new Writer().u64(0xffffffffffffffffn).done();
     const r = safeParse(machO([seg, { cmd: 0x2a, body: sv }], { tail: 0x100 }));
     expect(r.success).toBe(true);
-    expect(r.issues).toEqual([expect.objectContaining({ code: 'PRECISION', severity: 'warning', offset: 32 + 24, context: 'LC_SEGMENT_64[0]' })]);
-    expect(r.output.slices[0].loadCommands[1]).toMatchObject({ name: 'LC_SOURCE_VERSION', version: '16777215.1023.1023.1023.1023' });
+    expect(r.issues).toEqual([
+      expect.objectContaining({ code: 'PRECISION', severity: 'warning', offset: 32 + 24, context: 'LC_SEGMENT_64[0]' }),
+    ]);
+    expect(r.output.slices[0].loadCommands[1]).toMatchObject({
+      name: 'LC_SOURCE_VERSION',
+      version: '16777215.1023.1023.1023.1023',
+    });
   });
   it('misaligned cmdsize is a warning', () => {
     const r = safeParse(machO([raw(0x7777, [1, 2, 3, 4])]));
     expect(r.issues[0]).toMatchObject({ code: 'CMDSIZE_MISALIGNED', severity: 'warning' });
   });
   it('dylib commands of every kind are named', () => {
-    const m = parse(machO([0xc, 0x80000018, 0x8000001f, 0x20, 0x80000023, 0xd].map((c, i) => dylib(c, `/usr/lib/l${i}.dylib`))));
+    const m = parse(
+      machO([0xc, 0x80000018, 0x8000001f, 0x20, 0x80000023, 0xd].map((c, i) => dylib(c, `/usr/lib/l${i}.dylib`))),
+    );
     expect(m.slices[0].dylibs.map((d) => d.kind)).toEqual(['load', 'weak', 'reexport', 'lazy', 'upward']);
     expect(m.slices[0].idDylib?.path).toBe('/usr/lib/l5.dylib');
   });
   it('every decoded string command', () => {
-    const m = parse(machO([pathCommand(0x27, 'DYLD_INSERT_LIBRARIES=/tmp/x'), pathCommand(0x12, 'Umbrella'), pathCommand(0xf, '/usr/lib/dyld')]));
+    const m = parse(
+      machO([
+        pathCommand(0x27, 'DYLD_INSERT_LIBRARIES=/tmp/x'),
+        pathCommand(0x12, 'Umbrella'),
+        pathCommand(0xf, '/usr/lib/dyld'),
+      ]),
+    );
     const lcs = m.slices[0].loadCommands;
     expect(lcs[0]).toMatchObject({ name: 'LC_DYLD_ENVIRONMENT', path: 'DYLD_INSERT_LIBRARIES=/tmp/x' });
     expect(lcs[1]).toMatchObject({ name: 'LC_SUB_FRAMEWORK', field: 'umbrella', value: 'Umbrella' });
@@ -171,20 +246,40 @@ describe('malformed load commands', () => {
 describe('malformed fat headers', () => {
   const a = sampleMachO();
   it('slices overlapping each other are FAT_OVERLAP', () => {
-    const f = fat([{ cputype: 0x0100000c, cpusubtype: 0, offset: 0x4000, size: a.length, align: 14 }, { cputype: 0x01000007, cpusubtype: 3, offset: 0x4000, size: a.length, align: 14 }], [a, a]);
+    const f = fat(
+      [
+        { cputype: 0x0100000c, cpusubtype: 0, offset: 0x4000, size: a.length, align: 14 },
+        { cputype: 0x01000007, cpusubtype: 3, offset: 0x4000, size: a.length, align: 14 },
+      ],
+      [a, a],
+    );
     expect(strictCode(f)).toBe('FAT_OVERLAP');
   });
   it('a slice over the fat header is FAT_OVERLAP', () => {
-    expect(strictCode(fat([{ cputype: 0x0100000c, cpusubtype: 0, offset: 0, size: 100, align: 0 }], [], { totalSize: 0x2000 }))).toBe('FAT_OVERLAP');
+    expect(
+      strictCode(
+        fat([{ cputype: 0x0100000c, cpusubtype: 0, offset: 0, size: 100, align: 0 }], [], { totalSize: 0x2000 }),
+      ),
+    ).toBe('FAT_OVERLAP');
   });
   it('a slice outside the file is FAT_OUT_OF_RANGE; lossy still parses the good slice', () => {
-    const f = fat([{ cputype: 0x0100000c, cpusubtype: 0, offset: 0x4000, size: a.length, align: 14 }, { cputype: 0x01000007, cpusubtype: 3, offset: 0x7fffffff, size: 0xffffffff, align: 14 }], [a]);
+    const f = fat(
+      [
+        { cputype: 0x0100000c, cpusubtype: 0, offset: 0x4000, size: a.length, align: 14 },
+        { cputype: 0x01000007, cpusubtype: 3, offset: 0x7fffffff, size: 0xffffffff, align: 14 },
+      ],
+      [a],
+    );
     expect(strictCode(f)).toBe('FAT_OUT_OF_RANGE');
     const m = parse(f, { lossy: true });
     expect(m.slices.length).toBe(1);
   });
   it('64-bit offsets that overflow are FAT_OUT_OF_RANGE', () => {
-    const f = fat([{ cputype: 0x0100000c, cpusubtype: 0, offset: Number.MAX_SAFE_INTEGER, size: 0x1000, align: 14 }], [], { fat64: true, totalSize: 0x100 });
+    const f = fat(
+      [{ cputype: 0x0100000c, cpusubtype: 0, offset: Number.MAX_SAFE_INTEGER, size: 0x1000, align: 14 }],
+      [],
+      { fat64: true, totalSize: 0x100 },
+    );
     expect(strictCode(f)).toBe('FAT_OUT_OF_RANGE');
   });
   it('absurd nfat_arch is LIMIT, zero is FAT_EMPTY, a short header TRUNCATED', () => {
@@ -206,7 +301,10 @@ describe('limits', () => {
     expect(() => parse(sampleMachO(), { limits: { maxFileSize: 100 } })).toThrow(MachOError);
   });
   it('MachOError carries code, offset and context', () => {
-    try { parse(machO([dylib(0xc, '/x', { nul: false })])); expect.unreachable(); } catch (e) {
+    try {
+      parse(machO([dylib(0xc, '/x', { nul: false })]));
+      expect.unreachable();
+    } catch (e) {
       const err = e as MachOError;
       expect(err.name).toBe('MachOError');
       expect(err.code).toBe('BAD_STRING');

@@ -9,7 +9,11 @@ import { ROOT } from './helpers/fixtures';
 const SAMPLE = join(ROOT, 'fixtures', 'sample');
 
 describe('npm run sample', () => {
-  const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'sample.mjs')], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'sample.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
 
   it('runs inspect, verify, diff and correlate, each ending with the exit status it should', () => {
     expect(run.stderr).toBe('');

@@ -14,12 +14,17 @@ const asRoot = process.getuid?.() === 0;
 
 /** Runs the CLI; as root, drops to `nobody` so that a chmod 000 file is really unreadable. */
 function cli(args: string[]) {
-  const cmd = asRoot ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args]] as const
-    : [process.execPath, [CLI, ...args]] as const;
+  const cmd = asRoot
+    ? (['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args]] as const)
+    : ([process.execPath, [CLI, ...args]] as const);
   const r = spawnSync(cmd[0], [...cmd[1]], { encoding: 'utf8', maxBuffer: 64 << 20 });
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
-const lines = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l));
+const lines = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 let root = '';
 let good: Uint8Array;
@@ -35,11 +40,28 @@ beforeAll(() => {
   writeFileSync(join(tree, 'bin', 'readme.txt'), 'not a binary\n');
   writeFileSync(join(tree, 'bin', 'Klass.class'), Uint8Array.of(0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 0x34, 0, 0));
   writeFileSync(join(tree, 'bin', 'truncated'), good.subarray(0, 100));
-  writeFileSync(join(tree, 'Tool.app', 'Contents', 'MacOS', 'Tool'), readFixture(fixtureByName('fsevents:fsevents.node')));
-  writeFileSync(join(tree, 'Tool.app', 'Contents', 'Info.plist'), '<?xml version="1.0"?><plist version="1.0"><dict/></plist>');
+  writeFileSync(
+    join(tree, 'Tool.app', 'Contents', 'MacOS', 'Tool'),
+    readFixture(fixtureByName('fsevents:fsevents.node')),
+  );
+  writeFileSync(
+    join(tree, 'Tool.app', 'Contents', 'Info.plist'),
+    '<?xml version="1.0"?><plist version="1.0"><dict/></plist>',
+  );
   writeFileSync(join(tree, 'bin', 'secret'), good);
   chmodSync(join(tree, 'bin', 'secret'), 0o000);
-  execFileSync('chmod', ['-R', 'a+rX', join(tree, 'Tool.app'), join(tree, 'bin', 'good'), join(tree, 'bin', 'tampered'), join(tree, 'bin', 'readme.txt'), join(tree, 'bin', 'Klass.class'), join(tree, 'bin', 'truncated'), join(tree, 'bin'), tree]);
+  execFileSync('chmod', [
+    '-R',
+    'a+rX',
+    join(tree, 'Tool.app'),
+    join(tree, 'bin', 'good'),
+    join(tree, 'bin', 'tampered'),
+    join(tree, 'bin', 'readme.txt'),
+    join(tree, 'bin', 'Klass.class'),
+    join(tree, 'bin', 'truncated'),
+    join(tree, 'bin'),
+    tree,
+  ]);
   chmodSync(join(tree, 'bin', 'secret'), 0o000);
 });
 
@@ -54,7 +76,10 @@ describe('machlens scan', () => {
     const t = byName('/bin/tampered');
     expect(t.slices[0]).toMatchObject({ signatureClass: 'developer-id', valid: false });
     expect(t.slices[0].dylibs).toContain('/tmp/libinject.dylib');
-    expect(t.findings.map((f: { id: string }) => f.id).sort()).toEqual(['header-mismatch-only', 'load-command-after-code-signature']);
+    expect(t.findings.map((f: { id: string }) => f.id).sort()).toEqual([
+      'header-mismatch-only',
+      'load-command-after-code-signature',
+    ]);
     expect(byName('/bin/truncated').error.code).toBe('TRUNCATED');
     expect(byName('/MacOS/Tool').slices.map((s: { arch: string }) => s.arch)).toEqual(['x86_64', 'arm64']);
     const summary = out.at(-1);
@@ -67,12 +92,20 @@ describe('machlens scan', () => {
   });
 
   it('one worker and the pool give the same records', () => {
-    const strip = (o: string) => lines(o).filter((l) => !l.summary).sort((a, b) => String(a.path).localeCompare(String(b.path)));
-    expect(strip(cli(['scan', '--json', '--workers', '1', join(root, 'tree')]).out)).toEqual(strip(cli(['scan', '--json', '--workers', '2', join(root, 'tree')]).out));
+    const strip = (o: string) =>
+      lines(o)
+        .filter((l) => !l.summary)
+        .sort((a, b) => String(a.path).localeCompare(String(b.path)));
+    expect(strip(cli(['scan', '--json', '--workers', '1', join(root, 'tree')]).out)).toEqual(
+      strip(cli(['scan', '--json', '--workers', '2', join(root, 'tree')]).out),
+    );
   });
 
   it('--hash host (node:crypto, handed to every worker) and --hash wasm give the same records; a bad value exits 2', () => {
-    const strip = (o: string) => lines(o).filter((l) => !l.summary).sort((a, b) => String(a.path).localeCompare(String(b.path)));
+    const strip = (o: string) =>
+      lines(o)
+        .filter((l) => !l.summary)
+        .sort((a, b) => String(a.path).localeCompare(String(b.path)));
     const wasm = strip(cli(['scan', '--json', '--hash', 'wasm', join(root, 'tree')]).out);
     expect(wasm.some((l) => l.slices?.[0]?.valid === false)).toBe(true);
     expect(strip(cli(['scan', '--json', '--hash', 'host', '--workers', '2', join(root, 'tree')]).out)).toEqual(wasm);
@@ -99,12 +132,19 @@ describe('machlens baseline and scan --baseline', () => {
     const baseline = JSON.parse(b.out);
     expect(baseline.version).toBe(1);
     expect(baseline.files.map((f: { path: string }) => f.path.split('/').pop()).sort()).toEqual(['app', 'helper']);
-    expect(baseline.files.find((f: { path: string }) => f.path.endsWith('/app')).slices[0]).toMatchObject({ signatureClass: 'developer-id', cdhash: expect.stringMatching(/^[0-9a-f]{40}$/), teamId: expect.any(String) });
+    expect(baseline.files.find((f: { path: string }) => f.path.endsWith('/app')).slices[0]).toMatchObject({
+      signatureClass: 'developer-id',
+      cdhash: expect.stringMatching(/^[0-9a-f]{40}$/),
+      teamId: expect.any(String),
+    });
     const baseFile = join(root, 'baseline.json');
     writeFileSync(baseFile, b.out);
     chmodSync(baseFile, 0o644);
     // the attack: dylib added, re-signed ad hoc; a helper deleted; a new unsigned file dropped
-    writeFileSync(join(fleet, 'app'), adhocSign(appendDylib(good, '/Users/Shared/.x/libinject.dylib'), { identifier: 'app' }));
+    writeFileSync(
+      join(fleet, 'app'),
+      adhocSign(appendDylib(good, '/Users/Shared/.x/libinject.dylib'), { identifier: 'app' }),
+    );
     rmSync(join(fleet, 'helper'));
     writeFileSync(join(fleet, 'dropper'), readFixture(fixtureByName('fsevents:fsevents.node')));
     execFileSync('chmod', ['-R', 'a+rwX', fleet]);
@@ -113,8 +153,20 @@ describe('machlens baseline and scan --baseline', () => {
     const out = lines(r.out);
     const app = out.find((l) => l.path?.endsWith('/app'));
     const ids = [...new Set(app.findings.map((f: { id: string }) => f.id))].sort();
-    expect(ids).toEqual(expect.arrayContaining(['dylib-added', 'dylib-path-risky', 'file-changed', 'hardened-runtime-removed', 'signer-downgraded', 'team-id-changed']));
-    expect(app.findings.find((f: { id: string }) => f.id === 'dylib-added')).toMatchObject({ severity: 'high', technique: 'T1546.006' });
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'dylib-added',
+        'dylib-path-risky',
+        'file-changed',
+        'hardened-runtime-removed',
+        'signer-downgraded',
+        'team-id-changed',
+      ]),
+    );
+    expect(app.findings.find((f: { id: string }) => f.id === 'dylib-added')).toMatchObject({
+      severity: 'high',
+      technique: 'T1546.006',
+    });
     expect(out.find((l) => l.path?.endsWith('/dropper')).findings[0].id).toBe('new-file');
     expect(out.find((l) => l.missing && l.path.endsWith('/helper')).findings[0].id).toBe('missing-file');
     expect(out.at(-1)).toMatchObject({ newFiles: 1, missingFiles: 1 });

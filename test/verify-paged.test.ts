@@ -22,7 +22,13 @@ beforeAll(async () => {
 
 /** An in-process pool: runs each job on the shared core from a copy of the bytes, and records the jobs. */
 function inlinePool(bytes: Uint8Array, size: number, jobs: PageJob[] = []): PagePool {
-  return { size, run: async (job) => { jobs.push(job); return runPageJob(getCore(), bytesSource(bytes), structuredClone(job)); } };
+  return {
+    size,
+    run: async (job) => {
+      jobs.push(job);
+      return runPageJob(getCore(), bytesSource(bytes), structuredClone(job));
+    },
+  };
 }
 
 const cases: [string, () => Uint8Array][] = [
@@ -65,9 +71,14 @@ describe.each(cases)('verifyPaged on %s', (_, make) => {
     const bytes = make();
     const want = JSON.stringify(await verify(bytes));
     let calls = 0;
-    const counting = (a: 'sha1' | 'sha256' | 'sha384', d: Uint8Array) => { calls++; return host(a, d); };
+    const counting = (a: 'sha1' | 'sha256' | 'sha384', d: Uint8Array) => {
+      calls++;
+      return host(a, d);
+    };
     expect(JSON.stringify(await verify(bytes, { hostDigest: counting }))).toBe(want);
-    const pages = (await verify(bytes)).slices.flatMap((s) => s.signature.codeDirectories).reduce((n, c) => n + c.pagesChecked, 0);
+    const pages = (await verify(bytes)).slices
+      .flatMap((s) => s.signature.codeDirectories)
+      .reduce((n, c) => n + c.pagesChecked, 0);
     expect(calls).toBeGreaterThanOrEqual(pages);
   });
 });
@@ -83,7 +94,9 @@ it('puts the page reason where verify does when the CMS fails too (CMS checked a
   const bad = flipInText(thin).bytes;
   const want = await verify(bad, { noAppleRoots: true });
   expect(want.slices[0].signature.reasons.length).toBeGreaterThan(1);
-  expect(JSON.stringify(await verifyPaged(bad, { pool: inlinePool(bad, 3), noAppleRoots: true }))).toBe(JSON.stringify(want));
+  expect(JSON.stringify(await verifyPaged(bad, { pool: inlinePool(bad, 3), noAppleRoots: true }))).toBe(
+    JSON.stringify(want),
+  );
 });
 
 it('verifySyncPaged (host backend) fills the pages as verifySync does', async () => {
@@ -91,6 +104,8 @@ it('verifySyncPaged (host backend) fills the pages as verifySync does', async ()
   const { verifySyncPaged } = await import('../src/verify/parallel');
   for (const bytes of [fat, flipInText(thin).bytes, appendDylib(thin, '/tmp/x.dylib')]) {
     const want = verifySync(bytes).slices.map((s) => s.report);
-    expect(JSON.stringify(verifySyncPaged(bytes, { core: getCore(), host }).slices.map((s) => s.report))).toBe(JSON.stringify(want));
+    expect(JSON.stringify(verifySyncPaged(bytes, { core: getCore(), host }).slices.map((s) => s.report))).toBe(
+      JSON.stringify(want),
+    );
   }
 });

@@ -1,24 +1,28 @@
 // Code-signature walk: the embedded-signature SuperBlob and every CodeDirectory it indexes.
 //
 // Input: the bytes of one slice's LC_CODE_SIGNATURE range (everything in it is big-endian).
-// Output (f64 records; offsets relative to the start of the signature data):
-//   header: [superMagic, superLength, count, nEntries]
-//   then nEntries entry records:
-//     [slotType, offset, blobMagic, blobLength, ok, kind, nExtra, extra...]
-//   ok = 1 when the entry lies inside the SuperBlob and its magic is the one its slot requires.
-//   kind: see KIND_* below. For a CodeDirectory that could be read, extra holds CD_FIELDS values
-//   (layout in CD_* indices below, mirrored in src/verify/records.ts); for other blobs nExtra = 0.
+// Output (f64 records, laid out in schema/boundary.mjs; offsets relative to the start of the signature data): a
+// superBlob record, then nEntries blobEntry records, each followed by a codeDirectory record (CD_SLOTS values) when
+// its blob is a CodeDirectory that could be read (nExtra = CD_SLOTS), by nothing otherwise (nExtra = 0). The
+// TypeScript side reads them by the same slot names (src/verify/signature.ts).
 // Absent fields (beyond the CodeDirectory's version or length) are -1, never 0.
 // Nothing is allocated from a count read from the input: the index walk is bounded by the blob's length
 // and MAX_ENTRIES, the slot arrays are only range-checked here (hashes stay in the input).
 
-import { emit, issue, SEVERITY_ERROR, SEVERITY_WARNING } from '../arena';
+import { issue, patch, reserve, SEVERITY_ERROR, SEVERITY_WARNING } from '../arena';
 import { setInput, be32at, be64at, within, strlenAt, u8at, inputLength } from '../reader';
 import {
   SIG_TRUNCATED, SIG_BAD_MAGIC, SIG_BAD_INDEX, SIG_OVERLAP, CD_BAD_FIELD, CD_BAD_HASH_TYPE, CD_BAD_VERSION, LIMIT,
-} from '../codes';
-
-export const CODESIGN_ABI: i32 = 2;
+  SUPER_MAGIC, SUPER_LENGTH, SUPER_COUNT, SUPER_N_ENTRIES, SUPER_SLOTS,
+  ENTRY_SLOT_TYPE, ENTRY_OFFSET, ENTRY_MAGIC, ENTRY_LENGTH, ENTRY_OK, ENTRY_KIND, ENTRY_N_EXTRA, ENTRY_SLOTS,
+  BLOB_KIND_UNKNOWN, BLOB_KIND_CODE_DIRECTORY, BLOB_KIND_REQUIREMENTS, BLOB_KIND_ENTITLEMENTS, BLOB_KIND_DER_ENTITLEMENTS,
+  BLOB_KIND_LAUNCH_CONSTRAINT, BLOB_KIND_CMS, BLOB_KIND_TICKET,
+  CD_VERSION, CD_FLAGS, CD_HASH_OFFSET, CD_IDENT_OFFSET, CD_N_SPECIAL, CD_N_SPECIAL_USABLE, CD_N_CODE, CD_N_CODE_USABLE,
+  CD_CODE_LIMIT32, CD_HASH_SIZE, CD_HASH_TYPE, CD_PLATFORM, CD_PAGE_SIZE, CD_SPARE2, CD_SCATTER_OFFSET, CD_TEAM_OFFSET,
+  CD_SPARE3, CD_CODE_LIMIT64, CD_EXEC_SEG_BASE, CD_EXEC_SEG_LIMIT, CD_EXEC_SEG_FLAGS, CD_RUNTIME, CD_PRE_ENCRYPT,
+  CD_L_HASH_TYPE, CD_L_APP_TYPE, CD_L_APP_SUB, CD_L_OFFSET, CD_L_SIZE, CD_IDENT_LEN, CD_TEAM_LEN, CD_HEADER_READ,
+  CD_HEADER_DECLARED, CD_CODE_LIMIT, CD_SLOTS,
+} from '../generated/boundary';
 
 const CSMAGIC_EMBEDDED_SIGNATURE: u32 = 0xfade0cc0;
 const CSMAGIC_CODEDIRECTORY: u32 = 0xfade0c02;
@@ -28,42 +32,30 @@ const CSMAGIC_EMBEDDED_DER_ENTITLEMENTS: u32 = 0xfade7172;
 const CSMAGIC_BLOBWRAPPER: u32 = 0xfade0b01;
 const CSMAGIC_EMBEDDED_LAUNCH_CONSTRAINT: u32 = 0xfade8181;
 
-const KIND_UNKNOWN: i32 = 0;
-const KIND_CODEDIRECTORY: i32 = 1;
-const KIND_REQUIREMENTS: i32 = 2;
-const KIND_ENTITLEMENTS: i32 = 3;
-const KIND_DER_ENTITLEMENTS: i32 = 4;
-const KIND_LAUNCH_CONSTRAINT: i32 = 5;
-const KIND_CMS: i32 = 6;
-const KIND_TICKET: i32 = 7;
-
 const MAX_ENTRIES: u32 = 1024;
-
-// CodeDirectory record fields (order matters: mirrored in src/verify/records.ts)
-export const CD_FIELDS: i32 = 33;
 
 let sigLen: u64 = 0; // bytes of the SuperBlob usable (min of its length and the input)
 let sliceSize: u64 = 0;
 
 function slotKind(type: u32): i32 {
-  if (type == 0 || (type >= 0x1000 && type <= 0x1004)) return KIND_CODEDIRECTORY;
-  if (type == 2) return KIND_REQUIREMENTS;
-  if (type == 5) return KIND_ENTITLEMENTS;
-  if (type == 7) return KIND_DER_ENTITLEMENTS;
-  if (type >= 8 && type <= 11) return KIND_LAUNCH_CONSTRAINT;
-  if (type == 0x10000) return KIND_CMS;
-  if (type == 0x10002) return KIND_TICKET;
-  return KIND_UNKNOWN;
+  if (type == 0 || (type >= 0x1000 && type <= 0x1004)) return BLOB_KIND_CODE_DIRECTORY;
+  if (type == 2) return BLOB_KIND_REQUIREMENTS;
+  if (type == 5) return BLOB_KIND_ENTITLEMENTS;
+  if (type == 7) return BLOB_KIND_DER_ENTITLEMENTS;
+  if (type >= 8 && type <= 11) return BLOB_KIND_LAUNCH_CONSTRAINT;
+  if (type == 0x10000) return BLOB_KIND_CMS;
+  if (type == 0x10002) return BLOB_KIND_TICKET;
+  return BLOB_KIND_UNKNOWN;
 }
 
 function kindMagic(kind: i32): u32 {
   switch (kind) {
-    case KIND_CODEDIRECTORY: return CSMAGIC_CODEDIRECTORY;
-    case KIND_REQUIREMENTS: return CSMAGIC_REQUIREMENTS;
-    case KIND_ENTITLEMENTS: return CSMAGIC_EMBEDDED_ENTITLEMENTS;
-    case KIND_DER_ENTITLEMENTS: return CSMAGIC_EMBEDDED_DER_ENTITLEMENTS;
-    case KIND_LAUNCH_CONSTRAINT: return CSMAGIC_EMBEDDED_LAUNCH_CONSTRAINT;
-    case KIND_CMS: return CSMAGIC_BLOBWRAPPER;
+    case BLOB_KIND_CODE_DIRECTORY: return CSMAGIC_CODEDIRECTORY;
+    case BLOB_KIND_REQUIREMENTS: return CSMAGIC_REQUIREMENTS;
+    case BLOB_KIND_ENTITLEMENTS: return CSMAGIC_EMBEDDED_ENTITLEMENTS;
+    case BLOB_KIND_DER_ENTITLEMENTS: return CSMAGIC_EMBEDDED_DER_ENTITLEMENTS;
+    case BLOB_KIND_LAUNCH_CONSTRAINT: return CSMAGIC_EMBEDDED_LAUNCH_CONSTRAINT;
+    case BLOB_KIND_CMS: return CSMAGIC_BLOBWRAPPER;
     default: return 0; // any magic accepted
   }
 }
@@ -98,15 +90,16 @@ function cdString(b: u64, len: u64, hdr: u64, rel: u64, at: u64, idx: i32): i64 
 }
 
 /**
- * Emits the CD_FIELDS values of the CodeDirectory at signature offset `b`, `len` bytes long (already clamped
+ * Emits the codeDirectory record of the CodeDirectory at signature offset `b`, `len` bytes long (already clamped
  * to the SuperBlob). `idx` is the index entry number (for issues).
  */
 function parseCodeDirectory(b: u64, len: u64, idx: i32): void {
   const neg: f64 = -1;
+  const r = reserve(CD_SLOTS);
   // the fixed part every version has: 44 bytes
   if (len < 44) {
     issue(SIG_TRUNCATED, <f64>b, idx, SEVERITY_ERROR);
-    for (let k = 0; k < CD_FIELDS; k++) emit(neg);
+    for (let k: usize = 0; k < CD_SLOTS; k++) patch(r + k, neg);
     return;
   }
   const version = be32at(b + 8);
@@ -208,13 +201,19 @@ function parseCodeDirectory(b: u64, len: u64, idx: i32): void {
     }
   }
 
-  emit(<f64>version); emit(<f64>flags); emit(<f64>hashOffset); emit(<f64>identOffset);
-  emit(<f64>nSpecial); emit(<f64>nSpecialUsable); emit(<f64>nCode); emit(<f64>nCodeUsable);
-  emit(<f64>codeLimit32); emit(<f64>hashSize); emit(<f64>hashType); emit(<f64>platform); emit(<f64>pageSize);
-  emit(<f64>spare2); emit(scatterOffset); emit(teamOffset); emit(spare3); emit(codeLimit64);
-  emit(execSegBase); emit(execSegLimit); emit(execSegFlags); emit(runtime); emit(preEncrypt);
-  emit(lHashType); emit(lAppType); emit(lAppSub); emit(lOffset); emit(lSize);
-  emit(<f64>identLen); emit(<f64>teamLen); emit(<f64>hdr); emit(<f64>declared); emit(<f64>codeLimit);
+  patch(r + CD_VERSION, <f64>version); patch(r + CD_FLAGS, <f64>flags);
+  patch(r + CD_HASH_OFFSET, <f64>hashOffset); patch(r + CD_IDENT_OFFSET, <f64>identOffset);
+  patch(r + CD_N_SPECIAL, <f64>nSpecial); patch(r + CD_N_SPECIAL_USABLE, <f64>nSpecialUsable);
+  patch(r + CD_N_CODE, <f64>nCode); patch(r + CD_N_CODE_USABLE, <f64>nCodeUsable);
+  patch(r + CD_CODE_LIMIT32, <f64>codeLimit32); patch(r + CD_HASH_SIZE, <f64>hashSize); patch(r + CD_HASH_TYPE, <f64>hashType);
+  patch(r + CD_PLATFORM, <f64>platform); patch(r + CD_PAGE_SIZE, <f64>pageSize); patch(r + CD_SPARE2, <f64>spare2);
+  patch(r + CD_SCATTER_OFFSET, scatterOffset); patch(r + CD_TEAM_OFFSET, teamOffset); patch(r + CD_SPARE3, spare3);
+  patch(r + CD_CODE_LIMIT64, codeLimit64); patch(r + CD_EXEC_SEG_BASE, execSegBase); patch(r + CD_EXEC_SEG_LIMIT, execSegLimit);
+  patch(r + CD_EXEC_SEG_FLAGS, execSegFlags); patch(r + CD_RUNTIME, runtime); patch(r + CD_PRE_ENCRYPT, preEncrypt);
+  patch(r + CD_L_HASH_TYPE, lHashType); patch(r + CD_L_APP_TYPE, lAppType); patch(r + CD_L_APP_SUB, lAppSub);
+  patch(r + CD_L_OFFSET, lOffset); patch(r + CD_L_SIZE, lSize);
+  patch(r + CD_IDENT_LEN, <f64>identLen); patch(r + CD_TEAM_LEN, <f64>teamLen);
+  patch(r + CD_HEADER_READ, <f64>hdr); patch(r + CD_HEADER_DECLARED, <f64>declared); patch(r + CD_CODE_LIMIT, <f64>codeLimit);
 }
 
 /**
@@ -239,7 +238,9 @@ export function parseSignature(inLen: u32, sliceSizeArg: f64): i32 {
   if (n > room) { issue(SIG_BAD_INDEX, 8, -1, SEVERITY_ERROR); n = room; }
   if (n > <u64>MAX_ENTRIES) { issue(LIMIT, 8, -1, SEVERITY_ERROR); n = <u64>MAX_ENTRIES; }
   const indexEnd: u64 = 12 + n * 8;
-  emit(<f64>magic); emit(<f64>length); emit(<f64>count); emit(<f64>n);
+  const h = reserve(SUPER_SLOTS);
+  patch(h + SUPER_MAGIC, <f64>magic); patch(h + SUPER_LENGTH, <f64>length); patch(h + SUPER_COUNT, <f64>count);
+  patch(h + SUPER_N_ENTRIES, <f64>n);
 
   for (let i: u64 = 0; i < n; i++) {
     const idx = <i32>i;
@@ -274,12 +275,12 @@ export function parseSignature(inLen: u32, sliceSizeArg: f64): i32 {
         if (off < oj + lj && oj < off + li) { issue(SIG_OVERLAP, <f64>(e + 4), idx, SEVERITY_ERROR); break; }
       }
     }
-    emit(<f64>type); emit(<f64>off); emit(<f64>bmagic); emit(<f64>blen); emit(ok ? 1 : 0); emit(<f64>kind);
-    if (kind == KIND_CODEDIRECTORY && bmagic == CSMAGIC_CODEDIRECTORY && blen >= 8) {
-      emit(<f64>CD_FIELDS);
+    const r = reserve(ENTRY_SLOTS);
+    patch(r + ENTRY_SLOT_TYPE, <f64>type); patch(r + ENTRY_OFFSET, <f64>off); patch(r + ENTRY_MAGIC, <f64>bmagic);
+    patch(r + ENTRY_LENGTH, <f64>blen); patch(r + ENTRY_OK, ok ? 1 : 0); patch(r + ENTRY_KIND, <f64>kind);
+    if (kind == BLOB_KIND_CODE_DIRECTORY && bmagic == CSMAGIC_CODEDIRECTORY && blen >= 8) {
+      patch(r + ENTRY_N_EXTRA, <f64>CD_SLOTS);
       parseCodeDirectory(off, blen, idx);
-    } else {
-      emit(0);
     }
   }
   return <i32>n;

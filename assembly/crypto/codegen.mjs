@@ -1,10 +1,11 @@
 // Generates the fully unrolled compression functions of assembly/crypto/ (scalar SHA-1, SHA-256, SHA-512 and the
 // 4-lane v128 SHA-1 and SHA-256). Straight-line code with the working variables renamed round by round (no moves),
 // constants as immediates (scalar) or as a lane-replicated table (SIMD). Run: `node assembly/crypto/codegen.mjs`.
-// The output files are committed; they say "generated" at the top.
-import { writeFileSync } from 'node:fs';
+// The output files are committed; they say "generated" at the top; `--check` (in `npm run check:generated`) fails
+// when they differ from what this file gives.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const header = (what) =>
@@ -109,38 +110,6 @@ function sha1Scalar() {
 }
 
 
-// Scalar SHA-1 variant with the 16-word message ring in linear memory instead of locals.
-function sha1ScalarMem() {
-  const v = ['a', 'b', 'c', 'd', 'e'];
-  const L = [];
-  L.push(header('scalar SHA-1 compression'));
-  L.push(`import { bswap32 } from './util';\n`);
-  L.push(`// 16-word message ring of the current block.`);
-  L.push(`const W: usize = memory.data(16 * 4, 16);\n`);
-  L.push(`/** Compresses \`n\` consecutive 64-byte blocks at \`p\` into the 5-word state at \`st\`. */`);
-  L.push(`export function sha1Compress(st: usize, p: usize, n: usize): void {`);
-  v.forEach((x, i) => L.push(`  let ${x} = load<u32>(st, ${i * 4});`));
-  L.push(`  let w: u32 = 0;`);
-  L.push(`  while (n != 0) {`);
-  for (let r = 0; r < 80; r++) {
-    const R = (i) => v[(i - r + 80) % 5];
-    const [A, B, C, D, E] = [0, 1, 2, 3, 4].map(R);
-    const at = (k) => `load<u32>(W, ${(k & 15) * 4})`;
-    if (r < 16) L.push(`    w = bswap32(load<u32>(p, ${r * 4})); store<u32>(W, w, ${(r & 15) * 4});`);
-    else L.push(`    w = rotl<u32>(${at(r - 3)} ^ ${at(r - 8)} ^ ${at(r - 14)} ^ ${at(r)}, 1); store<u32>(W, w, ${(r & 15) * 4});`);
-    let f;
-    if (r < 20) f = `(((${C} ^ ${D}) & ${B}) ^ ${D})`;
-    else if (r < 40 || r >= 60) f = `(${B} ^ ${C} ^ ${D})`;
-    else f = `((${B} & ${C}) + (${D} & (${B} ^ ${C})))`;
-    L.push(`    ${E} += rotl<u32>(${A}, 5) + ${f} + ${hex32(K1[(r / 20) | 0])} + w; ${B} = rotl<u32>(${B}, 30);`);
-  }
-  v.forEach((x, i) => L.push(`    ${x} += load<u32>(st, ${i * 4}); store<u32>(st, ${x}, ${i * 4});`));
-  L.push(`    p += 64; n--;`);
-  L.push(`  }`);
-  L.push(`}\n`);
-  return L.join('\n');
-}
-
 // ---------------------------------------------------------------- scalar SHA-512 (SHA-384 uses it)
 function sha512Scalar() {
   const v = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
@@ -243,254 +212,6 @@ function sha256x4() {
 }
 
 
-// Variant with the message schedule written to a scratch array first (fewer live v128 values in the rounds:
-// 8 state + a few temporaries fit in 16 XMM registers, where the interleaved form spills).
-function sha256x4Mem() {
-  const v = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-  const L = [];
-  L.push(header('4-lane v128 SHA-256 compression; SIMD build only'));
-  L.push(`import { bswapx4 } from './util';\n`);
-  const ktab = [];
-  for (const k of K256) ktab.push(hex32(k), hex32(k), hex32(k), hex32(k));
-  L.push(`// SHA-256 round constants, each replicated in 4 lanes (64 × v128).`);
-  L.push(`const KX4: usize = memory.data<u32>([${ktab.join(', ')}], 16);`);
-  L.push(`// Message schedule of the current block, W[t] + K[t] for 4 lanes (64 × v128).`);
-  L.push(`const WX4: usize = memory.data(64 * 16, 16);\n`);
-  L.push(`/**`);
-  L.push(` * Compresses \`n\` blocks of 4 independent messages at once (lane i reads consecutive 64-byte blocks at p_i).`);
-  L.push(` * The state at \`st\` is 8 v128, word j of lane i in lane i of the j-th vector.`);
-  L.push(` */`);
-  L.push(`export function sha256x4Compress(st: usize, p0: usize, p1: usize, p2: usize, p3: usize, n: usize): void {`);
-  v.forEach((x, i) => L.push(`  let ${x} = v128.load(st, ${i * 16});`));
-  L.push(`  let ${[...Array(16).keys()].map((i) => `w${i} = i32x4.splat(0)`).join(', ')};`);
-  L.push(`  let r0 = w0, r1 = w0, r2 = w0, r3 = w0, t0 = w0, t1 = w0, t2 = w0, t3 = w0, x = w0, y = w0, t = w0;`);
-  L.push(`  while (n != 0) {`);
-  x4Load(L, '    ', (i) => `w${i}`);
-  for (let r = 0; r < 64; r++) {
-    const wi = `w${r & 15}`;
-    if (r >= 16) {
-      const w2 = `w${(r - 2) & 15}`, w7 = `w${(r - 7) & 15}`, w15 = `w${(r - 15) & 15}`;
-      const s1 = xor(`i32x4.shr_u(${w2}, 17)`, `i32x4.shl(${w2}, 15)`, `i32x4.shr_u(${w2}, 19)`, `i32x4.shl(${w2}, 13)`, `i32x4.shr_u(${w2}, 10)`);
-      const s0 = xor(`i32x4.shr_u(${w15}, 7)`, `i32x4.shl(${w15}, 25)`, `i32x4.shr_u(${w15}, 18)`, `i32x4.shl(${w15}, 14)`, `i32x4.shr_u(${w15}, 3)`);
-      L.push(`    ${wi} = ${add(wi, s1, w7, s0)};`);
-    }
-    L.push(`    v128.store(WX4, i32x4.add(${wi}, v128.load(KX4, ${r * 16})), ${r * 16});`);
-  }
-  L.push(`    y = v128.xor(b, c);`);
-  for (let r = 0; r < 64; r++) {
-    const R = (i) => v[(i - r + 64) & 7];
-    const [A, B, C, D, E, F, G, H] = [0, 1, 2, 3, 4, 5, 6, 7].map(R);
-    const S1 = xor(`i32x4.shr_u(${E}, 6)`, `i32x4.shl(${E}, 26)`, `i32x4.shr_u(${E}, 11)`, `i32x4.shl(${E}, 21)`, `i32x4.shr_u(${E}, 25)`, `i32x4.shl(${E}, 7)`);
-    const ch = `v128.xor(v128.and(v128.xor(${F}, ${G}), ${E}), ${G})`;
-    L.push(`    t = ${add(H, `v128.load(WX4, ${r * 16})`, S1, ch)};`);
-    L.push(`    ${D} = i32x4.add(${D}, t); x = v128.xor(${A}, ${B});`);
-    const S0 = xor(`i32x4.shr_u(${A}, 2)`, `i32x4.shl(${A}, 30)`, `i32x4.shr_u(${A}, 13)`, `i32x4.shl(${A}, 19)`, `i32x4.shr_u(${A}, 22)`, `i32x4.shl(${A}, 10)`);
-    L.push(`    ${H} = ${add('t', S0, `v128.xor(v128.and(x, y), ${B})`)}; y = x;`);
-  }
-  v.forEach((x, i) => L.push(`    ${x} = i32x4.add(${x}, v128.load(st, ${i * 16})); v128.store(st, ${x}, ${i * 16});`));
-  L.push(`    p0 += 64; p1 += 64; p2 += 64; p3 += 64; n--;`);
-  L.push(`  }`);
-  v.forEach((x, i) => L.push(`  v128.store(st, ${x}, ${i * 16});`));
-  L.push(`}\n`);
-  return L.join('\n');
-}
-
-
-// Scalar variant with the schedule (W[t] + K[t]) precomputed into a scratch array: the rounds then keep only
-// the 8 working variables and a few temporaries in registers.
-function sha256ScalarMem() {
-  const v = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-  const L = [];
-  L.push(header('scalar SHA-256 compression'));
-  L.push(`import { bswap32 } from './util';\n`);
-  L.push(`// W[t] + K[t] of the current block (64 × u32).`);
-  L.push(`const WK: usize = memory.data(64 * 4, 16);\n`);
-  L.push(`/** Compresses \`n\` consecutive 64-byte blocks at \`p\` into the 8-word state at \`st\`. */`);
-  L.push(`export function sha256Compress(st: usize, p: usize, n: usize): void {`);
-  v.forEach((x, i) => L.push(`  let ${x} = load<u32>(st, ${i * 4});`));
-  L.push(`  let ${[...Array(16).keys()].map((i) => `w${i}: u32 = 0`).join(', ')};`);
-  L.push(`  let x: u32 = 0, y: u32 = 0, t: u32 = 0;`);
-  L.push(`  while (n != 0) {`);
-  for (let r = 0; r < 64; r++) {
-    const wi = `w${r & 15}`;
-    if (r < 16) L.push(`    ${wi} = bswap32(load<u32>(p, ${r * 4}));`);
-    else {
-      const w2 = `w${(r - 2) & 15}`, w7 = `w${(r - 7) & 15}`, w15 = `w${(r - 15) & 15}`;
-      L.push(
-        `    ${wi} += (rotr<u32>(${w2}, 17) ^ rotr<u32>(${w2}, 19) ^ (${w2} >>> 10)) + ${w7} + (rotr<u32>(${w15}, 7) ^ rotr<u32>(${w15}, 18) ^ (${w15} >>> 3));`,
-      );
-    }
-    L.push(`    store<u32>(WK, ${wi} + ${hex32(K256[r])}, ${r * 4});`);
-  }
-  L.push(`    y = b ^ c;`);
-  for (let r = 0; r < 64; r++) {
-    const R = (i) => v[(i - r + 64) & 7];
-    const [A, B, C, D, E, F, G, H] = [0, 1, 2, 3, 4, 5, 6, 7].map(R);
-    L.push(
-      `    t = ${H} + load<u32>(WK, ${r * 4}) + (rotr<u32>(${E}, 6) ^ rotr<u32>(${E}, 11) ^ rotr<u32>(${E}, 25)) + (((${F} ^ ${G}) & ${E}) ^ ${G});`,
-    );
-    L.push(`    ${D} += t; x = ${A} ^ ${B};`);
-    L.push(`    ${H} = t + (rotr<u32>(${A}, 2) ^ rotr<u32>(${A}, 13) ^ rotr<u32>(${A}, 22)) + ((x & y) ^ ${B}); y = x;`);
-  }
-  v.forEach((x, i) => L.push(`    ${x} += load<u32>(st, ${i * 4}); store<u32>(st, ${x}, ${i * 4});`));
-  L.push(`    p += 64; n--;`);
-  L.push(`  }`);
-  v.forEach((x, i) => L.push(`  store<u32>(st, ${x}, ${i * 4});`));
-  L.push(`}\n`);
-  return L.join('\n');
-}
-
-function sha1x4Mem() {
-  const v = ['a', 'b', 'c', 'd', 'e'];
-  const L = [];
-  L.push(header('4-lane v128 SHA-1 compression; SIMD build only'));
-  L.push(`import { bswapx4 } from './util';\n`);
-  L.push(`// W[t] + K[t] of the current block for 4 lanes (80 × v128).`);
-  L.push(`const WX4: usize = memory.data(80 * 16, 16);\n`);
-  L.push(`/**`);
-  L.push(` * Compresses \`n\` blocks of 4 independent messages at once (lane i reads consecutive 64-byte blocks at p_i).`);
-  L.push(` * The state at \`st\` is 5 v128, word j of lane i in lane i of the j-th vector.`);
-  L.push(` */`);
-  L.push(`export function sha1x4Compress(st: usize, p0: usize, p1: usize, p2: usize, p3: usize, n: usize): void {`);
-  v.forEach((x, i) => L.push(`  let ${x} = v128.load(st, ${i * 16});`));
-  L.push(`  let ${[...Array(16).keys()].map((i) => `w${i} = i32x4.splat(0)`).join(', ')};`);
-  L.push(`  let r0 = w0, r1 = w0, r2 = w0, r3 = w0, t0 = w0, t1 = w0, t2 = w0, t3 = w0;`);
-  L.push(`  const k0 = i32x4.splat(${hex32(K1[0])}), k1 = i32x4.splat(${hex32(K1[1])}), k2 = i32x4.splat(${hex32(K1[2])}), k3 = i32x4.splat(${hex32(K1[3])});`);
-  L.push(`  while (n != 0) {`);
-  x4Load(L, '    ', (i) => `w${i}`);
-  for (let r = 0; r < 80; r++) {
-    const wi = `w${r & 15}`;
-    if (r >= 16) L.push(`    ${wi} = ${rotl4(xor(`w${(r - 3) & 15}`, `w${(r - 8) & 15}`, `w${(r - 14) & 15}`, wi), 1)};`);
-    L.push(`    v128.store(WX4, i32x4.add(${wi}, k${(r / 20) | 0}), ${r * 16});`);
-  }
-  for (let r = 0; r < 80; r++) {
-    const R = (i) => v[(i - r + 80) % 5];
-    const [A, B, C, D, E] = [0, 1, 2, 3, 4].map(R);
-    let f;
-    if (r < 20) f = `v128.xor(v128.and(v128.xor(${C}, ${D}), ${B}), ${D})`;
-    else if (r < 40 || r >= 60) f = xor(B, C, D);
-    else f = `v128.or(v128.and(${B}, ${C}), v128.and(${D}, v128.or(${B}, ${C})))`;
-    L.push(`    ${E} = ${add(E, `v128.load(WX4, ${r * 16})`, rotl4(A, 5), f)}; ${B} = ${rotl4(B, 30)};`);
-  }
-  v.forEach((x, i) => L.push(`    ${x} = i32x4.add(${x}, v128.load(st, ${i * 16})); v128.store(st, ${x}, ${i * 16});`));
-  L.push(`    p0 += 64; p1 += 64; p2 += 64; p3 += 64; n--;`);
-  L.push(`  }`);
-  v.forEach((x, i) => L.push(`  v128.store(st, ${x}, ${i * 16});`));
-  L.push(`}\n`);
-  return L.join('\n');
-}
-
-
-// Variant: the message words go to memory and the schedule reads its inputs back from there, so no window of
-// 16 vectors stays live (the rounds then hold 8 state vectors and a few temporaries).
-function sha256x4Mem2() {
-  const v = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-  const L = [];
-  L.push(header('4-lane v128 SHA-256 compression; SIMD build only'));
-  L.push(`import { bswapx4 } from './util';\n`);
-  const ktab = [];
-  for (const k of K256) ktab.push(hex32(k), hex32(k), hex32(k), hex32(k));
-  L.push(`// SHA-256 round constants, each replicated in 4 lanes (64 × v128).`);
-  L.push(`const KX4: usize = memory.data<u32>([${ktab.join(', ')}], 16);`);
-  L.push(`// Message schedule of the current block for 4 lanes: W[t] at t * 16, W[t] + K[t] at 1024 + t * 16.`);
-  L.push(`const WX4: usize = memory.data(128 * 16, 16);\n`);
-  L.push(`/**`);
-  L.push(` * Compresses \`n\` blocks of 4 independent messages at once (lane i reads consecutive 64-byte blocks at p_i).`);
-  L.push(` * The state at \`st\` is 8 v128, word j of lane i in lane i of the j-th vector.`);
-  L.push(` */`);
-  L.push(`export function sha256x4Compress(st: usize, p0: usize, p1: usize, p2: usize, p3: usize, n: usize): void {`);
-  v.forEach((x, i) => L.push(`  let ${x} = v128.load(st, ${i * 16});`));
-  L.push(`  let r0 = i32x4.splat(0), r1 = r0, r2 = r0, r3 = r0, t0 = r0, t1 = r0, t2 = r0, t3 = r0, x = r0, y = r0, t = r0, w = r0, u = r0, z = r0;`);
-  L.push(`  while (n != 0) {`);
-  for (let j = 0; j < 4; j++) {
-    const o = j * 16;
-    L.push(`    r0 = v128.load(p0, ${o}); r1 = v128.load(p1, ${o}); r2 = v128.load(p2, ${o}); r3 = v128.load(p3, ${o});`);
-    L.push(`    t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5); t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);`);
-    L.push(`    t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5); t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);`);
-    const parts = [['t0', 't2', '0, 2'], ['t0', 't2', '1, 3'], ['t1', 't3', '0, 2'], ['t1', 't3', '1, 3']];
-    parts.forEach(([a, b, l], k) => {
-      const idx = 4 * j + k;
-      L.push(`    w = bswapx4(i64x2.shuffle(${a}, ${b}, ${l})); v128.store(WX4, w, ${idx * 16}); v128.store(WX4, i32x4.add(w, v128.load(KX4, ${idx * 16})), ${1024 + idx * 16});`);
-    });
-  }
-  const W = (k) => `v128.load(WX4, ${k * 16})`;
-  for (let r = 16; r < 64; r++) {
-    L.push(`    u = ${W(r - 2)}; z = ${W(r - 15)};`);
-    const s1 = xor(`i32x4.shr_u(u, 17)`, `i32x4.shl(u, 15)`, `i32x4.shr_u(u, 19)`, `i32x4.shl(u, 13)`, `i32x4.shr_u(u, 10)`);
-    const s0 = xor(`i32x4.shr_u(z, 7)`, `i32x4.shl(z, 25)`, `i32x4.shr_u(z, 18)`, `i32x4.shl(z, 14)`, `i32x4.shr_u(z, 3)`);
-    L.push(`    w = ${add(W(r - 16), s1, W(r - 7), s0)};`);
-    L.push(`    v128.store(WX4, w, ${r * 16}); v128.store(WX4, i32x4.add(w, v128.load(KX4, ${r * 16})), ${1024 + r * 16});`);
-  }
-  L.push(`    y = v128.xor(b, c);`);
-  for (let r = 0; r < 64; r++) {
-    const R = (i) => v[(i - r + 64) & 7];
-    const [A, B, C, D, E, F, G, H] = [0, 1, 2, 3, 4, 5, 6, 7].map(R);
-    const S1 = xor(`i32x4.shr_u(${E}, 6)`, `i32x4.shl(${E}, 26)`, `i32x4.shr_u(${E}, 11)`, `i32x4.shl(${E}, 21)`, `i32x4.shr_u(${E}, 25)`, `i32x4.shl(${E}, 7)`);
-    const ch = `v128.xor(v128.and(v128.xor(${F}, ${G}), ${E}), ${G})`;
-    L.push(`    t = ${add(H, `v128.load(WX4, ${1024 + r * 16})`, S1, ch)};`);
-    L.push(`    ${D} = i32x4.add(${D}, t); x = v128.xor(${A}, ${B});`);
-    const S0 = xor(`i32x4.shr_u(${A}, 2)`, `i32x4.shl(${A}, 30)`, `i32x4.shr_u(${A}, 13)`, `i32x4.shl(${A}, 19)`, `i32x4.shr_u(${A}, 22)`, `i32x4.shl(${A}, 10)`);
-    L.push(`    ${H} = ${add('t', S0, `v128.xor(v128.and(x, y), ${B})`)}; y = x;`);
-  }
-  v.forEach((x, i) => L.push(`    ${x} = i32x4.add(${x}, v128.load(st, ${i * 16})); v128.store(st, ${x}, ${i * 16});`));
-  L.push(`    p0 += 64; p1 += 64; p2 += 64; p3 += 64; n--;`);
-  L.push(`  }`);
-  L.push(`}\n`);
-  return L.join('\n');
-}
-
-
-// 2-lane v128 SHA-512 (SHA-384): two pages at once, one per i64x2 lane. Not used: measured 3% slower than the
-// scalar SHA-512 (u64 rotates are one instruction; i64x2 rotates are three). Kept to re-measure on other engines.
-const rotr2 = (x, n) => `v128.or(i64x2.shr_u(${x}, ${n}), i64x2.shl(${x}, ${64 - n}))`;
-const add2 = (...xs) => xs.reduce((acc, x) => `i64x2.add(${acc}, ${x})`);
-function sha512x2() {
-  const v = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
-  const L = [];
-  L.push(header('2-lane v128 SHA-512 compression; SIMD build only'));
-  const ktab = [];
-  for (const k of K512) ktab.push('0x' + k, '0x' + k);
-  L.push(`// SHA-512 round constants, each replicated in 2 lanes (80 × v128).`);
-  L.push(`const KX2: usize = memory.data<u64>([${ktab.join(', ')}], 16);\n`);
-  L.push(`/**`);
-  L.push(` * Compresses \`n\` blocks of 2 independent messages at once (lane i reads consecutive 128-byte blocks at p_i).`);
-  L.push(` * The state at \`st\` is 8 v128, word j of lane i in lane i of the j-th vector.`);
-  L.push(` */`);
-  L.push(`export function sha512x2Compress(st: usize, p0: usize, p1: usize, n: usize): void {`);
-  v.forEach((x, i) => L.push(`  let ${x} = v128.load(st, ${i * 16});`));
-  L.push(`  let ${[...Array(16).keys()].map((i) => `w${i} = i64x2.splat(0)`).join(', ')};`);
-  L.push(`  let r0 = w0, r1 = w0, x = w0, y = w0, t = w0;`);
-  L.push(`  const bs = i8x16(7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9, 8);`);
-  L.push(`  while (n != 0) {`);
-  for (let j = 0; j < 8; j++) {
-    L.push(`    r0 = v128.load(p0, ${j * 16}); r1 = v128.load(p1, ${j * 16});`);
-    L.push(`    w${2 * j} = i8x16.swizzle(i64x2.shuffle(r0, r1, 0, 2), bs); w${2 * j + 1} = i8x16.swizzle(i64x2.shuffle(r0, r1, 1, 3), bs);`);
-  }
-  L.push(`    y = v128.xor(b, c);`);
-  for (let r = 0; r < 80; r++) {
-    const R = (i) => v[(i - r + 80) & 7];
-    const [A, B, C, D, E, F, G, H] = [0, 1, 2, 3, 4, 5, 6, 7].map(R);
-    const wi = `w${r & 15}`;
-    if (r >= 16) {
-      const w2 = `w${(r - 2) & 15}`, w7 = `w${(r - 7) & 15}`, w15 = `w${(r - 15) & 15}`;
-      const s1 = xor(rotr2(w2, 19), rotr2(w2, 61), `i64x2.shr_u(${w2}, 6)`);
-      const s0 = xor(rotr2(w15, 1), rotr2(w15, 8), `i64x2.shr_u(${w15}, 7)`);
-      L.push(`    ${wi} = ${add2(wi, w7, s0, s1)};`);
-    }
-    const S1 = xor(rotr2(E, 14), rotr2(E, 18), rotr2(E, 41));
-    const ch = `v128.xor(v128.and(v128.xor(${F}, ${G}), ${E}), ${G})`;
-    L.push(`    t = ${add2(H, `v128.load(KX2, ${r * 16})`, wi, ch, S1)};`);
-    L.push(`    ${D} = i64x2.add(${D}, t); x = v128.xor(${A}, ${B});`);
-    const S0 = xor(rotr2(A, 28), rotr2(A, 34), rotr2(A, 39));
-    L.push(`    ${H} = ${add2('t', S0, `v128.xor(v128.and(x, y), ${B})`)}; y = x;`);
-  }
-  v.forEach((x, i) => L.push(`    ${x} = i64x2.add(${x}, v128.load(st, ${i * 16})); v128.store(st, ${x}, ${i * 16});`));
-  L.push(`    p0 += 128; p1 += 128; n--;`);
-  L.push(`  }`);
-  L.push(`}\n`);
-  return L.join('\n');
-}
-
 function sha1x4() {
   const v = ['a', 'b', 'c', 'd', 'e'];
   const L = [];
@@ -526,18 +247,41 @@ function sha1x4() {
   return L.join('\n');
 }
 
-// Variants kept for A/B measurements (env switches; measured with V8 11.3 / Node 20 on 2-core AMD EPYC, see
-// docs/hashing.md). Defaults are the fastest measured:
-//   SCALAR_MEM=1     scalar SHA-256 with W+K precomputed in memory        ~10% slower than locals
-//   SHA1_MEM=1       scalar SHA-1 with its 16-word ring in memory          ~15% slower than locals
-//   X4_MEM=1         4-lane SHA-256 with W+K precomputed into a scratch    ~4% slower than interleaving the schedule
-//                    with the rounds (fewer spills, but more stores); before the chaining value moved to memory
-//                    it was ~20% faster: 8 saved state vectors + 16 W made V8 spill heavily
-//   X4_MEM2=1        4-lane SHA-256 schedule reading W back from memory   ~15% slower than X4_MEM
-//   X4_SHA1_MEM=1    4-lane SHA-1 with W+K precomputed in memory           no measurable difference
-writeFileSync(join(here, 'sha256_compress.ts'), process.env.SCALAR_MEM ? sha256ScalarMem() : sha256Scalar());
-writeFileSync(join(here, 'sha1_compress.ts'), process.env.SHA1_MEM ? sha1ScalarMem() : sha1Scalar());
-writeFileSync(join(here, 'sha512_compress.ts'), sha512Scalar());
-writeFileSync(join(here, 'sha256x4_compress.ts'), process.env.X4_MEM ? sha256x4Mem() : process.env.X4_MEM2 ? sha256x4Mem2() : sha256x4());
-writeFileSync(join(here, 'sha1x4_compress.ts'), process.env.X4_SHA1_MEM ? sha1x4Mem() : sha1x4());
-console.log('generated: sha256_compress.ts sha1_compress.ts sha512_compress.ts sha256x4_compress.ts sha1x4_compress.ts');
+// The defaults were the fastest of the variants measured (docs/hashing.md lists them and their figures; the variants
+// themselves were removed with issue 14: they live in git history, before the commit that removed them).
+
+/** File name (in assembly/crypto/) → content of every generated file. */
+export function render() {
+  return new Map([
+    ['sha256_compress.ts', sha256Scalar()],
+    ['sha1_compress.ts', sha1Scalar()],
+    ['sha512_compress.ts', sha512Scalar()],
+    ['sha256x4_compress.ts', sha256x4()],
+    ['sha1x4_compress.ts', sha1x4()],
+  ]);
+}
+
+/** Committed files (repository-relative) that differ from what this generator gives. */
+export function stale(read = (path) => readFileSync(path, 'utf8')) {
+  const out = [];
+  for (const [name, text] of render()) {
+    let have = null;
+    try { have = read(join(here, name)); } catch { /* missing counts as stale */ }
+    if (have !== text) out.push(`assembly/crypto/${name}`);
+  }
+  return out;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  if (process.argv.includes('--check')) {
+    const bad = stale();
+    if (bad.length > 0) {
+      console.error(`codegen: stale generated files (run \`node assembly/crypto/codegen.mjs\` and commit): ${bad.join(', ')}`);
+      process.exit(1);
+    }
+    console.log('codegen: generated compression functions are current');
+  } else {
+    for (const [name, text] of render()) writeFileSync(join(here, name), text);
+    console.log(`generated: ${[...render().keys()].join(' ')}`);
+  }
+}

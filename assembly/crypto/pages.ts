@@ -98,22 +98,3 @@ function hashPagesX4(p: usize, pageSize: usize, count: usize, type: u32, out: us
   }
   return 0;
 }
-
-/**
- * Compares `count` expected digests at `expected` with computed ones at `computed` (both back to back, `ds`
- * bytes each) and writes the indices (firstIndex + i, u32) of the pages that differ at `out`. Returns how many.
- */
-export function comparePagesInto(expected: usize, computed: usize, count: usize, ds: usize, firstIndex: u32, out: usize): u32 {
-  let m: u32 = 0;
-  for (let i: usize = 0; i < count; i++) {
-    const a = expected + i * ds;
-    const b = computed + i * ds;
-    let diff: u32 = 0;
-    for (let k: usize = 0; k < ds; k += 4) diff |= load<u32>(a + k) ^ load<u32>(b + k);
-    if (diff != 0) {
-      store<u32>(out + (<usize>m << 2), firstIndex + <u32>i);
-      m++;
-    }
-  }
-  return m;
-}

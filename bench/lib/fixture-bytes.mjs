@@ -57,7 +57,8 @@ export function largestSignedSlice(root) {
   let best = null;
   for (const f of manifest.files ?? []) {
     for (const s of f.slices ?? []) {
-      if (s.signed && s.codeSignature && existsSync(join(root, f.path)) && (!best || s.size > best.slice.size)) best = { file: f, slice: s };
+      if (s.signed && s.codeSignature && existsSync(join(root, f.path)) && (!best || s.size > best.slice.size))
+        best = { file: f, slice: s };
     }
   }
   if (!best) return null;

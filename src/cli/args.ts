@@ -18,7 +18,8 @@ export function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];
@@ -30,7 +31,10 @@ export function closest(word: string, candidates: readonly string[]): string | n
   let bestD = Infinity;
   for (const c of candidates) {
     const dist = editDistance(word, c);
-    if (dist < bestD) { best = c; bestD = dist; }
+    if (dist < bestD) {
+      best = c;
+      bestD = dist;
+    }
   }
   if (best !== null && bestD <= Math.min(3, Math.max(1, Math.floor(word.length / 3)))) return best;
   const prefixed = candidates.filter((c) => word.length >= 2 && c.startsWith(word));
@@ -41,7 +45,9 @@ const shown = escapeText; // an argument echoed back without its control charact
 
 /** Parses `argv` for `spec`. Returns null when `--help` was asked for; throws UsageError on anything else wrong. */
 export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs | null {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
   for (const [name, o] of Object.entries(spec.options)) {
     options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   }
@@ -50,7 +56,10 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
   const positionals: string[] = [];
   const names = Object.keys(options);
   for (const t of tokens) {
-    if (t.kind === 'positional') { positionals.push(t.value); continue; }
+    if (t.kind === 'positional') {
+      positionals.push(t.value);
+      continue;
+    }
     if (t.kind !== 'option') continue;
     if (t.name === 'help') return null;
     const o: OptionSpec | undefined = spec.options[t.name];
@@ -70,21 +79,28 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
     }
     if (o.choices && !o.choices.includes(t.value)) {
       const near = closest(t.value, o.choices);
-      throw new UsageError(`${flag}: expected ${o.choices.join('|')}, got '${shown(t.value)}'${near ? `; did you mean ${near}?` : ''}`);
+      throw new UsageError(
+        `${flag}: expected ${o.choices.join('|')}, got '${shown(t.value)}'${near ? `; did you mean ${near}?` : ''}`,
+      );
     }
     if (o.integer) {
       const [lo, hi] = o.integer;
-      if (!/^\d+$/.test(t.value) || Number(t.value) < lo || Number(t.value) > hi) throw new UsageError(`${flag}: expected a whole number from ${lo} to ${hi}, got '${shown(t.value)}'`);
+      if (!/^\d+$/.test(t.value) || Number(t.value) < lo || Number(t.value) > hi)
+        throw new UsageError(`${flag}: expected a whole number from ${lo} to ${hi}, got '${shown(t.value)}'`);
     }
     if (o.multiple) values[t.name] = [...((values[t.name] as string[] | undefined) ?? []), t.value];
     else values[t.name] = t.value;
   }
   const { min, max } = spec.positionals;
   if (positionals.length < min) {
-    const why = min === 1 ? 'nothing to do: name at least one operand' : `expected ${min}${max === min ? '' : ' or more'} operands, got ${positionals.length}`;
+    const why =
+      min === 1
+        ? 'nothing to do: name at least one operand'
+        : `expected ${min}${max === min ? '' : ' or more'} operands, got ${positionals.length}`;
     throw new UsageError(spec.positionals.missing ?? why);
   }
-  if (max !== undefined && positionals.length > max) throw new UsageError(`expected ${max === min ? max : `at most ${max}`} operands, got ${positionals.length}`);
+  if (max !== undefined && positionals.length > max)
+    throw new UsageError(`expected ${max === min ? max : `at most ${max}`} operands, got ${positionals.length}`);
   return { values, positionals };
 }
 
@@ -102,7 +118,9 @@ export function parseCommand(spec: CommandSpec, argv: string[], io: CliIO): Pars
     return parsed;
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.stderr(`machlens ${spec.name}: ${err.message}\nusage: ${spec.usage}\n(machlens ${spec.name} --help for every option)\n`);
+    io.stderr(
+      `machlens ${spec.name}: ${err.message}\nusage: ${spec.usage}\n(machlens ${spec.name} --help for every option)\n`,
+    );
     return 2;
   }
 }
@@ -115,7 +133,10 @@ export function formatHelp(spec: CommandSpec): string {
   ]);
   rows.push(['-h, --help', 'this text']);
   const w = Math.min(28, Math.max(...rows.map(([l]) => l.length)) + 2);
-  const lines = rows.map(([l, d]) => `  ${l.length >= w ? `${l}\n  ${' '.repeat(w)}` : l.padEnd(w)}${d.replace(/\n/g, `\n  ${' '.repeat(w)}`)}`);
+  const lines = rows.map(
+    ([l, d]) =>
+      `  ${l.length >= w ? `${l}\n  ${' '.repeat(w)}` : l.padEnd(w)}${d.replace(/\n/g, `\n  ${' '.repeat(w)}`)}`,
+  );
   return `usage: ${spec.usage}\n\n${spec.summary}\n\noptions:\n${lines.join('\n')}\n${spec.epilogue ? `\n${spec.epilogue.trimEnd()}\n` : ''}`;
 }
 

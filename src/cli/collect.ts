@@ -13,7 +13,17 @@
 //    SHA-256 and size are those of the bytes actually written (hashed while copying, from the one descriptor).
 //
 // Every refused path is in the manifest with its reason (`error`, `code`), never silently dropped.
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Alert, EvidenceBundle } from '../correlate/index';
@@ -32,7 +42,12 @@ export interface CollectedFile {
 }
 
 class CollectError extends Error {
-  constructor(readonly code: string, message: string) { super(message); }
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Most symlinks followed while resolving one path (Linux's MAXSYMLINKS is 40). */
@@ -50,7 +65,8 @@ function components(p: string): string[] {
 export function resolveInRoot(root: string, p: string): string {
   if (!p.startsWith('/')) throw new CollectError('NOT_ABSOLUTE', 'not an absolute path (refused)');
   const parts = components(p);
-  if (parts.some((c) => c === '.' || c === '..')) throw new CollectError('DOT_COMPONENT', "has a '.' or '..' component (refused)");
+  if (parts.some((c) => c === '.' || c === '..'))
+    throw new CollectError('DOT_COMPONENT', "has a '.' or '..' component (refused)");
   if (parts.some((c) => c.includes('\0'))) throw new CollectError('NUL', 'contains a NUL byte (refused)');
   const base = root === '/' ? '' : root;
   const done: string[] = []; // components resolved so far, relative to root
@@ -59,11 +75,21 @@ export function resolveInRoot(root: string, p: string): string {
   while (todo.length) {
     const c = todo.shift()!;
     if (c === '.' || c === '') continue;
-    if (c === '..') { done.pop(); continue; } // only from a link's target: stops at the root
+    if (c === '..') {
+      done.pop();
+      continue;
+    } // only from a link's target: stops at the root
     const here = `${base}/${[...done, c].join('/')}`;
     let st;
-    try { st = lstatSync(here); } catch (e) { throw new CollectError((e as NodeJS.ErrnoException).code ?? 'EIO', (e as Error).message.replace(here, p)); }
-    if (!st.isSymbolicLink()) { done.push(c); continue; }
+    try {
+      st = lstatSync(here);
+    } catch (e) {
+      throw new CollectError((e as NodeJS.ErrnoException).code ?? 'EIO', (e as Error).message.replace(here, p));
+    }
+    if (!st.isSymbolicLink()) {
+      done.push(c);
+      continue;
+    }
     if (++links > MAX_LINKS) throw new CollectError('ELOOP', 'too many symlinks');
     const target = readlinkSync(here);
     if (target.startsWith('/')) done.length = 0; // absolute link: from the root
@@ -74,12 +100,22 @@ export function resolveInRoot(root: string, p: string): string {
 
 /** A file name for the evidence folder: the path's safe characters, at most 160 of them. */
 export function safeName(p: string): string {
-  return p.replace(/^\/+/, '').replace(/[^A-Za-z0-9._@+-]+/g, '_').replace(/^\.+/, '_').slice(0, 160) || 'file';
+  return (
+    p
+      .replace(/^\/+/, '')
+      .replace(/[^A-Za-z0-9._@+-]+/g, '_')
+      .replace(/^\.+/, '_')
+      .slice(0, 160) || 'file'
+  );
 }
 
 /** Copies from `fd` into a new file `target` (O_EXCL, never through a link), hashing exactly what is written. */
 function copyOut(fd: number, target: string): { sha256: string; size: number } {
-  const out = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o444);
+  const out = openSync(
+    target,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
+    0o444,
+  );
   try {
     const h = createHash('sha256');
     const buf = new Uint8Array(CHUNK);
@@ -124,23 +160,40 @@ export function readInRoot(root: string | undefined, path: string, maxBytes = MA
 /** A correlator FileReader over readInRoot: null (recorded as not read) for anything it refuses. */
 export function rootedFileReader(root: string | undefined): (path: string) => Promise<Uint8Array | null> {
   return async (p: string) => {
-    try { return readInRoot(root, p); } catch { return null; }
+    try {
+      return readInRoot(root, p);
+    } catch {
+      return null;
+    }
   };
 }
 
 /** Collects one path into `filesDir` as `<index>-<safe name>`; throws CollectError / SafeOpenError. */
-function collectOne(path: string, role: string, root: string, filesDir: string, index: number): { copiedTo: string; sha256: string; size: number } {
+function collectOne(
+  path: string,
+  role: string,
+  root: string,
+  filesDir: string,
+  index: number,
+): { copiedTo: string; sha256: string; size: number } {
   const real = resolveInRoot(root, path);
   const { fd, stat } = openRegular(real, { noFollow: true });
   try {
     // the descriptor is the file the resolution reached (no component was swapped for a link in between)
     let again, rp;
-    try { rp = realpathSync(real); again = lstatSync(rp); } catch (e) { throw new CollectError('CHANGED', `changed while it was opened (${(e as Error).message})`); }
-    if (rp !== real || again.dev !== stat.dev || again.ino !== stat.ino) throw new CollectError('CHANGED', 'changed while it was opened (not the file the path resolved to)');
+    try {
+      rp = realpathSync(real);
+      again = lstatSync(rp);
+    } catch (e) {
+      throw new CollectError('CHANGED', `changed while it was opened (${(e as Error).message})`);
+    }
+    if (rp !== real || again.dev !== stat.dev || again.ino !== stat.ino)
+      throw new CollectError('CHANGED', 'changed while it was opened (not the file the path resolved to)');
     if (role === 'binary' || role === 'dylib') {
       const head = new Uint8Array(8);
       const n = readAt(fd, head, 0);
-      if (!looksLikeMachO(head.subarray(0, n))) throw new CollectError('NOT_MACHO', `is not a Mach-O file (the chain names it as a ${role}; not collected)`);
+      if (!looksLikeMachO(head.subarray(0, n)))
+        throw new CollectError('NOT_MACHO', `is not a Mach-O file (the chain names it as a ${role}; not collected)`);
     }
     const copiedTo = join(filesDir, `${index}-${safeName(path)}`);
     const { sha256, size } = copyOut(fd, copiedTo);
@@ -155,13 +208,23 @@ function freshFolder(dir: string, name: string): string {
   mkdirSync(dir, { recursive: true });
   for (let i = 0; i < 10_000; i++) {
     const p = join(dir, i === 0 ? name : `${name}.${i}`);
-    try { mkdirSync(p); return p; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+    try {
+      mkdirSync(p);
+      return p;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
   }
   throw new CollectError('EEXIST', `${name}: 10000 earlier collections in ${dir}`);
 }
 
 /** Copy the alert's binary and dylibs into DIR/<id>/ with a manifest of their SHA-256 (node:crypto). */
-export async function collect(dir: string, alert: Alert, bundle: EvidenceBundle | undefined, root: string | undefined): Promise<CollectedFile[]> {
+export async function collect(
+  dir: string,
+  alert: Alert,
+  bundle: EvidenceBundle | undefined,
+  root: string | undefined,
+): Promise<CollectedFile[]> {
   const dest = freshFolder(resolve(dir), safeName(alert.id));
   const filesDir = join(dest, 'files');
   mkdirSync(filesDir);
@@ -174,7 +237,10 @@ export async function collect(dir: string, alert: Alert, bundle: EvidenceBundle 
       Object.assign(rec, collectOne(it.path, it.role, realRoot, filesDir, i));
     } catch (err) {
       rec.error = (err as Error).message;
-      rec.code = err instanceof CollectError || err instanceof SafeOpenError ? err.code : (err as NodeJS.ErrnoException).code ?? 'EIO';
+      rec.code =
+        err instanceof CollectError || err instanceof SafeOpenError
+          ? err.code
+          : ((err as NodeJS.ErrnoException).code ?? 'EIO');
     }
     files.push(rec);
   });

@@ -36,7 +36,14 @@ export function sliceJson(s: Binary) {
     ncmds: s.header.ncmds,
     sizeofcmds: s.header.sizeofcmds,
     loadCommands: s.loadCommands.map(commandJson),
-    dylibs: s.dylibs.map((d) => ({ path: d.path, kind: d.kind, useFlags: d.useFlags, currentVersion: d.currentVersion, compatibilityVersion: d.compatibilityVersion, index: d.index })),
+    dylibs: s.dylibs.map((d) => ({
+      path: d.path,
+      kind: d.kind,
+      useFlags: d.useFlags,
+      currentVersion: d.currentVersion,
+      compatibilityVersion: d.compatibilityVersion,
+      index: d.index,
+    })),
     rpaths: s.rpaths,
     uuid: s.uuid,
     codeSignature: s.codeSignature ? { dataoff: s.codeSignature.dataoff, datasize: s.codeSignature.datasize } : null,
@@ -50,26 +57,34 @@ export function inspectJson(file: string, m: MachOFile, sha256: string | null): 
 
 const hex = (n: number, w = 8) => `0x${Math.trunc(n).toString(16).padStart(w, '0')}`;
 
-
 function sliceText(s: Binary, i: number, total: number): string[] {
   const h = s.header;
   const out: string[] = [];
-  out.push(`${total > 1 ? `slice ${i}: ` : ''}${e(s.arch)} (${cpuTypeName(h.cputype)}, subtype ${hex(h.cpusubtype)}) at offset ${s.offset}, ${s.size} bytes`);
-  out.push(`  type        ${filetypeName(h.filetype)}  ${h.is64 ? '64-bit' : '32-bit'} ${h.bigEndian ? 'big-endian' : 'little-endian'}`);
+  out.push(
+    `${total > 1 ? `slice ${i}: ` : ''}${e(s.arch)} (${cpuTypeName(h.cputype)}, subtype ${hex(h.cpusubtype)}) at offset ${s.offset}, ${s.size} bytes`,
+  );
+  out.push(
+    `  type        ${filetypeName(h.filetype)}  ${h.is64 ? '64-bit' : '32-bit'} ${h.bigEndian ? 'big-endian' : 'little-endian'}`,
+  );
   out.push(`  flags       ${hex(h.flags)} ${headerFlagNames(h.flags).join(' ')}`);
   out.push(`  commands    ${h.ncmds} commands, ${h.sizeofcmds} bytes`);
   if (s.uuid) out.push(`  uuid        ${e(s.uuid)}`);
   if (s.idDylib) out.push(`  install name ${e(s.idDylib.path)}`);
   if (s.dylinker) out.push(`  dylinker    ${e(s.dylinker)}`);
   out.push(`  dylibs      ${s.dylibs.length === 0 ? '(none)' : ''}`);
-  for (const d of s.dylibs) out.push(`    [${d.index}] ${d.kind.padEnd(8)} ${e(d.path)}  (${formatVersion(d.currentVersion)})`);
+  for (const d of s.dylibs)
+    out.push(`    [${d.index}] ${d.kind.padEnd(8)} ${e(d.path)}  (${formatVersion(d.currentVersion)})`);
   if (s.rpaths.length) out.push(`  rpaths      ${s.rpaths.map(e).join(', ')}`);
   const cs = s.codeSignature;
-  out.push(`  signature   ${cs ? `LC_CODE_SIGNATURE [${cs.index}] dataoff ${cs.dataoff} datasize ${cs.datasize}${cs.index !== s.loadCommands.length - 1 ? '  (NOT the last load command)' : ''}` : 'none (no LC_CODE_SIGNATURE)'}`);
+  out.push(
+    `  signature   ${cs ? `LC_CODE_SIGNATURE [${cs.index}] dataoff ${cs.dataoff} datasize ${cs.datasize}${cs.index !== s.loadCommands.length - 1 ? '  (NOT the last load command)' : ''}` : 'none (no LC_CODE_SIGNATURE)'}`,
+  );
   out.push('  load commands:');
   out.push('    idx  offset    cmd                          cmdsize  detail');
   for (const lc of s.loadCommands) {
-    out.push(`    ${String(lc.index).padStart(3)}  ${String(lc.offset).padStart(8)}  ${e(lc.name).padEnd(28)} ${String(lc.cmdsize).padStart(7)}  ${e(describeLoadCommand(lc))}`);
+    out.push(
+      `    ${String(lc.index).padStart(3)}  ${String(lc.offset).padStart(8)}  ${e(lc.name).padEnd(28)} ${String(lc.cmdsize).padStart(7)}  ${e(describeLoadCommand(lc))}`,
+    );
   }
   return out;
 }
@@ -85,12 +100,17 @@ function otoolText(s: Binary): string[] {
     for (const [k, v] of Object.entries(fields)) {
       if (['cmd', 'name', 'index', 'offset', 'cmdsize', 'kind', 'sections', 'raw'].includes(k)) continue;
       if (lc.kind === 'sub' && (k === 'field' || k === 'value')) continue;
-      out.push(`${e(k).padStart(9)} ${typeof v === 'number' && /addr|size|off|flags/.test(k) ? hex(v, 8) : e(Array.isArray(v) ? JSON.stringify(v) : String(v))}`);
+      out.push(
+        `${e(k).padStart(9)} ${typeof v === 'number' && /addr|size|off|flags/.test(k) ? hex(v, 8) : e(Array.isArray(v) ? JSON.stringify(v) : String(v))}`,
+      );
     }
     if (lc.kind === 'segment') {
       for (const sec of lc.sections) {
         out.push('Section');
-        for (const [k, v] of Object.entries(sec)) out.push(`${e(k).padStart(9)} ${typeof v === 'number' && /addr|size|flags/.test(k) ? hex(v, 8) : e(String(v))}`);
+        for (const [k, v] of Object.entries(sec))
+          out.push(
+            `${e(k).padStart(9)} ${typeof v === 'number' && /addr|size|flags/.test(k) ? hex(v, 8) : e(String(v))}`,
+          );
       }
     }
   }
@@ -102,15 +122,21 @@ export function inspectText(file: string, m: MachOFile, sha256: string | null, o
   out.push(quoteName(file));
   out.push(`  size        ${m.size} bytes`);
   if (sha256) out.push(`  sha256      ${sha256}`);
-  out.push(`  format      ${m.fat ? `universal (fat) with ${m.fat.length} slices: ${m.fat.map((a) => e(a.arch)).join(', ')}` : 'thin Mach-O'}`);
+  out.push(
+    `  format      ${m.fat ? `universal (fat) with ${m.fat.length} slices: ${m.fat.map((a) => e(a.arch)).join(', ')}` : 'thin Mach-O'}`,
+  );
   m.slices.forEach((s, i) => {
     out.push('');
     // appended line by line: a slice with 100 000s of sections gives more lines than push(...spread) takes
-    for (const line of otool ? [`${quoteName(file)} (architecture ${e(s.arch)}):`, ...otoolText(s)] : sliceText(s, i, m.slices.length)) out.push(line);
+    for (const line of otool
+      ? [`${quoteName(file)} (architecture ${e(s.arch)}):`, ...otoolText(s)]
+      : sliceText(s, i, m.slices.length))
+      out.push(line);
   });
   if (m.issues.length) {
     out.push('', `issues (${m.issues.length}):`);
-    for (const is of m.issues) out.push(`  ${is.severity.toUpperCase()} ${is.code} at ${is.offset} in ${e(is.context)}: ${e(is.message)}`);
+    for (const is of m.issues)
+      out.push(`  ${is.severity.toUpperCase()} ${is.code} at ${is.offset} in ${e(is.context)}: ${e(is.message)}`);
   }
   return out.join('\n');
 }
@@ -121,9 +147,19 @@ export const INSPECT_COMMAND: CommandSpec = {
   summary: 'Header, slices, every load command with its file offset, dylibs, rpaths, UUID, where the signature is.',
   options: {
     json: { type: 'boolean', description: 'one JSON object per file (an array for several files)' },
-    otool: { type: 'boolean', short: 'l', description: 'an otool -l style listing of the load commands instead of the summary' },
-    'no-hash': { type: 'boolean', description: 'skip the sha256 of the whole file (reads only the header and load commands)' },
-    lossy: { type: 'boolean', description: 'keep what parses and list the problems instead of stopping at the first error' },
+    otool: {
+      type: 'boolean',
+      short: 'l',
+      description: 'an otool -l style listing of the load commands instead of the summary',
+    },
+    'no-hash': {
+      type: 'boolean',
+      description: 'skip the sha256 of the whole file (reads only the header and load commands)',
+    },
+    lossy: {
+      type: 'boolean',
+      description: 'keep what parses and list the problems instead of stopping at the first error',
+    },
   },
   positionals: { min: 1 },
   epilogue: 'exit status: 0, or 2 when a file cannot be read or parsed.',
@@ -159,7 +195,12 @@ export async function runInspect(argv: string[], io: CliIO): Promise<number> {
     } catch (err) {
       status = 2;
       if (err instanceof MachOError) {
-        if (json) results.push({ file, error: { code: err.code, offset: err.offset, context: err.context, message: err.message }, issues: err.issues });
+        if (json)
+          results.push({
+            file,
+            error: { code: err.code, offset: err.offset, context: err.context, message: err.message },
+            issues: err.issues,
+          });
         else io.stderr(`${quoteName(file)}: ${e(err.message)}\n`);
       } else throw err;
     } finally {

@@ -10,17 +10,41 @@ import { version } from '../../package.json';
 
 export type { CliIO } from './types';
 
-interface Command { spec: CommandSpec; run: Runner }
+interface Command {
+  spec: CommandSpec;
+  run: Runner;
+}
 
 /** Every command, loaded on demand: its spec (usage, options, help) and its runner. */
 export const COMMANDS: Record<string, () => Promise<Command>> = {
-  inspect: async () => { const m = await import('./inspect'); return { spec: m.INSPECT_COMMAND, run: m.runInspect }; },
-  verify: async () => { const m = await import('./verify'); return { spec: m.VERIFY_COMMAND, run: m.runVerify }; },
-  diff: async () => { const m = await import('./diff'); return { spec: m.DIFF_COMMAND, run: m.runDiff }; },
-  scan: async () => { const m = await import('./scan'); return { spec: m.SCAN_COMMAND, run: m.runScan }; },
-  baseline: async () => { const m = await import('./scan'); return { spec: m.BASELINE_COMMAND, run: m.runBaseline }; },
-  correlate: async () => { const m = await import('./correlate'); return { spec: m.CORRELATE_COMMAND, run: (argv, io) => m.runCorrelate(argv, io) }; },
-  stream: async () => { const m = await import('./stream'); return { spec: m.STREAM_COMMAND, run: (argv, io) => m.runStream(argv, io) }; },
+  inspect: async () => {
+    const m = await import('./inspect');
+    return { spec: m.INSPECT_COMMAND, run: m.runInspect };
+  },
+  verify: async () => {
+    const m = await import('./verify');
+    return { spec: m.VERIFY_COMMAND, run: m.runVerify };
+  },
+  diff: async () => {
+    const m = await import('./diff');
+    return { spec: m.DIFF_COMMAND, run: m.runDiff };
+  },
+  scan: async () => {
+    const m = await import('./scan');
+    return { spec: m.SCAN_COMMAND, run: m.runScan };
+  },
+  baseline: async () => {
+    const m = await import('./scan');
+    return { spec: m.BASELINE_COMMAND, run: m.runBaseline };
+  },
+  correlate: async () => {
+    const m = await import('./correlate');
+    return { spec: m.CORRELATE_COMMAND, run: (argv, io) => m.runCorrelate(argv, io) };
+  },
+  stream: async () => {
+    const m = await import('./stream');
+    return { spec: m.STREAM_COMMAND, run: (argv, io) => m.runStream(argv, io) };
+  },
 };
 
 /** Commands that need no Wasm core (their start-up does not wait for it). */
@@ -30,13 +54,22 @@ export const VERSION: string = version;
 
 export async function usage(): Promise<string> {
   const specs = await Promise.all(Object.values(COMMANDS).map(async (load) => (await load()).spec));
-  const rows = specs.map((spec) => `  ${spec.usage}\n      ${spec.summary.split('\n').join(' ').replace(/(.{1,100})(\s|$)/g, '$1\n      ').trimEnd()}`);
+  const rows = specs.map(
+    (spec) =>
+      `  ${spec.usage}\n      ${spec.summary
+        .split('\n')
+        .join(' ')
+        .replace(/(.{1,100})(\s|$)/g, '$1\n      ')
+        .trimEnd()}`,
+  );
   return `machlens ${VERSION}: Mach-O and code-signature analysis\n\nusage:\n${rows.join('\n')}\n  machlens help [COMMAND]    this text, or one command's options (also: machlens COMMAND --help)\n  machlens --version\n\nexit status: 2 on a usage error; each command's own in its --help.\n`;
 }
 
 function unknownCommand(cmd: string, io: CliIO): number {
   const near = closest(cmd, Object.keys(COMMANDS));
-  io.stderr(`machlens: unknown command '${escapeText(cmd)}'${near ? `; did you mean ${near}?` : ''}\nusage: machlens ${Object.keys(COMMANDS).join('|')} ... (machlens help for every command)\n`);
+  io.stderr(
+    `machlens: unknown command '${escapeText(cmd)}'${near ? `; did you mean ${near}?` : ''}\nusage: machlens ${Object.keys(COMMANDS).join('|')} ... (machlens help for every command)\n`,
+  );
   return 2;
 }
 
@@ -52,7 +85,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
   if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
     const topic = rest[0];
-    if (topic === undefined) { io.stdout(await usage()); return 0; }
+    if (topic === undefined) {
+      io.stdout(await usage());
+      return 0;
+    }
     const load = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
     if (!load) return unknownCommand(topic, io);
     io.stdout(formatHelp((await load()).spec));
@@ -66,7 +102,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   return c.run(rest, io);
 }
 
-const isEntry = typeof process !== 'undefined' && process.argv[1] !== undefined &&
+const isEntry =
+  typeof process !== 'undefined' &&
+  process.argv[1] !== undefined &&
   /(?:^|[\\/])(?:cli\.(?:js|mjs|cjs)|machlens)$/.test(process.argv[1]);
 if (isEntry) {
   // `machlens … | head -1`: the reader went away. That is how a pipeline ends, not an error: stop quietly with
@@ -80,8 +118,13 @@ if (isEntry) {
   main(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
-  }).then((code) => { process.exitCode = code; }, (err) => {
-    process.stderr.write(`machlens: internal error: ${(err as Error)?.stack ?? err}\n`);
-    process.exitCode = 2;
-  });
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`machlens: internal error: ${(err as Error)?.stack ?? err}\n`);
+      process.exitCode = 2;
+    },
+  );
 }

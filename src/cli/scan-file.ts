@@ -9,7 +9,10 @@ import { openFileSource, sha256File } from '../node/file-source';
 import { chooseBackend, type HashChoice } from '../node/backend';
 import { readBundleSideFiles, type FileProblem } from '../node/safe-open';
 
-const pageHashing = (hash: HashChoice) => { const c = chooseBackend(hash); return { hostDigest: c.hostDigest, hashing: c.hashing }; };
+const pageHashing = (hash: HashChoice) => {
+  const c = chooseBackend(hash);
+  return { hostDigest: c.hostDigest, hashing: c.hashing };
+};
 
 export interface ScanResult {
   record: FileRecord;
@@ -17,12 +20,27 @@ export interface ScanResult {
   problems: FileProblem[];
 }
 
-export async function scanFile(path: string, bundle: string | null, hash: HashChoice = 'auto', follow = false): Promise<ScanResult> {
+export async function scanFile(
+  path: string,
+  bundle: string | null,
+  hash: HashChoice = 'auto',
+  follow = false,
+): Promise<ScanResult> {
   let src;
   try {
     src = openFileSource(path, { noFollow: !follow });
   } catch (e) {
-    return { record: { path, size: 0, sha256: '', slices: [], findings: [], error: { code: 'IO', message: (e as Error).message } }, problems: [] };
+    return {
+      record: {
+        path,
+        size: 0,
+        sha256: '',
+        slices: [],
+        findings: [],
+        error: { code: 'IO', message: (e as Error).message },
+      },
+      problems: [],
+    };
   }
   const problems: FileProblem[] = [];
   try {
@@ -40,7 +58,17 @@ export async function scanFile(path: string, bundle: string | null, hash: HashCh
     }
     return { record: await analyzeSource(path, src, { sha256, bundle: bundleFiles, ...pageHashing(hash) }), problems };
   } catch (e) {
-    return { record: { path, size: src.size, sha256: '', slices: [], findings: [], error: { code: 'IO', message: (e as Error).message } }, problems };
+    return {
+      record: {
+        path,
+        size: src.size,
+        sha256: '',
+        slices: [],
+        findings: [],
+        error: { code: 'IO', message: (e as Error).message },
+      },
+      problems,
+    };
   } finally {
     src.close();
   }

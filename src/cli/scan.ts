@@ -15,7 +15,11 @@ import { BaselineFileError, readBaselineFile } from './baseline-file';
 import { escapeText, quoteName } from '../text/escape';
 import type { CliIO, CommandSpec, ParsedArgs } from './types';
 
-interface PoolOptions { workers: number; backend: HashChoice; onRecord: (r: ScanResult, done: number) => void }
+interface PoolOptions {
+  workers: number;
+  backend: HashChoice;
+  onRecord: (r: ScanResult, done: number) => void;
+}
 
 /** Runs scanFile over the entries on a pool of worker threads (one per core), in the main thread as a fallback. */
 async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<ScanResult[]> {
@@ -25,25 +29,49 @@ async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<ScanResult
     try {
       const u = new URL('./scan-worker.js', import.meta.url);
       return existsSync(fileURLToPath(u)) ? u : null;
-    } catch { return null; }
+    } catch {
+      return null;
+    }
   })();
   if (!workerFile || o.workers <= 1 || entries.length < 2) {
-    for (const [i, e] of entries.entries()) { results[i] = await scanFile(e.path, e.bundle, o.backend, e.follow === true); o.onRecord(results[i], ++done); }
+    for (const [i, e] of entries.entries()) {
+      results[i] = await scanFile(e.path, e.bundle, o.backend, e.follow === true);
+      o.onRecord(results[i], ++done);
+    }
     return results;
   }
   const n = Math.min(o.workers, entries.length);
   let next = 0;
-  await Promise.all(Array.from({ length: n }, () => new Promise<void>((resolveAll, reject) => {
-    const w = new Worker(workerFile, { workerData: { backend: o.backend } });
-    const feed = () => {
-      if (next >= entries.length) { void w.terminate(); resolveAll(); return; }
-      const id = next++;
-      w.postMessage({ id, path: entries[id].path, bundle: entries[id].bundle, follow: entries[id].follow === true });
-    };
-    w.on('message', (m: { id: number; result: ScanResult }) => { results[m.id] = m.result; o.onRecord(m.result, ++done); feed(); });
-    w.on('error', reject);
-    feed();
-  })));
+  await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<void>((resolveAll, reject) => {
+          const w = new Worker(workerFile, { workerData: { backend: o.backend } });
+          const feed = () => {
+            if (next >= entries.length) {
+              void w.terminate();
+              resolveAll();
+              return;
+            }
+            const id = next++;
+            w.postMessage({
+              id,
+              path: entries[id].path,
+              bundle: entries[id].bundle,
+              follow: entries[id].follow === true,
+            });
+          };
+          w.on('message', (m: { id: number; result: ScanResult }) => {
+            results[m.id] = m.result;
+            o.onRecord(m.result, ++done);
+            feed();
+          });
+          w.on('error', reject);
+          feed();
+        }),
+    ),
+  );
   return results;
 }
 
@@ -54,7 +82,8 @@ function progress(io: CliIO, enabled: boolean, total: number) {
     const now = Date.now();
     if (done !== total && now - last < 100) return;
     last = now;
-    const width = 30, filled = Math.round((done / Math.max(1, total)) * width);
+    const width = 30,
+      filled = Math.round((done / Math.max(1, total)) * width);
     io.stderr(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
   };
 }
@@ -71,7 +100,11 @@ export const SCAN_COMMAND: CommandSpec = {
   summary: 'Verify every Mach-O under the folders on a worker pool, with the findings; drift against a baseline.',
   options: {
     json: { type: 'boolean', description: 'one JSON line per file, the summary last' },
-    baseline: { type: 'string', value: 'FILE', description: "report drift against this inventory (written by 'machlens baseline')" },
+    baseline: {
+      type: 'string',
+      value: 'FILE',
+      description: "report drift against this inventory (written by 'machlens baseline')",
+    },
     ...WALK_OPTIONS,
   },
   positionals: { min: 1 },
@@ -127,7 +160,9 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
       baseline = readBaselineFile(o.baseline);
     } catch (e) {
       const problems = e instanceof BaselineFileError ? e.problems : [(e as Error).message];
-      io.stderr(`machlens scan: cannot use baseline ${quoteName(o.baseline)}: not a machlens baseline file\n${problems.map((p) => `  ${escapeText(p)}\n`).join('')}`);
+      io.stderr(
+        `machlens scan: cannot use baseline ${quoteName(o.baseline)}: not a machlens baseline file\n${problems.map((p) => `  ${escapeText(p)}\n`).join('')}`,
+      );
       return 2;
     }
   }
@@ -145,7 +180,11 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
   const records = results.map((r) => r.record);
   let drift: ReturnType<typeof baselineDrift> | null = null;
   if (baseline) {
-    drift = baselineDrift(baseline, records, o.roots.map((r) => resolve(r)));
+    drift = baselineDrift(
+      baseline,
+      records,
+      o.roots.map((r) => resolve(r)),
+    );
     for (const r of records) {
       r.findings = [...r.findings, ...(drift.perFile.get(r.path) ?? [])];
       if (o.json) io.stdout(JSON.stringify(r) + '\n');
@@ -158,49 +197,111 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
   }
   // paths not examined by the walk (unreadable, name too long, FIFO/device/socket), one JSON line each
   for (const u of w.unexamined) {
-    if (o.json) io.stdout(JSON.stringify({ path: u.path, error: { code: 'IO', message: u.reason }, notExamined: { code: u.code, reason: u.reason } }) + '\n');
+    if (o.json)
+      io.stdout(
+        JSON.stringify({
+          path: u.path,
+          error: { code: 'IO', message: u.reason },
+          notExamined: { code: u.code, reason: u.reason },
+        }) + '\n',
+      );
   }
   const walked = new Set(w.unexamined.map((u) => u.path));
-  const bundleProblems = results.flatMap((r) => r.problems.map((p) => ({ ...p, of: r.record.path })))
+  const bundleProblems = results
+    .flatMap((r) => r.problems.map((p) => ({ ...p, of: r.record.path })))
     .filter((p) => !walked.has(p.path) && (walked.add(p.path), true));
-  for (const p of bundleProblems) if (o.json) io.stdout(JSON.stringify({ path: p.path, bundleFileOf: p.of, notExamined: { code: p.code, reason: p.reason } }) + '\n');
-  for (const l of w.symlinks) if (o.json) io.stdout(JSON.stringify({ path: l, symlink: true, notExamined: { code: 'SYMLINK', reason: 'symlink inside the tree, not followed' } }) + '\n');
+  for (const p of bundleProblems)
+    if (o.json)
+      io.stdout(
+        JSON.stringify({ path: p.path, bundleFileOf: p.of, notExamined: { code: p.code, reason: p.reason } }) + '\n',
+      );
+  for (const l of w.symlinks)
+    if (o.json)
+      io.stdout(
+        JSON.stringify({
+          path: l,
+          symlink: true,
+          notExamined: { code: 'SYMLINK', reason: 'symlink inside the tree, not followed' },
+        }) + '\n',
+      );
   const byClass: Record<string, number> = {};
-  let invalid = 0, ioErrors = 0, parseErrors = 0;
+  let invalid = 0,
+    ioErrors = 0,
+    parseErrors = 0;
   const findingCounts: Record<string, number> = {};
   for (const r of records) {
     if (r.error?.code === 'IO') ioErrors++;
     else if (r.error) parseErrors++;
-    for (const s of r.slices) { byClass[s.signatureClass] = (byClass[s.signatureClass] ?? 0) + 1; if (s.valid === false) invalid++; }
+    for (const s of r.slices) {
+      byClass[s.signatureClass] = (byClass[s.signatureClass] ?? 0) + 1;
+      if (s.valid === false) invalid++;
+    }
     for (const f of r.findings) findingCounts[f.id] = (findingCounts[f.id] ?? 0) + 1;
     if (!o.json) {
-      const cls = r.slices.map((s) => `${escapeText(s.arch)}:${escapeText(s.signatureClass)}${s.valid === false ? '(INVALID)' : ''}`).join(' ');
-      const err = r.error ? `  [${escapeText(r.error.code)}${r.slices.length === 0 ? `: ${escapeText(r.error.message)}` : ''}]` : '';
-      io.stdout(`${r.error && r.slices.length === 0 ? 'ERROR   ' : r.findings.some((f) => f.severity === 'high') ? 'ALERT   ' : 'ok      '} ${quoteName(r.path)}  ${cls}${err}\n`);
+      const cls = r.slices
+        .map((s) => `${escapeText(s.arch)}:${escapeText(s.signatureClass)}${s.valid === false ? '(INVALID)' : ''}`)
+        .join(' ');
+      const err = r.error
+        ? `  [${escapeText(r.error.code)}${r.slices.length === 0 ? `: ${escapeText(r.error.message)}` : ''}]`
+        : '';
+      io.stdout(
+        `${r.error && r.slices.length === 0 ? 'ERROR   ' : r.findings.some((f) => f.severity === 'high') ? 'ALERT   ' : 'ok      '} ${quoteName(r.path)}  ${cls}${err}\n`,
+      );
       for (const f of r.findings) io.stdout(`         [${f.severity}] ${escapeText(f.id)}: ${escapeText(f.message)}\n`);
     }
   }
   const skipped = notExamined(w.unexamined, results);
   if (!o.json) {
     for (const u of w.unexamined) io.stdout(`SKIPPED   ${quoteName(u.path)}  (${escapeText(u.reason)})\n`);
-    for (const p of bundleProblems) io.stdout(`SKIPPED   ${quoteName(p.path)}  (${escapeText(p.reason)}; bundle file of ${quoteName(p.of)}, not used)\n`);
+    for (const p of bundleProblems)
+      io.stdout(
+        `SKIPPED   ${quoteName(p.path)}  (${escapeText(p.reason)}; bundle file of ${quoteName(p.of)}, not used)\n`,
+      );
   }
   const notRegular = w.unexamined.filter((u) => u.code === 'NOT_REGULAR').length;
   const summary = {
-    summary: true, machO: records.length, notMachO: w.notMachO, unreadable: w.unexamined.length - notRegular + ioErrors, notRegular, bundleFileProblems: bundleProblems.length,
-    unexamined: skipped.length, complete: skipped.length === 0, parseErrors, symlinksSkipped: w.symlinks.length,
-    slicesBySignatureClass: byClass, invalidSignatures: invalid, findings: findingCounts,
+    summary: true,
+    machO: records.length,
+    notMachO: w.notMachO,
+    unreadable: w.unexamined.length - notRegular + ioErrors,
+    notRegular,
+    bundleFileProblems: bundleProblems.length,
+    unexamined: skipped.length,
+    complete: skipped.length === 0,
+    parseErrors,
+    symlinksSkipped: w.symlinks.length,
+    slicesBySignatureClass: byClass,
+    invalidSignatures: invalid,
+    findings: findingCounts,
     ...(drift ? { newFiles: drift.newFiles.length, missingFiles: drift.missingFiles.length } : {}),
   };
   if (o.json) io.stdout(JSON.stringify(summary) + '\n');
   else {
-    io.stdout(`\n${records.length} Mach-O files (${parseErrors} malformed), ${w.notMachO} other files, ${summary.unexamined} not examined, ${w.symlinks.length} symlinks not followed\n`);
-    io.stdout(`slices by signature class: ${Object.entries(byClass).map(([k, v]) => `${escapeText(k)} ${v}`).join(', ') || '-'}\n`);
-    io.stdout(`invalid signatures: ${invalid}\nfindings: ${Object.entries(findingCounts).map(([k, v]) => `${escapeText(k)} ${v}`).join(', ') || 'none'}\n`);
+    io.stdout(
+      `\n${records.length} Mach-O files (${parseErrors} malformed), ${w.notMachO} other files, ${summary.unexamined} not examined, ${w.symlinks.length} symlinks not followed\n`,
+    );
+    io.stdout(
+      `slices by signature class: ${
+        Object.entries(byClass)
+          .map(([k, v]) => `${escapeText(k)} ${v}`)
+          .join(', ') || '-'
+      }\n`,
+    );
+    io.stdout(
+      `invalid signatures: ${invalid}\nfindings: ${
+        Object.entries(findingCounts)
+          .map(([k, v]) => `${escapeText(k)} ${v}`)
+          .join(', ') || 'none'
+      }\n`,
+    );
     if (drift) io.stdout(`baseline drift: ${drift.newFiles.length} new, ${drift.missingFiles.length} missing\n`);
-    if (skipped.length) io.stdout(`INCOMPLETE: ${skipped.length} path(s) could not be examined (SKIPPED / ERROR above); exit status includes ${EXIT_INCOMPLETE}\n`);
+    if (skipped.length)
+      io.stdout(
+        `INCOMPLETE: ${skipped.length} path(s) could not be examined (SKIPPED / ERROR above); exit status includes ${EXIT_INCOMPLETE}\n`,
+      );
   }
-  const alert = records.some((r) => r.findings.some((f) => f.severity === 'high')) || (drift?.missingFiles.length ?? 0) > 0;
+  const alert =
+    records.some((r) => r.findings.some((f) => f.severity === 'high')) || (drift?.missingFiles.length ?? 0) > 0;
   return (alert ? EXIT_ALERT : 0) | (skipped.length ? EXIT_INCOMPLETE : 0);
 }
 
@@ -214,13 +315,17 @@ export async function runBaseline(argv: string[], io: CliIO): Promise<number> {
   const results = await runPool(w.machO, { workers: o.workers, backend, onRecord: (_r, d) => tick(d) });
   const records = results.map((r) => r.record);
   const baseline: Baseline = {
-    version: 1, createdAt: new Date().toISOString(), roots: o.roots.map((r) => resolve(r)),
+    version: 1,
+    createdAt: new Date().toISOString(),
+    roots: o.roots.map((r) => resolve(r)),
     files: records.filter((r) => r.slices.length > 0).map(({ findings: _f, ...rest }) => rest),
   };
   io.stdout(JSON.stringify(baseline, null, 1) + '\n');
   // the inventory leaves these out: each is named, and the exit status says the inventory is incomplete
   const skipped = notExamined(w.unexamined, results);
-  for (const u of skipped) io.stderr(`machlens baseline: not examined: ${quoteName(u.path)} (${escapeText(u.reason)})\n`);
-  if (skipped.length) io.stderr(`machlens baseline: ${skipped.length} path(s) could not be examined and are not in the inventory\n`);
+  for (const u of skipped)
+    io.stderr(`machlens baseline: not examined: ${quoteName(u.path)} (${escapeText(u.reason)})\n`);
+  if (skipped.length)
+    io.stderr(`machlens baseline: ${skipped.length} path(s) could not be examined and are not in the inventory\n`);
   return skipped.length ? EXIT_INCOMPLETE : 0;
 }

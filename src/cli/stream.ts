@@ -45,7 +45,11 @@ URL: nats://127.0.0.1:4222 (several, comma-separated, for a cluster). scripts/na
 
 function onSignal(): Promise<string> {
   return new Promise((resolve) => {
-    const done = (sig: string) => { process.off('SIGTERM', term); process.off('SIGINT', int); resolve(sig); };
+    const done = (sig: string) => {
+      process.off('SIGTERM', term);
+      process.off('SIGINT', int);
+      resolve(sig);
+    };
     const term = () => done('SIGTERM');
     const int = () => done('SIGINT');
     process.once('SIGTERM', term);
@@ -56,7 +60,11 @@ function onSignal(): Promise<string> {
 type Values = Record<string, string | boolean | undefined> & { server?: string };
 type Str = string | undefined;
 
-const SERVER: OptionSpec = { type: 'string', value: 'URL', description: 'NATS server(s), e.g. nats://127.0.0.1:4222 (comma-separated for a cluster)' };
+const SERVER: OptionSpec = {
+  type: 'string',
+  value: 'URL',
+  description: 'NATS server(s), e.g. nats://127.0.0.1:4222 (comma-separated for a cluster)',
+};
 const FORMATS = ['auto', ...SOURCE_FORMATS];
 
 /** Each subcommand's options, parsed by src/cli/args.ts like every other command (unknown flags: exit 2, did you mean). */
@@ -68,25 +76,55 @@ const SUB_SPECS: Record<string, CommandSpec> = {
     options: {
       server: SERVER,
       format: { type: 'string', value: 'F', choices: FORMATS, description: 'as for correlate (default auto)' },
-      partitions: { type: 'string', value: 'N', integer: [1, MAX_PARTITIONS], description: 'partitions, fixed when the stream is created (default 8)' },
+      partitions: {
+        type: 'string',
+        value: 'N',
+        integer: [1, MAX_PARTITIONS],
+        description: 'partitions, fixed when the stream is created (default 8)',
+      },
       host: { type: 'string', value: 'NAME', description: 'host name for lines that carry none' },
-      batch: { type: 'string', value: 'N', integer: [1, 10_000], description: 'lines per message (default 200, at most 256 KiB)' },
+      batch: {
+        type: 'string',
+        value: 'N',
+        integer: [1, 10_000],
+        description: 'lines per message (default 200, at most 256 KiB)',
+      },
     },
     positionals: { min: 1, missing: 'no input: name FILE... or - for standard input' },
   },
   worker: {
     name: 'stream worker',
-    usage: 'machlens stream worker --server URL [--name ID] [--policy F] [--changes F] [--baseline F] [--idle-flush D] [--lease D] [--snapshot-every N] [--snapshot-interval D] [--metrics-interval D]',
-    summary: 'Owns a share of the partitions until SIGTERM/SIGINT; alerts into the alerts stream (Nats-Msg-Id = alert id).',
+    usage:
+      'machlens stream worker --server URL [--name ID] [--policy F] [--changes F] [--baseline F] [--idle-flush D] [--lease D] [--snapshot-every N] [--snapshot-interval D] [--metrics-interval D]',
+    summary:
+      'Owns a share of the partitions until SIGTERM/SIGINT; alerts into the alerts stream (Nats-Msg-Id = alert id).',
     options: {
       server: SERVER,
       name: { type: 'string', value: 'ID', description: "this worker's name (default: host name and pid)" },
       policy: { type: 'string', value: 'FILE', description: 'policy JSON, as for correlate' },
-      changes: { type: 'string', value: 'FILE', description: 'trusted change records, as for correlate (change-record lines in the telemetry are never honoured)' },
+      changes: {
+        type: 'string',
+        value: 'FILE',
+        description:
+          'trusted change records, as for correlate (change-record lines in the telemetry are never honoured)',
+      },
       baseline: { type: 'string', value: 'FILE', description: "inventory written by 'machlens baseline'" },
-      'idle-flush': { type: 'string', value: 'D', description: 'a partition without input that long evaluates its pending chains (default 10s)' },
-      lease: { type: 'string', value: 'D', description: "a dead worker's partitions move after it (default 15s, at least 300ms)" },
-      'snapshot-every': { type: 'string', value: 'N', integer: [1, 1e9], description: 'save state every N messages (default 50000)' },
+      'idle-flush': {
+        type: 'string',
+        value: 'D',
+        description: 'a partition without input that long evaluates its pending chains (default 10s)',
+      },
+      lease: {
+        type: 'string',
+        value: 'D',
+        description: "a dead worker's partitions move after it (default 15s, at least 300ms)",
+      },
+      'snapshot-every': {
+        type: 'string',
+        value: 'N',
+        integer: [1, 1e9],
+        description: 'save state every N messages (default 50000)',
+      },
       'snapshot-interval': { type: 'string', value: 'D', description: 'or every D (default 30s)' },
       'metrics-interval': { type: 'string', value: 'D', description: 'a metrics line on stderr every D' },
     },
@@ -118,7 +156,8 @@ const SUB_SPECS: Record<string, CommandSpec> = {
 export const STREAM_COMMAND: CommandSpec = {
   name: 'stream',
   usage: 'machlens stream publish|worker|alerts|status --server URL [options]',
-  summary: 'The correlator as a partitioned NATS JetStream consumer (docs/fleet.md); machlens stream COMMAND --help for each.',
+  summary:
+    'The correlator as a partitioned NATS JetStream consumer (docs/fleet.md); machlens stream COMMAND --help for each.',
   options: {},
   positionals: { min: 1 },
   epilogue: `${STREAM_USAGE.replace(/^usage: .*\n\n/, '')}
@@ -130,7 +169,10 @@ class HelpShown extends Error {}
 function parse(sub: string, argv: string[], io: StreamIO): { values: Values; positionals: string[] } {
   const spec = SUB_SPECS[sub];
   const r = parseCommandArgs(spec, argv);
-  if (r === null) { io.stdout(formatHelp(spec)); throw new HelpShown(); }
+  if (r === null) {
+    io.stdout(formatHelp(spec));
+    throw new HelpShown();
+  }
   return { values: r.values as Values, positionals: r.positionals }; // no option of these specs is `multiple`
 }
 
@@ -141,15 +183,24 @@ function needServer(v: { server?: string | boolean }): string {
 
 function intArg(v: string | undefined, what: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${what}: expected an integer from ${min} to ${max}`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new UsageError(`${what}: expected an integer from ${min} to ${max}`);
   return Number(v);
 }
 
 /** A JSON file the user named, read as correlate reads it (a regular file, capped: src/node/safe-open.ts). */
 function readJson(path: string, what: string, cap: number): { json: unknown; text: string } {
   let text: string;
-  try { text = readTextFile(path, what, cap); } catch (err) { throw new UsageError(escapeText((err as Error).message)); }
-  try { return { json: JSON.parse(text), text }; } catch (err) { throw new UsageError(escapeText(`${what} ${path}: not valid JSON (${(err as Error).message})`)); }
+  try {
+    text = readTextFile(path, what, cap);
+  } catch (err) {
+    throw new UsageError(escapeText((err as Error).message));
+  }
+  try {
+    return { json: JSON.parse(text), text };
+  } catch (err) {
+    throw new UsageError(escapeText(`${what} ${path}: not valid JSON (${(err as Error).message})`));
+  }
 }
 
 async function publishCmd(argv: string[], io: StreamIO): Promise<number> {
@@ -177,18 +228,29 @@ async function workerCmd(argv: string[], io: StreamIO): Promise<number> {
   const policy = v.policy ? readJson(v.policy as string, 'policy', MAX_POLICY_BYTES) : undefined;
   const baseline = v.baseline ? readJson(v.baseline as string, 'baseline', MAX_BASELINE_BYTES) : undefined;
   let changes: { records: unknown[]; text: string } | undefined;
-  try { changes = v.changes ? loadChangesFile(v.changes as string) : undefined; } catch (err) { throw new UsageError(escapeText((err as Error).message)); }
-  const dur = (x: string | boolean | undefined, what: string) => (x === undefined ? undefined : parseDurationArg(String(x), what));
+  try {
+    changes = v.changes ? loadChangesFile(v.changes as string) : undefined;
+  } catch (err) {
+    throw new UsageError(escapeText((err as Error).message));
+  }
+  const dur = (x: string | boolean | undefined, what: string) =>
+    x === undefined ? undefined : parseDurationArg(String(x), what);
   const leaseMs = dur(v.lease, '--lease');
   if (leaseMs !== undefined && leaseMs < 300) throw new UsageError('--lease: at least 300ms');
   await runWorker({
-    server, name: v.name as Str, policy: policy?.json, baseline: baseline?.json, changeRecords: changes?.records,
+    server,
+    name: v.name as Str,
+    policy: policy?.json,
+    baseline: baseline?.json,
+    changeRecords: changes?.records,
     configText: `${policy?.text ?? ''}\u0000${baseline?.text ?? ''}${changes ? `\u0000${changes.text}` : ''}`,
-    idleFlushMs: dur(v['idle-flush'], '--idle-flush'), leaseMs,
+    idleFlushMs: dur(v['idle-flush'], '--idle-flush'),
+    leaseMs,
     snapshotEvery: intArg(v['snapshot-every'] as Str, '--snapshot-every', 1, 1e9),
     snapshotIntervalMs: dur(v['snapshot-interval'], '--snapshot-interval'),
     metricsIntervalMs: dur(v['metrics-interval'], '--metrics-interval'),
-    log: io.stderr, stopSignal: io.stopSignal ?? onSignal(),
+    log: io.stderr,
+    stopSignal: io.stopSignal ?? onSignal(),
   });
   // State saved, leases released, connection closed: nothing more to wait for, whatever handle a client left open.
   if (!io.stopSignal) setTimeout(() => process.exit(0), 3000).unref();
@@ -202,32 +264,46 @@ async function alertsCmd(argv: string[], io: StreamIO): Promise<number> {
   let res;
   try {
     res = await readAlerts(f, {
-      includeSuppressed: v['include-suppressed'] === true, follow: v.follow === true, stopSignal: v.follow ? io.stopSignal ?? onSignal() : undefined,
+      includeSuppressed: v['include-suppressed'] === true,
+      follow: v.follow === true,
+      stopSignal: v.follow ? (io.stopSignal ?? onSignal()) : undefined,
       onAlert: (a: Alert) => io.stdout(v.json ? JSON.stringify({ type: 'alert', ...a }) + '\n' : formatAlert(a)),
     });
   } finally {
     await f.close();
   }
-  if (!v.json) io.stderr(`${res.unique} alerts (${res.unsuppressed} unsuppressed) in ${res.messages} messages${res.duplicates ? `, ${res.duplicates} repeated ids dropped` : ''}${res.unreadable ? `, ${res.unreadable} unreadable` : ''}\n`);
+  if (!v.json)
+    io.stderr(
+      `${res.unique} alerts (${res.unsuppressed} unsuppressed) in ${res.messages} messages${res.duplicates ? `, ${res.duplicates} repeated ids dropped` : ''}${res.unreadable ? `, ${res.unreadable} unreadable` : ''}\n`,
+    );
   return res.unsuppressed > 0 ? 3 : 0;
 }
 
 function formatStatus(s: FleetStatus): string {
-  const ago = (ms: number | null) => (ms === null ? '-' : ms < 1000 ? `${ms} ms ago` : `${(ms / 1000).toFixed(1)} s ago`);
+  const ago = (ms: number | null) =>
+    ms === null ? '-' : ms < 1000 ? `${ms} ms ago` : `${(ms / 1000).toFixed(1)} s ago`;
   const lines = ['PARTITIONS', '  p     owner                      seq        lag  flushed  snapshot'];
   for (const p of s.partitions) {
-    lines.push(`  ${String(p.partition).padEnd(5)} ${escapeText(p.owner ?? '(none)').padEnd(26)} ${String(p.seq).padStart(9)} ${String(p.lag).padStart(10)}  ${(p.flushed ? 'yes' : 'no').padEnd(7)}  seq ${p.snapshotSeq}, ${ago(p.snapshotAgeMs)}${p.snapshotBytes !== null ? `, ${p.snapshotBytes} bytes` : ''}`);
+    lines.push(
+      `  ${String(p.partition).padEnd(5)} ${escapeText(p.owner ?? '(none)').padEnd(26)} ${String(p.seq).padStart(9)} ${String(p.lag).padStart(10)}  ${(p.flushed ? 'yes' : 'no').padEnd(7)}  seq ${p.snapshotSeq}, ${ago(p.snapshotAgeMs)}${p.snapshotBytes !== null ? `, ${p.snapshotBytes} bytes` : ''}`,
+    );
   }
   lines.push('WORKERS');
   for (const w of s.workers) lines.push(`  ${escapeText(w.name)}: partitions ${w.partitions.join(', ') || '-'}`);
   if (s.workers.length === 0) lines.push('  (none)');
-  lines.push(`TELEMETRY  ${s.telemetry.messages} messages, ${s.telemetry.bytes} bytes, last sequence ${s.telemetry.lastSeq}`);
+  lines.push(
+    `TELEMETRY  ${s.telemetry.messages} messages, ${s.telemetry.bytes} bytes, last sequence ${s.telemetry.lastSeq}`,
+  );
   lines.push(`ALERTS     ${s.alerts.messages} messages`);
   const c = s.counts;
   if (c) {
     lines.push('COUNTS');
-    lines.push(`  lines ${c.lines} = parsed ${c.parsed} + ignored ${c.ignored} + malformed ${c.malformed} + skipped ${c.skipped} + blank ${c.blank}`);
-    lines.push(`  events ${c.events}, duplicates ${c.duplicates}, late ${c.late}, alerts ${c.alerts} (suppressed ${c.suppressed})`);
+    lines.push(
+      `  lines ${c.lines} = parsed ${c.parsed} + ignored ${c.ignored} + malformed ${c.malformed} + skipped ${c.skipped} + blank ${c.blank}`,
+    );
+    lines.push(
+      `  events ${c.events}, duplicates ${c.duplicates}, late ${c.late}, alerts ${c.alerts} (suppressed ${c.suppressed})`,
+    );
     const ev = Object.entries(c.evicted).filter(([, n]) => n > 0);
     if (ev.length) lines.push(`  evicted (caps reached): ${ev.map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
@@ -240,7 +316,10 @@ async function statusCmd(argv: string[], io: StreamIO): Promise<number> {
   const f = await connectFleet(server, { name: 'machlens-status' });
   try {
     const s = await fleetStatus(f);
-    if (!s) { io.stderr('machlens stream status: no telemetry stream yet (run machlens stream publish first)\n'); return 2; }
+    if (!s) {
+      io.stderr('machlens stream status: no telemetry stream yet (run machlens stream publish first)\n');
+      return 2;
+    }
     io.stdout(v.json ? JSON.stringify(s) + '\n' : formatStatus(s));
     return 0;
   } finally {
@@ -249,25 +328,44 @@ async function statusCmd(argv: string[], io: StreamIO): Promise<number> {
 }
 
 const SUB: Record<string, (argv: string[], io: StreamIO) => Promise<number>> = {
-  publish: publishCmd, worker: workerCmd, alerts: alertsCmd, status: statusCmd,
+  publish: publishCmd,
+  worker: workerCmd,
+  alerts: alertsCmd,
+  status: statusCmd,
 };
 
 export async function runStream(argv: string[], io: StreamIO): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub) { io.stderr(formatHelp(STREAM_COMMAND)); return 2; }
-  if (sub === 'help' || sub === '--help' || sub === '-h') { io.stdout(formatHelp(STREAM_COMMAND)); return 0; }
+  if (!sub) {
+    io.stderr(formatHelp(STREAM_COMMAND));
+    return 2;
+  }
+  if (sub === 'help' || sub === '--help' || sub === '-h') {
+    io.stdout(formatHelp(STREAM_COMMAND));
+    return 0;
+  }
   const run = Object.hasOwn(SUB, sub) ? SUB[sub] : undefined;
   if (!run) {
     const near = closest(sub, Object.keys(SUB));
-    io.stderr(`machlens stream: unknown command '${escapeText(sub)}'${near ? `; did you mean ${near}?` : ''}\nusage: ${STREAM_COMMAND.usage}\n`);
+    io.stderr(
+      `machlens stream: unknown command '${escapeText(sub)}'${near ? `; did you mean ${near}?` : ''}\nusage: ${STREAM_COMMAND.usage}\n`,
+    );
     return 2;
   }
   try {
     return await run(rest, io);
   } catch (err) {
     if (err instanceof HelpShown) return 0;
-    if (err instanceof UsageError) { io.stderr(`machlens stream ${sub}: ${err.message}\nusage: ${SUB_SPECS[sub].usage}\n(machlens stream ${sub} --help for every option)\n`); return 2; }
-    if (err instanceof StreamError) { io.stderr(`machlens stream ${sub}: ${escapeText(err.message)}\n`); return 2; }
+    if (err instanceof UsageError) {
+      io.stderr(
+        `machlens stream ${sub}: ${err.message}\nusage: ${SUB_SPECS[sub].usage}\n(machlens stream ${sub} --help for every option)\n`,
+      );
+      return 2;
+    }
+    if (err instanceof StreamError) {
+      io.stderr(`machlens stream ${sub}: ${escapeText(err.message)}\n`);
+      return 2;
+    }
     io.stderr(`machlens stream ${sub}: ${escapeText(String((err as Error)?.message ?? err))}\n`);
     return 2;
   }

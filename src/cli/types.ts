@@ -33,7 +33,11 @@ export interface CommandSpec {
   summary: string;
   options: Record<string, OptionSpec>;
   /** How many positionals are required (and at most). */
-  positionals: { min: number; max?: number; /** The message when there are too few, e.g. `no input: name FILE... or -`. */ missing?: string };
+  positionals: {
+    min: number;
+    max?: number /** The message when there are too few, e.g. `no input: name FILE... or -`. */;
+    missing?: string;
+  };
   /** Text after the options in `--help` (exit status, notes). */
   epilogue?: string;
 }

@@ -21,10 +21,16 @@ const WORKER_URL = new URL('./verify-worker.js', import.meta.url);
 export const VERIFY_COMMAND: CommandSpec = {
   name: 'verify',
   usage: 'machlens verify FILE... [--json] [--bundle DIR] [--hash auto|wasm|host]',
-  summary: 'The code signature down to the CMS chain, in the spirit of codesign -dvvv: every page hashed, special slots, entitlements, requirements, signer class.',
+  summary:
+    'The code signature down to the CMS chain, in the spirit of codesign -dvvv: every page hashed, special slots, entitlements, requirements, signer class.',
   options: {
     json: { type: 'boolean', description: "the API's VerifyReport as JSON (an array for several files)" },
-    bundle: { type: 'string', value: 'DIR', description: "check the file against this bundle's Info.plist and CodeResources\n(default: the enclosing X.app of X.app/Contents/MacOS/NAME)" },
+    bundle: {
+      type: 'string',
+      value: 'DIR',
+      description:
+        "check the file against this bundle's Info.plist and CodeResources\n(default: the enclosing X.app of X.app/Contents/MacOS/NAME)",
+    },
     hash: HASH_OPTION,
   },
   positionals: { min: 1 },
@@ -39,7 +45,10 @@ export const VERIFY_COMMAND: CommandSpec = {
 export function readBundleFiles(dir: string): BundleFiles & { problems: FileProblem[] } {
   const r = readBundleSideFiles({
     infoPlist: [join(dir, 'Contents', 'Info.plist'), join(dir, 'Info.plist')],
-    codeResources: [join(dir, 'Contents', '_CodeSignature', 'CodeResources'), join(dir, '_CodeSignature', 'CodeResources')],
+    codeResources: [
+      join(dir, 'Contents', '_CodeSignature', 'CodeResources'),
+      join(dir, '_CodeSignature', 'CodeResources'),
+    ],
   });
   return { infoPlist: r.infoPlist, codeResources: r.codeResources, problems: r.problems };
 }
@@ -79,18 +88,30 @@ export async function runVerify(argv: string[], io: CliIO): Promise<number> {
       // a bundle's main executable (X.app/Contents/MacOS/exe) brings its bundle unless --bundle says otherwise
       const auto = bundleDir ? null : enclosingBundle(file);
       const side = bundle ?? (auto ? readBundleFiles(auto) : undefined);
-      const files: BundleFiles | undefined = side ? { infoPlist: side.infoPlist, codeResources: side.codeResources } : undefined;
+      const files: BundleFiles | undefined = side
+        ? { infoPlist: side.infoPlist, codeResources: side.codeResources }
+        : undefined;
       // pages through node:crypto (SHA-256/384) or Wasm (SHA-1) unless --hash says otherwise; a large file on two threads
       const report: VerifyReport = await verifyFileSource(src, { bundle: files, hash, workerUrl: WORKER_URL });
       // a bundle file that is there but could not be used (symlink, FIFO, device, too large): named, exit 2
       const bundleProblems = side?.problems ?? [];
       if (bundleProblems.length) status = 2;
-      if (!json) for (const p of bundleProblems) io.stderr(`machlens verify: ${quoteName(file)}: bundle file ${quoteName(p.path)} not used: ${escapeText(p.reason)}\n`);
+      if (!json)
+        for (const p of bundleProblems)
+          io.stderr(
+            `machlens verify: ${quoteName(file)}: bundle file ${quoteName(p.path)} not used: ${escapeText(p.reason)}\n`,
+          );
       if (report.slices.length === 0) {
         status = 2;
         const first = report.issues.find((i) => i.severity === 'error');
         const msg = first ? `${first.code}: ${first.message}` : 'no Mach-O slice';
-        if (json) results.push({ file, error: { code: first?.code ?? 'BAD_MAGIC', message: msg }, issues: report.issues, ...(bundleProblems.length ? { bundleProblems } : {}) });
+        if (json)
+          results.push({
+            file,
+            error: { code: first?.code ?? 'BAD_MAGIC', message: msg },
+            issues: report.issues,
+            ...(bundleProblems.length ? { bundleProblems } : {}),
+          });
         else io.stderr(`machlens verify: ${quoteName(file)}: ${escapeText(msg)}\n`);
         continue;
       }

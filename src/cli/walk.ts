@@ -14,7 +14,11 @@ export interface WalkEntry {
 }
 
 /** A path the scan did not examine, and why (`code`: an errno such as EACCES, ENAMETOOLONG, ENOENT, or ours). */
-export interface Unexamined { path: string; code: string; reason: string }
+export interface Unexamined {
+  path: string;
+  code: string;
+  reason: string;
+}
 
 export interface WalkResult {
   machO: WalkEntry[];
@@ -49,24 +53,44 @@ const codeOf = (e: unknown) => (e as NodeJS.ErrnoException | SafeOpenError).code
 
 export function walk(roots: string[]): WalkResult {
   const out: WalkResult = { machO: [], notMachO: 0, unexamined: [], symlinks: [] };
-  const skip = (path: string, e: unknown) => out.unexamined.push({ path, code: codeOf(e), reason: (e as Error).message });
+  const skip = (path: string, e: unknown) =>
+    out.unexamined.push({ path, code: codeOf(e), reason: (e as Error).message });
   const visit = (p: string, isRoot: boolean) => {
     let st;
     // a root is followed (find -H); anything below it is looked at without following
-    try { st = isRoot ? statSync(p) : lstatSync(p); } catch (e) { skip(p, e); return; }
-    if (st.isSymbolicLink()) { out.symlinks.push(p); return; }
+    try {
+      st = isRoot ? statSync(p) : lstatSync(p);
+    } catch (e) {
+      skip(p, e);
+      return;
+    }
+    if (st.isSymbolicLink()) {
+      out.symlinks.push(p);
+      return;
+    }
     if (st.isDirectory()) {
       let names: string[];
-      try { names = readdirSync(p).sort(); } catch (e) { skip(p, e); return; }
+      try {
+        names = readdirSync(p).sort();
+      } catch (e) {
+        skip(p, e);
+        return;
+      }
       for (const n of names) visit(join(p, n), false);
       return;
     }
-    if (!st.isFile()) { out.unexamined.push({ path: p, code: 'NOT_REGULAR', reason: `is ${kindOf(st)}, not a regular file` }); return; }
+    if (!st.isFile()) {
+      out.unexamined.push({ path: p, code: 'NOT_REGULAR', reason: `is ${kindOf(st)}, not a regular file` });
+      return;
+    }
     try {
       // opened non-blocking, checked on the descriptor: a file swapped for a FIFO since the lstat cannot hang us
-      if (looksLikeMachO(readRegularHead(p, 8, { noFollow: !isRoot }))) out.machO.push({ path: p, bundle: bundleOf(p), ...(isRoot ? { follow: true } : {}) });
+      if (looksLikeMachO(readRegularHead(p, 8, { noFollow: !isRoot })))
+        out.machO.push({ path: p, bundle: bundleOf(p), ...(isRoot ? { follow: true } : {}) });
       else out.notMachO++;
-    } catch (e) { skip(p, e); }
+    } catch (e) {
+      skip(p, e);
+    }
   };
   for (const r of roots) visit(resolve(r), true);
   return out;

@@ -15,16 +15,33 @@ export function evidence(e: CorrelationEvent, link: ChainLink, extra?: { reasons
   if (e.line !== undefined) ev.line = e.line;
   switch (e.kind) {
     case 'file-change':
-      ev.op = e.op; ev.path = e.file.path;
+      ev.op = e.op;
+      ev.path = e.file.path;
       if (e.from) ev.from = e.from;
       if (e.file.sha256) ev.sha256 = e.file.sha256;
       if (e.process) ev.process = procSummary(e.process);
       break;
-    case 'exec': ev.path = e.image.path; ev.process = procSummary(e.process); ev.signing = e.signing; if (e.image.sha256) ev.sha256 = e.image.sha256; break;
-    case 'library-load': ev.path = e.library.path; ev.process = procSummary(e.process); if (e.signing) ev.signing = e.signing; if (e.library.sha256) ev.sha256 = e.library.sha256; break;
-    case 'cs-invalidated': ev.process = procSummary(e.process); break;
-    case 'signature': ev.path = e.file.path; ev.signing = e.signing; break;
-    default: break;
+    case 'exec':
+      ev.path = e.image.path;
+      ev.process = procSummary(e.process);
+      ev.signing = e.signing;
+      if (e.image.sha256) ev.sha256 = e.image.sha256;
+      break;
+    case 'library-load':
+      ev.path = e.library.path;
+      ev.process = procSummary(e.process);
+      if (e.signing) ev.signing = e.signing;
+      if (e.library.sha256) ev.sha256 = e.library.sha256;
+      break;
+    case 'cs-invalidated':
+      ev.process = procSummary(e.process);
+      break;
+    case 'signature':
+      ev.path = e.file.path;
+      ev.signing = e.signing;
+      break;
+    default:
+      break;
   }
   if (extra?.reasons && extra.reasons.length) ev.reasons = extra.reasons;
   return ev;

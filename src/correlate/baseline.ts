@@ -47,7 +47,9 @@ function makeIndex(map: Map<string, BaselineEntry>): BaselineIndex {
     suffixes.set(e, sf);
   }
   return {
-    get size() { return map.size; },
+    get size() {
+      return map.size;
+    },
     get: (p) => map.get(p),
     has: (p) => map.has(p),
     hasDylib(entry, loaded) {
@@ -68,19 +70,41 @@ export const EMPTY_BASELINE: BaselineIndex = makeIndex(new Map());
 export function parseBaseline(input: unknown): BaselineParseResult {
   const problems: string[] = [];
   const map = new Map<string, BaselineEntry>();
-  const seen = new Map<BaselineEntry, { cd: Set<string>; team: Set<string | null>; id: Set<string>; cls: Set<string>; dylibs: Set<string>; rpaths: Set<string> }>();
+  const seen = new Map<
+    BaselineEntry,
+    {
+      cd: Set<string>;
+      team: Set<string | null>;
+      id: Set<string>;
+      cls: Set<string>;
+      dylibs: Set<string>;
+      rpaths: Set<string>;
+    }
+  >();
   let dropped = 0;
   if (!isDict(input)) return { index: EMPTY_BASELINE, problems: ['baseline: expected a JSON object'] };
   if (own(input, 'version') !== 1) problems.push('baseline: version is not 1 (read anyway)');
   const files = own(input, 'files');
-  if (!Array.isArray(files)) return { index: EMPTY_BASELINE, problems: [...problems, 'baseline: files must be a list'] };
+  if (!Array.isArray(files))
+    return { index: EMPTY_BASELINE, problems: [...problems, 'baseline: files must be a list'] };
   files.forEach((f, i) => {
     const path = str(own(f, 'path'));
-    if (!path) { if (problems.length < 100) problems.push(`baseline: files[${i}] has no path`); else dropped++; return; }
+    if (!path) {
+      if (problems.length < 100) problems.push(`baseline: files[${i}] has no path`);
+      else dropped++;
+      return;
+    }
     let e = map.get(path);
     if (!e) {
       e = { path, cdhashes: [], teamIds: [], identifiers: [], signatureClasses: [], dylibs: [], rpaths: [] };
-      seen.set(e, { cd: new Set(), team: new Set(), id: new Set(), cls: new Set(), dylibs: new Set(), rpaths: new Set() });
+      seen.set(e, {
+        cd: new Set(),
+        team: new Set(),
+        id: new Set(),
+        cls: new Set(),
+        dylibs: new Set(),
+        rpaths: new Set(),
+      });
     }
     const sets = seen.get(e)!;
     const size = num(own(f, 'size'));
@@ -88,28 +112,46 @@ export function parseBaseline(input: unknown): BaselineParseResult {
     const sha = str(own(f, 'sha256'));
     if (sha) e.sha256 = sha.toLowerCase();
     const slices = own(f, 'slices');
-    if (slices !== undefined && !Array.isArray(slices) && problems.length < 100) problems.push(`baseline: files[${i}].slices must be a list`);
+    if (slices !== undefined && !Array.isArray(slices) && problems.length < 100)
+      problems.push(`baseline: files[${i}].slices must be a list`);
     if (Array.isArray(slices)) {
       for (const s of slices) {
         if (!isDict(s)) continue;
         const cd = normCdhash(own(s, 'cdhash'));
-        if (cd && !sets.cd.has(cd)) { sets.cd.add(cd); e.cdhashes.push(cd); }
+        if (cd && !sets.cd.has(cd)) {
+          sets.cd.add(cd);
+          e.cdhashes.push(cd);
+        }
         const t = str(own(s, 'teamId')) ?? null;
-        if (!sets.team.has(t)) { sets.team.add(t); e.teamIds.push(t); }
+        if (!sets.team.has(t)) {
+          sets.team.add(t);
+          e.teamIds.push(t);
+        }
         const id = str(own(s, 'identifier'));
-        if (id && !sets.id.has(id)) { sets.id.add(id); e.identifiers.push(id); }
+        if (id && !sets.id.has(id)) {
+          sets.id.add(id);
+          e.identifiers.push(id);
+        }
         const cls = str(own(s, 'signatureClass'));
-        if (cls && !sets.cls.has(cls)) { sets.cls.add(cls); e.signatureClasses.push(cls); }
+        if (cls && !sets.cls.has(cls)) {
+          sets.cls.add(cls);
+          e.signatureClasses.push(cls);
+        }
         for (const k of ['dylibs', 'rpaths'] as const) {
           const l = own(s, k);
           if (l !== undefined && !Array.isArray(l)) {
             // A string where a list belongs must not be matched by substring.
-            if (problems.length < 100) problems.push(`baseline: files[${i}] (${path.slice(0, 200)}): ${k} must be a list of strings`);
+            if (problems.length < 100)
+              problems.push(`baseline: files[${i}] (${path.slice(0, 200)}): ${k} must be a list of strings`);
             continue;
           }
           if (!Array.isArray(l)) continue;
           const set = sets[k];
-          for (const d of l) if (typeof d === 'string' && e[k].length < 4096 && !set.has(d)) { set.add(d); e[k].push(d); }
+          for (const d of l)
+            if (typeof d === 'string' && e[k].length < 4096 && !set.has(d)) {
+              set.add(d);
+              e[k].push(d);
+            }
         }
       }
     }

@@ -35,7 +35,10 @@ export class ChangeIndex {
       b = { recs: [], sorted: null, maxEnd: [], maxAt: [] };
       this.buckets.set(key, b);
       let trie = this.byHost.get(rec.host);
-      if (!trie) { trie = new PrefixTrie<Bucket>(); this.byHost.set(rec.host, trie); }
+      if (!trie) {
+        trie = new PrefixTrie<Bucket>();
+        this.byHost.set(rec.host, trie);
+      }
       trie.add(rec.pathPrefix, b);
     }
     b.recs.push(rec);
@@ -51,7 +54,10 @@ export class ChangeIndex {
     const out: PrefixTrie<Bucket>[] = [];
     const a = this.byHost.get(host);
     if (a) out.push(a);
-    if (hostName !== undefined && hostName !== host) { const b = this.byHost.get(hostName); if (b) out.push(b); }
+    if (hostName !== undefined && hostName !== host) {
+      const b = this.byHost.get(hostName);
+      if (b) out.push(b);
+    }
     const star = this.byHost.get('*');
     if (star && host !== '*') out.push(star);
     return out;
@@ -66,7 +72,13 @@ export class ChangeIndex {
     let found: ChangeRecordEvent | undefined;
     for (const trie of this.tries(host, hostName)) {
       trie.walk(path, (bs) => {
-        for (const b of bs) { const r = covering(b, t); if (r) { found = r; return true; } }
+        for (const b of bs) {
+          const r = covering(b, t);
+          if (r) {
+            found = r;
+            return true;
+          }
+        }
         return false;
       });
       if (found) return found;
@@ -79,7 +91,11 @@ export class ChangeIndex {
     const out: ChangeRecordEvent[] = [];
     for (const trie of this.tries(host, hostName)) {
       trie.walk(path, (bs) => {
-        for (const b of bs) for (const r of b.recs) { out.push(r); if (out.length >= limit) return true; }
+        for (const b of bs)
+          for (const r of b.recs) {
+            out.push(r);
+            if (out.length >= limit) return true;
+          }
         return false;
       });
       if (out.length >= limit) break;
@@ -90,21 +106,34 @@ export class ChangeIndex {
 
 function covering(b: Bucket, t: number): ChangeRecordEvent | undefined {
   if (!b.sorted) {
-    b.sorted = b.recs.map((r, i) => ({ r, i })).sort((x, y) => x.r.start - y.r.start || x.i - y.i).map((x) => x.r);
+    b.sorted = b.recs
+      .map((r, i) => ({ r, i }))
+      .sort((x, y) => x.r.start - y.r.start || x.i - y.i)
+      .map((x) => x.r);
     b.maxEnd = new Array(b.sorted.length);
     b.maxAt = new Array(b.sorted.length);
-    let m = -Infinity, at = -1;
+    let m = -Infinity,
+      at = -1;
     for (let i = 0; i < b.sorted.length; i++) {
-      if (b.sorted[i].end > m) { m = b.sorted[i].end; at = i; }
-      b.maxEnd[i] = m; b.maxAt[i] = at;
+      if (b.sorted[i].end > m) {
+        m = b.sorted[i].end;
+        at = i;
+      }
+      b.maxEnd[i] = m;
+      b.maxAt[i] = at;
     }
   }
   const s = b.sorted;
   // Last record with start <= t.
-  let lo = 0, hi = s.length - 1, k = -1;
+  let lo = 0,
+    hi = s.length - 1,
+    k = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (s[mid].start <= t) { k = mid; lo = mid + 1; } else hi = mid - 1;
+    if (s[mid].start <= t) {
+      k = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
   if (k < 0 || b.maxEnd[k] < t) return undefined;
   return s[b.maxAt[k]];

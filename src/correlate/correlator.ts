@@ -4,7 +4,15 @@
 //   (authorised writers, trusted change records) → alert.ts (the Alert) ; coverage.ts (evidence types, blind spots);
 //   snapshot.ts (the state as JSON). Framing of multi-line input and format detection are the adapters' (adapters/).
 // Everything is plain data so the whole state can be snapshotted and restored.
-import type { Alert, ChangeRecordEvent, CorrelationEvent, Counts, HostCoverage, SignerSummary, SourceFormat } from './model';
+import type {
+  Alert,
+  ChangeRecordEvent,
+  CorrelationEvent,
+  Counts,
+  HostCoverage,
+  SignerSummary,
+  SourceFormat,
+} from './model';
 import { SOURCE_FORMATS } from './model';
 import { adaptDoc, adaptLine, adaptPiece, changeRecordFrom } from './adapters/index';
 import { createFramer, type FramerState, type Piece } from './framing';
@@ -95,7 +103,10 @@ export function trustedChangeRecords(list: readonly unknown[]): { records: Chang
   const records: ChangeRecordEvent[] = [];
   const problems: string[] = [];
   list.forEach((r, i) => {
-    if (!isDict(r)) { problems.push(`changeRecords[${i}]: expected an object`); return; }
+    if (!isDict(r)) {
+      problems.push(`changeRecords[${i}]: expected an object`);
+      return;
+    }
     const rec = changeRecordFrom(r, '*');
     if (typeof rec === 'string') problems.push(`changeRecords[${i}]: ${rec.replace(/^machlens: /, '')}`);
     else records.push(rec);
@@ -104,10 +115,16 @@ export function trustedChangeRecords(list: readonly unknown[]): { records: Chang
 }
 
 export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
-  const policy: Policy = isPolicy(options.policy) ? options.policy : options.policy === undefined ? defaultPolicy() : policyFromJson(options.policy);
+  const policy: Policy = isPolicy(options.policy)
+    ? options.policy
+    : options.policy === undefined
+      ? defaultPolicy()
+      : policyFromJson(options.policy);
   const baseline: BaselineIndex = isBaselineIndex(options.baseline)
     ? options.baseline
-    : options.baseline === undefined ? EMPTY_BASELINE : parseBaseline(options.baseline).index;
+    : options.baseline === undefined
+      ? EMPTY_BASELINE
+      : parseBaseline(options.baseline).index;
   const format = options.format ?? 'auto';
   const defaultHost = options.defaultHost ?? 'unknown-host';
   const finite = options.order === 'finite';
@@ -125,12 +142,26 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   let out: Alert[] = [];
 
   const ctx: Ctx = {
-    policy, W, L, baseline, counts: newCounts(),
-    prefixes: { trusted: prefixSet(policy.trustedDylibPrefixes), temporary: prefixSet(policy.temporaryPrefixes), userWritable: prefixSet(policy.userWritablePrefixes), nonDylib },
-    trusted: new ChangeIndex(Math.max(L.maxChangeRecords, policy.changeRecords.length + (options.changeRecords?.length ?? 0))),
+    policy,
+    W,
+    L,
+    baseline,
+    counts: newCounts(),
+    prefixes: {
+      trusted: prefixSet(policy.trustedDylibPrefixes),
+      temporary: prefixSet(policy.temporaryPrefixes),
+      userWritable: prefixSet(policy.userWritablePrefixes),
+      nonDylib,
+    },
+    trusted: new ChangeIndex(
+      Math.max(L.maxChangeRecords, policy.changeRecords.length + (options.changeRecords?.length ?? 0)),
+    ),
     untrusted: new ChangeIndex(L.maxChangeRecords),
     includeSuppressed: options.includeSuppressed === true,
-    emit(alert) { out.push(alert); options.onAlert?.(alert); },
+    emit(alert) {
+      out.push(alert);
+      options.onAlert?.(alert);
+    },
     intern,
     shareSigner,
     learnedSets: new WeakMap<BinRec, Set<number>>(),
@@ -168,7 +199,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
 
   function setFile(meta?: PushMeta): void {
     const f = meta?.file;
-    if (f !== curFile) { curFile = f; fileLine = 0; }
+    if (f !== curFile) {
+      curFile = f;
+      fileLine = 0;
+    }
   }
 
   function malformedLine(reason: string, at = fileLine): void {
@@ -188,26 +222,47 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     counts.lines++;
     line++;
     fileLine++;
-    if (text.length > L.maxLineLength) { framer.drop(fileLine, 'line longer than maxLineLength', onePiece); return; }
+    if (text.length > L.maxLineLength) {
+      framer.drop(fileLine, 'line longer than maxLineLength', onePiece);
+      return;
+    }
     framer.line(text, fileLine, onePiece);
   }
 
   function onePiece(p: Piece): void {
     counts.documents++;
-    if (p.blank) { counts.blank++; return; }
-    if (p.skipped !== undefined) { counts.skipped++; bump(counts.skippedByReason, p.skipped); return; }
-    ctx_.input = curFile; ctx_.line = p.line;
+    if (p.blank) {
+      counts.blank++;
+      return;
+    }
+    if (p.skipped !== undefined) {
+      counts.skipped++;
+      bump(counts.skippedByReason, p.skipped);
+      return;
+    }
+    ctx_.input = curFile;
+    ctx_.line = p.line;
     const r = adaptPiece(p, format, ctx_);
     accountResult(r.format, r.out, p.line);
   }
 
   function accountResult(fmt: SourceFormat | undefined, o: ReturnType<typeof adaptLine>['out'], at = fileLine): void {
-    if (o.malformed !== undefined) { malformedLine(o.malformed, at); return; }
+    if (o.malformed !== undefined) {
+      malformedLine(o.malformed, at);
+      return;
+    }
     if (fmt) bump(counts.byFormat, fmt);
-    if (o.ignored !== undefined) { counts.ignored++; bump(counts.ignoredByReason, o.ignored); return; }
+    if (o.ignored !== undefined) {
+      counts.ignored++;
+      bump(counts.ignoredByReason, o.ignored);
+      return;
+    }
     counts.parsed++;
     for (const e of o.events!) {
-      if (e.line === undefined) { e.line = at; if (curFile !== undefined) e.input = curFile; }
+      if (e.line === undefined) {
+        e.line = at;
+        if (curFile !== undefined) e.input = curFile;
+      }
       ingest(e);
     }
   }
@@ -216,8 +271,9 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     setFile(meta);
     const list = typeof lines === 'string' ? [lines] : lines;
     for (const l of list) {
-      if (l.indexOf('\n') >= 0) { for (const part of l.split('\n')) oneLine(part); }
-      else oneLine(l);
+      if (l.indexOf('\n') >= 0) {
+        for (const part of l.split('\n')) oneLine(part);
+      } else oneLine(l);
     }
     return take();
   }
@@ -226,22 +282,34 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     setFile(meta);
     let text: string;
     if (typeof chunk === 'string') text = chunk;
-    else { decoder ??= new TextDecoder('utf-8'); text = decoder.decode(chunk, { stream: true }); }
+    else {
+      decoder ??= new TextDecoder('utf-8');
+      text = decoder.decode(chunk, { stream: true });
+    }
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
       const piece = text.slice(start, nl);
-      if (carrySkipping) { carrySkipping = false; carry = ''; }
-      else { oneLine(carry.length > 0 ? carry + piece : piece); carry = ''; }
+      if (carrySkipping) {
+        carrySkipping = false;
+        carry = '';
+      } else {
+        oneLine(carry.length > 0 ? carry + piece : piece);
+        carry = '';
+      }
       start = nl + 1;
     }
     const rest = text.slice(start);
     if (!carrySkipping && rest.length > 0) {
       if (carry.length + rest.length > L.maxLineLength) {
         // Count the over-long line once, now, and drop the rest of it as it streams in.
-        counts.lines++; line++; fileLine++; framer.drop(fileLine, 'line longer than maxLineLength', onePiece);
-        carry = ''; carrySkipping = true;
+        counts.lines++;
+        line++;
+        fileLine++;
+        framer.drop(fileLine, 'line longer than maxLineLength', onePiece);
+        carry = '';
+        carrySkipping = true;
       } else carry += rest;
     }
     return take();
@@ -251,8 +319,12 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     setFile(meta);
     const list = Array.isArray(docs) ? docs : [docs];
     for (const d of list) {
-      counts.lines++; counts.documents++; line++; fileLine++;
-      ctx_.input = curFile; ctx_.line = fileLine;
+      counts.lines++;
+      counts.documents++;
+      line++;
+      fileLine++;
+      ctx_.input = curFile;
+      ctx_.line = fileLine;
       const r = adaptDoc(d, format, ctx_);
       accountResult(r.format, r.out);
     }
@@ -263,10 +335,18 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const list = Array.isArray(events) ? events : [events as CorrelationEvent];
     for (const e of list) {
       if (!isEvent(e)) {
-        counts.lines++; counts.documents++; line++; fileLine++; malformedLine('event: not a normalised event (kind, host, time)');
+        counts.lines++;
+        counts.documents++;
+        line++;
+        fileLine++;
+        malformedLine('event: not a normalised event (kind, host, time)');
         continue;
       }
-      counts.lines++; counts.documents++; line++; fileLine++; counts.parsed++;
+      counts.lines++;
+      counts.documents++;
+      line++;
+      fileLine++;
+      counts.parsed++;
       bump(counts.byFormat, SOURCE_FORMATS.includes(e.source) ? e.source : 'machlens');
       ingest(e);
     }
@@ -299,8 +379,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function addChangeRecords(records: readonly unknown[]): string[] {
     const { records: ok, problems } = trustedChangeRecords(records);
     for (const r of ok) {
-      if (ctx.trusted.add(r)) { added.push(r); counts.trustedChangeRecords++; }
-      else counts.evicted.changeRecords++;
+      if (ctx.trusted.add(r)) {
+        added.push(r);
+        counts.trustedChangeRecords++;
+      } else counts.evicted.changeRecords++;
     }
     return problems;
   }
@@ -312,7 +394,11 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
         // Approximate LRU: move a host to the young end only when it has aged by an eighth of the cap
         // (a Map delete+set per event is measurable with thousands of interleaved hosts).
         switches++;
-        if (switches - h.touch > (L.maxHosts >> 3)) { hosts.delete(name); hosts.set(name, h); h.touch = switches; }
+        if (switches - h.touch > L.maxHosts >> 3) {
+          hosts.delete(name);
+          hosts.set(name, h);
+          h.touch = switches;
+        }
         lastHost = h;
       }
       return h;
@@ -343,7 +429,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (e.hostName !== undefined && e.hostName !== h.hostName) h.hostName = e.hostName;
     if (!h.sources.includes(e.source)) h.sources.push(e.source);
     const fp = fingerprint(e);
-    if (h.dedup.has(fp)) { counts.duplicates++; return; }
+    if (h.dedup.has(fp)) {
+      counts.duplicates++;
+      return;
+    }
     h.dedup.set(fp, e.time);
     h.dedupQ.push(fp);
     cover(h.cov, e);
@@ -353,7 +442,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     if (e.time > h.maxTime) h.maxTime = e.time;
     if (e.time > globalMax) advanceFleetClock(e.time, h.name);
     if (!finite) drain(h, h.maxTime - W.allowedLatenessMs);
-    while (h.heap.length > L.maxBufferedPerHost) { counts.evicted.buffered++; processQueued(h, popOne(h)!); }
+    while (h.heap.length > L.maxBufferedPerHost) {
+      counts.evicted.buffered++;
+      processQueued(h, popOne(h)!);
+    }
     if (buffered > L.maxBufferedTotal) enforceBudget();
     if (h.dedupQ.length - h.dedupHead > 64 || (h.processed & 15) === 0) pruneDedup(h);
     if (!finite && (counts.events & 0xffff) === 0) idleSweep();
@@ -372,11 +464,16 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
    */
   function enforceBudget(): void {
     const target = Math.floor(L.maxBufferedTotal * 0.9);
-    const order = [...hosts.values()].filter((x) => x.heap.length > 0).sort((a, b) => b.heap.length - a.heap.length || (a.name < b.name ? -1 : 1));
+    const order = [...hosts.values()]
+      .filter((x) => x.heap.length > 0)
+      .sort((a, b) => b.heap.length - a.heap.length || (a.name < b.name ? -1 : 1));
     for (const h of order) {
       if (buffered <= target) break;
       let n = Math.min(Math.max(1, h.heap.length >> 1), buffered - target);
-      while (n-- > 0 && h.heap.length > 0) { counts.evicted.bufferedTotal++; processQueued(h, popOne(h)!); }
+      while (n-- > 0 && h.heap.length > 0) {
+        counts.evicted.bufferedTotal++;
+        processQueued(h, popOne(h)!);
+      }
     }
   }
 
@@ -384,10 +481,18 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const horizon = h.clock - 2 * W.allowedLatenessMs;
     const q = h.dedupQ;
     let i = h.dedupHead;
-    while (i < q.length && (q.length - i > 65536 || (h.dedup.get(q[i]) ?? -Infinity) < horizon)) { h.dedup.delete(q[i]); i++; }
+    while (i < q.length && (q.length - i > 65536 || (h.dedup.get(q[i]) ?? -Infinity) < horizon)) {
+      h.dedup.delete(q[i]);
+      i++;
+    }
     h.dedupHead = i;
-    if (i >= q.length) { h.dedupQ = []; h.dedupHead = 0; }
-    else if (i > 256 && i * 2 > q.length) { h.dedupQ = q.slice(i); h.dedupHead = 0; }
+    if (i >= q.length) {
+      h.dedupQ = [];
+      h.dedupHead = 0;
+    } else if (i > 256 && i * 2 > q.length) {
+      h.dedupQ = q.slice(i);
+      h.dedupHead = 0;
+    }
   }
 
   function drain(h: HostState, watermark: number): void {
@@ -404,8 +509,15 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
 
   /** One host with a bogus future timestamp must not make every other host look idle (and close their chains). */
   function advanceFleetClock(t: number, host: string): void {
-    if (!Number.isFinite(globalMax) || t - globalMax < FLEET_LEAP_MS) { globalMax = t; return; }
-    if (leapHost !== null && leapHost !== host) { globalMax = t; leapHost = null; return; }
+    if (!Number.isFinite(globalMax) || t - globalMax < FLEET_LEAP_MS) {
+      globalMax = t;
+      return;
+    }
+    if (leapHost !== null && leapHost !== host) {
+      globalMax = t;
+      leapHost = null;
+      return;
+    }
     leapHost = host;
   }
 
@@ -436,8 +548,16 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   // ----- outputs --------------------------------------------------------------------------------------------
 
   function endInput(): Alert[] {
-    if (decoder) { const tail = decoder.decode(); decoder = undefined; if (tail.length > 0 && !carrySkipping) carry += tail; }
-    if (carry.length > 0 && !carrySkipping) { const c = carry; carry = ''; oneLine(c); }
+    if (decoder) {
+      const tail = decoder.decode();
+      decoder = undefined;
+      if (tail.length > 0 && !carrySkipping) carry += tail;
+    }
+    if (carry.length > 0 && !carrySkipping) {
+      const c = carry;
+      carry = '';
+      oneLine(c);
+    }
     carry = '';
     carrySkipping = false;
     framer.end(onePiece);
@@ -448,7 +568,9 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     const pending = endInput();
     out.push(...pending);
     // In host order, so that the alerts of finite input come out in one order whatever the input's.
-    const list = finite ? [...hosts.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : [...hosts.values()];
+    const list = finite
+      ? [...hosts.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      : [...hosts.values()];
     for (const h of list) finishHost(h);
     return take();
   }
@@ -456,17 +578,39 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   function snapshot(): CorrelatorSnapshot {
     const hs = [...hosts.values()].map(serialHost);
     // A deep copy through JSON: the snapshot shares nothing with live state and can be stored as is.
-    return JSON.parse(JSON.stringify({
-      version: 1, seq, switches, line, fileLine, file: curFile, carry, carrySkipping, framing: framer.state(), globalMax: Number.isFinite(globalMax) ? globalMax : null, leapHost,
-      counts, globalChangeRecords: ctx.untrusted.list(), addedChangeRecords: added, evictedCoverage, hosts: hs,
-    })) as CorrelatorSnapshot;
+    return JSON.parse(
+      JSON.stringify({
+        version: 1,
+        seq,
+        switches,
+        line,
+        fileLine,
+        file: curFile,
+        carry,
+        carrySkipping,
+        framing: framer.state(),
+        globalMax: Number.isFinite(globalMax) ? globalMax : null,
+        leapHost,
+        counts,
+        globalChangeRecords: ctx.untrusted.list(),
+        addedChangeRecords: added,
+        evictedCoverage,
+        hosts: hs,
+      }),
+    ) as CorrelatorSnapshot;
   }
 
   function restore(s: CorrelatorSnapshot): void {
     checkSnapshot(s);
     const c = JSON.parse(JSON.stringify(s)) as CorrelatorSnapshot;
     framer.restore(c.framing);
-    seq = c.seq; switches = c.switches ?? 0; line = c.line; fileLine = c.fileLine; curFile = c.file ?? undefined; carry = c.carry ?? ''; carrySkipping = !!c.carrySkipping;
+    seq = c.seq;
+    switches = c.switches ?? 0;
+    line = c.line;
+    fileLine = c.fileLine;
+    curFile = c.file ?? undefined;
+    carry = c.carry ?? '';
+    carrySkipping = !!c.carrySkipping;
     globalMax = typeof c.globalMax === 'number' ? c.globalMax : -Infinity;
     leapHost = c.leapHost ?? null;
     counts = restoreCounts(c.counts);
@@ -483,7 +627,10 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     hosts = new Map();
     buffered = 0;
     lastHost = undefined;
-    for (const h of restored.hosts) { hosts.set(h.name, h); buffered += h.heap.length; }
+    for (const h of restored.hosts) {
+      hosts.set(h.name, h);
+      buffered += h.heap.length;
+    }
     out = [];
   }
 
@@ -504,19 +651,37 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     counts: countsOut,
     snapshot,
     restore,
-    evidence: (alert) => buildEvidenceBundle(alert, { analyzer: options.analyzer, fileReader: options.fileReader, previousFileReader: options.previousFileReader }),
+    evidence: (alert) =>
+      buildEvidenceBundle(alert, {
+        analyzer: options.analyzer,
+        fileReader: options.fileReader,
+        previousFileReader: options.previousFileReader,
+      }),
   };
 }
 
 function isEvent(e: unknown): e is CorrelationEvent {
   if (!isDict(e)) return false;
   const r = e as Record<string, unknown>;
-  return typeof r.kind === 'string' && typeof r.time === 'number' && Number.isFinite(r.time) && typeof r.host === 'string' && typeof r.source === 'string';
+  return (
+    typeof r.kind === 'string' &&
+    typeof r.time === 'number' &&
+    Number.isFinite(r.time) &&
+    typeof r.host === 'string' &&
+    typeof r.source === 'string'
+  );
 }
 
 function isPolicy(p: unknown): p is Policy {
-  return isDict(p) && isDict(p.windows) && isDict(p.limits) && Array.isArray(p.authorizedWriters) && Array.isArray(p.trustedDylibPrefixes)
-    && typeof (p.windows as Record<string, unknown>).execToLoadMs === 'number' && Array.isArray(p.changeRecords);
+  return (
+    isDict(p) &&
+    isDict(p.windows) &&
+    isDict(p.limits) &&
+    Array.isArray(p.authorizedWriters) &&
+    Array.isArray(p.trustedDylibPrefixes) &&
+    typeof (p.windows as Record<string, unknown>).execToLoadMs === 'number' &&
+    Array.isArray(p.changeRecords)
+  );
 }
 
 function isBaselineIndex(b: unknown): b is BaselineIndex {
@@ -527,7 +692,10 @@ function isBaselineIndex(b: unknown): b is BaselineIndex {
  * Read a whole stream of lines at once (tests, small inputs): push + flush. The input is finite, so it is ordered as
  * a whole (`order: 'finite'` unless the options say otherwise).
  */
-export function correlateLines(lines: string | readonly string[], options: CorrelatorOptions = {}): { alerts: Alert[]; coverage: HostCoverage[]; counts: Counts } {
+export function correlateLines(
+  lines: string | readonly string[],
+  options: CorrelatorOptions = {},
+): { alerts: Alert[]; coverage: HostCoverage[]; counts: Counts } {
   const c = createCorrelator({ order: 'finite', ...options });
   const alerts = [...c.push(lines), ...c.flush()];
   return { alerts, coverage: c.coverage(), counts: c.counts() };

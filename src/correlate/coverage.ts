@@ -14,12 +14,26 @@ export const BLIND = {
 /** Count an event's evidence type (at arrival, so that coverage does not depend on order). */
 export function cover(cov: Cov, e: CorrelationEvent): void {
   switch (e.kind) {
-    case 'file-change': cov.fileChanges++; break;
-    case 'exec': cov.execs++; if (hasSigningState(e.signing)) cov.execsWithSigningState++; break;
-    case 'library-load': cov.libraryLoads++; break;
-    case 'cs-invalidated': case 'signature': cov.signatureEvents++; break;
-    case 'fork': case 'exit': cov.lineage++; break;
-    default: break;
+    case 'file-change':
+      cov.fileChanges++;
+      break;
+    case 'exec':
+      cov.execs++;
+      if (hasSigningState(e.signing)) cov.execsWithSigningState++;
+      break;
+    case 'library-load':
+      cov.libraryLoads++;
+      break;
+    case 'cs-invalidated':
+    case 'signature':
+      cov.signatureEvents++;
+      break;
+    case 'fork':
+    case 'exit':
+      cov.lineage++;
+      break;
+    default:
+      break;
   }
 }
 
@@ -47,11 +61,20 @@ export function coverageOf(hosts: Iterable<HostState>, evictedHosts: number, evi
   const list: HostCoverage[] = [];
   for (const h of hosts) {
     const named = h.hostName !== undefined && h.hostName !== h.name;
-    list.push(named
-      ? { host: h.name, hostName: h.hostName, sources: [...h.sources].sort(), evidence: { ...h.cov }, blindSpots: blindSpotsOf(h.cov) }
-      : { host: h.name, sources: [...h.sources].sort(), evidence: { ...h.cov }, blindSpots: blindSpotsOf(h.cov) });
+    list.push(
+      named
+        ? {
+            host: h.name,
+            hostName: h.hostName,
+            sources: [...h.sources].sort(),
+            evidence: { ...h.cov },
+            blindSpots: blindSpotsOf(h.cov),
+          }
+        : { host: h.name, sources: [...h.sources].sort(), evidence: { ...h.cov }, blindSpots: blindSpotsOf(h.cov) },
+    );
   }
   list.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-  if (evictedHosts > 0) list.push({ host: `(${evictedHosts} evicted hosts)`, sources: [], evidence: { ...evictedCov }, blindSpots: [] });
+  if (evictedHosts > 0)
+    list.push({ host: `(${evictedHosts} evicted hosts)`, sources: [], evidence: { ...evictedCov }, blindSpots: [] });
   return list;
 }

@@ -72,7 +72,12 @@ export function toPlain(v: unknown, depth = 0, seen: WeakSet<object> = new WeakS
   if (depth > 12) return '[depth limit]';
   if (seen.has(v)) return '[cycle]';
   seen.add(v);
-  if (v instanceof Map) return toPlain(Object.fromEntries([...v.entries()].slice(0, 1000).map(([k, x]) => [String(k), x])), depth + 1, seen);
+  if (v instanceof Map)
+    return toPlain(
+      Object.fromEntries([...v.entries()].slice(0, 1000).map(([k, x]) => [String(k), x])),
+      depth + 1,
+      seen,
+    );
   if (v instanceof Set) return toPlain([...v].slice(0, 1000), depth + 1, seen);
   if (Array.isArray(v)) return v.slice(0, 1000).map((x) => toPlain(x, depth + 1, seen));
   const o: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
@@ -100,13 +105,17 @@ export function signatureVerdict(result: unknown): 'invalid' | 'valid' | 'unknow
   }
   for (const k of ['signature', 'codeSignature', 'summary']) {
     const sub = result[k];
-    if (isDict(sub)) { const v = signatureVerdict(sub); if (v !== 'unknown') return v; }
+    if (isDict(sub)) {
+      const v = signatureVerdict(sub);
+      if (v !== 'unknown') return v;
+    }
   }
   return 'unknown';
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string | undefined> {
-  const subtle = (globalThis as { crypto?: { subtle?: { digest(a: string, d: BufferSource): Promise<ArrayBuffer> } } }).crypto?.subtle;
+  const subtle = (globalThis as { crypto?: { subtle?: { digest(a: string, d: BufferSource): Promise<ArrayBuffer> } } })
+    .crypto?.subtle;
   if (!subtle) return undefined;
   try {
     const d = new Uint8Array(await subtle.digest('SHA-256', bytes as unknown as BufferSource));
@@ -118,7 +127,11 @@ async function sha256Hex(bytes: Uint8Array): Promise<string | undefined> {
   }
 }
 
-async function readSafely(reader: FileReader | undefined, path: string, max: number): Promise<{ bytes?: Uint8Array; error?: string }> {
+async function readSafely(
+  reader: FileReader | undefined,
+  path: string,
+  max: number,
+): Promise<{ bytes?: Uint8Array; error?: string }> {
   if (!reader) return {};
   try {
     const b = await reader(path);
@@ -131,7 +144,12 @@ async function readSafely(reader: FileReader | undefined, path: string, max: num
 }
 
 function call(fn: () => unknown): Promise<unknown> {
-  return Promise.resolve().then(fn).then((r) => toPlain(r), (err: unknown) => ({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }));
+  return Promise.resolve()
+    .then(fn)
+    .then(
+      (r) => toPlain(r),
+      (err: unknown) => ({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
+    );
 }
 
 /** Build the bundle for one alert. Never throws: read and analysis failures are recorded in the bundle. */
@@ -143,15 +161,31 @@ export async function buildEvidenceBundle(alert: Alert, opts: EvidenceOptions = 
   const telemetrySha = new Map<string, string>();
   for (const f of alert.dylibFindings) if (f.sha256) telemetrySha.set(f.path, f.sha256);
   const bundle: EvidenceBundle = {
-    alertId: alert.id, host: alert.host, binary: alert.binary, severity: alert.severity, technique: alert.technique,
-    analytic: alert.analytic, suppressed: alert.suppressed, suppressionReason: alert.suppressionReason, missing: alert.missing,
-    events: alert.events, paths, writer: alert.writer, signerBefore: alert.signerBefore, signerAfter: alert.signerAfter,
+    alertId: alert.id,
+    host: alert.host,
+    binary: alert.binary,
+    severity: alert.severity,
+    technique: alert.technique,
+    analytic: alert.analytic,
+    suppressed: alert.suppressed,
+    suppressionReason: alert.suppressionReason,
+    missing: alert.missing,
+    events: alert.events,
+    paths,
+    writer: alert.writer,
+    signerBefore: alert.signerBefore,
+    signerAfter: alert.signerAfter,
     cdhashes: {
       ...(alert.signerBefore?.cdhash ? { before: alert.signerBefore.cdhash } : {}),
       ...(alert.signerAfter?.cdhash ? { after: alert.signerAfter.cdhash } : {}),
     },
-    hashes: alert.events.filter((e) => e.sha256 && e.path).map((e) => ({ path: e.path!, sha256: e.sha256!, time: e.time, link: e.link, source: e.source })),
-    dylibs: alert.dylibFindings, updateHistory: alert.updateHistory, files: [], notes,
+    hashes: alert.events
+      .filter((e) => e.sha256 && e.path)
+      .map((e) => ({ path: e.path!, sha256: e.sha256!, time: e.time, link: e.link, source: e.source })),
+    dylibs: alert.dylibFindings,
+    updateHistory: alert.updateHistory,
+    files: [],
+    notes,
   };
   if (!opts.fileReader) {
     notes.push('no file reader: the bytes were not examined (telemetry evidence only)');
@@ -161,7 +195,11 @@ export async function buildEvidenceBundle(alert: Alert, opts: EvidenceOptions = 
   const binFile: EvidenceFile = { path: alert.binary, role: 'binary', read: !!bin.bytes };
   const binSha = [...bundle.hashes].reverse().find((x) => x.path === alert.binary)?.sha256;
   if (binSha) binFile.telemetrySha256 = binSha;
-  if (bin.bytes) { binFile.size = bin.bytes.byteLength; const h = await sha256Hex(bin.bytes); if (h) binFile.sha256 = h; }
+  if (bin.bytes) {
+    binFile.size = bin.bytes.byteLength;
+    const h = await sha256Hex(bin.bytes);
+    if (h) binFile.sha256 = h;
+  }
   if (bin.error) binFile.error = bin.error;
   bundle.files.push(binFile);
   const dylibBytes: { path: string; bytes: Uint8Array }[] = [];
@@ -170,7 +208,12 @@ export async function buildEvidenceBundle(alert: Alert, opts: EvidenceOptions = 
     const f: EvidenceFile = { path: d, role: 'dylib', read: !!r.bytes };
     const t = telemetrySha.get(d) ?? bundle.hashes.find((x) => x.path === d)?.sha256;
     if (t) f.telemetrySha256 = t;
-    if (r.bytes) { f.size = r.bytes.byteLength; const h = await sha256Hex(r.bytes); if (h) f.sha256 = h; dylibBytes.push({ path: d, bytes: r.bytes }); }
+    if (r.bytes) {
+      f.size = r.bytes.byteLength;
+      const h = await sha256Hex(r.bytes);
+      if (h) f.sha256 = h;
+      dylibBytes.push({ path: d, bytes: r.bytes });
+    }
     if (r.error) f.error = r.error;
     bundle.files.push(f);
   }
@@ -192,8 +235,15 @@ export async function buildEvidenceBundle(alert: Alert, opts: EvidenceOptions = 
   if (a?.diff && bin.bytes) {
     const prev = await readSafely(opts.previousFileReader, alert.binary, max);
     if (prev.bytes) {
-      const p = prev.bytes, c = bin.bytes;
-      bundle.files.push({ path: alert.binary, role: 'previous-binary', read: true, size: p.byteLength, ...(await sha256Hex(p).then((h) => (h ? { sha256: h } : {}))) });
+      const p = prev.bytes,
+        c = bin.bytes;
+      bundle.files.push({
+        path: alert.binary,
+        role: 'previous-binary',
+        read: true,
+        size: p.byteLength,
+        ...(await sha256Hex(p).then((h) => (h ? { sha256: h } : {}))),
+      });
       const diff = a.diff.bind(a);
       bundle.diff = await call(() => diff(p, c));
     } else {

@@ -8,13 +8,28 @@ export function fingerprint(e: CorrelationEvent): number {
   const seed = (Math.floor(e.time * 1000) % 4294967296) | 0;
   let k = `${e.kind}|`;
   switch (e.kind) {
-    case 'file-change': k += `${e.op}|${e.file.path}|${e.from ?? ''}|${e.process?.key ?? ''}`; break;
-    case 'exec': k += `${e.process.key}|${e.image.path}|${e.signing.cdhash ?? ''}|${e.signing.flags ?? ''}`; break;
-    case 'library-load': k += `${e.process.key}|${e.library.path}`; break;
-    case 'cs-invalidated': case 'exit': k += e.process.key; break;
-    case 'fork': k += `${e.process.key}|${e.child.key}`; break;
-    case 'signature': k += `${e.file.path}|${e.signing.cdhash ?? ''}|${e.signing.signed ?? ''}`; break;
-    case 'change-record': k += `${e.pathPrefix}|${e.end}|${e.ticket}`; break;
+    case 'file-change':
+      k += `${e.op}|${e.file.path}|${e.from ?? ''}|${e.process?.key ?? ''}`;
+      break;
+    case 'exec':
+      k += `${e.process.key}|${e.image.path}|${e.signing.cdhash ?? ''}|${e.signing.flags ?? ''}`;
+      break;
+    case 'library-load':
+      k += `${e.process.key}|${e.library.path}`;
+      break;
+    case 'cs-invalidated':
+    case 'exit':
+      k += e.process.key;
+      break;
+    case 'fork':
+      k += `${e.process.key}|${e.child.key}`;
+      break;
+    case 'signature':
+      k += `${e.file.path}|${e.signing.cdhash ?? ''}|${e.signing.signed ?? ''}`;
+      break;
+    case 'change-record':
+      k += `${e.pathPrefix}|${e.end}|${e.ticket}`;
+      break;
   }
   if (e.denied === true) k += '|denied';
   return hash53(k, seed);

@@ -139,9 +139,16 @@ export function exactBigIntegers(text: string): string {
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) { i++; continue; }
+    if (c < 48 || c > 57) {
+      i++;
+      continue;
+    }
     const d = i;
-    while (i < n) { const x = text.charCodeAt(i); if (x < 48 || x > 57) break; i++; }
+    while (i < n) {
+      const x = text.charCodeAt(i);
+      if (x < 48 || x > 57) break;
+      i++;
+    }
     if (i - d < 16) continue;
     const next = i < n ? text.charCodeAt(i) : 0;
     if (next === 46 || next === 101 || next === 69) continue;
@@ -252,22 +259,46 @@ export function createFramer(options: FramerOptions = {}): Framer {
   let rootLine = 0; // line the top-level value began on
 
   function reset(): void {
-    mode = IDLE; depth = 0; inStr = false; esc = false; base = -1; buf = ''; skipping = false; rootKind = 0;
-    key1 = null; key2 = null; str = null; lastStr = null; hitsDepth = -1; arrDepth = -1; rootLine = 0;
+    mode = IDLE;
+    depth = 0;
+    inStr = false;
+    esc = false;
+    base = -1;
+    buf = '';
+    skipping = false;
+    rootKind = 0;
+    key1 = null;
+    key2 = null;
+    str = null;
+    lastStr = null;
+    hitsDepth = -1;
+    arrDepth = -1;
+    rootLine = 0;
   }
 
   function beginCapture(lineNo: number, d: number): void {
-    base = d; startLine = lineNo; buf = ''; skipping = false;
+    base = d;
+    startLine = lineNo;
+    buf = '';
+    skipping = false;
   }
 
   /** A capture closed (its value ended): parse it and hand it on. */
   function finishCapture(out: PieceSink): void {
     const text = buf;
     const wasSkipping = skipping;
-    base = -1; buf = ''; skipping = false;
-    if (wasSkipping) { out({ line: startLine, skipped: REASON_TOO_LONG }); return; }
+    base = -1;
+    buf = '';
+    skipping = false;
+    if (wasSkipping) {
+      out({ line: startLine, skipped: REASON_TOO_LONG });
+      return;
+    }
     const r = parseExact(text);
-    if (!r.ok) { out({ line: startLine, malformed: REASON_INVALID_JSON }); return; }
+    if (!r.ok) {
+      out({ line: startLine, malformed: REASON_INVALID_JSON });
+      return;
+    }
     // A document, a hit, or (an element of an array of responses) a search response: its hits.
     emitValue(r.value, startLine, out);
   }
@@ -279,13 +310,22 @@ export function createFramer(options: FramerOptions = {}): Framer {
       else out({ line: startLine, malformed: reason });
       depth = base;
     }
-    base = -1; buf = ''; skipping = false; inStr = false; esc = false; str = null;
+    base = -1;
+    buf = '';
+    skipping = false;
+    inStr = false;
+    esc = false;
+    str = null;
     if (depth <= 0 || rootKind === ROOT_OBJECT) reset();
   }
 
   function append(s: string): void {
     if (skipping) return;
-    if (buf.length + s.length > max) { skipping = true; buf = ''; return; }
+    if (buf.length + s.length > max) {
+      skipping = true;
+      buf = '';
+      return;
+    }
     buf += s;
   }
 
@@ -296,14 +336,24 @@ export function createFramer(options: FramerOptions = {}): Framer {
     for (let i = from; i < n; i++) {
       const c = t.charCodeAt(i);
       if (inStr) {
-        if (esc) { esc = false; if (str !== null) str = null; continue; }
-        if (c === 92 /* \ */) { esc = true; continue; }
-        if (c === 34 /* " */) {
-          inStr = false;
-          lastStr = str; str = null;
+        if (esc) {
+          esc = false;
+          if (str !== null) str = null;
           continue;
         }
-        if (str !== null) { str = str.length < 16 ? str + t[i] : null; }
+        if (c === 92 /* \ */) {
+          esc = true;
+          continue;
+        }
+        if (c === 34 /* " */) {
+          inStr = false;
+          lastStr = str;
+          str = null;
+          continue;
+        }
+        if (str !== null) {
+          str = str.length < 16 ? str + t[i] : null;
+        }
         continue;
       }
       if (c === 32 || c === 9 || c === 13) continue;
@@ -312,8 +362,10 @@ export function createFramer(options: FramerOptions = {}): Framer {
           mode = VALUE;
           rootKind = c === 123 ? ROOT_OBJECT : ROOT_ARRAY;
           rootLine = lineNo;
-          if (rootKind === ROOT_OBJECT) { beginCapture(lineNo, 0); segStart = i; }
-          else arrDepth = 1;
+          if (rootKind === ROOT_OBJECT) {
+            beginCapture(lineNo, 0);
+            segStart = i;
+          } else arrDepth = 1;
           depth = 1;
           continue;
         }
@@ -334,7 +386,8 @@ export function createFramer(options: FramerOptions = {}): Framer {
         segStart = i;
       }
       if (c === 34) {
-        inStr = true; esc = false;
+        inStr = true;
+        esc = false;
         str = depth <= 2 ? '' : null;
         continue;
       }
@@ -345,15 +398,20 @@ export function createFramer(options: FramerOptions = {}): Framer {
         continue;
       }
       if (c === 44) {
-        if (depth === 1) key1 = null; else if (depth === 2) key2 = null;
+        if (depth === 1) key1 = null;
+        else if (depth === 2) key2 = null;
         lastStr = null;
         continue;
       }
       if (c === 123 || c === 91) {
         // Entering hits.hits of a root object: from now on the root is a search response.
         if (c === 91 && rootKind === ROOT_OBJECT && depth === 2 && key1 === 'hits' && key2 === 'hits') {
-          rootKind = ROOT_RESPONSE; hitsDepth = 3;
-          base = -1; buf = ''; skipping = false; segStart = -1;
+          rootKind = ROOT_RESPONSE;
+          hitsDepth = 3;
+          base = -1;
+          buf = '';
+          skipping = false;
+          segStart = -1;
         }
         depth++;
         lastStr = null;
@@ -386,8 +444,12 @@ export function createFramer(options: FramerOptions = {}): Framer {
     }
     if (inStr) {
       // JSON strings never span lines: this document is broken.
-      inStr = false; esc = false;
-      if (base >= 0) { buf = ''; abandon(out, REASON_INVALID_JSON); } else reset();
+      inStr = false;
+      esc = false;
+      if (base >= 0) {
+        buf = '';
+        abandon(out, REASON_INVALID_JSON);
+      } else reset();
       return;
     }
     if (base >= 0 && segStart >= 0) append(t.slice(segStart) + '\n');
@@ -398,19 +460,28 @@ export function createFramer(options: FramerOptions = {}): Framer {
     if (t.length > 0 && t.charCodeAt(t.length - 1) === 13) t = t.slice(0, -1);
     const f = firstNonWs(t);
     if (mode === IDLE) {
-      if (f < 0) { out({ line: lineNo, blank: true }); return; }
+      if (f < 0) {
+        out({ line: lineNo, blank: true });
+        return;
+      }
       const c = t.charCodeAt(f);
       if (c !== 123 && c !== 91) {
         // A JSON scalar is a (useless) document; anything else is a text line (Santa's log, syslog).
         if (c === 34 || c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102 || c === 110) {
           const r = parseJson(t);
-          if (r.ok) { out({ line: lineNo, doc: r.value }); return; }
+          if (r.ok) {
+            out({ line: lineNo, doc: r.value });
+            return;
+          }
         }
         out({ line: lineNo, text: t });
         return;
       }
       // `[2026-11-20T10:00:00.000Z] I santad: …` and other bracketed-timestamp logs are text, not arrays.
-      if (c === 91 && (TEXT_STAMP.test(t) || looksLikeSantaText(t))) { out({ line: lineNo, text: t }); return; }
+      if (c === 91 && (TEXT_STAMP.test(t) || looksLikeSantaText(t))) {
+        out({ line: lineNo, text: t });
+        return;
+      }
       // Fast path: a whole document (or array, or search response) on this line.
       const l = lastNonWs(t);
       const e = t.charCodeAt(l);
@@ -438,7 +509,10 @@ export function createFramer(options: FramerOptions = {}): Framer {
       scan(t, f, lineNo, out);
       return;
     }
-    if (f < 0) { if (base >= 0 && !skipping) append('\n'); return; }
+    if (f < 0) {
+      if (base >= 0 && !skipping) append('\n');
+      return;
+    }
     // Inside a captured document, pretty-printers indent every line but the closing one. A line at column 0 that is
     // not a closer means the document was cut off (a truncated NDJSON line followed by the next line, or by text):
     // it is reported, and the line is read afresh.
@@ -455,7 +529,12 @@ export function createFramer(options: FramerOptions = {}): Framer {
     // A line lost inside a document breaks it; inside an array or response the scanner no longer knows where it is,
     // so it starts over (the lines that follow are read as new input).
     if (mode !== IDLE) {
-      if (base >= 0) out(skipping ? { line: startLine, skipped: REASON_TOO_LONG } : { line: startLine, malformed: REASON_INVALID_JSON });
+      if (base >= 0)
+        out(
+          skipping
+            ? { line: startLine, skipped: REASON_TOO_LONG }
+            : { line: startLine, malformed: REASON_INVALID_JSON },
+        );
       reset();
     }
     out({ line: lineNo, skipped: reason });
@@ -463,22 +542,52 @@ export function createFramer(options: FramerOptions = {}): Framer {
 
   function end(out: PieceSink): void {
     if (mode !== IDLE) {
-      if (base >= 0) out(skipping ? { line: startLine, skipped: REASON_TOO_LONG } : { line: startLine, malformed: REASON_EOF });
+      if (base >= 0)
+        out(skipping ? { line: startLine, skipped: REASON_TOO_LONG } : { line: startLine, malformed: REASON_EOF });
       else out({ line: rootLine, malformed: REASON_EOF });
     }
     reset();
   }
 
   function state(): FramerState {
-    return { v: 1, mode, depth, inStr, esc, startLine, base, buf, skipping, rootKind, key1, key2, str: lastStr, hitsDepth, arrDepth, rootLine };
+    return {
+      v: 1,
+      mode,
+      depth,
+      inStr,
+      esc,
+      startLine,
+      base,
+      buf,
+      skipping,
+      rootKind,
+      key1,
+      key2,
+      str: lastStr,
+      hitsDepth,
+      arrDepth,
+      rootLine,
+    };
   }
 
   function restore(s: FramerState | undefined): void {
     reset();
     if (!s || s.v !== 1) return;
-    mode = s.mode; depth = s.depth; inStr = s.inStr; esc = s.esc; startLine = s.startLine; base = s.base;
-    buf = typeof s.buf === 'string' ? s.buf.slice(0, max) : ''; skipping = s.skipping; rootKind = s.rootKind;
-    key1 = s.key1; key2 = s.key2; lastStr = s.str; hitsDepth = s.hitsDepth; arrDepth = s.arrDepth; rootLine = s.rootLine ?? 0;
+    mode = s.mode;
+    depth = s.depth;
+    inStr = s.inStr;
+    esc = s.esc;
+    startLine = s.startLine;
+    base = s.base;
+    buf = typeof s.buf === 'string' ? s.buf.slice(0, max) : '';
+    skipping = s.skipping;
+    rootKind = s.rootKind;
+    key1 = s.key1;
+    key2 = s.key2;
+    lastStr = s.str;
+    hitsDepth = s.hitsDepth;
+    arrDepth = s.arrDepth;
+    rootLine = s.rootLine ?? 0;
   }
 
   return { line, drop, end, state, restore };

@@ -2,11 +2,40 @@
 // (alerts, coverage, counts). Plain JSON-serialisable objects only, so state can be snapshotted.
 
 /** Telemetry sources the adapters read; `machlens` is this project's own line format (change records, events). */
-export type SourceFormat = 'eslogger' | 'ecs' | 'ocsf' | 'osquery' | 'santa' | 'jamf' | 'objective-see' | 'macmonitor' | 'machlens';
-export const SOURCE_FORMATS: readonly SourceFormat[] = ['eslogger', 'ecs', 'ocsf', 'osquery', 'santa', 'jamf', 'objective-see', 'macmonitor', 'machlens'];
+export type SourceFormat =
+  | 'eslogger'
+  | 'ecs'
+  | 'ocsf'
+  | 'osquery'
+  | 'santa'
+  | 'jamf'
+  | 'objective-see'
+  | 'macmonitor'
+  | 'machlens';
+export const SOURCE_FORMATS: readonly SourceFormat[] = [
+  'eslogger',
+  'ecs',
+  'ocsf',
+  'osquery',
+  'santa',
+  'jamf',
+  'objective-see',
+  'macmonitor',
+  'machlens',
+];
 
 /** Code-signing flags (xnu osfmk/kern/cs_blobs.h). */
-export { CS_VALID, CS_ADHOC, CS_INSTALLER, CS_HARD, CS_KILL, CS_RUNTIME, CS_LINKER_SIGNED, CS_PLATFORM_BINARY, CS_SIGNED } from '../verify/names';
+export {
+  CS_VALID,
+  CS_ADHOC,
+  CS_INSTALLER,
+  CS_HARD,
+  CS_KILL,
+  CS_RUNTIME,
+  CS_LINKER_SIGNED,
+  CS_PLATFORM_BINARY,
+  CS_SIGNED,
+} from '../verify/names';
 
 /**
  * A process identity that survives pid reuse: `key` is `pid:pidversion` (Endpoint Security, Santa, osquery),
@@ -359,6 +388,16 @@ export interface Counts {
   denied: number;
   /** Executable mappings that are not dylibs (Rosetta translations, dyld shared cache, dyld), by kind. */
   nonDylibMappings: Record<string, number>;
-  evicted: { hosts: number; binaries: number; processes: number; runs: number; pendingChanges: number; learnedDylibs: number; buffered: number; bufferedTotal: number; changeRecords: number };
+  evicted: {
+    hosts: number;
+    binaries: number;
+    processes: number;
+    runs: number;
+    pendingChanges: number;
+    learnedDylibs: number;
+    buffered: number;
+    bufferedTotal: number;
+    changeRecords: number;
+  };
   expired: { processes: number; binaries: number; pendingChanges: number };
 }

@@ -18,7 +18,14 @@ import type { Ctx, HostState, Queued } from './state';
 import { isoTime } from './util';
 
 const RANK: Record<CorrelationEvent['kind'], number> = {
-  'change-record': 0, signature: 1, 'file-change': 2, fork: 3, exec: 4, 'library-load': 5, 'cs-invalidated': 6, exit: 7,
+  'change-record': 0,
+  signature: 1,
+  'file-change': 2,
+  fork: 3,
+  exec: 4,
+  'library-load': 5,
+  'cs-invalidated': 6,
+  exit: 7,
 };
 
 export function rankOf(e: CorrelationEvent): number {
@@ -38,7 +45,9 @@ export function heapPush(h: Queued[], q: Queued): void {
   while (i > 0) {
     const p = (i - 1) >> 1;
     if (!less(h[i], h[p])) break;
-    const x = h[i]; h[i] = h[p]; h[p] = x;
+    const x = h[i];
+    h[i] = h[p];
+    h[p] = x;
     i = p;
   }
 }
@@ -51,12 +60,15 @@ export function heapPop(h: Queued[]): Queued | undefined {
     h[0] = last;
     let i = 0;
     for (;;) {
-      const l = 2 * i + 1, r = l + 1;
+      const l = 2 * i + 1,
+        r = l + 1;
       let m = i;
       if (l < h.length && less(h[l], h[m])) m = l;
       if (r < h.length && less(h[r], h[m])) m = r;
       if (m === i) break;
-      const x = h[i]; h[i] = h[m]; h[m] = x;
+      const x = h[i];
+      h[i] = h[m];
+      h[m] = x;
       i = m;
     }
   }
@@ -80,13 +92,18 @@ export function lateMatters(h: HostState, e: CorrelationEvent, ctx: Ctx): boolea
     }
     case 'exec': {
       const b = h.bins.get(e.image.path) ?? h.cands.get(e.image.path);
-      return b !== undefined && ((b.lastExec !== undefined && b.lastExec >= e.time) || b.pending.some((m) => m.t > e.time));
+      return (
+        b !== undefined && ((b.lastExec !== undefined && b.lastExec >= e.time) || b.pending.some((m) => m.t > e.time))
+      );
     }
-    case 'library-load': case 'cs-invalidated': {
+    case 'library-load':
+    case 'cs-invalidated': {
       if (h.runs.has(e.process.key)) return false; // the run is still open: it is judged when it closes
       const p = h.procs.get(e.process.key);
       const b = p?.path !== undefined ? h.bins.get(p.path) : undefined;
-      return b !== undefined && b.lastExec !== undefined && e.time >= b.lastExec && e.time <= b.lastExec + ctx.W.execToLoadMs;
+      return (
+        b !== undefined && b.lastExec !== undefined && e.time >= b.lastExec && e.time <= b.lastExec + ctx.W.execToLoadMs
+      );
     }
     case 'signature': {
       const b = h.bins.get(e.file.path);
@@ -103,8 +120,14 @@ export function noteLate(ctx: Ctx, h: HostState, e: CorrelationEvent): void {
   ctx.counts.lateRelevant++;
   if (ctx.counts.lateSamples.length >= 20) return;
   const s: (typeof ctx.counts.lateSamples)[number] = { host: h.name, time: isoTime(e.time), kind: e.kind };
-  const path = e.kind === 'file-change' || e.kind === 'signature' ? e.file.path : e.kind === 'exec' ? e.image.path
-    : e.kind === 'library-load' ? e.library.path : undefined;
+  const path =
+    e.kind === 'file-change' || e.kind === 'signature'
+      ? e.file.path
+      : e.kind === 'exec'
+        ? e.image.path
+        : e.kind === 'library-load'
+          ? e.library.path
+          : undefined;
   if (path !== undefined) s.path = path;
   if (e.input !== undefined) s.file = e.input;
   if (e.line !== undefined) s.line = e.line;

@@ -148,25 +148,47 @@ export const DEFAULT_AUTHORIZED_WRITERS: WriterRule[] = [
     name: 'apple-installer-daemons',
     reason: 'Apple installer daemon (installd, system_installd, package_script_service, shove)',
     platformBinary: true,
-    signingId: ['com.apple.installd', 'com.apple.system_installd', 'com.apple.package_script_service', 'com.apple.shove', 'com.apple.PackageKit.installd'],
+    signingId: [
+      'com.apple.installd',
+      'com.apple.system_installd',
+      'com.apple.package_script_service',
+      'com.apple.shove',
+      'com.apple.PackageKit.installd',
+    ],
   },
   {
     name: 'apple-software-update',
     reason: 'Apple software update (softwareupdated, App Store)',
     platformBinary: true,
-    signingId: ['com.apple.softwareupdated', 'com.apple.SoftwareUpdate', 'com.apple.appstored', 'com.apple.storedownloadd', 'com.apple.MobileSoftwareUpdate.UpdateBrainService'],
+    signingId: [
+      'com.apple.softwareupdated',
+      'com.apple.SoftwareUpdate',
+      'com.apple.appstored',
+      'com.apple.storedownloadd',
+      'com.apple.MobileSoftwareUpdate.UpdateBrainService',
+    ],
   },
   {
     name: 'sparkle-autoupdate',
     reason: 'Sparkle Autoupdate replacing the bundle, same team before and after',
-    signingId: ['org.sparkle-project.Sparkle.Autoupdate', 'org.sparkle-project.Autoupdate', 'org.sparkle-project.Sparkle.Installer'],
+    signingId: [
+      'org.sparkle-project.Sparkle.Autoupdate',
+      'org.sparkle-project.Autoupdate',
+      'org.sparkle-project.Sparkle.Installer',
+    ],
     requireSameTeam: true,
   },
   {
     name: 'homebrew',
     reason: 'Homebrew relinking/re-signing under its own prefix',
     pathPrefix: ['/opt/homebrew/', '/usr/local/Homebrew/'],
-    targetPathPrefix: ['/opt/homebrew/', '/usr/local/Cellar/', '/usr/local/Caskroom/', '/usr/local/opt/', '/usr/local/Homebrew/'],
+    targetPathPrefix: [
+      '/opt/homebrew/',
+      '/usr/local/Cellar/',
+      '/usr/local/Caskroom/',
+      '/usr/local/opt/',
+      '/usr/local/Homebrew/',
+    ],
   },
   {
     name: 'macports',
@@ -177,7 +199,11 @@ export const DEFAULT_AUTHORIZED_WRITERS: WriterRule[] = [
   {
     name: 'jamf',
     reason: 'Jamf MDM agent',
-    path: ['/usr/local/jamf/bin/jamf', '/Library/Application Support/JAMF/Jamf.app/Contents/MacOS/Jamf', '/Library/Application Support/JAMF/Jamf.app/Contents/MacOS/JamfDaemon.app/Contents/MacOS/JamfDaemon'],
+    path: [
+      '/usr/local/jamf/bin/jamf',
+      '/Library/Application Support/JAMF/Jamf.app/Contents/MacOS/Jamf',
+      '/Library/Application Support/JAMF/Jamf.app/Contents/MacOS/JamfDaemon.app/Contents/MacOS/JamfDaemon',
+    ],
   },
   {
     name: 'kandji',
@@ -198,11 +224,26 @@ export const DEFAULT_AUTHORIZED_WRITERS: WriterRule[] = [
 ];
 
 export const DEFAULT_TRUSTED_DYLIB_PREFIXES = [
-  '/System/', '/usr/lib/', '/usr/libexec/', '/usr/bin/', '/usr/sbin/', '/bin/', '/sbin/', '/Library/Apple/',
-  '/private/var/db/dyld/', '/System/Volumes/Preboot/Cryptexes/',
+  '/System/',
+  '/usr/lib/',
+  '/usr/libexec/',
+  '/usr/bin/',
+  '/usr/sbin/',
+  '/bin/',
+  '/sbin/',
+  '/Library/Apple/',
+  '/private/var/db/dyld/',
+  '/System/Volumes/Preboot/Cryptexes/',
 ];
 export const DEFAULT_TEMPORARY_PREFIXES = [
-  '/tmp/', '/private/tmp/', '/var/tmp/', '/private/var/tmp/', '/var/folders/', '/private/var/folders/', '/Users/*/Downloads/', '/Volumes/',
+  '/tmp/',
+  '/private/tmp/',
+  '/var/tmp/',
+  '/private/var/tmp/',
+  '/var/folders/',
+  '/private/var/folders/',
+  '/Users/*/Downloads/',
+  '/Volumes/',
 ];
 export const DEFAULT_USER_WRITABLE_PREFIXES = ['/Users/', '/Library/Application Support/', '/Library/Caches/'];
 
@@ -239,12 +280,20 @@ export function defaultPolicy(): Policy {
 /** What a PolicyError refuses: a policy file, trusted change records (options, --changes, the API), a snapshot. */
 export type CorrelateErrorCode = 'POLICY_INVALID' | 'CHANGES_INVALID' | 'SNAPSHOT_INVALID';
 
-const STRUCTURE: Record<CorrelateErrorCode, string> = { POLICY_INVALID: 'policy', CHANGES_INVALID: 'change records', SNAPSHOT_INVALID: 'snapshot' };
+const STRUCTURE: Record<CorrelateErrorCode, string> = {
+  POLICY_INVALID: 'policy',
+  CHANGES_INVALID: 'change records',
+  SNAPSHOT_INVALID: 'snapshot',
+};
 
 /** The correlate module's typed error (a MachlensError): a code and every problem found (each with where it is). */
 export class PolicyError extends MachlensError {
   override readonly name = 'PolicyError';
-  constructor(message: string, readonly problems: string[], code: CorrelateErrorCode = 'POLICY_INVALID') {
+  constructor(
+    message: string,
+    readonly problems: string[],
+    code: CorrelateErrorCode = 'POLICY_INVALID',
+  ) {
     super(code, message, { structure: STRUCTURE[code] });
   }
 }
@@ -262,9 +311,15 @@ function strList(v: unknown, where: string, problems: string[]): string[] | unde
 
 function writerRule(v: unknown, i: number, problems: string[]): WriterRule | undefined {
   const where = `authorizedWriters[${i}]`;
-  if (!isDict(v)) { problems.push(`${where}: expected an object`); return undefined; }
+  if (!isDict(v)) {
+    problems.push(`${where}: expected an object`);
+    return undefined;
+  }
   const name = str(own(v, 'name'));
-  if (!name) { problems.push(`${where}: name is required`); return undefined; }
+  if (!name) {
+    problems.push(`${where}: name is required`);
+    return undefined;
+  }
   const rule: WriterRule = { name: name.slice(0, 200) };
   const reason = str(own(v, 'reason'));
   if (reason) rule.reason = reason.slice(0, 500);
@@ -287,7 +342,9 @@ function writerRule(v: unknown, i: number, problems: string[]): WriterRule | und
   }
   const criteria = ['signingId', 'teamId', 'path', 'pathPrefix', 'platformBinary', 'csFlagsAll'] as const;
   if (!criteria.some((k) => rule[k] !== undefined)) {
-    problems.push(`${where}: needs at least one writer criterion (signingId, teamId, path, pathPrefix, platformBinary, csFlagsAll)`);
+    problems.push(
+      `${where}: needs at least one writer criterion (signingId, teamId, path, pathPrefix, platformBinary, csFlagsAll)`,
+    );
     return undefined;
   }
   return rule;
@@ -305,7 +362,20 @@ export function policyFromJson(input: unknown, base: Policy = defaultPolicy()): 
     const m = `policy: expected a JSON object ({ "version": 1, ... }), got ${what}`;
     throw new PolicyError(m, [m]);
   }
-  const known = new Set(['version', 'replaceDefaults', 'windows', 'limits', 'authorizedWriters', 'changeRecords', 'trustedDylibPrefixes', 'temporaryPrefixes', 'userWritablePrefixes', 'nonDylibMappings', 'description', '$schema']);
+  const known = new Set([
+    'version',
+    'replaceDefaults',
+    'windows',
+    'limits',
+    'authorizedWriters',
+    'changeRecords',
+    'trustedDylibPrefixes',
+    'temporaryPrefixes',
+    'userWritablePrefixes',
+    'nonDylibMappings',
+    'description',
+    '$schema',
+  ]);
   for (const k of Object.keys(input)) if (!known.has(k)) problems.push(`policy: unknown key '${k.slice(0, 60)}'`);
   const version = own(input, 'version');
   if (version !== undefined && version !== 1) problems.push('policy: version must be 1');
@@ -313,8 +383,21 @@ export function policyFromJson(input: unknown, base: Policy = defaultPolicy()): 
   if (rd !== undefined && typeof rd !== 'boolean') problems.push('replaceDefaults: expected a boolean');
   const replace = rd === true;
   const p: Policy = replace
-    ? { ...base, authorizedWriters: [], trustedDylibPrefixes: [], temporaryPrefixes: [], userWritablePrefixes: [], changeRecords: [], nonDylibMappings: [] }
-    : { ...base, authorizedWriters: [...base.authorizedWriters], changeRecords: [...base.changeRecords], nonDylibMappings: [...(base.nonDylibMappings ?? [])] };
+    ? {
+        ...base,
+        authorizedWriters: [],
+        trustedDylibPrefixes: [],
+        temporaryPrefixes: [],
+        userWritablePrefixes: [],
+        changeRecords: [],
+        nonDylibMappings: [],
+      }
+    : {
+        ...base,
+        authorizedWriters: [...base.authorizedWriters],
+        changeRecords: [...base.changeRecords],
+        nonDylibMappings: [...(base.nonDylibMappings ?? [])],
+      };
   p.windows = { ...base.windows };
   p.limits = { ...base.limits };
   const notes: string[] = [...(base.notes ?? [])];
@@ -322,66 +405,107 @@ export function policyFromJson(input: unknown, base: Policy = defaultPolicy()): 
   const w = own(input, 'windows');
   if (w !== undefined) {
     if (!isDict(w)) problems.push('windows: expected an object');
-    else for (const k of Object.keys(w)) {
-      if (k !== 'modificationToExecMs' && k !== 'execToLoadMs' && k !== 'allowedLatenessMs') { problems.push(`windows: unknown key '${k.slice(0, 60)}'`); continue; }
-      const d = parseDuration(own(w, k));
-      if (d === undefined) problems.push(`windows.${k}: expected milliseconds or a duration like "30s", "7d"`);
-      else if (d > MAX_WINDOWS[k]) { notes.push(`windows.${k}: ${d} clamped to its maximum ${MAX_WINDOWS[k]}`); p.windows[k] = MAX_WINDOWS[k]; }
-      else p.windows[k] = d;
-    }
+    else
+      for (const k of Object.keys(w)) {
+        if (k !== 'modificationToExecMs' && k !== 'execToLoadMs' && k !== 'allowedLatenessMs') {
+          problems.push(`windows: unknown key '${k.slice(0, 60)}'`);
+          continue;
+        }
+        const d = parseDuration(own(w, k));
+        if (d === undefined) problems.push(`windows.${k}: expected milliseconds or a duration like "30s", "7d"`);
+        else if (d > MAX_WINDOWS[k]) {
+          notes.push(`windows.${k}: ${d} clamped to its maximum ${MAX_WINDOWS[k]}`);
+          p.windows[k] = MAX_WINDOWS[k];
+        } else p.windows[k] = d;
+      }
   }
   const l = own(input, 'limits');
   if (l !== undefined) {
     if (!isDict(l)) problems.push('limits: expected an object');
-    else for (const k of Object.keys(l)) {
-      if (!Object.prototype.hasOwnProperty.call(DEFAULT_LIMITS, k)) { problems.push(`limits: unknown key '${k.slice(0, 60)}'`); continue; }
-      const key = k as keyof Limits;
-      const d = key.endsWith('Ms') ? parseDuration(own(l, k)) : num(own(l, k));
-      if (d === undefined || d < 1) problems.push(`limits.${k}: expected a positive number`);
-      else if (d > MAX_LIMITS[key]) { notes.push(`limits.${k}: ${d} clamped to its maximum ${MAX_LIMITS[key]}`); p.limits[key] = MAX_LIMITS[key]; }
-      else p.limits[key] = Math.floor(d);
-    }
+    else
+      for (const k of Object.keys(l)) {
+        if (!Object.prototype.hasOwnProperty.call(DEFAULT_LIMITS, k)) {
+          problems.push(`limits: unknown key '${k.slice(0, 60)}'`);
+          continue;
+        }
+        const key = k as keyof Limits;
+        const d = key.endsWith('Ms') ? parseDuration(own(l, k)) : num(own(l, k));
+        if (d === undefined || d < 1) problems.push(`limits.${k}: expected a positive number`);
+        else if (d > MAX_LIMITS[key]) {
+          notes.push(`limits.${k}: ${d} clamped to its maximum ${MAX_LIMITS[key]}`);
+          p.limits[key] = MAX_LIMITS[key];
+        } else p.limits[key] = Math.floor(d);
+      }
   }
   const writers = own(input, 'authorizedWriters');
   if (writers !== undefined) {
     if (!Array.isArray(writers)) problems.push('authorizedWriters: expected a list');
-    else if (writers.length > MAX_POLICY_LIST) problems.push(`authorizedWriters: ${writers.length} rules, at most ${MAX_POLICY_LIST}`);
-    else writers.forEach((r, i) => { const rule = writerRule(r, i, problems); if (rule) p.authorizedWriters.push(rule); });
+    else if (writers.length > MAX_POLICY_LIST)
+      problems.push(`authorizedWriters: ${writers.length} rules, at most ${MAX_POLICY_LIST}`);
+    else
+      writers.forEach((r, i) => {
+        const rule = writerRule(r, i, problems);
+        if (rule) p.authorizedWriters.push(rule);
+      });
   }
   const recs = own(input, 'changeRecords');
   if (recs !== undefined) {
     if (!Array.isArray(recs)) problems.push('changeRecords: expected a list');
-    else if (recs.length > MAX_LIMITS.maxChangeRecords) problems.push(`changeRecords: ${recs.length} records, at most ${MAX_LIMITS.maxChangeRecords}`);
-    else recs.forEach((r, i) => {
-      if (!isDict(r)) { problems.push(`changeRecords[${i}]: expected an object`); return; }
-      const rec = changeRecordFrom(r, '*');
-      if (typeof rec === 'string') problems.push(`changeRecords[${i}]: ${rec.replace(/^machlens: /, '')}`);
-      else p.changeRecords.push(rec);
-    });
+    else if (recs.length > MAX_LIMITS.maxChangeRecords)
+      problems.push(`changeRecords: ${recs.length} records, at most ${MAX_LIMITS.maxChangeRecords}`);
+    else
+      recs.forEach((r, i) => {
+        if (!isDict(r)) {
+          problems.push(`changeRecords[${i}]: expected an object`);
+          return;
+        }
+        const rec = changeRecordFrom(r, '*');
+        if (typeof rec === 'string') problems.push(`changeRecords[${i}]: ${rec.replace(/^machlens: /, '')}`);
+        else p.changeRecords.push(rec);
+      });
   }
   const maps = own(input, 'nonDylibMappings');
   if (maps !== undefined) {
     if (!Array.isArray(maps)) problems.push('nonDylibMappings: expected a list');
-    else if (maps.length > MAX_POLICY_LIST) problems.push(`nonDylibMappings: ${maps.length} entries, at most ${MAX_POLICY_LIST}`);
-    else maps.forEach((m, i) => {
-      const where = `nonDylibMappings[${i}]`;
-      if (typeof m === 'string') { p.nonDylibMappings.push({ kind: 'policy', prefix: m }); return; }
-      if (!isDict(m)) { problems.push(`${where}: expected a path prefix or { "kind", "prefix", "suffix" }`); return; }
-      for (const k of Object.keys(m)) if (k !== 'kind' && k !== 'prefix' && k !== 'suffix') problems.push(`${where}: unknown key '${k.slice(0, 60)}'`);
-      const prefix = own(m, 'prefix'), kind = own(m, 'kind'), suffix = own(m, 'suffix');
-      if (typeof prefix !== 'string' || prefix.length === 0) { problems.push(`${where}.prefix: expected a non-empty string`); return; }
-      if (kind !== undefined && typeof kind !== 'string') problems.push(`${where}.kind: expected a string`);
-      if (suffix !== undefined && typeof suffix !== 'string') problems.push(`${where}.suffix: expected a string`);
-      const e: NonDylibMapping = { kind: typeof kind === 'string' && kind ? kind.slice(0, 60) : 'policy', prefix: prefix.slice(0, 4096) };
-      if (typeof suffix === 'string' && suffix) e.suffix = suffix.slice(0, 256);
-      p.nonDylibMappings.push(e);
-    });
+    else if (maps.length > MAX_POLICY_LIST)
+      problems.push(`nonDylibMappings: ${maps.length} entries, at most ${MAX_POLICY_LIST}`);
+    else
+      maps.forEach((m, i) => {
+        const where = `nonDylibMappings[${i}]`;
+        if (typeof m === 'string') {
+          p.nonDylibMappings.push({ kind: 'policy', prefix: m });
+          return;
+        }
+        if (!isDict(m)) {
+          problems.push(`${where}: expected a path prefix or { "kind", "prefix", "suffix" }`);
+          return;
+        }
+        for (const k of Object.keys(m))
+          if (k !== 'kind' && k !== 'prefix' && k !== 'suffix')
+            problems.push(`${where}: unknown key '${k.slice(0, 60)}'`);
+        const prefix = own(m, 'prefix'),
+          kind = own(m, 'kind'),
+          suffix = own(m, 'suffix');
+        if (typeof prefix !== 'string' || prefix.length === 0) {
+          problems.push(`${where}.prefix: expected a non-empty string`);
+          return;
+        }
+        if (kind !== undefined && typeof kind !== 'string') problems.push(`${where}.kind: expected a string`);
+        if (suffix !== undefined && typeof suffix !== 'string') problems.push(`${where}.suffix: expected a string`);
+        const e: NonDylibMapping = {
+          kind: typeof kind === 'string' && kind ? kind.slice(0, 60) : 'policy',
+          prefix: prefix.slice(0, 4096),
+        };
+        if (typeof suffix === 'string' && suffix) e.suffix = suffix.slice(0, 256);
+        p.nonDylibMappings.push(e);
+      });
   }
   for (const k of ['trustedDylibPrefixes', 'temporaryPrefixes', 'userWritablePrefixes'] as const) {
     const list = strList(own(input, k), k, problems);
     if (list) p[k] = [...p[k], ...list];
   }
-  if (problems.length > 0) throw new PolicyError(`policy: ${problems.length} problem(s): ${problems.join('; ')}`, problems);
+  if (problems.length > 0)
+    throw new PolicyError(`policy: ${problems.length} problem(s): ${problems.join('; ')}`, problems);
   if (notes.length > 0) p.notes = notes;
   return p;
 }
@@ -395,7 +519,10 @@ export function prefixMatch(path: string, prefix: string): boolean {
   for (let i = 0; i < ps.length; i++) {
     const want = ps[i];
     if (i === ps.length - 1 && want === '') return xs.length > ps.length - 1;
-    if (want === '*') { if (xs[i] === '') return false; continue; }
+    if (want === '*') {
+      if (xs[i] === '') return false;
+      continue;
+    }
     if (i === ps.length - 1) return xs[i].startsWith(want);
     if (xs[i] !== want) return false;
   }

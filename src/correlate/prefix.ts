@@ -63,7 +63,10 @@ export class PrefixTrie<T = true> {
       let nx = child(cur, ch);
       if (!nx) {
         nx = node();
-        if (cur.n === null) { cur.k = ch; cur.n = nx; } else (cur.c ??= new Map()).set(ch, nx);
+        if (cur.n === null) {
+          cur.k = ch;
+          cur.n = nx;
+        } else (cur.c ??= new Map()).set(ch, nx);
       }
       cur = nx;
     }
@@ -73,7 +76,10 @@ export class PrefixTrie<T = true> {
   /** Whether any pattern matches the path. */
   any(path: string): boolean {
     let hit = false;
-    this.walk(path, () => { hit = true; return true; });
+    this.walk(path, () => {
+      hit = true;
+      return true;
+    });
     return hit;
   }
 
@@ -81,7 +87,10 @@ export class PrefixTrie<T = true> {
   matches(path: string, limit = Infinity): T[] {
     const out: T[] = [];
     this.walk(path, (vals) => {
-      for (const v of vals) { out.push(v); if (out.length >= limit) return true; }
+      for (const v of vals) {
+        out.push(v);
+        if (out.length >= limit) return true;
+      }
       return false;
     });
     return out;
@@ -109,7 +118,10 @@ export class PrefixTrie<T = true> {
           cur = child(cur, SLASH);
           if (cur) {
             if (cur.vals && hit(cur.vals)) return;
-            if (!seen.has(cur)) { seen.add(cur); next.push(cur); }
+            if (!seen.has(cur)) {
+              seen.add(cur);
+              next.push(cur);
+            }
           }
         }
         // `*`: the whole (non-empty) segment.
@@ -120,7 +132,10 @@ export class PrefixTrie<T = true> {
             const sl = child(s, SLASH);
             if (sl) {
               if (sl.vals && hit(sl.vals)) return;
-              if (!seen.has(sl)) { seen.add(sl); next.push(sl); }
+              if (!seen.has(sl)) {
+                seen.add(sl);
+                next.push(sl);
+              }
             }
           }
         }

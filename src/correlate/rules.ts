@@ -4,7 +4,15 @@
 //   passes its deadline, the process exits, or at flush; a closed run that shows the chain becomes an alert.
 // Each handler is a plain function of (context, host, event), testable on a handful of events.
 import type {
-  Alert, ChainLink, CorrelationEvent, EvidenceEvent, ExecEvent, FileChangeEvent, LibraryLoadEvent, SignerSummary, SigningState,
+  Alert,
+  ChainLink,
+  CorrelationEvent,
+  EvidenceEvent,
+  ExecEvent,
+  FileChangeEvent,
+  LibraryLoadEvent,
+  SignerSummary,
+  SigningState,
 } from './model';
 import type { BaselineEntry } from './baseline';
 import { baselineAdhoc, baselineTeam } from './baseline';
@@ -13,26 +21,49 @@ import { buildAlert, evidence, LINK_ORDER } from './alert';
 import { linkBlind } from './coverage';
 import { suppressionFor, tamperEvidence } from './suppression';
 import {
-  copyProps, hasLearned, hasSigningState, learn, noteProc, setProc, signerOf, touchBin, writerChain,
-  type BinRec, type Ctx, type Cov, type HostState, type LibFinding, type ModRec, type ProcRec, type RunRec,
+  copyProps,
+  hasLearned,
+  hasSigningState,
+  learn,
+  noteProc,
+  setProc,
+  signerOf,
+  touchBin,
+  writerChain,
+  type BinRec,
+  type Ctx,
+  type Cov,
+  type HostState,
+  type LibFinding,
+  type ModRec,
+  type ProcRec,
+  type RunRec,
 } from './state';
 import { hash53, isoTime } from './util';
 import { fingerprint } from './fingerprint';
 
-const DATA_EXT = /\.(log|txt|json|plist|db|db-wal|db-shm|db-journal|sqlite|sqlite-wal|sqlite-shm|wal|shm|journal|tmp|cache|png|jpe?g|gif|heic|pdf|html?|css|js|xml|csv|md|lock|pid|sock|zip|gz|tar|dmg|pkg|ips|crash|strings|nib|car|icns|savedstate|ldb|dat|bin|data|ini|conf|cfg|yaml|yml)$/i;
+const DATA_EXT =
+  /\.(log|txt|json|plist|db|db-wal|db-shm|db-journal|sqlite|sqlite-wal|sqlite-shm|wal|shm|journal|tmp|cache|png|jpe?g|gif|heic|pdf|html?|css|js|xml|csv|md|lock|pid|sock|zip|gz|tar|dmg|pkg|ips|crash|strings|nib|car|icns|savedstate|ldb|dat|bin|data|ini|conf|cfg|yaml|yml)$/i;
 
 /** Apply one event to the host's state (events arrive here in event-time order). */
 export function processEvent(ctx: Ctx, h: HostState, e: CorrelationEvent): void {
   if (e.denied === true) return onDenied(ctx, h, e);
   switch (e.kind) {
-    case 'file-change': return onFileChange(ctx, h, e);
-    case 'exec': return onExec(ctx, h, e);
-    case 'library-load': return onLibrary(ctx, h, e);
+    case 'file-change':
+      return onFileChange(ctx, h, e);
+    case 'exec':
+      return onExec(ctx, h, e);
+    case 'library-load':
+      return onLibrary(ctx, h, e);
     case 'cs-invalidated': {
       const r = h.runs.get(e.process.key);
       if (r && e.time <= r.deadline) {
         if (!r.sigReasons.includes('cs-invalidated')) r.sigReasons.push('cs-invalidated');
-        r.sigEvents.push({ ev: evidence(e, 'signature', { reasons: ['cs-invalidated'] }), fp: fingerprint(e), t: e.time });
+        r.sigEvents.push({
+          ev: evidence(e, 'signature', { reasons: ['cs-invalidated'] }),
+          fp: fingerprint(e),
+          t: e.time,
+        });
       }
       noteProc(ctx, h, e.process, e.time);
       return;
@@ -48,7 +79,9 @@ export function processEvent(ctx: Ctx, h: HostState, e: CorrelationEvent): void 
       const child = {} as ProcRec & Record<string, unknown>;
       if (parent) copyProps(child, parent, false);
       copyProps(child, e.child, true);
-      child.key = e.child.key; child.parentKey = e.process.key; child.t = e.time;
+      child.key = e.child.key;
+      child.parentKey = e.process.key;
+      child.t = e.time;
       setProc(ctx, h, child);
       return;
     }
@@ -109,7 +142,10 @@ export function onFileChange(ctx: Ctx, h: HostState, e: FileChangeEvent): void {
   }
   const b = touchBin(ctx, h, path, e.time, 'write');
   const mod = modRec(e, writerChain(h, e.process), e.op);
-  if (b.pending.length >= 16) { b.pending.splice(8, 1); ctx.counts.evicted.pendingChanges++; }
+  if (b.pending.length >= 16) {
+    b.pending.splice(8, 1);
+    ctx.counts.evicted.pendingChanges++;
+  }
   b.pending.push(mod);
 }
 
@@ -120,7 +156,11 @@ function modRec(e: FileChangeEvent, chain: ModRec['chain'], op: ModRec['op']): M
 }
 
 /** Why the exec's signature state proves the signature link, against the signer before (telemetry or baseline). */
-export function signatureReasons(s: SigningState, before: SignerSummary | null, entry: BaselineEntry | undefined): string[] {
+export function signatureReasons(
+  s: SigningState,
+  before: SignerSummary | null,
+  entry: BaselineEntry | undefined,
+): string[] {
   const r: string[] = [];
   if (s.signed === false) r.push('unsigned');
   else if (s.valid === false) r.push('exec-not-cs-valid');
@@ -128,10 +168,12 @@ export function signatureReasons(s: SigningState, before: SignerSummary | null, 
   const prevTeam = before?.teamId ?? baselineTeam(entry);
   const noTeamNow = s.teamId === null || s.adhoc === true;
   if (s.adhoc === true && prevTeam) r.push('adhoc-where-team-before');
-  else if (prevTeam && s.teamId !== undefined && s.teamId !== prevTeam) r.push(s.teamId === null ? 'team-id-removed' : 'team-id-changed');
+  else if (prevTeam && s.teamId !== undefined && s.teamId !== prevTeam)
+    r.push(s.teamId === null ? 'team-id-removed' : 'team-id-changed');
   if (noTeamNow && s.cdhash) {
     if (before?.cdhash && before.cdhash !== s.cdhash) r.push('cdhash-changed-without-team');
-    else if (!before?.cdhash && entry && entry.cdhashes.length > 0 && !entry.cdhashes.includes(s.cdhash)) r.push('cdhash-not-in-baseline');
+    else if (!before?.cdhash && entry && entry.cdhashes.length > 0 && !entry.cdhashes.includes(s.cdhash))
+      r.push('cdhash-not-in-baseline');
   }
   if (s.trusted === false && before && before.from === 'telemetry' && before.valid !== false && before.teamId) {
     if (!r.length) r.push('no-longer-trusted');
@@ -156,18 +198,32 @@ export function onExec(ctx: Ctx, h: HostState, e: ExecEvent): void {
   const p = e.process;
   const rec = {} as ProcRec & Record<string, unknown>;
   copyProps(rec, p, true);
-  rec.key = p.key; rec.path = path; rec.signingId = e.signing.signingId ?? p.signingId; rec.teamId = e.signing.teamId ?? p.teamId;
-  rec.csFlags = e.signing.flags ?? p.csFlags; rec.platform = e.signing.platform ?? p.platform; rec.parentKey = p.parentKey ?? e.parent?.key; rec.t = e.time;
+  rec.key = p.key;
+  rec.path = path;
+  rec.signingId = e.signing.signingId ?? p.signingId;
+  rec.teamId = e.signing.teamId ?? p.teamId;
+  rec.csFlags = e.signing.flags ?? p.csFlags;
+  rec.platform = e.signing.platform ?? p.platform;
+  rec.parentKey = p.parentKey ?? e.parent?.key;
+  rec.t = e.time;
   setProc(ctx, h, rec);
   // Endpoint Security and Santa give the pre-exec image of the same process (same pid, older pidversion) as the
   // parent of an exec: that identity is gone now (its exit will never be logged), so forget it.
-  if (e.parent && e.parent.pid !== undefined && e.parent.pid === p.pid && e.parent.key !== p.key && !h.runs.has(e.parent.key)) h.procs.delete(e.parent.key);
+  if (
+    e.parent &&
+    e.parent.pid !== undefined &&
+    e.parent.pid === p.pid &&
+    e.parent.key !== p.key &&
+    !h.runs.has(e.parent.key)
+  )
+    h.procs.delete(e.parent.key);
   const b = touchBin(ctx, h, path, e.time, 'exec');
   const entry = ctx.baseline.get(path);
   const since = Math.max(e.time - W.modificationToExecMs, b.lastExec ?? -Infinity);
   const mods = b.pending.filter((m) => m.t >= since);
   if (b.pending.length > mods.length) ctx.counts.expired.pendingChanges += b.pending.length - mods.length;
-  for (const d of h.dirRenames) if (d.t >= since && path.startsWith(d.dest + '/') && !mods.includes(d.mod)) mods.push(d.mod);
+  for (const d of h.dirRenames)
+    if (d.t >= since && path.startsWith(d.dest + '/') && !mods.includes(d.mod)) mods.push(d.mod);
   const before: SignerSummary | null = b.signer ?? (entry ? baselineSigner(entry) : null);
   const sigReasons = signatureReasons(e.signing, before, entry);
   const sigEvents: RunRec['sigEvents'] = [];
@@ -175,30 +231,71 @@ export function onExec(ctx: Ctx, h: HostState, e: ExecEvent): void {
     const so = b.sigObs.signing;
     const sr: string[] = [];
     if (so.signed === false) sr.push('file-unsigned');
-    else if (before?.cdhash && so.cdhash && so.cdhash !== before.cdhash && (so.teamId === null || so.adhoc)) sr.push('file-cdhash-changed-without-team');
+    else if (before?.cdhash && so.cdhash && so.cdhash !== before.cdhash && (so.teamId === null || so.adhoc))
+      sr.push('file-cdhash-changed-without-team');
     else if (before?.teamId && so.teamId !== undefined && so.teamId !== before.teamId) sr.push('file-team-id-changed');
-    if (sr.length) { for (const x of sr) sigReasons.push(x); sigEvents.push({ ev: { ...b.sigObs.ev, reasons: sr }, fp: b.sigObs.fp, t: b.sigObs.t }); }
+    if (sr.length) {
+      for (const x of sr) sigReasons.push(x);
+      sigEvents.push({ ev: { ...b.sigObs.ev, reasons: sr }, fp: b.sigObs.fp, t: b.sigObs.t });
+    }
   }
-  if (mods.length === 0 && entry && e.signing.cdhash && entry.cdhashes.length > 0 && !entry.cdhashes.includes(e.signing.cdhash)) {
+  if (
+    mods.length === 0 &&
+    entry &&
+    e.signing.cdhash &&
+    entry.cdhashes.length > 0 &&
+    !entry.cdhashes.includes(e.signing.cdhash)
+  ) {
     // No file event, but the binary that ran is not the one inventoried: the baseline proves a modification.
-    const ev: EvidenceEvent = { time: isoTime(e.time), kind: 'baseline-mismatch', link: 'modification', source: 'baseline', path,
-      reasons: [`cdhash ${e.signing.cdhash} not in baseline (${entry.cdhashes.join(', ')})`] };
-    mods.push({ t: e.time, op: 'baseline-mismatch', path, chain: [], ev, fp: hash53(`baseline|${path}|${e.signing.cdhash}`) });
+    const ev: EvidenceEvent = {
+      time: isoTime(e.time),
+      kind: 'baseline-mismatch',
+      link: 'modification',
+      source: 'baseline',
+      path,
+      reasons: [`cdhash ${e.signing.cdhash} not in baseline (${entry.cdhashes.join(', ')})`],
+    };
+    mods.push({
+      t: e.time,
+      op: 'baseline-mismatch',
+      path,
+      chain: [],
+      ev,
+      fp: hash53(`baseline|${path}|${e.signing.cdhash}`),
+    });
   }
   if (mods.length > 0 || sigReasons.length > 0) {
     if (h.runs.has(p.key)) finalize(ctx, h, p.key);
-    if (h.runs.size >= L.maxRunsPerHost) { ctx.counts.evicted.runs++; finalize(ctx, h, h.runQ[0]); }
+    if (h.runs.size >= L.maxRunsPerHost) {
+      ctx.counts.evicted.runs++;
+      finalize(ctx, h, h.runQ[0]);
+    }
     const run: RunRec = {
-      key: p.key, path, t: e.time, deadline: e.time + W.execToLoadMs,
-      exec: evidence(e, 'execution', sigReasons.length ? { reasons: sigReasons.filter((x) => !x.startsWith('file-')) } : undefined),
-      execFp: fingerprint(e), mods, sigReasons, sigEvents, libs: [], libsSeen: 0,
-      signerBefore: before, signerAfter: signerOf(e.signing, 'telemetry'),
+      key: p.key,
+      path,
+      t: e.time,
+      deadline: e.time + W.execToLoadMs,
+      exec: evidence(
+        e,
+        'execution',
+        sigReasons.length ? { reasons: sigReasons.filter((x) => !x.startsWith('file-')) } : undefined,
+      ),
+      execFp: fingerprint(e),
+      mods,
+      sigReasons,
+      sigEvents,
+      libs: [],
+      libsSeen: 0,
+      signerBefore: before,
+      signerAfter: signerOf(e.signing, 'telemetry'),
     };
     if (b.blocked && b.blocked.length > 0) run.blocked = b.blocked;
     h.runs.set(p.key, run);
     h.runQ.push(p.key);
   }
-  for (const m of mods) if (m.op !== 'baseline-mismatch') b.history.push({ time: m.ev.time, op: m.op, ...(m.writer ? { writer: m.writer } : {}) });
+  for (const m of mods)
+    if (m.op !== 'baseline-mismatch')
+      b.history.push({ time: m.ev.time, op: m.op, ...(m.writer ? { writer: m.writer } : {}) });
   if (b.history.length > 8) b.history.splice(0, b.history.length - 8);
   if (hasSigningState(e.signing)) b.signer = ctx.shareSigner(signerOf(e.signing, 'telemetry', ctx.intern));
   if (b.pending.length > 0) b.pending = [];
@@ -211,7 +308,11 @@ export function onExec(ctx: Ctx, h: HostState, e: ExecEvent): void {
 export function nonDylibKind(ctx: Ctx, path: string): string | undefined {
   let kind: string | undefined;
   ctx.prefixes.nonDylib.walk(path, (ms: NonDylibMapping[]) => {
-    for (const m of ms) if (m.suffix === undefined || path.endsWith(m.suffix)) { kind = m.kind; return true; }
+    for (const m of ms)
+      if (m.suffix === undefined || path.endsWith(m.suffix)) {
+        kind = m.kind;
+        return true;
+      }
     return false;
   });
   return kind;
@@ -226,7 +327,16 @@ export function dylibReasons(ctx: Ctx, lib: LibraryLoadEvent, b: BinRec | undefi
   if (b && hasLearned(ctx, b, hash53(path))) return [];
   const s = lib.signing;
   const prevTeam = run.signerBefore?.teamId;
-  if (s && s.valid !== false && s.trusted !== false && s.signed !== false && s.teamId && prevTeam && s.teamId === prevTeam) return [];
+  if (
+    s &&
+    s.valid !== false &&
+    s.trusted !== false &&
+    s.signed !== false &&
+    s.teamId &&
+    prevTeam &&
+    s.teamId === prevTeam
+  )
+    return [];
   const r: string[] = [];
   r.push(entry || (b && b.learned.length > 0) ? 'not-in-baseline' : 'binary-has-no-history');
   if (s) {
@@ -257,7 +367,13 @@ export function onLibrary(ctx: Ctx, h: HostState, e: LibraryLoadEvent): void {
     const b = h.bins.get(run.path);
     const reasons = dylibReasons(ctx, e, b, run);
     if (reasons.length > 0 && run.libs.length < 32 && !run.libs.some((l) => l.path === e.library.path)) {
-      const f: LibFinding = { path: e.library.path, reasons, ev: evidence(e, 'library-load', { reasons }), fp: fingerprint(e), t: e.time };
+      const f: LibFinding = {
+        path: e.library.path,
+        reasons,
+        ev: evidence(e, 'library-load', { reasons }),
+        fp: fingerprint(e),
+        t: e.time,
+      };
       if (e.signing) f.signing = e.signing;
       if (e.library.sha256) f.sha256 = e.library.sha256;
       run.libs.push(f);
@@ -272,7 +388,10 @@ export function onLibrary(ctx: Ctx, h: HostState, e: LibraryLoadEvent): void {
 }
 
 /** Severity of a closed run, the links it lacks and the blind spots that explain them; undefined: no alert. */
-export function judge(run: RunRec, cov: Cov): { severity: Alert['severity'] | undefined; missing: ChainLink[]; blind: string[] } {
+export function judge(
+  run: RunRec,
+  cov: Cov,
+): { severity: Alert['severity'] | undefined; missing: ChainLink[]; blind: string[] } {
   const observed: Record<ChainLink, boolean> = {
     modification: run.mods.length > 0,
     signature: run.sigReasons.length > 0,
@@ -281,7 +400,10 @@ export function judge(run: RunRec, cov: Cov): { severity: Alert['severity'] | un
   };
   const missing = LINK_ORDER.filter((l) => !observed[l]);
   const blind: string[] = [];
-  for (const m of missing) { const b = linkBlind(m, cov); if (b) blind.push(b); }
+  for (const m of missing) {
+    const b = linkBlind(m, cov);
+    if (b) blind.push(b);
+  }
   const nObserved = (observed.modification ? 1 : 0) + (observed.signature ? 1 : 0) + (observed['library-load'] ? 1 : 0);
   let severity: Alert['severity'] | undefined;
   if (missing.length === 0) severity = 'high';
@@ -305,9 +427,19 @@ export function finalize(ctx: Ctx, h: HostState, key: string): void {
   const suppression = suppressionFor(ctx, h, run);
   if (suppression && bin) {
     for (const l of run.libs) learn(ctx, bin, l.path);
-    for (const rec of bin.history) if (!rec.authorizedBy && run.mods.some((m) => m.ev.time === rec.time)) rec.authorizedBy = suppression;
+    for (const rec of bin.history)
+      if (!rec.authorizedBy && run.mods.some((m) => m.ev.time === rec.time)) rec.authorizedBy = suppression;
   }
-  const alert = buildAlert({ h, run, severity, missing, blind, suppression, bin, tampering: tamperEvidence(ctx, h, run.path) });
+  const alert = buildAlert({
+    h,
+    run,
+    severity,
+    missing,
+    blind,
+    suppression,
+    bin,
+    tampering: tamperEvidence(ctx, h, run.path),
+  });
   ctx.counts.alerts++;
   if (suppression) ctx.counts.suppressed++;
   if (!suppression || ctx.includeSuppressed) ctx.emit(alert);

@@ -2,8 +2,18 @@
 // binaries by path, open runs), their caps and time-to-live, and the shared context every stage is handed.
 // Everything here is plain data so that the whole state can be snapshotted.
 import type {
-  Alert, ChangeRecordEvent, CorrelationEvent, Counts, EvidenceEvent, FileChangeEvent, ProcessIdentity, ProcessSummary,
-  SignerSummary, SigningState, SourceFormat, UpdateRecord,
+  Alert,
+  ChangeRecordEvent,
+  CorrelationEvent,
+  Counts,
+  EvidenceEvent,
+  FileChangeEvent,
+  ProcessIdentity,
+  ProcessSummary,
+  SignerSummary,
+  SigningState,
+  SourceFormat,
+  UpdateRecord,
 } from './model';
 import type { BaselineIndex } from './baseline';
 import type { Limits, Policy, Windows } from './policy';
@@ -13,16 +23,36 @@ import type { NonDylibMapping } from './policy';
 import { counter, hash53 } from './util';
 
 /** One buffered event: time, tie rank (kind), fingerprint and arrival sequence (see ordering.ts). */
-export interface Queued { t: number; r: number; f: number; s: number; e: CorrelationEvent }
+export interface Queued {
+  t: number;
+  r: number;
+  f: number;
+  s: number;
+  e: CorrelationEvent;
+}
 
 export interface ProcRec {
-  key: string; pid?: number; pidversion?: number; path?: string; signingId?: string; teamId?: string | null;
-  csFlags?: number; platform?: boolean; parentKey?: string; responsibleKey?: string; t: number;
+  key: string;
+  pid?: number;
+  pidversion?: number;
+  path?: string;
+  signingId?: string;
+  teamId?: string | null;
+  csFlags?: number;
+  platform?: boolean;
+  parentKey?: string;
+  responsibleKey?: string;
+  t: number;
 }
 
 export interface ModRec {
-  t: number; op: FileChangeEvent['op'] | 'rename-dir' | 'baseline-mismatch'; path: string;
-  writer?: ProcessSummary; chain: ProcessSummary[]; ev: EvidenceEvent; fp: number;
+  t: number;
+  op: FileChangeEvent['op'] | 'rename-dir' | 'baseline-mismatch';
+  path: string;
+  writer?: ProcessSummary;
+  chain: ProcessSummary[];
+  ev: EvidenceEvent;
+  fp: number;
 }
 
 export interface BinRec {
@@ -38,21 +68,47 @@ export interface BinRec {
   t: number;
 }
 
-export interface LibFinding { path: string; reasons: string[]; signing?: SigningState; sha256?: string; ev: EvidenceEvent; fp: number; t: number }
+export interface LibFinding {
+  path: string;
+  reasons: string[];
+  signing?: SigningState;
+  sha256?: string;
+  ev: EvidenceEvent;
+  fp: number;
+  t: number;
+}
 
 export interface RunRec {
-  key: string; path: string; t: number; deadline: number;
-  exec: EvidenceEvent; execFp: number;
+  key: string;
+  path: string;
+  t: number;
+  deadline: number;
+  exec: EvidenceEvent;
+  execFp: number;
   mods: ModRec[];
-  sigReasons: string[]; sigEvents: { ev: EvidenceEvent; fp: number; t: number }[];
-  libs: LibFinding[]; libsSeen: number;
-  signerBefore: SignerSummary | null; signerAfter: SignerSummary;
+  sigReasons: string[];
+  sigEvents: { ev: EvidenceEvent; fp: number; t: number }[];
+  libs: LibFinding[];
+  libsSeen: number;
+  signerBefore: SignerSummary | null;
+  signerAfter: SignerSummary;
   blocked?: EvidenceEvent[];
 }
 
-export interface DirRename { t: number; dest: string; mod: ModRec }
+export interface DirRename {
+  t: number;
+  dest: string;
+  mod: ModRec;
+}
 
-export type Cov = { fileChanges: number; execs: number; execsWithSigningState: number; signatureEvents: number; libraryLoads: number; lineage: number };
+export type Cov = {
+  fileChanges: number;
+  execs: number;
+  execsWithSigningState: number;
+  signatureEvents: number;
+  libraryLoads: number;
+  lineage: number;
+};
 
 export interface HostState {
   /** The host's stable identity (the grouping key). */
@@ -87,7 +143,12 @@ export interface Ctx {
   L: Limits;
   baseline: BaselineIndex;
   counts: Counts;
-  prefixes: { trusted: PrefixTrie; temporary: PrefixTrie; userWritable: PrefixTrie; nonDylib: PrefixTrie<NonDylibMapping> };
+  prefixes: {
+    trusted: PrefixTrie;
+    temporary: PrefixTrie;
+    userWritable: PrefixTrie;
+    nonDylib: PrefixTrie<NonDylibMapping>;
+  };
   /** Change records from trusted channels only (policy, --changes, the API). */
   trusted: ChangeIndex;
   /** Change-record lines seen in the telemetry: evidence of tampering, never authorisation. */
@@ -101,11 +162,40 @@ export interface Ctx {
 
 export function newCounts(): Counts {
   return {
-    lines: 0, documents: 0, blank: 0, parsed: 0, ignored: 0, ignoredByReason: counter(), malformed: 0, malformedByReason: counter(),
-    malformedSamples: [], skipped: 0, skippedByReason: counter(), byFormat: counter(), events: 0, duplicates: 0, late: 0,
-    lateRelevant: 0, lateSamples: [], alerts: 0, suppressed: 0, untrustedChangeRecords: 0, trustedChangeRecords: 0, denied: 0,
+    lines: 0,
+    documents: 0,
+    blank: 0,
+    parsed: 0,
+    ignored: 0,
+    ignoredByReason: counter(),
+    malformed: 0,
+    malformedByReason: counter(),
+    malformedSamples: [],
+    skipped: 0,
+    skippedByReason: counter(),
+    byFormat: counter(),
+    events: 0,
+    duplicates: 0,
+    late: 0,
+    lateRelevant: 0,
+    lateSamples: [],
+    alerts: 0,
+    suppressed: 0,
+    untrustedChangeRecords: 0,
+    trustedChangeRecords: 0,
+    denied: 0,
     nonDylibMappings: counter(),
-    evicted: { hosts: 0, binaries: 0, processes: 0, runs: 0, pendingChanges: 0, learnedDylibs: 0, buffered: 0, bufferedTotal: 0, changeRecords: 0 },
+    evicted: {
+      hosts: 0,
+      binaries: 0,
+      processes: 0,
+      runs: 0,
+      pendingChanges: 0,
+      learnedDylibs: 0,
+      buffered: 0,
+      bufferedTotal: 0,
+      changeRecords: 0,
+    },
     expired: { processes: 0, binaries: 0, pendingChanges: 0 },
   };
 }
@@ -116,8 +206,24 @@ export function emptyCov(): Cov {
 
 export function newHost(name: string): HostState {
   return {
-    name, hostName: undefined, heap: [], maxTime: -Infinity, clock: -Infinity, dedup: new Map(), dedupQ: [], dedupHead: 0, touch: 0, procs: new Map(), bins: new Map(), cands: new Map(),
-    runs: new Map(), runQ: [], dirRenames: [], cov: emptyCov(), sources: [], processed: 0,
+    name,
+    hostName: undefined,
+    heap: [],
+    maxTime: -Infinity,
+    clock: -Infinity,
+    dedup: new Map(),
+    dedupQ: [],
+    dedupHead: 0,
+    touch: 0,
+    procs: new Map(),
+    bins: new Map(),
+    cands: new Map(),
+    runs: new Map(),
+    runQ: [],
+    dirRenames: [],
+    cov: emptyCov(),
+    sources: [],
+    processed: 0,
   };
 }
 
@@ -134,7 +240,11 @@ export function procSummary(p: ProcessIdentity | ProcRec | undefined): ProcessSu
   return s;
 }
 
-export function signerOf(s: SigningState, from: SignerSummary['from'], intern: <T extends string | null | undefined>(v: T) => T = (v) => v): SignerSummary {
+export function signerOf(
+  s: SigningState,
+  from: SignerSummary['from'],
+  intern: <T extends string | null | undefined>(v: T) => T = (v) => v,
+): SignerSummary {
   const o: SignerSummary = { from };
   if (s.teamId !== undefined) o.teamId = intern(s.teamId);
   if (s.signingId !== undefined) o.signingId = intern(s.signingId);
@@ -146,7 +256,15 @@ export function signerOf(s: SigningState, from: SignerSummary['from'], intern: <
 }
 
 export function hasSigningState(s: SigningState): boolean {
-  return s.flags !== undefined || s.valid !== undefined || s.teamId !== undefined || s.cdhash !== undefined || s.trusted !== undefined || s.signed !== undefined || s.stateId !== undefined;
+  return (
+    s.flags !== undefined ||
+    s.valid !== undefined ||
+    s.teamId !== undefined ||
+    s.cdhash !== undefined ||
+    s.trusted !== undefined ||
+    s.signed !== undefined ||
+    s.stateId !== undefined
+  );
 }
 
 /**
@@ -157,7 +275,10 @@ export function hasSigningState(s: SigningState): boolean {
  */
 export function copyProps(r: Record<string, unknown>, o: object, definedOnly: boolean): void {
   const src = o as Record<string, unknown>;
-  for (const k of Object.keys(src)) { const v = src[k]; if (!definedOnly || v !== undefined) r[k] = v; }
+  for (const k of Object.keys(src)) {
+    const v = src[k];
+    if (!definedOnly || v !== undefined) r[k] = v;
+  }
 }
 
 function stripUndef<T extends object>(o: T): Partial<T> {
@@ -184,7 +305,8 @@ export function noteProc(ctx: Ctx, h: HostState, p: ProcessIdentity | undefined,
   if (!p || h.procs.has(p.key)) return;
   const r = {} as ProcRec & Record<string, unknown>;
   copyProps(r, p, true);
-  r.key = p.key; r.t = t;
+  r.key = p.key;
+  r.t = t;
   setProc(ctx, h, r);
 }
 
@@ -201,7 +323,12 @@ function insertCapped(ctx: Ctx, map: Map<string, BinRec>, b: BinRec): void {
 /** The state of a path, moved to the young end of its LRU order; 'exec' promotes a written file to a known binary. */
 export function touchBin(ctx: Ctx, h: HostState, path: string, t: number, why: 'exec' | 'write'): BinRec {
   let b = h.bins.get(path);
-  if (b) { h.bins.delete(path); h.bins.set(path, b); b.t = t; return b; }
+  if (b) {
+    h.bins.delete(path);
+    h.bins.set(path, b);
+    b.t = t;
+    return b;
+  }
   b = h.cands.get(path);
   if (b) {
     h.cands.delete(path);
@@ -209,7 +336,16 @@ export function touchBin(ctx: Ctx, h: HostState, path: string, t: number, why: '
     insertCapped(ctx, why === 'exec' ? h.bins : h.cands, b);
     return b;
   }
-  b = { path: ctx.intern(path), pending: [], history: [], signer: undefined, learned: [], lastExec: undefined, sigObs: undefined, t };
+  b = {
+    path: ctx.intern(path),
+    pending: [],
+    history: [],
+    signer: undefined,
+    learned: [],
+    lastExec: undefined,
+    sigObs: undefined,
+    t,
+  };
   insertCapped(ctx, why === 'exec' || ctx.baseline.has(path) ? h.bins : h.cands, b);
   return b;
 }
@@ -225,8 +361,10 @@ export function writerChain(h: HostState, p: ProcessIdentity | undefined): Proce
     const known = h.procs.get(next.key);
     const merged = known ? { ...known, ...stripUndef(next) } : next;
     chain.push(procSummary(merged)!);
-    const pk: string | undefined = merged.responsibleKey && merged.responsibleKey !== merged.key && !seen.has(merged.responsibleKey)
-      ? merged.responsibleKey : merged.parentKey;
+    const pk: string | undefined =
+      merged.responsibleKey && merged.responsibleKey !== merged.key && !seen.has(merged.responsibleKey)
+        ? merged.responsibleKey
+        : merged.parentKey;
     next = pk ? h.procs.get(pk) : undefined;
     if (!next && merged.parentKey && merged.parentKey !== pk) next = h.procs.get(merged.parentKey);
   }
@@ -238,7 +376,10 @@ export function hasLearned(ctx: Ctx, b: BinRec, hsh: number): boolean {
   const l = b.learned;
   if (l.length <= 32) return l.includes(hsh);
   let s = ctx.learnedSets.get(b);
-  if (!s || s.size !== l.length) { s = new Set(l); ctx.learnedSets.set(b, s); }
+  if (!s || s.size !== l.length) {
+    s = new Set(l);
+    ctx.learnedSets.set(b, s);
+  }
   return s.has(hsh);
 }
 
@@ -246,7 +387,10 @@ export function learn(ctx: Ctx, b: BinRec, lib: string): void {
   if (ctx.prefixes.trusted.any(lib)) return; // always recognised: no need to remember
   const hsh = hash53(lib);
   if (hasLearned(ctx, b, hsh)) return;
-  if (b.learned.length >= ctx.L.maxLearnedDylibsPerBinary) { ctx.counts.evicted.learnedDylibs++; return; }
+  if (b.learned.length >= ctx.L.maxLearnedDylibsPerBinary) {
+    ctx.counts.evicted.learnedDylibs++;
+    return;
+  }
   b.learned.push(hsh);
   ctx.learnedSets.get(b)?.add(hsh);
 }

@@ -10,7 +10,10 @@ import type { Ctx, HostState, ModRec, RunRec } from './state';
 import { isoTime } from './util';
 
 function listMatch(path: string, list: readonly string[]): boolean {
-  if (list.length <= 4) { for (const x of list) if (prefixMatch(path, x)) return true; return false; }
+  if (list.length <= 4) {
+    for (const x of list) if (prefixMatch(path, x)) return true;
+    return false;
+  }
   return prefixSet(list).any(path);
 }
 
@@ -20,7 +23,8 @@ export function ruleMatchesProc(r: WriterRule, p: ProcessSummary): boolean {
   if (r.path && !(p.path && r.path.includes(p.path))) return false;
   if (r.pathPrefix && !(p.path && listMatch(p.path, r.pathPrefix))) return false;
   if (r.platformBinary !== undefined && (p.platform ?? false) !== r.platformBinary) return false;
-  if (r.csFlagsAll !== undefined && (p.csFlags === undefined || (p.csFlags & r.csFlagsAll) !== r.csFlagsAll)) return false;
+  if (r.csFlagsAll !== undefined && (p.csFlags === undefined || (p.csFlags & r.csFlagsAll) !== r.csFlagsAll))
+    return false;
   return true;
 }
 
@@ -55,7 +59,9 @@ export function suppressionFor(ctx: Ctx, h: HostState, run: RunRec): string | nu
   if (run.mods.length === 0) return changeRecordFor(ctx, h, run.path, run.t) ?? null;
   const reasons: string[] = [];
   for (const m of run.mods) {
-    const r = changeRecordFor(ctx, h, run.path, m.t) ?? (m.op === 'baseline-mismatch' ? undefined : writerAuthorised(ctx, h, m, run));
+    const r =
+      changeRecordFor(ctx, h, run.path, m.t) ??
+      (m.op === 'baseline-mismatch' ? undefined : writerAuthorised(ctx, h, m, run));
     if (!r) return null;
     if (!reasons.includes(r)) reasons.push(r);
   }
@@ -69,7 +75,11 @@ export function tamperEvidence(ctx: Ctx, h: HostState, path: string): TamperEvid
     const t: TamperEvidence = {
       kind: 'change-record-in-telemetry',
       note: 'a change record inside the telemetry stream names this path: authorisation never comes from the stream being judged',
-      host: c.host, pathPrefix: c.pathPrefix, start: isoTime(c.start), end: isoTime(c.end), ticket: c.ticket,
+      host: c.host,
+      pathPrefix: c.pathPrefix,
+      start: isoTime(c.start),
+      end: isoTime(c.end),
+      ticket: c.ticket,
     };
     if (c.input !== undefined) t.input = c.input;
     if (c.line !== undefined) t.line = c.line;

@@ -114,17 +114,32 @@ function parseTimeRaw(v: unknown): number | undefined {
 }
 
 function d2(s: string, i: number): number {
-  const a = s.charCodeAt(i) - 48, b = s.charCodeAt(i + 1) - 48;
+  const a = s.charCodeAt(i) - 48,
+    b = s.charCodeAt(i + 1) - 48;
   return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
 }
 
 /** The common shape `YYYY-MM-DDTHH:MM:SS[.fraction]Z` without regular expressions (the hot path of every line). */
 function fastIso(s: string): number | undefined {
   const n = s.length;
-  if (n < 20 || s.charCodeAt(n - 1) !== 90 /* Z */ || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 ||
-    s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return undefined;
-  const y = d2(s, 0) * 100 + d2(s, 2), mo = d2(s, 5), d = d2(s, 8), h = d2(s, 11), mi = d2(s, 14), se = d2(s, 17);
-  if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && se <= 60) || Number.isNaN(y)) return undefined;
+  if (
+    n < 20 ||
+    s.charCodeAt(n - 1) !== 90 /* Z */ ||
+    s.charCodeAt(4) !== 45 ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 84 ||
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58
+  )
+    return undefined;
+  const y = d2(s, 0) * 100 + d2(s, 2),
+    mo = d2(s, 5),
+    d = d2(s, 8),
+    h = d2(s, 11),
+    mi = d2(s, 14),
+    se = d2(s, 17);
+  if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && se <= 60) || Number.isNaN(y))
+    return undefined;
   let frac = 0;
   if (n > 20) {
     if (s.charCodeAt(19) !== 46 /* . */) return undefined;
@@ -178,7 +193,11 @@ export function sha1Hex(text: string): string {
   const bits = len * 8;
   w[nBlocks * 16 - 1] = bits >>> 0;
   w[nBlocks * 16 - 2] = Math.floor(bits / 4294967296);
-  let h0 = 0x67452301, h1 = 0xefcdab89, h2 = 0x98badcfe, h3 = 0x10325476, h4 = 0xc3d2e1f0;
+  let h0 = 0x67452301,
+    h1 = 0xefcdab89,
+    h2 = 0x98badcfe,
+    h3 = 0x10325476,
+    h4 = 0xc3d2e1f0;
   const x = new Uint32Array(80);
   for (let b = 0; b < nBlocks; b++) {
     for (let i = 0; i < 16; i++) x[i] = w[b * 16 + i];
@@ -186,17 +205,38 @@ export function sha1Hex(text: string): string {
       const v = x[i - 3] ^ x[i - 8] ^ x[i - 14] ^ x[i - 16];
       x[i] = (v << 1) | (v >>> 31);
     }
-    let a = h0, bb = h1, c = h2, d = h3, e = h4;
+    let a = h0,
+      bb = h1,
+      c = h2,
+      d = h3,
+      e = h4;
     for (let i = 0; i < 80; i++) {
       let f: number, k: number;
-      if (i < 20) { f = (bb & c) | (~bb & d); k = 0x5a827999; }
-      else if (i < 40) { f = bb ^ c ^ d; k = 0x6ed9eba1; }
-      else if (i < 60) { f = (bb & c) | (bb & d) | (c & d); k = 0x8f1bbcdc; }
-      else { f = bb ^ c ^ d; k = 0xca62c1d6; }
+      if (i < 20) {
+        f = (bb & c) | (~bb & d);
+        k = 0x5a827999;
+      } else if (i < 40) {
+        f = bb ^ c ^ d;
+        k = 0x6ed9eba1;
+      } else if (i < 60) {
+        f = (bb & c) | (bb & d) | (c & d);
+        k = 0x8f1bbcdc;
+      } else {
+        f = bb ^ c ^ d;
+        k = 0xca62c1d6;
+      }
       const t = (((a << 5) | (a >>> 27)) + f + e + k + x[i]) >>> 0;
-      e = d; d = c; c = (bb << 30) | (bb >>> 2); bb = a; a = t;
+      e = d;
+      d = c;
+      c = (bb << 30) | (bb >>> 2);
+      bb = a;
+      a = t;
     }
-    h0 = (h0 + a) >>> 0; h1 = (h1 + bb) >>> 0; h2 = (h2 + c) >>> 0; h3 = (h3 + d) >>> 0; h4 = (h4 + e) >>> 0;
+    h0 = (h0 + a) >>> 0;
+    h1 = (h1 + bb) >>> 0;
+    h2 = (h2 + c) >>> 0;
+    h3 = (h3 + d) >>> 0;
+    h4 = (h4 + e) >>> 0;
   }
   return [h0, h1, h2, h3, h4].map((h) => (h >>> 0).toString(16).padStart(8, '0')).join('');
 }
@@ -206,7 +246,9 @@ const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 export function base64ToHex(s: string): string | undefined {
   const clean = s.replace(/=+$/, '');
   if (clean.length === 0 || clean.length > 256 || !/^[A-Za-z0-9+/]+$/.test(clean)) return undefined;
-  let bits = 0, acc = 0, out = '';
+  let bits = 0,
+    acc = 0,
+    out = '';
   for (let i = 0; i < clean.length; i++) {
     acc = (acc << 6) | B64.indexOf(clean[i]);
     bits += 6;

@@ -1,8 +1,17 @@
 // Load-command level comparison of two slices: added, removed, changed, moved.
 import type { Binary, LoadCommand } from '../model/types';
 
-export interface CommandRef { index: number; name: string; key: string; offset: number }
-export interface FieldChange { field: string; before: unknown; after: unknown }
+export interface CommandRef {
+  index: number;
+  name: string;
+  key: string;
+  offset: number;
+}
+export interface FieldChange {
+  field: string;
+  before: unknown;
+  after: unknown;
+}
 export interface CommandChanges {
   added: CommandRef[];
   removed: CommandRef[];
@@ -14,10 +23,15 @@ export interface CommandChanges {
 /** Identity of a command across two versions of a binary. */
 export function commandKey(lc: LoadCommand): string {
   switch (lc.kind) {
-    case 'dylib': case 'path': return `${lc.name}:${lc.path}`;
-    case 'segment': return `${lc.name}:${lc.segname}`;
-    case 'sub': return `${lc.name}:${lc.value}`;
-    default: return lc.name;
+    case 'dylib':
+    case 'path':
+      return `${lc.name}:${lc.path}`;
+    case 'segment':
+      return `${lc.name}:${lc.segname}`;
+    case 'sub':
+      return `${lc.name}:${lc.value}`;
+    default:
+      return lc.name;
   }
 }
 
@@ -31,10 +45,12 @@ function comparable(lc: LoadCommand): Record<string, unknown> {
 }
 
 function fieldChanges(a: LoadCommand, b: LoadCommand): FieldChange[] {
-  const x = comparable(a), y = comparable(b);
+  const x = comparable(a),
+    y = comparable(b);
   const out: FieldChange[] = [];
   for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) {
-    const before = x[k], after = y[k];
+    const before = x[k],
+      after = y[k];
     if (JSON.stringify(before) !== JSON.stringify(after)) out.push({ field: k, before, after });
   }
   return out;
@@ -52,20 +68,32 @@ function refs(b: Binary): { ref: CommandRef; lc: LoadCommand }[] {
 
 /** Longest common subsequence of two key lists (bounded: long lists fall back to no move detection). */
 function lcsKeys(a: string[], b: string[]): Set<string> {
-  if (a.length * b.length > 4_000_000) { const inB = new Set(b); return new Set(a.filter((k) => inB.has(k))); }
-  const n = a.length, m = b.length;
+  if (a.length * b.length > 4_000_000) {
+    const inB = new Set(b);
+    return new Set(a.filter((k) => inB.has(k)));
+  }
+  const n = a.length,
+    m = b.length;
   const t = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) t[i][j] = a[i] === b[j] ? t[i + 1][j + 1] + 1 : Math.max(t[i + 1][j], t[i][j + 1]);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--) t[i][j] = a[i] === b[j] ? t[i + 1][j + 1] + 1 : Math.max(t[i + 1][j], t[i][j + 1]);
   const keep = new Set<string>();
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < n && j < m) {
-    if (a[i] === b[j]) { keep.add(a[i]); i++; j++; } else if (t[i + 1][j] >= t[i][j + 1]) i++; else j++;
+    if (a[i] === b[j]) {
+      keep.add(a[i]);
+      i++;
+      j++;
+    } else if (t[i + 1][j] >= t[i][j + 1]) i++;
+    else j++;
   }
   return keep;
 }
 
 export function compareCommands(a: Binary, b: Binary): CommandChanges {
-  const ra = refs(a), rb = refs(b);
+  const ra = refs(a),
+    rb = refs(b);
   const mapA = new Map(ra.map((r) => [r.ref.key, r]));
   const mapB = new Map(rb.map((r) => [r.ref.key, r]));
   const out: CommandChanges = { added: [], removed: [], changed: [], moved: [] };

@@ -9,8 +9,17 @@ import { type Finding, sortFindings } from '../findings/types';
 import type { PathRisk } from '../findings/paths';
 import { finding } from '../findings/catalogue';
 import {
-  codeRegion, compareSlices, entitlementEntries, factsOfBinary, pairSlices, sliceKey,
-  type DylibChange as CompareDylibChange, type SignatureFacts, type SliceComparison, type Verdict, type VerdictReason,
+  codeRegion,
+  compareSlices,
+  entitlementEntries,
+  factsOfBinary,
+  pairSlices,
+  sliceKey,
+  type DylibChange as CompareDylibChange,
+  type SignatureFacts,
+  type SliceComparison,
+  type Verdict,
+  type VerdictReason,
 } from '../findings/compare';
 import type { VerifyOptions } from '../verify/types';
 import { compareCommands, type CommandChanges, type FieldChange } from './commands';
@@ -104,7 +113,8 @@ function bytesEqual(a: ByteSource, b: ByteSource): boolean {
   if (a.size !== b.size) return false;
   const chunk = 4 * 1024 * 1024;
   for (let off = 0; off < a.size; off += chunk) {
-    const x = a.read(off, chunk), y = b.read(off, chunk);
+    const x = a.read(off, chunk),
+      y = b.read(off, chunk);
     if (x.length !== y.length) return false;
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   }
@@ -113,8 +123,14 @@ function bytesEqual(a: ByteSource, b: ByteSource): boolean {
 
 function dylibChange(d: CompareDylibChange): DylibChange {
   return {
-    path: d.path, kind: d.kind, useFlags: d.useFlags, index: d.index ?? -1, currentVersion: formatVersion(d.currentVersion ?? 0),
-    compatibilityVersion: formatVersion(d.compatibilityVersion ?? 0), afterCodeSignature: d.afterCodeSignature === true, risk: d.risk,
+    path: d.path,
+    kind: d.kind,
+    useFlags: d.useFlags,
+    index: d.index ?? -1,
+    currentVersion: formatVersion(d.currentVersion ?? 0),
+    compatibilityVersion: formatVersion(d.compatibilityVersion ?? 0),
+    afterCodeSignature: d.afterCodeSignature === true,
+    risk: d.risk,
   };
 }
 
@@ -122,10 +138,15 @@ function byName<T extends LoadCommand>(b: Binary, name: string): T[] {
   return b.loadCommands.filter((c) => c.name === name) as T[];
 }
 
-function fieldDiff(before: Record<string, unknown> | null, after: Record<string, unknown> | null, fields: string[]): FieldChange[] {
+function fieldDiff(
+  before: Record<string, unknown> | null,
+  after: Record<string, unknown> | null,
+  fields: string[],
+): FieldChange[] {
   const out: FieldChange[] = [];
   for (const f of fields) {
-    const x = before ? before[f] : null, y = after ? after[f] : null;
+    const x = before ? before[f] : null,
+      y = after ? after[f] : null;
     if (JSON.stringify(x) !== JSON.stringify(y)) out.push({ field: f, before: x ?? null, after: y ?? null });
   }
   return out;
@@ -133,12 +154,14 @@ function fieldDiff(before: Record<string, unknown> | null, after: Record<string,
 
 /** Whether the code regions (see codeRegion) of two slices differ, from their bytes. */
 function codeRegionChanged(sa: ByteSource, a: Binary, sb: ByteSource, b: Binary): boolean {
-  const ra = codeRegion(a), rb = codeRegion(b);
+  const ra = codeRegion(a),
+    rb = codeRegion(b);
   if (ra.start !== rb.start || ra.end !== rb.end) return true;
   const chunk = 4 * 1024 * 1024;
   for (let off = ra.start; off < ra.end; off += chunk) {
     const n = Math.min(chunk, ra.end - off);
-    const x = sa.read(a.offset + off, n), y = sb.read(b.offset + off, n);
+    const x = sa.read(a.offset + off, n),
+      y = sb.read(b.offset + off, n);
     if (x.length !== y.length) return true;
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return true;
   }
@@ -152,7 +175,10 @@ function segmentChanges(a: Binary, b: Binary): SliceDiff['segments'] {
   const segsB = new Set(b.segments.map((g) => g.segname));
   for (const sb of b.segments) {
     const sa = segsA.get(sb.segname);
-    if (!sa) { out.push({ segment: sb.segname, section: null, field: 'segment', before: null, after: 'added' }); continue; }
+    if (!sa) {
+      out.push({ segment: sb.segname, section: null, field: 'segment', before: null, after: 'added' });
+      continue;
+    }
     for (const f of ['vmaddr', 'vmsize', 'fileoff', 'filesize', 'maxprot', 'initprot', 'nsects', 'flags'] as const) {
       if (sa[f] !== sb[f]) out.push({ segment: sb.segname, section: null, field: f, before: sa[f], after: sb[f] });
     }
@@ -160,19 +186,28 @@ function segmentChanges(a: Binary, b: Binary): SliceDiff['segments'] {
     const secsB = new Set(sb.sections.map((x) => x.sectname));
     for (const xb of sb.sections) {
       const xa = secsA.get(xb.sectname);
-      if (!xa) { out.push({ segment: sb.segname, section: xb.sectname, field: 'section', before: null, after: 'added' }); continue; }
+      if (!xa) {
+        out.push({ segment: sb.segname, section: xb.sectname, field: 'section', before: null, after: 'added' });
+        continue;
+      }
       for (const f of ['addr', 'size', 'offset', 'align', 'flags'] as const) {
-        if (xa[f] !== xb[f]) out.push({ segment: sb.segname, section: xb.sectname, field: f, before: xa[f], after: xb[f] });
+        if (xa[f] !== xb[f])
+          out.push({ segment: sb.segname, section: xb.sectname, field: f, before: xa[f], after: xb[f] });
       }
     }
-    for (const xa of sa.sections) if (!secsB.has(xa.sectname)) out.push({ segment: sa.segname, section: xa.sectname, field: 'section', before: 'present', after: null });
+    for (const xa of sa.sections)
+      if (!secsB.has(xa.sectname))
+        out.push({ segment: sa.segname, section: xa.sectname, field: 'section', before: 'present', after: null });
   }
-  for (const sa of a.segments) if (!segsB.has(sa.segname)) out.push({ segment: sa.segname, section: null, field: 'segment', before: 'present', after: null });
+  for (const sa of a.segments)
+    if (!segsB.has(sa.segname))
+      out.push({ segment: sa.segname, section: null, field: 'segment', before: 'present', after: null });
   return out;
 }
 
 function entitlementChanges(x: unknown, y: unknown) {
-  const ea = entitlementEntries(x), eb = entitlementEntries(y);
+  const ea = entitlementEntries(x),
+    eb = entitlementEntries(y);
   const same = (k: string) => JSON.stringify(ea.get(k)) === JSON.stringify(eb.get(k));
   return {
     added: [...eb.keys()].filter((k) => !ea.has(k)),
@@ -183,19 +218,54 @@ function entitlementChanges(x: unknown, y: unknown) {
 
 function sigFacts(x: SignatureSummary): SignatureFacts {
   return {
-    present: x.present, valid: x.valid, class: x.class, teamId: x.teamId, identifier: x.identifier, cdhash: x.cdhash,
-    hardenedRuntime: x.hardenedRuntime, entitlements: x.entitlementsXml, entitlementsDer: x.entitlementsDer, reasons: x.reasons,
+    present: x.present,
+    valid: x.valid,
+    class: x.class,
+    teamId: x.teamId,
+    identifier: x.identifier,
+    cdhash: x.cdhash,
+    hardenedRuntime: x.hardenedRuntime,
+    entitlements: x.entitlementsXml,
+    entitlementsDer: x.entitlementsDer,
+    reasons: x.reasons,
   };
 }
 
-function sliceDiff(sa: ByteSource, a: Binary, sigA: SignatureSummary, sb: ByteSource, b: Binary, sigB: SignatureSummary, options: DiffOptions): { diff: SliceDiff; cmp: SliceComparison } {
+function sliceDiff(
+  sa: ByteSource,
+  a: Binary,
+  sigA: SignatureSummary,
+  sb: ByteSource,
+  b: Binary,
+  sigB: SignatureSummary,
+  options: DiffOptions,
+): { diff: SliceDiff; cmp: SliceComparison } {
   const arch = b.arch;
-  const header = fieldDiff(a.header as unknown as Record<string, unknown>, b.header as unknown as Record<string, unknown>, ['filetype', 'flags', 'ncmds', 'sizeofcmds']);
+  const header = fieldDiff(
+    a.header as unknown as Record<string, unknown>,
+    b.header as unknown as Record<string, unknown>,
+    ['filetype', 'flags', 'ncmds', 'sizeofcmds'],
+  );
   const loadCommands = compareCommands(a, b);
-  const bvA = byName<LoadCommand>(a, 'LC_BUILD_VERSION')[0] ?? null, bvB = byName<LoadCommand>(b, 'LC_BUILD_VERSION')[0] ?? null;
-  const buildVersion = fieldDiff(bvA as unknown as Record<string, unknown>, bvB as unknown as Record<string, unknown>, ['platform', 'minos', 'sdk', 'tools']);
+  const bvA = byName<LoadCommand>(a, 'LC_BUILD_VERSION')[0] ?? null,
+    bvB = byName<LoadCommand>(b, 'LC_BUILD_VERSION')[0] ?? null;
+  const buildVersion = fieldDiff(bvA as unknown as Record<string, unknown>, bvB as unknown as Record<string, unknown>, [
+    'platform',
+    'minos',
+    'sdk',
+    'tools',
+  ]);
   const segments = segmentChanges(a, b);
-  const sigChanges = fieldDiff(sigA as unknown as Record<string, unknown>, sigB as unknown as Record<string, unknown>, ['present', 'valid', 'class', 'teamId', 'identifier', 'cdhash', 'hardenedRuntime', 'flags']);
+  const sigChanges = fieldDiff(sigA as unknown as Record<string, unknown>, sigB as unknown as Record<string, unknown>, [
+    'present',
+    'valid',
+    'class',
+    'teamId',
+    'identifier',
+    'cdhash',
+    'hardenedRuntime',
+    'flags',
+  ]);
   const pageSize = options.pageSize ?? sigB.pageSize ?? sigA.pageSize ?? 4096;
   const pages: PageDiff = comparePages(sa, a, sb, b, pageSize);
   const identical = pages.changedCount === 0 && a.size === b.size;
@@ -203,23 +273,44 @@ function sliceDiff(sa: ByteSource, a: Binary, sigA: SignatureSummary, sb: ByteSo
   const textPages = pages.changedPages.filter((p) => p.locations.some((l) => l.startsWith('__TEXT,'))).length;
   // the one comparison shared with drift and the correlator
   const cmp = compareSlices(factsOfBinary(a, sigFacts(sigA)), factsOfBinary(b, sigFacts(sigB)), {
-    identical, codeChanged, changedPages: pages.changedCount, totalPages: pages.totalPages, textPages, pages: pages.changedPages.map((p) => p.index),
+    identical,
+    codeChanged,
+    changedPages: pages.changedCount,
+    totalPages: pages.totalPages,
+    textPages,
+    pages: pages.changedPages.map((p) => p.index),
   });
   const mainA = byName<{ entryoff: number } & LoadCommand>(a, 'LC_MAIN')[0]?.entryoff ?? null;
   const mainB = byName<{ entryoff: number } & LoadCommand>(b, 'LC_MAIN')[0]?.entryoff ?? null;
-  const dylA = a.dylinker, dylB = b.dylinker;
-  const uuidA = a.uuid, uuidB = b.uuid;
+  const dylA = a.dylinker,
+    dylB = b.dylinker;
+  const uuidA = a.uuid,
+    uuidB = b.uuid;
   const diff: SliceDiff = {
-    cputype: b.header.cputype, cpusubtype: b.header.cpusubtype, arch, header, loadCommands,
-    dylibsAdded: cmp.dylibsAdded.map(dylibChange), dylibsRemoved: cmp.dylibsRemoved.map(dylibChange),
-    rpathsAdded: cmp.rpathsAdded, rpathsRemoved: cmp.rpathsRemoved, dylinker: dylA !== dylB ? { before: dylA, after: dylB } : null,
-    dyldEnvironmentAdded: cmp.dyldEnvironmentAdded, dyldEnvironmentRemoved: cmp.dyldEnvironmentRemoved,
+    cputype: b.header.cputype,
+    cpusubtype: b.header.cpusubtype,
+    arch,
+    header,
+    loadCommands,
+    dylibsAdded: cmp.dylibsAdded.map(dylibChange),
+    dylibsRemoved: cmp.dylibsRemoved.map(dylibChange),
+    rpathsAdded: cmp.rpathsAdded,
+    rpathsRemoved: cmp.rpathsRemoved,
+    dylinker: dylA !== dylB ? { before: dylA, after: dylB } : null,
+    dyldEnvironmentAdded: cmp.dyldEnvironmentAdded,
+    dyldEnvironmentRemoved: cmp.dyldEnvironmentRemoved,
     entryPoint: mainA !== mainB ? { before: mainA, after: mainB } : null,
-    uuid: uuidA !== uuidB ? { before: uuidA, after: uuidB } : null, buildVersion, segments,
+    uuid: uuidA !== uuidB ? { before: uuidA, after: uuidB } : null,
+    buildVersion,
+    segments,
     signature: { before: sigA, after: sigB, changes: sigChanges },
     entitlements: entitlementChanges(sigA.entitlementsXml, sigB.entitlementsXml),
     entitlementsDer: entitlementChanges(sigA.entitlementsDer, sigB.entitlementsDer),
-    pageSize, changedPages: pages.changedPages, changedPageCount: pages.changedCount, codeChanged, headerOnly: cmp.headerOnly,
+    pageSize,
+    changedPages: pages.changedPages,
+    changedPageCount: pages.changedCount,
+    codeChanged,
+    headerOnly: cmp.headerOnly,
     verdict: cmp.verdict,
   };
   return { diff, cmp };
@@ -237,12 +328,21 @@ function prefixed(issues: Issue[], p: string): Issue[] {
  * downgraded or the team changed; `changed` for any other difference; `identical` for equal bytes.
  */
 export async function diff(a: Input, b: Input, options: DiffOptions = {}): Promise<DiffResult> {
-  const sa = src(a), sb = src(b);
-  const ma: MachOFile = parseLossy(sa), mb: MachOFile = parseLossy(sb);
+  const sa = src(a),
+    sb = src(b);
+  const ma: MachOFile = parseLossy(sa),
+    mb: MachOFile = parseLossy(sb);
   const issues = [...prefixed(ma.issues, 'a'), ...prefixed(mb.issues, 'b')];
   const result: DiffResult = {
-    verdict: 'identical', verdictReasons: [], findings: [], a: { size: sa.size, slices: ma.slices.map((s) => s.arch) },
-    b: { size: sb.size, slices: mb.slices.map((s) => s.arch) }, slicesAdded: [], slicesRemoved: [], slices: [], issues,
+    verdict: 'identical',
+    verdictReasons: [],
+    findings: [],
+    a: { size: sa.size, slices: ma.slices.map((s) => s.arch) },
+    b: { size: sb.size, slices: mb.slices.map((s) => s.arch) },
+    slicesAdded: [],
+    slicesRemoved: [],
+    slices: [],
+    issues,
   };
   if (bytesEqual(sa, sb)) return result;
   const vopts: Parameters<typeof summarizeSignatures>[2] = {};
@@ -253,7 +353,8 @@ export async function diff(a: Input, b: Input, options: DiffOptions = {}): Promi
   if (options.noAppleRoots) vopts.noAppleRoots = options.noAppleRoots;
   const [sigsA, sigsB] = await Promise.all([summarizeSignatures(sa, ma, vopts), summarizeSignatures(sb, mb, vopts)]);
   const findings: Finding[] = [];
-  const idxA = new Map(ma.slices.map((s, i) => [s, i] as const)), idxB = new Map(mb.slices.map((s, i) => [s, i] as const));
+  const idxA = new Map(ma.slices.map((s, i) => [s, i] as const)),
+    idxB = new Map(mb.slices.map((s, i) => [s, i] as const));
   const key = (x: Binary) => sliceKey(x.header.cputype, x.header.cpusubtype);
   const paired = pairSlices(ma.slices, mb.slices, key, key);
   const reasons: VerdictReason[] = [];
@@ -265,13 +366,25 @@ export async function diff(a: Input, b: Input, options: DiffOptions = {}): Promi
   }
   for (const s of paired.added) {
     result.slicesAdded.push(s.arch);
-    const f = finding('slice-added', s.arch, { arch: s.arch, cputype: s.header.cputype, cpusubtype: s.header.cpusubtype, offset: s.offset, size: s.size });
+    const f = finding('slice-added', s.arch, {
+      arch: s.arch,
+      cputype: s.header.cputype,
+      cpusubtype: s.header.cpusubtype,
+      offset: s.offset,
+      size: s.size,
+    });
     findings.push(f);
     reasons.push({ rule: 'slice-added', verdict: 'changed', slice: s.arch, findings: [f.id] });
   }
   for (const s of paired.removed) {
     result.slicesRemoved.push(s.arch);
-    const f = finding('slice-removed', s.arch, { arch: s.arch, cputype: s.header.cputype, cpusubtype: s.header.cpusubtype, offset: s.offset, size: s.size });
+    const f = finding('slice-removed', s.arch, {
+      arch: s.arch,
+      cputype: s.header.cputype,
+      cpusubtype: s.header.cpusubtype,
+      offset: s.offset,
+      size: s.size,
+    });
     findings.push(f);
     reasons.push({ rule: 'slice-removed', verdict: 'changed', slice: s.arch, findings: [f.id] });
   }
@@ -279,6 +392,7 @@ export async function diff(a: Input, b: Input, options: DiffOptions = {}): Promi
   const suspicious = reasons.filter((r) => r.verdict === 'suspicious');
   result.verdict = suspicious.length ? 'suspicious' : 'changed';
   result.verdictReasons = suspicious.length ? suspicious : reasons;
-  if (result.verdictReasons.length === 0) result.verdictReasons = [{ rule: 'bytes-changed', verdict: 'changed', slice: null, findings: [] }];
+  if (result.verdictReasons.length === 0)
+    result.verdictReasons = [{ rule: 'bytes-changed', verdict: 'changed', slice: null, findings: [] }];
   return result;
 }

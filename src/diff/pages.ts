@@ -22,7 +22,14 @@ export interface PageDiff {
 
 const CHUNK = 4 * 1024 * 1024;
 
-export function comparePages(srcA: ByteSource, a: Binary, srcB: ByteSource, b: Binary, pageSize = 4096, maxListed = 10_000): PageDiff {
+export function comparePages(
+  srcA: ByteSource,
+  a: Binary,
+  srcB: ByteSource,
+  b: Binary,
+  pageSize = 4096,
+  maxListed = 10_000,
+): PageDiff {
   const n = Math.max(a.size, b.size);
   const totalPages = Math.ceil(n / pageSize);
   const changedPages: ChangedPage[] = [];
@@ -33,16 +40,27 @@ export function comparePages(srcA: ByteSource, a: Binary, srcB: ByteSource, b: B
     const cb = base < b.size ? srcB.read(b.offset + base, Math.min(chunk, b.size - base)) : new Uint8Array(0);
     const len = Math.max(ca.length, cb.length);
     for (let p = 0; p < len; p += pageSize) {
-      const pa = ca.subarray(p, p + pageSize), pb = cb.subarray(p, p + pageSize);
+      const pa = ca.subarray(p, p + pageSize),
+        pb = cb.subarray(p, p + pageSize);
       let differs = pa.length !== pb.length;
-      if (!differs) for (let i = 0; i < pa.length; i++) if (pa[i] !== pb[i]) { differs = true; break; }
+      if (!differs)
+        for (let i = 0; i < pa.length; i++)
+          if (pa[i] !== pb[i]) {
+            differs = true;
+            break;
+          }
       if (!differs) continue;
       changedCount++;
       if (changedPages.length >= maxListed) continue;
       const off = base + p;
       const change = pa.length === 0 ? 'added' : pb.length === 0 ? 'removed' : 'changed';
       const ref = off < b.size ? b : a;
-      changedPages.push({ index: off / pageSize, offset: off, locations: pageLocations(ref, off, off + pageSize), change });
+      changedPages.push({
+        index: off / pageSize,
+        offset: off,
+        locations: pageLocations(ref, off, off + pageSize),
+        change,
+      });
     }
   }
   return { pageSize, totalPages, changedPages, changedCount };

@@ -1,19 +1,13 @@
 // The part of a slice's signature that a diff compares, summarised from `verify`'s report.
 import type { ByteSource, MachOFile } from '../model/types';
 import type { Finding } from '../findings/types';
+import type { SignatureFacts } from '../findings/compare';
 import { verify } from '../verify/verify';
 import type { VerifyOptions } from '../verify/types';
 
-export interface SignatureSummary {
-  present: boolean;
-  /** null when there is no signature to judge. */
-  valid: boolean | null;
-  /** unsigned, ad-hoc, linker-signed, apple-platform, developer-id, mac-app-store, apple-development, other-ca */
-  class: string;
-  teamId: string | null;
-  identifier: string | null;
-  cdhash: string | null;
-  hardenedRuntime: boolean;
+/** The signature facts every comparison shares (src/findings/compare.ts), plus what diff's report shows. */
+export interface SignatureSummary
+  extends Pick<SignatureFacts, 'present' | 'valid' | 'class' | 'teamId' | 'identifier' | 'cdhash' | 'hardenedRuntime'> {
   flags: number | null;
   pageSize: number | null;
   /** The entitlements as a reader sees them: the XML blob's, else the DER blob's. */
@@ -30,12 +24,31 @@ export interface SignatureSummary {
 export { signerRank } from '../findings/compare';
 
 /** Runs `verify` and keeps, per slice of `m`, what a diff or an inventory compares. */
-export async function summarizeSignatures(src: ByteSource, m: MachOFile, options: Pick<VerifyOptions, 'bundle' | 'hostDigest' | 'hashing' | 'anchors' | 'appleRoots' | 'noAppleRoots'> = {}): Promise<SignatureSummary[]> {
+export async function summarizeSignatures(
+  src: ByteSource,
+  m: MachOFile,
+  options: Pick<VerifyOptions, 'bundle' | 'hostDigest' | 'hashing' | 'anchors' | 'appleRoots' | 'noAppleRoots'> = {},
+): Promise<SignatureSummary[]> {
   const report = await verify(src, options);
   return m.slices.map((s, i) => {
     const r = report.slices.find((x) => x.offset === s.offset) ?? report.slices[i];
     if (!r) {
-      return { present: s.codeSignature !== null, valid: null, class: 'unsigned', teamId: null, identifier: null, cdhash: null, hardenedRuntime: false, flags: null, pageSize: null, entitlements: null, entitlementsXml: null, entitlementsDer: null, reasons: ['not verified'], findings: [] };
+      return {
+        present: s.codeSignature !== null,
+        valid: null,
+        class: 'unsigned',
+        teamId: null,
+        identifier: null,
+        cdhash: null,
+        hardenedRuntime: false,
+        flags: null,
+        pageSize: null,
+        entitlements: null,
+        entitlementsXml: null,
+        entitlementsDer: null,
+        reasons: ['not verified'],
+        findings: [],
+      };
     }
     const sig = r.signature;
     const best = sig.codeDirectories.find((c) => c.slot === sig.bestSlot) ?? sig.codeDirectories[0] ?? null;

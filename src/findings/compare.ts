@@ -26,6 +26,7 @@ export interface SignatureFacts {
   present: boolean;
   /** null when there is no signature to judge. */
   valid: boolean | null;
+  /** unsigned, ad-hoc, linker-signed, apple-platform, developer-id, mac-app-store, apple-development, other-ca */
   class: string;
   teamId: string | null;
   identifier: string | null;
@@ -57,7 +58,9 @@ export interface SliceFacts {
   commandsDigest?: string | null;
 }
 
-export interface DylibChange extends DylibFact { risk: PathRisk }
+export interface DylibChange extends DylibFact {
+  risk: PathRisk;
+}
 
 export interface VerdictReason {
   /** The rule's name, as in docs/findings.md. */
@@ -102,7 +105,12 @@ export function sliceKey(cputype: number, cpusubtype: number): string {
 }
 
 /** Pairs slices of two files by sliceKey; returns pairs plus the unpaired of each side (linear). */
-export function pairSlices<A, B>(a: A[], b: B[], keyA: (x: A) => string, keyB: (x: B) => string): { pairs: [A, B][]; added: B[]; removed: A[] } {
+export function pairSlices<A, B>(
+  a: A[],
+  b: B[],
+  keyA: (x: A) => string,
+  keyB: (x: B) => string,
+): { pairs: [A, B][]; added: B[]; removed: A[] } {
   const byKey = new Map<string, A>();
   for (const x of a) if (!byKey.has(keyA(x))) byKey.set(keyA(x), x);
   const used = new Set<string>();
@@ -111,7 +119,10 @@ export function pairSlices<A, B>(a: A[], b: B[], keyA: (x: A) => string, keyB: (
   for (const y of b) {
     const k = keyB(y);
     const x = byKey.get(k);
-    if (x !== undefined && !used.has(k)) { pairs.push([x, y]); used.add(k); } else added.push(y);
+    if (x !== undefined && !used.has(k)) {
+      pairs.push([x, y]);
+      used.add(k);
+    } else added.push(y);
   }
   const removed = a.filter((x) => !used.has(keyA(x)));
   return { pairs, added, removed };
@@ -129,25 +140,48 @@ const ZEROFILL = new Set([0x1, 0xc, 0x12]);
  */
 export function codeRegion(b: Binary): { start: number; end: number } {
   let start = Infinity;
-  for (const g of b.segments) for (const x of g.sections) if (x.offset > 0 && x.size > 0 && !ZEROFILL.has(x.flags & 0xff)) start = Math.min(start, x.offset);
+  for (const g of b.segments)
+    for (const x of g.sections)
+      if (x.offset > 0 && x.size > 0 && !ZEROFILL.has(x.flags & 0xff)) start = Math.min(start, x.offset);
   if (!Number.isFinite(start)) start = b.header.headerSize + b.header.sizeofcmds;
   const cs = b.codeSignature;
   let end = cs ? Math.min(cs.dataoff, b.size) : b.size;
   let accounted = 0;
   for (const lc of b.loadCommands) {
     switch (lc.kind) {
-      case 'symtab': accounted = Math.max(accounted, lc.stroff + lc.strsize, lc.symoff + lc.nsyms * (b.header.is64 ? 16 : 12)); break;
-      case 'linkedit': if (lc.name !== 'LC_CODE_SIGNATURE') accounted = Math.max(accounted, lc.dataoff + lc.datasize); break;
-      case 'dyld_info':
-        accounted = Math.max(accounted, lc.rebaseOff + lc.rebaseSize, lc.bindOff + lc.bindSize, lc.weakBindOff + lc.weakBindSize, lc.lazyBindOff + lc.lazyBindSize, lc.exportOff + lc.exportSize);
+      case 'symtab':
+        accounted = Math.max(accounted, lc.stroff + lc.strsize, lc.symoff + lc.nsyms * (b.header.is64 ? 16 : 12));
         break;
-      case 'dysymtab': accounted = Math.max(accounted, lc.indirectsymoff + lc.nindirectsyms * 4, lc.extreloff + lc.nextrel * 8, lc.locreloff + lc.nlocrel * 8); break;
-      default: break;
+      case 'linkedit':
+        if (lc.name !== 'LC_CODE_SIGNATURE') accounted = Math.max(accounted, lc.dataoff + lc.datasize);
+        break;
+      case 'dyld_info':
+        accounted = Math.max(
+          accounted,
+          lc.rebaseOff + lc.rebaseSize,
+          lc.bindOff + lc.bindSize,
+          lc.weakBindOff + lc.weakBindSize,
+          lc.lazyBindOff + lc.lazyBindSize,
+          lc.exportOff + lc.exportSize,
+        );
+        break;
+      case 'dysymtab':
+        accounted = Math.max(
+          accounted,
+          lc.indirectsymoff + lc.nindirectsyms * 4,
+          lc.extreloff + lc.nextrel * 8,
+          lc.locreloff + lc.nlocrel * 8,
+        );
+        break;
+      default:
+        break;
     }
   }
   if (accounted > start && accounted < end) end = accounted;
   // a segment's data beyond the accounted end (other than __LINKEDIT) is code too
-  for (const g of b.segments) if (g.segname !== '__LINKEDIT' && g.filesize > 0) end = Math.max(end, Math.min(g.fileoff + g.filesize, cs ? cs.dataoff : b.size, b.size));
+  for (const g of b.segments)
+    if (g.segname !== '__LINKEDIT' && g.filesize > 0)
+      end = Math.max(end, Math.min(g.fileoff + g.filesize, cs ? cs.dataoff : b.size, b.size));
   if (end < start) end = start;
   return { start, end: Math.min(end, b.size) };
 }
@@ -178,7 +212,10 @@ export function commandsText(b: Binary): string {
 
 export function entitlementEntries(x: unknown): Map<string, unknown> {
   const out = new Map<string, unknown>();
-  if (x instanceof Map) { for (const [k, v] of x) out.set(String(k), v); return out; }
+  if (x instanceof Map) {
+    for (const [k, v] of x) out.set(String(k), v);
+    return out;
+  }
   if (x === null || typeof x !== 'object' || Array.isArray(x)) return out;
   for (const k of Object.keys(x)) out.set(k, (x as Record<string, unknown>)[k]);
   return out;
@@ -189,7 +226,8 @@ export function plainEntitlements(x: unknown): Record<string, unknown> | null {
   if (x === null || x === undefined || typeof x !== 'object' || Array.isArray(x)) return null;
   const copy = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(copy);
-    if (v instanceof Map || (v !== null && typeof v === 'object' && !(v instanceof Uint8Array))) return Object.fromEntries([...entitlementEntries(v)].map(([k, y]) => [k, copy(y)]));
+    if (v instanceof Map || (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)))
+      return Object.fromEntries([...entitlementEntries(v)].map(([k, y]) => [k, copy(y)]));
     return v;
   };
   return copy(x) as Record<string, unknown>;
@@ -201,7 +239,10 @@ function canon(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canon).join(',')}]`;
   if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
     const m = entitlementEntries(v);
-    return `{${[...m.keys()].sort().map((k) => `${JSON.stringify(k)}:${canon(m.get(k))}`).join(',')}}`;
+    return `{${[...m.keys()]
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canon(m.get(k))}`)
+      .join(',')}}`;
   }
   if (v instanceof Uint8Array) return `bytes:${Array.from(v).join(',')}`;
   return JSON.stringify(v) ?? 'undefined';
@@ -211,9 +252,13 @@ const isRisky = (k: string) => Object.prototype.hasOwnProperty.call(RISKY_ENTITL
 const enabled = (v: unknown) => v !== false && v !== undefined && v !== null;
 
 /** How the XML and DER entitlements of one signature disagree (null when one blob is absent or they agree). */
-export function entitlementsDisagreement(xml: unknown, der: unknown): { onlyXml: string[]; onlyDer: string[]; differ: string[]; risky: string[] } | null {
+export function entitlementsDisagreement(
+  xml: unknown,
+  der: unknown,
+): { onlyXml: string[]; onlyDer: string[]; differ: string[]; risky: string[] } | null {
   if (xml === null || xml === undefined || der === null || der === undefined) return null;
-  const x = entitlementEntries(xml), d = entitlementEntries(der);
+  const x = entitlementEntries(xml),
+    d = entitlementEntries(der);
   const onlyXml = [...x.keys()].filter((k) => !d.has(k)).sort();
   const onlyDer = [...d.keys()].filter((k) => !x.has(k)).sort();
   const differ = [...x.keys()].filter((k) => d.has(k) && canon(x.get(k)) !== canon(d.get(k))).sort();
@@ -225,14 +270,23 @@ export function entitlementsDisagreement(xml: unknown, der: unknown): { onlyXml:
 // ---- the comparison ----
 
 const RANK: Record<string, number> = {
-  unsigned: 0, 'ad-hoc': 1, 'linker-signed': 1, 'other-ca': 2, 'apple-development': 3, 'developer-id': 4, 'mac-app-store': 5, 'apple-platform': 6,
+  unsigned: 0,
+  'ad-hoc': 1,
+  'linker-signed': 1,
+  'other-ca': 2,
+  'apple-development': 3,
+  'developer-id': 4,
+  'mac-app-store': 5,
+  'apple-platform': 6,
 };
 /** Higher is stronger; a drop between two versions is a downgrade. Unknown classes rank with other-ca. */
 export function signerRank(cls: string): number {
   return RANK[cls] ?? 2;
 }
 
-function dylibKey(d: DylibFact): string { return `${d.kind}:${d.path}`; }
+function dylibKey(d: DylibFact): string {
+  return `${d.kind}:${d.path}`;
+}
 
 /**
  * Compares version `a` (before) and `b` (after) of one slice. `code` says whether the code region changed (diff,
@@ -241,28 +295,52 @@ function dylibKey(d: DylibFact): string { return `${d.kind}:${d.path}`; }
 export function compareSlices(a: SliceFacts, b: SliceFacts, code: CodeEvidence = {}): SliceComparison {
   const arch = b.arch;
   if (code.identical) {
-    return { findings: [], verdict: 'identical', reasons: [], dylibsAdded: [], dylibsRemoved: [], rpathsAdded: [], rpathsRemoved: [],
-      dyldEnvironmentAdded: [], dyldEnvironmentRemoved: [], codeChanged: false, commandsChanged: false, headerOnly: false };
+    return {
+      findings: [],
+      verdict: 'identical',
+      reasons: [],
+      dylibsAdded: [],
+      dylibsRemoved: [],
+      rpathsAdded: [],
+      rpathsRemoved: [],
+      dyldEnvironmentAdded: [],
+      dyldEnvironmentRemoved: [],
+      codeChanged: false,
+      commandsChanged: false,
+      headerOnly: false,
+    };
   }
   const out: Finding[] = [];
-  const add = (id: string, e: Record<string, unknown>) => { const f = finding(id, arch, e); out.push(f); return f; };
-  const sigA = a.signature, sigB = b.signature;
+  const add = (id: string, e: Record<string, unknown>) => {
+    const f = finding(id, arch, e);
+    out.push(f);
+    return f;
+  };
+  const sigA = a.signature,
+    sigB = b.signature;
 
   // dylibs, rpaths, environment: Sets, linear in the counts (an attacker controls them)
-  const keysA = new Set(a.dylibs.map(dylibKey)), keysB = new Set(b.dylibs.map(dylibKey));
+  const keysA = new Set(a.dylibs.map(dylibKey)),
+    keysB = new Set(b.dylibs.map(dylibKey));
   const toChange = (d: DylibFact, rpaths: string[]): DylibChange => ({ ...d, risk: judgeDylibPath(d.path, rpaths) });
   const dylibsAdded = b.dylibs.filter((d) => !keysA.has(dylibKey(d))).map((d) => toChange(d, b.rpaths));
   const dylibsRemoved = a.dylibs.filter((d) => !keysB.has(dylibKey(d))).map((d) => toChange(d, a.rpaths));
-  const setDiff = (x: string[], y: string[]) => { const sx = new Set(x), sy = new Set(y); return { added: y.filter((v) => !sx.has(v)), removed: x.filter((v) => !sy.has(v)) }; };
+  const setDiff = (x: string[], y: string[]) => {
+    const sx = new Set(x),
+      sy = new Set(y);
+    return { added: y.filter((v) => !sx.has(v)), removed: x.filter((v) => !sy.has(v)) };
+  };
   const rp = setDiff(a.rpaths, b.rpaths);
-  const env = a.dyldEnvironment && b.dyldEnvironment ? setDiff(a.dyldEnvironment, b.dyldEnvironment) : { added: [], removed: [] };
+  const env =
+    a.dyldEnvironment && b.dyldEnvironment ? setDiff(a.dyldEnvironment, b.dyldEnvironment) : { added: [], removed: [] };
 
   // what changed in the code and in the load commands
   let codeChanged: boolean | null = code.codeChanged ?? null;
   if (codeChanged === null && a.codeDigest && b.codeDigest) codeChanged = a.codeDigest !== b.codeDigest;
   let commandsChanged: boolean | null = null;
   if (a.commandsDigest && b.commandsDigest) commandsChanged = a.commandsDigest !== b.commandsDigest;
-  if (dylibsAdded.length || dylibsRemoved.length || rp.added.length || rp.removed.length || env.added.length) commandsChanged = true;
+  if (dylibsAdded.length || dylibsRemoved.length || rp.added.length || rp.removed.length || env.added.length)
+    commandsChanged = true;
   const headerOnly = codeChanged === false && commandsChanged === true;
 
   // the signature, before → after
@@ -270,7 +348,13 @@ export function compareSlices(a: SliceFacts, b: SliceFacts, code: CodeEvidence =
   const invalid = sigB.present && sigB.valid === false;
   const downgraded = sigA.present && sigB.present && signerRank(sigB.class) < signerRank(sigA.class);
   const teamChanged = !!sigA.teamId && sigA.teamId !== sigB.teamId;
-  const sameSigner = sigA.present && sigB.present && sigA.valid === true && sigB.valid === true && sigA.class === sigB.class && sigA.teamId === sigB.teamId;
+  const sameSigner =
+    sigA.present &&
+    sigB.present &&
+    sigA.valid === true &&
+    sigB.valid === true &&
+    sigA.class === sigB.class &&
+    sigA.teamId === sigB.teamId;
   const bothUnsigned = !sigA.present && !sigB.present;
 
   // the suspicious rules (docs/findings.md): each names the dylibs it holds against
@@ -279,16 +363,34 @@ export function compareSlices(a: SliceFacts, b: SliceFacts, code: CodeEvidence =
   const suspiciousDylib = (d: DylibChange) => headerOnly || sigBroken || d.afterCodeSignature === true;
 
   for (const d of dylibsAdded) {
-    const why = [headerOnly ? 'no code changed' : '', removed ? 'the signature was removed' : '', invalid ? 'the signature no longer verifies' : '',
-      downgraded ? 'the signer was downgraded' : '', teamChanged && !downgraded && !removed ? 'the team ID changed' : '', d.afterCodeSignature ? 'it sits after LC_CODE_SIGNATURE' : ''].filter(Boolean);
+    const why = [
+      headerOnly ? 'no code changed' : '',
+      removed ? 'the signature was removed' : '',
+      invalid ? 'the signature no longer verifies' : '',
+      downgraded ? 'the signer was downgraded' : '',
+      teamChanged && !downgraded && !removed ? 'the team ID changed' : '',
+      d.afterCodeSignature ? 'it sits after LC_CODE_SIGNATURE' : '',
+    ].filter(Boolean);
     // 'a, b and c'
     if (why.length > 2) why.splice(0, why.length - 1, why.slice(0, -1).join(', '));
     add(d.kind === 'weak' ? 'weak-dylib-added' : 'dylib-added', {
-      path: d.path, kind: d.kind, useFlags: d.useFlags, index: d.index, afterCodeSignature: d.afterCodeSignature, risk: d.risk.reasons,
-      suspicious: suspiciousDylib(d), why,
+      path: d.path,
+      kind: d.kind,
+      useFlags: d.useFlags,
+      index: d.index,
+      afterCodeSignature: d.afterCodeSignature,
+      risk: d.risk.reasons,
+      suspicious: suspiciousDylib(d),
+      why,
     });
-    if (d.afterCodeSignature) add('dylib-after-code-signature', { path: d.path, index: d.index, codeSignatureIndex: b.codeSignatureIndex ?? null });
-    if (d.risk.reasons.length) add('dylib-path-risky', { path: d.path, reasons: d.risk.reasons, description: d.risk.description });
+    if (d.afterCodeSignature)
+      add('dylib-after-code-signature', {
+        path: d.path,
+        index: d.index,
+        codeSignatureIndex: b.codeSignatureIndex ?? null,
+      });
+    if (d.risk.reasons.length)
+      add('dylib-path-risky', { path: d.path, reasons: d.risk.reasons, description: d.risk.description });
   }
   for (const d of dylibsRemoved) add('dylib-removed', { path: d.path, kind: d.kind, index: d.index });
   for (const r of rp.added) {
@@ -296,17 +398,28 @@ export function compareSlices(a: SliceFacts, b: SliceFacts, code: CodeEvidence =
     add('rpath-added', { path: r, risk: risk.reasons, description: risk.description });
   }
   for (const e of env.added) add('dyld-environment-added', { value: e });
-  if (a.dylinker !== undefined && b.dylinker !== undefined && a.dylinker !== b.dylinker) add('dylinker-changed', { before: a.dylinker, after: b.dylinker });
+  if (a.dylinker !== undefined && b.dylinker !== undefined && a.dylinker !== b.dylinker)
+    add('dylinker-changed', { before: a.dylinker, after: b.dylinker });
   const rebuilt = a.uuid != null && b.uuid != null && a.uuid !== b.uuid;
-  if (a.entryoff != null && b.entryoff != null && a.entryoff !== b.entryoff) add('entry-point-changed', { before: a.entryoff, after: b.entryoff, rebuilt });
-  if (sameSigner && rebuilt) add('rebuilt-same-signer', { uuidBefore: a.uuid, uuidAfter: b.uuid, class: sigB.class, teamId: sigB.teamId });
-  else if (sameSigner && sigA.cdhash && sigB.cdhash && sigA.cdhash !== sigB.cdhash) add('re-signed-same-signer', { cdhashBefore: sigA.cdhash, cdhashAfter: sigB.cdhash, class: sigB.class, teamId: sigB.teamId });
+  if (a.entryoff != null && b.entryoff != null && a.entryoff !== b.entryoff)
+    add('entry-point-changed', { before: a.entryoff, after: b.entryoff, rebuilt });
+  if (sameSigner && rebuilt)
+    add('rebuilt-same-signer', { uuidBefore: a.uuid, uuidAfter: b.uuid, class: sigB.class, teamId: sigB.teamId });
+  else if (sameSigner && sigA.cdhash && sigB.cdhash && sigA.cdhash !== sigB.cdhash)
+    add('re-signed-same-signer', {
+      cdhashBefore: sigA.cdhash,
+      cdhashAfter: sigB.cdhash,
+      class: sigB.class,
+      teamId: sigB.teamId,
+    });
   if (removed) add('signature-removed', { before: sigA.class, teamId: sigA.teamId });
-  else if (!sigA.present && sigB.present) add('signature-added', { after: sigB.class, teamId: sigB.teamId, valid: sigB.valid });
+  else if (!sigA.present && sigB.present)
+    add('signature-added', { after: sigB.class, teamId: sigB.teamId, valid: sigB.valid });
   else if (bothUnsigned && (codeChanged === true || commandsChanged === true)) add('unsigned', {});
   if (invalid) add('signature-invalid', { reasons: sigB.reasons ?? [], validBefore: sigA.valid });
   if (downgraded) add('signer-downgraded', { before: sigA.class, after: sigB.class });
-  else if (sigA.present && sigB.present && sigA.class !== sigB.class) add('signer-changed', { before: sigA.class, after: sigB.class });
+  else if (sigA.present && sigB.present && sigA.class !== sigB.class)
+    add('signer-changed', { before: sigA.class, after: sigB.class });
   if (teamChanged) add('team-id-changed', { before: sigA.teamId, after: sigB.teamId });
   if (sigA.present && sigB.present && sigA.identifier && sigB.identifier && sigA.identifier !== sigB.identifier) {
     add('identifier-changed', { before: sigA.identifier, after: sigB.identifier, sameSigner });
@@ -314,8 +427,12 @@ export function compareSlices(a: SliceFacts, b: SliceFacts, code: CodeEvidence =
   if (sigA.hardenedRuntime && !sigB.hardenedRuntime) add('hardened-runtime-removed', { before: true, after: false });
   // entitlements: both blobs, each compared with its own earlier version
   const risky = new Map<string, { value: unknown; blobs: string[] }>();
-  for (const [blob, x, y] of [['xml', sigA.entitlements, sigB.entitlements], ['der', sigA.entitlementsDer, sigB.entitlementsDer]] as const) {
-    const ea = entitlementEntries(x), eb = entitlementEntries(y);
+  for (const [blob, x, y] of [
+    ['xml', sigA.entitlements, sigB.entitlements],
+    ['der', sigA.entitlementsDer, sigB.entitlementsDer],
+  ] as const) {
+    const ea = entitlementEntries(x),
+      eb = entitlementEntries(y);
     for (const [k, v] of eb) {
       if (!isRisky(k) || !enabled(v)) continue;
       if (ea.has(k) && canon(ea.get(k)) === canon(v)) continue;
@@ -324,51 +441,113 @@ export function compareSlices(a: SliceFacts, b: SliceFacts, code: CodeEvidence =
       risky.set(k, r);
     }
   }
-  for (const [k, r] of risky) add('risky-entitlement-added', { key: k, value: r.value, blobs: r.blobs, why: RISKY_ENTITLEMENTS[k] });
+  for (const [k, r] of risky)
+    add('risky-entitlement-added', { key: k, value: r.value, blobs: r.blobs, why: RISKY_ENTITLEMENTS[k] });
   const disagreeB = entitlementsDisagreement(sigB.entitlements, sigB.entitlementsDer);
-  if (disagreeB && !entitlementsDisagreement(sigA.entitlements, sigA.entitlementsDer)) add('entitlements-mismatch', disagreeB);
+  if (disagreeB && !entitlementsDisagreement(sigA.entitlements, sigA.entitlementsDer))
+    add('entitlements-mismatch', disagreeB);
   if (headerOnly) add('header-only-change', { dylibsAdded: dylibsAdded.map((d) => d.path), pages: code.pages ?? null });
-  else if (codeChanged === true) add('code-changed', { changedPages: code.changedPages ?? null, totalPages: code.totalPages ?? null, textPages: code.textPages ?? null });
+  else if (codeChanged === true)
+    add('code-changed', {
+      changedPages: code.changedPages ?? null,
+      totalPages: code.totalPages ?? null,
+      textPages: code.textPages ?? null,
+    });
 
   // the verdict rules
   const reasons: VerdictReason[] = [];
   const ids = (pred: (f: Finding) => boolean) => [...new Set(out.filter(pred).map((f) => f.id))].sort();
   const isAdd = (f: Finding) => f.id === 'dylib-added' || f.id === 'weak-dylib-added';
-  if (dylibsAdded.length && headerOnly) reasons.push({ rule: 'dylib-added-code-untouched', verdict: 'suspicious', slice: arch, findings: ids((f) => isAdd(f) || f.id === 'header-only-change') });
-  if (afterCs.length) reasons.push({ rule: 'dylib-after-code-signature', verdict: 'suspicious', slice: arch, findings: ids((f) => isAdd(f) || f.id === 'dylib-after-code-signature') });
+  if (dylibsAdded.length && headerOnly)
+    reasons.push({
+      rule: 'dylib-added-code-untouched',
+      verdict: 'suspicious',
+      slice: arch,
+      findings: ids((f) => isAdd(f) || f.id === 'header-only-change'),
+    });
+  if (afterCs.length)
+    reasons.push({
+      rule: 'dylib-after-code-signature',
+      verdict: 'suspicious',
+      slice: arch,
+      findings: ids((f) => isAdd(f) || f.id === 'dylib-after-code-signature'),
+    });
   if (dylibsAdded.length && sigBroken) {
-    reasons.push({ rule: 'dylib-added-signature-broken', verdict: 'suspicious', slice: arch,
-      findings: ids((f) => isAdd(f) || f.id === 'signature-removed' || f.id === 'signature-invalid' || f.id === 'signer-downgraded' || f.id === 'team-id-changed') });
+    reasons.push({
+      rule: 'dylib-added-signature-broken',
+      verdict: 'suspicious',
+      slice: arch,
+      findings: ids(
+        (f) =>
+          isAdd(f) ||
+          f.id === 'signature-removed' ||
+          f.id === 'signature-invalid' ||
+          f.id === 'signer-downgraded' ||
+          f.id === 'team-id-changed',
+      ),
+    });
   }
   const suspicious = reasons.length > 0;
   if (!suspicious) {
-    const sigChanged = sigA.present !== sigB.present || sigA.cdhash !== sigB.cdhash || sigA.class !== sigB.class || sigA.teamId !== sigB.teamId;
-    if (codeChanged === true && (sameSigner || bothUnsigned)) reasons.push({ rule: 'release', verdict: 'changed', slice: arch, findings: ids(() => true) });
-    else if (codeChanged === true) reasons.push({ rule: 'code-changed', verdict: 'changed', slice: arch, findings: ids(() => true) });
-    else if (commandsChanged === true) reasons.push({ rule: 'load-commands-changed', verdict: 'changed', slice: arch, findings: ids(() => true) });
-    else if (sigChanged) reasons.push({ rule: 're-signed', verdict: 'changed', slice: arch, findings: ids(() => true) });
+    const sigChanged =
+      sigA.present !== sigB.present ||
+      sigA.cdhash !== sigB.cdhash ||
+      sigA.class !== sigB.class ||
+      sigA.teamId !== sigB.teamId;
+    if (codeChanged === true && (sameSigner || bothUnsigned))
+      reasons.push({ rule: 'release', verdict: 'changed', slice: arch, findings: ids(() => true) });
+    else if (codeChanged === true)
+      reasons.push({ rule: 'code-changed', verdict: 'changed', slice: arch, findings: ids(() => true) });
+    else if (commandsChanged === true)
+      reasons.push({ rule: 'load-commands-changed', verdict: 'changed', slice: arch, findings: ids(() => true) });
+    else if (sigChanged)
+      reasons.push({ rule: 're-signed', verdict: 'changed', slice: arch, findings: ids(() => true) });
     else reasons.push({ rule: 'bytes-changed', verdict: 'changed', slice: arch, findings: ids(() => true) });
   }
   return {
-    findings: out, verdict: suspicious ? 'suspicious' : 'changed', reasons, dylibsAdded, dylibsRemoved,
-    rpathsAdded: rp.added, rpathsRemoved: rp.removed, dyldEnvironmentAdded: env.added, dyldEnvironmentRemoved: env.removed,
-    codeChanged, commandsChanged, headerOnly,
+    findings: out,
+    verdict: suspicious ? 'suspicious' : 'changed',
+    reasons,
+    dylibsAdded,
+    dylibsRemoved,
+    rpathsAdded: rp.added,
+    rpathsRemoved: rp.removed,
+    dyldEnvironmentAdded: env.added,
+    dyldEnvironmentRemoved: env.removed,
+    codeChanged,
+    commandsChanged,
+    headerOnly,
   };
 }
 
 /** A slice parsed from bytes, with its signature summary, as the comparison sees it. */
-export function factsOfBinary(b: Binary, signature: SignatureFacts, digests: { codeDigest?: string | null; commandsDigest?: string | null } = {}): SliceFacts {
+export function factsOfBinary(
+  b: Binary,
+  signature: SignatureFacts,
+  digests: { codeDigest?: string | null; commandsDigest?: string | null } = {},
+): SliceFacts {
   const cs = b.codeSignature;
   return {
-    cputype: b.header.cputype, cpusubtype: b.header.cpusubtype, arch: b.arch,
+    cputype: b.header.cputype,
+    cpusubtype: b.header.cpusubtype,
+    arch: b.arch,
     dylibs: b.dylibs.map((d) => ({
-      path: d.path, kind: d.kind, useFlags: d.useFlags, index: d.index, afterCodeSignature: cs !== null && d.index > cs.index,
-      currentVersion: d.currentVersion, compatibilityVersion: d.compatibilityVersion,
+      path: d.path,
+      kind: d.kind,
+      useFlags: d.useFlags,
+      index: d.index,
+      afterCodeSignature: cs !== null && d.index > cs.index,
+      currentVersion: d.currentVersion,
+      compatibilityVersion: d.compatibilityVersion,
     })),
     rpaths: b.rpaths,
-    dyldEnvironment: b.loadCommands.filter((c) => c.name === 'LC_DYLD_ENVIRONMENT' && c.kind === 'path').map((c) => (c as LoadCommand & { path: string }).path),
+    dyldEnvironment: b.loadCommands
+      .filter((c) => c.name === 'LC_DYLD_ENVIRONMENT' && c.kind === 'path')
+      .map((c) => (c as LoadCommand & { path: string }).path),
     dylinker: b.dylinker,
-    entryoff: (b.loadCommands.find((c) => c.kind === 'main') as (LoadCommand & { entryoff: number }) | undefined)?.entryoff ?? null,
+    entryoff:
+      (b.loadCommands.find((c) => c.kind === 'main') as (LoadCommand & { entryoff: number }) | undefined)?.entryoff ??
+      null,
     uuid: b.uuid,
     codeSignatureIndex: cs ? cs.index : null,
     signature,

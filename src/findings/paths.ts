@@ -7,7 +7,14 @@ export interface PathRisk {
   description: string;
 }
 
-const TEMP = [/^\/tmp\//, /^\/private\/tmp\//, /^\/var\/tmp\//, /^\/private\/var\/tmp\//, /^\/private\/var\/folders\//, /^\/var\/folders\//];
+const TEMP = [
+  /^\/tmp\//,
+  /^\/private\/tmp\//,
+  /^\/var\/tmp\//,
+  /^\/private\/var\/tmp\//,
+  /^\/private\/var\/folders\//,
+  /^\/var\/folders\//,
+];
 const USER = [/^\/Users\//, /^~\//];
 const PREFIX = /^@(executable_path|loader_path|rpath)(\/|$)/;
 
@@ -24,7 +31,8 @@ export function judgeDylibPath(path: string, rpaths: string[] = []): PathRisk {
     if (p.split('/').some((c) => c.startsWith('.') && c !== '.' && c !== '..')) reasons.add('hidden');
     const m = PREFIX.exec(p);
     if (m) {
-      let depth = 0, min = 0;
+      let depth = 0,
+        min = 0;
       for (const c of p.slice(m[0].length).split('/')) {
         if (c === '..') depth--;
         else if (c && c !== '.') depth++;
@@ -42,8 +50,12 @@ export function judgeDylibPath(path: string, rpaths: string[] = []): PathRisk {
   }
   const list = [...reasons];
   const words: Record<string, string> = {
-    temporary: 'in a temporary folder', 'user-writable': 'in a user home folder', 'shared-user-folder': 'in /Users/Shared (writable by every user)',
-    hidden: 'with a hidden path component', 'escapes-bundle': 'climbing out of the app bundle', relative: 'relative to the working directory',
+    temporary: 'in a temporary folder',
+    'user-writable': 'in a user home folder',
+    'shared-user-folder': 'in /Users/Shared (writable by every user)',
+    hidden: 'with a hidden path component',
+    'escapes-bundle': 'climbing out of the app bundle',
+    relative: 'relative to the working directory',
   };
   return { reasons: list, description: list.map((r) => words[r] ?? r).join(', ') };
 }
@@ -51,7 +63,8 @@ export function judgeDylibPath(path: string, rpaths: string[] = []): PathRisk {
 /** Entitlements that weaken library validation or code integrity, with why they matter. */
 export const RISKY_ENTITLEMENTS: Readonly<Record<string, string>> = Object.freeze({
   'com.apple.security.cs.disable-library-validation': 'lets the process load libraries signed by anyone (or unsigned)',
-  'com.apple.security.cs.allow-dyld-environment-variables': 'lets DYLD_* variables (e.g. DYLD_INSERT_LIBRARIES) inject code',
+  'com.apple.security.cs.allow-dyld-environment-variables':
+    'lets DYLD_* variables (e.g. DYLD_INSERT_LIBRARIES) inject code',
   'com.apple.security.get-task-allow': 'lets other processes attach a debugger and inject code',
   'com.apple.security.cs.allow-unsigned-executable-memory': 'allows unsigned executable memory',
   'com.apple.security.cs.disable-executable-page-protection': 'disables executable page protection',

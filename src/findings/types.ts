@@ -21,5 +21,10 @@ export const T1546_006 = 'T1546.006';
 const ORDER: Record<FindingSeverity, number> = { high: 3, medium: 2, low: 1, info: 0 };
 /** Most severe first, then by id, slice: a stable order for reports. */
 export function sortFindings(f: Finding[]): Finding[] {
-  return [...f].sort((a, b) => ORDER[b.severity] - ORDER[a.severity] || a.id.localeCompare(b.id) || String(a.slice).localeCompare(String(b.slice)));
+  return [...f].sort(
+    (a, b) =>
+      ORDER[b.severity] - ORDER[a.severity] ||
+      a.id.localeCompare(b.id) ||
+      String(a.slice).localeCompare(String(b.slice)),
+  );
 }

@@ -1,117 +1,39 @@
 // Apple's constant names (mach-o/loader.h, mach/machine.h, mach-o/fat.h) and name-of helpers.
 
-export const MH_MAGIC = 0xfeedface;
-export const MH_CIGAM = 0xcefaedfe;
-export const MH_MAGIC_64 = 0xfeedfacf;
-export const MH_CIGAM_64 = 0xcffaedfe;
-export const FAT_MAGIC = 0xcafebabe;
-export const FAT_MAGIC_64 = 0xcafebabf;
-
-export const LC_REQ_DYLD = 0x80000000;
-export const LC_SEGMENT = 0x1;
-export const LC_SYMTAB = 0x2;
-export const LC_SYMSEG = 0x3;
-export const LC_THREAD = 0x4;
-export const LC_UNIXTHREAD = 0x5;
-export const LC_LOADFVMLIB = 0x6;
-export const LC_IDFVMLIB = 0x7;
-export const LC_IDENT = 0x8;
-export const LC_FVMFILE = 0x9;
-export const LC_PREPAGE = 0xa;
-export const LC_DYSYMTAB = 0xb;
-export const LC_LOAD_DYLIB = 0xc;
-export const LC_ID_DYLIB = 0xd;
-export const LC_LOAD_DYLINKER = 0xe;
-export const LC_ID_DYLINKER = 0xf;
-export const LC_PREBOUND_DYLIB = 0x10;
-export const LC_ROUTINES = 0x11;
-export const LC_SUB_FRAMEWORK = 0x12;
-export const LC_SUB_UMBRELLA = 0x13;
-export const LC_SUB_CLIENT = 0x14;
-export const LC_SUB_LIBRARY = 0x15;
-export const LC_TWOLEVEL_HINTS = 0x16;
-export const LC_PREBIND_CKSUM = 0x17;
-export const LC_LOAD_WEAK_DYLIB = (0x18 | LC_REQ_DYLD) >>> 0;
-export const LC_SEGMENT_64 = 0x19;
-export const LC_ROUTINES_64 = 0x1a;
-export const LC_UUID = 0x1b;
-export const LC_RPATH = (0x1c | LC_REQ_DYLD) >>> 0;
-export const LC_CODE_SIGNATURE = 0x1d;
-export const LC_SEGMENT_SPLIT_INFO = 0x1e;
-export const LC_REEXPORT_DYLIB = (0x1f | LC_REQ_DYLD) >>> 0;
-export const LC_LAZY_LOAD_DYLIB = 0x20;
-export const LC_ENCRYPTION_INFO = 0x21;
-export const LC_DYLD_INFO = 0x22;
-export const LC_DYLD_INFO_ONLY = (0x22 | LC_REQ_DYLD) >>> 0;
-export const LC_LOAD_UPWARD_DYLIB = (0x23 | LC_REQ_DYLD) >>> 0;
-export const LC_VERSION_MIN_MACOSX = 0x24;
-export const LC_VERSION_MIN_IPHONEOS = 0x25;
-export const LC_FUNCTION_STARTS = 0x26;
-export const LC_DYLD_ENVIRONMENT = 0x27;
-export const LC_MAIN = (0x28 | LC_REQ_DYLD) >>> 0;
-export const LC_DATA_IN_CODE = 0x29;
-export const LC_SOURCE_VERSION = 0x2a;
-export const LC_DYLIB_CODE_SIGN_DRS = 0x2b;
-export const LC_ENCRYPTION_INFO_64 = 0x2c;
-export const LC_LINKER_OPTION = 0x2d;
-export const LC_LINKER_OPTIMIZATION_HINT = 0x2e;
-export const LC_VERSION_MIN_TVOS = 0x2f;
-export const LC_VERSION_MIN_WATCHOS = 0x30;
-export const LC_NOTE = 0x31;
-export const LC_BUILD_VERSION = 0x32;
-export const LC_DYLD_EXPORTS_TRIE = (0x33 | LC_REQ_DYLD) >>> 0;
-export const LC_DYLD_CHAINED_FIXUPS = (0x34 | LC_REQ_DYLD) >>> 0;
-export const LC_FILESET_ENTRY = (0x35 | LC_REQ_DYLD) >>> 0;
-export const LC_ATOM_INFO = 0x36;
-export const LC_FUNCTION_VARIANTS = 0x37;
-export const LC_FUNCTION_VARIANT_FIXUPS = 0x38;
-export const LC_TARGET_TRIPLE = 0x39;
-export const LC_LAZY_LOAD_DYLIB_INFO = 0x3a;
+// Magics, LC_REQ_DYLD, every LC_* number, DYLIB_USE_MARKER and LOAD_COMMAND_NAMES: defined once in
+// schema/boundary.mjs, shared with the Wasm core (src/generated/commands.ts, generated).
+export * from '../generated/commands';
+import { LOAD_COMMAND_NAMES } from '../generated/commands';
 
 // dylib_use_command (loader.h, Xcode 16 SDKs; macOS 15 / iOS 18): an LC_LOAD_DYLIB or LC_LOAD_WEAK_DYLIB whose word at
 // offset 12 (dylib_command's timestamp) is DYLIB_USE_MARKER; the flags word is at 24 and the path at 28.
-export const DYLIB_USE_MARKER = 0x1a741800;
 export const DYLIB_USE_WEAK_LINK = 0x01;
 export const DYLIB_USE_REEXPORT = 0x02;
 export const DYLIB_USE_UPWARD = 0x04;
 export const DYLIB_USE_DELAYED_INIT = 0x08;
 /** The names machlens gives the DYLIB_USE_* bits (in `useFlags`). */
 export const DYLIB_USE_FLAG_NAMES: ReadonlyArray<readonly [number, string]> = Object.freeze([
-  [DYLIB_USE_WEAK_LINK, 'weak-link'], [DYLIB_USE_REEXPORT, 'reexport'], [DYLIB_USE_UPWARD, 'upward'], [DYLIB_USE_DELAYED_INIT, 'delayed-init'],
+  [DYLIB_USE_WEAK_LINK, 'weak-link'],
+  [DYLIB_USE_REEXPORT, 'reexport'],
+  [DYLIB_USE_UPWARD, 'upward'],
+  [DYLIB_USE_DELAYED_INIT, 'delayed-init'],
 ] as const);
 /** `['weak-link', 'upward']` for 0x5; bits loader.h does not name are given as hex (`0x10`). */
 export function dylibUseFlagNames(flags: number): string[] {
   const out: string[] = [];
   let rest = flags >>> 0;
-  for (const [bit, name] of DYLIB_USE_FLAG_NAMES) if (rest & bit) { out.push(name); rest = (rest & ~bit) >>> 0; }
-  for (let bit = 0x10; rest !== 0 && bit !== 0; bit = (bit << 1) >>> 0) if (rest & bit) { out.push(`0x${bit.toString(16)}`); rest = (rest & ~bit) >>> 0; }
+  for (const [bit, name] of DYLIB_USE_FLAG_NAMES)
+    if (rest & bit) {
+      out.push(name);
+      rest = (rest & ~bit) >>> 0;
+    }
+  for (let bit = 0x10; rest !== 0 && bit !== 0; bit = (bit << 1) >>> 0)
+    if (rest & bit) {
+      out.push(`0x${bit.toString(16)}`);
+      rest = (rest & ~bit) >>> 0;
+    }
   return out;
 }
-
-export const LOAD_COMMAND_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  [LC_SEGMENT]: 'LC_SEGMENT', [LC_SYMTAB]: 'LC_SYMTAB', [LC_SYMSEG]: 'LC_SYMSEG', [LC_THREAD]: 'LC_THREAD',
-  [LC_UNIXTHREAD]: 'LC_UNIXTHREAD', [LC_LOADFVMLIB]: 'LC_LOADFVMLIB', [LC_IDFVMLIB]: 'LC_IDFVMLIB',
-  [LC_IDENT]: 'LC_IDENT', [LC_FVMFILE]: 'LC_FVMFILE', [LC_PREPAGE]: 'LC_PREPAGE', [LC_DYSYMTAB]: 'LC_DYSYMTAB',
-  [LC_LOAD_DYLIB]: 'LC_LOAD_DYLIB', [LC_ID_DYLIB]: 'LC_ID_DYLIB', [LC_LOAD_DYLINKER]: 'LC_LOAD_DYLINKER',
-  [LC_ID_DYLINKER]: 'LC_ID_DYLINKER', [LC_PREBOUND_DYLIB]: 'LC_PREBOUND_DYLIB', [LC_ROUTINES]: 'LC_ROUTINES',
-  [LC_SUB_FRAMEWORK]: 'LC_SUB_FRAMEWORK', [LC_SUB_UMBRELLA]: 'LC_SUB_UMBRELLA', [LC_SUB_CLIENT]: 'LC_SUB_CLIENT',
-  [LC_SUB_LIBRARY]: 'LC_SUB_LIBRARY', [LC_TWOLEVEL_HINTS]: 'LC_TWOLEVEL_HINTS', [LC_PREBIND_CKSUM]: 'LC_PREBIND_CKSUM',
-  [LC_LOAD_WEAK_DYLIB]: 'LC_LOAD_WEAK_DYLIB', [LC_SEGMENT_64]: 'LC_SEGMENT_64', [LC_ROUTINES_64]: 'LC_ROUTINES_64',
-  [LC_UUID]: 'LC_UUID', [LC_RPATH]: 'LC_RPATH', [LC_CODE_SIGNATURE]: 'LC_CODE_SIGNATURE',
-  [LC_SEGMENT_SPLIT_INFO]: 'LC_SEGMENT_SPLIT_INFO', [LC_REEXPORT_DYLIB]: 'LC_REEXPORT_DYLIB',
-  [LC_LAZY_LOAD_DYLIB]: 'LC_LAZY_LOAD_DYLIB', [LC_ENCRYPTION_INFO]: 'LC_ENCRYPTION_INFO',
-  [LC_DYLD_INFO]: 'LC_DYLD_INFO', [LC_DYLD_INFO_ONLY]: 'LC_DYLD_INFO_ONLY', [LC_LOAD_UPWARD_DYLIB]: 'LC_LOAD_UPWARD_DYLIB',
-  [LC_VERSION_MIN_MACOSX]: 'LC_VERSION_MIN_MACOSX', [LC_VERSION_MIN_IPHONEOS]: 'LC_VERSION_MIN_IPHONEOS',
-  [LC_FUNCTION_STARTS]: 'LC_FUNCTION_STARTS', [LC_DYLD_ENVIRONMENT]: 'LC_DYLD_ENVIRONMENT', [LC_MAIN]: 'LC_MAIN',
-  [LC_DATA_IN_CODE]: 'LC_DATA_IN_CODE', [LC_SOURCE_VERSION]: 'LC_SOURCE_VERSION',
-  [LC_DYLIB_CODE_SIGN_DRS]: 'LC_DYLIB_CODE_SIGN_DRS', [LC_ENCRYPTION_INFO_64]: 'LC_ENCRYPTION_INFO_64',
-  [LC_LINKER_OPTION]: 'LC_LINKER_OPTION', [LC_LINKER_OPTIMIZATION_HINT]: 'LC_LINKER_OPTIMIZATION_HINT',
-  [LC_VERSION_MIN_TVOS]: 'LC_VERSION_MIN_TVOS', [LC_VERSION_MIN_WATCHOS]: 'LC_VERSION_MIN_WATCHOS', [LC_NOTE]: 'LC_NOTE',
-  [LC_BUILD_VERSION]: 'LC_BUILD_VERSION', [LC_DYLD_EXPORTS_TRIE]: 'LC_DYLD_EXPORTS_TRIE',
-  [LC_DYLD_CHAINED_FIXUPS]: 'LC_DYLD_CHAINED_FIXUPS', [LC_FILESET_ENTRY]: 'LC_FILESET_ENTRY', [LC_ATOM_INFO]: 'LC_ATOM_INFO',
-  [LC_FUNCTION_VARIANTS]: 'LC_FUNCTION_VARIANTS', [LC_FUNCTION_VARIANT_FIXUPS]: 'LC_FUNCTION_VARIANT_FIXUPS',
-  [LC_TARGET_TRIPLE]: 'LC_TARGET_TRIPLE', [LC_LAZY_LOAD_DYLIB_INFO]: 'LC_LAZY_LOAD_DYLIB_INFO',
-});
 
 /** `LC_LOAD_DYLIB` for 0xc; `LC_0x1234` for an unknown command. */
 export function loadCommandName(cmd: number): string {
@@ -132,21 +54,53 @@ export const MH_DSYM = 0xa;
 export const MH_KEXT_BUNDLE = 0xb;
 export const MH_FILESET = 0xc;
 export const FILETYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  1: 'MH_OBJECT', 2: 'MH_EXECUTE', 3: 'MH_FVMLIB', 4: 'MH_CORE', 5: 'MH_PRELOAD', 6: 'MH_DYLIB', 7: 'MH_DYLINKER',
-  8: 'MH_BUNDLE', 9: 'MH_DYLIB_STUB', 10: 'MH_DSYM', 11: 'MH_KEXT_BUNDLE', 12: 'MH_FILESET',
+  1: 'MH_OBJECT',
+  2: 'MH_EXECUTE',
+  3: 'MH_FVMLIB',
+  4: 'MH_CORE',
+  5: 'MH_PRELOAD',
+  6: 'MH_DYLIB',
+  7: 'MH_DYLINKER',
+  8: 'MH_BUNDLE',
+  9: 'MH_DYLIB_STUB',
+  10: 'MH_DSYM',
+  11: 'MH_KEXT_BUNDLE',
+  12: 'MH_FILESET',
 });
-export function filetypeName(t: number): string { return FILETYPE_NAMES[t] ?? `MH_0x${t.toString(16)}`; }
+export function filetypeName(t: number): string {
+  return FILETYPE_NAMES[t] ?? `MH_0x${t.toString(16)}`;
+}
 
 // Header flags
 export const MH_FLAGS: ReadonlyArray<[number, string]> = [
-  [0x1, 'MH_NOUNDEFS'], [0x2, 'MH_INCRLINK'], [0x4, 'MH_DYLDLINK'], [0x8, 'MH_BINDATLOAD'], [0x10, 'MH_PREBOUND'],
-  [0x20, 'MH_SPLIT_SEGS'], [0x40, 'MH_LAZY_INIT'], [0x80, 'MH_TWOLEVEL'], [0x100, 'MH_FORCE_FLAT'],
-  [0x200, 'MH_NOMULTIDEFS'], [0x400, 'MH_NOFIXPREBINDING'], [0x800, 'MH_PREBINDABLE'], [0x1000, 'MH_ALLMODSBOUND'],
-  [0x2000, 'MH_SUBSECTIONS_VIA_SYMBOLS'], [0x4000, 'MH_CANONICAL'], [0x8000, 'MH_WEAK_DEFINES'],
-  [0x10000, 'MH_BINDS_TO_WEAK'], [0x20000, 'MH_ALLOW_STACK_EXECUTION'], [0x40000, 'MH_ROOT_SAFE'],
-  [0x80000, 'MH_SETUID_SAFE'], [0x100000, 'MH_NO_REEXPORTED_DYLIBS'], [0x200000, 'MH_PIE'],
-  [0x400000, 'MH_DEAD_STRIPPABLE_DYLIB'], [0x800000, 'MH_HAS_TLV_DESCRIPTORS'], [0x1000000, 'MH_NO_HEAP_EXECUTION'],
-  [0x2000000, 'MH_APP_EXTENSION_SAFE'], [0x4000000, 'MH_NLIST_OUTOFSYNC_WITH_DYLDINFO'], [0x8000000, 'MH_SIM_SUPPORT'],
+  [0x1, 'MH_NOUNDEFS'],
+  [0x2, 'MH_INCRLINK'],
+  [0x4, 'MH_DYLDLINK'],
+  [0x8, 'MH_BINDATLOAD'],
+  [0x10, 'MH_PREBOUND'],
+  [0x20, 'MH_SPLIT_SEGS'],
+  [0x40, 'MH_LAZY_INIT'],
+  [0x80, 'MH_TWOLEVEL'],
+  [0x100, 'MH_FORCE_FLAT'],
+  [0x200, 'MH_NOMULTIDEFS'],
+  [0x400, 'MH_NOFIXPREBINDING'],
+  [0x800, 'MH_PREBINDABLE'],
+  [0x1000, 'MH_ALLMODSBOUND'],
+  [0x2000, 'MH_SUBSECTIONS_VIA_SYMBOLS'],
+  [0x4000, 'MH_CANONICAL'],
+  [0x8000, 'MH_WEAK_DEFINES'],
+  [0x10000, 'MH_BINDS_TO_WEAK'],
+  [0x20000, 'MH_ALLOW_STACK_EXECUTION'],
+  [0x40000, 'MH_ROOT_SAFE'],
+  [0x80000, 'MH_SETUID_SAFE'],
+  [0x100000, 'MH_NO_REEXPORTED_DYLIBS'],
+  [0x200000, 'MH_PIE'],
+  [0x400000, 'MH_DEAD_STRIPPABLE_DYLIB'],
+  [0x800000, 'MH_HAS_TLV_DESCRIPTORS'],
+  [0x1000000, 'MH_NO_HEAP_EXECUTION'],
+  [0x2000000, 'MH_APP_EXTENSION_SAFE'],
+  [0x4000000, 'MH_NLIST_OUTOFSYNC_WITH_DYLDINFO'],
+  [0x8000000, 'MH_SIM_SUPPORT'],
   [0x80000000, 'MH_DYLIB_IN_CACHE'],
 ];
 export function headerFlagNames(flags: number): string[] {
@@ -172,42 +126,79 @@ export const CPU_SUBTYPE_X86_64_ALL = 3;
 export const CPU_SUBTYPE_X86_64_H = 8;
 
 export const CPU_TYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  [CPU_TYPE_X86]: 'CPU_TYPE_X86', [CPU_TYPE_X86_64]: 'CPU_TYPE_X86_64', [CPU_TYPE_ARM]: 'CPU_TYPE_ARM',
-  [CPU_TYPE_ARM64]: 'CPU_TYPE_ARM64', [CPU_TYPE_ARM64_32]: 'CPU_TYPE_ARM64_32', [CPU_TYPE_POWERPC]: 'CPU_TYPE_POWERPC',
+  [CPU_TYPE_X86]: 'CPU_TYPE_X86',
+  [CPU_TYPE_X86_64]: 'CPU_TYPE_X86_64',
+  [CPU_TYPE_ARM]: 'CPU_TYPE_ARM',
+  [CPU_TYPE_ARM64]: 'CPU_TYPE_ARM64',
+  [CPU_TYPE_ARM64_32]: 'CPU_TYPE_ARM64_32',
+  [CPU_TYPE_POWERPC]: 'CPU_TYPE_POWERPC',
   [CPU_TYPE_POWERPC64]: 'CPU_TYPE_POWERPC64',
 });
-export function cpuTypeName(t: number): string { return CPU_TYPE_NAMES[t >>> 0] ?? `CPU_TYPE_0x${(t >>> 0).toString(16)}`; }
+export function cpuTypeName(t: number): string {
+  return CPU_TYPE_NAMES[t >>> 0] ?? `CPU_TYPE_0x${(t >>> 0).toString(16)}`;
+}
 
 /** The arch name otool/lipo use: arm64, arm64e, x86_64, x86_64h, i386, armv7, ppc … */
 export function archName(cputype: number, cpusubtype: number): string {
   const sub = (cpusubtype & ~CPU_SUBTYPE_MASK) >>> 0;
   switch (cputype >>> 0) {
-    case CPU_TYPE_ARM64: return sub === CPU_SUBTYPE_ARM64E ? 'arm64e' : 'arm64';
-    case CPU_TYPE_ARM64_32: return 'arm64_32';
-    case CPU_TYPE_X86_64: return sub === CPU_SUBTYPE_X86_64_H ? 'x86_64h' : 'x86_64';
-    case CPU_TYPE_X86: return 'i386';
-    case CPU_TYPE_ARM: return ({ 6: 'armv6', 9: 'armv7', 11: 'armv7s', 12: 'armv7k', 13: 'armv8' } as Record<number, string>)[sub] ?? 'arm';
-    case CPU_TYPE_POWERPC: return 'ppc';
-    case CPU_TYPE_POWERPC64: return 'ppc64';
-    default: return `cputype${cputype >>> 0}`;
+    case CPU_TYPE_ARM64:
+      return sub === CPU_SUBTYPE_ARM64E ? 'arm64e' : 'arm64';
+    case CPU_TYPE_ARM64_32:
+      return 'arm64_32';
+    case CPU_TYPE_X86_64:
+      return sub === CPU_SUBTYPE_X86_64_H ? 'x86_64h' : 'x86_64';
+    case CPU_TYPE_X86:
+      return 'i386';
+    case CPU_TYPE_ARM:
+      return (
+        ({ 6: 'armv6', 9: 'armv7', 11: 'armv7s', 12: 'armv7k', 13: 'armv8' } as Record<number, string>)[sub] ?? 'arm'
+      );
+    case CPU_TYPE_POWERPC:
+      return 'ppc';
+    case CPU_TYPE_POWERPC64:
+      return 'ppc64';
+    default:
+      return `cputype${cputype >>> 0}`;
   }
 }
 
 /** The cpusubtype an arch name stands for (archName's inverse for the names that differ by subtype; 0 otherwise). */
 export function archCpusubtype(cputype: number, arch: string): number {
   switch (cputype >>> 0) {
-    case CPU_TYPE_ARM64: return arch === 'arm64e' ? CPU_SUBTYPE_ARM64E : CPU_SUBTYPE_ARM64_ALL;
-    case CPU_TYPE_X86_64: return arch === 'x86_64h' ? CPU_SUBTYPE_X86_64_H : CPU_SUBTYPE_X86_64_ALL;
-    default: return ({ armv6: 6, armv7: 9, armv7s: 11, armv7k: 12, armv8: 13, i386: 3, ppc: 0 } as Record<string, number>)[arch] ?? 0;
+    case CPU_TYPE_ARM64:
+      return arch === 'arm64e' ? CPU_SUBTYPE_ARM64E : CPU_SUBTYPE_ARM64_ALL;
+    case CPU_TYPE_X86_64:
+      return arch === 'x86_64h' ? CPU_SUBTYPE_X86_64_H : CPU_SUBTYPE_X86_64_ALL;
+    default:
+      return (
+        ({ armv6: 6, armv7: 9, armv7s: 11, armv7k: 12, armv8: 13, i386: 3, ppc: 0 } as Record<string, number>)[arch] ??
+        0
+      );
   }
 }
 
 // Build platforms and tools (LC_BUILD_VERSION)
 export const PLATFORM_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  1: 'MACOS', 2: 'IOS', 3: 'TVOS', 4: 'WATCHOS', 5: 'BRIDGEOS', 6: 'MACCATALYST', 7: 'IOSSIMULATOR',
-  8: 'TVOSSIMULATOR', 9: 'WATCHOSSIMULATOR', 10: 'DRIVERKIT', 11: 'VISIONOS', 12: 'VISIONOSSIMULATOR',
+  1: 'MACOS',
+  2: 'IOS',
+  3: 'TVOS',
+  4: 'WATCHOS',
+  5: 'BRIDGEOS',
+  6: 'MACCATALYST',
+  7: 'IOSSIMULATOR',
+  8: 'TVOSSIMULATOR',
+  9: 'WATCHOSSIMULATOR',
+  10: 'DRIVERKIT',
+  11: 'VISIONOS',
+  12: 'VISIONOSSIMULATOR',
 });
-export const TOOL_NAMES: Readonly<Record<number, string>> = Object.freeze({ 1: 'CLANG', 2: 'SWIFT', 3: 'LD', 4: 'LLD' });
+export const TOOL_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  1: 'CLANG',
+  2: 'SWIFT',
+  3: 'LD',
+  4: 'LLD',
+});
 
 /** X.Y.Z from a packed 32-bit nibble version (xxxx.yy.zz). */
 export function formatVersion(v: number): string {

@@ -20,7 +20,8 @@ export function locate(b: Binary, off: number): Location {
     for (const sec of seg.sections) {
       const type = sec.flags & 0xff;
       if (type === 1 || type === 12 || type === 0x12) continue;
-      if (sec.offset !== 0 && off >= sec.offset && off < sec.offset + sec.size) return { segment: seg.segname, section: sec.sectname };
+      if (sec.offset !== 0 && off >= sec.offset && off < sec.offset + sec.size)
+        return { segment: seg.segname, section: sec.sectname };
     }
     return { segment: seg.segname, section: null };
   }
@@ -33,18 +34,25 @@ export function locate(b: Binary, off: number): Location {
  */
 export function pageLocations(b: Binary, start: number, end: number): string[] {
   const out: string[] = [];
-  const add = (s: string) => { if (!out.includes(s)) out.push(s); };
+  const add = (s: string) => {
+    if (!out.includes(s)) out.push(s);
+  };
   for (const seg of b.segments) {
     if (seg.filesize === 0) continue;
-    const s0 = Math.max(start, seg.fileoff), s1 = Math.min(end, seg.fileoff + seg.filesize);
+    const s0 = Math.max(start, seg.fileoff),
+      s1 = Math.min(end, seg.fileoff + seg.filesize);
     if (s0 >= s1) continue;
     let covered = 0;
     const secs: string[] = [];
     for (const sec of seg.sections) {
       const type = sec.flags & 0xff;
       if (type === 1 || type === 12 || type === 0x12 || sec.offset === 0) continue;
-      const a = Math.max(s0, sec.offset), z = Math.min(s1, sec.offset + sec.size);
-      if (a < z) { secs.push(`${seg.segname},${sec.sectname}`); covered += z - a; }
+      const a = Math.max(s0, sec.offset),
+        z = Math.min(s1, sec.offset + sec.size);
+      if (a < z) {
+        secs.push(`${seg.segname},${sec.sectname}`);
+        covered += z - a;
+      }
     }
     if (covered < s1 - s0) add(seg.segname);
     secs.forEach(add);

@@ -1,13 +1,23 @@
 // parse / safeParse: bytes (or a random-access source) → typed model, through the Wasm core.
 // Only the bytes the model needs are copied into Wasm: the fat header and, per slice, the header and
 // load commands. A 150 MB binary costs a few kilobytes of copying.
+import * as B from '../generated/boundary';
 import { getCore, loadInput, outputView, readIssues, type Core, type RawIssue } from '../wasm/instance';
 import { archName, loadCommandName } from './constants';
 import { decodeLoadCommands } from './decode';
 import { ISSUE_CODES, MachOError, makeIssue, type Issue, type IssueCode } from './errors';
 import {
-  DEFAULT_LIMITS, type Binary, type ByteSource, type DylibCommand, type FatArch, type Header, type Limits,
-  type LoadCommand, type MachOFile, type ParseOptions, type SegmentCommand,
+  DEFAULT_LIMITS,
+  type Binary,
+  type ByteSource,
+  type DylibCommand,
+  type FatArch,
+  type Header,
+  type Limits,
+  type LoadCommand,
+  type MachOFile,
+  type ParseOptions,
+  type SegmentCommand,
 } from './types';
 
 /** Wraps an in-memory buffer as a ByteSource (no copy). */
@@ -35,7 +45,12 @@ function codeName(code: number): IssueCode {
 
 function convertIssues(raw: RawIssue[], base: number, contextOf: (index: number) => string, slice?: number): Issue[] {
   return raw.map((r) => {
-    const issue = makeIssue(codeName(r.code), r.severity >= 2 ? 'error' : 'warning', r.offset >= 0 ? base + r.offset : -1, contextOf(r.index));
+    const issue = makeIssue(
+      codeName(r.code),
+      r.severity >= 2 ? 'error' : 'warning',
+      r.offset >= 0 ? base + r.offset : -1,
+      contextOf(r.index),
+    );
     if (slice !== undefined) issue.context = `slice[${slice}] ${issue.context}`;
     return issue;
   });
@@ -47,12 +62,29 @@ function droppedIssue(dropped: number, context: string): Issue[] {
 
 function readHeader(v: Float64Array): Header {
   return {
-    magic: v[0], cputype: v[1], cpusubtype: v[2], filetype: v[3], ncmds: v[4], sizeofcmds: v[5], flags: v[6],
-    reserved: v[7], headerSize: v[8], is64: v[9] === 1, bigEndian: v[10] === 1,
+    magic: v[B.HDR_MAGIC],
+    cputype: v[B.HDR_CPUTYPE],
+    cpusubtype: v[B.HDR_CPUSUBTYPE],
+    filetype: v[B.HDR_FILETYPE],
+    ncmds: v[B.HDR_NCMDS],
+    sizeofcmds: v[B.HDR_SIZEOFCMDS],
+    flags: v[B.HDR_FLAGS],
+    reserved: v[B.HDR_RESERVED],
+    headerSize: v[B.HDR_HEADER_SIZE],
+    is64: v[B.HDR_IS64] === 1,
+    bigEndian: v[B.HDR_BIG_ENDIAN] === 1,
   };
 }
 
-function parseSlice(core: Core, src: ByteSource, offset: number, size: number, limits: Limits, sliceIndex: number | undefined, fileIssues: Issue[]): Binary | null {
+function parseSlice(
+  core: Core,
+  src: ByteSource,
+  offset: number,
+  size: number,
+  limits: Limits,
+  sliceIndex: number | undefined,
+  fileIssues: Issue[],
+): Binary | null {
   const issues: Issue[] = [];
   try {
     return parseSliceInto(core, src, offset, size, limits, sliceIndex, issues);
@@ -61,7 +93,15 @@ function parseSlice(core: Core, src: ByteSource, offset: number, size: number, l
   }
 }
 
-function parseSliceInto(core: Core, src: ByteSource, offset: number, size: number, limits: Limits, sliceIndex: number | undefined, issues: Issue[]): Binary | null {
+function parseSliceInto(
+  core: Core,
+  src: ByteSource,
+  offset: number,
+  size: number,
+  limits: Limits,
+  sliceIndex: number | undefined,
+  issues: Issue[],
+): Binary | null {
   const e = core.exports;
   const avail = Math.max(0, Math.min(size, src.size - offset));
   const head = src.read(offset, Math.min(32, avail));
@@ -70,12 +110,19 @@ function parseSliceInto(core: Core, src: ByteSource, offset: number, size: numbe
   const hv = outputView(core).slice();
   const hissues = readIssues(core);
   issues.push(...convertIssues(hissues.issues, offset, () => 'mach_header', sliceIndex));
-  if (need === 0 || hv.length < 11) return null;
+  if (need === 0 || hv.length < B.HDR_SLOTS) return null;
   const header = readHeader(hv);
   let want = Math.min(need, avail);
   if (header.sizeofcmds > limits.maxSizeofcmds) {
-    issues.push(makeIssue('LIMIT', 'error', offset + 20, sliceIndex !== undefined ? `slice[${sliceIndex}] mach_header` : 'mach_header',
-      `sizeofcmds ${header.sizeofcmds} exceeds maxSizeofcmds ${limits.maxSizeofcmds}`));
+    issues.push(
+      makeIssue(
+        'LIMIT',
+        'error',
+        offset + 20,
+        sliceIndex !== undefined ? `slice[${sliceIndex}] mach_header` : 'mach_header',
+        `sizeofcmds ${header.sizeofcmds} exceeds maxSizeofcmds ${limits.maxSizeofcmds}`,
+      ),
+    );
     want = Math.min(want, header.headerSize + limits.maxSizeofcmds);
   }
   const bytes = src.read(offset, want).slice();
@@ -84,13 +131,19 @@ function parseSliceInto(core: Core, src: ByteSource, offset: number, size: numbe
   const rec = outputView(core).slice();
   const raw = readIssues(core);
   const loadCommands = decodeLoadCommands(rec, { bytes, sliceOffset: offset });
-  const ctx = (i: number) => (i >= 0 && i < loadCommands.length ? `${loadCommands[i].name}[${i}]`
-    : i >= 0 ? `load_command[${i}]` : 'mach_header');
+  const ctx = (i: number) =>
+    i >= 0 && i < loadCommands.length ? `${loadCommands[i].name}[${i}]` : i >= 0 ? `load_command[${i}]` : 'mach_header';
   issues.push(...convertIssues(raw.issues, offset, ctx, sliceIndex), ...droppedIssue(raw.dropped, 'load_commands'));
   return buildBinary(offset, size, header, loadCommands, issues.slice());
 }
 
-function buildBinary(offset: number, size: number, header: Header, loadCommands: LoadCommand[], issues: Issue[]): Binary {
+function buildBinary(
+  offset: number,
+  size: number,
+  header: Header,
+  loadCommands: LoadCommand[],
+  issues: Issue[],
+): Binary {
   const dylibs: Binary['dylibs'] = [];
   const rpaths: string[] = [];
   const segments: SegmentCommand[] = [];
@@ -102,23 +155,49 @@ function buildBinary(offset: number, size: number, header: Header, loadCommands:
     switch (lc.kind) {
       case 'dylib':
         if (lc.dylibKind === 'id') idDylib = lc;
-        else dylibs.push({ path: lc.path, kind: lc.dylibKind, useFlags: lc.useFlags, currentVersion: lc.currentVersion, compatibilityVersion: lc.compatibilityVersion, timestamp: lc.timestamp, index: lc.index });
+        else
+          dylibs.push({
+            path: lc.path,
+            kind: lc.dylibKind,
+            useFlags: lc.useFlags,
+            currentVersion: lc.currentVersion,
+            compatibilityVersion: lc.compatibilityVersion,
+            timestamp: lc.timestamp,
+            index: lc.index,
+          });
         break;
       case 'path':
         if (lc.name === 'LC_RPATH') rpaths.push(lc.path);
         else if (lc.name === 'LC_LOAD_DYLINKER') dylinker = lc.path;
         break;
-      case 'segment': segments.push(lc); break;
-      case 'uuid': uuid ??= lc.uuid; break;
-      case 'linkedit':
-        if (lc.name === 'LC_CODE_SIGNATURE' && !codeSignature) codeSignature = { dataoff: lc.dataoff, datasize: lc.datasize, index: lc.index };
+      case 'segment':
+        segments.push(lc);
         break;
-      default: break;
+      case 'uuid':
+        uuid ??= lc.uuid;
+        break;
+      case 'linkedit':
+        if (lc.name === 'LC_CODE_SIGNATURE' && !codeSignature)
+          codeSignature = { dataoff: lc.dataoff, datasize: lc.datasize, index: lc.index };
+        break;
+      default:
+        break;
     }
   }
   return {
-    offset, size, arch: archName(header.cputype, header.cpusubtype), header, loadCommands, dylibs, rpaths, segments,
-    uuid, idDylib, dylinker, codeSignature, issues,
+    offset,
+    size,
+    arch: archName(header.cputype, header.cpusubtype),
+    header,
+    loadCommands,
+    dylibs,
+    rpaths,
+    segments,
+    uuid,
+    idDylib,
+    dylinker,
+    codeSignature,
+    issues,
   };
 }
 
@@ -146,11 +225,20 @@ export function parseLossy(input: Uint8Array | ByteSource, options: ParseOptions
     if (b) result.slices.push(b);
     return result;
   }
-  const n = fv[1] ?? 0;
+  const n = fv[B.FATHDR_NFAT] ?? 0;
   const fat: FatArch[] = [];
   for (let i = 0; i < n; i++) {
-    const p = 2 + i * 5;
-    fat.push({ cputype: fv[p], cpusubtype: fv[p + 1], arch: archName(fv[p], fv[p + 1]), offset: fv[p + 2], size: fv[p + 3], align: fv[p + 4] });
+    const p = B.FATHDR_SLOTS + i * B.FATARCH_SLOTS;
+    const cputype = fv[p + B.FATARCH_CPUTYPE],
+      cpusubtype = fv[p + B.FATARCH_CPUSUBTYPE];
+    fat.push({
+      cputype,
+      cpusubtype,
+      arch: archName(cputype, cpusubtype),
+      offset: fv[p + B.FATARCH_OFFSET],
+      size: fv[p + B.FATARCH_SIZE],
+      align: fv[p + B.FATARCH_ALIGN],
+    });
   }
   result.fat = fat;
   fat.forEach((a, i) => {

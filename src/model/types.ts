@@ -86,65 +86,173 @@ export interface DylibCommand extends LoadCommandBase {
 }
 
 /** LC_LOAD_DYLINKER, LC_ID_DYLINKER, LC_DYLD_ENVIRONMENT, LC_RPATH. */
-export interface PathCommand extends LoadCommandBase { kind: 'path'; path: string }
+export interface PathCommand extends LoadCommandBase {
+  kind: 'path';
+  path: string;
+}
 
 /** LC_SUB_FRAMEWORK (umbrella), LC_SUB_UMBRELLA (subUmbrella: loader.h sub_umbrella), LC_SUB_CLIENT (client), LC_SUB_LIBRARY (subLibrary: loader.h sub_library). */
-export interface SubCommand extends LoadCommandBase { kind: 'sub'; field: 'umbrella' | 'subUmbrella' | 'client' | 'subLibrary'; value: string }
+export interface SubCommand extends LoadCommandBase {
+  kind: 'sub';
+  field: 'umbrella' | 'subUmbrella' | 'client' | 'subLibrary';
+  value: string;
+}
 
-export interface UuidCommand extends LoadCommandBase { kind: 'uuid'; uuid: string }
+export interface UuidCommand extends LoadCommandBase {
+  kind: 'uuid';
+  uuid: string;
+}
 
 /** LC_TARGET_TRIPLE: the target triple the binary was compiled for (an lc_str). */
-export interface TargetTripleCommand extends LoadCommandBase { kind: 'target_triple'; triple: string }
+export interface TargetTripleCommand extends LoadCommandBase {
+  kind: 'target_triple';
+  triple: string;
+}
 
 /** LC_CODE_SIGNATURE and every linkedit_data_command (incl. LC_FUNCTION_VARIANTS, LC_FUNCTION_VARIANT_FIXUPS, LC_LAZY_LOAD_DYLIB_INFO). */
-export interface LinkeditDataCommand extends LoadCommandBase { kind: 'linkedit'; dataoff: number; datasize: number }
+export interface LinkeditDataCommand extends LoadCommandBase {
+  kind: 'linkedit';
+  dataoff: number;
+  datasize: number;
+}
 
 export interface DyldInfoCommand extends LoadCommandBase {
   kind: 'dyld_info';
-  rebaseOff: number; rebaseSize: number; bindOff: number; bindSize: number;
-  weakBindOff: number; weakBindSize: number; lazyBindOff: number; lazyBindSize: number;
-  exportOff: number; exportSize: number;
+  rebaseOff: number;
+  rebaseSize: number;
+  bindOff: number;
+  bindSize: number;
+  weakBindOff: number;
+  weakBindSize: number;
+  lazyBindOff: number;
+  lazyBindSize: number;
+  exportOff: number;
+  exportSize: number;
 }
 
-export interface SymtabCommand extends LoadCommandBase { kind: 'symtab'; symoff: number; nsyms: number; stroff: number; strsize: number }
+export interface SymtabCommand extends LoadCommandBase {
+  kind: 'symtab';
+  symoff: number;
+  nsyms: number;
+  stroff: number;
+  strsize: number;
+}
 
 export interface DysymtabCommand extends LoadCommandBase {
   kind: 'dysymtab';
-  ilocalsym: number; nlocalsym: number; iextdefsym: number; nextdefsym: number; iundefsym: number; nundefsym: number;
-  tocoff: number; ntoc: number; modtaboff: number; nmodtab: number; extrefsymoff: number; nextrefsyms: number;
-  indirectsymoff: number; nindirectsyms: number; extreloff: number; nextrel: number; locreloff: number; nlocrel: number;
+  ilocalsym: number;
+  nlocalsym: number;
+  iextdefsym: number;
+  nextdefsym: number;
+  iundefsym: number;
+  nundefsym: number;
+  tocoff: number;
+  ntoc: number;
+  modtaboff: number;
+  nmodtab: number;
+  extrefsymoff: number;
+  nextrefsyms: number;
+  indirectsymoff: number;
+  nindirectsyms: number;
+  extreloff: number;
+  nextrel: number;
+  locreloff: number;
+  nlocrel: number;
 }
 
-export interface EncryptionInfoCommand extends LoadCommandBase { kind: 'encryption_info'; cryptoff: number; cryptsize: number; cryptid: number }
+export interface EncryptionInfoCommand extends LoadCommandBase {
+  kind: 'encryption_info';
+  cryptoff: number;
+  cryptsize: number;
+  cryptid: number;
+}
 
-export interface VersionMinCommand extends LoadCommandBase { kind: 'version_min'; version: number; sdk: number }
+export interface VersionMinCommand extends LoadCommandBase {
+  kind: 'version_min';
+  version: number;
+  sdk: number;
+}
 
-export interface SourceVersionCommand extends LoadCommandBase { kind: 'source_version'; version: string }
+export interface SourceVersionCommand extends LoadCommandBase {
+  kind: 'source_version';
+  version: string;
+}
 
-export interface EntryPointCommand extends LoadCommandBase { kind: 'main'; entryoff: number; stacksize: number }
+export interface EntryPointCommand extends LoadCommandBase {
+  kind: 'main';
+  entryoff: number;
+  stacksize: number;
+}
 
-export interface BuildToolVersion { tool: number; version: number }
+export interface BuildToolVersion {
+  tool: number;
+  version: number;
+}
 export interface BuildVersionCommand extends LoadCommandBase {
-  kind: 'build_version'; platform: number; minos: number; sdk: number; ntools: number; tools: BuildToolVersion[];
+  kind: 'build_version';
+  platform: number;
+  minos: number;
+  sdk: number;
+  ntools: number;
+  tools: BuildToolVersion[];
 }
 
-export interface LinkerOptionCommand extends LoadCommandBase { kind: 'linker_option'; count: number; strings: string[] }
+export interface LinkerOptionCommand extends LoadCommandBase {
+  kind: 'linker_option';
+  count: number;
+  strings: string[];
+}
 
-export interface NoteCommand extends LoadCommandBase { kind: 'note'; dataOwner: string; noteOffset: number; size: number }
+export interface NoteCommand extends LoadCommandBase {
+  kind: 'note';
+  dataOwner: string;
+  noteOffset: number;
+  size: number;
+}
 
-export interface FilesetEntryCommand extends LoadCommandBase { kind: 'fileset_entry'; vmaddr: number; fileoff: number; entryId: string; reserved: number }
+export interface FilesetEntryCommand extends LoadCommandBase {
+  kind: 'fileset_entry';
+  vmaddr: number;
+  fileoff: number;
+  entryId: string;
+  reserved: number;
+}
 
 /** LC_THREAD / LC_UNIXTHREAD: kept raw; the first flavor and count are given. */
-export interface ThreadCommand extends LoadCommandBase { kind: 'thread'; flavor: number; count: number; raw: string }
+export interface ThreadCommand extends LoadCommandBase {
+  kind: 'thread';
+  flavor: number;
+  count: number;
+  raw: string;
+}
 
 /** Any other command, or one too small for its struct: kept with its raw bytes (hex). */
-export interface RawCommand extends LoadCommandBase { kind: 'raw'; raw: string }
+export interface RawCommand extends LoadCommandBase {
+  kind: 'raw';
+  raw: string;
+}
 
 export type LoadCommand =
-  | SegmentCommand | DylibCommand | PathCommand | SubCommand | UuidCommand | LinkeditDataCommand | DyldInfoCommand
-  | SymtabCommand | DysymtabCommand | EncryptionInfoCommand | VersionMinCommand | SourceVersionCommand
-  | EntryPointCommand | BuildVersionCommand | LinkerOptionCommand | NoteCommand | FilesetEntryCommand
-  | ThreadCommand | TargetTripleCommand | RawCommand;
+  | SegmentCommand
+  | DylibCommand
+  | PathCommand
+  | SubCommand
+  | UuidCommand
+  | LinkeditDataCommand
+  | DyldInfoCommand
+  | SymtabCommand
+  | DysymtabCommand
+  | EncryptionInfoCommand
+  | VersionMinCommand
+  | SourceVersionCommand
+  | EntryPointCommand
+  | BuildVersionCommand
+  | LinkerOptionCommand
+  | NoteCommand
+  | FilesetEntryCommand
+  | ThreadCommand
+  | TargetTripleCommand
+  | RawCommand;
 
 export interface Dylib {
   path: string;

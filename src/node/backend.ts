@@ -11,12 +11,16 @@ export type HashChoice = 'auto' | 'wasm' | 'host';
 export const HASH_CHOICES: readonly HashChoice[] = ['auto', 'wasm', 'host'];
 
 /** Node's one-shot digest as machlens' host backend (`crypto.hash` from Node 20.12; `createHash` before it). */
-export const nodeHostDigest: HostDigest = typeof nodeHash === 'function'
-  ? (alg, data) => nodeHash(alg, data, 'buffer')
-  : (alg, data) => createHash(alg).update(data).digest();
+export const nodeHostDigest: HostDigest =
+  typeof nodeHash === 'function'
+    ? (alg, data) => nodeHash(alg, data, 'buffer')
+    : (alg, data) => createHash(alg).update(data).digest();
 
 /** Process CPU time in milliseconds (user + system). */
-const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** Kept for compatibility: below this many bytes, `measure: true` does not measure. */
 export const AUTO_MIN_BYTES = 8 << 20;
@@ -39,11 +43,19 @@ let autoMeasured: BackendMeasurement | undefined;
  * no measurement. With `measure: true` (and at least AUTO_MIN_BYTES to hash) `auto` instead times Wasm against
  * node:crypto once per process (10 MiB, CPU time) and keeps the faster for every hash type. Call after `init()`.
  */
-export function chooseBackend(choice: HashChoice, bytes = Infinity, { measure = false }: { measure?: boolean } = {}): BackendChoice {
+export function chooseBackend(
+  choice: HashChoice,
+  bytes = Infinity,
+  { measure = false }: { measure?: boolean } = {},
+): BackendChoice {
   if (choice === 'wasm') return { backend: 'wasm', hostDigest: undefined, hashing: 'wasm' };
   if (choice === 'host') return { backend: 'host', hostDigest: nodeHostDigest, hashing: 'native' };
   if (!measure || bytes < AUTO_MIN_BYTES) return { backend: 'host', hostDigest: undefined, hashing: 'auto' };
-  const measured = (autoMeasured ??= measureBackends(getCore(), nodeHostDigest, { bytes: 1 << 20, rounds: 5, clock: cpuMs }));
+  const measured = (autoMeasured ??= measureBackends(getCore(), nodeHostDigest, {
+    bytes: 1 << 20,
+    rounds: 5,
+    clock: cpuMs,
+  }));
   return measured.best === 'host'
     ? { backend: 'host', hostDigest: nodeHostDigest, hashing: 'native', measured }
     : { backend: 'wasm', hostDigest: undefined, hashing: 'wasm', measured };

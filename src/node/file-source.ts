@@ -47,7 +47,9 @@ export function openFileSource(path: string, options: SafeOpenOptions = { noFoll
       return n === buf.length ? buf : buf.subarray(0, n);
     },
     readInto,
-    close() { closeSync(fd); },
+    close() {
+      closeSync(fd);
+    },
   };
   return src;
 }

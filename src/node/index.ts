@@ -25,11 +25,16 @@ export const VERIFY_WORKER_URL = new URL('./verify-worker.js', import.meta.url);
  * A pool of `size` worker threads that hash page jobs of the file at `path` with `backend`. Create it once and
  * reuse it: starting workers and compiling Wasm costs more than hashing one 150 MB file. Close it when done.
  */
-export function createPagePool(path: string, size = availableParallelism(), backend: PageBackend = 'auto'): NodePagePool {
+export function createPagePool(
+  path: string,
+  size = availableParallelism(),
+  backend: PageBackend = 'auto',
+): NodePagePool {
   return createNodePagePool(VERIFY_WORKER_URL, path, size, backend);
 }
 
-export interface VerifyFileOptions extends Omit<ParallelVerifyOptions, 'pool' | 'core' | 'host' | 'hashing' | 'hostDigest'> {
+export interface VerifyFileOptions
+  extends Omit<ParallelVerifyOptions, 'pool' | 'core' | 'host' | 'hashing' | 'hostDigest'> {
   /**
    * Threads hashing pages, the calling one included (default 'auto': 2 for a file of 32 MiB or more when a core
    * is idle, else 1). More than 2 pays only on idle cores.

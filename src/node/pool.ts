@@ -13,24 +13,45 @@ export interface NodePagePool extends PagePool {
   close(): Promise<void>;
 }
 
+/** A worker's answer to job `m.id`: its promise settled, the worker one job less busy. False for an unknown id. */
+function settle(
+  waiting: Map<number, { resolve: (r: PageJobResult) => void; reject: (e: Error) => void }>,
+  x: { busy: number },
+  m: WorkerResponse,
+): boolean {
+  const p = waiting.get(m.id);
+  if (!p) return false;
+  waiting.delete(m.id);
+  x.busy--;
+  if (m.error !== undefined) p.reject(new Error(m.error));
+  else p.resolve(m.result!);
+  return true;
+}
+
 /**
  * A pool of `size` worker threads running `workerUrl` (the built verify-worker.js), hashing the page jobs of the
  * file at `path` with `backend`. Jobs go to the least busy worker.
  */
-export function createNodePagePool(workerUrl: URL | string, path: string, size: number, backend: PageBackend = 'auto'): NodePagePool {
-  const workers = Array.from({ length: size }, () => ({ w: new Worker(workerUrl, { workerData: { [VERIFY_WORKER_MARK]: true } }), busy: 0 }));
+export function createNodePagePool(
+  workerUrl: URL | string,
+  path: string,
+  size: number,
+  backend: PageBackend = 'auto',
+): NodePagePool {
+  const workers = Array.from({ length: size }, () => ({
+    w: new Worker(workerUrl, { workerData: { [VERIFY_WORKER_MARK]: true } }),
+    busy: 0,
+  }));
   const waiting = new Map<number, { resolve: (r: PageJobResult) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   for (const x of workers) {
     x.w.on('message', (m: WorkerResponse) => {
-      const p = waiting.get(m.id);
-      if (!p) return;
-      waiting.delete(m.id);
-      x.busy--;
-      if (m.error !== undefined) p.reject(new Error(m.error));
-      else p.resolve(m.result!);
+      settle(waiting, x, m);
     });
-    x.w.on('error', (e) => { for (const p of waiting.values()) p.reject(e); waiting.clear(); });
+    x.w.on('error', (e) => {
+      for (const p of waiting.values()) p.reject(e);
+      waiting.clear();
+    });
   }
   const run = (job: PageJob): Promise<PageJobResult> => {
     const x = workers.reduce((a, b) => (b.busy < a.busy ? b : a));
@@ -64,9 +85,20 @@ export interface SharedPagePool extends PagePool {
  * starting could not be taken back), the calling thread runs jobs from the back with `inline` between event-loop
  * turns, so a worker that starts late (thread start-up, a loaded machine) just takes fewer jobs. Cut the code range into more jobs than threads (`parts`, e.g. 16).
  */
-export function createSharedPagePool(workerUrl: URL | string, path: string, workers: number, backend: PageBackend, inline: (job: PageJob) => PageJobResult): SharedPagePool {
+export function createSharedPagePool(
+  workerUrl: URL | string,
+  path: string,
+  workers: number,
+  backend: PageBackend,
+  inline: (job: PageJob) => PageJobResult,
+): SharedPagePool {
   const queue: { job: PageJob; resolve: (r: PageJobResult) => void; reject: (e: Error) => void }[] = [];
-  const ws = Array.from({ length: workers }, () => ({ w: new Worker(workerUrl, { workerData: { [VERIFY_WORKER_MARK]: true } }), busy: 0, dead: false, ready: false }));
+  const ws = Array.from({ length: workers }, () => ({
+    w: new Worker(workerUrl, { workerData: { [VERIFY_WORKER_MARK]: true } }),
+    busy: 0,
+    dead: false,
+    ready: false,
+  }));
   type Queued = { job: PageJob; resolve: (r: PageJobResult) => void; reject: (e: Error) => void };
   const waiting = new Map<number, Queued & { x: (typeof ws)[number] }>();
   let nextId = 1;
@@ -86,33 +118,47 @@ export function createSharedPagePool(workerUrl: URL | string, path: string, work
       setImmediate(() => {
         inlineScheduled = false;
         const q = queue.pop();
-        if (q) { try { q.resolve(inline(q.job)); } catch (e) { q.reject(e as Error); } }
+        if (q) {
+          try {
+            q.resolve(inline(q.job));
+          } catch (e) {
+            q.reject(e as Error);
+          }
+        }
         pump();
       });
     }
   };
   for (const x of ws) {
     x.w.on('message', (m: WorkerResponse & { ready?: true }) => {
-      if (m.ready) { x.ready = true; pump(); return; }
-      const p = waiting.get(m.id);
-      if (!p) return;
-      waiting.delete(m.id);
-      x.busy--;
-      if (m.error !== undefined) p.reject(new Error(m.error));
-      else p.resolve(m.result!);
-      pump();
+      if (m.ready) {
+        x.ready = true;
+        pump();
+        return;
+      }
+      if (settle(waiting, x, m)) pump();
     });
     x.w.on('error', (e) => {
       // a failed worker's jobs go back to the queue: the calling thread (or another worker) runs them
       x.dead = true;
       void e;
-      for (const [id, p] of waiting) if (p.x === x) { waiting.delete(id); queue.push(p); }
+      for (const [id, p] of waiting)
+        if (p.x === x) {
+          waiting.delete(id);
+          queue.push(p);
+        }
       pump();
     });
   }
   return {
     size: workers + 1,
-    run: (job) => new Promise<PageJobResult>((resolve, reject) => { queue.push({ job, resolve, reject }); pump(); }),
-    async close() { await Promise.all(ws.map((x) => x.w.terminate())); },
+    run: (job) =>
+      new Promise<PageJobResult>((resolve, reject) => {
+        queue.push({ job, resolve, reject });
+        pump();
+      }),
+    async close() {
+      await Promise.all(ws.map((x) => x.w.terminate()));
+    },
   };
 }

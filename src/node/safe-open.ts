@@ -14,7 +14,11 @@ export type SafeOpenCode = 'NOT_REGULAR' | 'SYMLINK' | 'TOO_LARGE' | string;
 
 export class SafeOpenError extends Error {
   override readonly name = 'SafeOpenError';
-  constructor(readonly code: SafeOpenCode, readonly path: string, message: string) {
+  constructor(
+    readonly code: SafeOpenCode,
+    readonly path: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -54,7 +58,8 @@ export function openRegular(path: string, options: SafeOpenOptions = {}): { fd: 
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     // ELOOP is what O_NOFOLLOW gives on a symlink (macOS and Linux); EMLINK on FreeBSD
-    if (noFollow && (err.code === 'ELOOP' || err.code === 'EMLINK')) throw new SafeOpenError('SYMLINK', path, 'is a symlink (not followed)');
+    if (noFollow && (err.code === 'ELOOP' || err.code === 'EMLINK'))
+      throw new SafeOpenError('SYMLINK', path, 'is a symlink (not followed)');
     throw new SafeOpenError(err.code ?? 'EIO', path, err.message);
   }
   let st: Stats;
@@ -91,7 +96,8 @@ export function readAt(fd: number, target: Uint8Array, position: number): number
 export function readRegularFile(path: string, maxBytes: number, options: SafeOpenOptions = {}): Uint8Array {
   const { fd, stat } = openRegular(path, options);
   try {
-    if (stat.size > maxBytes) throw new SafeOpenError('TOO_LARGE', path, `is ${stat.size} bytes, more than the ${maxBytes}-byte cap`);
+    if (stat.size > maxBytes)
+      throw new SafeOpenError('TOO_LARGE', path, `is ${stat.size} bytes, more than the ${maxBytes}-byte cap`);
     const buf = new Uint8Array(stat.size + 1);
     const n = readAt(fd, buf, 0);
     if (n > stat.size) throw new SafeOpenError('TOO_LARGE', path, `grew while it was read (past ${stat.size} bytes)`);
@@ -117,7 +123,11 @@ export const MAX_INFO_PLIST_BYTES = 8 << 20;
 export const MAX_CODE_RESOURCES_BYTES = 64 << 20;
 
 /** A bundle file the scan or verify could not use, named with the reason (reported, never fatal). */
-export interface FileProblem { path: string; code: string; reason: string }
+export interface FileProblem {
+  path: string;
+  code: string;
+  reason: string;
+}
 
 /**
  * Info.plist and _CodeSignature/CodeResources of a bundle: each candidate path in order (the first that exists
@@ -125,7 +135,9 @@ export interface FileProblem { path: string; code: string; reason: string }
  * exists but is a symlink, FIFO, device, too large or unreadable is a problem, and the file is treated as absent.
  */
 export function readBundleSideFiles(candidates: { infoPlist: string[]; codeResources: string[] }): {
-  infoPlist: Uint8Array | null; codeResources: Uint8Array | null; problems: FileProblem[];
+  infoPlist: Uint8Array | null;
+  codeResources: Uint8Array | null;
+  problems: FileProblem[];
 } {
   const problems: FileProblem[] = [];
   const first = (paths: string[], cap: number): Uint8Array | null => {

@@ -47,10 +47,21 @@ export async function verifyFileSource(src: FileSource, options: VerifySourceOpt
   const { workerUrl, hash: _h, threads: _t, ...rest } = options;
   if (threads <= 1) return verify(src, { ...rest, hostDigest: choice.hostDigest, hashing: choice.hashing });
   const core = getCore();
-  const host = hash === 'host' ? nodeHostDigest : hash === 'wasm' ? undefined : { choose: (ht: HashType) => pageDigestFor('auto', ht, core.simd) };
+  const host =
+    hash === 'host'
+      ? nodeHostDigest
+      : hash === 'wasm'
+        ? undefined
+        : { choose: (ht: HashType) => pageDigestFor('auto', ht, core.simd) };
   const pool = createSharedPagePool(workerUrl, src.path, threads - 1, hash, (job) => runPageJob(core, src, job, host));
   try {
-    return await verify(src, { ...rest, hostDigest: choice.hostDigest, hashing: choice.hashing, pool, parts: options.parts ?? 8 * threads });
+    return await verify(src, {
+      ...rest,
+      hostDigest: choice.hostDigest,
+      hashing: choice.hashing,
+      pool,
+      parts: options.parts ?? 8 * threads,
+    });
   } finally {
     await pool.close();
   }

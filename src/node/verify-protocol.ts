@@ -7,5 +7,14 @@ export type PageBackend = 'auto' | 'wasm' | 'host';
 /** workerData key: only a thread started by the pool answers (the worker module may be bundled elsewhere too). */
 export const VERIFY_WORKER_MARK = 'machlensVerifyWorker';
 
-export interface WorkerRequest { id: number; path: string; job: PageJob; backend: PageBackend }
-export interface WorkerResponse { id: number; result?: PageJobResult; error?: string }
+export interface WorkerRequest {
+  id: number;
+  path: string;
+  job: PageJob;
+  backend: PageBackend;
+}
+export interface WorkerResponse {
+  id: number;
+  result?: PageJobResult;
+  error?: string;
+}

@@ -17,9 +17,17 @@ if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null
   port.on('message', async (m: WorkerRequest) => {
     try {
       const simd = simdAvailable(); // 'auto' keeps SHA-1 on Wasm only with the SIMD build
-      const host = m.backend === 'host' ? nodeHostDigest : m.backend === 'auto' ? { choose: (t: HashType) => pageDigestFor('auto', t, simd) } : undefined;
+      const host =
+        m.backend === 'host'
+          ? nodeHostDigest
+          : m.backend === 'auto'
+            ? { choose: (t: HashType) => pageDigestFor('auto', t, simd) }
+            : undefined;
       const c = jobNeedsCore(m.job, host) ? await (core ??= instantiateCore()) : null;
-      if (!open || open.path !== m.path) { open?.close(); open = openFileSource(m.path); }
+      if (!open || open.path !== m.path) {
+        open?.close();
+        open = openFileSource(m.path);
+      }
       const result = runPageJob(c, open, m.job, host);
       port.postMessage({ id: m.id, result } satisfies WorkerResponse);
     } catch (e) {

@@ -69,22 +69,40 @@ const recordKey = (s: SliceRecord) => sliceKey(s.cputype, subtypeOf(s));
 export function factsOfRecord(s: SliceRecord): SliceFacts {
   const csIndex = s.codeSignatureIndex;
   return {
-    cputype: s.cputype, cpusubtype: subtypeOf(s), arch: s.arch,
+    cputype: s.cputype,
+    cpusubtype: subtypeOf(s),
+    arch: s.arch,
     dylibs: s.dylibs.map((path, i) => {
       const index = s.dylibIndices?.[i] ?? null;
       return {
-        path, kind: s.dylibKinds[i] ?? 'load', useFlags: s.dylibUseFlags?.[i] ?? null, index,
+        path,
+        kind: s.dylibKinds[i] ?? 'load',
+        useFlags: s.dylibUseFlags?.[i] ?? null,
+        index,
         afterCodeSignature: index === null || csIndex === undefined ? null : csIndex !== null && index > csIndex,
-        currentVersion: null, compatibilityVersion: null,
+        currentVersion: null,
+        compatibilityVersion: null,
       };
     }),
     rpaths: s.rpaths,
-    dyldEnvironment: s.dyldEnvironment, dylinker: s.dylinker, entryoff: s.entryoff, uuid: s.uuid, codeSignatureIndex: csIndex,
+    dyldEnvironment: s.dyldEnvironment,
+    dylinker: s.dylinker,
+    entryoff: s.entryoff,
+    uuid: s.uuid,
+    codeSignatureIndex: csIndex,
     signature: {
-      present: s.signatureClass !== 'unsigned', valid: s.valid, class: s.signatureClass, teamId: s.teamId, identifier: s.identifier,
-      cdhash: s.cdhash, hardenedRuntime: s.hardenedRuntime, entitlements: s.entitlements ?? null, entitlementsDer: s.entitlementsDer ?? null,
+      present: s.signatureClass !== 'unsigned',
+      valid: s.valid,
+      class: s.signatureClass,
+      teamId: s.teamId,
+      identifier: s.identifier,
+      cdhash: s.cdhash,
+      hardenedRuntime: s.hardenedRuntime,
+      entitlements: s.entitlements ?? null,
+      entitlementsDer: s.entitlementsDer ?? null,
     },
-    codeDigest: s.codeDigest ?? null, commandsDigest: s.commandsDigest ?? null,
+    codeDigest: s.codeDigest ?? null,
+    commandsDigest: s.commandsDigest ?? null,
   };
 }
 
@@ -98,8 +116,10 @@ export interface FileDrift {
 function sameRecord(a: SliceRecord, b: SliceRecord): boolean {
   if (!a.codeDigest || !b.codeDigest || (a.cdhash === null && a.signatureClass !== 'unsigned')) return false;
   // an older record lacks some fields: compare what both recorded
-  const x = a as unknown as Record<string, unknown>, y = b as unknown as Record<string, unknown>;
-  for (const k of Object.keys(x)) if (Object.hasOwn(y, k) && JSON.stringify(x[k]) !== JSON.stringify(y[k])) return false;
+  const x = a as unknown as Record<string, unknown>,
+    y = b as unknown as Record<string, unknown>;
+  for (const k of Object.keys(x))
+    if (Object.hasOwn(y, k) && JSON.stringify(x[k]) !== JSON.stringify(y[k])) return false;
   return true;
 }
 
@@ -109,13 +129,23 @@ export function fileDrift(before: Omit<FileRecord, 'findings'>, after: FileRecor
   const out: Finding[] = [];
   const reasons: VerdictReason[] = [];
   const file = after.path;
-  out.push(finding('file-changed', null, { path: file, sha256Before: before.sha256, sha256After: after.sha256, sizeBefore: before.size, sizeAfter: after.size }));
+  out.push(
+    finding('file-changed', null, {
+      path: file,
+      sha256Before: before.sha256,
+      sha256After: after.sha256,
+      sizeBefore: before.size,
+      sizeAfter: after.size,
+    }),
+  );
   const paired = pairSlices(before.slices, after.slices, recordKey, recordKey);
   for (const [b, s] of paired.pairs) {
     const cmp = compareSlices(factsOfRecord(b), factsOfRecord(s), { identical: sameRecord(b, s) });
     // the scan record already carries verify's own entitlements-mismatch for this slice: not twice
     const single = new Set(after.findings.filter((f) => f.slice === s.arch).map((f) => f.id));
-    for (const f of cmp.findings) if (!(f.id === 'entitlements-mismatch' && single.has(f.id))) out.push({ ...f, evidence: { ...f.evidence, file } });
+    for (const f of cmp.findings)
+      if (!(f.id === 'entitlements-mismatch' && single.has(f.id)))
+        out.push({ ...f, evidence: { ...f.evidence, file } });
     reasons.push(...cmp.reasons);
   }
   for (const s of paired.added) {
@@ -127,7 +157,11 @@ export function fileDrift(before: Omit<FileRecord, 'findings'>, after: FileRecor
     reasons.push({ rule: 'slice-removed', verdict: 'changed', slice: b.arch, findings: ['slice-removed'] });
   }
   const suspicious = reasons.filter((r) => r.verdict === 'suspicious');
-  return { findings: sortFindings(out), verdict: suspicious.length ? 'suspicious' : 'changed', verdictReasons: suspicious.length ? suspicious : reasons };
+  return {
+    findings: sortFindings(out),
+    verdict: suspicious.length ? 'suspicious' : 'changed',
+    verdictReasons: suspicious.length ? suspicious : reasons,
+  };
 }
 
 /** Findings for one path present in both the baseline and the scan. */
@@ -141,7 +175,11 @@ export function missingFileFinding(path: string): Finding {
 }
 
 /** Drift of a whole scan against a baseline: per-file findings plus new and missing files (linear in files and dylibs). */
-export function baselineDrift(baseline: Baseline, records: FileRecord[], scannedRoots: string[]): { perFile: Map<string, Finding[]>; verdicts: Map<string, FileDrift>; newFiles: string[]; missingFiles: string[] } {
+export function baselineDrift(
+  baseline: Baseline,
+  records: FileRecord[],
+  scannedRoots: string[],
+): { perFile: Map<string, Finding[]>; verdicts: Map<string, FileDrift>; newFiles: string[]; missingFiles: string[] } {
   const byPath = new Map(baseline.files.map((f) => [f.path, f]));
   const seen = new Set<string>();
   const perFile = new Map<string, Finding[]>();
@@ -152,13 +190,23 @@ export function baselineDrift(baseline: Baseline, records: FileRecord[], scanned
     const b = byPath.get(r.path);
     if (!b) {
       newFiles.push(r.path);
-      perFile.set(r.path, [finding('new-file', null, { path: r.path, classes: r.slices.map((s) => s.signatureClass), unsignedOrInvalid: r.slices.some((s) => s.signatureClass === 'unsigned' || s.valid === false) })]);
+      perFile.set(r.path, [
+        finding('new-file', null, {
+          path: r.path,
+          classes: r.slices.map((s) => s.signatureClass),
+          unsignedOrInvalid: r.slices.some((s) => s.signatureClass === 'unsigned' || s.valid === false),
+        }),
+      ]);
       continue;
     }
     const d = fileDrift(b, r);
-    if (d.findings.length) { perFile.set(r.path, d.findings); verdicts.set(r.path, d); }
+    if (d.findings.length) {
+      perFile.set(r.path, d.findings);
+      verdicts.set(r.path, d);
+    }
   }
-  const under = (p: string) => scannedRoots.some((root) => p === root || p.startsWith(root.endsWith('/') ? root : root + '/'));
+  const under = (p: string) =>
+    scannedRoots.some((root) => p === root || p.startsWith(root.endsWith('/') ? root : root + '/'));
   const missingFiles = baseline.files.filter((f) => !seen.has(f.path) && under(f.path)).map((f) => f.path);
   return { perFile, verdicts, newFiles, missingFiles };
 }

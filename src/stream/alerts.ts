@@ -12,7 +12,14 @@ export interface ReadAlertsOptions {
   onAlert: (a: Alert, raw: string) => void | Promise<void>;
 }
 
-export interface ReadAlertsResult { messages: number; unique: number; duplicates: number; shown: number; unsuppressed: number; unreadable: number }
+export interface ReadAlertsResult {
+  messages: number;
+  unique: number;
+  duplicates: number;
+  shown: number;
+  unsuppressed: number;
+  unreadable: number;
+}
 
 export async function readAlerts(f: Fleet, o: ReadAlertsOptions): Promise<ReadAlertsResult> {
   await ensureAlertsStream(f);
@@ -20,7 +27,9 @@ export async function readAlerts(f: Fleet, o: ReadAlertsOptions): Promise<ReadAl
   const res: ReadAlertsResult = { messages: 0, unique: 0, duplicates: 0, shown: 0, unsuppressed: 0, unreadable: 0 };
   const seen = new Set<string>();
   let stop = false;
-  void o.stopSignal?.then(() => { stop = true; });
+  void o.stopSignal?.then(() => {
+    stop = true;
+  });
   const info = await f.jsm.streams.info(ALERTS_STREAM);
   const endSeq = info.state.last_seq;
   let seq = 0;
@@ -30,8 +39,12 @@ export async function readAlerts(f: Fleet, o: ReadAlertsOptions): Promise<ReadAl
     let name: string | undefined;
     try {
       const ci = await f.jsm.consumers.add(ALERTS_STREAM, {
-        filter_subject: ALERTS_SUBJECT, deliver_policy: seq === 0 ? DeliverPolicy.All : DeliverPolicy.StartSequence,
-        ...(seq === 0 ? {} : { opt_start_seq: seq + 1 }), ack_policy: AckPolicy.None, inactive_threshold: 30e9, mem_storage: true,
+        filter_subject: ALERTS_SUBJECT,
+        deliver_policy: seq === 0 ? DeliverPolicy.All : DeliverPolicy.StartSequence,
+        ...(seq === 0 ? {} : { opt_start_seq: seq + 1 }),
+        ack_policy: AckPolicy.None,
+        inactive_threshold: 30e9,
+        mem_storage: true,
       });
       name = ci.name;
       const c = await f.js.consumers.get(ALERTS_STREAM, ci.name);
@@ -43,9 +56,19 @@ export async function readAlerts(f: Fleet, o: ReadAlertsOptions): Promise<ReadAl
           res.messages++;
           const raw = dec.decode(m.data);
           let doc: (Alert & { type?: string }) | undefined;
-          try { doc = JSON.parse(raw) as Alert & { type?: string }; } catch { doc = undefined; }
-          if (!doc || typeof doc.id !== 'string') { res.unreadable++; continue; }
-          if (seen.has(doc.id)) { res.duplicates++; continue; }
+          try {
+            doc = JSON.parse(raw) as Alert & { type?: string };
+          } catch {
+            doc = undefined;
+          }
+          if (!doc || typeof doc.id !== 'string') {
+            res.unreadable++;
+            continue;
+          }
+          if (seen.has(doc.id)) {
+            res.duplicates++;
+            continue;
+          }
           seen.add(doc.id);
           res.unique++;
           if (!doc.suppressed) res.unsuppressed++;

@@ -2,7 +2,9 @@
 // it reaches POINT (before-snapshot, after-snapshot, mid-alerts = right after an alert was published). Nothing else.
 export type FaultPoint = 'before-snapshot' | 'after-snapshot' | 'mid-alerts';
 
-export interface Fault { hit(point: FaultPoint): void }
+export interface Fault {
+  hit(point: FaultPoint): void;
+}
 
 export function faultFromEnv(spec: string | undefined): Fault {
   const m = spec ? /^(before-snapshot|after-snapshot|mid-alerts):(\d+)$/.exec(spec) : null;

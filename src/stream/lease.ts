@@ -19,23 +19,42 @@ export interface LeaseValue {
   counts?: unknown;
 }
 
-export interface LeaseEntry { partition: number; owner: string | null; revision: number; value?: LeaseValue }
+export interface LeaseEntry {
+  partition: number;
+  owner: string | null;
+  revision: number;
+  value?: LeaseValue;
+}
 
-export function leaseKey(p: number): string { return `lease.${p}`; }
-export function workerKey(name: string): string { return `worker.${keySafe(name)}`; }
+export function leaseKey(p: number): string {
+  return `lease.${p}`;
+}
+export function workerKey(name: string): string {
+  return `worker.${keySafe(name)}`;
+}
 
 export class Leases {
-  constructor(readonly kv: KV, readonly ttlMs: number) {}
+  constructor(
+    readonly kv: KV,
+    readonly ttlMs: number,
+  ) {}
 
   /** Take a free partition: the revision of the new lease, or undefined when someone holds it. */
   async acquire(v: LeaseValue): Promise<number | undefined> {
-    try { return await this.kv.create(leaseKey(v.partition), encodeJson(v)); } catch { return undefined; }
+    try {
+      return await this.kv.create(leaseKey(v.partition), encodeJson(v));
+    } catch {
+      return undefined;
+    }
   }
 
   /** Renew over the revision held: the new revision, or undefined when the lease was lost (expired and taken, or deleted). */
   async renew(v: LeaseValue, revision: number): Promise<number | undefined | 'error'> {
-    try { return await this.kv.update(leaseKey(v.partition), encodeJson(v), revision); }
-    catch (err) { return /wrong last sequence/i.test((err as Error).message) ? undefined : 'error'; }
+    try {
+      return await this.kv.update(leaseKey(v.partition), encodeJson(v), revision);
+    } catch (err) {
+      return /wrong last sequence/i.test((err as Error).message) ? undefined : 'error';
+    }
   }
 
   async release(p: number, revision: number): Promise<void> {
@@ -81,7 +100,9 @@ export function preference(worker: string, p: number): number {
   const s = `${worker}\u0000${p}`;
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  h ^= h >>> 15; h = Math.imul(h, 0x2c1b3c6d) >>> 0; h ^= h >>> 12;
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d) >>> 0;
+  h ^= h >>> 12;
   return h >>> 0;
 }
 

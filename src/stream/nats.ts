@@ -5,8 +5,15 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import {
-  ALERTS_STREAM, ALERTS_SUBJECT, DEFAULT_PARTITIONS, FLEET_BUCKET, LEASE_BUCKET, MAX_PARTITIONS, STATE_OBJECTS,
-  TELEMETRY_PREFIX, TELEMETRY_STREAM,
+  ALERTS_STREAM,
+  ALERTS_SUBJECT,
+  DEFAULT_PARTITIONS,
+  FLEET_BUCKET,
+  LEASE_BUCKET,
+  MAX_PARTITIONS,
+  STATE_OBJECTS,
+  TELEMETRY_PREFIX,
+  TELEMETRY_STREAM,
 } from './names';
 
 export type Transport = typeof import('@nats-io/transport-node');
@@ -14,10 +21,20 @@ export type JetStreamModule = typeof import('@nats-io/jetstream');
 export type KvModule = typeof import('@nats-io/kv');
 export type ObjModule = typeof import('@nats-io/obj');
 
-export interface Clients { transport: Transport; jetstream: JetStreamModule; kv: KvModule; obj: ObjModule }
+export interface Clients {
+  transport: Transport;
+  jetstream: JetStreamModule;
+  kv: KvModule;
+  obj: ObjModule;
+}
 
 export class StreamError extends Error {
-  constructor(message: string, readonly code = 'stream') { super(message); }
+  constructor(
+    message: string,
+    readonly code = 'stream',
+  ) {
+    super(message);
+  }
 }
 
 let loaded: Promise<Clients> | undefined;
@@ -27,12 +44,18 @@ export function loadClients(): Promise<Clients> {
   loaded ??= (async () => {
     try {
       const [transport, jetstream, kv, obj] = await Promise.all([
-        import('@nats-io/transport-node'), import('@nats-io/jetstream'), import('@nats-io/kv'), import('@nats-io/obj'),
+        import('@nats-io/transport-node'),
+        import('@nats-io/jetstream'),
+        import('@nats-io/kv'),
+        import('@nats-io/obj'),
       ]);
       return { transport, jetstream, kv, obj };
     } catch (err) {
       loaded = undefined;
-      throw new StreamError(`the stream commands need the NATS clients: npm install @nats-io/transport-node@3.4.0 @nats-io/jetstream@3.4.0 @nats-io/kv@3.4.0 @nats-io/obj@3.4.0 (${(err as Error).message})`, 'missing-client');
+      throw new StreamError(
+        `the stream commands need the NATS clients: npm install @nats-io/transport-node@3.4.0 @nats-io/jetstream@3.4.0 @nats-io/kv@3.4.0 @nats-io/obj@3.4.0 (${(err as Error).message})`,
+        'missing-client',
+      );
     }
   })();
   return loaded;
@@ -57,7 +80,10 @@ export async function connectFleet(server: string, opts: ConnectOptions = {}): P
   let nc: NatsConnection;
   try {
     nc = await clients.transport.connect({
-      servers: server.split(',').map((s) => s.trim()).filter(Boolean),
+      servers: server
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       name: opts.name ?? 'machlens',
       maxReconnectAttempts: opts.persistent ? -1 : 10,
       reconnectTimeWait: 250,
@@ -72,19 +98,31 @@ export async function connectFleet(server: string, opts: ConnectOptions = {}): P
     jsm = await clients.jetstream.jetstreamManager(nc, { timeout: 10_000 });
   } catch (err) {
     await nc.close().catch(() => undefined);
-    throw new StreamError(`${server}: JetStream is not available (start nats-server with -js): ${(err as Error).message}`, 'no-jetstream');
+    throw new StreamError(
+      `${server}: JetStream is not available (start nats-server with -js): ${(err as Error).message}`,
+      'no-jetstream',
+    );
   }
   // Every command has awaited what it sent before closing (publish acks, state writes, lease releases): close, do not
   // drain (a drain waits for pull requests still open at the server and was seen to hang a worker's exit).
   const close = async () => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([nc.close().catch(() => undefined), new Promise((r) => { timer = setTimeout(r, 5000); })]);
+    await Promise.race([
+      nc.close().catch(() => undefined),
+      new Promise((r) => {
+        timer = setTimeout(r, 5000);
+      }),
+    ]);
     clearTimeout(timer);
   };
   return { clients, nc, js, jsm, close };
 }
 
-export interface FleetConfig { version: 1; partitions: number; createdAt: string }
+export interface FleetConfig {
+  version: 1;
+  partitions: number;
+  createdAt: string;
+}
 
 export async function fleetBucket(f: Fleet): Promise<KV> {
   return new f.clients.kv.Kvm(f.nc).create(FLEET_BUCKET, { history: 1 });
@@ -113,7 +151,11 @@ export async function stateObjects(f: Fleet): Promise<ObjectStore> {
 }
 
 export function decodeJson<T>(data: Uint8Array): T | undefined {
-  try { return JSON.parse(new TextDecoder().decode(data)) as T; } catch { return undefined; }
+  try {
+    return JSON.parse(new TextDecoder().decode(data)) as T;
+  } catch {
+    return undefined;
+  }
 }
 export function encodeJson(v: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(v));
@@ -126,17 +168,29 @@ export async function fleetConfig(f: Fleet, create?: { partitions?: number }): P
     const e = await kv.get('config');
     if (!e || e.operation !== 'PUT') return undefined;
     const c = decodeJson<FleetConfig>(e.value);
-    if (!c || !Number.isInteger(c.partitions) || c.partitions < 1 || c.partitions > MAX_PARTITIONS) throw new StreamError('the fleet config in KV is not valid');
+    if (!c || !Number.isInteger(c.partitions) || c.partitions < 1 || c.partitions > MAX_PARTITIONS)
+      throw new StreamError('the fleet config in KV is not valid');
     return c;
   };
   let cfg = await read();
   if (!cfg && create) {
-    const want: FleetConfig = { version: 1, partitions: create.partitions ?? DEFAULT_PARTITIONS, createdAt: new Date().toISOString() };
-    try { await kv.create('config', encodeJson(want)); } catch { /* created meanwhile by someone else */ }
+    const want: FleetConfig = {
+      version: 1,
+      partitions: create.partitions ?? DEFAULT_PARTITIONS,
+      createdAt: new Date().toISOString(),
+    };
+    try {
+      await kv.create('config', encodeJson(want));
+    } catch {
+      /* created meanwhile by someone else */
+    }
     cfg = await read();
   }
   if (cfg && create?.partitions !== undefined && create.partitions !== cfg.partitions) {
-    throw new StreamError(`the telemetry stream has ${cfg.partitions} partitions (fixed when it was created); --partitions ${create.partitions} differs`, 'partitions');
+    throw new StreamError(
+      `the telemetry stream has ${cfg.partitions} partitions (fixed when it was created); --partitions ${create.partitions} differs`,
+      'partitions',
+    );
   }
   return cfg;
 }
@@ -149,7 +203,9 @@ async function ensureStream(f: Fleet, name: string, subjects: string[], extra: R
       await f.jsm.streams.add({ name, subjects, storage: f.clients.jetstream.StorageType.File, ...extra });
     } catch (err) {
       // Another command created it meanwhile: fine if it is there now.
-      await f.jsm.streams.info(name).catch(() => { throw err; });
+      await f.jsm.streams.info(name).catch(() => {
+        throw err;
+      });
     }
   }
 }
@@ -165,12 +221,22 @@ export async function ensureAlertsStream(f: Fleet, dedupeMs = DEFAULT_ALERT_DEDU
 }
 
 /** Messages left after `afterSeq` on one subject of a stream (an ephemeral consumer asked, then deleted). */
-export async function pendingAfter(f: Fleet, stream: string, subject: string, afterSeq: number, lastSeq: number): Promise<number> {
+export async function pendingAfter(
+  f: Fleet,
+  stream: string,
+  subject: string,
+  afterSeq: number,
+  lastSeq: number,
+): Promise<number> {
   if (afterSeq >= lastSeq) return 0;
   const { AckPolicy, DeliverPolicy } = f.clients.jetstream;
   const ci = await f.jsm.consumers.add(stream, {
-    filter_subject: subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1,
-    ack_policy: AckPolicy.None, inactive_threshold: 5e9, mem_storage: true,
+    filter_subject: subject,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: afterSeq + 1,
+    ack_policy: AckPolicy.None,
+    inactive_threshold: 5e9,
+    mem_storage: true,
   });
   await f.jsm.consumers.delete(stream, ci.name).catch(() => undefined);
   return ci.num_pending;

@@ -5,7 +5,16 @@
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
-import { createCorrelator, SOURCE_FORMATS, type Alert, type BaselineIndex, type Correlator, type Counts, type Policy, type SourceFormat } from '../correlate/index';
+import {
+  createCorrelator,
+  SOURCE_FORMATS,
+  type Alert,
+  type BaselineIndex,
+  type Correlator,
+  type Counts,
+  type Policy,
+  type SourceFormat,
+} from '../correlate/index';
 import { H, ALERTS_SUBJECT, TELEMETRY_STREAM, partitionSubject } from './names';
 import { StreamError, type Fleet } from './nats';
 import { mergeCounts, newLineStats, readLine, skippedLine, type LineStats } from './lines';
@@ -59,9 +68,14 @@ export class PartitionRunner {
   private consumer: Consumer | undefined;
   private consumerName: string | undefined;
 
-  constructor(readonly partition: number, private readonly o: PartitionOptions) {}
+  constructor(
+    readonly partition: number,
+    private readonly o: PartitionOptions,
+  ) {}
 
-  get subject(): string { return partitionSubject(this.partition); }
+  get subject(): string {
+    return partitionSubject(this.partition);
+  }
 
   /** Restore the saved state (or start empty) and begin consuming. */
   async start(): Promise<void> {
@@ -71,7 +85,10 @@ export class PartitionRunner {
     this.revision = st.revision;
     this.record = st.record;
     if (st.record && st.snapshot) {
-      if (st.record.config !== this.o.configHash) this.o.log(`partition ${this.partition}: state was saved with another policy, baseline or change records (${st.record.config.slice(0, 12)}); continuing with this worker's\n`);
+      if (st.record.config !== this.o.configHash)
+        this.o.log(
+          `partition ${this.partition}: state was saved with another policy, baseline or change records (${st.record.config.slice(0, 12)}); continuing with this worker's\n`,
+        );
       this.correlator.restore(st.snapshot);
       this.stats = { ...newLineStats(), ...st.record.lines };
       this.seq = st.record.seq;
@@ -87,9 +104,13 @@ export class PartitionRunner {
     });
   }
 
-  get running(): boolean { return this.stopping === null; }
+  get running(): boolean {
+    return this.stopping === null;
+  }
 
-  counts(): Counts { return mergeCounts(this.stats, this.correlator.counts()); }
+  counts(): Counts {
+    return mergeCounts(this.stats, this.correlator.counts());
+  }
 
   /** Stop after the message in hand; with 'save', snapshot first (clean hand-over), with 'abort' write nothing more. */
   async stop(how: 'save' | 'abort'): Promise<void> {
@@ -102,7 +123,8 @@ export class PartitionRunner {
   }
 
   private async deleteConsumer(): Promise<void> {
-    if (this.consumerName) await this.o.fleet.jsm.consumers.delete(TELEMETRY_STREAM, this.consumerName).catch(() => undefined);
+    if (this.consumerName)
+      await this.o.fleet.jsm.consumers.delete(TELEMETRY_STREAM, this.consumerName).catch(() => undefined);
     this.consumer = undefined;
     this.consumerName = undefined;
   }
@@ -112,8 +134,12 @@ export class PartitionRunner {
     const { jsm, js, clients } = this.o.fleet;
     const { AckPolicy, DeliverPolicy } = clients.jetstream;
     const ci = await jsm.consumers.add(TELEMETRY_STREAM, {
-      filter_subject: this.subject, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.seq + 1,
-      ack_policy: AckPolicy.None, inactive_threshold: 60e9, mem_storage: true,
+      filter_subject: this.subject,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: this.seq + 1,
+      ack_policy: AckPolicy.None,
+      inactive_threshold: 60e9,
+      mem_storage: true,
     });
     this.consumerName = ci.name;
     this.lag = ci.num_pending;
@@ -140,7 +166,8 @@ export class PartitionRunner {
         if (this.stopping !== null) break;
         if (err instanceof StreamError && err.code === 'fenced') throw err;
         failures++;
-        if (failures === 1 || failures % 20 === 0) this.o.log(`partition ${this.partition}: ${(err as Error).message}; retrying\n`);
+        if (failures === 1 || failures % 20 === 0)
+          this.o.log(`partition ${this.partition}: ${(err as Error).message}; retrying\n`);
         await this.deleteConsumer();
         await sleep(Math.min(2000, 100 * failures));
         continue;
@@ -181,7 +208,12 @@ export class PartitionRunner {
         alerts = [];
         for (let i = 0; i < texts.length; i++) {
           const line = numbered && Number.isSafeInteger(nums[i]) ? nums[i] : undefined;
-          const events = readLine(texts[i], { file, line, defaultHost, format, counted }, this.stats, this.o.policy.limits);
+          const events = readLine(
+            texts[i],
+            { file, line, defaultHost, format, counted },
+            this.stats,
+            this.o.policy.limits,
+          );
           if (events.length > 0) alerts.push(...this.correlator.pushEvents(events));
         }
       }
@@ -206,7 +238,8 @@ export class PartitionRunner {
         break;
       } catch (err) {
         if (this.stopping === 'abort') throw err;
-        if (attempt === 0 || attempt % 20 === 0) this.o.log(`partition ${this.partition}: publishing alert ${a.id}: ${(err as Error).message}; retrying\n`);
+        if (attempt === 0 || attempt % 20 === 0)
+          this.o.log(`partition ${this.partition}: publishing alert ${a.id}: ${(err as Error).message}; retrying\n`);
         await sleep(Math.min(2000, 100 * 2 ** Math.min(attempt, 5)));
       }
     }
@@ -217,7 +250,12 @@ export class PartitionRunner {
   private async maybeSnapshot(force = false): Promise<void> {
     if (this.sinceSnapshot === 0) return;
     const since = Date.now() - this.lastSnapshotMs;
-    if (force || this.sinceSnapshot >= this.o.snapshotEvery || (since >= this.o.snapshotIntervalMs && since >= 10 * this.lastSnapshotCostMs)) await this.snapshot();
+    if (
+      force ||
+      this.sinceSnapshot >= this.o.snapshotEvery ||
+      (since >= this.o.snapshotIntervalMs && since >= 10 * this.lastSnapshotCostMs)
+    )
+      await this.snapshot();
   }
 
   private async snapshot(): Promise<void> {
@@ -227,8 +265,15 @@ export class PartitionRunner {
     const snap = this.correlator.snapshot();
     const counts = this.counts();
     const rec = {
-      version: 1 as const, partition: this.partition, seq: this.seq, flushed: this.flushed, savedAt: new Date().toISOString(),
-      owner: this.o.owner, config: this.o.configHash, lines: this.stats, counts,
+      version: 1 as const,
+      partition: this.partition,
+      seq: this.seq,
+      flushed: this.flushed,
+      savedAt: new Date().toISOString(),
+      owner: this.o.owner,
+      config: this.o.configHash,
+      lines: this.stats,
+      counts,
     };
     const r = await saveState(this.o.stateKv, this.o.objects, rec, snap, this.revision, this.record);
     this.revision = r.revision;

@@ -6,7 +6,10 @@ import { adaptLine, DEFAULT_CORRELATION_LIMITS, type SourceFormat } from '../cor
 import { connectFleet, ensureAlertsStream, ensureTelemetryStream, fleetConfig, StreamError, type Fleet } from './nats';
 import { H, partitionOf, partitionSubject } from './names';
 
-export interface PublishInput { label: string; chunks: AsyncIterable<string | Uint8Array> }
+export interface PublishInput {
+  label: string;
+  chunks: AsyncIterable<string | Uint8Array>;
+}
 
 export interface PublishOptions {
   format?: SourceFormat | 'auto';
@@ -22,12 +25,22 @@ export interface PublishOptions {
   log?: (s: string) => void;
 }
 
-export interface PublishResult { lines: number; messages: number; skipped: number; broadcast: number; partitions: number; perPartition: number[] }
+export interface PublishResult {
+  lines: number;
+  messages: number;
+  skipped: number;
+  broadcast: number;
+  partitions: number;
+  perPartition: number[];
+}
 
 const enc = new TextEncoder();
 
 /** Split chunks into lines as `Correlator.pushChunk` + `endInput` do: \n ends a line; an over-long line is reported once. */
-export async function* splitLines(chunks: AsyncIterable<string | Uint8Array>, maxLineLength: number): AsyncGenerator<{ text: string } | { tooLong: true }> {
+export async function* splitLines(
+  chunks: AsyncIterable<string | Uint8Array>,
+  maxLineLength: number,
+): AsyncGenerator<{ text: string } | { tooLong: true }> {
   const dec = new TextDecoder('utf-8');
   let carry = '';
   let skipping = false;
@@ -39,15 +52,22 @@ export async function* splitLines(chunks: AsyncIterable<string | Uint8Array>, ma
       if (nl < 0) break;
       const piece = text.slice(start, nl);
       start = nl + 1;
-      if (skipping) { skipping = false; carry = ''; continue; }
+      if (skipping) {
+        skipping = false;
+        carry = '';
+        continue;
+      }
       const line = carry.length > 0 ? carry + piece : piece;
       carry = '';
       yield line.length > maxLineLength ? { tooLong: true } : { text: line };
     }
     const rest = text.slice(start);
     if (!skipping && rest.length > 0) {
-      if (carry.length + rest.length > maxLineLength) { yield { tooLong: true }; carry = ''; skipping = true; }
-      else carry += rest;
+      if (carry.length + rest.length > maxLineLength) {
+        yield { tooLong: true };
+        carry = '';
+        skipping = true;
+      } else carry += rest;
     }
   }
   const tail = dec.decode();
@@ -55,7 +75,11 @@ export async function* splitLines(chunks: AsyncIterable<string | Uint8Array>, ma
   if (carry.length > 0 && !skipping) yield carry.length > maxLineLength ? { tooLong: true } : { text: carry };
 }
 
-export async function publishLines(f: Fleet, inputs: PublishInput[], opts: PublishOptions = {}): Promise<PublishResult> {
+export async function publishLines(
+  f: Fleet,
+  inputs: PublishInput[],
+  opts: PublishOptions = {},
+): Promise<PublishResult> {
   await ensureTelemetryStream(f);
   await ensureAlertsStream(f);
   const cfg = await fleetConfig(f, { partitions: opts.partitions });
@@ -67,17 +91,32 @@ export async function publishLines(f: Fleet, inputs: PublishInput[], opts: Publi
   const maxPayload = Math.max(1024, (f.nc.info?.max_payload ?? 1 << 20) - 4096);
   const window = Math.max(1, opts.window ?? 256);
   const runId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-  const res: PublishResult = { lines: 0, messages: 0, skipped: 0, broadcast: 0, partitions: n, perPartition: new Array(n).fill(0) };
+  const res: PublishResult = {
+    lines: 0,
+    messages: 0,
+    skipped: 0,
+    broadcast: 0,
+    partitions: n,
+    perPartition: new Array(n).fill(0),
+  };
   let msgNo = 0;
-  type Pending = { subject: string; data: Uint8Array; hdrs: ReturnType<Fleet['clients']['transport']['headers']>; id: string };
+  type Pending = {
+    subject: string;
+    data: Uint8Array;
+    hdrs: ReturnType<Fleet['clients']['transport']['headers']>;
+    id: string;
+  };
   let batch: Pending[] = [];
 
   const send = async (p: Pending): Promise<void> => {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
-      try { await f.js.publish(p.subject, p.data, { headers: p.hdrs, msgID: p.id, timeout: 10_000 }); return; }
-      catch (err) {
-        if (Date.now() - started > 60_000) throw new StreamError(`publish to ${p.subject}: ${(err as Error).message}`, 'publish');
+      try {
+        await f.js.publish(p.subject, p.data, { headers: p.hdrs, msgID: p.id, timeout: 10_000 });
+        return;
+      } catch (err) {
+        if (Date.now() - started > 60_000)
+          throw new StreamError(`publish to ${p.subject}: ${(err as Error).message}`, 'publish');
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
       }
     }
@@ -85,7 +124,9 @@ export async function publishLines(f: Fleet, inputs: PublishInput[], opts: Publi
   const drain = async () => {
     const b = batch;
     batch = [];
-    const results = await Promise.allSettled(b.map((p) => f.js.publish(p.subject, p.data, { headers: p.hdrs, msgID: p.id, timeout: 10_000 })));
+    const results = await Promise.allSettled(
+      b.map((p) => f.js.publish(p.subject, p.data, { headers: p.hdrs, msgID: p.id, timeout: 10_000 })),
+    );
     // Retry failures in order with the same message id: the stream drops one that did land (duplicate window).
     for (let i = 0; i < b.length; i++) if (results[i].status === 'rejected') await send(b[i]);
   };
@@ -102,7 +143,11 @@ export async function publishLines(f: Fleet, inputs: PublishInput[], opts: Publi
   const batchBytes = Math.min(256 * 1024, maxPayload >> 1);
   // Per partition: lines waiting to go out as one message (order within a partition is kept: anything else sent to
   // that partition flushes them first).
-  const held: { texts: Uint8Array[]; nums: number[]; bytes: number }[] = Array.from({ length: n }, () => ({ texts: [], nums: [], bytes: 0 }));
+  const held: { texts: Uint8Array[]; nums: number[]; bytes: number }[] = Array.from({ length: n }, () => ({
+    texts: [],
+    nums: [],
+    bytes: 0,
+  }));
   const nl = enc.encode('\n');
   let inputBase: Record<string, string> = {};
   const release = async (p: number) => {
@@ -111,12 +156,21 @@ export async function publishLines(f: Fleet, inputs: PublishInput[], opts: Publi
     const rest = inputBase;
     let set: Record<string, string>;
     let data: Uint8Array;
-    if (b.nums.length === 1) { set = { ...rest, [H.line]: String(b.nums[0]) }; data = b.texts[0]; }
-    else {
+    if (b.nums.length === 1) {
+      set = { ...rest, [H.line]: String(b.nums[0]) };
+      data = b.texts[0];
+    } else {
       set = { ...rest, [H.lines]: b.nums.join(',') };
       data = new Uint8Array(b.bytes + b.texts.length - 1);
       let at = 0;
-      for (let i = 0; i < b.texts.length; i++) { if (i > 0) { data.set(nl, at); at += 1; } data.set(b.texts[i], at); at += b.texts[i].length; }
+      for (let i = 0; i < b.texts.length; i++) {
+        if (i > 0) {
+          data.set(nl, at);
+          at += 1;
+        }
+        data.set(b.texts[i], at);
+        at += b.texts[i].length;
+      }
     }
     held[p] = { texts: [], nums: [], bytes: 0 };
     await queue(p, data, set);
@@ -151,7 +205,10 @@ export async function publishLines(f: Fleet, inputs: PublishInput[], opts: Publi
       const data = enc.encode(item.text);
       if (data.length > maxPayload) {
         res.skipped++;
-        await single(lineNo % n, new Uint8Array(0), { ...base, [H.skipped]: 'line longer than the server max_payload' });
+        await single(lineNo % n, new Uint8Array(0), {
+          ...base,
+          [H.skipped]: 'line longer than the server max_payload',
+        });
         continue;
       }
       let t = item.text;
@@ -173,7 +230,9 @@ export async function publishLines(f: Fleet, inputs: PublishInput[], opts: Publi
     for (let p = 0; p < n; p++) await release(p);
   }
   await drain();
-  opts.log?.(`machlens stream publish: ${res.lines} lines in ${res.messages} messages into ${n} partitions${res.skipped ? `, ${res.skipped} over-long lines counted as skipped` : ''}${res.broadcast ? `, ${res.broadcast} change records sent to every partition` : ''}\n`);
+  opts.log?.(
+    `machlens stream publish: ${res.lines} lines in ${res.messages} messages into ${n} partitions${res.skipped ? `, ${res.skipped} over-long lines counted as skipped` : ''}${res.broadcast ? `, ${res.broadcast} change records sent to every partition` : ''}\n`,
+  );
   return res;
 }
 

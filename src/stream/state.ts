@@ -35,16 +35,23 @@ export interface StateRecord {
   object?: string;
 }
 
-export interface LoadedState { record: StateRecord | undefined; revision: number; snapshot: CorrelatorSnapshot | undefined }
+export interface LoadedState {
+  record: StateRecord | undefined;
+  revision: number;
+  snapshot: CorrelatorSnapshot | undefined;
+}
 
-export function stateKey(p: number): string { return `state.${p}`; }
+export function stateKey(p: number): string {
+  return `state.${p}`;
+}
 
 export async function loadState(kv: KV, os: ObjectStore, p: number): Promise<LoadedState> {
   const e = await kv.get(stateKey(p));
   if (!e) return { record: undefined, revision: 0, snapshot: undefined };
   if (e.operation !== 'PUT') return { record: undefined, revision: e.revision, snapshot: undefined };
   const rec = decodeJson<StateRecord>(e.value);
-  if (!rec || rec.version !== 1 || !Number.isInteger(rec.seq)) throw new StreamError(`state of partition ${p} in KV is not valid`);
+  if (!rec || rec.version !== 1 || !Number.isInteger(rec.seq))
+    throw new StreamError(`state of partition ${p} in KV is not valid`);
   let packed: Uint8Array | null = null;
   if (rec.inline !== undefined) packed = Buffer.from(rec.inline, 'base64');
   else if (rec.object !== undefined) {
@@ -59,7 +66,14 @@ export async function loadState(kv: KV, os: ObjectStore, p: number): Promise<Loa
  * Save a new state over `revision` (0: none yet). Returns the new revision; throws a StreamError with code 'fenced'
  * when someone else wrote the state since (this owner lost the partition).
  */
-export async function saveState(kv: KV, os: ObjectStore, rec: Omit<StateRecord, 'bytes' | 'inline' | 'object'>, snapshot: CorrelatorSnapshot, revision: number, previous?: StateRecord): Promise<{ revision: number; record: StateRecord }> {
+export async function saveState(
+  kv: KV,
+  os: ObjectStore,
+  rec: Omit<StateRecord, 'bytes' | 'inline' | 'object'>,
+  snapshot: CorrelatorSnapshot,
+  revision: number,
+  previous?: StateRecord,
+): Promise<{ revision: number; record: StateRecord }> {
   const packed = await gz(Buffer.from(JSON.stringify(snapshot), 'utf8'), { level: 1 });
   const full: StateRecord = { ...rec, bytes: packed.length };
   if (packed.length <= INLINE_LIMIT) full.inline = packed.toString('base64');
@@ -69,11 +83,15 @@ export async function saveState(kv: KV, os: ObjectStore, rec: Omit<StateRecord, 
   }
   let next: number;
   try {
-    next = revision === 0 ? await kv.create(stateKey(rec.partition), encodeJson(full)) : await kv.update(stateKey(rec.partition), encodeJson(full), revision);
+    next =
+      revision === 0
+        ? await kv.create(stateKey(rec.partition), encodeJson(full))
+        : await kv.update(stateKey(rec.partition), encodeJson(full), revision);
   } catch (err) {
     if (full.object) await os.delete(full.object).catch(() => undefined);
     const msg = (err as Error).message;
-    if (/wrong last sequence/i.test(msg)) throw new StreamError(`partition ${rec.partition}: state written by another owner`, 'fenced');
+    if (/wrong last sequence/i.test(msg))
+      throw new StreamError(`partition ${rec.partition}: state written by another owner`, 'fenced');
     throw err;
   }
   if (previous?.object && previous.object !== full.object) await os.delete(previous.object).catch(() => undefined);

@@ -54,15 +54,25 @@ export async function fleetStatus(f: Fleet): Promise<FleetStatus | undefined> {
     const c = (live && live.seq >= (rec?.seq ?? 0) ? live.counts : rec?.counts) as Counts | undefined;
     if (c) counts.push(c);
     parts.push({
-      partition: p, owner: lease.owner, seq, lag,
-      flushed: live && live.seq >= (rec?.seq ?? 0) ? live.flushed : rec?.flushed ?? false,
-      snapshotSeq: Math.max(live?.snapshotSeq ?? 0, rec?.seq ?? 0), snapshotAt,
-      snapshotAgeMs: snapshotAt ? now - Date.parse(snapshotAt) : null, snapshotBytes: rec?.bytes ?? null,
+      partition: p,
+      owner: lease.owner,
+      seq,
+      lag,
+      flushed: live && live.seq >= (rec?.seq ?? 0) ? live.flushed : (rec?.flushed ?? false),
+      snapshotSeq: Math.max(live?.snapshotSeq ?? 0, rec?.seq ?? 0),
+      snapshotAt,
+      snapshotAgeMs: snapshotAt ? now - Date.parse(snapshotAt) : null,
+      snapshotBytes: rec?.bytes ?? null,
     });
   }
-  const workers = (leases ? await leases.workers() : []).map((w) => ({ name: w.name, partitions: parts.filter((x) => x.owner === w.name).map((x) => x.partition) }));
+  const workers = (leases ? await leases.workers() : []).map((w) => ({
+    name: w.name,
+    partitions: parts.filter((x) => x.owner === w.name).map((x) => x.partition),
+  }));
   return {
-    type: 'status', partitions: parts, workers,
+    type: 'status',
+    partitions: parts,
+    workers,
     telemetry: { messages: tel?.state.messages ?? 0, bytes: tel?.state.bytes ?? 0, lastSeq },
     alerts: { messages: al?.state.messages ?? 0, bytes: al?.state.bytes ?? 0 },
     counts: sumCounts(counts) ?? null,

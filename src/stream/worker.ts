@@ -3,8 +3,23 @@
 // partition, releases its leases and leaves.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { policyFromJson, parseBaseline, PolicyError, trustedChangeRecords, type BaselineIndex, type Policy } from '../correlate/index';
-import { connectFleet, ensureAlertsStream, fleetBucket, fleetConfig, leaseBucket, stateObjects, type Fleet } from './nats';
+import {
+  policyFromJson,
+  parseBaseline,
+  PolicyError,
+  trustedChangeRecords,
+  type BaselineIndex,
+  type Policy,
+} from '../correlate/index';
+import {
+  connectFleet,
+  ensureAlertsStream,
+  fleetBucket,
+  fleetConfig,
+  leaseBucket,
+  stateObjects,
+  type Fleet,
+} from './nats';
 import { Leases, preference, shareOf, type LeaseValue } from './lease';
 import { PartitionRunner } from './partition';
 import { faultFromEnv } from './fault';
@@ -42,23 +57,32 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
   const policy: Policy = policyFromJson(o.policy ?? {});
   const changeRecords = o.changeRecords ?? [];
   const { problems } = trustedChangeRecords(changeRecords);
-  if (problems.length) throw new PolicyError(`changeRecords: ${problems.slice(0, 20).join('; ')}`, problems, 'CHANGES_INVALID');
+  if (problems.length)
+    throw new PolicyError(`changeRecords: ${problems.slice(0, 20).join('; ')}`, problems, 'CHANGES_INVALID');
   const baseline: BaselineIndex | undefined = o.baseline === undefined ? undefined : parseBaseline(o.baseline).index;
-  const configHash = createHash('sha256').update(o.configText ?? '').digest('hex');
+  const configHash = createHash('sha256')
+    .update(o.configText ?? '')
+    .digest('hex');
   const f: Fleet = await connectFleet(o.server, { persistent: true, name: `machlens-worker-${name}` });
   let stopping = false;
-  void o.stopSignal.then(() => { stopping = true; });
+  void o.stopSignal.then(() => {
+    stopping = true;
+  });
   try {
     let cfg = await fleetConfig(f);
     if (!cfg) log('no telemetry stream yet: waiting for the first stream publish (it fixes the partition count)\n');
-    while (!cfg && !stopping) { await sleep(500); cfg = await fleetConfig(f).catch(() => undefined); }
+    while (!cfg && !stopping) {
+      await sleep(500);
+      cfg = await fleetConfig(f).catch(() => undefined);
+    }
     if (!cfg) return;
     const n = cfg.partitions;
     await ensureAlertsStream(f);
     const stateKv = await fleetBucket(f);
     const objects = await stateObjects(f);
     const { kv, ttlMs } = await leaseBucket(f, o.leaseMs ?? 15_000);
-    if (o.leaseMs !== undefined && ttlMs !== o.leaseMs) log(`the lease bucket exists with a TTL of ${ttlMs} ms; using it (not --lease ${o.leaseMs} ms)\n`);
+    if (o.leaseMs !== undefined && ttlMs !== o.leaseMs)
+      log(`the lease bucket exists with a TTL of ${ttlMs} ms; using it (not --lease ${o.leaseMs} ms)\n`);
     const leases = new Leases(kv, ttlMs);
     const beat = Math.max(100, Math.floor(ttlMs / 3));
     const fault = faultFromEnv(process.env.MACHLENS_STREAM_FAULT);
@@ -72,18 +96,44 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const metricsEvery = o.metricsIntervalMs ?? 10_000;
 
     const value = (p: number, r: PartitionRunner, since: string): LeaseValue => ({
-      owner: name, partition: p, since, seq: r.seq, lag: r.lag, flushed: r.flushed, snapshotSeq: r.snapshotSeq, snapshotAt: r.snapshotAt,
+      owner: name,
+      partition: p,
+      since,
+      seq: r.seq,
+      lag: r.lag,
+      flushed: r.flushed,
+      snapshotSeq: r.snapshotSeq,
+      snapshotAt: r.snapshotAt,
       counts: r.counts(),
     });
 
     const take = async (p: number): Promise<void> => {
       const since = new Date().toISOString();
-      const rev = await leases.acquire({ owner: name, partition: p, since, seq: 0, lag: 0, flushed: false, snapshotSeq: 0, snapshotAt: null });
+      const rev = await leases.acquire({
+        owner: name,
+        partition: p,
+        since,
+        seq: 0,
+        lag: 0,
+        flushed: false,
+        snapshotSeq: 0,
+        snapshotAt: null,
+      });
       if (rev === undefined) return;
       const runner = new PartitionRunner(p, {
-        fleet: f, stateKv, objects, owner: name, policy, baseline, changeRecords, configHash,
-        idleFlushMs: o.idleFlushMs ?? 10_000, snapshotEvery: o.snapshotEvery ?? 50_000, snapshotIntervalMs: o.snapshotIntervalMs ?? 30_000,
-        fault, log,
+        fleet: f,
+        stateKv,
+        objects,
+        owner: name,
+        policy,
+        baseline,
+        changeRecords,
+        configHash,
+        idleFlushMs: o.idleFlushMs ?? 10_000,
+        snapshotEvery: o.snapshotEvery ?? 50_000,
+        snapshotIntervalMs: o.snapshotIntervalMs ?? 30_000,
+        fault,
+        log,
       });
       try {
         await runner.start();
@@ -110,7 +160,11 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
     const tick = async (): Promise<void> => {
       await leases.present(name, { partitions: [...owned.keys()], started: new Date(started).toISOString() });
       for (const [p, o2] of [...owned]) {
-        if (!o2.runner.running) { await give(p, 'abort'); await leases.release(p, o2.revision); continue; }
+        if (!o2.runner.running) {
+          await give(p, 'abort');
+          await leases.release(p, o2.revision);
+          continue;
+        }
         const rev = await leases.renew(value(p, o2.runner, o2.since), o2.revision);
         if (rev === undefined) await give(p, 'abort');
         else if (rev !== 'error') o2.revision = rev;
@@ -146,21 +200,31 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       lastLines = lines;
       lastMetrics = now;
       const mem = process.memoryUsage();
-      log(`partitions [${[...owned.keys()].sort((a, b) => a - b).join(',')}] lines ${lines} (${rate.toFixed(0)}/s) lag ${runners.reduce((s, r) => s + r.lag, 0)} `
-        + `malformed ${counts?.malformed ?? 0} late ${counts?.late ?? 0} alerts ${published + runners.reduce((s, r) => s + r.alertsPublished, 0)} published `
-        + `(${repeats + runners.reduce((s, r) => s + r.alertRepeats, 0)} repeats dropped by the server) `
-        + `snapshots ${runners.reduce((s, r) => s + r.snapshots, 0)} rss ${(mem.rss / 1048576).toFixed(0)} MiB heap ${(mem.heapUsed / 1048576).toFixed(0)} MiB\n`);
+      log(
+        `partitions [${[...owned.keys()].sort((a, b) => a - b).join(',')}] lines ${lines} (${rate.toFixed(0)}/s) lag ${runners.reduce((s, r) => s + r.lag, 0)} ` +
+          `malformed ${counts?.malformed ?? 0} late ${counts?.late ?? 0} alerts ${published + runners.reduce((s, r) => s + r.alertsPublished, 0)} published ` +
+          `(${repeats + runners.reduce((s, r) => s + r.alertRepeats, 0)} repeats dropped by the server) ` +
+          `snapshots ${runners.reduce((s, r) => s + r.snapshots, 0)} rss ${(mem.rss / 1048576).toFixed(0)} MiB heap ${(mem.heapUsed / 1048576).toFixed(0)} MiB\n`,
+      );
     };
 
     log(`connected; ${n} partitions, lease ${ttlMs} ms, heartbeat ${beat} ms\n`);
     while (!stopping) {
-      try { await tick(); } catch (err) { log(`heartbeat: ${(err as Error).message}\n`); }
+      try {
+        await tick();
+      } catch (err) {
+        log(`heartbeat: ${(err as Error).message}\n`);
+      }
       if (metricsEvery > 0 && Date.now() - lastMetrics >= metricsEvery) metrics();
       await Promise.race([sleep(beat), o.stopSignal]);
     }
     // Clean shutdown: snapshot every partition, release the leases, leave.
     for (const p of [...owned.keys()]) {
-      try { await give(p, 'save'); } catch (err) { log(`partition ${p}: ${(err as Error).message}\n`); }
+      try {
+        await give(p, 'save');
+      } catch (err) {
+        log(`partition ${p}: ${(err as Error).message}\n`);
+      }
     }
     await leases.absent(name);
     log(`stopped: ${published} alerts published, ${repeats} of them repeats the server dropped\n`);

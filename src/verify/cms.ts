@@ -37,7 +37,13 @@ export interface ParsedSignerInfo {
   /** Attribute 1.2.840.113635.100.9.2: full digests, in the order stored. */
   cdhashDigests: CdHashDigest[] | null;
   /** RFC 3161 token (unsigned attribute): its genTime and messageImprint (digest of this signer's signature value). */
-  timestampToken: { present: boolean; time: string | null; imprintAlgorithm: string | null; imprint: Uint8Array | null; der: Uint8Array | null };
+  timestampToken: {
+    present: boolean;
+    time: string | null;
+    imprintAlgorithm: string | null;
+    imprint: Uint8Array | null;
+    der: Uint8Array | null;
+  };
   /** Offset of the signature OCTET STRING content inside the CMS DER (for tests and reports). */
   signatureOffset: number;
 }
@@ -62,7 +68,13 @@ function attrValues(attrs: DerNode): Map<string, DerNode[]> {
 }
 
 function parseTimestamp(token: DerNode): ParsedSignerInfo['timestampToken'] {
-  const out: ParsedSignerInfo['timestampToken'] = { present: true, time: null, imprintAlgorithm: null, imprint: null, der: raw(token) };
+  const out: ParsedSignerInfo['timestampToken'] = {
+    present: true,
+    time: null,
+    imprintAlgorithm: null,
+    imprint: null,
+    der: raw(token),
+  };
   try {
     const ci = children(token);
     const sd = children(children(ci[1])[0]);
@@ -90,7 +102,9 @@ function parseSignerInfo(si: DerNode): ParsedSignerInfo {
   const f = children(si);
   let i = 1; // version
   const sid = f[i++];
-  let issuerRaw: Uint8Array | null = null, serialHex: string | null = null, subjectKeyId: string | null = null;
+  let issuerRaw: Uint8Array | null = null,
+    serialHex: string | null = null,
+    subjectKeyId: string | null = null;
   if (sid.tag === 0x30) {
     const [iss, ser] = children(sid);
     issuerRaw = raw(iss);
@@ -140,12 +154,20 @@ function parseSignerInfo(si: DerNode): ParsedSignerInfo {
   }
   const tsTok = unsigned.get(OID_TIMESTAMP_TOKEN)?.[0];
   return {
-    issuerRaw, serialHex, subjectKeyId, digestAlgorithm, signatureAlgorithmOid, signedAttrsDer,
+    issuerRaw,
+    serialHex,
+    subjectKeyId,
+    digestAlgorithm,
+    signatureAlgorithmOid,
+    signedAttrsDer,
     signature: content(sigN),
     messageDigest: md ? content(md) : null,
     signingTime: st ? decodeTime(st) : null,
-    cdhashesPlist, cdhashDigests,
-    timestampToken: tsTok ? parseTimestamp(tsTok) : { present: false, time: null, imprintAlgorithm: null, imprint: null, der: null },
+    cdhashesPlist,
+    cdhashDigests,
+    timestampToken: tsTok
+      ? parseTimestamp(tsTok)
+      : { present: false, time: null, imprintAlgorithm: null, imprint: null, der: null },
     signatureOffset: sigN.contentStart,
   };
 }
@@ -167,7 +189,10 @@ export function parseCms(der: Uint8Array): ParsedCms {
       const pieces = children(oct).map((p) => content(p));
       encContent = new Uint8Array(pieces.reduce((a, p) => a + p.length, 0));
       let o = 0;
-      for (const p of pieces) { encContent.set(p, o); o += p.length; }
+      for (const p of pieces) {
+        encContent.set(p, o);
+        o += p.length;
+      }
     }
   }
   const certificates: Certificate[] = [];

@@ -3,7 +3,6 @@
 // Lengths are bounds-checked against the enclosing node; nothing is allocated from a length in the input.
 import { MachlensError } from '../errors';
 
-
 export interface DerNode {
   /** The full tag byte (class, constructed bit, number), e.g. 0x30 SEQUENCE, 0xa0 [0]. */
   tag: number;
@@ -77,7 +76,8 @@ export function raw(node: DerNode): Uint8Array {
 
 export function expectTag(node: DerNode | undefined, tag: number, what: string): DerNode {
   if (!node) throw new DerError(`${what} missing`, -1);
-  if (node.tag !== tag) throw new DerError(`${what}: expected tag 0x${tag.toString(16)}, found 0x${node.tag.toString(16)}`, node.start);
+  if (node.tag !== tag)
+    throw new DerError(`${what}: expected tag 0x${tag.toString(16)}, found 0x${node.tag.toString(16)}`, node.start);
   return node;
 }
 
@@ -92,7 +92,10 @@ export function decodeOid(node: DerNode): string {
   let v = 0;
   for (let i = 0; i < c.length; i++) {
     v = v * 128 + (c[i] & 0x7f);
-    if (!(c[i] & 0x80)) { parts.push(v); v = 0; }
+    if (!(c[i] & 0x80)) {
+      parts.push(v);
+      v = 0;
+    }
   }
   const first = parts.shift() ?? 0;
   const a = first < 40 ? 0 : first < 80 ? 1 : 2;
@@ -106,13 +109,18 @@ const utf8 = new TextDecoder('utf-8');
 export function decodeString(node: DerNode): string {
   const c = content(node);
   switch (node.tag) {
-    case 0x1e: { // BMPString
+    case 0x1e: {
+      // BMPString
       let s = '';
       for (let i = 0; i + 1 < c.length; i += 2) s += String.fromCharCode((c[i] << 8) | c[i + 1]);
       return s;
     }
-    case 0x13: case 0x16: case 0x14: return latin1.decode(c);
-    default: return utf8.decode(c);
+    case 0x13:
+    case 0x16:
+    case 0x14:
+      return latin1.decode(c);
+    default:
+      return utf8.decode(c);
   }
 }
 
@@ -129,9 +137,18 @@ export function decodeInteger(node: DerNode): number | bigint {
 export function decodeTime(node: DerNode): string {
   const s = latin1.decode(content(node));
   let y: number, rest: string;
-  if (node.tag === 0x17) { y = Number(s.slice(0, 2)); y += y < 50 ? 2000 : 1900; rest = s.slice(2); }
-  else { y = Number(s.slice(0, 4)); rest = s.slice(4); }
-  const mo = rest.slice(0, 2), d = rest.slice(2, 4), h = rest.slice(4, 6), mi = rest.slice(6, 8);
+  if (node.tag === 0x17) {
+    y = Number(s.slice(0, 2));
+    y += y < 50 ? 2000 : 1900;
+    rest = s.slice(2);
+  } else {
+    y = Number(s.slice(0, 4));
+    rest = s.slice(4);
+  }
+  const mo = rest.slice(0, 2),
+    d = rest.slice(2, 4),
+    h = rest.slice(4, 6),
+    mi = rest.slice(6, 8);
   const sec = /^\d\d/.test(rest.slice(8, 10)) ? rest.slice(8, 10) : '00';
   return `${String(y).padStart(4, '0')}-${mo}-${d}T${h}:${mi}:${sec}Z`;
 }

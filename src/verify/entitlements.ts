@@ -26,21 +26,35 @@ export function decodeXmlEntitlements(blob: Uint8Array, maxNesting = DEFAULT_MAX
   const xml = utf8.decode(blob.subarray(8));
   const v: PlistValue = parsePlist(xml, maxNesting);
   const j = plistToJsonInPlace(v);
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new EntitlementsError('entitlements plist is not a dictionary');
+  if (typeof j !== 'object' || j === null || Array.isArray(j))
+    throw new EntitlementsError('entitlements plist is not a dictionary');
   return j as Entitlements;
 }
 
 function derValue(n: DerNode, depth: number, max: number): unknown {
   if (depth > max) throw new EntitlementsError(`DER entitlements nested deeper than ${max}`);
   switch (n.tag) {
-    case 0x01: return content(n)[0] !== 0;
-    case 0x02: { const v = decodeInteger(n); return typeof v === 'bigint' ? v.toString() : v; }
-    case 0x0c: case 0x13: case 0x16: return decodeString(n);
-    case 0x04: return toHex(content(n));
-    case 0x05: return null;
-    case 0x30: return children(n).map((c) => derValue(c, depth + 1, max));
-    case 0xb0: case 0x31: return derDict(n, depth + 1, max);
-    default: return `<tag 0x${n.tag.toString(16)}>`;
+    case 0x01:
+      return content(n)[0] !== 0;
+    case 0x02: {
+      const v = decodeInteger(n);
+      return typeof v === 'bigint' ? v.toString() : v;
+    }
+    case 0x0c:
+    case 0x13:
+    case 0x16:
+      return decodeString(n);
+    case 0x04:
+      return toHex(content(n));
+    case 0x05:
+      return null;
+    case 0x30:
+      return children(n).map((c) => derValue(c, depth + 1, max));
+    case 0xb0:
+    case 0x31:
+      return derDict(n, depth + 1, max);
+    default:
+      return `<tag 0x${n.tag.toString(16)}>`;
   }
 }
 
@@ -62,7 +76,8 @@ export function decodeDerEntitlements(blob: Uint8Array, maxNesting = DEFAULT_MAX
   const top = parseDer(blob.subarray(8));
   // older signers wrote the dictionary (a SET of key/value SEQUENCEs) without the [APPLICATION 16] wrapper
   if (top.tag === 0x31 || top.tag === 0xb0) return derDict(top, 0, max);
-  if (top.tag !== 0x70) throw new EntitlementsError(`DER entitlements: expected [APPLICATION 16], found tag 0x${top.tag.toString(16)}`);
+  if (top.tag !== 0x70)
+    throw new EntitlementsError(`DER entitlements: expected [APPLICATION 16], found tag 0x${top.tag.toString(16)}`);
   const parts = children(top);
   const dict = parts.find((p) => p.tag === 0xb0 || p.tag === 0x31);
   if (!dict) throw new EntitlementsError('DER entitlements: no dictionary');

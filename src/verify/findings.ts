@@ -15,10 +15,18 @@ export function commandsAfterSignature(bin: Binary): Finding[] {
   const after = bin.loadCommands.filter((lc) => lc.index > cs.index);
   if (after.length === 0) return [];
   const dylib = after.some((lc) => DYLIB_CMDS.has(lc.cmd));
-  return [finding('load-command-after-code-signature', bin.arch, {
-    codeSignatureIndex: cs.index, dylib,
-    commands: after.map((lc) => ({ index: lc.index, name: lc.name, offset: lc.offset, ...(lc.kind === 'dylib' ? { path: lc.path } : {}) })),
-  })];
+  return [
+    finding('load-command-after-code-signature', bin.arch, {
+      codeSignatureIndex: cs.index,
+      dylib,
+      commands: after.map((lc) => ({
+        index: lc.index,
+        name: lc.name,
+        offset: lc.offset,
+        ...(lc.kind === 'dylib' ? { path: lc.path } : {}),
+      })),
+    }),
+  ];
 }
 
 function be32(b: Uint8Array, p: number): number {
@@ -33,10 +41,17 @@ export function uncoveredBytes(bin: Binary, codeLimit: number | null): Finding[]
   const cs = bin.codeSignature;
   if (!cs || codeLimit === null) return [];
   const ranges: { from: number; to: number; where: string }[] = [];
-  if (codeLimit < cs.dataoff) ranges.push({ from: codeLimit, to: Math.min(cs.dataoff, bin.size), where: 'between the code limit and the signature' });
+  if (codeLimit < cs.dataoff)
+    ranges.push({
+      from: codeLimit,
+      to: Math.min(cs.dataoff, bin.size),
+      where: 'between the code limit and the signature',
+    });
   const sigEnd = cs.dataoff + cs.datasize;
   if (sigEnd < bin.size) ranges.push({ from: sigEnd, to: bin.size, where: 'after the signature' });
-  return ranges.filter((r) => r.to > r.from).map((r) => finding('uncovered-bytes', bin.arch, { from: r.from, to: r.to, where: r.where }));
+  return ranges
+    .filter((r) => r.to > r.from)
+    .map((r) => finding('uncovered-bytes', bin.arch, { from: r.from, to: r.to, where: r.where }));
 }
 
 /** Most bytes looked at for an orphaned signature. */
@@ -54,13 +69,25 @@ function accountedEnd(bin: Binary): number {
         end = Math.max(end, lc.dataoff + lc.datasize);
         break;
       case 'dyld_info':
-        end = Math.max(end, lc.rebaseOff + lc.rebaseSize, lc.bindOff + lc.bindSize, lc.weakBindOff + lc.weakBindSize,
-          lc.lazyBindOff + lc.lazyBindSize, lc.exportOff + lc.exportSize);
+        end = Math.max(
+          end,
+          lc.rebaseOff + lc.rebaseSize,
+          lc.bindOff + lc.bindSize,
+          lc.weakBindOff + lc.weakBindSize,
+          lc.lazyBindOff + lc.lazyBindSize,
+          lc.exportOff + lc.exportSize,
+        );
         break;
       case 'dysymtab':
-        end = Math.max(end, lc.indirectsymoff + lc.nindirectsyms * 4, lc.extreloff + lc.nextrel * 8, lc.locreloff + lc.nlocrel * 8);
+        end = Math.max(
+          end,
+          lc.indirectsymoff + lc.nindirectsyms * 4,
+          lc.extreloff + lc.nextrel * 8,
+          lc.locreloff + lc.nlocrel * 8,
+        );
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return end;
@@ -81,16 +108,25 @@ export function orphanedSignature(src: ByteSource, bin: Binary): Finding[] {
   const tail = src.read(bin.offset + from, bin.size - from);
   for (let p = 0; p + 20 <= tail.length; p += 4) {
     if (tail[p] !== 0xfa || tail[p + 1] !== 0xde || tail[p + 2] !== 0x0c || tail[p + 3] !== 0xc0) continue;
-    const length = be32(tail, p + 4), count = be32(tail, p + 8);
+    const length = be32(tail, p + 4),
+      count = be32(tail, p + 8);
     if (length < 20 || length > tail.length - p || count === 0 || count > 64 || 12 + count * 8 > length) continue;
     let hasCd = false;
     for (let i = 0; i < count; i++) {
-      const type = be32(tail, p + 12 + i * 8), off = be32(tail, p + 16 + i * 8);
+      const type = be32(tail, p + 12 + i * 8),
+        off = be32(tail, p + 16 + i * 8);
       if (off + 8 > length) continue;
       if ((type === 0 || (type >= 0x1000 && type <= 0x1004)) && be32(tail, p + off) === 0xfade0c02) hasCd = true;
     }
     if (!hasCd) continue;
-    return [finding('orphaned-signature', bin.arch, { sliceOffset: from + p, fileOffset: bin.offset + from + p, length, count })];
+    return [
+      finding('orphaned-signature', bin.arch, {
+        sliceOffset: from + p,
+        fileOffset: bin.offset + from + p,
+        length,
+        count,
+      }),
+    ];
   }
   return [];
 }
@@ -103,17 +139,33 @@ export function signatureFindings(sig: SignatureReport, coversOther: boolean, sl
   // only the pages holding the mach header and load commands fail (page 0, plus the next ones when the commands
   // run past it), while every other page matches: the header was edited after signing
   const headerOnly = withPages.filter((c) => c.mismatchedPages.length > 0);
-  if (headerOnly.length > 0 && withPages.every((c) => c.mismatchedPageCount <= c.mismatchedPages.length && c.mismatchedPages.every((p) => p.covers.includes(HEADER)))) {
-    out.push(finding('header-mismatch-only', slice, {
-      codeDirectories: headerOnly.map((c) => c.slot), pages: [...new Set(headerOnly.flatMap((c) => c.mismatchedPages.map((p) => p.page)))],
-    }));
+  if (
+    headerOnly.length > 0 &&
+    withPages.every(
+      (c) =>
+        c.mismatchedPageCount <= c.mismatchedPages.length && c.mismatchedPages.every((p) => p.covers.includes(HEADER)),
+    )
+  ) {
+    out.push(
+      finding('header-mismatch-only', slice, {
+        codeDirectories: headerOnly.map((c) => c.slot),
+        pages: [...new Set(headerOnly.flatMap((c) => c.mismatchedPages.map((p) => p.page)))],
+      }),
+    );
   } else {
     for (const c of withPages) {
       if (c.mismatchedPages.length === 0) continue;
-      out.push(finding('pages-mismatched', slice, {
-        slot: c.slot, count: Math.max(c.mismatchedPageCount, c.mismatchedPages.length), pages: c.mismatchedPages.slice(0, 64).map((p) => p.page),
-        detail: `${c.mismatchedPages.slice(0, 8).map((p) => `${p.page} (${p.section ?? p.segment ?? 'no section'})`).join(', ')}${c.mismatchedPages.length > 8 ? ', …' : ''}`,
-      }));
+      out.push(
+        finding('pages-mismatched', slice, {
+          slot: c.slot,
+          count: Math.max(c.mismatchedPageCount, c.mismatchedPages.length),
+          pages: c.mismatchedPages.slice(0, 64).map((p) => p.page),
+          detail: `${c.mismatchedPages
+            .slice(0, 8)
+            .map((p) => `${p.page} (${p.section ?? p.segment ?? 'no section'})`)
+            .join(', ')}${c.mismatchedPages.length > 8 ? ', …' : ''}`,
+        }),
+      );
     }
   }
   if (coversOther) {

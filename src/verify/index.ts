@@ -1,10 +1,24 @@
 // Code-signature verification: public surface.
 export { verify, verifySync } from './verify';
-export { createWorkerPagePool, servePageJobs, type WorkerPagePool, type WorkerPagePoolOptions, type WorkerLike, type WorkerScopeLike, type PageSource } from './worker-pool';
+export {
+  createWorkerPagePool,
+  servePageJobs,
+  type WorkerPagePool,
+  type WorkerPagePoolOptions,
+  type WorkerLike,
+  type WorkerScopeLike,
+  type PageSource,
+} from './worker-pool';
 export type { PagePool, PageJob, PageJobResult } from './pages';
 export { failureText } from './reasons';
 export { formatVerifyText } from './format';
-export { decompileRequirements, decompileRequirement, formatRequirements, RequirementError, type Requirement } from './requirements';
+export {
+  decompileRequirements,
+  decompileRequirement,
+  formatRequirements,
+  RequirementError,
+  type Requirement,
+} from './requirements';
 export { decodeXmlEntitlements, decodeDerEntitlements, EntitlementsError, type Entitlements } from './entitlements';
 export { parsePlist, PlistError, type PlistValue } from './plist';
 export { DerError } from './der';

@@ -67,7 +67,12 @@ function readU32(b: Uint8Array, p: number): number {
 
 /** True when a CodeDirectory's pages can be hashed (known hash type and size, page size 0 or 4 KiB … 1 GiB). */
 export function pagesUsable(r: CodeDirectoryReport): boolean {
-  return isHashType(r.hashType) && r.hashSize === [0, 20, 32, 20, 48][r.hashType] && r.pageSize >= 0 && (r.pageSizeLog2 === 0 || (r.pageSizeLog2 >= 12 && r.pageSizeLog2 <= 30));
+  return (
+    isHashType(r.hashType) &&
+    r.hashSize === [0, 20, 32, 20, 48][r.hashType] &&
+    r.pageSize >= 0 &&
+    (r.pageSizeLog2 === 0 || (r.pageSizeLog2 >= 12 && r.pageSizeLog2 <= 30))
+  );
 }
 
 /** The plan of one CodeDirectory from its blob bytes (exactly [0, length)). */
@@ -75,14 +80,21 @@ export function planOf(r: CodeDirectoryReport, cdBytes: Uint8Array, sliceSize: n
   const hashOffset = cdBytes.length >= 20 ? readU32(cdBytes, 16) : cdBytes.length;
   const nSlots = Math.min(r.nCodeSlots, Math.floor(Math.max(0, r.length - hashOffset) / r.hashSize));
   return {
-    slot: r.slot, pageSize: r.pageSize, hashType: r.hashType as HashType, hashSize: r.hashSize,
-    limit: Math.min(r.codeLimit, sliceSize), nSlots, slots: cdBytes.subarray(hashOffset, hashOffset + nSlots * r.hashSize),
+    slot: r.slot,
+    pageSize: r.pageSize,
+    hashType: r.hashType as HashType,
+    hashSize: r.hashSize,
+    limit: Math.min(r.codeLimit, sliceSize),
+    nSlots,
+    slots: cdBytes.subarray(hashOffset, hashOffset + nSlots * r.hashSize),
   };
 }
 
 /** Plans of a slice's usable CodeDirectories, reading each CodeDirectory again from `src` (small). */
 export function pagePlans(src: ByteSource, bin: Binary, cds: CodeDirectoryReport[]): CdPlan[] {
-  return cds.filter((r) => pagesUsable(r) && r.length >= 40).map((r) => planOf(r, src.read(r.offset, r.length), bin.size));
+  return cds
+    .filter((r) => pagesUsable(r) && r.length >= 40)
+    .map((r) => planOf(r, src.read(r.offset, r.length), bin.size));
 }
 
 /**
@@ -103,15 +115,28 @@ export function planPageJobs(sliceOffset: number, plans: CdPlan[], parts: number
   cuts.push(maxLimit);
   const jobs: PageJob[] = [];
   for (let i = 0; i + 1 < cuts.length; i++) {
-    const start = cuts[i], end = i + 2 === cuts.length ? Math.max(maxLimit, cuts[i + 1]) : cuts[i + 1];
+    const start = cuts[i],
+      end = i + 2 === cuts.length ? Math.max(maxLimit, cuts[i + 1]) : cuts[i + 1];
     jobs.push({
-      sliceOffset, start, end,
-      cds: plans.filter((p) => p.limit > start || (start === 0 && p.limit === 0)).map((p) => {
-        const firstPage = p.pageSize === 0 ? 0 : start / p.pageSize;
-        const lastPage = p.pageSize === 0 ? 1 : Math.ceil(Math.min(end, p.limit) / p.pageSize);
-        const from = Math.min(firstPage, p.nSlots), to = Math.min(lastPage, p.nSlots);
-        return { slot: p.slot, pageSize: p.pageSize, hashType: p.hashType, limit: p.limit, firstPage, expected: p.slots.slice(from * p.hashSize, to * p.hashSize) };
-      }),
+      sliceOffset,
+      start,
+      end,
+      cds: plans
+        .filter((p) => p.limit > start || (start === 0 && p.limit === 0))
+        .map((p) => {
+          const firstPage = p.pageSize === 0 ? 0 : start / p.pageSize;
+          const lastPage = p.pageSize === 0 ? 1 : Math.ceil(Math.min(end, p.limit) / p.pageSize);
+          const from = Math.min(firstPage, p.nSlots),
+            to = Math.min(lastPage, p.nSlots);
+          return {
+            slot: p.slot,
+            pageSize: p.pageSize,
+            hashType: p.hashType,
+            limit: p.limit,
+            firstPage,
+            expected: p.slots.slice(from * p.hashSize, to * p.hashSize),
+          };
+        }),
     });
   }
   return jobs;
@@ -123,15 +148,29 @@ export function planPageJobs(sliceOffset: number, plans: CdPlan[], parts: number
  * `host`: one host digest for every hash type, or a chooser per hash type; undefined: the Wasm core. `core` may be
  * null when every CodeDirectory of the job goes through a host digest (`jobNeedsCore`).
  */
-export function runPageJob(core: Core | null, src: ByteSource, job: PageJob, host?: HostDigest | { choose: DigestChooser }): PageJobResult {
+export function runPageJob(
+  core: Core | null,
+  src: ByteSource,
+  job: PageJob,
+  host?: HostDigest | { choose: DigestChooser },
+): PageJobResult {
   const pick = (t: HashType) => (typeof host === 'function' ? host : host?.choose(t));
-  const hashers = job.cds.map((c) => createPageStrategy(core, c.pageSize, c.hashType, { expected: c.expected, keepDigests: false, host: pick(c.hashType) }));
+  const hashers = job.cds.map((c) =>
+    createPageStrategy(core, c.pageSize, c.hashType, {
+      expected: c.expected,
+      keepDigests: false,
+      host: pick(c.hashType),
+    }),
+  );
   const stop = Math.max(job.start, ...job.cds.map((c) => Math.min(job.end, c.limit)));
   const into = (src as ByteSourceInto).readInto?.bind(src);
   const scratch = into ? new Uint8Array(Math.min(READ_CHUNK, Math.max(0, stop - job.start))) : null;
   for (let off = job.start; off < stop; off += READ_CHUNK) {
     const want = Math.min(READ_CHUNK, stop - off);
-    const piece = into && scratch ? scratch.subarray(0, into(job.sliceOffset + off, scratch.subarray(0, want))) : src.read(job.sliceOffset + off, want);
+    const piece =
+      into && scratch
+        ? scratch.subarray(0, into(job.sliceOffset + off, scratch.subarray(0, want)))
+        : src.read(job.sliceOffset + off, want);
     if (piece.length === 0) break;
     for (let k = 0; k < job.cds.length; k++) {
       const end = Math.min(job.end, job.cds[k].limit);
@@ -142,7 +181,11 @@ export function runPageJob(core: Core | null, src: ByteSource, job: PageJob, hos
   return {
     cds: job.cds.map((c, k) => {
       const r = hashers[k].finish();
-      return { slot: c.slot, pageCount: r.pageCount, mismatched: c.firstPage === 0 ? r.mismatched : r.mismatched.map((i) => i + c.firstPage) };
+      return {
+        slot: c.slot,
+        pageCount: r.pageCount,
+        mismatched: c.firstPage === 0 ? r.mismatched : r.mismatched.map((i) => i + c.firstPage),
+      };
     }),
   };
 }
@@ -150,11 +193,16 @@ export function runPageJob(core: Core | null, src: ByteSource, job: PageJob, hos
 /** True when some CodeDirectory of the job needs the Wasm core under `host` (no host digest, or pageSize 0 / > 1 MiB). */
 export function jobNeedsCore(job: PageJob, host?: HostDigest | { choose: DigestChooser }): boolean {
   const pick = (t: HashType) => (typeof host === 'function' ? host : host?.choose(t));
-  return job.cds.some((c) => !pick(c.hashType) || c.pageSize === 0 || c.pageSize > (1 << 20));
+  return job.cds.some((c) => !pick(c.hashType) || c.pageSize === 0 || c.pageSize > 1 << 20);
 }
 
 /** Writes the jobs' page counts and mismatches into the CodeDirectory reports (slots with no page count too). */
-export function recordJobResults(bin: Binary, cds: CodeDirectoryReport[], plans: CdPlan[], results: PageJobResult[]): void {
+export function recordJobResults(
+  bin: Binary,
+  cds: CodeDirectoryReport[],
+  plans: CdPlan[],
+  results: PageJobResult[],
+): void {
   for (const p of plans) {
     const r = cds.find((c) => c.slot === p.slot);
     if (!r) continue;

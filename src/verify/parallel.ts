@@ -22,8 +22,14 @@ export function mergePageResults(bin: Binary, slice: SliceReport, plans: CdPlan[
  * `verifySync` with the code pages hashed inline by `host` (e.g. node:crypto) or the Wasm core (`core`, which must
  * be the core `init()` loaded). `valid`, `class` and `reasons` are not final (as with verifySync).
  */
-export function verifySyncPaged(input: Uint8Array | ByteSource, options: VerifyOptions & { core?: Core; host?: HostDigest }): ReturnType<typeof verifySync> {
-  return verifySync(input, { ...options, ...(options.host ? { hostDigest: options.host } : { hashing: options.hashing ?? 'wasm' }) });
+export function verifySyncPaged(
+  input: Uint8Array | ByteSource,
+  options: VerifyOptions & { core?: Core; host?: HostDigest },
+): ReturnType<typeof verifySync> {
+  return verifySync(input, {
+    ...options,
+    ...(options.host ? { hostDigest: options.host } : { hashing: options.hashing ?? 'wasm' }),
+  });
 }
 
 export interface ParallelVerifyOptions extends VerifyOptions {
@@ -34,7 +40,13 @@ export interface ParallelVerifyOptions extends VerifyOptions {
 }
 
 /** `verify` with the code pages on `pool` (or inline with `host`, else Wasm). Same report as `verify`. */
-export async function verifyPaged(input: Uint8Array | ByteSource, options: ParallelVerifyOptions): Promise<VerifyReport> {
+export async function verifyPaged(
+  input: Uint8Array | ByteSource,
+  options: ParallelVerifyOptions,
+): Promise<VerifyReport> {
   if (options.pool) return verify(input, options);
-  return verify(input, { ...options, ...(options.host ? { hostDigest: options.host } : { hashing: options.hashing ?? 'wasm' }) });
+  return verify(input, {
+    ...options,
+    ...(options.host ? { hostDigest: options.host } : { hashing: options.hashing ?? 'wasm' }),
+  });
 }

@@ -10,7 +10,15 @@
 // `toString` are keys like any other and never reach a prototype.
 import { MachlensError } from '../errors';
 
-export type PlistValue = string | number | bigint | boolean | Uint8Array | Date | PlistValue[] | { [key: string]: PlistValue };
+export type PlistValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | Uint8Array
+  | Date
+  | PlistValue[]
+  | { [key: string]: PlistValue };
 
 export class PlistError extends MachlensError {
   override readonly name = 'PlistError';
@@ -41,11 +49,16 @@ function unescape(s: string): string {
   if (s.indexOf('&') < 0) return s;
   return s.replace(ENTITY, (_m, e: string) => {
     switch (e) {
-      case 'amp': return '&';
-      case 'lt': return '<';
-      case 'gt': return '>';
-      case 'quot': return '"';
-      case 'apos': return "'";
+      case 'amp':
+        return '&';
+      case 'lt':
+        return '<';
+      case 'gt':
+        return '>';
+      case 'quot':
+        return '"';
+      case 'apos':
+        return "'";
       default: {
         const cp = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
         return cp <= 0x10ffff ? String.fromCodePoint(cp) : '';
@@ -54,7 +67,9 @@ function unescape(s: string): string {
   });
 }
 
-function isSpace(c: number): boolean { return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; }
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
 
 function b64decode(s: string): Uint8Array {
   // Bytes outside the alphabet (white space, padding, junk) are skipped. A lone last character (length 4n + 1)
@@ -67,7 +82,9 @@ function b64decode(s: string): Uint8Array {
   return out;
 }
 
-const TAG_OPEN = 0, TAG_CLOSE = 1, TAG_EMPTY = 2;
+const TAG_OPEN = 0,
+  TAG_CLOSE = 1,
+  TAG_EMPTY = 2;
 
 /** Parses an XML plist document (or a bare value) into plain JavaScript values. Linear in the text's length. */
 export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): PlistValue {
@@ -84,10 +101,25 @@ export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): Plist
 
   /** Skips `<?…?>`, comments and `<!…>` at i; true when one was skipped. */
   const skipMarkup = (): boolean => {
-    if (xml.startsWith('<?', i)) { const e = xml.indexOf('?>', i + 2); if (e < 0) throw new PlistError('unterminated <?', i); i = e + 2; return true; }
-    if (xml.startsWith('<!--', i)) { const e = xml.indexOf('-->', i + 4); if (e < 0) throw new PlistError('unterminated comment', i); i = e + 3; return true; }
+    if (xml.startsWith('<?', i)) {
+      const e = xml.indexOf('?>', i + 2);
+      if (e < 0) throw new PlistError('unterminated <?', i);
+      i = e + 2;
+      return true;
+    }
+    if (xml.startsWith('<!--', i)) {
+      const e = xml.indexOf('-->', i + 4);
+      if (e < 0) throw new PlistError('unterminated comment', i);
+      i = e + 3;
+      return true;
+    }
     if (xml.startsWith('<![CDATA[', i)) return false;
-    if (xml.startsWith('<!', i)) { const e = xml.indexOf('>', i + 2); if (e < 0) throw new PlistError('unterminated <!', i); i = e + 1; return true; }
+    if (xml.startsWith('<!', i)) {
+      const e = xml.indexOf('>', i + 2);
+      if (e < 0) throw new PlistError('unterminated <!', i);
+      i = e + 1;
+      return true;
+    }
     return false;
   };
   /** Skips white space and markup up to the next element tag (or the end); text that is not white space is an error. */
@@ -107,12 +139,19 @@ export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): Plist
     const gt = xml.indexOf('>', i + 1);
     if (gt < 0) throw new PlistError('unterminated tag', i);
     tagAt = i;
-    let s = i + 1, e = gt;
+    let s = i + 1,
+      e = gt;
     while (s < e && isSpace(xml.charCodeAt(s))) s++;
     while (e > s && isSpace(xml.charCodeAt(e - 1))) e--;
     tagKind = TAG_OPEN;
-    if (s < e && xml.charCodeAt(s) === 0x2f) { tagKind = TAG_CLOSE; s++; while (s < e && isSpace(xml.charCodeAt(s))) s++; }
-    else if (e > s && xml.charCodeAt(e - 1) === 0x2f) { tagKind = TAG_EMPTY; e--; }
+    if (s < e && xml.charCodeAt(s) === 0x2f) {
+      tagKind = TAG_CLOSE;
+      s++;
+      while (s < e && isSpace(xml.charCodeAt(s))) s++;
+    } else if (e > s && xml.charCodeAt(e - 1) === 0x2f) {
+      tagKind = TAG_EMPTY;
+      e--;
+    }
     let k = s;
     while (k < e && !isSpace(xml.charCodeAt(k)) && xml.charCodeAt(k) !== 0x2f) k++;
     tagName = xml.slice(s, k);
@@ -144,20 +183,31 @@ export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): Plist
     readTag();
     if (kind() === TAG_EMPTY) {
       switch (name()) {
-        case 'true': return true;
-        case 'false': return false;
-        case 'string': return '';
-        case 'dict': return newDict();
-        case 'array': return [];
-        case 'data': return new Uint8Array(0);
-        default: throw new PlistError(`unexpected <${name()}/>`, tagAt);
+        case 'true':
+          return true;
+        case 'false':
+          return false;
+        case 'string':
+          return '';
+        case 'dict':
+          return newDict();
+        case 'array':
+          return [];
+        case 'data':
+          return new Uint8Array(0);
+        default:
+          throw new PlistError(`unexpected <${name()}/>`, tagAt);
       }
     }
     if (kind() !== TAG_OPEN) throw new PlistError(`unexpected </${name()}>`, tagAt);
     switch (name()) {
       case 'plist': {
         skipToTag();
-        if (xml.startsWith('</', i)) { readTag(); if (name() !== 'plist') throw new PlistError('<plist> not closed', tagAt); return newDict(); }
+        if (xml.startsWith('</', i)) {
+          readTag();
+          if (name() !== 'plist') throw new PlistError('<plist> not closed', tagAt);
+          return newDict();
+        }
         const v = value(depth + 1);
         readTag();
         if (kind() !== TAG_CLOSE || name() !== 'plist') throw new PlistError('<plist> not closed', tagAt);
@@ -190,7 +240,8 @@ export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): Plist
         }
         return a;
       }
-      case 'string': return textUntilClose('string');
+      case 'string':
+        return textUntilClose('string');
       case 'integer': {
         const at = i;
         const s = textUntilClose('integer').trim();
@@ -200,12 +251,20 @@ export function parsePlist(xml: string, maxNesting = DEFAULT_MAX_NESTING): Plist
         const v = neg ? -b : b;
         return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
       }
-      case 'real': return Number(textUntilClose('real').trim());
-      case 'true': textUntilClose('true'); return true;
-      case 'false': textUntilClose('false'); return false;
-      case 'data': return b64decode(textUntilClose('data'));
-      case 'date': return new Date(textUntilClose('date').trim());
-      default: throw new PlistError(`unknown plist element <${name().slice(0, 40)}>`, tagAt);
+      case 'real':
+        return Number(textUntilClose('real').trim());
+      case 'true':
+        textUntilClose('true');
+        return true;
+      case 'false':
+        textUntilClose('false');
+        return false;
+      case 'data':
+        return b64decode(textUntilClose('data'));
+      case 'date':
+        return new Date(textUntilClose('date').trim());
+      default:
+        throw new PlistError(`unknown plist element <${name().slice(0, 40)}>`, tagAt);
     }
   };
   const v = value(0);
@@ -240,11 +299,18 @@ export function parseBinaryPlist(b: Uint8Array, maxNesting = DEFAULT_MAX_NESTING
   const MAX_DEPTH = clampNesting(maxNesting);
   const len = b.length;
   if (!isBinaryPlist(b)) throw new PlistError('not a binary plist: no bplist00 magic', 0);
-  if (len < 8 + 1 + 1 + 32) throw new PlistError(`binary plist of ${len} bytes is too short for an object, its offset and the 32-byte trailer`, 0);
+  if (len < 8 + 1 + 1 + 32)
+    throw new PlistError(
+      `binary plist of ${len} bytes is too short for an object, its offset and the 32-byte trailer`,
+      0,
+    );
   const t = len - 32;
-  const offSize = b[t + 6], refSize = b[t + 7];
-  if (offSize !== 1 && offSize !== 2 && offSize !== 4 && offSize !== 8) throw new PlistError(`binary plist offset size ${offSize} (expected 1, 2, 4 or 8)`, t + 6);
-  if (refSize !== 1 && refSize !== 2 && refSize !== 4 && refSize !== 8) throw new PlistError(`binary plist reference size ${refSize} (expected 1, 2, 4 or 8)`, t + 7);
+  const offSize = b[t + 6],
+    refSize = b[t + 7];
+  if (offSize !== 1 && offSize !== 2 && offSize !== 4 && offSize !== 8)
+    throw new PlistError(`binary plist offset size ${offSize} (expected 1, 2, 4 or 8)`, t + 6);
+  if (refSize !== 1 && refSize !== 2 && refSize !== 4 && refSize !== 8)
+    throw new PlistError(`binary plist reference size ${refSize} (expected 1, 2, 4 or 8)`, t + 7);
   /** An unsigned big-endian integer of `size` bytes at o (Infinity when it does not fit a double exactly). */
   const uint = (o: number, size: number): number => {
     let v = 0;
@@ -254,14 +320,24 @@ export function parseBinaryPlist(b: Uint8Array, maxNesting = DEFAULT_MAX_NESTING
     }
     return v;
   };
-  const numObjects = uint(t + 8, 8), top = uint(t + 16, 8), tableOff = uint(t + 24, 8);
+  const numObjects = uint(t + 8, 8),
+    top = uint(t + 16, 8),
+    tableOff = uint(t + 24, 8);
   if (numObjects < 1) throw new PlistError('binary plist holds no object', t + 8);
   // the offset table lies between the objects and the trailer: its size is checked before anything is read
   if (tableOff < 9 || tableOff > t || numObjects > (t - tableOff) / offSize) {
-    throw new PlistError(`binary plist offset table (${numObjects} entries of ${offSize} bytes at ${tableOff}) does not fit before the trailer at ${t}`, t + 24);
+    throw new PlistError(
+      `binary plist offset table (${numObjects} entries of ${offSize} bytes at ${tableOff}) does not fit before the trailer at ${t}`,
+      t + 24,
+    );
   }
-  if (top >= numObjects) throw new PlistError(`binary plist top object ${top} is not one of its ${numObjects} objects`, t + 16);
-  if (refSize < 8 && numObjects > 2 ** (8 * refSize)) throw new PlistError(`binary plist has ${numObjects} objects, more than ${refSize}-byte references can name`, t + 7);
+  if (top >= numObjects)
+    throw new PlistError(`binary plist top object ${top} is not one of its ${numObjects} objects`, t + 16);
+  if (refSize < 8 && numObjects > 2 ** (8 * refSize))
+    throw new PlistError(
+      `binary plist has ${numObjects} objects, more than ${refSize}-byte references can name`,
+      t + 7,
+    );
   const objectsEnd = tableOff;
   // every value produced consumes a reference of refSize bytes (or is the top object): more than that many values
   // (times 4, room for a few shared scalars and containers) means references are being expanded over and over
@@ -270,9 +346,14 @@ export function parseBinaryPlist(b: Uint8Array, maxNesting = DEFAULT_MAX_NESTING
   const utf16 = new TextDecoder('utf-16be', { fatal: false });
 
   const offsetOf = (index: number, at: number): number => {
-    if (index >= numObjects) throw new PlistError(`binary plist reference to object ${index}, past its ${numObjects} objects`, at);
+    if (index >= numObjects)
+      throw new PlistError(`binary plist reference to object ${index}, past its ${numObjects} objects`, at);
     const off = uint(tableOff + index * offSize, offSize);
-    if (off < 8 || off >= objectsEnd) throw new PlistError(`binary plist object ${index} at offset ${off} lies outside the object area 8…${objectsEnd}`, tableOff + index * offSize);
+    if (off < 8 || off >= objectsEnd)
+      throw new PlistError(
+        `binary plist object ${index} at offset ${off} lies outside the object area 8…${objectsEnd}`,
+        tableOff + index * offSize,
+      );
     return off;
   };
   /** The count in a marker's low nibble, or the integer that follows it (0x1n); returns [count, start of payload]. */
@@ -281,30 +362,43 @@ export function parseBinaryPlist(b: Uint8Array, maxNesting = DEFAULT_MAX_NESTING
     if (low !== 0x0f) return [low, o + 1];
     if (o + 1 >= objectsEnd) throw new PlistError('binary plist count runs past the object area', o + 1);
     const m = b[o + 1];
-    if (m >> 4 !== 0x1 || (m & 0x0f) > 3) throw new PlistError(`binary plist count marker 0x${m.toString(16)} (expected an integer of 1, 2, 4 or 8 bytes)`, o + 1);
+    if (m >> 4 !== 0x1 || (m & 0x0f) > 3)
+      throw new PlistError(
+        `binary plist count marker 0x${m.toString(16)} (expected an integer of 1, 2, 4 or 8 bytes)`,
+        o + 1,
+      );
     const size = 1 << (m & 0x0f);
     if (o + 2 + size > objectsEnd) throw new PlistError('binary plist count runs past the object area', o + 2);
     return [uint(o + 2, size), o + 2 + size];
   };
   /** Checks that `count` items of `size` bytes fit between `start` and the end of the object area. */
   const fits = (start: number, count: number, size: number, what: string, at: number): void => {
-    if (count > (objectsEnd - start) / size) throw new PlistError(`binary plist ${what} claims ${count} entries of ${size} bytes, only ${Math.max(0, objectsEnd - start)} bytes remain`, at);
+    if (count > (objectsEnd - start) / size)
+      throw new PlistError(
+        `binary plist ${what} claims ${count} entries of ${size} bytes, only ${Math.max(0, objectsEnd - start)} bytes remain`,
+        at,
+      );
   };
   const signed = (o: number, size: number): number | bigint => {
     let v = 0n;
     for (let k = 0; k < size; k++) v = (v << 8n) | BigInt(b[o + k]);
-    if (size >= 8 && (b[o] & 0x80)) v -= 1n << BigInt(8 * size);
+    if (size >= 8 && b[o] & 0x80) v -= 1n << BigInt(8 * size);
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   };
   const latin1 = (s: number, e: number): string => {
     let out = '';
-    for (let k = s; k < e; k += 8192) out += String.fromCharCode.apply(null, b.subarray(k, Math.min(e, k + 8192)) as unknown as number[]);
+    for (let k = s; k < e; k += 8192)
+      out += String.fromCharCode.apply(null, b.subarray(k, Math.min(e, k + 8192)) as unknown as number[]);
     return out;
   };
 
   const value = (index: number, depth: number, at: number): PlistValue => {
     if (depth > MAX_DEPTH) throw new PlistError('plist nested too deeply', at);
-    if (--budget < 0) throw new PlistError('binary plist references expand to more values than its size allows (shared or cyclic containers)', at);
+    if (--budget < 0)
+      throw new PlistError(
+        'binary plist references expand to more values than its size allows (shared or cyclic containers)',
+        at,
+      );
     const cached = scalars.get(index);
     if (cached !== undefined) return cached;
     const o = offsetOf(index, at);
@@ -315,7 +409,10 @@ export function parseBinaryPlist(b: Uint8Array, maxNesting = DEFAULT_MAX_NESTING
       case 0x0:
         if (marker === 0x08) return false;
         if (marker === 0x09) return true;
-        throw new PlistError(`binary plist object 0x${marker.toString(16).padStart(2, '0')} (null or fill) is not a value`, o);
+        throw new PlistError(
+          `binary plist object 0x${marker.toString(16).padStart(2, '0')} (null or fill) is not a value`,
+          o,
+        );
       case 0x1: {
         const p = marker & 0x0f;
         if (p > 4) throw new PlistError(`binary plist integer of 2^${p} bytes`, o);
@@ -365,7 +462,9 @@ export function parseBinaryPlist(b: Uint8Array, maxNesting = DEFAULT_MAX_NESTING
         d.CF$UID = uint(o + 1, size);
         return d;
       }
-      case 0xa: case 0xb: case 0xc: {
+      case 0xa:
+      case 0xb:
+      case 0xc: {
         const [count, s] = countAt(o);
         fits(s, count, refSize, kind === 0xa ? 'array' : 'set', o);
         const a: PlistValue[] = [];
@@ -386,7 +485,10 @@ export function parseBinaryPlist(b: Uint8Array, maxNesting = DEFAULT_MAX_NESTING
         return d;
       }
       default:
-        throw new PlistError(`binary plist object marker 0x${marker.toString(16).padStart(2, '0')} is not a known type`, o);
+        throw new PlistError(
+          `binary plist object marker 0x${marker.toString(16).padStart(2, '0')} is not a known type`,
+          o,
+        );
     }
     scalars.set(index, v);
     return v;
@@ -411,7 +513,8 @@ export function parsePlistBytes(bytes: Uint8Array, maxNesting = DEFAULT_MAX_NEST
 export function plistToJson(v: PlistValue): unknown {
   if (v instanceof Uint8Array) {
     let s = '';
-    for (let i = 0; i < v.length; i += 8192) s += String.fromCharCode.apply(null, v.subarray(i, i + 8192) as unknown as number[]);
+    for (let i = 0; i < v.length; i += 8192)
+      s += String.fromCharCode.apply(null, v.subarray(i, i + 8192) as unknown as number[]);
     return btoa(s);
   }
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();

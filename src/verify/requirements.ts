@@ -24,19 +24,32 @@ const TYPE_NAMES: Record<number, string> = { 1: 'host', 2: 'guest', 3: 'designat
 const MAX_DEPTH = 256;
 const latin1 = new TextDecoder('latin1');
 
-enum Level { Primary = 0, And = 1, Or = 2, Top = 3 }
+enum Level {
+  Primary = 0,
+  And = 1,
+  Or = 2,
+  Top = 3,
+}
 
 class Reader {
-  constructor(private readonly b: Uint8Array, public p: number, private readonly end: number) {}
+  constructor(
+    private readonly b: Uint8Array,
+    public p: number,
+    private readonly end: number,
+  ) {}
   u32(): number {
     if (this.p + 4 > this.end) throw new RequirementError(`requirement truncated at ${this.p}`, this.p);
-    const v = ((this.b[this.p] << 24) | (this.b[this.p + 1] << 16) | (this.b[this.p + 2] << 8) | this.b[this.p + 3]) >>> 0;
+    const v =
+      ((this.b[this.p] << 24) | (this.b[this.p + 1] << 16) | (this.b[this.p + 2] << 8) | this.b[this.p + 3]) >>> 0;
     this.p += 4;
     return v;
   }
-  i32(): number { return this.u32() | 0; }
+  i32(): number {
+    return this.u32() | 0;
+  }
   i64(): bigint {
-    const hi = BigInt(this.u32()), lo = BigInt(this.u32());
+    const hi = BigInt(this.u32()),
+      lo = BigInt(this.u32());
     return BigInt.asIntN(64, (hi << 32n) | lo);
   }
   data(): Uint8Array {
@@ -49,24 +62,43 @@ class Reader {
   }
 }
 
-function isAlnum(c: number): boolean { return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a); }
-function isPrint(c: number): boolean { return c >= 0x20 && c < 0x7f; }
-function hex(d: Uint8Array): string { let s = ''; for (const x of d) s += x.toString(16).padStart(2, '0'); return s; }
+function isAlnum(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+function isPrint(c: number): boolean {
+  return c >= 0x20 && c < 0x7f;
+}
+function hex(d: Uint8Array): string {
+  let s = '';
+  for (const x of d) s += x.toString(16).padStart(2, '0');
+  return s;
+}
 
-const enum Mode { Simple, Printable, Binary }
+const enum Mode {
+  Simple,
+  Printable,
+  Binary,
+}
 
 function dataText(d: Uint8Array, best: Mode = Mode.Simple, dotOkay = false): string {
   let mode = best;
   for (const c of d) {
     if (isAlnum(c) || (c === 0x2e && dotOkay)) continue;
-    if (isPrint(c)) { if (mode === Mode.Simple) mode = Mode.Printable; }
-    else { mode = Mode.Binary; break; }
+    if (isPrint(c)) {
+      if (mode === Mode.Simple) mode = Mode.Printable;
+    } else {
+      mode = Mode.Binary;
+      break;
+    }
   }
   if (d.length === 0 && mode === Mode.Simple) mode = Mode.Printable;
   if (mode === Mode.Simple) return latin1.decode(d);
   if (mode === Mode.Printable) {
     let s = '"';
-    for (const c of d) { if (c === 0x22 || c === 0x5c) s += '\\'; s += String.fromCharCode(c); }
+    for (const c of d) {
+      if (c === 0x22 || c === 0x5c) s += '\\';
+      s += String.fromCharCode(c);
+    }
     return s + '"';
   }
   return `0x${hex(d)}`;
@@ -76,7 +108,13 @@ function oidText(d: Uint8Array): string {
   if (d.length === 0) return '';
   const parts: number[] = [];
   let v = 0;
-  for (const c of d) { v = v * 128 + (c & 0x7f); if (!(c & 0x80)) { parts.push(v); v = 0; } }
+  for (const c of d) {
+    v = v * 128 + (c & 0x7f);
+    if (!(c & 0x80)) {
+      parts.push(v);
+      v = 0;
+    }
+  }
   const first = parts.shift() ?? 0;
   const a = first < 40 ? 0 : first < 80 ? 1 : 2;
   return [a, first - a * 40, ...parts].join('.');
@@ -98,22 +136,38 @@ function timestamp(r: Reader): string {
 function match(r: Reader): string {
   const op = r.u32();
   switch (op) {
-    case 0: return ' /* exists */';
-    case 14: return ' absent ';
-    case 1: return ` = ${dataText(r.data())}`;
-    case 2: return ` ~ ${dataText(r.data())}`;
-    case 3: return ` = ${dataText(r.data())}*`;
-    case 4: return ` = *${dataText(r.data())}`;
-    case 5: return ` < ${dataText(r.data())}`;
-    case 6: return ` > ${dataText(r.data())}`;
-    case 7: return ` <= ${dataText(r.data())}`;
-    case 8: return ` >= ${dataText(r.data())}`;
-    case 9: return ` = ${timestamp(r)}`;
-    case 10: return ` < ${timestamp(r)}`;
-    case 11: return ` > ${timestamp(r)}`;
-    case 12: return ` <= ${timestamp(r)}`;
-    case 13: return ` >= ${timestamp(r)}`;
-    default: throw new RequirementError(`unknown match operation ${op}`);
+    case 0:
+      return ' /* exists */';
+    case 14:
+      return ' absent ';
+    case 1:
+      return ` = ${dataText(r.data())}`;
+    case 2:
+      return ` ~ ${dataText(r.data())}`;
+    case 3:
+      return ` = ${dataText(r.data())}*`;
+    case 4:
+      return ` = *${dataText(r.data())}`;
+    case 5:
+      return ` < ${dataText(r.data())}`;
+    case 6:
+      return ` > ${dataText(r.data())}`;
+    case 7:
+      return ` <= ${dataText(r.data())}`;
+    case 8:
+      return ` >= ${dataText(r.data())}`;
+    case 9:
+      return ` = ${timestamp(r)}`;
+    case 10:
+      return ` < ${timestamp(r)}`;
+    case 11:
+      return ` > ${timestamp(r)}`;
+    case 12:
+      return ` <= ${timestamp(r)}`;
+    case 13:
+      return ` >= ${timestamp(r)}`;
+    default:
+      throw new RequirementError(`unknown match operation ${op}`);
   }
 }
 
@@ -122,36 +176,82 @@ function expr(r: Reader, level: Level, depth: number): string {
   const raw = r.u32();
   const op = raw & 0x00ffffff;
   switch (op) {
-    case 0: return 'never';
-    case 1: return 'always';
-    case 2: return `identifier ${dataText(r.data(), Mode.Printable)}`;
-    case 3: return 'anchor apple';
-    case 15: return 'anchor apple generic';
-    case 4: { const s = certSlot(r); return `certificate${s} = H"${hex(r.data())}"`; }
-    case 5: { const k = dataText(r.data(), Mode.Simple, true); return `info[${k}] = ${dataText(r.data())}`; }
+    case 0:
+      return 'never';
+    case 1:
+      return 'always';
+    case 2:
+      return `identifier ${dataText(r.data(), Mode.Printable)}`;
+    case 3:
+      return 'anchor apple';
+    case 15:
+      return 'anchor apple generic';
+    case 4: {
+      const s = certSlot(r);
+      return `certificate${s} = H"${hex(r.data())}"`;
+    }
+    case 5: {
+      const k = dataText(r.data(), Mode.Simple, true);
+      return `info[${k}] = ${dataText(r.data())}`;
+    }
     case 6: {
-      const a = expr(r, Level.And, depth + 1), b = expr(r, Level.And, depth + 1);
+      const a = expr(r, Level.And, depth + 1),
+        b = expr(r, Level.And, depth + 1);
       return level < Level.And ? `(${a} and ${b})` : `${a} and ${b}`;
     }
     case 7: {
-      const a = expr(r, Level.Or, depth + 1), b = expr(r, Level.Or, depth + 1);
+      const a = expr(r, Level.Or, depth + 1),
+        b = expr(r, Level.Or, depth + 1);
       return level < Level.Or ? `(${a} or ${b})` : `${a} or ${b}`;
     }
-    case 8: return `cdhash H"${hex(r.data())}"`;
-    case 9: return `! ${expr(r, Level.Primary, depth + 1)}`;
-    case 10: { const k = dataText(r.data(), Mode.Simple, true); return `info[${k}]${match(r)}`; }
-    case 16: { const k = dataText(r.data(), Mode.Simple, true); return `entitlement[${k}]${match(r)}`; }
-    case 11: { const s = certSlot(r); const k = dataText(r.data(), Mode.Simple, true); return `certificate${s}[${k}]${match(r)}`; }
-    case 14: { const s = certSlot(r); const o = oidText(r.data()); return `certificate${s}[field.${o}]${match(r)}`; }
-    case 17: { const s = certSlot(r); const o = oidText(r.data()); return `certificate${s}[policy.${o}]${match(r)}`; }
-    case 22: { const s = certSlot(r); const o = oidText(r.data()); return `certificate${s}[timestamp.${o}]${match(r)}`; }
-    case 12: { const s = certSlot(r); return `certificate${s} trusted`; }
-    case 13: return 'anchor trusted';
-    case 18: return `anchor ${dataText(r.data(), Mode.Simple, true)}`;
-    case 19: return `(${dataText(r.data(), Mode.Simple, true)})`;
-    case 20: return `platform = ${r.i32()}`;
-    case 21: return 'notarized';
-    case 23: return 'legacy';
+    case 8:
+      return `cdhash H"${hex(r.data())}"`;
+    case 9:
+      return `! ${expr(r, Level.Primary, depth + 1)}`;
+    case 10: {
+      const k = dataText(r.data(), Mode.Simple, true);
+      return `info[${k}]${match(r)}`;
+    }
+    case 16: {
+      const k = dataText(r.data(), Mode.Simple, true);
+      return `entitlement[${k}]${match(r)}`;
+    }
+    case 11: {
+      const s = certSlot(r);
+      const k = dataText(r.data(), Mode.Simple, true);
+      return `certificate${s}[${k}]${match(r)}`;
+    }
+    case 14: {
+      const s = certSlot(r);
+      const o = oidText(r.data());
+      return `certificate${s}[field.${o}]${match(r)}`;
+    }
+    case 17: {
+      const s = certSlot(r);
+      const o = oidText(r.data());
+      return `certificate${s}[policy.${o}]${match(r)}`;
+    }
+    case 22: {
+      const s = certSlot(r);
+      const o = oidText(r.data());
+      return `certificate${s}[timestamp.${o}]${match(r)}`;
+    }
+    case 12: {
+      const s = certSlot(r);
+      return `certificate${s} trusted`;
+    }
+    case 13:
+      return 'anchor trusted';
+    case 18:
+      return `anchor ${dataText(r.data(), Mode.Simple, true)}`;
+    case 19:
+      return `(${dataText(r.data(), Mode.Simple, true)})`;
+    case 20:
+      return `platform = ${r.i32()}`;
+    case 21:
+      return 'notarized';
+    case 23:
+      return 'legacy';
     default:
       if (raw & 0x80000000) return `false /* opcode ${op} */`;
       if (raw & 0x40000000) return `/* opcode ${op} */`;
@@ -184,10 +284,16 @@ export function decompileRequirements(blob: Uint8Array): Requirement[] {
   if (count > (len - 12) / 8) throw new RequirementError('requirements count does not fit the blob');
   const out: Requirement[] = [];
   for (let i = 0; i < count; i++) {
-    const type = u32(blob, 12 + i * 8), off = u32(blob, 16 + i * 8);
+    const type = u32(blob, 12 + i * 8),
+      off = u32(blob, 16 + i * 8);
     if (off < 12 + count * 8 || off + 8 > len) throw new RequirementError(`requirement ${i} lies outside the set`);
     const rlen = Math.min(u32(blob, off + 4), len - off);
-    out.push({ type, typeName: TYPE_NAMES[type] ?? `type${type}`, text: decompileRequirement(blob.subarray(off, off + rlen)), offset: off });
+    out.push({
+      type,
+      typeName: TYPE_NAMES[type] ?? `type${type}`,
+      text: decompileRequirement(blob.subarray(off, off + rlen)),
+      offset: off,
+    });
   }
   return out;
 }

@@ -2,27 +2,22 @@
 // (assembly/codesign/), every CodeDirectory gets its cdhash and its special slots are checked against the blobs
 // (and the bundle files when given); the code pages are the page step's (src/verify/pages.ts). No await in here: the shared core's arena and
 // chunk buffer are used by one caller at a time.
+import * as B from '../generated/boundary';
 import { loadInput, outputView, readIssues, type Core } from '../wasm/instance';
 import { digestVia, isHashType, type HashType, type HostDigest } from '../wasm/hashing';
 import { ISSUE_CODES, makeIssue, type Issue, type IssueCode } from '../model/errors';
 import type { Binary, ByteSource } from '../model/types';
 import { toHex, equalBytes } from './der';
 import {
-  cdFlagNames, execSegFlagNames, HASH_TYPE_NAMES, HASH_RANK, runtimeVersion, slotName, SPECIAL_SLOT_NAMES,
+  cdFlagNames,
+  execSegFlagNames,
+  HASH_TYPE_NAMES,
+  HASH_RANK,
+  runtimeVersion,
+  slotName,
+  SPECIAL_SLOT_NAMES,
 } from './names';
 import type { BlobEntry, BundleFiles, CodeDirectoryReport, MismatchedPage, SpecialSlotReport } from './types';
-
-/** Fields of a CodeDirectory record (assembly/codesign/index.ts, parseCodeDirectory's emit order). */
-const CD = {
-  version: 0, flags: 1, hashOffset: 2, identOffset: 3, nSpecial: 4, nSpecialUsable: 5, nCode: 6, nCodeUsable: 7,
-  codeLimit32: 8, hashSize: 9, hashType: 10, platform: 11, pageSize: 12, spare2: 13, scatterOffset: 14,
-  teamOffset: 15, spare3: 16, codeLimit64: 17, execSegBase: 18, execSegLimit: 19, execSegFlags: 20, runtime: 21,
-  preEncrypt: 22, lHashType: 23, lAppType: 24, lAppSub: 25, lOffset: 26, lSize: 27, identLen: 28, teamLen: 29,
-  headerRead: 30, headerDeclared: 31, codeLimit: 32,
-} as const;
-export const CD_FIELD_COUNT = 33;
-
-const KINDS: BlobEntry['kind'][] = ['unknown', 'code-directory', 'requirements', 'entitlements', 'der-entitlements', 'launch-constraint', 'cms', 'ticket'];
 
 /**
  * Largest signature read into Wasm. A SHA-384 CodeDirectory over 4 KiB pages of a 2 GiB slice is 24 MiB; real
@@ -72,46 +67,99 @@ function num(v: number): number | null {
 }
 
 /** Reads the slice's signature (LC_CODE_SIGNATURE) and walks it in Wasm. Returns null when the slice has none. */
-export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceIndex: number, host?: HostDigest): SignatureData | null {
+export function readSignature(
+  core: Core,
+  src: ByteSource,
+  bin: Binary,
+  sliceIndex: number,
+  host?: HostDigest,
+): SignatureData | null {
   const cs = bin.codeSignature;
   if (!cs) return null;
   const ctx = `slice[${sliceIndex}] code signature`;
   const issues: Issue[] = [];
   let { dataoff, datasize } = cs;
   if (dataoff >= bin.size || datasize > bin.size - dataoff) {
-    issues.push(makeIssue('SIG_RANGE', 'error', bin.offset + dataoff, ctx, `dataoff ${dataoff} + datasize ${datasize} > slice size ${bin.size}`));
+    issues.push(
+      makeIssue(
+        'SIG_RANGE',
+        'error',
+        bin.offset + dataoff,
+        ctx,
+        `dataoff ${dataoff} + datasize ${datasize} > slice size ${bin.size}`,
+      ),
+    );
     datasize = Math.max(0, Math.min(datasize, bin.size - dataoff));
-    if (dataoff >= bin.size) { dataoff = bin.size; datasize = 0; }
+    if (dataoff >= bin.size) {
+      dataoff = bin.size;
+      datasize = 0;
+    }
   }
   if (datasize > MAX_SIGNATURE) {
-    issues.push(makeIssue('LIMIT', 'error', bin.offset + dataoff, ctx, `signature of ${datasize} bytes exceeds ${MAX_SIGNATURE}; only the first ${MAX_SIGNATURE} are read`));
+    issues.push(
+      makeIssue(
+        'LIMIT',
+        'error',
+        bin.offset + dataoff,
+        ctx,
+        `signature of ${datasize} bytes exceeds ${MAX_SIGNATURE}; only the first ${MAX_SIGNATURE} are read`,
+      ),
+    );
     datasize = MAX_SIGNATURE;
   }
   const fileOffset = bin.offset + dataoff;
   const bytes = src.read(fileOffset, datasize).slice();
   loadInput(core, bytes);
-  const n = (core.exports.parseSignature as (len: number, sliceSize: number) => number)(bytes.length, bin.size);
+  const n = core.exports.parseSignature(bytes.length, bin.size);
   const rec = outputView(core).slice();
   const raw = readIssues(core);
   for (const r of raw.issues) {
-    issues.push(makeIssue(codeName(r.code), r.severity >= 2 ? 'error' : 'warning', r.offset >= 0 ? fileOffset + r.offset : -1,
-      r.index >= 0 ? `${ctx} index[${r.index}]` : `${ctx} SuperBlob`));
+    issues.push(
+      makeIssue(
+        codeName(r.code),
+        r.severity >= 2 ? 'error' : 'warning',
+        r.offset >= 0 ? fileOffset + r.offset : -1,
+        r.index >= 0 ? `${ctx} index[${r.index}]` : `${ctx} SuperBlob`,
+      ),
+    );
   }
-  if (raw.dropped > 0) issues.push(makeIssue('LIMIT', 'warning', -1, ctx, `${raw.dropped} more issues were not recorded`));
-  const data: SignatureData = { bytes, fileOffset, superLength: 0, blobs: [], blobBySlot: new Map(), codeDirectories: [], issues };
-  if (n < 0 || rec.length < 4) return data;
-  data.superLength = rec[1];
-  let p = 4;
-  for (let i = 0; i < rec[3] && p + 7 <= rec.length; i++) {
-    const [slot, off, magic, length, ok, kind, nExtra] = rec.subarray(p, p + 7);
-    const extra = rec.subarray(p + 7, p + 7 + nExtra);
-    p += 7 + nExtra;
+  if (raw.dropped > 0)
+    issues.push(makeIssue('LIMIT', 'warning', -1, ctx, `${raw.dropped} more issues were not recorded`));
+  const data: SignatureData = {
+    bytes,
+    fileOffset,
+    superLength: 0,
+    blobs: [],
+    blobBySlot: new Map(),
+    codeDirectories: [],
+    issues,
+  };
+  if (n < 0 || rec.length < B.SUPER_SLOTS) return data;
+  data.superLength = rec[B.SUPER_LENGTH];
+  let p = B.SUPER_SLOTS;
+  for (let i = 0; i < rec[B.SUPER_N_ENTRIES] && p + B.ENTRY_SLOTS <= rec.length; i++) {
+    const slot = rec[p + B.ENTRY_SLOT_TYPE],
+      off = rec[p + B.ENTRY_OFFSET],
+      magic = rec[p + B.ENTRY_MAGIC];
+    const length = rec[p + B.ENTRY_LENGTH],
+      ok = rec[p + B.ENTRY_OK],
+      kind = rec[p + B.ENTRY_KIND],
+      nExtra = rec[p + B.ENTRY_N_EXTRA];
+    const extra = rec.subarray(p + B.ENTRY_SLOTS, p + B.ENTRY_SLOTS + nExtra);
+    p += B.ENTRY_SLOTS + nExtra;
     const entry: BlobEntry = {
-      slot, slotName: slotName(slot), kind: KINDS[kind] ?? 'unknown', offset: fileOffset + off, length, magic, ok: ok === 1,
+      slot,
+      slotName: slotName(slot),
+      kind: B.BLOB_KIND_NAMES[kind] ?? 'unknown',
+      offset: fileOffset + off,
+      length,
+      magic,
+      ok: ok === 1,
     };
     data.blobs.push(entry);
-    if (length >= 8 && off + length <= bytes.length && !data.blobBySlot.has(slot)) data.blobBySlot.set(slot, bytes.subarray(off, off + length));
-    if (nExtra === CD_FIELD_COUNT && length >= 8) {
+    if (length >= 8 && off + length <= bytes.length && !data.blobBySlot.has(slot))
+      data.blobBySlot.set(slot, bytes.subarray(off, off + length));
+    if (nExtra === B.CD_SLOTS && length >= 8) {
       const cd = buildCodeDirectory(core, bytes, off, length, slot, fileOffset, extra, issues, ctx, host);
       if (cd) data.codeDirectories.push(cd);
     }
@@ -119,52 +167,78 @@ export function readSignature(core: Core, src: ByteSource, bin: Binary, sliceInd
   return data;
 }
 
-function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: number, slot: number, fileOffset: number,
-  v: Float64Array, issues: Issue[], ctx: string, host?: HostDigest): ParsedCodeDirectory | null {
-  if (v[CD.version] < 0) return null; // too short to hold even the fixed header: already an issue
+function buildCodeDirectory(
+  core: Core,
+  sig: Uint8Array,
+  off: number,
+  length: number,
+  slot: number,
+  fileOffset: number,
+  v: Float64Array,
+  issues: Issue[],
+  ctx: string,
+  host?: HostDigest,
+): ParsedCodeDirectory | null {
+  if (v[B.CD_VERSION] < 0) return null; // too short to hold even the fixed header: already an issue
   const bytes = sig.subarray(off, off + length);
-  const hashType = v[CD.hashType];
-  const usableHash = isHashType(hashType) && v[CD.hashSize] === [0, 20, 32, 20, 48][hashType];
+  const hashType = v[B.CD_HASH_TYPE];
+  const usableHash = isHashType(hashType) && v[B.CD_HASH_SIZE] === [0, 20, 32, 20, 48][hashType];
   const str = (o: number, l: number) => (l >= 0 ? utf8.decode(bytes.subarray(o, o + l)) : null);
-  const identifier = str(v[CD.identOffset], v[CD.identLen]);
-  const teamId = v[CD.teamOffset] > 0 ? str(v[CD.teamOffset], v[CD.teamLen]) : null;
+  const identifier = str(v[B.CD_IDENT_OFFSET], v[B.CD_IDENT_LEN]);
+  const teamId = v[B.CD_TEAM_OFFSET] > 0 ? str(v[B.CD_TEAM_OFFSET], v[B.CD_TEAM_LEN]) : null;
   let full: Uint8Array = new Uint8Array(0);
   if (usableHash) full = digestVia(core, (hashType === 3 ? 2 : hashType) as HashType, bytes, host);
-  else issues.push(makeIssue('CD_BAD_HASH_TYPE', 'error', fileOffset + off + 37, `${ctx} ${slotName(slot)}`, `hash type ${hashType}, size ${v[CD.hashSize]}`));
-  const pageLog2 = v[CD.pageSize];
-  const flags = v[CD.flags];
-  const execSegFlags = num(v[CD.execSegFlags]);
-  const runtime = num(v[CD.runtime]);
+  else
+    issues.push(
+      makeIssue(
+        'CD_BAD_HASH_TYPE',
+        'error',
+        fileOffset + off + 37,
+        `${ctx} ${slotName(slot)}`,
+        `hash type ${hashType}, size ${v[B.CD_HASH_SIZE]}`,
+      ),
+    );
+  const pageLog2 = v[B.CD_PAGE_SIZE];
+  const flags = v[B.CD_FLAGS];
+  const execSegFlags = num(v[B.CD_EXEC_SEG_FLAGS]);
+  const runtime = num(v[B.CD_RUNTIME]);
   const report: CodeDirectoryReport = {
     slot,
     offset: fileOffset + off,
     length,
-    version: v[CD.version],
-    versionHex: `0x${v[CD.version].toString(16)}`,
+    version: v[B.CD_VERSION],
+    versionHex: `0x${v[B.CD_VERSION].toString(16)}`,
     flags,
     flagNames: cdFlagNames(flags),
     hashType,
     hashTypeName: HASH_TYPE_NAMES[hashType] ?? `unknown(${hashType})`,
-    hashSize: v[CD.hashSize],
+    hashSize: v[B.CD_HASH_SIZE],
     pageSize: pageLog2 === 0 ? 0 : pageSizeUsable(pageLog2) ? 2 ** pageLog2 : -1,
     pageSizeLog2: pageLog2,
-    codeLimit: v[CD.codeLimit],
-    nCodeSlots: v[CD.nCode],
-    nSpecialSlots: v[CD.nSpecial],
+    codeLimit: v[B.CD_CODE_LIMIT],
+    nCodeSlots: v[B.CD_N_CODE],
+    nSpecialSlots: v[B.CD_N_SPECIAL],
     identifier,
     teamId,
-    platform: v[CD.platform],
-    scatterOffset: v[CD.scatterOffset] > 0 ? v[CD.scatterOffset] : null,
-    execSegBase: num(v[CD.execSegBase]),
-    execSegLimit: num(v[CD.execSegLimit]),
+    platform: v[B.CD_PLATFORM],
+    scatterOffset: v[B.CD_SCATTER_OFFSET] > 0 ? v[B.CD_SCATTER_OFFSET] : null,
+    execSegBase: num(v[B.CD_EXEC_SEG_BASE]),
+    execSegLimit: num(v[B.CD_EXEC_SEG_LIMIT]),
     execSegFlags,
     execSegFlagNames: execSegFlags === null ? [] : execSegFlagNames(execSegFlags),
     runtime,
     runtimeVersion: runtime === null ? null : runtimeVersion(runtime),
-    preEncryptOffset: num(v[CD.preEncrypt]),
-    linkage: v[CD.lHashType] < 0 ? null : {
-      hashType: v[CD.lHashType], applicationType: v[CD.lAppType], applicationSubType: v[CD.lAppSub], offset: v[CD.lOffset], size: v[CD.lSize],
-    },
+    preEncryptOffset: num(v[B.CD_PRE_ENCRYPT]),
+    linkage:
+      v[B.CD_L_HASH_TYPE] < 0
+        ? null
+        : {
+            hashType: v[B.CD_L_HASH_TYPE],
+            applicationType: v[B.CD_L_APP_TYPE],
+            applicationSubType: v[B.CD_L_APP_SUB],
+            offset: v[B.CD_L_OFFSET],
+            size: v[B.CD_L_SIZE],
+          },
     cdhash: toHex(full.subarray(0, 20)),
     cdhashFull: toHex(full),
     pagesChecked: 0,
@@ -172,7 +246,13 @@ function buildCodeDirectory(core: Core, sig: Uint8Array, off: number, length: nu
     mismatchedPages: [],
     specialSlots: [],
   };
-  return { report, bytes, full, rank: usableHash ? HASH_RANK[hashType] : 0, usable: usableHash && pageSizeUsable(pageLog2) };
+  return {
+    report,
+    bytes,
+    full,
+    rank: usableHash ? HASH_RANK[hashType] : 0,
+    usable: usableHash && pageSizeUsable(pageLog2),
+  };
 }
 
 /** Page sizes hashed: 0 (one page) or 4 KiB … 1 GiB, as the kernel accepts (smaller is reported CD_BAD_FIELD). */
@@ -185,8 +265,16 @@ export const MAX_LISTED_PAGES = 1024;
 
 const HEADER_COVER = 'mach_header+load_commands';
 
-interface SectionSpan { start: number; end: number; segname: string; name: string }
-interface SliceMap { sections: SectionSpan[]; maxLen: number }
+interface SectionSpan {
+  start: number;
+  end: number;
+  segname: string;
+  name: string;
+}
+interface SliceMap {
+  sections: SectionSpan[];
+  maxLen: number;
+}
 const maps = new WeakMap<Binary, SliceMap>();
 
 /** The slice's file-backed sections sorted by offset (built once per slice). */
@@ -197,7 +285,12 @@ function sliceMap(bin: Binary): SliceMap {
     for (const seg of bin.segments) {
       for (const s of seg.sections) {
         if (s.offset === 0 || s.size <= 0 || [1, 12, 0x12].includes(s.flags & 0xff)) continue;
-        sections.push({ start: s.offset, end: s.offset + s.size, segname: seg.segname, name: `${seg.segname},${s.sectname}` });
+        sections.push({
+          start: s.offset,
+          end: s.offset + s.size,
+          segname: seg.segname,
+          name: `${seg.segname},${s.sectname}`,
+        });
       }
     }
     sections.sort((a, b) => a.start - b.start);
@@ -221,13 +314,21 @@ export function mapPage(bin: Binary, index: number, pageSize: number, codeLimit:
   if (end <= start) return { page: index, offset: start, length: 0, segment, section, covers };
   if (start < bin.header.headerSize + bin.header.sizeofcmds) covers.push(HEADER_COVER);
   for (const seg of bin.segments) {
-    if (seg.filesize > 0 && seg.fileoff < end && seg.fileoff + seg.filesize > start) { segment = seg.segname; break; }
+    if (seg.filesize > 0 && seg.fileoff < end && seg.fileoff + seg.filesize > start) {
+      segment = seg.segname;
+      break;
+    }
   }
   const { sections, maxLen } = sliceMap(bin);
   // first section that could overlap: start > page start - longest section
-  let lo = 0, hi = sections.length;
+  let lo = 0,
+    hi = sections.length;
   const from = start - maxLen;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (sections[mid].start <= from) lo = mid + 1; else hi = mid; }
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sections[mid].start <= from) lo = mid + 1;
+    else hi = mid;
+  }
   for (let i = lo; i < sections.length && sections[i].start < end; i++) {
     const s = sections[i];
     if (s.end <= start) continue;
@@ -242,7 +343,13 @@ export function mapPage(bin: Binary, index: number, pageSize: number, codeLimit:
  * MAX_LISTED_PAGES mismatched pages mapped to sections. `mismatched` in any order; slots with no page behind them
  * (index ≥ pageCount, < nSlots) count as mismatched.
  */
-export function recordPageResults(bin: Binary, r: CodeDirectoryReport, pageCount: number, mismatched: Iterable<number>, nSlots: number): void {
+export function recordPageResults(
+  bin: Binary,
+  r: CodeDirectoryReport,
+  pageCount: number,
+  mismatched: Iterable<number>,
+  nSlots: number,
+): void {
   const bad = new Set(mismatched);
   for (let i = pageCount; i < nSlots; i++) bad.add(i);
   const sorted = [...bad].sort((a, b) => a - b);
@@ -256,7 +363,12 @@ function readU32(b: Uint8Array, p: number): number {
 }
 
 /** Checks each CodeDirectory's special slots against the SuperBlob's blobs and the bundle files. */
-export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: BundleFiles | undefined, host?: HostDigest): void {
+export function checkSpecialSlots(
+  core: Core,
+  sig: SignatureData,
+  bundle: BundleFiles | undefined,
+  host?: HostDigest,
+): void {
   for (const cd of sig.codeDirectories) {
     const r = cd.report;
     if (!cd.usable) continue;
@@ -269,9 +381,13 @@ export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: Bundle
     for (let n = 1; n <= Math.min(upTo, 64); n++) {
       let data: Uint8Array | null | undefined;
       let external = false;
-      if (n === 1) { data = bundle?.infoPlist; external = true; }
-      else if (n === 3) { data = bundle?.codeResources; external = true; }
-      else data = sig.blobBySlot.get(n);
+      if (n === 1) {
+        data = bundle?.infoPlist;
+        external = true;
+      } else if (n === 3) {
+        data = bundle?.codeResources;
+        external = true;
+      } else data = sig.blobBySlot.get(n);
       let expected: Uint8Array | null = null;
       if (n <= maxSpecial) {
         const at = hashOffset - n * r.hashSize;
@@ -287,8 +403,11 @@ export function checkSpecialSlots(core: Core, sig: SignatureData, bundle: Bundle
       else status = 'absent';
       if (status === 'not-bound' && !data && n > maxSpecial) continue;
       slots.push({
-        slot: n, name: SPECIAL_SLOT_NAMES[n] ?? `slot ${n}`, status,
-        expected: expected ? toHex(expected) : null, actual: actual ? toHex(actual) : null,
+        slot: n,
+        name: SPECIAL_SLOT_NAMES[n] ?? `slot ${n}`,
+        status,
+        expected: expected ? toHex(expected) : null,
+        actual: actual ? toHex(actual) : null,
       });
     }
     r.specialSlots = slots;

@@ -52,7 +52,15 @@ export interface BlobEntry {
   /** SuperBlob slot type, e.g. 0 (CodeDirectory), 0x10000 (CMS). */
   slot: number;
   slotName: string;
-  kind: 'code-directory' | 'requirements' | 'entitlements' | 'der-entitlements' | 'launch-constraint' | 'cms' | 'ticket' | 'unknown';
+  kind:
+    | 'code-directory'
+    | 'requirements'
+    | 'entitlements'
+    | 'der-entitlements'
+    | 'launch-constraint'
+    | 'cms'
+    | 'ticket'
+    | 'unknown';
   /** File offset of the blob. */
   offset: number;
   length: number;
@@ -95,7 +103,13 @@ export interface CodeDirectoryReport {
   runtime: number | null;
   runtimeVersion: string | null;
   preEncryptOffset: number | null;
-  linkage: { hashType: number; applicationType: number; applicationSubType: number; offset: number; size: number } | null;
+  linkage: {
+    hashType: number;
+    applicationType: number;
+    applicationSubType: number;
+    offset: number;
+    size: number;
+  } | null;
   /** 20-byte cdhash (hex, 40 chars). */
   cdhash: string;
   /** Full digest of the CodeDirectory with its own hash type (SHA-256 for SHA-256 truncated). */
@@ -140,7 +154,14 @@ export interface CmsReport {
    * authority's key) verifies, whether the authority chains to a pinned root or anchor, and the authority's name.
    * null when absent or unreadable.
    */
-  timestamp: { present: boolean; time: string | null; imprintValid: boolean | null; signatureValid: boolean | null; chainTrusted: boolean | null; authority: string | null };
+  timestamp: {
+    present: boolean;
+    time: string | null;
+    imprintValid: boolean | null;
+    signatureValid: boolean | null;
+    chainTrusted: boolean | null;
+    authority: string | null;
+  };
   /** messageDigest attribute == digest of the primary CodeDirectory bytes. */
   messageDigestValid: boolean;
   /** Signature over the signed attributes (as stored) verifies with the signer's key. */
@@ -191,9 +212,23 @@ export type VerifyFailureCode =
 
 /** One failure: its code and the facts behind it (which fields are set depends on the code). */
 export type VerifyFailure =
-  | { code: 'NOT_SIGNED' | 'NO_PRIMARY_CODE_DIRECTORY' | 'NO_USABLE_CODE_DIRECTORY' | 'CMS_MESSAGE_DIGEST' | 'CMS_SIGNATURE' | 'CMS_CDHASHES' | 'CHAIN_UNTRUSTED' | 'CERTIFICATE_NOT_VALID_AT_SIGNING' | 'NO_CMS_NOT_AD_HOC' }
+  | {
+      code:
+        | 'NOT_SIGNED'
+        | 'NO_PRIMARY_CODE_DIRECTORY'
+        | 'NO_USABLE_CODE_DIRECTORY'
+        | 'CMS_MESSAGE_DIGEST'
+        | 'CMS_SIGNATURE'
+        | 'CMS_CDHASHES'
+        | 'CHAIN_UNTRUSTED'
+        | 'CERTIFICATE_NOT_VALID_AT_SIGNING'
+        | 'NO_CMS_NOT_AD_HOC';
+    }
   /** `detail`: the parser's or the CMS check's message. */
-  | { code: 'ENTITLEMENTS_UNREADABLE' | 'DER_ENTITLEMENTS_UNREADABLE' | 'REQUIREMENTS_UNREADABLE' | 'CMS_ERROR'; detail: string }
+  | {
+      code: 'ENTITLEMENTS_UNREADABLE' | 'DER_ENTITLEMENTS_UNREADABLE' | 'REQUIREMENTS_UNREADABLE' | 'CMS_ERROR';
+      detail: string;
+    }
   /** An error-severity issue of the signature (`issues`): its code, file offset and message. */
   | { code: 'SIGNATURE_ISSUE'; issue: string; offset: number; detail: string }
   /** `slot`: the CodeDirectory's SuperBlob slot; `count` failing code slots, the first one's page and section. */

@@ -19,14 +19,35 @@ import { CS_ADHOC, CS_LINKER_SIGNED, CS_REQUIRE_LV, CS_RUNTIME } from './names';
 import { decompileRequirements } from './requirements';
 import { APPLE_ROOTS } from './trust';
 import { checkSpecialSlots, readSignature, type ParsedCodeDirectory, type SignatureData } from './signature';
-import { pagesUsable, planOf, planPageJobs, recordJobResults, runPageJob, type CdPlan, type DigestChooser, type PageJobResult } from './pages';
+import {
+  pagesUsable,
+  planOf,
+  planPageJobs,
+  recordJobResults,
+  runPageJob,
+  type CdPlan,
+  type DigestChooser,
+  type PageJobResult,
+} from './pages';
 import { failureText } from './reasons';
-import { DEFAULT_MAX_CODE_SLOTS, type SignatureClass, type SignatureReport, type SliceReport, type VerifyFailure, type VerifyOptions, type VerifyReport } from './types';
+import {
+  DEFAULT_MAX_CODE_SLOTS,
+  type SignatureClass,
+  type SignatureReport,
+  type SliceReport,
+  type VerifyFailure,
+  type VerifyOptions,
+  type VerifyReport,
+} from './types';
 import { makeIssue, type Issue } from '../model/errors';
 
-
 function coreReady(): boolean {
-  try { getCore(); return true; } catch { return false; }
+  try {
+    getCore();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Result of the synchronous phase for one slice. */
@@ -43,10 +64,29 @@ export interface SliceSyncResult {
 
 function emptySignature(): SignatureReport {
   return {
-    present: false, class: 'unsigned', valid: false, failures: [{ code: 'NOT_SIGNED' }], reasons: [failureText({ code: 'NOT_SIGNED' })],
-    identifier: null, teamId: null, hardenedRuntime: false, libraryValidation: false, cdhash: null, cdhashFull: null, bestSlot: null,
-    offset: null, size: null, blobs: [], codeDirectories: [], entitlements: null, entitlementsDer: null, requirements: null,
-    designatedRequirement: null, launchConstraints: [], cms: null, issues: [],
+    present: false,
+    class: 'unsigned',
+    valid: false,
+    failures: [{ code: 'NOT_SIGNED' }],
+    reasons: [failureText({ code: 'NOT_SIGNED' })],
+    identifier: null,
+    teamId: null,
+    hardenedRuntime: false,
+    libraryValidation: false,
+    cdhash: null,
+    cdhashFull: null,
+    bestSlot: null,
+    offset: null,
+    size: null,
+    blobs: [],
+    codeDirectories: [],
+    entitlements: null,
+    entitlementsDer: null,
+    requirements: null,
+    designatedRequirement: null,
+    launchConstraints: [],
+    cms: null,
+    issues: [],
   };
 }
 
@@ -59,8 +99,14 @@ function best(cds: ParsedCodeDirectory[]): ParsedCodeDirectory | null {
 /** Step 1 for one slice: everything but the pages and the CMS. */
 function structure(core: Core, src: ByteSource, bin: Binary, index: number, options: VerifyOptions): SliceSyncResult {
   const report: SliceReport = {
-    index, arch: bin.arch, cputype: bin.header.cputype, cpusubtype: bin.header.cpusubtype, offset: bin.offset, size: bin.size,
-    signature: emptySignature(), findings: [],
+    index,
+    arch: bin.arch,
+    cputype: bin.header.cputype,
+    cpusubtype: bin.header.cpusubtype,
+    offset: bin.offset,
+    size: bin.size,
+    signature: emptySignature(),
+    findings: [],
   };
   report.findings.push(...commandsAfterSignature(bin));
   const blobHost = blobDigestFor(options.hashing ?? 'auto', options.hostDigest);
@@ -74,10 +120,18 @@ function structure(core: Core, src: ByteSource, bin: Binary, index: number, opti
   const maxSlots = options.limits?.maxCodeSlots ?? DEFAULT_MAX_CODE_SLOTS;
   const overLimit = sig.codeDirectories.filter((c) => c.report.nCodeSlots > maxSlots);
   for (const c of overLimit) {
-    sig.issues.push(makeIssue('LIMIT', 'error', c.report.offset + 28, `slice[${index}] CodeDirectory[0x${c.report.slot.toString(16)}]`,
-      `nCodeSlots ${c.report.nCodeSlots} exceeds maxCodeSlots ${maxSlots}; pages not hashed`));
+    sig.issues.push(
+      makeIssue(
+        'LIMIT',
+        'error',
+        c.report.offset + 28,
+        `slice[${index}] CodeDirectory[0x${c.report.slot.toString(16)}]`,
+        `nCodeSlots ${c.report.nCodeSlots} exceeds maxCodeSlots ${maxSlots}; pages not hashed`,
+      ),
+    );
   }
-  if (!options.skipPages && overLimit.length === 0) out.plans = sig.codeDirectories.filter((c) => c.usable).map((c) => planOf(c.report, c.bytes, bin.size));
+  if (!options.skipPages && overLimit.length === 0)
+    out.plans = sig.codeDirectories.filter((c) => c.usable).map((c) => planOf(c.report, c.bytes, bin.size));
   checkSpecialSlots(core, sig, options.bundle, blobHost);
   const s = report.signature;
   const fail = out.structureFailures;
@@ -91,8 +145,14 @@ function structure(core: Core, src: ByteSource, bin: Binary, index: number, opti
   s.issues = sig.issues;
   const b = best(sig.codeDirectories);
   const primary = sig.codeDirectories.find((c) => c.report.slot === 0) ?? b;
-  if (b) { s.cdhash = b.report.cdhash; s.cdhashFull = b.report.cdhashFull; s.bestSlot = b.report.slot; }
-  report.findings.push(...uncoveredBytes(bin, primary ? Math.min(...sig.codeDirectories.map((c) => c.report.codeLimit)) : null));
+  if (b) {
+    s.cdhash = b.report.cdhash;
+    s.cdhashFull = b.report.cdhashFull;
+    s.bestSlot = b.report.slot;
+  }
+  report.findings.push(
+    ...uncoveredBytes(bin, primary ? Math.min(...sig.codeDirectories.map((c) => c.report.codeLimit)) : null),
+  );
   if (primary) {
     s.identifier = primary.report.identifier;
     s.teamId = primary.report.teamId;
@@ -101,24 +161,46 @@ function structure(core: Core, src: ByteSource, bin: Binary, index: number, opti
   }
   const ent = sig.blobBySlot.get(5);
   const nesting = options.limits?.maxNesting;
-  if (ent) { try { s.entitlements = decodeXmlEntitlements(ent, nesting); } catch (e) { fail.push({ code: 'ENTITLEMENTS_UNREADABLE', detail: (e as Error).message }); } }
+  if (ent) {
+    try {
+      s.entitlements = decodeXmlEntitlements(ent, nesting);
+    } catch (e) {
+      fail.push({ code: 'ENTITLEMENTS_UNREADABLE', detail: (e as Error).message });
+    }
+  }
   const der = sig.blobBySlot.get(7);
-  if (der) { try { s.entitlementsDer = decodeDerEntitlements(der, nesting); } catch (e) { fail.push({ code: 'DER_ENTITLEMENTS_UNREADABLE', detail: (e as Error).message }); } }
+  if (der) {
+    try {
+      s.entitlementsDer = decodeDerEntitlements(der, nesting);
+    } catch (e) {
+      fail.push({ code: 'DER_ENTITLEMENTS_UNREADABLE', detail: (e as Error).message });
+    }
+  }
   const req = sig.blobBySlot.get(2);
   if (req) {
     try {
       s.requirements = decompileRequirements(req).map(({ type, typeName, text }) => ({ type, typeName, text }));
       s.designatedRequirement = s.requirements.find((r) => r.type === 3)?.text ?? null;
-    } catch (e) { fail.push({ code: 'REQUIREMENTS_UNREADABLE', detail: (e as Error).message }); }
+    } catch (e) {
+      fail.push({ code: 'REQUIREMENTS_UNREADABLE', detail: (e as Error).message });
+    }
   }
   s.failures = [...fail];
   s.reasons = fail.map(failureText);
-  s.launchConstraints = sig.blobs.filter((x) => x.kind === 'launch-constraint').map((x) => {
-    let constraint: Record<string, unknown> | null = null;
-    const bb = sig.blobBySlot.get(x.slot);
-    if (bb) { try { constraint = decodeDerEntitlements(bb, nesting); } catch { constraint = null; } }
-    return { slot: x.slot, slotName: x.slotName, size: x.length, constraint };
-  });
+  s.launchConstraints = sig.blobs
+    .filter((x) => x.kind === 'launch-constraint')
+    .map((x) => {
+      let constraint: Record<string, unknown> | null = null;
+      const bb = sig.blobBySlot.get(x.slot);
+      if (bb) {
+        try {
+          constraint = decodeDerEntitlements(bb, nesting);
+        } catch {
+          constraint = null;
+        }
+      }
+      return { slot: x.slot, slotName: x.slotName, size: x.length, constraint };
+    });
   return out;
 }
 
@@ -134,7 +216,13 @@ function chooser(core: Core, options: VerifyOptions): DigestChooser {
 }
 
 /** Step 2 inline: the slice's page jobs on this thread. */
-function pagesInline(core: Core, src: ByteSource, r: SliceSyncResult, choose: DigestChooser, parts: number): PageJobResult[] {
+function pagesInline(
+  core: Core,
+  src: ByteSource,
+  r: SliceSyncResult,
+  choose: DigestChooser,
+  parts: number,
+): PageJobResult[] {
   return planPageJobs(r.bin.offset, r.plans, parts).map((j) => runPageJob(core, src, j, { choose }));
 }
 
@@ -151,10 +239,20 @@ function classify(s: SignatureReport, primaryFlags: number, platform: number, cm
     const chain = s.cms?.chain ?? [];
     const roles = chain[0]?.appleRoles ?? [];
     const ca = chain.slice(1).flatMap((c) => c.appleRoles);
-    if (ca.includes('developer-id-ca') && roles.some((r) => r === 'developer-id-application' || r === 'developer-id-installer' || r === 'developer-id-kext')) return 'developer-id';
-    if (ca.includes('wwdr-ca') && roles.some((r) => r === 'mac-app-store' || r === 'app-store-ios' || r === 'mac-app-store-submission')) return 'mac-app-store';
-    if (ca.includes('wwdr-ca') && roles.some((r) => r.startsWith('apple-development') || r === 'distribution-ios')) return 'apple-development';
-    if (roles.includes('apple-software-signing') || chain[0]?.commonName === 'Software Signing' || platform !== 0) return 'apple-platform';
+    if (
+      ca.includes('developer-id-ca') &&
+      roles.some((r) => r === 'developer-id-application' || r === 'developer-id-installer' || r === 'developer-id-kext')
+    )
+      return 'developer-id';
+    if (
+      ca.includes('wwdr-ca') &&
+      roles.some((r) => r === 'mac-app-store' || r === 'app-store-ios' || r === 'mac-app-store-submission')
+    )
+      return 'mac-app-store';
+    if (ca.includes('wwdr-ca') && roles.some((r) => r.startsWith('apple-development') || r === 'distribution-ios'))
+      return 'apple-development';
+    if (roles.includes('apple-software-signing') || chain[0]?.commonName === 'Software Signing' || platform !== 0)
+      return 'apple-platform';
     return 'other-ca';
   }
   if (primaryFlags & CS_LINKER_SIGNED) return 'linker-signed';
@@ -165,7 +263,12 @@ function classify(s: SignatureReport, primaryFlags: number, platform: number, cm
  * Step 4 for one slice: the page results recorded, the failures derived from the report's data in one fixed
  * order, `valid` from the failures alone, the signature findings. Used by every path (inline, pooled).
  */
-function settle(r: SliceSyncResult, cms: CmsCheck | null, coversOther: boolean, results: PageJobResult[] | null): SliceReport {
+function settle(
+  r: SliceSyncResult,
+  cms: CmsCheck | null,
+  coversOther: boolean,
+  results: PageJobResult[] | null,
+): SliceReport {
   const { report, sig } = r;
   const s = report.signature;
   if (!sig) return report;
@@ -181,17 +284,28 @@ function settle(r: SliceSyncResult, cms: CmsCheck | null, coversOther: boolean, 
 function deriveFailures(s: SignatureReport): VerifyFailure[] {
   const out: VerifyFailure[] = [];
   const primary = s.codeDirectories.find((c) => c.slot === 0) ?? null;
-  for (const i of s.issues) if (i.severity === 'error') out.push({ code: 'SIGNATURE_ISSUE', issue: i.code, offset: i.offset, detail: i.message });
+  for (const i of s.issues)
+    if (i.severity === 'error')
+      out.push({ code: 'SIGNATURE_ISSUE', issue: i.code, offset: i.offset, detail: i.message });
   if (!primary) out.push({ code: 'NO_PRIMARY_CODE_DIRECTORY' });
-  if (s.codeDirectories.length > 0 && !s.codeDirectories.some(pagesUsable)) out.push({ code: 'NO_USABLE_CODE_DIRECTORY' });
+  if (s.codeDirectories.length > 0 && !s.codeDirectories.some(pagesUsable))
+    out.push({ code: 'NO_USABLE_CODE_DIRECTORY' });
   for (const c of s.codeDirectories) {
     if (c.mismatchedPages.length) {
       const first = c.mismatchedPages[0];
-      out.push({ code: 'PAGES_MISMATCHED', slot: c.slot, count: Math.max(c.mismatchedPageCount, c.mismatchedPages.length), page: first.page, section: first.section });
+      out.push({
+        code: 'PAGES_MISMATCHED',
+        slot: c.slot,
+        count: Math.max(c.mismatchedPageCount, c.mismatchedPages.length),
+        page: first.page,
+        section: first.section,
+      });
     }
     for (const sp of c.specialSlots) {
-      if (sp.status === 'mismatch') out.push({ code: 'SPECIAL_SLOT_MISMATCHED', slot: c.slot, specialSlot: sp.slot, name: sp.name });
-      else if (sp.status === 'absent') out.push({ code: 'SPECIAL_SLOT_ABSENT', slot: c.slot, specialSlot: sp.slot, name: sp.name });
+      if (sp.status === 'mismatch')
+        out.push({ code: 'SPECIAL_SLOT_MISMATCHED', slot: c.slot, specialSlot: sp.slot, name: sp.name });
+      else if (sp.status === 'absent')
+        out.push({ code: 'SPECIAL_SLOT_ABSENT', slot: c.slot, specialSlot: sp.slot, name: sp.name });
     }
   }
   const c = s.cms;
@@ -222,7 +336,12 @@ async function cmsOf(r: SliceSyncResult, options: VerifyOptions): Promise<CmsChe
   const cmsBlob = sig.blobBySlot.get(0x10000);
   if (!cmsBlob || cmsBlob.length <= 8) return null;
   const s = report.signature;
-  const cms = await checkCms(cmsBlob.subarray(8), sig.codeDirectories, options.anchors ?? [], options.noAppleRoots ? [] : [...Object.keys(APPLE_ROOTS), ...(options.appleRoots ?? [])]);
+  const cms = await checkCms(
+    cmsBlob.subarray(8),
+    sig.codeDirectories,
+    options.anchors ?? [],
+    options.noAppleRoots ? [] : [...Object.keys(APPLE_ROOTS), ...(options.appleRoots ?? [])],
+  );
   s.cms = cms.report;
   if (cms.report.teamId && !s.teamId) s.teamId = cms.report.teamId;
   return cms;
@@ -240,24 +359,49 @@ export function reportValid(slices: SliceReport[], issues: Issue[]): boolean {
 export function resettle(bin: Binary, slice: SliceReport, plans: CdPlan[], results: PageJobResult[]): void {
   const s = slice.signature;
   recordJobResults(bin, s.codeDirectories, plans, results);
-  const structural = new Set<string>(['ENTITLEMENTS_UNREADABLE', 'DER_ENTITLEMENTS_UNREADABLE', 'REQUIREMENTS_UNREADABLE']);
-  decide(s, s.failures.filter((f) => structural.has(f.code)));
+  const structural = new Set<string>([
+    'ENTITLEMENTS_UNREADABLE',
+    'DER_ENTITLEMENTS_UNREADABLE',
+    'REQUIREMENTS_UNREADABLE',
+  ]);
+  decide(
+    s,
+    s.failures.filter((f) => structural.has(f.code)),
+  );
   const coversOther = slice.findings.some((f) => f.id === 'cms-covers-other-code-directory');
-  const pageIds = new Set(['header-mismatch-only', 'pages-mismatched', 'cms-covers-other-code-directory', 'unbound-blob']);
-  slice.findings = [...slice.findings.filter((f) => !pageIds.has(f.id)), ...signatureFindings(s, coversOther, slice.arch)];
+  const pageIds = new Set([
+    'header-mismatch-only',
+    'pages-mismatched',
+    'cms-covers-other-code-directory',
+    'unbound-blob',
+  ]);
+  slice.findings = [
+    ...slice.findings.filter((f) => !pageIds.has(f.id)),
+    ...signatureFindings(s, coversOther, slice.arch),
+  ];
 }
 
 /**
  * The synchronous part of `verify` for every slice: signature structure, cdhashes, page hashes (inline) and
  * special slots (everything but the CMS; `valid`, `class` and `reasons` are not final). Needs `await init()` first.
  */
-export function verifySync(input: Uint8Array | ByteSource, options: VerifyOptions = {}): { file: ReturnType<typeof parseLossy>; slices: SliceSyncResult[] } {
+export function verifySync(
+  input: Uint8Array | ByteSource,
+  options: VerifyOptions = {},
+): { file: ReturnType<typeof parseLossy>; slices: SliceSyncResult[] } {
   const core = getCore();
   const src = input instanceof Uint8Array ? bytesSource(input) : input;
   const file = parseLossy(src, { limits: options.limits });
   const slices = file.slices.map((bin, i) => structure(core, src, bin, i, options));
   const choose = chooser(core, options);
-  for (const r of slices) if (r.plans.length) recordJobResults(r.bin, r.report.signature.codeDirectories, r.plans, pagesInline(core, src, r, choose, options.parts ?? 1));
+  for (const r of slices)
+    if (r.plans.length)
+      recordJobResults(
+        r.bin,
+        r.report.signature.codeDirectories,
+        r.plans,
+        pagesInline(core, src, r, choose, options.parts ?? 1),
+      );
   return { file, slices };
 }
 
@@ -280,7 +424,10 @@ export async function verify(input: Uint8Array | ByteSource, options: VerifyOpti
     // the jobs go out first; the CMS is checked on this thread while the workers hash
     const parts = options.parts ?? pool.size;
     for (const r of slices) {
-      if (!r.plans.length) { pages.push(null); continue; }
+      if (!r.plans.length) {
+        pages.push(null);
+        continue;
+      }
       const p = Promise.all(planPageJobs(r.bin.offset, r.plans, parts).map((j) => pool.run(j)));
       p.catch(() => {}); // awaited below; a failure must not count as unhandled meanwhile
       pages.push(p);
@@ -294,5 +441,11 @@ export async function verify(input: Uint8Array | ByteSource, options: VerifyOpti
     const cms = await cmsOf(slices[i], options);
     out.push(settle(slices[i], cms, cms?.coversOther ?? false, await pages[i]));
   }
-  return { size: file.size, fat: file.fat !== null, valid: reportValid(out, file.issues), slices: out, issues: file.issues };
+  return {
+    size: file.size,
+    fat: file.fat !== null,
+    valid: reportValid(out, file.issues),
+    slices: out,
+    issues: file.issues,
+  };
 }

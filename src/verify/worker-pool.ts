@@ -27,12 +27,20 @@ interface JobMessage {
   base?: number;
   hashing: HashBackend;
 }
-interface ResultMessage { tag: typeof TAG; id: number; result?: PageJobResult; error?: string }
+interface ResultMessage {
+  tag: typeof TAG;
+  id: number;
+  result?: PageJobResult;
+  error?: string;
+}
 
 /** The part of a Worker the pool uses: Web Workers, Deno and Bun workers, Node's worker_threads.Worker. */
 export interface WorkerLike {
   postMessage(message: unknown, transfer?: readonly unknown[]): void;
-  addEventListener?(type: 'message' | 'error', listener: (e: { data?: unknown; message?: string; error?: unknown }) => void): void;
+  addEventListener?(
+    type: 'message' | 'error',
+    listener: (e: { data?: unknown; message?: string; error?: unknown }) => void,
+  ): void;
   on?(event: 'message' | 'error', listener: (data: unknown) => void): void;
   terminate?(): unknown;
 }
@@ -71,40 +79,56 @@ function jobStop(job: PageJob): number {
  * Workers made by `makeWorker(i)` (each running a script that calls `servePageJobs()`), ready to hash page jobs.
  * Create once, reuse for many files, `close()` at the end. Jobs go to the least busy worker.
  */
-export function createWorkerPagePool(makeWorker: (index: number) => WorkerLike, options: WorkerPagePoolOptions = {}): WorkerPagePool {
+export function createWorkerPagePool(
+  makeWorker: (index: number) => WorkerLike,
+  options: WorkerPagePoolOptions = {},
+): WorkerPagePool {
   const hc = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
   const size = Math.max(1, Math.min(16, Math.floor(options.size ?? hc ?? 2)));
   const hashing = options.hashing ?? 'auto';
-  const waiting = new Map<number, { resolve: (r: PageJobResult) => void; reject: (e: Error) => void; slot: { busy: number } }>();
+  const waiting = new Map<
+    number,
+    { resolve: (r: PageJobResult) => void; reject: (e: Error) => void; slot: { busy: number } }
+  >();
   let nextId = 1;
   const workers = Array.from({ length: size }, (_, i) => {
     const slot: { w: WorkerLike; busy: number; dead: Error | null } = { w: makeWorker(i), busy: 0, dead: null };
-    onMessage(slot.w, (d) => {
-      const m = d as ResultMessage;
-      if (!m || m.tag !== TAG) return;
-      const p = waiting.get(m.id);
-      if (!p) return;
-      waiting.delete(m.id);
-      p.slot.busy--;
-      if (m.error !== undefined) p.reject(new Error(`machlens page worker: ${m.error}`));
-      else p.resolve(m.result!);
-    }, (e) => {
-      // a worker that failed (its script did not load, it crashed) takes no more jobs; its pending jobs fail
-      slot.dead = e;
-      for (const [id, p] of waiting) if (p.slot === slot) { waiting.delete(id); p.reject(e); }
-    });
+    onMessage(
+      slot.w,
+      (d) => {
+        const m = d as ResultMessage;
+        if (!m || m.tag !== TAG) return;
+        const p = waiting.get(m.id);
+        if (!p) return;
+        waiting.delete(m.id);
+        p.slot.busy--;
+        if (m.error !== undefined) p.reject(new Error(`machlens page worker: ${m.error}`));
+        else p.resolve(m.result!);
+      },
+      (e) => {
+        // a worker that failed (its script did not load, it crashed) takes no more jobs; its pending jobs fail
+        slot.dead = e;
+        for (const [id, p] of waiting)
+          if (p.slot === slot) {
+            waiting.delete(id);
+            p.reject(e);
+          }
+      },
+    );
     return slot;
   });
   const send = (job: PageJob, source: PageSource): Promise<PageJobResult> => {
     const live = workers.filter((w) => !w.dead);
-    if (live.length === 0) return Promise.reject(new Error(`machlens page worker: no worker is running (${workers[0].dead?.message})`));
+    if (live.length === 0)
+      return Promise.reject(new Error(`machlens page worker: no worker is running (${workers[0].dead?.message})`));
     const x = live.reduce((a, b) => (b.busy < a.busy ? b : a));
     x.busy++;
     const id = nextId++;
     const msg: JobMessage = { tag: TAG, id, job, hashing };
     const transfer: ArrayBuffer[] = [];
     if (source instanceof Uint8Array) {
-      const from = job.sliceOffset + job.start, to = Math.min(source.length, job.sliceOffset + jobStop(job));
+      const from = job.sliceOffset + job.start,
+        to = Math.min(source.length, job.sliceOffset + jobStop(job));
       const shared = typeof SharedArrayBuffer !== 'undefined' && source.buffer instanceof SharedArrayBuffer;
       msg.base = from;
       msg.bytes = shared ? source.subarray(from, Math.max(from, to)) : source.slice(from, Math.max(from, to));
@@ -118,7 +142,9 @@ export function createWorkerPagePool(makeWorker: (index: number) => WorkerLike, 
   return {
     size,
     over: (source) => ({ size, run: (job) => send(job, source) }),
-    close() { for (const x of workers) void x.w.terminate?.(); },
+    close() {
+      for (const x of workers) void x.w.terminate?.();
+    },
   };
 }
 
@@ -127,7 +153,8 @@ function rangeSource(bytes: Uint8Array, base: number): ByteSource {
   return {
     size: base + bytes.length,
     read(offset, length) {
-      const a = Math.max(0, offset - base), b = Math.min(bytes.length, Math.max(a, offset - base + length));
+      const a = Math.max(0, offset - base),
+        b = Math.min(bytes.length, Math.max(a, offset - base + length));
       return bytes.subarray(a, b);
     },
   };
@@ -153,7 +180,8 @@ export function servePageJobs(scope: WorkerScopeLike = globalThis as unknown as 
       ready ??= init();
       await ready;
       const core = getCore();
-      let bytes = m.bytes, base = m.base ?? 0;
+      let bytes = m.bytes,
+        base = m.base ?? 0;
       if (!bytes && m.blob) {
         base = m.job.sliceOffset + m.job.start;
         bytes = new Uint8Array(await m.blob.slice(base, m.job.sliceOffset + jobStop(m.job)).arrayBuffer());

@@ -1,7 +1,18 @@
 // X.509 certificates read with the exact DER reader (any key type: node-forge reads RSA keys only), and
 // signature checks through WebCrypto (`crypto.subtle`: Node, Deno and browsers), RSA PKCS#1 v1.5 and ECDSA.
 import { nativeDigest } from '../wasm/native';
-import { children, content, decodeOid, decodeString, decodeTime, expectTag, parseDer, raw, toHex, type DerNode } from './der';
+import {
+  children,
+  content,
+  decodeOid,
+  decodeString,
+  decodeTime,
+  expectTag,
+  parseDer,
+  raw,
+  toHex,
+  type DerNode,
+} from './der';
 
 export interface NameInfo {
   /** RFC 4514-like one-line form, e.g. `CN=Developer ID Application: X (TEAM), OU=TEAM, O=X, C=US`. */
@@ -35,7 +46,11 @@ export interface Certificate {
 }
 
 const NAME_OIDS: Record<string, keyof Omit<NameInfo, 'text'>> = {
-  '2.5.4.3': 'CN', '2.5.4.11': 'OU', '2.5.4.10': 'O', '2.5.4.6': 'C', '0.9.2342.19200300.100.1.1': 'UID',
+  '2.5.4.3': 'CN',
+  '2.5.4.11': 'OU',
+  '2.5.4.10': 'O',
+  '2.5.4.6': 'C',
+  '0.9.2342.19200300.100.1.1': 'UID',
 };
 
 function parseName(n: DerNode): NameInfo {
@@ -48,8 +63,10 @@ function parseName(n: DerNode): NameInfo {
       const oid = decodeOid(oidN);
       const value = decodeString(valN);
       const key = NAME_OIDS[oid];
-      if (key) { info[key] ??= value; parts.push(`${key}=${value}`); }
-      else parts.push(`${oid}=${value}`);
+      if (key) {
+        info[key] ??= value;
+        parts.push(`${key}=${value}`);
+      } else parts.push(`${oid}=${value}`);
     }
   }
   info.text = parts.join(', ');
@@ -93,7 +110,10 @@ export function parseCertificate(der: Uint8Array): Certificate {
   const keyAlgorithm = keyOid === '1.2.840.113549.1.1.1' ? 'rsa' : keyOid === '1.2.840.10045.2.1' ? 'ec' : 'unknown';
   let namedCurve: string | null = null;
   if (keyAlgorithm === 'ec' && alg[1]?.tag === 0x06) {
-    namedCurve = ({ '1.2.840.10045.3.1.7': 'P-256', '1.3.132.0.34': 'P-384', '1.3.132.0.35': 'P-521' } as Record<string, string>)[decodeOid(alg[1])] ?? null;
+    namedCurve =
+      ({ '1.2.840.10045.3.1.7': 'P-256', '1.3.132.0.34': 'P-384', '1.3.132.0.35': 'P-521' } as Record<string, string>)[
+        decodeOid(alg[1])
+      ] ?? null;
   }
   const sigBits = content(sigN);
   return {
@@ -161,7 +181,8 @@ function ecdsaRaw(sig: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
     if (c.length > size) throw new Error('ECDSA integer too large for the curve');
     out.set(c, at + size - c.length);
   };
-  put(r, 0); put(s, size);
+  put(r, 0);
+  put(s, size);
   return out;
 }
 
@@ -191,18 +212,31 @@ function ab(b: Uint8Array): Uint8Array<ArrayBuffer> {
  * signature converted to r||s).
  * Resolves false for a wrong signature; rejects only when the algorithm is not supported.
  */
-export async function verifySignature(cert: Certificate, hash: string, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export async function verifySignature(
+  cert: Certificate,
+  hash: string,
+  data: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
   const s = subtle();
   if (cert.keyAlgorithm === 'rsa') {
-    const key = await importCached(cert.spki, `rsa/${hash}`, () => s.importKey('spki', ab(cert.spki), { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify']));
+    const key = await importCached(cert.spki, `rsa/${hash}`, () =>
+      s.importKey('spki', ab(cert.spki), { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify']),
+    );
     return s.verify('RSASSA-PKCS1-v1_5', key, ab(signature), ab(data));
   }
   if (cert.keyAlgorithm === 'ec' && cert.namedCurve) {
     const size = cert.namedCurve === 'P-256' ? 32 : cert.namedCurve === 'P-384' ? 48 : 66;
     const curve = cert.namedCurve;
-    const key = await importCached(cert.spki, `ec/${curve}`, () => s.importKey('spki', ab(cert.spki), { name: 'ECDSA', namedCurve: curve }, false, ['verify']));
+    const key = await importCached(cert.spki, `ec/${curve}`, () =>
+      s.importKey('spki', ab(cert.spki), { name: 'ECDSA', namedCurve: curve }, false, ['verify']),
+    );
     let rs: Uint8Array<ArrayBuffer>;
-    try { rs = ecdsaRaw(signature, size); } catch { return false; }
+    try {
+      rs = ecdsaRaw(signature, size);
+    } catch {
+      return false;
+    }
     return s.verify({ name: 'ECDSA', hash }, key, rs, ab(data));
   }
   throw new Error(`unsupported public key algorithm in ${cert.subject.text}`);
@@ -215,7 +249,11 @@ export async function verifyIssuedBy(child: Certificate, issuer: Certificate): P
   return verifySignature(issuer, hash, child.tbs, child.signature);
 }
 
-const NATIVE_ALG: Record<string, 'sha1' | 'sha256' | 'sha384'> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384' };
+const NATIVE_ALG: Record<string, 'sha1' | 'sha256' | 'sha384'> = {
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+};
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const n = nativeDigest();
@@ -229,4 +267,3 @@ export async function digestHex(hash: string, bytes: Uint8Array): Promise<Uint8A
   if (n) return new Uint8Array(n(NATIVE_ALG[hash], bytes));
   return new Uint8Array(await subtle().digest(hash, ab(bytes)));
 }
-

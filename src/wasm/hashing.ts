@@ -3,7 +3,7 @@
 // call per chunk, never one per page), `WasmStreamPages` (pageSize 0 or pages larger than the chunk: the
 // incremental context) and `HostPages` (a host one-shot digest such as node:crypto). `createPageStrategy` picks;
 // `PageHasher` is the streaming facade over it. No Node-only API: runs unchanged in Node, Deno and browsers.
-import type { Core } from './instance';
+import type { Core, CoreExports } from './instance';
 import { MachlensError } from '../errors';
 
 /** CodeDirectory hash types (cs_blobs.h): 1 SHA-1, 2 SHA-256, 3 SHA-256 truncated to 20 bytes, 4 SHA-384. */
@@ -26,35 +26,13 @@ export function hashSize(hashType: HashType): number {
   return n;
 }
 
-/** The hashing exports of assembly/crypto/index.ts (numbers only). */
-interface HashExports {
-  memory: WebAssembly.Memory;
-  hashChunkPtr(): number;
-  hashChunkSize(): number;
-  hashMaxPages(): number;
-  hashDigestsPtr(): number;
-  hashExpectedPtr(): number;
-  hashMismatchPtr(): number;
-  hashCtxPtr(): number;
-  hashCtxSize(): number;
-  hashDigestOutPtr(): number;
-  hashPages(len: number, pageSize: number, type: number): number;
-  comparePages(count: number, type: number, firstIndex: number): number;
-  digestAt(type: number, ptr: number, len: number): number;
-  digestInit(type: number): number;
-  digestUpdate(len: number): void;
-  digestFinal(): number;
-}
-
 /** Per-core layout (static pointers), read once per core. */
 interface HashSlot {
-  e: HashExports;
+  e: CoreExports;
   chunk: number;
   chunkSize: number;
   maxPages: number;
   digests: number;
-  expected: number;
-  mismatch: number;
   ctx: number;
   ctxSize: number;
   mem: Uint8Array;
@@ -74,16 +52,13 @@ export const CHUNK_SIZE = 1 << 20;
 function slotOf(core: Core): HashSlot {
   let s = slots.get(core.exports);
   if (!s) {
-    const e = core.exports as unknown as HashExports;
-    if (typeof e.hashPages !== 'function') throw new MachlensError('INTERNAL', 'machlens: this Wasm core has no hashing exports');
+    const e = core.exports;
     s = {
       e,
       chunk: e.hashChunkPtr() >>> 0,
       chunkSize: e.hashChunkSize() >>> 0,
       maxPages: e.hashMaxPages() >>> 0,
       digests: e.hashDigestsPtr() >>> 0,
-      expected: e.hashExpectedPtr() >>> 0,
-      mismatch: e.hashMismatchPtr() >>> 0,
       ctx: e.hashCtxPtr() >>> 0,
       ctxSize: e.hashCtxSize() >>> 0,
       mem: new Uint8Array(e.memory.buffer),
@@ -205,7 +180,11 @@ abstract class PageSink implements PageStrategy {
   private out: Uint8Array;
   private done = false;
 
-  constructor(readonly pageSize: number, readonly hashType: HashType, options: PageHasherOptions) {
+  constructor(
+    readonly pageSize: number,
+    readonly hashType: HashType,
+    options: PageHasherOptions,
+  ) {
     checkPageSize(pageSize);
     this.hashSize = hashSize(hashType);
     this.keep = options.keepDigests ?? true;
@@ -214,8 +193,12 @@ abstract class PageSink implements PageStrategy {
     this.out = new Uint8Array(this.keep ? (this.expectedCount ?? 64) * this.hashSize : 0);
   }
 
-  get pageCount(): number { return this.pages; }
-  get length(): number { return this.total; }
+  get pageCount(): number {
+    return this.pages;
+  }
+  get length(): number {
+    return this.total;
+  }
 
   abstract update(bytes: Uint8Array): void;
   protected abstract flushTail(): void;
@@ -254,7 +237,8 @@ abstract class PageSink implements PageStrategy {
     if (exp && this.expectedCount !== null) {
       const common = Math.max(0, Math.min(count, this.expectedCount - first));
       for (let i = 0; i < common; i++) {
-        const a = i * size, b = (first + i) * size;
+        const a = i * size,
+          b = (first + i) * size;
         let k = 0;
         while (k < size && d[a + k] === exp[b + k]) k++;
         if (k !== size) this.mismatched.push(first + i);
@@ -282,7 +266,11 @@ export class WasmPages extends PageSink {
     super(pageSize, hashType, options);
     this.s = slotOf(core);
     const { chunkSize, maxPages } = this.s;
-    if (pageSize === 0 || pageSize > chunkSize) throw new MachlensError('BAD_OPTION', 'machlens: WasmPages needs 0 < pageSize <= the chunk size (use WasmStreamPages)');
+    if (pageSize === 0 || pageSize > chunkSize)
+      throw new MachlensError(
+        'BAD_OPTION',
+        'machlens: WasmPages needs 0 < pageSize <= the chunk size (use WasmStreamPages)',
+      );
     const cap = Math.min(chunkSize, maxPages * pageSize);
     const four = Math.floor(cap / (4 * pageSize)) * 4 * pageSize;
     this.flushLen = four > 0 ? four : Math.floor(cap / pageSize) * pageSize;
@@ -318,10 +306,12 @@ export class WasmPages extends PageSink {
   commit(n: number): void {
     this.check();
     const s = this.s;
-    if (this.writeLease !== s.lease) throw new MachlensError('BAD_OPTION', 'machlens: commit() without a fresh writable() on this core');
+    if (this.writeLease !== s.lease)
+      throw new MachlensError('BAD_OPTION', 'machlens: commit() without a fresh writable() on this core');
     this.writeLease = -1;
     if (n <= 0) return;
-    if (n > this.flushLen - this.carryLen) throw new MachlensError('BAD_OPTION', 'machlens: commit() beyond the writable() view');
+    if (n > this.flushLen - this.carryLen)
+      throw new MachlensError('BAD_OPTION', 'machlens: commit() beyond the writable() view');
     this.total += n;
     const fill = this.carryLen + n;
     const whole = fill - (fill % this.pageSize);
@@ -347,7 +337,8 @@ export class WasmPages extends PageSink {
   private hash(len: number): void {
     const s = this.s;
     const count = s.e.hashPages(len, this.pageSize, this.hashType);
-    if (count < 0) throw new MachlensError('INTERNAL', `machlens: hashPages rejected len=${len} pageSize=${this.pageSize}`);
+    if (count < 0)
+      throw new MachlensError('INTERNAL', `machlens: hashPages rejected len=${len} pageSize=${this.pageSize}`);
     const m = mem(s);
     this.record(m.subarray(s.digests, s.digests + count * this.hashSize), count);
   }
@@ -376,11 +367,18 @@ export class WasmStreamPages extends PageSink {
     const e = s.e;
     let m = mem(s);
     if (this.ctx) m.set(this.ctx, s.ctx);
-    else { e.digestInit(this.hashType); this.pageFill = 0; }
+    else {
+      e.digestInit(this.hashType);
+      this.pageFill = 0;
+    }
     let live = true;
     let off = 0;
     while (off < bytes.length) {
-      if (!live) { e.digestInit(this.hashType); this.pageFill = 0; live = true; }
+      if (!live) {
+        e.digestInit(this.hashType);
+        this.pageFill = 0;
+        live = true;
+      }
       const room = this.pageSize === 0 ? s.chunkSize : Math.min(s.chunkSize, this.pageSize - this.pageFill);
       const n = Math.min(room, bytes.length - off);
       m = mem(s);
@@ -389,7 +387,10 @@ export class WasmStreamPages extends PageSink {
       off += n;
       this.total += n;
       this.pageFill += n;
-      if (this.pageSize !== 0 && this.pageFill === this.pageSize) { this.finalPage(); live = false; }
+      if (this.pageSize !== 0 && this.pageFill === this.pageSize) {
+        this.finalPage();
+        live = false;
+      }
     }
     this.ctx = live ? mem(s).slice(s.ctx, s.ctx + s.ctxSize) : null;
   }
@@ -421,9 +422,15 @@ export class HostPages extends PageSink {
   private page: Uint8Array | null = null;
   private fill = 0;
 
-  constructor(private readonly host: HostDigest, pageSize: number, hashType: HashType, options: PageHasherOptions = {}) {
+  constructor(
+    private readonly host: HostDigest,
+    pageSize: number,
+    hashType: HashType,
+    options: PageHasherOptions = {},
+  ) {
     super(pageSize, hashType, options);
-    if (pageSize === 0) throw new MachlensError('BAD_OPTION', 'machlens: HostPages needs pageSize > 0 (use WasmStreamPages)');
+    if (pageSize === 0)
+      throw new MachlensError('BAD_OPTION', 'machlens: HostPages needs pageSize > 0 (use WasmStreamPages)');
     this.alg = HOST_ALG[hashType];
   }
 
@@ -439,7 +446,8 @@ export class HostPages extends PageSink {
       off = take;
       if (this.fill === ps) this.flushTail();
     }
-    const host = this.host, alg = this.alg;
+    const host = this.host,
+      alg = this.alg;
     for (; off + ps <= bytes.length; off += ps) this.record(host(alg, bytes.subarray(off, off + ps)), 1);
     if (off < bytes.length) {
       this.page ??= new Uint8Array(ps);
@@ -459,10 +467,16 @@ export class HostPages extends PageSink {
  * The strategy for one code range: the host digest when given and usable (pages of 1 byte to the chunk size),
  * else Wasm (one call per chunk, or the incremental context for pageSize 0 and very large pages).
  */
-export function createPageStrategy(core: Core | null, pageSize: number, hashType: HashType, options: PageHasherOptions = {}): PageStrategy {
+export function createPageStrategy(
+  core: Core | null,
+  pageSize: number,
+  hashType: HashType,
+  options: PageHasherOptions = {},
+): PageStrategy {
   checkPageSize(pageSize);
   // a host digest with pages up to the (fixed, 1 MiB) chunk size needs no Wasm core at all
-  if (options.host && pageSize > 0 && pageSize <= CHUNK_SIZE) return new HostPages(options.host, pageSize, hashType, options);
+  if (options.host && pageSize > 0 && pageSize <= CHUNK_SIZE)
+    return new HostPages(options.host, pageSize, hashType, options);
   if (!core) throw new MachlensError('INTERNAL', 'machlens: this page strategy needs a Wasm core');
   const chunk = slotOf(core).chunkSize;
   const stream = pageSize === 0 || pageSize > chunk;
@@ -485,12 +499,24 @@ export class PageHasher {
     this.impl = createPageStrategy(core, pageSize, hashType, options);
   }
 
-  get backend(): 'wasm' | 'host' { return this.impl.backend; }
-  get pageSize(): number { return this.impl.pageSize; }
-  get hashType(): HashType { return this.impl.hashType; }
-  get hashSize(): number { return hashSize(this.impl.hashType); }
-  get pageCount(): number { return this.impl.pageCount; }
-  get length(): number { return this.impl.length; }
+  get backend(): 'wasm' | 'host' {
+    return this.impl.backend;
+  }
+  get pageSize(): number {
+    return this.impl.pageSize;
+  }
+  get hashType(): HashType {
+    return this.impl.hashType;
+  }
+  get hashSize(): number {
+    return hashSize(this.impl.hashType);
+  }
+  get pageCount(): number {
+    return this.impl.pageCount;
+  }
+  get length(): number {
+    return this.impl.length;
+  }
 
   update(bytes: Uint8Array): this {
     this.impl.update(bytes);
@@ -508,7 +534,8 @@ export class PageHasher {
   commit(n: number): this {
     if (this.impl instanceof WasmPages) this.impl.commit(n);
     else if (n > 0) {
-      if (!this.stage || n > this.stage.length) throw new MachlensError('BAD_OPTION', 'machlens: commit() beyond the writable() view');
+      if (!this.stage || n > this.stage.length)
+        throw new MachlensError('BAD_OPTION', 'machlens: commit() beyond the writable() view');
       this.impl.update(this.stage.subarray(0, n));
     }
     return this;
@@ -523,12 +550,24 @@ export class PageHasher {
  * Digests of every page of `bytes` (page i = bytes [i·pageSize, min((i+1)·pageSize, length)); pageSize 0 = one
  * page), concatenated. Streams through the chunk buffer: Wasm memory does not grow with `bytes`.
  */
-export function hashPages(core: Core, bytes: Uint8Array, pageSize: number, hashType: HashType, host?: HostDigest): Uint8Array {
+export function hashPages(
+  core: Core,
+  bytes: Uint8Array,
+  pageSize: number,
+  hashType: HashType,
+  host?: HostDigest,
+): Uint8Array {
   return new PageHasher(core, pageSize, hashType, { host }).update(bytes).finish().digests;
 }
 
 /** Indices of the pages of `bytes` whose digest differs from `expected` (code-slot digests back to back). */
-export function mismatchedPages(core: Core, bytes: Uint8Array, pageSize: number, hashType: HashType, expected: Uint8Array): number[] {
+export function mismatchedPages(
+  core: Core,
+  bytes: Uint8Array,
+  pageSize: number,
+  hashType: HashType,
+  expected: Uint8Array,
+): number[] {
   return new PageHasher(core, pageSize, hashType, { expected, keepDigests: false }).update(bytes).finish().mismatched;
 }
 
@@ -549,7 +588,13 @@ export interface BackendMeasurement {
 export function measureBackends(
   core: Core,
   host: HostDigest | undefined,
-  { bytes = 2 << 20, pageSize = 4096, hashType = 2 as HashType, rounds = 3, clock }: { bytes?: number; pageSize?: number; hashType?: HashType; rounds?: number; clock?: () => number } = {},
+  {
+    bytes = 2 << 20,
+    pageSize = 4096,
+    hashType = 2 as HashType,
+    rounds = 3,
+    clock,
+  }: { bytes?: number; pageSize?: number; hashType?: HashType; rounds?: number; clock?: () => number } = {},
 ): BackendMeasurement {
   const buf = new Uint8Array(bytes);
   for (let i = 0; i < buf.length; i++) buf[i] = (i * 2654435761) >>> 24;
@@ -562,7 +607,8 @@ export function measureBackends(
   };
   hashPages(core, buf.subarray(0, 1 << 16), pageSize, hashType); // warm-up
   if (host) hashPages(core, buf.subarray(0, 1 << 16), pageSize, hashType, host);
-  let bestWasm = Infinity, bestHost = Infinity;
+  let bestWasm = Infinity,
+    bestHost = Infinity;
   for (let r = 0; r < rounds; r++) {
     bestWasm = Math.min(bestWasm, time());
     if (host) bestHost = Math.min(bestHost, time(host));

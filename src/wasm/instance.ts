@@ -3,25 +3,18 @@
 // asked). Start-up is kept lean: the scalar embed is imported only when it is needed (a bundler with code
 // splitting, like the CLI's, leaves it in its own chunk), and the chosen build's base64 is decoded once.
 import { MachlensError } from '../errors';
+import {
+  type CoreExports,
+  ISSUE_CODE,
+  ISSUE_INDEX,
+  ISSUE_OFFSET,
+  ISSUE_SEVERITY,
+  ISSUE_SLOTS,
+} from '../generated/boundary';
 import { WASM_SIMD_BASE64 } from './generated/simd';
 
-/** The numbers-only surface exported by assembly/index.ts. */
-export interface CoreExports {
-  memory: WebAssembly.Memory;
-  HAS_SIMD: WebAssembly.Global;
-  reserveInput(size: number): number;
-  inputPtr(): number;
-  resetOutput(): void;
-  outputPtr(): number;
-  outputLength(): number;
-  issuesPtr(): number;
-  issuesLength(): number;
-  issuesDroppedCount(): number;
-  parseFat(inLen: number, fileSize: number, maxSlices: number): number;
-  parseHeader(inLen: number): number;
-  parseCommands(inLen: number, sliceSize: number, maxCommands: number): number;
-  [name: string]: unknown;
-}
+/** The core's exports: one interface, generated from schema/boundary.mjs (test/boundary.test.ts checks the module). */
+export type { CoreExports };
 
 export interface InitOptions {
   /** Force the scalar (true: require SIMD, false: never use it). Default: SIMD when the runtime supports it. */
@@ -54,9 +47,10 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
 function compiled(kind: 'simd' | 'scalar'): Promise<WebAssembly.Module> {
   let m = modules.get(kind);
   if (!m) {
-    m = kind === 'simd'
-      ? WebAssembly.compile(decodeBase64(WASM_SIMD_BASE64))
-      : import('./generated/scalar').then((g) => WebAssembly.compile(decodeBase64(g.WASM_SCALAR_BASE64)));
+    m =
+      kind === 'simd'
+        ? WebAssembly.compile(decodeBase64(WASM_SIMD_BASE64))
+        : import('./generated/scalar').then((g) => WebAssembly.compile(decodeBase64(g.WASM_SCALAR_BASE64)));
     modules.set(kind, m);
   }
   return m;
@@ -66,7 +60,9 @@ function compiled(kind: 'simd' | 'scalar'): Promise<WebAssembly.Module> {
  * The smallest module using a v128 instruction (a function returning i32x4.splat(0) dropped): a runtime that
  * validates it runs the SIMD build (the same test as wasm-feature-detect's).
  */
-const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
 
 let simdSupported: boolean | null = null;
 /** True when this runtime validates Wasm SIMD (fixed-width v128). */
@@ -78,7 +74,8 @@ export function simdAvailable(): boolean {
 /** Instantiates a fresh core (used by workers, and by tests that compare both builds). */
 export async function instantiateCore(options: InitOptions = {}): Promise<Core> {
   const wantSimd = options.simd ?? simdAvailable();
-  if (wantSimd && !simdAvailable()) throw new MachlensError('BAD_OPTION', 'machlens: this runtime does not support WebAssembly SIMD');
+  if (wantSimd && !simdAvailable())
+    throw new MachlensError('BAD_OPTION', 'machlens: this runtime does not support WebAssembly SIMD');
   const kind = wantSimd ? 'simd' : 'scalar';
   const module = await compiled(kind);
   const instance = await WebAssembly.instantiate(module, {
@@ -108,7 +105,8 @@ export async function init(options: InitOptions = {}): Promise<{ simd: boolean }
 
 /** The loaded core; throws when `init()` has not completed. */
 export function getCore(): Core {
-  if (!core) throw new MachlensError('NOT_INITIALIZED', 'machlens: call `await init()` before using the synchronous API');
+  if (!core)
+    throw new MachlensError('NOT_INITIALIZED', 'machlens: call `await init()` before using the synchronous API');
   return core;
 }
 
@@ -125,14 +123,26 @@ export function outputView(c: Core): Float64Array {
   return new Float64Array(e.memory.buffer, e.outputPtr(), e.outputLength());
 }
 
-export interface RawIssue { code: number; offset: number; index: number; severity: number }
+export interface RawIssue {
+  code: number;
+  offset: number;
+  index: number;
+  severity: number;
+}
 
 /** The issue table written by the last call. */
 export function readIssues(c: Core): { issues: RawIssue[]; dropped: number } {
   const e = c.exports;
   const n = e.issuesLength();
-  const v = new Float64Array(e.memory.buffer, e.issuesPtr(), n * 4);
+  const v = new Float64Array(e.memory.buffer, e.issuesPtr(), n * ISSUE_SLOTS);
   const issues: RawIssue[] = [];
-  for (let i = 0; i < n; i++) issues.push({ code: v[i * 4], offset: v[i * 4 + 1], index: v[i * 4 + 2], severity: v[i * 4 + 3] });
+  for (let p = 0; p < v.length; p += ISSUE_SLOTS) {
+    issues.push({
+      code: v[p + ISSUE_CODE],
+      offset: v[p + ISSUE_OFFSET],
+      index: v[p + ISSUE_INDEX],
+      severity: v[p + ISSUE_SEVERITY],
+    });
+  }
   return { issues, dropped: e.issuesDroppedCount() };
 }

@@ -18,7 +18,10 @@ export function nativeDigest(): HostDigest | null {
   found = null;
   try {
     const p = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    const c = typeof p?.getBuiltinModule === 'function' ? (p.getBuiltinModule('node:crypto') as NodeCryptoLike | undefined) : undefined;
+    const c =
+      typeof p?.getBuiltinModule === 'function'
+        ? (p.getBuiltinModule('node:crypto') as NodeCryptoLike | undefined)
+        : undefined;
     if (c && typeof c.hash === 'function') {
       const h = c.hash;
       found = (alg, data) => h(alg, data, 'buffer');
@@ -47,12 +50,21 @@ export type HashBackend = 'auto' | 'wasm' | 'native';
  * project's machine (SHA-NI), 4-lane Wasm SHA-1 is 1.2–1.3× node:crypto's SHA-1 per page while node:crypto's
  * SHA-256 is 1.6× the 4-lane Wasm and SHA-384 (scalar in Wasm) 1.5× (docs/hashing.md, bench/hash.bench.mjs).
  */
-export function pageDigestFor(choice: HashBackend, hashType: HashType, simd: boolean, explicit?: HostDigest): HostDigest | undefined {
+export function pageDigestFor(
+  choice: HashBackend,
+  hashType: HashType,
+  simd: boolean,
+  explicit?: HostDigest,
+): HostDigest | undefined {
   if (explicit) return explicit;
   if (choice === 'wasm') return undefined;
   const n = nativeDigest();
   if (choice === 'native') {
-    if (!n) throw new MachlensError('BAD_OPTION', 'machlens: hashing "native" asked for, but this runtime has no native SHA (process.getBuiltinModule)');
+    if (!n)
+      throw new MachlensError(
+        'BAD_OPTION',
+        'machlens: hashing "native" asked for, but this runtime has no native SHA (process.getBuiltinModule)',
+      );
     return n;
   }
   if (!n) return undefined;

@@ -10,7 +10,10 @@ import { APP, EVIL, fullChain, render } from './scenario';
 function frame(lines: string[], max?: number): Piece[] {
   const f = createFramer({ maxDocumentLength: max });
   const out: Piece[] = [];
-  const push = (p: Piece) => { const { raw: _raw, ...rest } = p; out.push(rest); };
+  const push = (p: Piece) => {
+    const { raw: _raw, ...rest } = p;
+    out.push(rest);
+  };
   lines.forEach((l, i) => f.line(l, i + 1, push));
   f.end(push);
   return out;
@@ -18,12 +21,20 @@ function frame(lines: string[], max?: number): Piece[] {
 
 /** An Elasticsearch hit as `_search` and elasticdump write it. */
 function hit(doc: unknown, i: number): Record<string, unknown> {
-  return { _index: '.ds-logs-endpoint.events.process-default-2026.11.20-000001', _id: `id${i}`, _score: null, _source: doc, sort: [1795687200000 - i] };
+  return {
+    _index: '.ds-logs-endpoint.events.process-default-2026.11.20-000001',
+    _id: `id${i}`,
+    _score: null,
+    _source: doc,
+    sort: [1795687200000 - i],
+  };
 }
 
 function response(docs: unknown[]): Record<string, unknown> {
   return {
-    took: 12, timed_out: false, _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
+    took: 12,
+    timed_out: false,
+    _shards: { total: 1, successful: 1, skipped: 0, failed: 0 },
     hits: { total: { value: docs.length, relation: 'eq' }, max_score: null, hits: docs.map(hit) },
   };
 }
@@ -33,14 +44,23 @@ const ecsDocs = () => render(fullChain('mac-01'), 'ecs').map((l) => JSON.parse(l
 describe('framing', () => {
   it('NDJSON: one document per line, blank and text lines said as such, line numbers kept', () => {
     const p = frame(['{"a":1}', '', '  ', 'plain text', '{"b":2}']);
-    expect(p).toEqual([{ line: 1, doc: { a: 1 } }, { line: 2, blank: true }, { line: 3, blank: true }, { line: 4, text: 'plain text' }, { line: 5, doc: { b: 2 } }]);
+    expect(p).toEqual([
+      { line: 1, doc: { a: 1 } },
+      { line: 2, blank: true },
+      { line: 3, blank: true },
+      { line: 4, text: 'plain text' },
+      { line: 5, doc: { b: 2 } },
+    ]);
   });
 
   it('pretty-printed documents one after another (jq . output): each with the line it began on', () => {
     const docs = [{ a: 1, n: { x: [1, 2, { y: 'z' }] } }, { b: 'two\nlines' }];
     const text = docs.map((d) => JSON.stringify(d, null, 2)).join('\n');
     const p = frame(text.split('\n'));
-    expect(p).toEqual([{ line: 1, doc: docs[0] }, { line: JSON.stringify(docs[0], null, 2).split('\n').length + 1, doc: docs[1] }]);
+    expect(p).toEqual([
+      { line: 1, doc: docs[0] },
+      { line: JSON.stringify(docs[0], null, 2).split('\n').length + 1, doc: docs[1] },
+    ]);
   });
 
   it('a JSON array of documents, compact on one line or pretty over many', () => {
@@ -50,7 +70,10 @@ describe('framing', () => {
     expect(frame(pretty).map((x) => x.doc)).toEqual(docs);
     expect(frame(pretty).map((x) => x.line)).toEqual([2, 5, 8]);
     // One element per line, not indented (several exporters write this).
-    expect(frame(['[', '{"a":1},', '{"b":2}', ']']).map((x) => [x.line, x.doc])).toEqual([[2, { a: 1 }], [3, { b: 2 }]]);
+    expect(frame(['[', '{"a":1},', '{"b":2}', ']']).map((x) => [x.line, x.doc])).toEqual([
+      [2, { a: 1 }],
+      [3, { b: 2 }],
+    ]);
   });
 
   it('Elasticsearch hits: a hit per line (elasticdump), an array of hits, a whole response compact or pretty; _source unwrapped', () => {
@@ -72,8 +95,9 @@ describe('framing', () => {
     const docs = ecsDocs().slice(0, 2);
     const r = { ...response(docs), aggregations: { hosts: { buckets: [{ key: 'mac-01', doc_count: 2 }] } } };
     expect(frame(JSON.stringify(r, null, 4).split('\n')).map((x) => x.doc)).toEqual(docs);
-    expect(unwrapHit({ _index: 'i', _id: '1', fields: { 'host.id': ['h-1'], 'event.category': ['process', 'start'] } }))
-      .toEqual({ 'host.id': 'h-1', 'event.category': ['process', 'start'] });
+    expect(
+      unwrapHit({ _index: 'i', _id: '1', fields: { 'host.id': ['h-1'], 'event.category': ['process', 'start'] } }),
+    ).toEqual({ 'host.id': 'h-1', 'event.category': ['process', 'start'] });
   });
 
   it('a truncated line is invalid JSON on its own line number and does not swallow the lines after it', () => {
@@ -89,17 +113,34 @@ describe('framing', () => {
   });
 
   it('a string cut at the end of a line, garbage after a document, stray closers: each counted', () => {
-    expect(frame(['{"a":"unterminated', '  "b":1}'])).toEqual([{ line: 1, malformed: 'invalid JSON' }, { line: 2, text: '  "b":1}' }]);
-    expect(frame(['{"a":1} trailing'])).toEqual([{ line: 1, doc: { a: 1 } }, { line: 1, malformed: 'invalid JSON' }]);
-    expect(frame(['{"a":1}{"b":2}'])).toEqual([{ line: 1, doc: { a: 1 } }, { line: 1, doc: { b: 2 } }]);
+    expect(frame(['{"a":"unterminated', '  "b":1}'])).toEqual([
+      { line: 1, malformed: 'invalid JSON' },
+      { line: 2, text: '  "b":1}' },
+    ]);
+    expect(frame(['{"a":1} trailing'])).toEqual([
+      { line: 1, doc: { a: 1 } },
+      { line: 1, malformed: 'invalid JSON' },
+    ]);
+    expect(frame(['{"a":1}{"b":2}'])).toEqual([
+      { line: 1, doc: { a: 1 } },
+      { line: 1, doc: { b: 2 } },
+    ]);
     expect(frame(['[1,2,3]'])).toEqual([{ line: 1, doc: [1, 2, 3] }]);
-    expect(frame(['null', '"s"', '42'])).toEqual([{ line: 1, doc: null }, { line: 2, doc: 's' }, { line: 3, doc: 42 }]);
+    expect(frame(['null', '"s"', '42'])).toEqual([
+      { line: 1, doc: null },
+      { line: 2, doc: 's' },
+      { line: 3, doc: 42 },
+    ]);
   });
 
   it('bounded memory: a document longer than the cap is skipped and counted, the scan resumes after it', () => {
     const big = JSON.stringify({ a: 'x'.repeat(5000) }, null, 2).split('\n');
     const p = frame(['{"first":1}', ...big, '{"after":2}'], 1000);
-    expect(p).toEqual([{ line: 1, doc: { first: 1 } }, { line: 2, skipped: 'document longer than maxLineLength' }, { line: 5, doc: { after: 2 } }]);
+    expect(p).toEqual([
+      { line: 1, doc: { first: 1 } },
+      { line: 2, skipped: 'document longer than maxLineLength' },
+      { line: 5, doc: { after: 2 } },
+    ]);
     // Inside a pretty response: only the long hit is skipped.
     const docs = [{ ok: 1 }, { big: 'y'.repeat(5000) }, { ok: 3 }];
     const r = frame(JSON.stringify(response(docs), null, 2).split('\n'), 1000);
@@ -115,7 +156,10 @@ describe('framing', () => {
 
   it('input ending inside a document: the document is reported at its first line', () => {
     expect(frame(['{', '  "a": 1,'])).toEqual([{ line: 1, malformed: 'invalid JSON' }]);
-    expect(frame(['[', '  {"a": 1},'])).toEqual([{ line: 2, doc: { a: 1 } }, { line: 1, malformed: 'invalid JSON' }]);
+    expect(frame(['[', '  {"a": 1},'])).toEqual([
+      { line: 2, doc: { a: 1 } },
+      { line: 1, malformed: 'invalid JSON' },
+    ]);
   });
 
   it('state() between lines and restore() into a new framer continue a multi-line document exactly', () => {
@@ -136,9 +180,14 @@ describe('framing', () => {
 
 describe('exact 64-bit identifiers (item 7)', () => {
   it('inode 18446744073709551557 and st_ino above 2^53 survive parsing digit for digit; small numbers stay numbers', () => {
-    const line = '{"stat":{"st_ino":18446744073709551557,"st_dev":16777234,"st_size":259504},"file":{"inode": 1152921500312525701},"mach_time":401374797834}';
+    const line =
+      '{"stat":{"st_ino":18446744073709551557,"st_dev":16777234,"st_size":259504},"file":{"inode": 1152921500312525701},"mach_time":401374797834}';
     const r = parseExact(line);
-    expect(r.ok && r.value).toEqual({ stat: { st_ino: '18446744073709551557', st_dev: 16777234, st_size: 259504 }, file: { inode: '1152921500312525701' }, mach_time: 401374797834 });
+    expect(r.ok && r.value).toEqual({
+      stat: { st_ino: '18446744073709551557', st_dev: 16777234, st_size: 259504 },
+      file: { inode: '1152921500312525701' },
+      mach_time: 401374797834,
+    });
   });
 
   it('the NDJSON fast path keeps the line for an exact re-parse; an adapter meeting a rounded inode re-reads it exactly', () => {
@@ -150,7 +199,10 @@ describe('exact 64-bit identifiers (item 7)', () => {
 
   it('only keys are rewritten: the same text inside a string value is left alone', () => {
     const line = '{"path":"/tmp/\\"st_ino\\":18446744073709551557","st_ino":18446744073709551557}';
-    expect(JSON.parse(exactBigIntegers(line))).toEqual({ path: '/tmp/"st_ino":18446744073709551557', st_ino: '18446744073709551557' });
+    expect(JSON.parse(exactBigIntegers(line))).toEqual({
+      path: '/tmp/"st_ino":18446744073709551557',
+      st_ino: '18446744073709551557',
+    });
   });
 });
 

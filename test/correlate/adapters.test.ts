@@ -9,7 +9,12 @@ const one = (line: string): CorrelationEvent => {
   if (!r.out.events) throw new Error(`no event: ${JSON.stringify(r.out)}`);
   return r.out.events[0];
 };
-const p: Proc = { pid: 4242, pv: 77, path: '/Applications/Acme.app/Contents/MacOS/Acme', parent: { pid: 1, pv: 1, path: '/sbin/launchd' } };
+const p: Proc = {
+  pid: 4242,
+  pv: 77,
+  path: '/Applications/Acme.app/Contents/MacOS/Acme',
+  parent: { pid: 1, pv: 1, path: '/sbin/launchd' },
+};
 const sg = { flags: ADHOC_FLAGS, teamId: null, signingId: 'com.acme.app', cdhash: cdhash('x') };
 
 describe('auto-detection by shape', () => {
@@ -39,7 +44,13 @@ describe('eslogger', () => {
       if (e.kind !== 'exec') continue;
       expect(e.process.key).toBe('4242:77');
       expect(e.parent?.key).toBe('4242:76');
-      expect(e.signing).toMatchObject({ flags: ADHOC_FLAGS, adhoc: true, valid: true, teamId: null, cdhash: sg.cdhash });
+      expect(e.signing).toMatchObject({
+        flags: ADHOC_FLAGS,
+        adhoc: true,
+        valid: true,
+        teamId: null,
+        cdhash: sg.cdhash,
+      });
       expect(e.image.path).toBe(p.path);
       expect(e.host).toBe('h');
     }
@@ -68,8 +79,18 @@ describe('eslogger', () => {
     const e = one(JSON.stringify(base));
     expect(e).toMatchObject({ kind: 'file-change', op: 'create-existing', host: 'shipped-host' });
     base.event_type = 25;
-    base.event = { rename: { source: { path: '/tmp/a' }, destination_type: 1, destination: { new_path: { dir: { path: '/usr/local/bin' }, filename: 'tool' } } } };
-    expect(one(JSON.stringify(base))).toMatchObject({ op: 'rename', from: '/tmp/a', file: { path: '/usr/local/bin/tool' } });
+    base.event = {
+      rename: {
+        source: { path: '/tmp/a' },
+        destination_type: 1,
+        destination: { new_path: { dir: { path: '/usr/local/bin' }, filename: 'tool' } },
+      },
+    };
+    expect(one(JSON.stringify(base))).toMatchObject({
+      op: 'rename',
+      from: '/tmp/a',
+      file: { path: '/usr/local/bin/tool' },
+    });
   });
 
   it('unknown extra fields and missing optional ones are tolerated', () => {
@@ -85,29 +106,70 @@ describe('eslogger', () => {
 describe('ECS', () => {
   it('flattened dotted keys read like nested objects; header bytes decide Mach-O', () => {
     const flat = {
-      '@timestamp': '2026-11-20T10:00:00.000Z', 'event.category': ['file'], 'event.action': 'modification', 'host.name': 'mac-9',
-      'file.path': '/Applications/A.app/Contents/MacOS/A', 'file.Ext.header_bytes': 'cafebabe00000002', 'process.entity_id': 'ent-1', 'process.pid': 12,
+      '@timestamp': '2026-11-20T10:00:00.000Z',
+      'event.category': ['file'],
+      'event.action': 'modification',
+      'host.name': 'mac-9',
+      'file.path': '/Applications/A.app/Contents/MacOS/A',
+      'file.Ext.header_bytes': 'cafebabe00000002',
+      'process.entity_id': 'ent-1',
+      'process.pid': 12,
     };
-    expect(one(JSON.stringify(flat))).toMatchObject({ kind: 'file-change', host: 'mac-9', file: { machO: true }, process: { key: 'ent-1' } });
+    expect(one(JSON.stringify(flat))).toMatchObject({
+      kind: 'file-change',
+      host: 'mac-9',
+      file: { machO: true },
+      process: { key: 'ent-1' },
+    });
     flat['file.Ext.header_bytes'] = '7b0a2022';
     expect(one(JSON.stringify(flat))).toMatchObject({ file: { machO: false } });
-    const exec = { '@timestamp': '2026-11-20T10:00:00Z', 'event.category': 'process', 'event.action': 'exec', 'host.name': 'mac-9', 'process.entity_id': 'ent-2',
-      'process.executable': '/bin/x', 'process.code_signature.exists': true, 'process.code_signature.team_id': 'T9', 'process.code_signature.trusted': true, 'process.code_signature.status': 'trusted' };
-    expect(one(JSON.stringify(exec))).toMatchObject({ kind: 'exec', signing: { teamId: 'T9', valid: true, trusted: true, signed: true } });
+    const exec = {
+      '@timestamp': '2026-11-20T10:00:00Z',
+      'event.category': 'process',
+      'event.action': 'exec',
+      'host.name': 'mac-9',
+      'process.entity_id': 'ent-2',
+      'process.executable': '/bin/x',
+      'process.code_signature.exists': true,
+      'process.code_signature.team_id': 'T9',
+      'process.code_signature.trusted': true,
+      'process.code_signature.status': 'trusted',
+    };
+    expect(one(JSON.stringify(exec))).toMatchObject({
+      kind: 'exec',
+      signing: { teamId: 'T9', valid: true, trusted: true, signed: true },
+    });
   });
 
   it('process.code_signature status text and dll.code_signature', () => {
-    const e = one(ecs({ t: 1, kind: 'exec', proc: p, path: p.path, signing: { ...sg, flags: 0, status: 'invalid Info.plist (plist or signature have been modified)' } })!);
+    const e = one(
+      ecs({
+        t: 1,
+        kind: 'exec',
+        proc: p,
+        path: p.path,
+        signing: { ...sg, flags: 0, status: 'invalid Info.plist (plist or signature have been modified)' },
+      })!,
+    );
     expect(e.kind === 'exec' && e.signing.valid).toBe(false);
     const l = one(ecs({ t: 1, kind: 'load', proc: p, lib: '/tmp/l.dylib', libSigning: { exists: false } })!);
-    expect(l).toMatchObject({ kind: 'library-load', signing: { signed: false, valid: false }, library: { path: '/tmp/l.dylib' } });
+    expect(l).toMatchObject({
+      kind: 'library-load',
+      signing: { signed: false, valid: false },
+      library: { path: '/tmp/l.dylib' },
+    });
   });
 });
 
 describe('OCSF', () => {
   it('signature state_id: 1 Valid, 6 Untrusted, 9 Bad, 10 Broken; empty signatures = unsigned; developer_uid = team', () => {
     const line = JSON.parse(ocsf({ t: 1, kind: 'exec', proc: p, path: p.path, signing: { ...sg, teamId: 'T1' } })!);
-    for (const [state, valid] of [[1, true], [6, true], [9, false], [10, false]] as const) {
+    for (const [state, valid] of [
+      [1, true],
+      [6, true],
+      [9, false],
+      [10, false],
+    ] as const) {
       line.process.file.signatures[0].state_id = state;
       const e = one(JSON.stringify(line));
       expect(e.kind === 'exec' && e.signing.valid, `state ${state}`).toBe(valid);
@@ -115,7 +177,9 @@ describe('OCSF', () => {
     line.process.file.signatures = [];
     const u = one(JSON.stringify(line));
     expect(u.kind === 'exec' && u.signing).toMatchObject({ signed: false, valid: false });
-    expect(adaptLine(JSON.stringify({ ...line, class_uid: 4001 }), 'auto', ctx).out.ignored).toBe('ocsf: class not used');
+    expect(adaptLine(JSON.stringify({ ...line, class_uid: 4001 }), 'auto', ctx).out.ignored).toBe(
+      'ocsf: class not used',
+    );
   });
 });
 
@@ -127,17 +191,52 @@ describe('osquery', () => {
   });
 
   it('batch (diffResults) and snapshot formats, file_events and signature tables', () => {
-    const batch = { name: 'pack_fim_file_events', hostIdentifier: 'mac-5', unixTime: 1795168800, diffResults: { added: [
-      { target_path: '/Applications/A.app/Contents/MacOS/A', action: 'UPDATED', time: '1795168800', sha256: 'AB'.repeat(32), inode: '77' },
-      { target_path: '/x', action: 'ACCESSED', time: '1795168800' },
-    ], removed: [] } };
+    const batch = {
+      name: 'pack_fim_file_events',
+      hostIdentifier: 'mac-5',
+      unixTime: 1795168800,
+      diffResults: {
+        added: [
+          {
+            target_path: '/Applications/A.app/Contents/MacOS/A',
+            action: 'UPDATED',
+            time: '1795168800',
+            sha256: 'AB'.repeat(32),
+            inode: '77',
+          },
+          { target_path: '/x', action: 'ACCESSED', time: '1795168800' },
+        ],
+        removed: [],
+      },
+    };
     const r = adaptLine(JSON.stringify(batch), 'auto', ctx);
     expect(r.out.events).toHaveLength(1);
-    expect(r.out.events![0]).toMatchObject({ kind: 'file-change', op: 'write', host: 'mac-5', file: { sha256: 'ab'.repeat(32), inode: '77' } });
-    const snap = { name: 'signature_check', hostIdentifier: 'mac-5', unixTime: 1795168800, action: 'snapshot', snapshot: [
-      { path: '/Applications/A.app/Contents/MacOS/A', signed: '0', identifier: '', cdhash: '', team_identifier: '', authority: '' },
-    ] };
-    expect(adaptLine(JSON.stringify(snap), 'auto', ctx).out.events![0]).toMatchObject({ kind: 'signature', signing: { signed: false } });
+    expect(r.out.events![0]).toMatchObject({
+      kind: 'file-change',
+      op: 'write',
+      host: 'mac-5',
+      file: { sha256: 'ab'.repeat(32), inode: '77' },
+    });
+    const snap = {
+      name: 'signature_check',
+      hostIdentifier: 'mac-5',
+      unixTime: 1795168800,
+      action: 'snapshot',
+      snapshot: [
+        {
+          path: '/Applications/A.app/Contents/MacOS/A',
+          signed: '0',
+          identifier: '',
+          cdhash: '',
+          team_identifier: '',
+          authority: '',
+        },
+      ],
+    };
+    expect(adaptLine(JSON.stringify(snap), 'auto', ctx).out.events![0]).toMatchObject({
+      kind: 'signature',
+      signing: { signed: false },
+    });
   });
 });
 
@@ -150,12 +249,20 @@ describe('Santa', () => {
     const d = JSON.parse(line);
     d.execution.decision = 'DECISION_DENY';
     d.execution.reason = 'REASON_BINARY';
-    expect(adaptLine(JSON.stringify(d), 'auto', ctx).out.events![0]).toMatchObject({ kind: 'exec', denied: true, deniedBy: 'santa DENY BINARY' });
+    expect(adaptLine(JSON.stringify(d), 'auto', ctx).out.events![0]).toMatchObject({
+      kind: 'exec',
+      denied: true,
+      deniedBy: 'santa DENY BINARY',
+    });
     expect(e.denied).toBeUndefined();
   });
 
   it('lowerCamelCase proto3 JSON and the codesigning_invalidated message', () => {
-    const camel = { machineId: 'm-1', eventTime: '2026-11-20T10:00:00Z', codesigningInvalidated: { instigator: { id: { pid: 5, pidversion: 6 }, executable: { path: '/a' } } } };
+    const camel = {
+      machineId: 'm-1',
+      eventTime: '2026-11-20T10:00:00Z',
+      codesigningInvalidated: { instigator: { id: { pid: 5, pidversion: 6 }, executable: { path: '/a' } } },
+    };
     expect(one(JSON.stringify(camel))).toMatchObject({ kind: 'cs-invalidated', host: 'm-1', process: { key: '5:6' } });
   });
 });

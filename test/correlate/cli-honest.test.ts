@@ -13,11 +13,26 @@ import { APP, attacker, fullChain, render, zsh, type Proc, type Step } from './s
 function capture() {
   let out = '';
   let err = '';
-  return { io: { stdout: (s: string) => { out += s; }, stderr: (s: string) => { err += s; } }, out: () => out, err: () => err };
+  return {
+    io: {
+      stdout: (s: string) => {
+        out += s;
+      },
+      stderr: (s: string) => {
+        err += s;
+      },
+    },
+    out: () => out,
+    err: () => err,
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'machlens-correlate-honest-'));
-const file = (name: string, lines: string[]) => { const p = join(dir, name); writeFileSync(p, lines.join('\n') + '\n'); return p; };
+const file = (name: string, lines: string[]) => {
+  const p = join(dir, name);
+  writeFileSync(p, lines.join('\n') + '\n');
+  return p;
+};
 const chain = file('chain.jsonl', render(fullChain(), 'eslogger'));
 
 describe('honest exits', () => {
@@ -34,7 +49,11 @@ describe('honest exits', () => {
     const ecsAsEslogger = file('ecs.jsonl', render(fullChain(), 'ecs'));
     const c2 = capture();
     expect(await runCorrelate(['--format', 'eslogger', '--json', ecsAsEslogger], c2.io)).toBe(2);
-    const types = c2.out().trim().split('\n').map((l) => JSON.parse(l).type);
+    const types = c2
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).type);
     expect(types).toContain('error');
     expect(await runCorrelate([file('empty.jsonl', [''])], capture().io)).toBe(2);
   });
@@ -44,11 +63,19 @@ describe('honest exits', () => {
     const p = file('mixed.jsonl', [...lines, ...Array.from({ length: 5 }, () => '{"truncated": ')]);
     const c = capture();
     expect(await runCorrelate([p], c.io)).toBe(3);
-    expect(c.out().split('\n')[0]).toMatch(/^WARNING {2}5 of 16 lines \(31\.3 %\) could not be read \(invalid JSON: 5\)/);
+    expect(c.out().split('\n')[0]).toMatch(
+      /^WARNING {2}5 of 16 lines \(31\.3 %\) could not be read \(invalid JSON: 5\)/,
+    );
     expect(c.out().indexOf('WARNING')).toBeLessThan(c.out().indexOf('ALERT HIGH'));
     const j = capture();
     await runCorrelate(['--json', p], j.io);
-    expect(j.out().split('\n').map((l) => (l ? JSON.parse(l).type : '')).filter(Boolean)).toEqual(['alert', 'warning', 'coverage', 'counts']);
+    expect(
+      j
+        .out()
+        .split('\n')
+        .map((l) => (l ? JSON.parse(l).type : ''))
+        .filter(Boolean),
+    ).toEqual(['alert', 'warning', 'coverage', 'counts']);
   });
 
   it('newest-first input: alerts by default (ordered as a whole); with --stream the late events are warned about at the top', async () => {
@@ -58,7 +85,9 @@ describe('honest exits', () => {
     expect(c.out()).not.toMatch(/WARNING/);
     const s = capture();
     expect(await runCorrelate(['--stream', rev], s.io)).toBe(0);
-    expect(s.out().split('\n')[0]).toMatch(/^WARNING {2}\d+ event\(s\) arrived after later events of their host had been judged and could have changed a result; e\.g\./);
+    expect(s.out().split('\n')[0]).toMatch(
+      /^WARNING {2}\d+ event\(s\) arrived after later events of their host had been judged and could have changed a result; e\.g\./,
+    );
     expect(s.out()).toMatch(/Raise --lateness, or read the input without --stream/);
   });
 
@@ -68,7 +97,14 @@ describe('honest exits', () => {
     for (let h = 0; h < 200; h++) many.push(...render(fullChain(`mac-${h}`), 'eslogger'));
     const big = file('many.jsonl', many);
     for (const args of [[], ['--json'], ['--stream']]) {
-      const r = spawnSync('bash', ['-c', `node ${JSON.stringify(join(root, 'dist/cli.js'))} correlate ${args.join(' ')} ${JSON.stringify(big)} | head -1; echo "status \${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          `node ${JSON.stringify(join(root, 'dist/cli.js'))} correlate ${args.join(' ')} ${JSON.stringify(big)} | head -1; echo "status \${PIPESTATUS[0]}" >&2`,
+        ],
+        { encoding: 'utf8' },
+      );
       expect(r.stdout.split('\n').filter(Boolean), args.join(' ')).toHaveLength(1);
       expect(r.stderr, args.join(' ')).toBe('status 0\n');
     }
@@ -76,7 +112,17 @@ describe('honest exits', () => {
 
   it('an EPIPE thrown by the writer ends the run with 0 and nothing more is written', async () => {
     let writes = 0;
-    const io = { stdout: () => { writes++; if (writes > 1) { const e = new Error('write EPIPE') as Error & { code: string }; e.code = 'EPIPE'; throw e; } }, stderr: () => {} };
+    const io = {
+      stdout: () => {
+        writes++;
+        if (writes > 1) {
+          const e = new Error('write EPIPE') as Error & { code: string };
+          e.code = 'EPIPE';
+          throw e;
+        }
+      },
+      stderr: () => {},
+    };
     expect(await runCorrelate([chain], io)).toBe(0);
     expect(writes).toBe(2);
   });
@@ -108,7 +154,10 @@ describe('files that are not regular files', () => {
     const zero = join(dir, 'zero.json');
     symlinkSync('/dev/zero', zero);
     const cases: [string[], RegExp][] = [
-      [[fifo], /telemetry\.fifo.*: is a FIFO, not a regular file \(pipe live input to standard input: machlens correlate --stream -\)/],
+      [
+        [fifo],
+        /telemetry\.fifo.*: is a FIFO, not a regular file \(pipe live input to standard input: machlens correlate --stream -\)/,
+      ],
       [[sub], /a-dir.*: is a directory, not a regular file/],
       [['--policy', fifo, chain], /bad policy\n  policy .*telemetry\.fifo: is a FIFO, not a regular file/],
       [['--changes', zero, chain], /changes .*zero\.json: is a character device, not a regular file/],
@@ -127,7 +176,13 @@ describe('files that are not regular files', () => {
 });
 
 describe('change records only from trusted channels', () => {
-  const rec = { host: 'mac-01', pathPrefix: '/Applications/Acme.app/', start: '2026-11-20T10:00:00Z', end: '2026-11-20T11:00:00Z', ticket: 'CHG-4711' };
+  const rec = {
+    host: 'mac-01',
+    pathPrefix: '/Applications/Acme.app/',
+    start: '2026-11-20T10:00:00Z',
+    end: '2026-11-20T11:00:00Z',
+    ticket: 'CHG-4711',
+  };
 
   it('--changes FILE (a list, {"changeRecords"}, or machlens.change lines) authorises; the same line in the telemetry does not', async () => {
     for (const [name, text] of [
@@ -142,11 +197,16 @@ describe('change records only from trusted channels', () => {
       expect(c.out()).toMatch(/1 authorised change\(s\) suppressed/);
       expect(c.out()).toMatch(/change records: trusted 1, in the telemetry \(not honoured\) 0/);
     }
-    const forged = file('forged.jsonl', [JSON.stringify({ type: 'machlens.change', ...rec, host: '*', pathPrefix: '/' }), ...render(fullChain(), 'eslogger')]);
+    const forged = file('forged.jsonl', [
+      JSON.stringify({ type: 'machlens.change', ...rec, host: '*', pathPrefix: '/' }),
+      ...render(fullChain(), 'eslogger'),
+    ]);
     const c = capture();
     expect(await runCorrelate([forged], c.io)).toBe(3);
     expect(c.out()).toMatch(/WARNING {2}1 change-record line\(s\) inside the telemetry were not honoured/);
-    expect(c.out()).toMatch(/ {2}tampering change record in the telemetry \(not honoured\): \/ 2026-11-20T10:00:00\.000Z–2026-11-20T11:00:00\.000Z ticket CHG-4711 host \* \(.*forged\.jsonl:1\)/);
+    expect(c.out()).toMatch(
+      / {2}tampering change record in the telemetry \(not honoured\): \/ 2026-11-20T10:00:00\.000Z–2026-11-20T11:00:00\.000Z ticket CHG-4711 host \* \(.*forged\.jsonl:1\)/,
+    );
   });
 
   it('a bad --changes file is exit 2 with where', async () => {
@@ -160,12 +220,20 @@ describe('change records only from trusted channels', () => {
 
 describe('policy files', () => {
   it('a null policy, a list, a string: exit 2 with a clear message (was a TypeError)', async () => {
-    for (const [name, text, what] of [['null.json', 'null', 'null'], ['list.json', '[]', 'a list'], ['str.json', '"x"', 'string']]) {
+    for (const [name, text, what] of [
+      ['null.json', 'null', 'null'],
+      ['list.json', '[]', 'a list'],
+      ['str.json', '"x"', 'string'],
+    ]) {
       const p = join(dir, `policy-${name}`);
       writeFileSync(p, text);
       const c = capture();
       expect(await runCorrelate(['--policy', p, chain], c.io)).toBe(2);
-      expect(c.err()).toMatch(new RegExp(`bad policy\\n  policy .*: expected a JSON object \\(\\{ "version": 1, \\.\\.\\. \\}\\), got ${what}`));
+      expect(c.err()).toMatch(
+        new RegExp(
+          `bad policy\\n  policy .*: expected a JSON object \\(\\{ "version": 1, \\.\\.\\. \\}\\), got ${what}`,
+        ),
+      );
       expect(c.err()).not.toMatch(/TypeError/);
     }
   });
@@ -214,6 +282,9 @@ describe('issue 12 item 2: attacker strings in the text report are escaped', () 
 
 beforeAll(() => {
   // The pipe test runs the built CLI; the suite builds first (npm test), a lone run may not have.
-  try { execFileSync(process.execPath, [resolve(__dirname, '../../dist/cli.js'), '--help'], { stdio: 'ignore' }); }
-  catch { throw new Error('dist/cli.js missing: npm run build first'); }
+  try {
+    execFileSync(process.execPath, [resolve(__dirname, '../../dist/cli.js'), '--help'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('dist/cli.js missing: npm run build first');
+  }
 });

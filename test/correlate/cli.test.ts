@@ -9,24 +9,57 @@ import { APP, EVIL, fullChain, render } from './scenario';
 function capture() {
   let out = '';
   let err = '';
-  return { io: { stdout: (s: string) => { out += s; }, stderr: (s: string) => { err += s; } }, out: () => out, err: () => err };
+  return {
+    io: {
+      stdout: (s: string) => {
+        out += s;
+      },
+      stderr: (s: string) => {
+        err += s;
+      },
+    },
+    out: () => out,
+    err: () => err,
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'machlens-correlate-'));
 const chainFile = join(dir, 'chain.jsonl');
 writeFileSync(chainFile, render(fullChain(), 'eslogger').join('\n') + '\n{broken\n');
 const quietFile = join(dir, 'quiet.jsonl');
-writeFileSync(quietFile, render(fullChain().filter((s) => s.t < 150), 'ecs').join('\n'));
+writeFileSync(
+  quietFile,
+  render(
+    fullChain().filter((s) => s.t < 150),
+    'ecs',
+  ).join('\n'),
+);
 
 describe('machlens correlate', () => {
   it('--json: alert lines with the documented fields, then coverage and counts; exit 3', async () => {
     const c = capture();
     const code = await runCorrelate(['--json', chainFile], c.io);
     expect(code).toBe(3);
-    const lines = c.out().trim().split('\n').map((l) => JSON.parse(l));
+    const lines = c
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.type)).toEqual(['alert', 'coverage', 'counts']);
     const a = lines[0];
-    for (const k of ['id', 'host', 'binary', 'severity', 'technique', 'suppressed', 'suppressionReason', 'dylibs', 'missing', 'events']) expect(a).toHaveProperty(k);
+    for (const k of [
+      'id',
+      'host',
+      'binary',
+      'severity',
+      'technique',
+      'suppressed',
+      'suppressionReason',
+      'dylibs',
+      'missing',
+      'events',
+    ])
+      expect(a).toHaveProperty(k);
     expect(a.binary).toBe(APP);
     expect(a.dylibs).toEqual([EVIL]);
     expect(lines[2].malformed).toBe(1);
@@ -47,8 +80,13 @@ describe('machlens correlate', () => {
 
   it('reads standard input with -, and --host names the host of lines without one', async () => {
     const c = capture();
-    const text = render(fullChain().map((s) => ({ ...s, host: undefined })), 'eslogger').join('\n');
-    async function* stdin() { for (let i = 0; i < text.length; i += 1000) yield new TextEncoder().encode(text.slice(i, i + 1000)); }
+    const text = render(
+      fullChain().map((s) => ({ ...s, host: undefined })),
+      'eslogger',
+    ).join('\n');
+    async function* stdin() {
+      for (let i = 0; i < text.length; i += 1000) yield new TextEncoder().encode(text.slice(i, i + 1000));
+    }
     const code = await runCorrelate(['--json', '--host', 'kiosk-3', '-'], { ...c.io, stdin: stdin() });
     expect(code).toBe(3);
     expect(JSON.parse(c.out().split('\n')[0]).host).toBe('kiosk-3');
@@ -78,7 +116,15 @@ describe('machlens correlate', () => {
 
   it('--policy authorises the writer: suppressed chains are reported only with --include-suppressed; exit 0', async () => {
     const pol = join(dir, 'policy.json');
-    writeFileSync(pol, JSON.stringify({ version: 1, authorizedWriters: [{ name: 'it-patcher', path: ['/Users/eve/Downloads/patcher'], reason: 'IT packaging tool' }] }));
+    writeFileSync(
+      pol,
+      JSON.stringify({
+        version: 1,
+        authorizedWriters: [
+          { name: 'it-patcher', path: ['/Users/eve/Downloads/patcher'], reason: 'IT packaging tool' },
+        ],
+      }),
+    );
     const c = capture();
     expect(await runCorrelate(['--policy', pol, chainFile], c.io)).toBe(0);
     expect(c.out()).toMatch(/1 authorised change\(s\) suppressed/);
@@ -95,7 +141,8 @@ describe('machlens correlate', () => {
     mkdirSync(join(root, 'Users/Shared/.cache'), { recursive: true });
     // --collect copies only what starts with a Mach-O magic (issue 12 item 3): the test bytes carry one
     const magic = Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 0x0c, 0, 0, 1]);
-    const binBytes = Buffer.concat([magic, Buffer.from('not really a mach-o')]), evilBytes = Buffer.concat([magic, Buffer.from('evil dylib bytes')]);
+    const binBytes = Buffer.concat([magic, Buffer.from('not really a mach-o')]),
+      evilBytes = Buffer.concat([magic, Buffer.from('evil dylib bytes')]);
     writeFileSync(join(root, APP.slice(1)), binBytes);
     writeFileSync(join(root, EVIL.slice(1)), evilBytes);
     const out = join(dir, 'collected');

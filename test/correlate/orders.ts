@@ -11,9 +11,19 @@ type Result = ReturnType<typeof correlateLines>;
 export function outcome(alerts: readonly Alert[]): unknown[] {
   return alerts
     .map((a) => ({
-      id: a.id, host: a.host, binary: a.binary, severity: a.severity, suppressed: a.suppressed, suppressionReason: a.suppressionReason,
-      dylibs: a.dylibs, missing: a.missing, signatureReasons: a.signatureReasons, writer: a.writer?.path ?? null,
-      events: a.events.map((e) => `${e.time} ${e.link} ${e.kind} ${e.path ?? ''}`), blocked: a.blocked.length, tampering: a.tampering.length,
+      id: a.id,
+      host: a.host,
+      binary: a.binary,
+      severity: a.severity,
+      suppressed: a.suppressed,
+      suppressionReason: a.suppressionReason,
+      dylibs: a.dylibs,
+      missing: a.missing,
+      signatureReasons: a.signatureReasons,
+      writer: a.writer?.path ?? null,
+      events: a.events.map((e) => `${e.time} ${e.link} ${e.kind} ${e.path ?? ''}`),
+      blocked: a.blocked.length,
+      tampering: a.tampering.length,
     }))
     .sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
 }
@@ -21,14 +31,20 @@ export function outcome(alerts: readonly Alert[]): unknown[] {
 function shuffle<T>(xs: readonly T[], seed = 42): T[] {
   const a = xs.slice();
   let s = seed;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  for (let i = a.length - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [a[i], a[j]] = [a[j], a[i]]; }
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
   return a;
 }
 
 function interleave(a: readonly string[], b: readonly string[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) { if (i < a.length) out.push(a[i]); if (i < b.length) out.push(b[i]); }
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (i < a.length) out.push(a[i]);
+    if (i < b.length) out.push(b[i]);
+  }
   return out;
 }
 
@@ -39,7 +55,10 @@ export function correlateEveryOrder(lines: readonly string[], options: Correlato
   const base = correlateLines(lines, options);
   if (options.order === 'stream') return base;
   const want = outcome(base.alerts);
-  for (const [name, variant] of [['reversed', lines.slice().reverse()], ['shuffled', shuffle(lines)]] as const) {
+  for (const [name, variant] of [
+    ['reversed', lines.slice().reverse()],
+    ['shuffled', shuffle(lines)],
+  ] as const) {
     const r = correlateLines(variant, options);
     expect(outcome(r.alerts), `${name} input gives the same alerts`).toEqual(want);
     expect(r.counts.late, `${name}: nothing late in finite input`).toBe(0);
@@ -50,6 +69,9 @@ export function correlateEveryOrder(lines: readonly string[], options: Correlato
   const alone = noTamper(outcome(correlateLines(other, options).alerts));
   const mixed = correlateLines(interleave(lines.slice().reverse(), other.slice().reverse()), options);
   expect(outcome(mixed.alerts.filter((a) => a.host !== OTHER_HOST)), 'interleaved with another host').toEqual(want);
-  expect(noTamper(outcome(mixed.alerts.filter((a) => a.host === OTHER_HOST))), 'the other host on its own terms').toEqual(alone);
+  expect(
+    noTamper(outcome(mixed.alerts.filter((a) => a.host === OTHER_HOST))),
+    'the other host on its own terms',
+  ).toEqual(alone);
   return base;
 }

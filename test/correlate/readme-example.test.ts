@@ -8,12 +8,24 @@ import { describe, expect, it } from 'vitest';
 import { runCorrelate } from '../../src/cli/correlate';
 import { CS, fullChain, render, zsh, type Proc, type Step } from './scenario';
 
-const installer: Proc = { pid: 90, pv: 900, path: '/System/Library/PrivateFrameworks/PackageKit.framework/Versions/A/Resources/system_installd', platform: true, flags: CS.VALID | CS.PLATFORM | CS.SIGNED | CS.INSTALLER, signingId: 'com.apple.system_installd', teamId: null, parent: zsh };
+const installer: Proc = {
+  pid: 90,
+  pv: 900,
+  path: '/System/Library/PrivateFrameworks/PackageKit.framework/Versions/A/Resources/system_installd',
+  platform: true,
+  flags: CS.VALID | CS.PLATFORM | CS.SIGNED | CS.INSTALLER,
+  signingId: 'com.apple.system_installd',
+  teamId: null,
+  parent: zsh,
+};
 const withWriter = (steps: Step[], w: Proc) => steps.map((s) => ('writer' in s ? { ...s, writer: w } : s));
 
 /** mac-01: the attack (eslogger); mac-03: the same change by Apple's installer (eslogger); mac-02: the attack logged by Santa; one truncated line. */
 export function exampleStreams(dir: string): void {
-  const es = [...render(fullChain('mac-01'), 'eslogger'), ...render(withWriter(fullChain('mac-03'), installer), 'eslogger')];
+  const es = [
+    ...render(fullChain('mac-01'), 'eslogger'),
+    ...render(withWriter(fullChain('mac-03'), installer), 'eslogger'),
+  ];
   es.push(es[0].slice(0, 80));
   writeFileSync(join(dir, 'eslogger.jsonl'), es.join('\n') + '\n');
   writeFileSync(join(dir, 'santa.jsonl'), render(fullChain('mac-02'), 'santa').join('\n') + '\n');
@@ -23,7 +35,11 @@ function shownRun(doc: string): { lines: string[]; exit: number } {
   const text = readFileSync(resolve(__dirname, '../..', doc), 'utf8');
   const start = text.indexOf('$ machlens correlate --include-suppressed eslogger.jsonl santa.jsonl; echo "exit $?"');
   expect(start, doc).toBeGreaterThan(0);
-  const block = text.slice(start, text.indexOf('```', start)).split('\n').slice(1).filter((l) => l.trim() !== '');
+  const block = text
+    .slice(start, text.indexOf('```', start))
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() !== '');
   const exit = Number(/^exit (\d)$/.exec(block[block.length - 1])![1]);
   return { lines: block.slice(0, -1).filter((l) => l.trim() !== '…'), exit };
 }
@@ -37,8 +53,16 @@ describe('the correlate example in the docs', () => {
       const cwd = process.cwd();
       process.chdir(dir);
       let code: number;
-      try { code = await runCorrelate(['--include-suppressed', 'eslogger.jsonl', 'santa.jsonl'], { stdout: (s) => { out += s; }, stderr: () => {} }); }
-      finally { process.chdir(cwd); }
+      try {
+        code = await runCorrelate(['--include-suppressed', 'eslogger.jsonl', 'santa.jsonl'], {
+          stdout: (s) => {
+            out += s;
+          },
+          stderr: () => {},
+        });
+      } finally {
+        process.chdir(cwd);
+      }
       const real = out.split('\n');
       const shown = shownRun(doc);
       let at = 0;

@@ -5,7 +5,14 @@ import { correlateLines, createCorrelator, policyFromJson, PolicyError, type Ale
 import { fullChain, render, eslogger, type Step } from './scenario';
 
 // Every unit read (a line, or one document of a multi-line document or array: framing.ts) is counted once.
-function accounted(c: { documents: number; parsed: number; ignored: number; malformed: number; skipped: number; blank: number }): boolean {
+function accounted(c: {
+  documents: number;
+  parsed: number;
+  ignored: number;
+  malformed: number;
+  skipped: number;
+  blank: number;
+}): boolean {
   return c.documents === c.parsed + c.ignored + c.malformed + c.skipped + c.blank;
 }
 
@@ -32,7 +39,10 @@ describe('malformed lines mixed in', () => {
   it('every line is parsed, ignored, malformed (with reason and line number), skipped or blank; the chain is still found', () => {
     const good = render(fullChain(), 'eslogger');
     const lines: string[] = [];
-    good.forEach((l, i) => { lines.push(l); if (junk[i]) lines.push(junk[i]); });
+    good.forEach((l, i) => {
+      lines.push(l);
+      if (junk[i]) lines.push(junk[i]);
+    });
     lines.push(...junk.slice(good.length));
     const r = correlateLines(lines, { policy: { limits: { maxLineLength: 10000 } } });
     expect(r.alerts).toHaveLength(1);
@@ -51,14 +61,20 @@ describe('malformed lines mixed in', () => {
 
   it('random bytes and truncated lines never throw', () => {
     let seed = 1;
-    const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-    const good = render(fullChain(), 'eslogger').concat(render(fullChain(), 'ecs'), render(fullChain(), 'ocsf'), render(fullChain(), 'santa'), render(fullChain(), 'osquery'));
+    const rnd = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const good = render(fullChain(), 'eslogger').concat(
+      render(fullChain(), 'ecs'),
+      render(fullChain(), 'ocsf'),
+      render(fullChain(), 'santa'),
+      render(fullChain(), 'osquery'),
+    );
     const lines: string[] = [];
     for (let i = 0; i < 3000; i++) {
       const l = good[i % good.length];
       const mode = i % 4;
       if (mode === 0) lines.push(l.slice(0, Math.floor(rnd() * l.length)));
-      else if (mode === 1) lines.push(String.fromCharCode(...Array.from({ length: 40 }, () => Math.floor(rnd() * 256))));
+      else if (mode === 1)
+        lines.push(String.fromCharCode(...Array.from({ length: 40 }, () => Math.floor(rnd() * 256))));
       else if (mode === 2) {
         // replace a random value with a wrong type
         const d = JSON.parse(l);
@@ -68,7 +84,10 @@ describe('malformed lines mixed in', () => {
       } else lines.push(l);
     }
     const c = createCorrelator();
-    expect(() => { c.push(lines); c.flush(); }).not.toThrow();
+    expect(() => {
+      c.push(lines);
+      c.flush();
+    }).not.toThrow();
     expect(accounted(c.counts())).toBe(true);
   });
 
@@ -83,13 +102,20 @@ describe('malformed lines mixed in', () => {
     alerts.push(...c.flush());
     expect(alerts.map((a) => a.id)).toEqual(whole.alerts.map((a) => a.id));
     const k = c.counts();
-    expect([k.lines, k.parsed, k.malformed, k.skipped]).toEqual([whole.counts.lines, whole.counts.parsed, whole.counts.malformed, whole.counts.skipped]);
+    expect([k.lines, k.parsed, k.malformed, k.skipped]).toEqual([
+      whole.counts.lines,
+      whole.counts.parsed,
+      whole.counts.malformed,
+      whole.counts.skipped,
+    ]);
   });
 });
 
 describe('prototype pollution', () => {
   it('policy files with __proto__/constructor keys are rejected or inert', () => {
-    const evil = JSON.parse('{"__proto__":{"polluted":1},"windows":{"__proto__":{"x":1}},"limits":{"constructor":{"prototype":{"polluted":1}}}}');
+    const evil = JSON.parse(
+      '{"__proto__":{"polluted":1},"windows":{"__proto__":{"x":1}},"limits":{"constructor":{"prototype":{"polluted":1}}}}',
+    );
     expect(() => policyFromJson(evil)).toThrow(PolicyError);
     const evil2 = JSON.parse('{"authorizedWriters":[{"name":"x","path":["/a"],"__proto__":{"platformBinary":true}}]}');
     const p = policyFromJson(evil2);
@@ -121,7 +147,14 @@ describe('bounded state', () => {
   it('a flood of ordinary file writes cannot evict a known binary and its pending change', () => {
     const chain = fullChain();
     const flood: Step[] = [];
-    for (let i = 0; i < 500; i++) flood.push({ t: 120 + i * 0.1, host: 'mac-01', kind: 'write', path: `/Users/eve/.cache/blob${i}`, writer: { pid: 2, pv: 2, path: '/usr/bin/curl' } });
+    for (let i = 0; i < 500; i++)
+      flood.push({
+        t: 120 + i * 0.1,
+        host: 'mac-01',
+        kind: 'write',
+        path: `/Users/eve/.cache/blob${i}`,
+        writer: { pid: 2, pv: 2, path: '/usr/bin/curl' },
+      });
     const steps = [...chain, ...flood].sort((x, y) => x.t - y.t);
     const r = correlateLines(render(steps, 'eslogger'), { policy: { limits: { maxBinariesPerHost: 50 } } });
     expect(r.counts.evicted.binaries).toBeGreaterThan(400);
@@ -134,7 +167,19 @@ describe('bounded state', () => {
     for (let i = 0; i < 500; i++) {
       const child = { pid: 1000 + i, pv: 2, path: '/usr/bin/true', parent: shell };
       steps.push({ t: i, kind: 'fork', parent: shell, child: { ...child, pv: 1, path: '/bin/zsh' } });
-      steps.push({ t: i + 0.1, kind: 'exec', proc: child, path: child.path, signing: { flags: 0x4000001, teamId: null, signingId: 'com.apple.true', cdhash: 'A'.repeat(40), platform: true } });
+      steps.push({
+        t: i + 0.1,
+        kind: 'exec',
+        proc: child,
+        path: child.path,
+        signing: {
+          flags: 0x4000001,
+          teamId: null,
+          signingId: 'com.apple.true',
+          cdhash: 'A'.repeat(40),
+          platform: true,
+        },
+      });
       steps.push({ t: i + 0.2, kind: 'exit', proc: child });
     }
     const c = createCorrelator();
@@ -146,7 +191,13 @@ describe('bounded state', () => {
 
   it('a cap on tracked binaries evicts the oldest with a counter', () => {
     const steps: Step[] = [];
-    for (let i = 0; i < 300; i++) steps.push({ t: i, kind: 'write', path: `/Applications/X${i}.app/Contents/MacOS/X`, writer: { pid: 1, pv: 1, path: '/bin/cp' } });
+    for (let i = 0; i < 300; i++)
+      steps.push({
+        t: i,
+        kind: 'write',
+        path: `/Applications/X${i}.app/Contents/MacOS/X`,
+        writer: { pid: 1, pv: 1, path: '/bin/cp' },
+      });
     const r = correlateLines(render(steps, 'eslogger'), { policy: { limits: { maxBinariesPerHost: 100 } } });
     expect(r.counts.evicted.binaries).toBe(200);
     expect(r.counts.evicted.pendingChanges).toBe(200);
@@ -156,9 +207,13 @@ describe('bounded state', () => {
 describe('snapshot / restore and determinism', () => {
   function stream(): string[] {
     const lines: string[] = [];
-    for (let h = 0; h < 6; h++) lines.push(...render(fullChain(`host-${h}`, { t0: h * 7 }), h % 2 ? 'ecs' : 'eslogger'));
+    for (let h = 0; h < 6; h++)
+      lines.push(...render(fullChain(`host-${h}`, { t0: h * 7 }), h % 2 ? 'ecs' : 'eslogger'));
     // interleave hosts by time
-    return lines.map((l, i) => ({ l, t: Date.parse(JSON.parse(l).time ?? JSON.parse(l)['@timestamp']) + i * 1e-3 })).sort((a, b) => a.t - b.t).map((x) => x.l);
+    return lines
+      .map((l, i) => ({ l, t: Date.parse(JSON.parse(l).time ?? JSON.parse(l)['@timestamp']) + i * 1e-3 }))
+      .sort((a, b) => a.t - b.t)
+      .map((x) => x.l);
   }
 
   it('snapshot mid-stream, restore into a fresh correlator (through JSON), continue: same alerts as one run', () => {
@@ -173,7 +228,10 @@ describe('snapshot / restore and determinism', () => {
       const b = createCorrelator();
       b.restore(JSON.parse(snap));
       const rest = [...b.push(lines.slice(cut)), ...b.flush()];
-      expect([...first, ...rest].map((x) => x.id), `cut at ${cut}`).toEqual(full.alerts.map((x) => x.id));
+      expect(
+        [...first, ...rest].map((x) => x.id),
+        `cut at ${cut}`,
+      ).toEqual(full.alerts.map((x) => x.id));
       expect(b.counts().lines).toBe(lines.length);
     }
   });
@@ -215,11 +273,25 @@ describe('snapshot / restore and determinism', () => {
 
   it('a host that goes quiet after the chain still alerts before the end of the stream (idle sweep)', () => {
     const c = createCorrelator();
-    expect(c.push(render(fullChain('quiet-host').filter((s) => s.kind !== 'exit'), 'eslogger'))).toEqual([]);
+    expect(
+      c.push(
+        render(
+          fullChain('quiet-host').filter((s) => s.kind !== 'exit'),
+          'eslogger',
+        ),
+      ),
+    ).toEqual([]);
     // Other hosts keep talking for an hour of event time.
     const others: string[] = [];
     for (let i = 0; i < 70_000; i++) {
-      others.push(eslogger({ t: 300 + i * 0.06, host: `busy-${i % 3}`, kind: 'exit', proc: { pid: 10 + i, pv: 1, path: '/usr/bin/true' } }));
+      others.push(
+        eslogger({
+          t: 300 + i * 0.06,
+          host: `busy-${i % 3}`,
+          kind: 'exit',
+          proc: { pid: 10 + i, pv: 1, path: '/usr/bin/true' },
+        }),
+      );
     }
     const got = c.push(others);
     expect(got).toHaveLength(1);
@@ -229,9 +301,24 @@ describe('snapshot / restore and determinism', () => {
 
   it('one host with a bogus future timestamp does not make the fleet look idle', () => {
     const c = createCorrelator();
-    const chain = render(fullChain('victim').filter((s) => s.kind !== 'exit'), 'eslogger');
-    const bogus = eslogger({ t: 86400 * 365 * 10, host: 'broken-clock', kind: 'exit', proc: { pid: 1, pv: 1, path: '/x' } });
-    const filler = Array.from({ length: 70_000 }, (_, i) => eslogger({ t: 250 + i * 1e-4, host: `busy-${i % 5}`, kind: 'exit', proc: { pid: 100 + i, pv: 1, path: '/usr/bin/true' } }));
+    const chain = render(
+      fullChain('victim').filter((s) => s.kind !== 'exit'),
+      'eslogger',
+    );
+    const bogus = eslogger({
+      t: 86400 * 365 * 10,
+      host: 'broken-clock',
+      kind: 'exit',
+      proc: { pid: 1, pv: 1, path: '/x' },
+    });
+    const filler = Array.from({ length: 70_000 }, (_, i) =>
+      eslogger({
+        t: 250 + i * 1e-4,
+        host: `busy-${i % 5}`,
+        kind: 'exit',
+        proc: { pid: 100 + i, pv: 1, path: '/usr/bin/true' },
+      }),
+    );
     const alerts = [...c.push(chain.slice(0, 7)), ...c.push([bogus]), ...c.push(filler), ...c.push(chain.slice(7))];
     expect(alerts).toEqual([]); // the open run of 'victim' was not closed early by an idle sweep
     const done = c.flush();
@@ -248,8 +335,18 @@ describe('snapshot / restore and determinism', () => {
 describe('limits that drop data are counted', () => {
   it('change-record lines past maxChangeRecords are counted in evicted.changeRecords (all of them untrusted)', () => {
     const rec = (host: string, i: number) =>
-      JSON.stringify({ type: 'machlens.change', host, pathPrefix: `/Applications/App${i}.app/`, start: '2026-11-20T00:00:00Z', end: '2026-11-21T00:00:00Z', ticket: `CHG-${i}` });
-    const lines = [...Array.from({ length: 5 }, (_, i) => rec('mac-01', i)), ...Array.from({ length: 4 }, (_, i) => rec('*', i))];
+      JSON.stringify({
+        type: 'machlens.change',
+        host,
+        pathPrefix: `/Applications/App${i}.app/`,
+        start: '2026-11-20T00:00:00Z',
+        end: '2026-11-21T00:00:00Z',
+        ticket: `CHG-${i}`,
+      });
+    const lines = [
+      ...Array.from({ length: 5 }, (_, i) => rec('mac-01', i)),
+      ...Array.from({ length: 4 }, (_, i) => rec('*', i)),
+    ];
     const r = correlateLines(lines, { policy: { limits: { maxChangeRecords: 3 } } });
     expect(r.counts.parsed).toBe(9);
     expect(r.counts.untrustedChangeRecords).toBe(9);
@@ -259,7 +356,12 @@ describe('limits that drop data are counted', () => {
 
   it('times beyond what Date represents (1e308, 9e15 ms) make the line malformed, never a RangeError', () => {
     const lines = [
-      JSON.stringify({ '@timestamp': 1e308, host: { name: 'h' }, event: { category: ['process'], type: ['start'] }, process: { pid: 1, executable: '/bin/x' } }),
+      JSON.stringify({
+        '@timestamp': 1e308,
+        host: { name: 'h' },
+        event: { category: ['process'], type: ['start'] },
+        process: { pid: 1, executable: '/bin/x' },
+      }),
       JSON.stringify({ class_uid: 1001, activity_id: 1, time: 1e308, device: { hostname: 'h' }, file: { path: '/x' } }),
       JSON.stringify({ version: 9, event_type: 33, time: '9e15', event: { write: { target: { path: '/x' } } } }),
     ];

@@ -22,8 +22,14 @@ const expected = JSON.stringify(correlateLines(lines, { includeSuppressed: true 
 beforeAll(async () => {
   for (const format of ['esm', 'iife'] as const) {
     await build({
-      entryPoints: [join(ROOT, 'src', 'correlate', 'index.ts')], bundle: true, format, platform: 'neutral', target: 'es2022',
-      outfile: join(work, format === 'esm' ? 'correlate.mjs' : 'correlate.iife.js'), globalName: 'machlensCorrelate', logLevel: 'error',
+      entryPoints: [join(ROOT, 'src', 'correlate', 'index.ts')],
+      bundle: true,
+      format,
+      platform: 'neutral',
+      target: 'es2022',
+      outfile: join(work, format === 'esm' ? 'correlate.mjs' : 'correlate.iife.js'),
+      globalName: 'machlensCorrelate',
+      logLevel: 'error',
     });
   }
   writeFileSync(join(work, 'lines.json'), JSON.stringify(lines));
@@ -31,18 +37,27 @@ beforeAll(async () => {
 
 describe('runtimes', () => {
   it('src/correlate imports nothing from node:', () => {
-    const files = readdirSync(join(ROOT, 'src', 'correlate'), { recursive: true }).map(String).filter((f) => f.endsWith('.ts'));
-    for (const f of files) expect(readFileSync(join(ROOT, 'src', 'correlate', f), 'utf8'), f).not.toMatch(/from ['"]node:|require\(/);
+    const files = readdirSync(join(ROOT, 'src', 'correlate'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.ts'));
+    for (const f of files)
+      expect(readFileSync(join(ROOT, 'src', 'correlate', f), 'utf8'), f).not.toMatch(/from ['"]node:|require\(/);
   });
 
   it('Deno gives the same output as Node', () => {
     const deno = join(ROOT, 'node_modules', '.bin', 'deno');
     if (!existsSync(deno)) return;
-    writeFileSync(join(work, 'main.js'), `import { correlateLines } from './correlate.mjs';
+    writeFileSync(
+      join(work, 'main.js'),
+      `import { correlateLines } from './correlate.mjs';
 const lines = JSON.parse(await Deno.readTextFile(Deno.args[0]));
-console.log(JSON.stringify(correlateLines(lines, { includeSuppressed: true })));`);
+console.log(JSON.stringify(correlateLines(lines, { includeSuppressed: true })));`,
+    );
     const out = execFileSync(deno, ['run', '--allow-read', join(work, 'main.js'), join(work, 'lines.json')], {
-      encoding: 'utf8', env: { ...process.env, DENO_DIR: join(work, '.deno'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' }, timeout: 120_000, maxBuffer: 64 << 20,
+      encoding: 'utf8',
+      env: { ...process.env, DENO_DIR: join(work, '.deno'), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
+      timeout: 120_000,
+      maxBuffer: 64 << 20,
     });
     expect(out.trim()).toBe(expected);
   }, 180_000);
@@ -51,13 +66,24 @@ console.log(JSON.stringify(correlateLines(lines, { includeSuppressed: true })));
     const exe = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
     if (!exe) return;
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({ executablePath: exe, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    const browser = await chromium.launch({
+      executablePath: exe,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu'],
+    });
     try {
       const page = await browser.newPage();
       await page.setContent('<!doctype html><title>correlate</title>');
       await page.addScriptTag({ content: readFileSync(join(work, 'correlate.iife.js'), 'utf8') });
-      const out = await page.evaluate((ls) => JSON.stringify((globalThis as unknown as { machlensCorrelate: typeof import('../../src/correlate/index') })
-        .machlensCorrelate.correlateLines(ls, { includeSuppressed: true })), lines);
+      const out = await page.evaluate(
+        (ls) =>
+          JSON.stringify(
+            (
+              globalThis as unknown as { machlensCorrelate: typeof import('../../src/correlate/index') }
+            ).machlensCorrelate.correlateLines(ls, { includeSuppressed: true }),
+          ),
+        lines,
+      );
       expect(out).toBe(expected);
     } finally {
       await browser.close();

@@ -7,13 +7,34 @@ import { CATALOGUE, finding } from '../../src/findings/catalogue';
 
 const ROOT = resolve(__dirname, '..', '..');
 const doc = readFileSync(join(ROOT, 'docs', 'findings.md'), 'utf8');
-const rows = doc.slice(doc.indexOf('## The catalogue')).split('\n').filter((l) => /^\| `[a-z0-9-]+` \|/.test(l)).map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+const rows = doc
+  .slice(doc.indexOf('## The catalogue'))
+  .split('\n')
+  .filter((l) => /^\| `[a-z0-9-]+` \|/.test(l))
+  .map((l) =>
+    l
+      .split('|')
+      .slice(1, -1)
+      .map((c) => c.trim()),
+  );
 // the verdict rules are a table of their own, above the catalogue
-const RULES = ['dylib-added-code-untouched', 'dylib-after-code-signature', 'dylib-added-signature-broken', 'release', 'code-changed', 'load-commands-changed', 're-signed', 'bytes-changed'];
+const RULES = [
+  'dylib-added-code-untouched',
+  'dylib-after-code-signature',
+  'dylib-added-signature-broken',
+  'release',
+  'code-changed',
+  'load-commands-changed',
+  're-signed',
+  'bytes-changed',
+];
 const table = new Map(rows.map((r) => [r[0].replace(/`/g, ''), r]));
 
 function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => { const p = join(dir, n); return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : []; });
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
 }
 
 describe('docs/findings.md and the catalogue', () => {
@@ -42,7 +63,19 @@ describe('docs/findings.md and the catalogue', () => {
   });
   it('severity and technique functions stay within what the table says', () => {
     for (const d of CATALOGUE.values()) {
-      for (const e of [{}, { suspicious: true, risk: ['temporary'], rebuilt: true, sameSigner: true, dylibsAdded: ['x'], risky: ['k'], dylib: true, unsignedOrInvalid: true }]) {
+      for (const e of [
+        {},
+        {
+          suspicious: true,
+          risk: ['temporary'],
+          rebuilt: true,
+          sameSigner: true,
+          dylibsAdded: ['x'],
+          risky: ['k'],
+          dylib: true,
+          unsignedOrInvalid: true,
+        },
+      ]) {
         const f = finding(d.id, 'arm64', e);
         expect(d.severities).toContain(f.severity);
         expect(d.techniques).toContain(f.technique);
@@ -57,8 +90,10 @@ describe('docs/findings.md and the catalogue', () => {
     for (const f of files(join(ROOT, 'src'))) {
       if (f.endsWith(join('findings', 'catalogue.ts'))) continue;
       const text = readFileSync(f, 'utf8');
-      if (/\bid: '[a-z0-9-]+',\s*(severity|technique)/.test(text) || /\{\s*id: '[a-z0-9-]+', severity:/.test(text)) offenders.push(f);
-      for (const m of text.matchAll(/\bfinding\('([a-z0-9-]+)'/g)) expect(CATALOGUE.has(m[1]), `${f}: ${m[1]}`).toBe(true);
+      if (/\bid: '[a-z0-9-]+',\s*(severity|technique)/.test(text) || /\{\s*id: '[a-z0-9-]+', severity:/.test(text))
+        offenders.push(f);
+      for (const m of text.matchAll(/\bfinding\('([a-z0-9-]+)'/g))
+        expect(CATALOGUE.has(m[1]), `${f}: ${m[1]}`).toBe(true);
     }
     expect(offenders).toEqual([]);
   });

@@ -10,7 +10,9 @@ import * as M from '../../src/index';
 import { init, parse, safeParse, type DylibCommand, type LoadCommand } from '../../src/index';
 import { dylib, dylibUse, linkedit, sampleMachO, targetTriple } from '../helpers/synth';
 
-beforeAll(async () => { await init(); });
+beforeAll(async () => {
+  await init();
+});
 
 const CLI = resolve(__dirname, '..', '..', 'dist', 'cli.js');
 export function newCommandsBinary(): Uint8Array {
@@ -29,13 +31,33 @@ export function newCommandsBinary(): Uint8Array {
 }
 
 const u32 = (b: Uint8Array, p: number) => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(p, true);
-function cstr(b: Uint8Array, p: number): string { let e = p; while (b[e] !== 0) e++; return new TextDecoder().decode(b.subarray(p, e)); }
+function cstr(b: Uint8Array, p: number): string {
+  let e = p;
+  while (b[e] !== 0) e++;
+  return new TextDecoder().decode(b.subarray(p, e));
+}
 
 describe('dylib_use_command and the new commands in the model', () => {
   it('exports the constants under loader.h names', () => {
-    expect([M.LC_FUNCTION_VARIANTS, M.LC_FUNCTION_VARIANT_FIXUPS, M.LC_TARGET_TRIPLE, M.LC_LAZY_LOAD_DYLIB_INFO]).toEqual([0x37, 0x38, 0x39, 0x3a]);
-    expect([M.DYLIB_USE_MARKER, M.DYLIB_USE_WEAK_LINK, M.DYLIB_USE_REEXPORT, M.DYLIB_USE_UPWARD, M.DYLIB_USE_DELAYED_INIT]).toEqual([0x1a741800, 1, 2, 4, 8]);
-    expect([0x37, 0x38, 0x39, 0x3a].map(M.loadCommandName)).toEqual(['LC_FUNCTION_VARIANTS', 'LC_FUNCTION_VARIANT_FIXUPS', 'LC_TARGET_TRIPLE', 'LC_LAZY_LOAD_DYLIB_INFO']);
+    expect([
+      M.LC_FUNCTION_VARIANTS,
+      M.LC_FUNCTION_VARIANT_FIXUPS,
+      M.LC_TARGET_TRIPLE,
+      M.LC_LAZY_LOAD_DYLIB_INFO,
+    ]).toEqual([0x37, 0x38, 0x39, 0x3a]);
+    expect([
+      M.DYLIB_USE_MARKER,
+      M.DYLIB_USE_WEAK_LINK,
+      M.DYLIB_USE_REEXPORT,
+      M.DYLIB_USE_UPWARD,
+      M.DYLIB_USE_DELAYED_INIT,
+    ]).toEqual([0x1a741800, 1, 2, 4, 8]);
+    expect([0x37, 0x38, 0x39, 0x3a].map(M.loadCommandName)).toEqual([
+      'LC_FUNCTION_VARIANTS',
+      'LC_FUNCTION_VARIANT_FIXUPS',
+      'LC_TARGET_TRIPLE',
+      'LC_LAZY_LOAD_DYLIB_INFO',
+    ]);
   });
 
   it('decodes every field at loader.h offsets; kind follows the flags', () => {
@@ -64,13 +86,27 @@ describe('dylib_use_command and the new commands in the model', () => {
       ['LC_LOAD_DYLIB', '/usr/lib/libodd.dylib', 'weak', ['weak-link', 'upward', '0x10']],
     ]);
     // the classic command keeps useFlags null
-    expect(s.dylibs.find((d) => d.path === '/usr/lib/libSystem.B.dylib')).toMatchObject({ kind: 'load', useFlags: null });
-    expect(s.dylibs.filter((d) => d.useFlags).map((d) => d.kind)).toEqual(['weak', 'reexport', 'upward', 'weak', 'load', 'weak']);
+    expect(s.dylibs.find((d) => d.path === '/usr/lib/libSystem.B.dylib')).toMatchObject({
+      kind: 'load',
+      useFlags: null,
+    });
+    expect(s.dylibs.filter((d) => d.useFlags).map((d) => d.kind)).toEqual([
+      'weak',
+      'reexport',
+      'upward',
+      'weak',
+      'load',
+      'weak',
+    ]);
     const by = (n: string) => s.loadCommands.find((c) => c.name === n) as LoadCommand & Record<string, unknown>;
     const tt = by('LC_TARGET_TRIPLE');
     expect(tt).toMatchObject({ kind: 'target_triple', triple: 'arm64-apple-macosx15.0.0' });
     expect(tt.triple).toBe(cstr(b, tt.offset + u32(b, tt.offset + 8)));
-    for (const [n, off, size] of [['LC_FUNCTION_VARIANTS', 0x1000, 0x20], ['LC_FUNCTION_VARIANT_FIXUPS', 0x1020, 0x10], ['LC_LAZY_LOAD_DYLIB_INFO', 0x1030, 0x18]] as const) {
+    for (const [n, off, size] of [
+      ['LC_FUNCTION_VARIANTS', 0x1000, 0x20],
+      ['LC_FUNCTION_VARIANT_FIXUPS', 0x1020, 0x10],
+      ['LC_LAZY_LOAD_DYLIB_INFO', 0x1030, 0x18],
+    ] as const) {
       const c = by(n);
       expect(c).toMatchObject({ kind: 'linkedit', dataoff: off, datasize: size, cmdsize: 16 });
       expect([u32(b, c.offset + 8), u32(b, c.offset + 12)]).toEqual([off, size]);
@@ -94,15 +130,33 @@ describe('dylib_use_command and the new commands in the model', () => {
     writeFileSync(f, newCommandsBinary());
     const j = JSON.parse(execFileSync(process.execPath, [CLI, 'inspect', '--json', f], { encoding: 'utf8' }));
     const s = j.slices[0];
-    expect(s.dylibs.filter((d: { useFlags: unknown }) => d.useFlags).map((d: { kind: string; useFlags: string[] }) => [d.kind, d.useFlags])).toEqual([
-      ['weak', ['weak-link']], ['reexport', ['reexport']], ['upward', ['upward']], ['weak', ['delayed-init']], ['load', ['delayed-init']], ['weak', ['weak-link', 'upward', '0x10']]]);
-    expect(s.loadCommands.find((c: { name: string }) => c.name === 'LC_TARGET_TRIPLE')).toMatchObject({ kind: 'target_triple', triple: 'arm64-apple-macosx15.0.0' });
-    expect(s.loadCommands.find((c: { name: string }) => c.name === 'LC_LAZY_LOAD_DYLIB_INFO')).toMatchObject({ dataoff: 0x1030, datasize: 0x18 });
+    expect(
+      s.dylibs
+        .filter((d: { useFlags: unknown }) => d.useFlags)
+        .map((d: { kind: string; useFlags: string[] }) => [d.kind, d.useFlags]),
+    ).toEqual([
+      ['weak', ['weak-link']],
+      ['reexport', ['reexport']],
+      ['upward', ['upward']],
+      ['weak', ['delayed-init']],
+      ['load', ['delayed-init']],
+      ['weak', ['weak-link', 'upward', '0x10']],
+    ]);
+    expect(s.loadCommands.find((c: { name: string }) => c.name === 'LC_TARGET_TRIPLE')).toMatchObject({
+      kind: 'target_triple',
+      triple: 'arm64-apple-macosx15.0.0',
+    });
+    expect(s.loadCommands.find((c: { name: string }) => c.name === 'LC_LAZY_LOAD_DYLIB_INFO')).toMatchObject({
+      dataoff: 0x1030,
+      datasize: 0x18,
+    });
     const text = execFileSync(process.execPath, [CLI, 'inspect', f], { encoding: 'utf8' });
     expect(text).toMatch(/LC_TARGET_TRIPLE\s+\d+\s+arm64-apple-macosx15\.0\.0/);
     expect(text).toMatch(/LC_FUNCTION_VARIANTS\s+16\s+dataoff 4096 datasize 32/);
     expect(text).toMatch(/LC_FUNCTION_VARIANT_FIXUPS\s+16\s+dataoff 4128 datasize 16/);
-    expect(text).toMatch(/LC_LOAD_DYLIB\s+\d+\s+\/usr\/lib\/libweaklinked\.dylib \(weak, .*dylib_use flags weak-link\)/);
+    expect(text).toMatch(
+      /LC_LOAD_DYLIB\s+\d+\s+\/usr\/lib\/libweaklinked\.dylib \(weak, .*dylib_use flags weak-link\)/,
+    );
     const otool = execFileSync(process.execPath, [CLI, 'inspect', '--otool', f], { encoding: 'utf8' });
     expect(otool).toMatch(/cmd LC_TARGET_TRIPLE\n  cmdsize \d+\n\s+triple arm64-apple-macosx15\.0\.0/);
     expect(otool).toMatch(/cmd LC_LAZY_LOAD_DYLIB_INFO\n  cmdsize 16\n\s+dataoff 0x00001030\n\s+datasize 0x00000018/);

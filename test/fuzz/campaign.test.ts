@@ -17,7 +17,9 @@ let seeds: Seed[] = [];
 beforeAll(async () => {
   await init();
   seeds = allSeeds();
-  console.log(`fuzz campaign: fixed seed ${FIXED_SEED}, random seed ${RANDOM_SEED} (reproduce with FUZZ_SEED=${RANDOM_SEED}), ${seeds.length} seeds`);
+  console.log(
+    `fuzz campaign: fixed seed ${FIXED_SEED}, random seed ${RANDOM_SEED} (reproduce with FUZZ_SEED=${RANDOM_SEED}), ${seeds.length} seeds`,
+  );
 });
 
 function describeFinding(f: Finding): string {
@@ -34,7 +36,9 @@ async function campaign(target: BinaryTargetName, seed: number): Promise<void> {
     if (f && !findings.has(f.violation.signature)) findings.set(f.violation.signature, f);
   }
   const s = (performance.now() - t0) / 1000;
-  console.log(`fuzz ${target} seed ${seed}: ${c.stats.execs} execs in ${s.toFixed(1)} s (${(c.stats.execs / s).toFixed(0)}/s), ${c.stats.keys} outcome classes, slowest ${c.stats.maxMs.toFixed(1)} ms`);
+  console.log(
+    `fuzz ${target} seed ${seed}: ${c.stats.execs} execs in ${s.toFixed(1)} s (${(c.stats.execs / s).toFixed(0)}/s), ${c.stats.keys} outcome classes, slowest ${c.stats.maxMs.toFixed(1)} ms`,
+  );
   expect([...findings.values()].map(describeFinding)).toEqual([]);
   expect(c.stats.execs).toBeGreaterThan(Math.min(n, 200));
 }

@@ -1,7 +1,13 @@
 // The correlator's CI fuzz budget (fixed seed + logged random seed) and the properties its inputs must keep:
 // never throws, every line accounted for, no prototype pollution, snapshot stays JSON.
 import { describe, expect, it } from 'vitest';
-import { CorrelatorCampaign, correlatorSeeds, correlatorTarget, expectedLines, FORGED_CHANGE_LINE } from '../../fuzz/correlator';
+import {
+  CorrelatorCampaign,
+  correlatorSeeds,
+  correlatorTarget,
+  expectedLines,
+  FORGED_CHANGE_LINE,
+} from '../../fuzz/correlator';
 import { correlateLines } from '../../src/correlate/index';
 import { Rng } from '../../fuzz/mutate';
 import type { Finding } from '../../fuzz/engine';
@@ -20,8 +26,15 @@ async function campaign(seed: number): Promise<void> {
     if (f && !found.has(f.violation.signature)) found.set(f.violation.signature, f);
   }
   const s = (performance.now() - t0) / 1000;
-  console.log(`fuzz correlate seed ${seed}: ${c.stats.execs} execs in ${s.toFixed(1)} s (${(c.stats.execs / s).toFixed(0)}/s), ${c.stats.keys} outcome classes`);
-  expect([...found.values()].map((f) => `${f.violation.signature}: ${f.violation.message} [seed ${f.campaignSeed} exec ${f.exec}]\n${f.violation.stack ?? ''}`)).toEqual([]);
+  console.log(
+    `fuzz correlate seed ${seed}: ${c.stats.execs} execs in ${s.toFixed(1)} s (${(c.stats.execs / s).toFixed(0)}/s), ${c.stats.keys} outcome classes`,
+  );
+  expect(
+    [...found.values()].map(
+      (f) =>
+        `${f.violation.signature}: ${f.violation.message} [seed ${f.campaignSeed} exec ${f.exec}]\n${f.violation.stack ?? ''}`,
+    ),
+  ).toEqual([]);
 }
 
 describe('fuzz correlate', () => {
@@ -39,13 +52,15 @@ describe('fuzz correlate', () => {
     const lines = [
       '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"isAdmin":true}},"event_type":9}',
       '{"x":"' + 'A'.repeat((1 << 20) + 5) + '"}',
-      '[' .repeat(50_000) + ']'.repeat(50_000),
+      '['.repeat(50_000) + ']'.repeat(50_000),
       '',
       '{"event":{"category":["process"]},"host":{"name":"h"},"process":{"pid":"12","executable":1234}}',
     ];
     const text = new TextEncoder().encode(lines.join('\n') + '\n');
     const bad = new Uint8Array(text.length + 3);
-    bad.set(text.subarray(0, 10)); bad.set([0xc0, 0xaf, 0xff], 10); bad.set(text.subarray(10), 13);
+    bad.set(text.subarray(0, 10));
+    bad.set([0xc0, 0xaf, 0xff], 10);
+    bad.set(text.subarray(10), 13);
     for (let i = 0; i < 6; i++) await correlatorTarget(bad, new Rng(i));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();

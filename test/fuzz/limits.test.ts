@@ -13,10 +13,18 @@ import { signedSample } from '../../fuzz/seeds';
 import { fullChain, render } from '../correlate/scenario';
 import { timeBoundMs } from '../../fuzz/invariants';
 
-beforeAll(async () => { await init(); });
+beforeAll(async () => {
+  await init();
+});
 
 function limitCode(bytes: Uint8Array, limits: Partial<Limits>): string {
-  try { parse(bytes, { limits }); return 'OK'; } catch (e) { expect(e).toBeInstanceOf(MachOError); return (e as MachOError).code; }
+  try {
+    parse(bytes, { limits });
+    return 'OK';
+  } catch (e) {
+    expect(e).toBeInstanceOf(MachOError);
+    return (e as MachOError).code;
+  }
 }
 
 /** A signed sample whose first CodeDirectory has `patch` applied (offsets relative to the CodeDirectory). */
@@ -56,7 +64,13 @@ describe('parse limits (DEFAULT_LIMITS): option, safe default, LIMIT when exceed
   });
   it('most fat slices: maxFatSlices, and nfat_arch 2^32-1 at the default', () => {
     const a = sampleMachO();
-    const f = fat([{ cputype: 0x0100000c, cpusubtype: 0, offset: 0x4000, size: a.length, align: 14 }, { cputype: 0x01000007, cpusubtype: 3, offset: 0x8000, size: a.length, align: 14 }], [a, a]);
+    const f = fat(
+      [
+        { cputype: 0x0100000c, cpusubtype: 0, offset: 0x4000, size: a.length, align: 14 },
+        { cputype: 0x01000007, cpusubtype: 3, offset: 0x8000, size: a.length, align: 14 },
+      ],
+      [a, a],
+    );
     expect(limitCode(f, { maxFatSlices: 1 })).toBe('LIMIT');
     const huge = new Writer(true).u32(0xcafebabe).u32(0xffffffff).done();
     expect(limitCode(huge, {})).toBe('LIMIT');
@@ -74,9 +88,12 @@ describe('verify: code slots, plist and DER nesting', () => {
   });
   it('pageSize 0, 1 and 255, hashSize 0, codeLimit past the file, hashOffset before the blob: a report, never a throw', async () => {
     const cases: [string, (dv: DataView, cd: number) => void][] = [
-      ['pageSize 0', (dv, cd) => dv.setUint8(cd + 39, 0)], ['pageSize 1', (dv, cd) => dv.setUint8(cd + 39, 1)],
-      ['pageSize 255', (dv, cd) => dv.setUint8(cd + 39, 255)], ['hashSize 0', (dv, cd) => dv.setUint8(cd + 36, 0)],
-      ['codeLimit 2^32-1', (dv, cd) => dv.setUint32(cd + 32, 0xffffffff, false)], ['hashOffset 0', (dv, cd) => dv.setUint32(cd + 16, 0, false)],
+      ['pageSize 0', (dv, cd) => dv.setUint8(cd + 39, 0)],
+      ['pageSize 1', (dv, cd) => dv.setUint8(cd + 39, 1)],
+      ['pageSize 255', (dv, cd) => dv.setUint8(cd + 39, 255)],
+      ['hashSize 0', (dv, cd) => dv.setUint8(cd + 36, 0)],
+      ['codeLimit 2^32-1', (dv, cd) => dv.setUint32(cd + 32, 0xffffffff, false)],
+      ['hashOffset 0', (dv, cd) => dv.setUint32(cd + 16, 0, false)],
       ['hashOffset 8', (dv, cd) => dv.setUint32(cd + 16, 8, false)],
     ];
     for (const [name, p] of cases) {
@@ -85,7 +102,11 @@ describe('verify: code slots, plist and DER nesting', () => {
     }
   });
   it('deepest plist nesting: XML entitlements nested 100 000 deep are reported, not a stack overflow', async () => {
-    const deep = '<?xml version="1.0"?><plist version="1.0">' + '<array>'.repeat(100_000) + '</array>'.repeat(100_000) + '</plist>';
+    const deep =
+      '<?xml version="1.0"?><plist version="1.0">' +
+      '<array>'.repeat(100_000) +
+      '</array>'.repeat(100_000) +
+      '</plist>';
     expect(() => parsePlist(deep)).toThrow(/nested too deeply/);
     const r = await verify(signedSample({ entitlements: deep }));
     expect(r.slices[0].signature.reasons.join('\n')).toMatch(/entitlements do not parse: .*nested too deeply/);
@@ -96,15 +117,29 @@ describe('verify: code slots, plist and DER nesting', () => {
     const parts: number[][] = [];
     let len = 0;
     for (let i = 0; i < depth; i++) {
-      const l = len < 0x80 ? [len] : len < 0x100 ? [0x81, len] : len < 0x10000 ? [0x82, len >> 8, len & 0xff] : [0x83, len >> 16, (len >> 8) & 0xff, len & 0xff];
+      const l =
+        len < 0x80
+          ? [len]
+          : len < 0x100
+            ? [0x81, len]
+            : len < 0x10000
+              ? [0x82, len >> 8, len & 0xff]
+              : [0x83, len >> 16, (len >> 8) & 0xff, len & 0xff];
       parts.push([0x30, ...l]);
       len += 1 + l.length;
     }
     const der = new Uint8Array(len);
     let o = 0;
-    for (let i = parts.length - 1; i >= 0; i--) { der.set(parts[i], o); o += parts[i].length; }
+    for (let i = parts.length - 1; i >= 0; i--) {
+      der.set(parts[i], o);
+      o += parts[i].length;
+    }
     expect(() => decodeDerEntitlements(der)).toThrow();
-    try { decodeDerEntitlements(der); } catch (e) { expect(e).not.toBeInstanceOf(RangeError); }
+    try {
+      decodeDerEntitlements(der);
+    } catch (e) {
+      expect(e).not.toBeInstanceOf(RangeError);
+    }
     const indefinite = new Uint8Array(2 * depth).fill(0x30).map((v, i) => (i % 2 ? 0x80 : v));
     const r = await verify(signedSample({ derEntitlements: der }));
     expect(r.slices[0].signature.reasons.join('\n')).toMatch(/DER entitlements do not parse/);
@@ -126,8 +161,16 @@ describe('verify: code slots, plist and DER nesting', () => {
     // Wasm memory: the input, its records and a fixed slack (no 16 bytes of output per input byte)
     expect(getCore().exports.memory.buffer.byteLength - before).toBeLessThan(2 * bytes.length + (1 << 20));
     // two commands share the per-slice budget
-    const two = parse(machO([{ cmd: 0x2d, body }, { cmd: 0x2d, body }]), { lossy: true });
-    const strings = two.slices[0].loadCommands.filter((c) => c.kind === 'linker_option').map((c) => (c as { strings: string[] }).strings.length);
+    const two = parse(
+      machO([
+        { cmd: 0x2d, body },
+        { cmd: 0x2d, body },
+      ]),
+      { lossy: true },
+    );
+    const strings = two.slices[0].loadCommands
+      .filter((c) => c.kind === 'linker_option')
+      .map((c) => (c as { strings: string[] }).strings.length);
     expect(strings).toEqual([4096, 0]);
   });
   it('issues recorded per Wasm call: 256, the rest counted in one LIMIT warning (1 000 dylib commands with a name offset past the command)', () => {
@@ -151,7 +194,8 @@ describe('verify: code slots, plist and DER nesting', () => {
     expect(() => decompileRequirement(req(100_000))).toThrow(/nested too deeply/);
   });
   it('deepest plist/DER nesting is an option: limits.maxNesting (default 64, at most 512)', async () => {
-    const nested = (n: number) => `<?xml version="1.0"?><plist version="1.0"><dict><key>k</key>${'<array>'.repeat(n)}${'</array>'.repeat(n)}</dict></plist>`;
+    const nested = (n: number) =>
+      `<?xml version="1.0"?><plist version="1.0"><dict><key>k</key>${'<array>'.repeat(n)}${'</array>'.repeat(n)}</dict></plist>`;
     const ok = await verify(signedSample({ entitlements: nested(10) }));
     expect(ok.slices[0].signature.reasons.join('\n')).not.toMatch(/entitlements do not parse/);
     const capped = await verify(signedSample({ entitlements: nested(10) }), { limits: { maxNesting: 5 } });
@@ -167,7 +211,17 @@ describe('verify: code slots, plist and DER nesting', () => {
     const derNested = (n: number) => {
       let v: number[] = [];
       for (let i = 0; i < n; i++) v = tlv(0x30, v);
-      return Uint8Array.from([0xfa, 0xde, 0x71, 0x72, 0, 0, 0, 0, ...tlv(0x31, tlv(0x30, [...tlv(0x0c, [0x6b]), ...v]))]);
+      return Uint8Array.from([
+        0xfa,
+        0xde,
+        0x71,
+        0x72,
+        0,
+        0,
+        0,
+        0,
+        ...tlv(0x31, tlv(0x30, [...tlv(0x0c, [0x6b]), ...v])),
+      ]);
     };
     expect(decodeDerEntitlements(derNested(10))).toEqual({ k: expect.any(Array) });
     expect(() => decodeDerEntitlements(derNested(10), 5)).toThrow(/nested deeper than 5/);
@@ -182,7 +236,10 @@ describe('verify: code slots, plist and DER nesting', () => {
     const capped = await verify(hello, { limits: { maxCodeSlots: 2 } });
     expect(capped.valid).toBe(false);
     for (const s of capped.slices) {
-      expect(s.signature.issues.some((i) => i.code === 'LIMIT'), s.arch).toBe(true);
+      expect(
+        s.signature.issues.some((i) => i.code === 'LIMIT'),
+        s.arch,
+      ).toBe(true);
       expect(s.signature.codeDirectories[0].pagesChecked).toBe(0);
     }
   });
@@ -197,7 +254,10 @@ describe('correlator limits: options with safe defaults, counted skips and evict
     const long = '{"x":"' + 'A'.repeat(5000) + '"}';
     for (const feed of ['chunk', 'lines'] as const) {
       const c = createCorrelator({ policy: { limits: { maxLineLength: 1024 } } });
-      if (feed === 'chunk') { for (let i = 0; i < long.length; i += 100) c.pushChunk(long.slice(i, i + 100)); c.pushChunk('\n{}\n'); } else c.push([long, '{}']);
+      if (feed === 'chunk') {
+        for (let i = 0; i < long.length; i += 100) c.pushChunk(long.slice(i, i + 100));
+        c.pushChunk('\n{}\n');
+      } else c.push([long, '{}']);
       c.flush();
       const k = c.counts();
       expect(k.lines, feed).toBe(2);
@@ -206,7 +266,11 @@ describe('correlator limits: options with safe defaults, counted skips and evict
   });
   it('most hosts tracked: hosts over maxHosts are evicted and counted', () => {
     const c = createCorrelator({ policy: { limits: { maxHosts: 3 } } });
-    for (let h = 0; h < 10; h++) c.push(render(fullChain(`host-${h}`), 'eslogger').map((l) => l.replace(/mac-01/g, `host-${h}`)), { file: `h${h}` });
+    for (let h = 0; h < 10; h++)
+      c.push(
+        render(fullChain(`host-${h}`), 'eslogger').map((l) => l.replace(/mac-01/g, `host-${h}`)),
+        { file: `h${h}` },
+      );
     c.flush();
     const k = c.counts();
     expect(k.evicted.hosts).toBeGreaterThan(0);

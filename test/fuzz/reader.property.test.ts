@@ -8,13 +8,19 @@ import { machO, raw, sampleMachO } from '../helpers/synth';
 import { signedSample, syntheticSeeds } from '../../fuzz/seeds';
 import { timeBoundMs } from '../../fuzz/invariants';
 
-beforeAll(async () => { await init(); });
+beforeAll(async () => {
+  await init();
+});
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x6d61636c);
 const RUNS = Number(process.env.FUZZ_PROPERTY_RUNS ?? 400);
 
 function onlyMachOError(bytes: Uint8Array): void {
-  try { JSON.stringify(parse(bytes)); } catch (e) { if (!(e instanceof MachOError)) throw e; }
+  try {
+    JSON.stringify(parse(bytes));
+  } catch (e) {
+    if (!(e instanceof MachOError)) throw e;
+  }
   JSON.stringify(parse(bytes, { lossy: true }));
 }
 
@@ -29,59 +35,92 @@ const withMagic = fc.tuple(fc.constantFrom(...MAGICS), fc.uint8Array({ maxLength
 });
 
 /** A small well-formed header whose ncmds / sizeofcmds / cmdsizes are arbitrary. */
-const headerish = fc.record({
-  is64: fc.boolean(), be: fc.boolean(), ncmds: fc.oneof(fc.nat(64), fc.constantFrom(0x7fffffff, 0xffffffff)),
-  sizeofcmds: fc.oneof(fc.nat(4096), fc.constantFrom(0x7fffffff, 0x80000000, 0xffffffff)),
-  words: fc.array(fc.oneof(fc.nat(256), fc.constantFrom(0, 1, 8, 0x19, 0x1d, 0xc, 0x80000018, 0x7fffffff, 0xffffffff)), { maxLength: 256 }),
-}).map(({ is64, be, ncmds, sizeofcmds, words }) => {
-  const hs = is64 ? 32 : 28;
-  const b = new Uint8Array(hs + words.length * 4);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, is64 ? 0xfeedfacf : 0xfeedface, !be);
-  dv.setUint32(4, is64 ? 0x0100000c : 7, !be);
-  dv.setUint32(12, 2, !be); dv.setUint32(16, ncmds, !be); dv.setUint32(20, sizeofcmds, !be);
-  words.forEach((w, i) => dv.setUint32(hs + i * 4, w, !be));
-  return b;
-});
+const headerish = fc
+  .record({
+    is64: fc.boolean(),
+    be: fc.boolean(),
+    ncmds: fc.oneof(fc.nat(64), fc.constantFrom(0x7fffffff, 0xffffffff)),
+    sizeofcmds: fc.oneof(fc.nat(4096), fc.constantFrom(0x7fffffff, 0x80000000, 0xffffffff)),
+    words: fc.array(
+      fc.oneof(fc.nat(256), fc.constantFrom(0, 1, 8, 0x19, 0x1d, 0xc, 0x80000018, 0x7fffffff, 0xffffffff)),
+      { maxLength: 256 },
+    ),
+  })
+  .map(({ is64, be, ncmds, sizeofcmds, words }) => {
+    const hs = is64 ? 32 : 28;
+    const b = new Uint8Array(hs + words.length * 4);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, is64 ? 0xfeedfacf : 0xfeedface, !be);
+    dv.setUint32(4, is64 ? 0x0100000c : 7, !be);
+    dv.setUint32(12, 2, !be);
+    dv.setUint32(16, ncmds, !be);
+    dv.setUint32(20, sizeofcmds, !be);
+    words.forEach((w, i) => dv.setUint32(hs + i * 4, w, !be));
+    return b;
+  });
 
 describe('reader properties (fast-check)', () => {
   it('parse of arbitrary bytes never throws anything but MachOError', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 2048 }), (b) => { onlyMachOError(b); }), { seed: SEED, numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2048 }), (b) => {
+        onlyMachOError(b);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
   });
   it('parse of arbitrary bytes behind a Mach-O or fat magic never throws anything but MachOError', () => {
-    fc.assert(fc.property(withMagic, (b) => { onlyMachOError(b); }), { seed: SEED, numRuns: RUNS });
+    fc.assert(
+      fc.property(withMagic, (b) => {
+        onlyMachOError(b);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
   });
   it('headers with arbitrary ncmds, sizeofcmds and command words never throw anything but MachOError', () => {
-    fc.assert(fc.property(headerish, (b) => { onlyMachOError(b); }), { seed: SEED, numRuns: RUNS });
+    fc.assert(
+      fc.property(headerish, (b) => {
+        onlyMachOError(b);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
   });
   it('a truncated file never crashes, and a cut inside the header or the load commands is reported', () => {
     const seeds = syntheticSeeds().filter((s) => !s.name.includes('fat'));
-    fc.assert(fc.property(fc.constantFrom(...seeds), fc.double({ min: 0, max: 1, noNaN: true }), (s, f) => {
-      const b = s.bytes;
-      const view = new DataView(b.buffer, b.byteOffset);
-      const is64 = view.getUint32(0, true) === 0xfeedfacf || view.getUint32(0, false) === 0xfeedfacf;
-      const be = view.getUint32(0, true) === 0xcefaedfe || view.getUint32(0, true) === 0xcffaedfe;
-      const end = (is64 ? 32 : 28) + view.getUint32(20, !be);
-      const n = Math.floor(f * b.length);
-      const r = safeParse(b.subarray(0, n));
-      JSON.stringify(r);
-      if (n < end) {
-        expect(r.success).toBe(false);
-        expect(r.issues.some((i) => i.code === 'TRUNCATED' || i.code === 'NCMDS_MISMATCH' || i.code === 'CMD_PAST_END')).toBe(true);
-      }
-    }), { seed: SEED, numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.constantFrom(...seeds), fc.double({ min: 0, max: 1, noNaN: true }), (s, f) => {
+        const b = s.bytes;
+        const view = new DataView(b.buffer, b.byteOffset);
+        const is64 = view.getUint32(0, true) === 0xfeedfacf || view.getUint32(0, false) === 0xfeedfacf;
+        const be = view.getUint32(0, true) === 0xcefaedfe || view.getUint32(0, true) === 0xcffaedfe;
+        const end = (is64 ? 32 : 28) + view.getUint32(20, !be);
+        const n = Math.floor(f * b.length);
+        const r = safeParse(b.subarray(0, n));
+        JSON.stringify(r);
+        if (n < end) {
+          expect(r.success).toBe(false);
+          expect(
+            r.issues.some((i) => i.code === 'TRUNCATED' || i.code === 'NCMDS_MISMATCH' || i.code === 'CMD_PAST_END'),
+          ).toBe(true);
+        }
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
   });
   it('bytes appended after the load commands change neither the commands nor the issues', () => {
     const seeds = syntheticSeeds().filter((s) => !s.name.includes('fat'));
-    fc.assert(fc.property(fc.constantFrom(...seeds), fc.uint8Array({ maxLength: 4096 }), (s, tail) => {
-      const a = parse(s.bytes, { lossy: true });
-      const ext = new Uint8Array(s.bytes.length + tail.length);
-      ext.set(s.bytes); ext.set(tail, s.bytes.length);
-      const b = parse(ext, { lossy: true });
-      expect(b.slices.map((x) => x.loadCommands)).toEqual(a.slices.map((x) => x.loadCommands));
-      // range warnings may go away (a range that ran past the end now fits); errors must not change
-      expect(b.issues.filter((i) => i.severity === 'error')).toEqual(a.issues.filter((i) => i.severity === 'error'));
-    }), { seed: SEED, numRuns: Math.min(RUNS, 200) });
+    fc.assert(
+      fc.property(fc.constantFrom(...seeds), fc.uint8Array({ maxLength: 4096 }), (s, tail) => {
+        const a = parse(s.bytes, { lossy: true });
+        const ext = new Uint8Array(s.bytes.length + tail.length);
+        ext.set(s.bytes);
+        ext.set(tail, s.bytes.length);
+        const b = parse(ext, { lossy: true });
+        expect(b.slices.map((x) => x.loadCommands)).toEqual(a.slices.map((x) => x.loadCommands));
+        // range warnings may go away (a range that ran past the end now fits); errors must not change
+        expect(b.issues.filter((i) => i.severity === 'error')).toEqual(a.issues.filter((i) => i.severity === 'error'));
+      }),
+      { seed: SEED, numRuns: Math.min(RUNS, 200) },
+    );
   });
   it('a signed synthetic file parses cleanly (the seed the verify campaign starts from)', () => {
     const m = parse(signedSample({ teamId: 'FUZZ123456' }));

@@ -9,10 +9,14 @@ import { listRegressions, replay } from '../../fuzz/replay';
 const DIR = path.resolve(__dirname, '..', 'fuzz-regressions');
 const regressions = listRegressions(DIR);
 
-beforeAll(async () => { await init(); });
+beforeAll(async () => {
+  await init();
+});
 
 describe('fuzz regressions (test/fuzz-regressions)', () => {
-  it('the directory is readable', () => { expect(Array.isArray(regressions)).toBe(true); });
+  it('the directory is readable', () => {
+    expect(Array.isArray(regressions)).toBe(true);
+  });
   for (const r of regressions) {
     const title = `${r.meta.target} ${r.meta.kind}: ${r.meta.title ?? r.meta.signature} (${r.name})`;
     const body = async () => {

@@ -16,19 +16,38 @@ export interface RawBplist {
 const be = (v: number | bigint, size: number): number[] => {
   let x = BigInt(v);
   const out: number[] = [];
-  for (let i = 0; i < size; i++) { out.unshift(Number(x & 0xffn)); x >>= 8n; }
+  for (let i = 0; i < size; i++) {
+    out.unshift(Number(x & 0xffn));
+    x >>= 8n;
+  }
   return out;
 };
 
 /** The file: magic, objects, offset table, 32-byte trailer. */
 export function rawBplist(r: RawBplist): Uint8Array {
-  const offSize = r.offSize ?? 2, refSize = r.refSize ?? 1;
+  const offSize = r.offSize ?? 2,
+    refSize = r.refSize ?? 1;
   const out: number[] = [...new TextEncoder().encode('bplist00')];
   const offsets: number[] = [];
-  for (const o of r.objects) { offsets.push(out.length); out.push(...o); }
+  for (const o of r.objects) {
+    offsets.push(out.length);
+    out.push(...o);
+  }
   const tableOff = out.length;
   for (const off of offsets) out.push(...be(off, offSize));
-  out.push(0, 0, 0, 0, 0, 0, offSize, refSize, ...be(r.numObjects ?? r.objects.length, 8), ...be(r.topObject ?? r.top ?? 0, 8), ...be(r.tableOffset ?? tableOff, 8));
+  out.push(
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    offSize,
+    refSize,
+    ...be(r.numObjects ?? r.objects.length, 8),
+    ...be(r.topObject ?? r.top ?? 0, 8),
+    ...be(r.tableOffset ?? tableOff, 8),
+  );
   return Uint8Array.from(out);
 }
 
@@ -51,15 +70,26 @@ export function bplist(top: Value, refSize = 2): Uint8Array {
     objects.push([]);
     let bytes: number[];
     if (typeof v === 'boolean') bytes = [v ? 0x09 : 0x08];
-    else if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 32) bytes = v < 256 ? [0x10, v] : v < 65536 ? [0x11, ...be(v, 2)] : [0x12, ...be(v, 4)];
+    else if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 2 ** 32)
+      bytes = v < 256 ? [0x10, v] : v < 65536 ? [0x11, ...be(v, 2)] : [0x12, ...be(v, 4)];
     else if (typeof v === 'number' && Number.isInteger(v)) bytes = [0x13, ...be(BigInt.asUintN(64, BigInt(v)), 8)];
     else if (typeof v === 'bigint') bytes = [0x13, ...be(BigInt.asUintN(64, v), 8)];
-    else if (typeof v === 'number') { const b = new Uint8Array(8); new DataView(b.buffer).setFloat64(0, v); bytes = [0x23, ...b]; }
-    else if (v instanceof Date) { const b = new Uint8Array(8); new DataView(b.buffer).setFloat64(0, v.getTime() / 1000 - 978307200); bytes = [0x33, ...b]; }
-    else if (v instanceof Uint8Array) bytes = [...withCount(4, v.length), ...v];
+    else if (typeof v === 'number') {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setFloat64(0, v);
+      bytes = [0x23, ...b];
+    } else if (v instanceof Date) {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setFloat64(0, v.getTime() / 1000 - 978307200);
+      bytes = [0x33, ...b];
+    } else if (v instanceof Uint8Array) bytes = [...withCount(4, v.length), ...v];
     else if (typeof v === 'string') {
       if (/^[\x00-\x7f]*$/.test(v)) bytes = [...withCount(5, v.length), ...[...v].map((c) => c.charCodeAt(0))];
-      else { const u: number[] = []; for (let i = 0; i < v.length; i++) u.push(v.charCodeAt(i) >> 8, v.charCodeAt(i) & 0xff); bytes = [...withCount(6, v.length), ...u]; }
+      else {
+        const u: number[] = [];
+        for (let i = 0; i < v.length; i++) u.push(v.charCodeAt(i) >> 8, v.charCodeAt(i) & 0xff);
+        bytes = [...withCount(6, v.length), ...u];
+      }
     } else if (Array.isArray(v)) {
       const refs = v.map(add);
       bytes = [...withCount(0xa, v.length), ...refs.flatMap(ref)];
@@ -85,6 +115,9 @@ export function hangingPlist(): Uint8Array {
   const tableOff = 34;
   b[tableOff] = 8;
   const t = 67 - 32;
-  b[t + 6] = 1; b[t + 7] = 1; b[t + 15] = 1; b[t + 31] = tableOff;
+  b[t + 6] = 1;
+  b[t + 7] = 1;
+  b[t + 15] = 1;
+  b[t + 31] = tableOff;
   return b;
 }

@@ -142,11 +142,14 @@ function load(file: string): Manifest {
   const hit = cache.get(file);
   if (hit) return hit;
   if (!fs.existsSync(file)) {
-    throw new Error(`fixture manifest missing: ${path.relative(ROOT, file)}. Run \`npm run fixtures\` (npm test does it first).`);
+    throw new Error(
+      `fixture manifest missing: ${path.relative(ROOT, file)}. Run \`npm run fixtures\` (npm test does it first).`,
+    );
   }
   const m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
   if (m.skipped) throw new Error(`fixtures were not built: ${m.skipped}`);
-  if (!Array.isArray(m.files) || m.files.length === 0) throw new Error(`fixture manifest ${path.relative(ROOT, file)} lists no file`);
+  if (!Array.isArray(m.files) || m.files.length === 0)
+    throw new Error(`fixture manifest ${path.relative(ROOT, file)} lists no file`);
   cache.set(file, m);
   return m;
 }
@@ -173,10 +176,14 @@ export function fixturePath(entry: FixtureEntry): string {
 /** The bytes of a fixture, checked against the manifest's size (and sha256 when `verify` is set). */
 export function readFixture(entry: FixtureEntry, opts: { verify?: boolean } = {}): Uint8Array<ArrayBuffer> {
   const buf = fs.readFileSync(fixturePath(entry));
-  if (buf.length !== entry.size) throw new Error(`${entry.name}: size ${buf.length} differs from the manifest's ${entry.size}; run npm run fixtures`);
+  if (buf.length !== entry.size)
+    throw new Error(
+      `${entry.name}: size ${buf.length} differs from the manifest's ${entry.size}; run npm run fixtures`,
+    );
   if (opts.verify) {
     const got = createHash('sha256').update(buf).digest('hex');
-    if (got !== entry.sha256) throw new Error(`${entry.name}: sha256 ${got} differs from the manifest's ${entry.sha256}`);
+    if (got !== entry.sha256)
+      throw new Error(`${entry.name}: sha256 ${got} differs from the manifest's ${entry.sha256}`);
   }
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) as Uint8Array<ArrayBuffer>;
 }

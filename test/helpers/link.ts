@@ -12,7 +12,11 @@ export const LIPO = process.env.MACHLENS_LIPO ?? 'llvm-lipo-19';
 export const STUBS = path.join(ROOT, 'fixtures', 'link', 'src');
 
 export type LinkArch = 'arm64' | 'x86_64' | 'arm64_32';
-const TRIPLE: Record<LinkArch, string> = { arm64: 'arm64-apple-macos11', x86_64: 'x86_64-apple-macos11', arm64_32: 'arm64_32-apple-watchos7' };
+const TRIPLE: Record<LinkArch, string> = {
+  arm64: 'arm64-apple-macos11',
+  x86_64: 'x86_64-apple-macos11',
+  arm64_32: 'arm64_32-apple-watchos7',
+};
 
 export interface LinkOptions {
   arch: LinkArch;
@@ -50,10 +54,28 @@ export function linkMachO(opts: LinkOptions): Linked {
   fs.writeFileSync(src, opts.code ?? HELLO);
   const out = path.join(dir, name);
   const sign = opts.sign ?? true;
-  const signArgs = sign ? (opts.arch === 'arm64' ? [] : ['-Wl,-adhoc_codesign']) : opts.arch === 'arm64' ? ['-Wl,-no_adhoc_codesign'] : [];
+  const signArgs = sign
+    ? opts.arch === 'arm64'
+      ? []
+      : ['-Wl,-adhoc_codesign']
+    : opts.arch === 'arm64'
+      ? ['-Wl,-no_adhoc_codesign']
+      : [];
   const args = [
-    `--target=${TRIPLE[opts.arch]}`, '-fuse-ld=lld', '-nostdlib', '-nostdinc', '-O1', '-fno-stack-protector',
-    ...(opts.shared ? ['-shared'] : []), src, '-o', out, `-L${STUBS}`, ...signArgs, ...(opts.args ?? []), '-lSystem',
+    `--target=${TRIPLE[opts.arch]}`,
+    '-fuse-ld=lld',
+    '-nostdlib',
+    '-nostdinc',
+    '-O1',
+    '-fno-stack-protector',
+    ...(opts.shared ? ['-shared'] : []),
+    src,
+    '-o',
+    out,
+    `-L${STUBS}`,
+    ...signArgs,
+    ...(opts.args ?? []),
+    '-lSystem',
   ];
   try {
     execFileSync(CLANG, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
@@ -63,12 +85,20 @@ export function linkMachO(opts: LinkOptions): Linked {
     throw new Error(`link failed: ${CLANG} ${args.join(' ')}\n${err.stderr ?? err.message}`);
   }
   const buf = fs.readFileSync(out);
-  return { path: out, dir, bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) as Uint8Array<ArrayBuffer> };
+  return {
+    path: out,
+    dir,
+    bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) as Uint8Array<ArrayBuffer>,
+  };
 }
 
 /** Combines thin files into a universal one with llvm-lipo-19 -create. */
 export function lipoCreate(parts: string[], out: string): Linked {
   execFileSync(LIPO, ['-create', ...parts, '-output', out], { stdio: ['ignore', 'pipe', 'pipe'] });
   const buf = fs.readFileSync(out);
-  return { path: out, dir: path.dirname(out), bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) as Uint8Array<ArrayBuffer> };
+  return {
+    path: out,
+    dir: path.dirname(out),
+    bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) as Uint8Array<ArrayBuffer>,
+  };
 }

@@ -81,7 +81,8 @@ function run(tool: string, args: string[], warnings: string[] = []): string {
   const r = spawnSync(tool, args, { encoding: 'utf8', maxBuffer: 512 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`${tool} not found: install llvm-19 (apt-get install llvm-19); .ci/run does`);
+    if (code === 'ENOENT')
+      throw new Error(`${tool} not found: install llvm-19 (apt-get install llvm-19); .ci/run does`);
     throw r.error;
   }
   if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
@@ -175,7 +176,8 @@ export function parsePrivateHeaders(text: string, arch = ''): OracleSlice {
   const cols = lines[i + 1].trim().split(/\s+/);
   const vals = lines[i + 2].trim().split(/\s+/);
   const expectCols = ['magic', 'cputype', 'cpusubtype', 'caps', 'filetype', 'ncmds', 'sizeofcmds', 'flags'];
-  if (cols.join(' ') !== expectCols.join(' ')) throw new Error(`oracle: unexpected header columns ${cols.join(' ')} (verbose output?)`);
+  if (cols.join(' ') !== expectCols.join(' '))
+    throw new Error(`oracle: unexpected header columns ${cols.join(' ')} (verbose output?)`);
   const h = Object.fromEntries(cols.map((c, k) => [c, vals[k]]));
   const header: OracleHeader = {
     magic: num(h.magic),
@@ -226,7 +228,8 @@ export function parsePrivateHeaders(text: string, arch = ''): OracleSlice {
     if (k === 'cmd') cur.cmd = v;
     else if (k === 'cmdsize') cur.cmdsize = num(v);
     else if (cur.cmd === 'LC_BUILD_VERSION' && k === 'tool') cur.tools.push({ tool: v, version: '' });
-    else if (cur.cmd === 'LC_BUILD_VERSION' && k === 'version' && cur.tools.length) cur.tools[cur.tools.length - 1].version = v;
+    else if (cur.cmd === 'LC_BUILD_VERSION' && k === 'version' && cur.tools.length)
+      cur.tools[cur.tools.length - 1].version = v;
     else cur.fields.push([k, v]);
   }
   closeSection();
@@ -250,14 +253,16 @@ export function parseFatHeaders(text: string): OracleFatArch[] {
     const [k, v] = kv;
     if (k === 'cputype') cur.cputype = Number(BigInt.asIntN(32, big(v)));
     else if (k === 'cpusubtype') cur.cpusubtype = Number(big(v) & 0xffffffffn);
-    else if (k === 'capabilities') cur.cpusubtype = Number(((BigInt(cur.cpusubtype ?? 0) & 0xffffffn) | (big(v) << 24n)) & 0xffffffffn);
+    else if (k === 'capabilities')
+      cur.cpusubtype = Number(((BigInt(cur.cpusubtype ?? 0) & 0xffffffn) | (big(v) << 24n)) & 0xffffffffn);
     else if (k === 'offset') cur.offset = num(v);
     else if (k === 'size') cur.size = num(v);
     else if (k === 'align') cur.align = alignLog2(v);
   }
-  for (const a of out) for (const k of ['cputype', 'cpusubtype', 'offset', 'size', 'align'] as const) {
-    if (a[k] === undefined) throw new Error(`oracle: fat arch without ${k}`);
-  }
+  for (const a of out)
+    for (const k of ['cputype', 'cpusubtype', 'offset', 'size', 'align'] as const) {
+      if (a[k] === undefined) throw new Error(`oracle: fat arch without ${k}`);
+    }
   return out;
 }
 
@@ -270,14 +275,37 @@ const CPU_ARCH_ABI64_32 = 0x02000000;
 export function objdumpArchName(cputype: number, cpusubtype: number): string {
   const sub = cpusubtype & 0x00ffffff;
   switch (cputype) {
-    case 7: return 'i386';
-    case 7 | CPU_ARCH_ABI64: return sub === 8 ? 'x86_64h' : 'x86_64';
-    case 12 | CPU_ARCH_ABI64: return sub === 2 ? 'arm64e' : 'arm64';
-    case 12 | CPU_ARCH_ABI64_32: return 'arm64_32';
-    case 12: return ({ 5: 'armv4t', 6: 'armv6', 7: 'armv5e', 9: 'armv7', 10: 'armv7f', 11: 'armv7s', 12: 'armv7k', 14: 'armv6m', 15: 'armv7m', 16: 'armv7em' } as Record<number, string>)[sub] ?? 'arm';
-    case 18: return 'ppc';
-    case 18 | CPU_ARCH_ABI64: return 'ppc64';
-    default: throw new Error(`oracle: no objdump arch name for cputype ${cputype}`);
+    case 7:
+      return 'i386';
+    case 7 | CPU_ARCH_ABI64:
+      return sub === 8 ? 'x86_64h' : 'x86_64';
+    case 12 | CPU_ARCH_ABI64:
+      return sub === 2 ? 'arm64e' : 'arm64';
+    case 12 | CPU_ARCH_ABI64_32:
+      return 'arm64_32';
+    case 12:
+      return (
+        (
+          {
+            5: 'armv4t',
+            6: 'armv6',
+            7: 'armv5e',
+            9: 'armv7',
+            10: 'armv7f',
+            11: 'armv7s',
+            12: 'armv7k',
+            14: 'armv6m',
+            15: 'armv7m',
+            16: 'armv7em',
+          } as Record<number, string>
+        )[sub] ?? 'arm'
+      );
+    case 18:
+      return 'ppc';
+    case 18 | CPU_ARCH_ABI64:
+      return 'ppc64';
+    default:
+      throw new Error(`oracle: no objdump arch name for cputype ${cputype}`);
   }
 }
 
@@ -299,9 +327,14 @@ export function oracle(file: string): OracleFile {
   if (magic === 0xcafebabe || magic === 0xcafebabf) {
     const fat = parseFatHeaders(run(OTOOL, ['-f', file], warnings));
     const names = fat.map((a) => objdumpArchName(a.cputype, a.cpusubtype));
-    if (new Set(names).size !== names.length) throw new Error(`oracle: two slices named alike in ${file}: ${names.join(', ')}`);
+    if (new Set(names).size !== names.length)
+      throw new Error(`oracle: two slices named alike in ${file}: ${names.join(', ')}`);
     const slices = names.map((arch) =>
-      parsePrivateHeaders(run(OBJDUMP, ['--macho', '--private-headers', '--non-verbose', `--arch=${arch}`, file], warnings), arch));
+      parsePrivateHeaders(
+        run(OBJDUMP, ['--macho', '--private-headers', '--non-verbose', `--arch=${arch}`, file], warnings),
+        arch,
+      ),
+    );
     result = { fat, slices, warnings };
   } else {
     const s = parsePrivateHeaders(run(OTOOL, ['-l', file], warnings));
@@ -331,7 +364,14 @@ export const DYLIB_CMDS: Record<string, 'load' | 'weak' | 'reexport' | 'lazy' | 
   LC_ID_DYLIB: 'id',
 };
 
-export interface OracleDylib { path: string; kind: string; timestamp: number; currentVersion: number; compatibilityVersion: number; index: number }
+export interface OracleDylib {
+  path: string;
+  kind: string;
+  timestamp: number;
+  currentVersion: number;
+  compatibilityVersion: number;
+  index: number;
+}
 
 /** A dylib command's version as otool prints it: `A.B.C`, or `n/a` for 0xffffffff (LLVM's PrintDylibCommand). */
 export function dylibVersion(text: string): number {

@@ -13,7 +13,12 @@ export function flipByte(b: Uint8Array, offset: number): Uint8Array {
   return out;
 }
 
-export interface SectionInfo { segname: string; sectname: string; offset: number; size: number }
+export interface SectionInfo {
+  segname: string;
+  sectname: string;
+  offset: number;
+  size: number;
+}
 
 export function sections(b: Uint8Array): SectionInfo[] {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -56,8 +61,12 @@ export function appendDylib(b: Uint8Array, path: string, cmd = 0xc): Uint8Array 
   if (end + cmdsize > lay.firstSectionOffset) throw new Error('appendDylib: no room in the header padding');
   const out = new Uint8Array(b);
   const dv = new DataView(out.buffer);
-  dv.setUint32(end, cmd, true); dv.setUint32(end + 4, cmdsize, true); dv.setUint32(end + 8, 24, true);
-  dv.setUint32(end + 12, 2, true); dv.setUint32(end + 16, 0x10000, true); dv.setUint32(end + 20, 0x10000, true);
+  dv.setUint32(end, cmd, true);
+  dv.setUint32(end + 4, cmdsize, true);
+  dv.setUint32(end + 8, 24, true);
+  dv.setUint32(end + 12, 2, true);
+  dv.setUint32(end + 16, 0x10000, true);
+  dv.setUint32(end + 20, 0x10000, true);
   out.set(str, end + 24);
   dv.setUint32(16, lay.ncmds + 1, true);
   dv.setUint32(20, lay.sizeofcmds + cmdsize, true);
@@ -127,11 +136,17 @@ export function insertDylib(b: Uint8Array, path: string, cmd = 0xc, opts: { useF
   out.copyWithin(at + cmdsize, at, end);
   const dv = new DataView(out.buffer);
   out.fill(0, at, at + cmdsize);
-  dv.setUint32(at, cmd, true); dv.setUint32(at + 4, cmdsize, true); dv.setUint32(at + 8, nameoff, true);
+  dv.setUint32(at, cmd, true);
+  dv.setUint32(at + 4, cmdsize, true);
+  dv.setUint32(at + 8, nameoff, true);
   if (opts.useFlags === undefined) {
-    dv.setUint32(at + 12, 2, true); dv.setUint32(at + 16, 0x10000, true); dv.setUint32(at + 20, 0x10000, true);
+    dv.setUint32(at + 12, 2, true);
+    dv.setUint32(at + 16, 0x10000, true);
+    dv.setUint32(at + 20, 0x10000, true);
   } else {
-    dv.setUint32(at + 12, 0x1a741800, true); dv.setUint32(at + 16, 0x10000, true); dv.setUint32(at + 20, 0x10000, true);
+    dv.setUint32(at + 12, 0x1a741800, true);
+    dv.setUint32(at + 16, 0x10000, true);
+    dv.setUint32(at + 20, 0x10000, true);
     dv.setUint32(at + 24, opts.useFlags, true);
   }
   out.set(str, at + nameoff);
@@ -151,7 +166,8 @@ export function insertCommand(b: Uint8Array, cmd: number, body: Uint8Array): Uin
   out.copyWithin(at + cmdsize, at, end);
   out.fill(0, at, at + cmdsize);
   const dv = new DataView(out.buffer);
-  dv.setUint32(at, cmd, true); dv.setUint32(at + 4, cmdsize, true);
+  dv.setUint32(at, cmd, true);
+  dv.setUint32(at + 4, cmdsize, true);
   out.set(body, at + 8);
   dv.setUint32(16, lay.ncmds + 1, true);
   dv.setUint32(20, lay.sizeofcmds + cmdsize, true);

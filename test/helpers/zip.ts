@@ -17,7 +17,8 @@ export interface ZipFile {
 
 /** A plain zip (no zip64) of the files, in order (a name may repeat). */
 export function buildZip(files: ZipFile[]): Buffer {
-  const locals: Buffer[] = [], central: Buffer[] = [];
+  const locals: Buffer[] = [],
+    central: Buffer[] = [];
   let off = 0;
   for (const f of files) {
     const method = f.method ?? 8;
@@ -27,24 +28,42 @@ export function buildZip(files: ZipFile[]): Buffer {
       crc = crc32(f.data);
       size = f.data.length;
     } else {
-      body = f.data.deflated; crc = f.data.crc; size = f.data.size;
+      body = f.data.deflated;
+      crc = f.data.crc;
+      size = f.data.size;
     }
     if (f.statedSize !== undefined) size = f.statedSize;
-    const n = Buffer.from(f.name), ln = Buffer.from(f.localName ?? f.name);
+    const n = Buffer.from(f.name),
+      ln = Buffer.from(f.localName ?? f.name);
     const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt16LE(method, 8); lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(body.length, 18); lh.writeUInt32LE(size, 22); lh.writeUInt16LE(ln.length, 26);
+    lh.writeUInt32LE(0x04034b50, 0);
+    lh.writeUInt16LE(20, 4);
+    lh.writeUInt16LE(method, 8);
+    lh.writeUInt32LE(crc, 14);
+    lh.writeUInt32LE(body.length, 18);
+    lh.writeUInt32LE(size, 22);
+    lh.writeUInt16LE(ln.length, 26);
     const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0); ch.writeUInt16LE(20, 4); ch.writeUInt16LE(20, 6); ch.writeUInt16LE(method, 10); ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(body.length, 20); ch.writeUInt32LE(size, 24); ch.writeUInt16LE(n.length, 28); ch.writeUInt32LE(off, 42);
+    ch.writeUInt32LE(0x02014b50, 0);
+    ch.writeUInt16LE(20, 4);
+    ch.writeUInt16LE(20, 6);
+    ch.writeUInt16LE(method, 10);
+    ch.writeUInt32LE(crc, 16);
+    ch.writeUInt32LE(body.length, 20);
+    ch.writeUInt32LE(size, 24);
+    ch.writeUInt16LE(n.length, 28);
+    ch.writeUInt32LE(off, 42);
     locals.push(lh, ln, body);
     central.push(ch, n);
     off += 30 + ln.length + body.length;
   }
   const cd = Buffer.concat(central);
   const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(files.length, 8); end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(off, 16);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(off, 16);
   return Buffer.concat([...locals, cd, end]);
 }
 

@@ -21,7 +21,16 @@ import { hangingPlist } from '../helpers/bplist';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // TOOLCHAIN.md: without the background-networking flags Chromium tries to reach Google at every start.
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const INJECTED = '/tmp/.hidden/libinject.dylib';
 
 let server: ChildProcess;
@@ -35,14 +44,20 @@ let tampered: string;
 let tamper: { bytes: Uint8Array; sliceOffset: number; commandOffset: number };
 
 async function startServer(): Promise<void> {
-  server = spawn(process.execPath, [join(ROOT, 'inspector', 'serve.mjs')], { env: { ...process.env, INSPECTOR_PORT: '0', PORT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(process.execPath, [join(ROOT, 'inspector', 'serve.mjs')], {
+    env: { ...process.env, INSPECTOR_PORT: '0', PORT: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   origin = await new Promise<string>((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`inspector/serve.mjs printed no URL: ${out}`)), 15_000);
     server.stdout!.on('data', (d) => {
       out += String(d);
       const m = /http:\/\/127\.0\.0\.1:\d+/.exec(out);
-      if (m) { clearTimeout(t); resolve(m[0]); }
+      if (m) {
+        clearTimeout(t);
+        resolve(m[0]);
+      }
     });
     server.on('exit', (code) => reject(new Error(`inspector/serve.mjs exited with ${code}: ${out}`)));
   });
@@ -71,7 +86,10 @@ function tamperArm64(fat: Uint8Array, path: string): { bytes: Uint8Array; sliceO
   const dv = new DataView(fat.buffer, fat.byteOffset, fat.byteLength);
   if (dv.getUint32(0, false) !== 0xcafebabe) throw new Error('expected a universal (fat) fixture');
   const n = dv.getUint32(4, false);
-  const arm = Array.from({ length: n }, (_, i) => ({ cputype: dv.getUint32(8 + i * 20, false), offset: dv.getUint32(16 + i * 20, false) })).find((a) => a.cputype === 0x0100000c);
+  const arm = Array.from({ length: n }, (_, i) => ({
+    cputype: dv.getUint32(8 + i * 20, false),
+    offset: dv.getUint32(16 + i * 20, false),
+  })).find((a) => a.cputype === 0x0100000c);
   if (!arm) throw new Error('no arm64 slice');
   const slice = thinSlice(fat, 'arm64');
   const sizeofcmds = new DataView(slice.buffer, slice.byteOffset).getUint32(20, true);
@@ -93,7 +111,9 @@ function makeApp(dir: string, exe: string): Record<string, Buffer> {
   const files: Record<string, Buffer> = {
     'Sentry.app/Contents/Info.plist': Buffer.from(INFO_PLIST),
     'Sentry.app/Contents/MacOS/sentry-cli': readFileSync(exe),
-    'Sentry.app/Contents/_CodeSignature/CodeResources': Buffer.from('<?xml version="1.0"?><plist version="1.0"><dict><key>files</key><dict/></dict></plist>\n'),
+    'Sentry.app/Contents/_CodeSignature/CodeResources': Buffer.from(
+      '<?xml version="1.0"?><plist version="1.0"><dict><key>files</key><dict/></dict></plist>\n',
+    ),
   };
   for (const [p, b] of Object.entries(files)) {
     mkdirSync(join(dir, p, '..'), { recursive: true });
@@ -104,29 +124,48 @@ function makeApp(dir: string, exe: string): Record<string, Buffer> {
 
 /** A plain zip (deflate, no zip64) of the given files, for the zip-of-an-app input. */
 function zip(files: Record<string, Buffer>): Buffer {
-  const locals: Buffer[] = [], central: Buffer[] = [];
+  const locals: Buffer[] = [],
+    central: Buffer[] = [];
   let off = 0;
   for (const [name, data] of Object.entries(files)) {
-    const n = Buffer.from(name), z = deflateRawSync(data), crc = crc32(data);
+    const n = Buffer.from(name),
+      z = deflateRawSync(data),
+      crc = crc32(data);
     const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt16LE(8, 8); lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(z.length, 18); lh.writeUInt32LE(data.length, 22); lh.writeUInt16LE(n.length, 26);
+    lh.writeUInt32LE(0x04034b50, 0);
+    lh.writeUInt16LE(20, 4);
+    lh.writeUInt16LE(8, 8);
+    lh.writeUInt32LE(crc, 14);
+    lh.writeUInt32LE(z.length, 18);
+    lh.writeUInt32LE(data.length, 22);
+    lh.writeUInt16LE(n.length, 26);
     const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0); ch.writeUInt16LE(20, 4); ch.writeUInt16LE(20, 6); ch.writeUInt16LE(8, 10); ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(z.length, 20); ch.writeUInt32LE(data.length, 24); ch.writeUInt16LE(n.length, 28); ch.writeUInt32LE(off, 42);
+    ch.writeUInt32LE(0x02014b50, 0);
+    ch.writeUInt16LE(20, 4);
+    ch.writeUInt16LE(20, 6);
+    ch.writeUInt16LE(8, 10);
+    ch.writeUInt32LE(crc, 16);
+    ch.writeUInt32LE(z.length, 20);
+    ch.writeUInt32LE(data.length, 24);
+    ch.writeUInt16LE(n.length, 28);
+    ch.writeUInt32LE(off, 42);
     locals.push(lh, n, z);
     central.push(ch, n);
     off += 30 + n.length + z.length;
   }
   const cd = Buffer.concat(central);
   const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(central.length / 2, 8); end.writeUInt16LE(central.length / 2, 10);
-  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(off, 16);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(central.length / 2, 8);
+  end.writeUInt16LE(central.length / 2, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(off, 16);
   return Buffer.concat([...locals, cd, end]);
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium (.ci/run does)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium (.ci/run does)`);
   run(process.execPath, [join(ROOT, 'inspector', 'build.mjs')], { cwd: ROOT });
   fx = fixture();
   work = mkdtempSync(join(tmpdir(), 'machlens-chromium-'));
@@ -135,7 +174,11 @@ beforeAll(async () => {
   writeFileSync(tampered, tamper.bytes);
   await startServer();
   ctx = await chromium.launchPersistentContext(join(work, 'profile'), {
-    executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
   });
 }, 120_000);
 
@@ -161,11 +204,21 @@ describe('runtimes: the inspector in Chromium', () => {
     // the verdict and the findings, first on the page
     expect(await page.getAttribute('#verdict', 'data-verdict')).toBe('suspicious');
     const ids = await page.$$eval('#findings [data-finding]', (els) => els.map((e) => e.getAttribute('data-finding')));
-    expect(ids).toEqual(expect.arrayContaining(['dylib-added', 'dylib-after-code-signature', 'dylib-path-risky', 'header-only-change', 'signature-invalid']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'dylib-added',
+        'dylib-after-code-signature',
+        'dylib-path-risky',
+        'header-only-change',
+        'signature-invalid',
+      ]),
+    );
     // verify's own finding on B, next to diff's
     expect(ids).toContain('load-command-after-code-signature');
     expect(await page.textContent('#findings li[data-finding=dylib-added]')).toContain(INJECTED);
-    const order = await page.$$eval('main section.panel, main #results > *', (els) => els.map((e) => e.id).filter(Boolean));
+    const order = await page.$$eval('main section.panel, main #results > *', (els) =>
+      els.map((e) => e.id).filter(Boolean),
+    );
     expect(order[0]).toBe('findings');
 
     // the added dylib, in the arm64 slice (the one tampered), marked risky
@@ -187,7 +240,9 @@ describe('runtimes: the inspector in Chromium', () => {
     // hovering that cell names it: page number, CHANGED, the header/load commands and its segment
     const step = Number(await map.getAttribute('data-step'));
     const cols = Number(await map.getAttribute('data-cols'));
-    await map.locator('canvas').hover({ position: { x: (tamperedPage % cols) * step + 2, y: Math.floor(tamperedPage / cols) * step + 2 } });
+    await map
+      .locator('canvas')
+      .hover({ position: { x: (tamperedPage % cols) * step + 2, y: Math.floor(tamperedPage / cols) * step + 2 } });
     const tip = await page.textContent('#tooltip');
     expect(tip).toContain(`page ${tamperedPage}`);
     expect(tip).toContain('CHANGED, hash MISMATCH');
@@ -197,8 +252,12 @@ describe('runtimes: the inspector in Chromium', () => {
     await page.click('details.files > summary');
     const bMap = page.locator('section.file[data-file="1"] .slice[data-arch=arm64] figure.pagemap');
     expect((await bMap.getAttribute('data-mismatch'))!.split(',').map(Number)).toContain(tamperedPage);
-    expect(await page.getAttribute('section.file[data-file="0"] .slice[data-arch=arm64] .signature', 'data-valid')).toBe('true');
-    expect(await page.getAttribute('section.file[data-file="1"] .slice[data-arch=arm64] .signature', 'data-valid')).toBe('false');
+    expect(
+      await page.getAttribute('section.file[data-file="0"] .slice[data-arch=arm64] .signature', 'data-valid'),
+    ).toBe('true');
+    expect(
+      await page.getAttribute('section.file[data-file="1"] .slice[data-arch=arm64] .signature', 'data-valid'),
+    ).toBe('false');
     await page.click('details.files > summary');
 
     // the screenshot: the top of the diff view (findings, verdict, dylibs, signature, map)
@@ -223,7 +282,12 @@ describe('runtimes: the inspector in Chromium', () => {
   it('the SDK in the page, without the UI: the same JSON as Node for the real fixture', async () => {
     const page = await newPage();
     // the bytes reach the page through a file input (no request, no huge evaluate argument)
-    await page.evaluate(() => { const i = document.createElement('input'); i.type = 'file'; i.id = 'sdk-input'; document.body.append(i); });
+    await page.evaluate(() => {
+      const i = document.createElement('input');
+      i.type = 'file';
+      i.id = 'sdk-input';
+      document.body.append(i);
+    });
     await page.setInputFiles('#sdk-input', fx.path);
     // a string, not a function: vitest would rewrite import() inside a function for Node
     const out = (await page.evaluate(`(async () => {
@@ -241,9 +305,14 @@ describe('runtimes: the inspector in Chromium', () => {
     await page.close();
   });
 
-  it('page-parallel verification over Web Workers (createWorkerPagePool, the inspector\'s page workers): the same JSON as Node', async () => {
+  it("page-parallel verification over Web Workers (createWorkerPagePool, the inspector's page workers): the same JSON as Node", async () => {
     const page = await newPage();
-    await page.evaluate(() => { const i = document.createElement('input'); i.type = 'file'; i.id = 'pool-input'; document.body.append(i); });
+    await page.evaluate(() => {
+      const i = document.createElement('input');
+      i.type = 'file';
+      i.id = 'pool-input';
+      document.body.append(i);
+    });
     await page.setInputFiles('#pool-input', fx.path);
     const out = (await page.evaluate(`(async () => {
       ${REPLACER_SOURCE}
@@ -272,7 +341,9 @@ describe('runtimes: the inspector in Chromium', () => {
     const file = page.locator('section.file[data-file="0"]');
     expect(await file.locator('.error').getAttribute('data-error-code')).toBe('BAD_MAGIC');
     expect(await file.locator('.error').textContent()).toMatch(/file offset 0x0 \(0\)/);
-    expect(await page.locator('#findings li[data-finding=not-macho]').textContent()).toMatch(/notes\.txt is not a valid Mach-O file/);
+    expect(await page.locator('#findings li[data-finding=not-macho]').textContent()).toMatch(
+      /notes\.txt is not a valid Mach-O file/,
+    );
 
     // truncated: the real header and a few load commands, cut short
     const cut = join(work, 'cut');
@@ -298,8 +369,12 @@ describe('runtimes: the inspector in Chromium', () => {
     await page.setInputFiles('#folder-input', join(appDir, 'Sentry.app'));
     await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 90_000 });
     const meta = page.locator('section.file[data-file="0"] .meta', { hasText: 'App bundle' });
-    expect(await meta.textContent()).toMatch(/App bundle Sentry\.app: executable Sentry\.app\/Contents\/MacOS\/sentry-cli; Info\.plist found, CodeResources found/);
-    const report = (await page.evaluate('window.__machlensReport')) as { files: { sha256: string; bundle: { passedToVerify: boolean } }[] };
+    expect(await meta.textContent()).toMatch(
+      /App bundle Sentry\.app: executable Sentry\.app\/Contents\/MacOS\/sentry-cli; Info\.plist found, CodeResources found/,
+    );
+    const report = (await page.evaluate('window.__machlensReport')) as {
+      files: { sha256: string; bundle: { passedToVerify: boolean } }[];
+    };
     expect(report.files[0].sha256).toBe(fx.entry.sha256);
     expect(report.files[0].bundle.passedToVerify).toBe(true);
 
@@ -307,7 +382,9 @@ describe('runtimes: the inspector in Chromium', () => {
     writeFileSync(zipped, zip(files));
     await analyse(page, [zipped]);
     expect(await page.getAttribute('body', 'data-state')).toBe('done');
-    const z = (await page.evaluate('window.__machlensReport')) as { files: { name: string; sha256: string; bundle: { name: string; executable: string } }[] };
+    const z = (await page.evaluate('window.__machlensReport')) as {
+      files: { name: string; sha256: string; bundle: { name: string; executable: string } }[];
+    };
     expect(z.files[0].bundle).toMatchObject({ name: 'Sentry.app', executable: 'Sentry.app/Contents/MacOS/sentry-cli' });
     expect(z.files[0].sha256).toBe(fx.entry.sha256);
 
@@ -326,13 +403,31 @@ describe('runtimes: the inspector in Chromium', () => {
     const plist = Buffer.from(INFO_PLIST);
     // 1 MB of zip: an executable stated (and truly inflating) to 1000 MiB
     const bomb = join(work, 'bomb.zip');
-    writeFileSync(bomb, buildZip([{ name: 'Sentry.app/Contents/Info.plist', data: plist }, { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: await deflatedZeros(1000) }]));
+    writeFileSync(
+      bomb,
+      buildZip([
+        { name: 'Sentry.app/Contents/Info.plist', data: plist },
+        { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: await deflatedZeros(1000) },
+      ]),
+    );
     // 0.3 MB: 300 MiB, under the per-entry cap but 1000:1
     const ratio = join(work, 'ratio.zip');
-    writeFileSync(ratio, buildZip([{ name: 'Sentry.app/Contents/Info.plist', data: plist }, { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: await deflatedZeros(300) }]));
+    writeFileSync(
+      ratio,
+      buildZip([
+        { name: 'Sentry.app/Contents/Info.plist', data: plist },
+        { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: await deflatedZeros(300) },
+      ]),
+    );
     // an Info.plist that states 4 KiB and holds 300 MiB: Chromium's DecompressionStream is stopped at 4 KiB
     const liar = join(work, 'liar.zip');
-    writeFileSync(liar, buildZip([{ name: 'Sentry.app/Contents/Info.plist', data: await deflatedZeros(300), statedSize: 4096 }, { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: exe }]));
+    writeFileSync(
+      liar,
+      buildZip([
+        { name: 'Sentry.app/Contents/Info.plist', data: await deflatedZeros(300), statedSize: 4096 },
+        { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: exe },
+      ]),
+    );
     const cases: [string, RegExp][] = [
       [bomb, /would inflate to 1000 MiB \(its stated size\), over the per-entry cap of 512 MiB/],
       [ratio, /a ratio of \d+:1, over the ratio cap of 100:1/],
@@ -347,7 +442,13 @@ describe('runtimes: the inspector in Chromium', () => {
     }
     // duplicate names: refused, not "the last one wins"
     const dup = join(work, 'dup.zip');
-    writeFileSync(dup, buildZip([{ name: 'Sentry.app/Contents/MacOS/sentry-cli', data: exe }, { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: Buffer.from('other') }]));
+    writeFileSync(
+      dup,
+      buildZip([
+        { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: exe },
+        { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: Buffer.from('other') },
+      ]),
+    );
     await analyse(page, [dup]);
     expect(await page.getAttribute('#error', 'data-error-code')).toBe('ZIP');
     expect(await page.textContent('#error')).toMatch(/two entries named Sentry\.app\/Contents\/MacOS\/sentry-cli/);
@@ -360,11 +461,21 @@ describe('runtimes: the inspector in Chromium', () => {
   it('the 67-byte binary Info.plist claiming 2^52 entries: reported, the executable still analysed (issue 12 item 5)', async () => {
     const page = await newPage();
     const z = join(work, 'bplist.zip');
-    writeFileSync(z, buildZip([{ name: 'Sentry.app/Contents/Info.plist', data: Buffer.from(hangingPlist()) }, { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: readFileSync(fx.path) }]));
+    writeFileSync(
+      z,
+      buildZip([
+        { name: 'Sentry.app/Contents/Info.plist', data: Buffer.from(hangingPlist()) },
+        { name: 'Sentry.app/Contents/MacOS/sentry-cli', data: readFileSync(fx.path) },
+      ]),
+    );
     await analyse(page, [z]);
     expect(await page.getAttribute('body', 'data-state')).toBe('done');
-    expect(await page.textContent('section.file[data-file="0"] [data-problem=info-plist]')).toMatch(/Info\.plist does not parse: binary plist dictionary claims 4503599627370496 entries/);
-    const report = (await page.evaluate('window.__machlensReport')) as { files: { sha256: string; bundle: { executable: string } }[] };
+    expect(await page.textContent('section.file[data-file="0"] [data-problem=info-plist]')).toMatch(
+      /Info\.plist does not parse: binary plist dictionary claims 4503599627370496 entries/,
+    );
+    const report = (await page.evaluate('window.__machlensReport')) as {
+      files: { sha256: string; bundle: { executable: string } }[];
+    };
     expect(report.files[0].bundle.executable).toBe('Sentry.app/Contents/MacOS/sentry-cli');
     expect(report.files[0].sha256).toBe(fx.entry.sha256);
     await page.close();
@@ -443,7 +554,9 @@ describe('runtimes: the inspector in Chromium', () => {
     // 150 MB read and verified in ${took} ms while the main thread never stalled for long
     // (verify alone would block the main thread for about a second; 400 ms leaves room for a loaded CI machine)
     expect(probe.maxGap).toBeLessThan(400);
-    expect(await page.locator('figure.pagemap').first().getAttribute('data-pages')).toBe(String(Math.ceil(big.slices[0].size / 4096)));
+    expect(await page.locator('figure.pagemap').first().getAttribute('data-pages')).toBe(
+      String(Math.ceil(big.slices[0].size / 4096)),
+    );
     await page.close();
   });
 
@@ -461,7 +574,9 @@ describe('runtimes: the inspector in Chromium', () => {
     await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 60_000 });
     expect(await page.getAttribute('body', 'data-over')).toBe('true');
     expect(await page.getAttribute('body', 'data-state')).toBe('done');
-    const report = (await page.evaluate('window.__machlensReport')) as { files: { name: string; parse: { slices: { arch: string }[] } }[] };
+    const report = (await page.evaluate('window.__machlensReport')) as {
+      files: { name: string; parse: { slices: { arch: string }[] } }[];
+    };
     expect(report.files[0].name).toBe('hello');
     expect(report.files[0].parse.slices.length).toBeGreaterThan(0);
     expect(await page.locator('section.file .slice').count()).toBe(report.files[0].parse.slices.length);
@@ -478,9 +593,15 @@ describe('runtimes: the inspector in Chromium', () => {
     await analyse(page, [fx.path, tampered]);
     await page.click('details.files > summary');
     // every input has a label, every link and button a name
-    const unlabeled = await page.$$eval('input, select, textarea', (els) => els.filter((e) => !(e as HTMLInputElement).labels?.length && !e.getAttribute('aria-label')).map((e) => e.outerHTML));
+    const unlabeled = await page.$$eval('input, select, textarea', (els) =>
+      els
+        .filter((e) => !(e as HTMLInputElement).labels?.length && !e.getAttribute('aria-label'))
+        .map((e) => e.outerHTML),
+    );
     expect(unlabeled).toEqual([]);
-    const nameless = await page.$$eval('a:not([hidden]), button', (els) => els.filter((e) => !(e.textContent ?? '').trim() && !e.getAttribute('aria-label')).map((e) => e.outerHTML));
+    const nameless = await page.$$eval('a:not([hidden]), button', (els) =>
+      els.filter((e) => !(e.textContent ?? '').trim() && !e.getAttribute('aria-label')).map((e) => e.outerHTML),
+    );
     expect(nameless).toEqual([]);
     // the page map: focus, End, then Left reads the last-but-one page out loud (live region)
     const map = page.locator('#diff .slice-diff[data-arch=arm64] figure.pagemap');
@@ -520,7 +641,9 @@ describe('runtimes: the inspector in Chromium', () => {
     const res = await fetch(`${origin}/`);
     expect(res.headers.get('content-security-policy')).toMatch(/connect-src 'none'/);
     expect(await res.text()).toMatch(/http-equiv="Content-Security-Policy" content="[^"]*connect-src 'none'/);
-    const outside = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    const outside = requests.filter(
+      (u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'),
+    );
     expect(outside).toEqual([]);
     expect(pageErrors).toEqual([]);
   });

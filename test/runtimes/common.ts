@@ -42,30 +42,56 @@ export const REPLACER_SOURCE_TS = `function replacer(_key: string, value: unknow
 
 /** What Node computes in this process from the built ESM (dist/index.js): `verify`'s report as canonical JSON. */
 export async function nodeReport(bytes: Uint8Array): Promise<string> {
-  const sdk = (await import(join(ROOT, 'dist', 'index.js'))) as { init(): Promise<unknown>; verify(b: Uint8Array): Promise<unknown> };
+  const sdk = (await import(join(ROOT, 'dist', 'index.js'))) as {
+    init(): Promise<unknown>;
+    verify(b: Uint8Array): Promise<unknown>;
+  };
   await sdk.init();
   return JSON.stringify(await sdk.verify(bytes), replacer);
 }
 
-export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): string {
-  return execFileSync(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, encoding: 'utf8', timeout: opts.timeout ?? 60_000, maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): string {
+  return execFileSync(cmd, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    encoding: 'utf8',
+    timeout: opts.timeout ?? 60_000,
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
-export interface Scratch { dir: string; tarball: string }
+export interface Scratch {
+  dir: string;
+  tarball: string;
+}
 
 /** `npm pack` the project (dist must be built) and install the tarball into a fresh scratch project, offline. */
 export function packAndInstall(): Scratch {
-  if (!existsSync(join(ROOT, 'dist', 'index.js')) || !existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/ is not built: run npm run build (npm test does)');
+  if (!existsSync(join(ROOT, 'dist', 'index.js')) || !existsSync(join(ROOT, 'dist', 'cli.js')))
+    throw new Error('dist/ is not built: run npm run build (npm test does)');
   const dir = mkdtempSync(join(tmpdir(), 'machlens-runtimes-'));
   const packDir = join(dir, 'pack');
   mkdirSync(packDir);
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], { cwd: ROOT })) as { filename: string }[];
+  const packed = JSON.parse(
+    run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], { cwd: ROOT }),
+  ) as { filename: string }[];
   const tarball = join(packDir, packed[0].filename);
   const app = join(dir, 'app');
   mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'machlens-scratch', private: true, version: '0.0.0' }, null, 2));
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'machlens-scratch', private: true, version: '0.0.0' }, null, 2),
+  );
   // machlens has no runtime dependency, so the offline install needs nothing but the tarball.
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { cwd: app, timeout: 120_000 });
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], {
+    cwd: app,
+    timeout: 120_000,
+  });
   return { dir: app, tarball };
 }
 

@@ -18,10 +18,13 @@ function status(head: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1', () => s.write(`${head}\r\nConnection: close\r\n\r\n`));
     let out = '';
-    s.on('data', (d) => { out += String(d); });
+    s.on('data', (d) => {
+      out += String(d);
+    });
     s.on('end', () => {
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(out);
-      if (m) resolve(Number(m[1])); else reject(new Error(`no status line in ${JSON.stringify(out.slice(0, 200))}`));
+      if (m) resolve(Number(m[1]));
+      else reject(new Error(`no status line in ${JSON.stringify(out.slice(0, 200))}`));
     });
     s.on('error', reject);
   });
@@ -30,14 +33,20 @@ function status(head: string): Promise<number> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'machlens-serve-'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>');
-  server = spawn(process.execPath, [join(ROOT, 'inspector', 'serve.mjs')], { env: { ...process.env, INSPECTOR_DIR: dir, INSPECTOR_PORT: '0', PORT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  server = spawn(process.execPath, [join(ROOT, 'inspector', 'serve.mjs')], {
+    env: { ...process.env, INSPECTOR_DIR: dir, INSPECTOR_PORT: '0', PORT: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 15_000);
     server.stdout!.on('data', (d) => {
       out += String(d);
       const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
     });
   });
 });
@@ -55,7 +64,15 @@ describe('inspector/serve.mjs Host check', () => {
   });
 
   it('refuses a foreign Host (DNS rebinding), another port, and no Host at all with 421', async () => {
-    for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1:${port + 1}`, `localhost:${port}@evil.example`, `[::2]:${port}`]) {
+    for (const host of [
+      `evil.example:${port}`,
+      'evil.example',
+      `127.0.0.1.evil.example:${port}`,
+      `localhost.evil.example:${port}`,
+      `127.0.0.1:${port + 1}`,
+      `localhost:${port}@evil.example`,
+      `[::2]:${port}`,
+    ]) {
       expect(await status(`GET / HTTP/1.1\r\nHost: ${host}`), host).toBe(421);
     }
     expect(await status('GET / HTTP/1.0')).toBe(421);

@@ -11,15 +11,26 @@ const MiB = 1024 * 1024;
 const blob = (b: Buffer) => new Blob([new Uint8Array(b)]);
 
 async function refusal(p: Promise<unknown>): Promise<ZipError> {
-  const e = await p.then(() => null, (err: unknown) => err);
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(ZipError);
   return e as ZipError;
 }
 
 describe('inspector zip reader', () => {
   it('reads stored and deflated entries, byte for byte, with their CRC-32 checked', async () => {
-    const a = randomBytes(200_000), b = Buffer.from('<plist><dict/></plist>\n');
-    const z = await ZipReader.open(blob(buildZip([{ name: 'A.app/Contents/MacOS/A', data: a }, { name: 'A.app/Contents/Info.plist', data: b, method: 0 }])));
+    const a = randomBytes(200_000),
+      b = Buffer.from('<plist><dict/></plist>\n');
+    const z = await ZipReader.open(
+      blob(
+        buildZip([
+          { name: 'A.app/Contents/MacOS/A', data: a },
+          { name: 'A.app/Contents/Info.plist', data: b, method: 0 },
+        ]),
+      ),
+    );
     expect(z.paths).toEqual(['A.app/Contents/MacOS/A', 'A.app/Contents/Info.plist']);
     expect(Buffer.from(await z.read('A.app/Contents/MacOS/A')).equals(a)).toBe(true);
     expect(Buffer.from(await z.read('A.app/Contents/Info.plist')).equals(b)).toBe(true);
@@ -41,7 +52,9 @@ describe('inspector zip reader', () => {
   });
 
   it('an entry under the per-entry cap but inflating 300:1 or more is refused by the ratio cap', async () => {
-    const z = await ZipReader.open(blob(buildZip([{ name: 'R.app/Contents/MacOS/R', data: await deflatedZeros(300) }])));
+    const z = await ZipReader.open(
+      blob(buildZip([{ name: 'R.app/Contents/MacOS/R', data: await deflatedZeros(300) }])),
+    );
     const e = await refusal(z.read('R.app/Contents/MacOS/R'));
     expect(e.code).toBe('ZIP_LIMIT');
     expect(e.message).toMatch(/a ratio of \d+:1, over the ratio cap of 100:1/);
@@ -52,7 +65,9 @@ describe('inspector zip reader', () => {
 
   it('an entry that states 64 KiB but holds 300 MiB of deflate is stopped at 64 KiB (streamed, never inflated whole)', async () => {
     const liar = await deflatedZeros(300);
-    const z = await ZipReader.open(blob(buildZip([{ name: 'L.app/Contents/Info.plist', data: liar, statedSize: 64 * 1024 }])));
+    const z = await ZipReader.open(
+      blob(buildZip([{ name: 'L.app/Contents/Info.plist', data: liar, statedSize: 64 * 1024 }])),
+    );
     const before = process.memoryUsage().rss;
     const e = await refusal(z.read('L.app/Contents/Info.plist'));
     expect(e.code).toBe('ZIP_LIMIT');
@@ -62,7 +77,9 @@ describe('inspector zip reader', () => {
 
   it('the total cap: what one archive inflates, over all entries read', async () => {
     const parts = [0, 1, 2].map(() => randomBytes(1.5 * MiB));
-    const z = await ZipReader.open(blob(buildZip(parts.map((d, i) => ({ name: `f${i}`, data: d })))), { maxTotalSize: 3 * MiB });
+    const z = await ZipReader.open(blob(buildZip(parts.map((d, i) => ({ name: `f${i}`, data: d })))), {
+      maxTotalSize: 3 * MiB,
+    });
     await z.read('f0');
     await z.read('f1');
     const e = await refusal(z.read('f2'));
@@ -86,13 +103,20 @@ describe('inspector zip reader', () => {
     expect(e.code).toBe('ZIP');
     expect(e.message).toMatch(/two entries named Evil\.app\/Contents\/MacOS\/Evil \(entries 0 and 1\)/);
     // the same after separator normalisation (the bundle finder reads `\` as `/`)
-    const slash = buildZip([{ name: 'A.app/Contents/Info.plist', data: Buffer.from('a') }, { name: 'A.app\\Contents\\Info.plist', data: Buffer.from('b') }]);
+    const slash = buildZip([
+      { name: 'A.app/Contents/Info.plist', data: Buffer.from('a') },
+      { name: 'A.app\\Contents\\Info.plist', data: Buffer.from('b') },
+    ]);
     expect((await refusal(listZip(blob(slash)))).message).toMatch(/two entries named/);
   });
 
   it('a local header naming another file, a bad CRC, and data past the end are refused', async () => {
-    const other = await ZipReader.open(blob(buildZip([{ name: 'A.app/Contents/MacOS/A', localName: 'A.app/Contents/MacOS/B', data: Buffer.from('x') }])));
-    expect((await refusal(other.read('A.app/Contents/MacOS/A'))).message).toMatch(/local header names it A\.app\/Contents\/MacOS\/B/);
+    const other = await ZipReader.open(
+      blob(buildZip([{ name: 'A.app/Contents/MacOS/A', localName: 'A.app/Contents/MacOS/B', data: Buffer.from('x') }])),
+    );
+    expect((await refusal(other.read('A.app/Contents/MacOS/A'))).message).toMatch(
+      /local header names it A\.app\/Contents\/MacOS\/B/,
+    );
     const bytes = buildZip([{ name: 'f', data: Buffer.from('hello hello hello'), method: 0 }]);
     bytes[30 + 1] ^= 1; // one stored byte flipped
     expect((await refusal((await ZipReader.open(blob(bytes))).read('f'))).message).toMatch(/CRC-32 mismatch/);

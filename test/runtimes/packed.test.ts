@@ -16,7 +16,10 @@ beforeAll(async () => {
   fx = fixture();
   scratch = packAndInstall();
   expected = await nodeReport(new Uint8Array(readFileSync(fx.path)));
-  expect(JSON.parse(expected).slices.map((s: { signature: { class: string } }) => s.signature.class)).toEqual(['developer-id', 'developer-id']);
+  expect(JSON.parse(expected).slices.map((s: { signature: { class: string } }) => s.signature.class)).toEqual([
+    'developer-id',
+    'developer-id',
+  ]);
 }, 180_000);
 
 afterAll(() => {
@@ -35,7 +38,18 @@ ${print}(JSON.stringify({ simd: init.simd, report: JSON.stringify(report, replac
 describe('runtimes: the packed package in Node', () => {
   it('the tarball holds dist (ESM, CJS, .d.ts, CLI) and nothing of the source tree', () => {
     const list = run('tar', ['-tzf', scratch.tarball]).split('\n').filter(Boolean);
-    for (const f of ['package/dist/index.js', 'package/dist/index.cjs', 'package/dist/index.d.ts', 'package/dist/index.d.cts', 'package/dist/cli.js', 'package/dist/node.js', 'package/dist/node.d.ts', 'package/dist/verify-worker.js', 'package/package.json']) expect(list).toContain(f);
+    for (const f of [
+      'package/dist/index.js',
+      'package/dist/index.cjs',
+      'package/dist/index.d.ts',
+      'package/dist/index.d.cts',
+      'package/dist/cli.js',
+      'package/dist/node.js',
+      'package/dist/node.d.ts',
+      'package/dist/verify-worker.js',
+      'package/package.json',
+    ])
+      expect(list).toContain(f);
     expect(list.filter((f) => /^package\/(src|test|assembly|inspector)\//.test(f))).toEqual([]);
     const installed = JSON.parse(readFileSync(join(scratch.dir, 'node_modules/machlens/package.json'), 'utf8'));
     expect(installed.name).toBe('machlens');
@@ -45,7 +59,10 @@ describe('runtimes: the packed package in Node', () => {
 
   it('imported from ESM (import "machlens") gives the same JSON as dist/ in this process', () => {
     const f = join(scratch.dir, 'esm.mjs');
-    writeFileSync(f, `import * as sdk from 'machlens';\nimport { readFileSync } from 'node:fs';\n${body('new Uint8Array(readFileSync(process.argv[2]))', 'console.log')}\n`);
+    writeFileSync(
+      f,
+      `import * as sdk from 'machlens';\nimport { readFileSync } from 'node:fs';\n${body('new Uint8Array(readFileSync(process.argv[2]))', 'console.log')}\n`,
+    );
     const out = JSON.parse(run(process.execPath, [f, fx.path], { cwd: scratch.dir }));
     expect(out.simd).toBe(true);
     expect(out.report).toBe(expected);
@@ -53,7 +70,9 @@ describe('runtimes: the packed package in Node', () => {
 
   it('required from CommonJS (require("machlens")) gives the same JSON, scalar build too', () => {
     const f = join(scratch.dir, 'cjs.cjs');
-    writeFileSync(f, `const sdk = require('machlens');
+    writeFileSync(
+      f,
+      `const sdk = require('machlens');
 const { readFileSync } = require('node:fs');
 (async () => {
 ${REPLACER_SOURCE}
@@ -61,7 +80,8 @@ ${REPLACER_SOURCE}
   const init = await sdk.init({ simd: false });
   const report = await sdk.verify(bytes);
   console.log(JSON.stringify({ simd: init.simd, report: JSON.stringify(report, replacer), esm: typeof sdk.MachOError }));
-})();\n`);
+})();\n`,
+    );
     const out = JSON.parse(run(process.execPath, [f, fx.path], { cwd: scratch.dir }));
     expect(out).toMatchObject({ simd: false, esm: 'function' });
     expect(out.report).toBe(expected);
@@ -69,12 +89,15 @@ ${REPLACER_SOURCE}
 
   it('machlens/node: verifyFile on 2 worker threads (node:crypto and Wasm) and inline gives the same JSON', () => {
     const f = join(scratch.dir, 'node-entry.mjs');
-    writeFileSync(f, `import { verifyFile, chooseBackend } from 'machlens/node';
+    writeFileSync(
+      f,
+      `import { verifyFile, chooseBackend } from 'machlens/node';
 ${REPLACER_SOURCE}
 const out = {};
 for (const [k, o] of Object.entries({ inline: {}, host2: { workers: 2, hash: 'host' }, wasm2: { workers: 2, hash: 'wasm' } })) out[k] = JSON.stringify(await verifyFile(process.argv[2], o), replacer);
 out.backend = chooseBackend('auto').backend;
-console.log(JSON.stringify(out));\n`);
+console.log(JSON.stringify(out));\n`,
+    );
     const out = JSON.parse(run(process.execPath, [f, fx.path], { cwd: scratch.dir }));
     expect(out.inline).toBe(expected);
     expect(out.host2).toBe(expected);
@@ -83,7 +106,9 @@ console.log(JSON.stringify(out));\n`);
   });
 
   it('the installed bin: npx machlens inspect --json on the real fixture', () => {
-    const out = JSON.parse(run('npx', ['--no-install', 'machlens', 'inspect', '--json', fx.path], { cwd: scratch.dir }));
+    const out = JSON.parse(
+      run('npx', ['--no-install', 'machlens', 'inspect', '--json', fx.path], { cwd: scratch.dir }),
+    );
     expect(out.sha256).toBe(fx.entry.sha256);
     expect(out.size).toBe(fx.entry.size);
     expect(out.slices.map((s: { arch: string }) => s.arch)).toEqual(fx.entry.archs);
@@ -96,8 +121,14 @@ console.log(JSON.stringify(out));\n`);
   it('the installed bin fails with exit code 2 and a message naming the problem on a bad file', () => {
     const bad = join(scratch.dir, 'not-macho.bin');
     writeFileSync(bad, 'this is text, not a Mach-O file\n');
-    let status = 0, stderr = '';
-    try { run('npx', ['--no-install', 'machlens', 'inspect', bad], { cwd: scratch.dir }); } catch (e) { status = (e as { status: number }).status; stderr = String((e as { stderr: string }).stderr); }
+    let status = 0,
+      stderr = '';
+    try {
+      run('npx', ['--no-install', 'machlens', 'inspect', bad], { cwd: scratch.dir });
+    } catch (e) {
+      status = (e as { status: number }).status;
+      stderr = String((e as { stderr: string }).stderr);
+    }
     expect(status).toBe(2);
     expect(stderr).toMatch(/BAD_MAGIC at offset 0/);
   });
@@ -109,15 +140,18 @@ describe('runtimes: the packed package in Deno', () => {
 
   function script(name: string, typed: string): string {
     const f = join(scratch.dir, name);
-    writeFileSync(f, `import * as sdk from "machlens";
+    writeFileSync(
+      f,
+      `import * as sdk from "machlens";
 import { MachOError, type MachOFile } from "machlens";
 ${typed}
 ${body('await Deno.readFile(Deno.args[0])', 'console.log', true)}
-`);
+`,
+    );
     return f;
   }
 
-  it('deno check type-checks a program against the package\'s own .d.ts (and rejects a wrong one)', () => {
+  it("deno check type-checks a program against the package's own .d.ts (and rejects a wrong one)", () => {
     writeFileSync(join(scratch.dir, 'deno.json'), JSON.stringify({ nodeModulesDir: 'manual' }));
     const typed = `export function firstArch(m: MachOFile): string { return m.slices[0].arch; }
 export const isError = (e: unknown): e is MachOError => e instanceof MachOError;
@@ -127,13 +161,23 @@ export const signer = (r: VerifyReport): string | null => r.slices[0].signature.
     run(deno, ['check', ok], { cwd: scratch.dir, env: env(), timeout: 90_000 });
     const bad = script('bad.ts', 'export const n: string = (null as unknown as MachOFile).size;');
     let msg = '';
-    try { run(deno, ['check', bad], { cwd: scratch.dir, env: env(), timeout: 90_000 }); } catch (e) { msg = String((e as { stderr: string }).stderr); }
+    try {
+      run(deno, ['check', bad], { cwd: scratch.dir, env: env(), timeout: 90_000 });
+    } catch (e) {
+      msg = String((e as { stderr: string }).stderr);
+    }
     expect(msg).toMatch(/TS2322/);
   });
 
   it('deno run: the same JSON as Node for the real fixture', () => {
     const f = join(scratch.dir, 'main.ts');
-    const out = JSON.parse(run(deno, ['run', '--no-prompt', `--allow-read=${fx.path},${scratch.dir}`, f, fx.path], { cwd: scratch.dir, env: env(), timeout: 90_000 }));
+    const out = JSON.parse(
+      run(deno, ['run', '--no-prompt', `--allow-read=${fx.path},${scratch.dir}`, f, fx.path], {
+        cwd: scratch.dir,
+        env: env(),
+        timeout: 90_000,
+      }),
+    );
     expect(out.simd).toBe(true);
     expect(out.report).toBe(expected);
   });

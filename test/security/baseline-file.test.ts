@@ -16,7 +16,9 @@ function cli(args: string[]) {
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-let dir = '', tree = '', good: { version: 1; roots: string[]; files: Record<string, unknown>[] };
+let dir = '',
+  tree = '',
+  good: { version: 1; roots: string[]; files: Record<string, unknown>[] };
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'machlens-baseline-file-'));
   tree = join(dir, 'tree');
@@ -30,20 +32,75 @@ function withBaseline(content: string) {
   writeFileSync(p, content);
   return cli(['scan', '--baseline', p, tree]);
 }
-const edit = (f: (b: typeof good) => void) => { const b = structuredClone(good); f(b); return JSON.stringify(b); };
+const edit = (f: (b: typeof good) => void) => {
+  const b = structuredClone(good);
+  f(b);
+  return JSON.stringify(b);
+};
 
 describe('scan --baseline FILE validation', () => {
   const cases: [string, () => string, RegExp][] = [
     ['not JSON', () => '{"version": 1, "files": [', /not valid JSON/],
     ['a list', () => '[]', /expected a JSON object .* got a list/],
     ['null', () => 'null', /expected a JSON object .* got null/],
-    ['version 2', () => edit((b) => { (b as { version: number }).version = 2; }), /version: expected 1 .* got 2/],
-    ['files missing', () => edit((b) => { delete (b as Partial<typeof b>).files; }), /files: expected a list, got nothing/],
-    ['a file is null', () => edit((b) => { b.files[0] = null as never; }), /files\[0\]: expected an object, got null/],
-    ['slices not a list', () => edit((b) => { b.files[0].slices = {}; }), /files\[0\]\.slices: expected a list, got an object/],
-    ['dylibs a string', () => edit((b) => { (b.files[0].slices as Record<string, unknown>[])[0].dylibs = '/usr/lib/libSystem.B.dylib /tmp/libinject.dylib'; }), /files\[0\]\.slices\[0\]\.dylibs: expected a list of strings, got a string/],
-    ['a dylib a number', () => edit((b) => { (b.files[0].slices as Record<string, unknown>[])[0].dylibs = ['/usr/lib/libSystem.B.dylib', 7]; }), /files\[0\]\.slices\[0\]\.dylibs\[1\]: expected a string, got a number/],
-    ['sha256 missing, size negative', () => edit((b) => { delete b.files[0].sha256; b.files[0].size = -1; }), / {2}files\[0\]\.size: expected a non-negative number, got a number\n {2}files\[0\]\.sha256: expected a string, got nothing\n/],
+    [
+      'version 2',
+      () =>
+        edit((b) => {
+          (b as { version: number }).version = 2;
+        }),
+      /version: expected 1 .* got 2/,
+    ],
+    [
+      'files missing',
+      () =>
+        edit((b) => {
+          delete (b as Partial<typeof b>).files;
+        }),
+      /files: expected a list, got nothing/,
+    ],
+    [
+      'a file is null',
+      () =>
+        edit((b) => {
+          b.files[0] = null as never;
+        }),
+      /files\[0\]: expected an object, got null/,
+    ],
+    [
+      'slices not a list',
+      () =>
+        edit((b) => {
+          b.files[0].slices = {};
+        }),
+      /files\[0\]\.slices: expected a list, got an object/,
+    ],
+    [
+      'dylibs a string',
+      () =>
+        edit((b) => {
+          (b.files[0].slices as Record<string, unknown>[])[0].dylibs =
+            '/usr/lib/libSystem.B.dylib /tmp/libinject.dylib';
+        }),
+      /files\[0\]\.slices\[0\]\.dylibs: expected a list of strings, got a string/,
+    ],
+    [
+      'a dylib a number',
+      () =>
+        edit((b) => {
+          (b.files[0].slices as Record<string, unknown>[])[0].dylibs = ['/usr/lib/libSystem.B.dylib', 7];
+        }),
+      /files\[0\]\.slices\[0\]\.dylibs\[1\]: expected a string, got a number/,
+    ],
+    [
+      'sha256 missing, size negative',
+      () =>
+        edit((b) => {
+          delete b.files[0].sha256;
+          b.files[0].size = -1;
+        }),
+      / {2}files\[0\]\.size: expected a non-negative number, got a number\n {2}files\[0\]\.sha256: expected a string, got nothing\n/,
+    ],
     ['not UTF-8', () => '\xff\xfe{', /not (UTF-8 text|valid JSON)/],
   ];
   for (const [name, make, msg] of cases) {
@@ -60,7 +117,11 @@ describe('scan --baseline FILE validation', () => {
   it('a FIFO, a folder or a missing file as the baseline: exit 2, no hang', () => {
     const fifo = join(dir, 'fifo.json');
     execFileSync('mkfifo', [fifo]);
-    for (const [p, msg] of [[fifo, /is a FIFO/], [dir, /is a directory/], [join(dir, 'nope.json'), /ENOENT/]] as const) {
+    for (const [p, msg] of [
+      [fifo, /is a FIFO/],
+      [dir, /is a directory/],
+      [join(dir, 'nope.json'), /ENOENT/],
+    ] as const) {
       const r = cli(['scan', '--baseline', p, tree]);
       expect(r.status).toBe(2);
       expect(r.err).toMatch(msg);
@@ -69,13 +130,17 @@ describe('scan --baseline FILE validation', () => {
 
   it('the baseline machlens writes is accepted (and one without dylibKinds, as older versions wrote)', () => {
     expect(withBaseline(JSON.stringify(good)).status).toBe(0);
-    const old = edit((b) => { for (const f of b.files) for (const s of f.slices as Record<string, unknown>[]) delete s.dylibKinds; });
+    const old = edit((b) => {
+      for (const f of b.files) for (const s of f.slices as Record<string, unknown>[]) delete s.dylibKinds;
+    });
     expect(withBaseline(old).status).toBe(0);
     expect(() => validateBaseline(JSON.parse(old))).not.toThrow();
   });
 
   it('at most ten problems are listed, then a count', () => {
-    const many = edit((b) => { b.files = Array.from({ length: 30 }, () => ({})); });
+    const many = edit((b) => {
+      b.files = Array.from({ length: 30 }, () => ({}));
+    });
     expect(() => validateBaseline(JSON.parse(many))).toThrow(/… and \d+ more/);
   });
 });

@@ -20,7 +20,8 @@ function cli(args: string[]) {
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-const PLIST = '<?xml version="1.0"?><plist version="1.0"><dict><key>CFBundleExecutable</key><string>App</string></dict></plist>';
+const PLIST =
+  '<?xml version="1.0"?><plist version="1.0"><dict><key>CFBundleExecutable</key><string>App</string></dict></plist>';
 let dir = '';
 const apps: Record<string, string> = {};
 /** An app bundle whose `file` (Info.plist or CodeResources) is made by `make`. */
@@ -28,8 +29,12 @@ function app(name: string, file: 'Info.plist' | 'CodeResources', make: (p: strin
   const root = join(dir, 'tree', `${name}.app`);
   mkdirSync(join(root, 'Contents', 'MacOS'), { recursive: true });
   mkdirSync(join(root, 'Contents', '_CodeSignature'), { recursive: true });
-  writeFileSync(join(root, 'Contents', 'MacOS', 'App'), adhocSign(sampleMachO(), { identifier: `com.example.${name}` }));
-  const info = join(root, 'Contents', 'Info.plist'), res = join(root, 'Contents', '_CodeSignature', 'CodeResources');
+  writeFileSync(
+    join(root, 'Contents', 'MacOS', 'App'),
+    adhocSign(sampleMachO(), { identifier: `com.example.${name}` }),
+  );
+  const info = join(root, 'Contents', 'Info.plist'),
+    res = join(root, 'Contents', '_CodeSignature', 'CodeResources');
   if (file !== 'Info.plist') writeFileSync(info, PLIST);
   if (file !== 'CodeResources') writeFileSync(res, PLIST);
   make(file === 'Info.plist' ? info : res);
@@ -42,7 +47,10 @@ beforeAll(() => {
   app('Fifo', 'Info.plist', (p) => execFileSync('mkfifo', [p]));
   app('Zero', 'CodeResources', (p) => symlinkSync('/dev/zero', p));
   app('Null', 'Info.plist', (p) => symlinkSync('/dev/null', p));
-  app('Huge', 'CodeResources', (p) => { writeFileSync(p, ''); truncateSync(p, (64 << 20) + 1); }); // sparse: no disk used
+  app('Huge', 'CodeResources', (p) => {
+    writeFileSync(p, '');
+    truncateSync(p, (64 << 20) + 1);
+  }); // sparse: no disk used
   app('Good', 'Info.plist', (p) => writeFileSync(p, PLIST));
 });
 
@@ -52,7 +60,10 @@ describe('bundle files are opened safely', () => {
   it('scan --json: finishes, names every unusable bundle file with its reason, exit status says incomplete', () => {
     const r = cli(['scan', '--json', '--workers', '2', join(dir, 'tree')]);
     expect(r.status, r.err).toBe(4);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const problem = (name: string) => lines.find((l) => l.notExamined && l.path.startsWith(apps[name] + '/'));
     expect(problem('Fifo').notExamined).toMatchObject({ code: 'NOT_REGULAR', reason: 'is a FIFO, not a regular file' });
     expect(problem('Zero')).toMatchObject({ bundleFileOf: exe('Zero'), notExamined: { code: 'SYMLINK' } });
@@ -82,7 +93,10 @@ describe('bundle files are opened safely', () => {
       }
     }
     const j = JSON.parse(cli(['verify', '--json', exe('Zero')]).out);
-    expect(j.bundleProblems[0]).toMatchObject({ code: 'SYMLINK', path: join(apps.Zero, 'Contents', '_CodeSignature', 'CodeResources') });
+    expect(j.bundleProblems[0]).toMatchObject({
+      code: 'SYMLINK',
+      path: join(apps.Zero, 'Contents', '_CodeSignature', 'CodeResources'),
+    });
     expect(cli(['verify', exe('Good')]).status).toBe(0);
   });
 
@@ -106,7 +120,13 @@ describe('bundle files are opened safely', () => {
   it('inspect, verify and diff on a FIFO or a device named on the command line: exit 2 at once, no hang', () => {
     const fifo = join(dir, 'arg-fifo');
     execFileSync('mkfifo', [fifo]);
-    for (const args of [['inspect', fifo], ['verify', fifo], ['diff', fifo, exe('Good')], ['inspect', '/dev/zero'], ['verify', '/dev/zero']]) {
+    for (const args of [
+      ['inspect', fifo],
+      ['verify', fifo],
+      ['diff', fifo, exe('Good')],
+      ['inspect', '/dev/zero'],
+      ['verify', '/dev/zero'],
+    ]) {
       const r = cli(args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.err).toMatch(/is a (FIFO|character device), not a regular file/);

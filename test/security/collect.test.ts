@@ -3,7 +3,17 @@
 // manifest's SHA-256 of the bytes actually written; every refusal is named in the manifest with its reason.
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,14 +45,34 @@ function run(binary: string, dylibs: string[], root?: string) {
   const tel = join(work, `t${++n}.jsonl`);
   writeFileSync(tel, render(chain(binary, dylibs), 'eslogger').join('\n') + '\n');
   const out = join(work, `out${n}`);
-  const r = spawnSync(process.execPath, [CLI, 'correlate', '--json', ...(root ? ['--root', root] : []), '--collect', out, tel], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'correlate', '--json', ...(root ? ['--root', root] : []), '--collect', out, tel],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   expect(r.status, r.stderr).toBe(3);
   const alert = JSON.parse(r.stdout.split('\n')[0]);
   expect(alert.type).toBe('alert');
   const manifest = JSON.parse(readFileSync(join(out, alert.id, 'manifest.json'), 'utf8'));
-  return { alert, out, files: manifest.files as { path: string; role: string; copiedTo?: string; sha256?: string; size?: number; error?: string; code?: string }[] };
+  return {
+    alert,
+    out,
+    files: manifest.files as {
+      path: string;
+      role: string;
+      copiedTo?: string;
+      sha256?: string;
+      size?: number;
+      error?: string;
+      code?: string;
+    }[],
+  };
 }
-const machO = (tag: string) => { const b = sampleMachO(); b.set(new TextEncoder().encode(tag), b.length - 32); return b; };
+const machO = (tag: string) => {
+  const b = sampleMachO();
+  b.set(new TextEncoder().encode(tag), b.length - 32);
+  return b;
+};
 function put(root: string, p: string, bytes: Uint8Array | string) {
   mkdirSync(dirname(join(root, p)), { recursive: true });
   writeFileSync(join(root, p), bytes);
@@ -71,10 +101,18 @@ describe('--collect', () => {
     symlinkSync('/', join(img, 'hostroot')); // a directory link to "/" is the image's root, not the host's
     symlinkSync('/dev/zero', join(img, 'Users/Shared/zero.dylib'));
     execFileSync('mkfifo', [join(img, 'Users/Shared/fifo.dylib')]);
-    const { files } = run(bin, [
-      '/Users/Shared/../../../../etc/passwd', '/Users/Shared/abs.dylib', '/Users/Shared/rel.dylib', '/hostroot/etc/passwd',
-      '/Users/Shared/zero.dylib', '/Users/Shared/fifo.dylib',
-    ], img);
+    const { files } = run(
+      bin,
+      [
+        '/Users/Shared/../../../../etc/passwd',
+        '/Users/Shared/abs.dylib',
+        '/Users/Shared/rel.dylib',
+        '/hostroot/etc/passwd',
+        '/Users/Shared/zero.dylib',
+        '/Users/Shared/fifo.dylib',
+      ],
+      img,
+    );
     const by = (p: string) => files.find((f) => f.path === p)!;
     expect(by(bin).sha256).toBe(sha(readFileSync(join(img, bin))));
     expect(by('/Users/Shared/../../../../etc/passwd')).toMatchObject({ code: 'DOT_COMPONENT' });
@@ -120,8 +158,14 @@ describe('--collect', () => {
     put(img, '/lib/x.dylib', machO('x'));
     put(img, '/lib/notes.dylib', 'plain text');
     const tel = join(work, 'evidence.jsonl');
-    writeFileSync(tel, render(chain('/bin/tool', ['/lib/x.dylib', '/lib/../lib/x.dylib', '/lib/notes.dylib']), 'eslogger').join('\n') + '\n');
-    const r = spawnSync(process.execPath, [CLI, 'correlate', '--json', '--evidence', '--root', img, tel], { encoding: 'utf8' });
+    writeFileSync(
+      tel,
+      render(chain('/bin/tool', ['/lib/x.dylib', '/lib/../lib/x.dylib', '/lib/notes.dylib']), 'eslogger').join('\n') +
+        '\n',
+    );
+    const r = spawnSync(process.execPath, [CLI, 'correlate', '--json', '--evidence', '--root', img, tel], {
+      encoding: 'utf8',
+    });
     const a = JSON.parse(r.stdout.split('\n')[0]);
     const f = (p: string) => a.evidence.files.find((x: { path: string }) => x.path === p);
     expect(f('/bin/tool').read).toBe(false);
@@ -141,7 +185,10 @@ describe('--collect', () => {
     const tel = join(work, 'evidence-big.jsonl');
     writeFileSync(tel, render(chain('/bin/tool', ['/lib/x.dylib']), 'eslogger').join('\n') + '\n');
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [CLI, 'correlate', '--json', '--evidence', '--root', img, tel], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [CLI, 'correlate', '--json', '--evidence', '--root', img, tel], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(3);
     const a = JSON.parse(r.stdout.split('\n')[0]);
     const f = (p: string) => a.evidence.files.find((x: { path: string }) => x.path === p);
@@ -151,14 +198,17 @@ describe('--collect', () => {
     rmSync(img, { recursive: true, force: true });
   });
 
-  it('a second run into the same folder keeps the first run\'s evidence', () => {
+  it("a second run into the same folder keeps the first run's evidence", () => {
     const img = join(work, 'img4');
     put(img, '/bin/tool', machO('tool'));
     put(img, '/lib/x.dylib', machO('x'));
     const tel = join(work, 'again.jsonl');
     writeFileSync(tel, render(chain('/bin/tool', ['/lib/x.dylib']), 'eslogger').join('\n') + '\n');
     const out = join(work, 'again');
-    for (let i = 0; i < 2; i++) spawnSync(process.execPath, [CLI, 'correlate', '--json', '--root', img, '--collect', out, tel], { encoding: 'utf8' });
+    for (let i = 0; i < 2; i++)
+      spawnSync(process.execPath, [CLI, 'correlate', '--json', '--root', img, '--collect', out, tel], {
+        encoding: 'utf8',
+      });
     const dirs = readdirSync(out).sort();
     expect(dirs).toHaveLength(2);
     expect(dirs[1]).toBe(`${dirs[0]}.1`);

@@ -15,7 +15,14 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** Runs `node cli.js ARGS | READER` in bash; returns node's own exit status (PIPESTATUS[0]) and its stderr. */
 function piped(args: string[], reader: string) {
   const errFile = join(dir, `err-${Math.random().toString(36).slice(2)}`);
-  const r = spawnSync('bash', ['-c', `${q(process.execPath)} ${q(CLI)} ${args.map(q).join(' ')} 2>${q(errFile)} | ${reader}; echo "status=\${PIPESTATUS[0]}"; cat ${q(errFile)} >&2`], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(
+    'bash',
+    [
+      '-c',
+      `${q(process.execPath)} ${q(CLI)} ${args.map(q).join(' ')} 2>${q(errFile)} | ${reader}; echo "status=\${PIPESTATUS[0]}"; cat ${q(errFile)} >&2`,
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   const status = Number(/status=(\d+)/.exec(r.stdout)?.[1]);
   return { status, err: r.stderr };
 }
@@ -30,7 +37,13 @@ beforeAll(() => {
   for (let i = 0; i < 40; i++) writeFileSync(join(tree, `f${i}`), sampleMachO());
   writeFileSync(join(dir, 'a'), sampleMachO());
   // no alert (exit 0 when complete), many lines: the COUNTS report still takes several writes
-  writeFileSync(join(dir, 'tel.jsonl'), render(fullChain().filter((s) => s.t < 150), 'eslogger').join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'tel.jsonl'),
+    render(
+      fullChain().filter((s) => s.t < 150),
+      'eslogger',
+    ).join('\n') + '\n',
+  );
 });
 
 describe('a closed pipe ends every command quietly', () => {

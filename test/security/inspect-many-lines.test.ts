@@ -12,8 +12,14 @@ const CLI = resolve(__dirname, '..', '..', 'dist', 'cli.js');
 
 it('inspect --otool --lossy on a file with ~a million lines of output: no RangeError, exit 0', () => {
   const file = join(mkdtempSync(join(tmpdir(), 'machlens-lines-')), 'many-sections');
-  writeFileSync(file, gunzipSync(readFileSync(resolve(__dirname, '..', 'fuzz-regressions', 'parse-memory-memory-34d0e100.bin.gz'))));
-  const r = spawnSync(process.execPath, [CLI, 'inspect', '--otool', '--lossy', '--no-hash', file], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  writeFileSync(
+    file,
+    gunzipSync(readFileSync(resolve(__dirname, '..', 'fuzz-regressions', 'parse-memory-memory-34d0e100.bin.gz'))),
+  );
+  const r = spawnSync(process.execPath, [CLI, 'inspect', '--otool', '--lossy', '--no-hash', file], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   expect(r.stderr).not.toMatch(/RangeError|internal error/);
   expect(r.status).toBe(0);
   expect(r.stdout.split('\n').length).toBeGreaterThan(500_000);

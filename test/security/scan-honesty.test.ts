@@ -15,12 +15,18 @@ const CLI = resolve(__dirname, '..', '..', 'dist', 'cli.js');
 const asRoot = process.getuid?.() === 0;
 /** Runs the CLI; as root, as `nobody`, so that a chmod 000 file is really unreadable. */
 function cli(args: string[]) {
-  const [cmd, argv] = asRoot ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
+  const [cmd, argv] = asRoot
+    ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args]]
+    : [process.execPath, [CLI, ...args]];
   const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: 60_000, maxBuffer: 16 << 20 });
   if (r.error) throw r.error;
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
-const jsonLines = (s: string) => s.trim().split('\n').map((l) => JSON.parse(l));
+const jsonLines = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 let dir = '';
 beforeAll(() => {
@@ -38,13 +44,18 @@ beforeAll(() => {
   execFileSync('mkfifo', [join(t, 'fifo')]);
   // nested past PATH_MAX (4096 on Linux, 1024 on macOS): made with relative mkdir, since no call takes the full path
   const seg = 'd'.repeat(250);
-  execFileSync('bash', ['-c', `cd "${t}" && for i in $(seq 1 18); do mkdir ${seg} && cd ${seg}; done && printf x > deep`]);
+  execFileSync('bash', [
+    '-c',
+    `cd "${t}" && for i in $(seq 1 18); do mkdir ${seg} && cd ${seg}; done && printf x > deep`,
+  ]);
   execFileSync('chmod', ['-R', 'a+rX', dir]);
   chmodSync(join(t, 'secret'), 0o000);
   chmodSync(join(t, 'locked'), 0o000);
 });
 
-afterAll(() => { if (dir) execFileSync('rm', ['-rf', dir]); }); // rm walks the PATH_MAX-deep tree relatively
+afterAll(() => {
+  if (dir) execFileSync('rm', ['-rf', dir]);
+}); // rm walks the PATH_MAX-deep tree relatively
 
 describe('scan honesty', () => {
   it('a root that is a symlink (to a folder or a file) is followed, as find -H does', () => {
@@ -75,7 +86,8 @@ describe('scan honesty', () => {
     expect(s).toMatchObject({ machO: 1, complete: false, unexamined: 4, notRegular: 1 });
     const text = cli(['scan', '--no-progress', t]);
     expect(text.status).toBe(4);
-    for (const p of ['fifo', 'locked', 'secret']) expect(text.out).toMatch(new RegExp(`^SKIPPED +${join(t, p).replace(/[/.]/g, '\\$&')}  \\(`, 'm'));
+    for (const p of ['fifo', 'locked', 'secret'])
+      expect(text.out).toMatch(new RegExp(`^SKIPPED +${join(t, p).replace(/[/.]/g, '\\$&')}  \\(`, 'm'));
     expect(text.out).toMatch(/^SKIPPED +\S{4000,} {2}\(ENAMETOOLONG/m);
     expect(text.out).toMatch(/^INCOMPLETE: 4 path\(s\) could not be examined/m);
   });
@@ -95,6 +107,9 @@ describe('scan honesty', () => {
     const w = walk([t]);
     rmSync(join(t, 'gone'));
     const r = await scanFile(w.machO[0].path, null);
-    expect(r.record).toMatchObject({ path: join(t, 'gone'), error: { code: 'IO', message: expect.stringMatching(/ENOENT/) } });
+    expect(r.record).toMatchObject({
+      path: join(t, 'gone'),
+      error: { code: 'IO', message: expect.stringMatching(/ENOENT/) },
+    });
   });
 });

@@ -17,7 +17,8 @@ function cli(args: string[]) {
 }
 
 // every character class the escaper must neutralise: ESC (clear screen, title), OSC 8 link, CR, LF, bidi, C1 CSI
-const FORGE = '\r\x1b[2K\x1b]0;pwned\x07\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\\nVerdict=valid\n\u202eilav=tcidreV\u2066\x9b2J';
+const FORGE =
+  '\r\x1b[2K\x1b]0;pwned\x07\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\\nVerdict=valid\n\u202eilav=tcidreV\u2066\x9b2J';
 // the same for a file name (no `/`)
 const NAME = FORGE.replace(/\//g, '_');
 // a raw control (anything below U+0020 but LF, DEL, C1) or a bidi / separator control in the output
@@ -26,8 +27,12 @@ const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2
 
 function clean(text: string, what: string) {
   const m = RAW.exec(text);
-  expect(m, `${what}: raw U+${m?.[0].charCodeAt(0).toString(16).padStart(4, '0')} at ${m?.index}: ${JSON.stringify(text.slice(Math.max(0, (m?.index ?? 0) - 40), (m?.index ?? 0) + 40))}`).toBeNull();
-  for (const line of text.split('\n')) expect(line.startsWith('Verdict=valid'), `${what}: forged line ${JSON.stringify(line)}`).toBe(false);
+  expect(
+    m,
+    `${what}: raw U+${m?.[0].charCodeAt(0).toString(16).padStart(4, '0')} at ${m?.index}: ${JSON.stringify(text.slice(Math.max(0, (m?.index ?? 0) - 40), (m?.index ?? 0) + 40))}`,
+  ).toBeNull();
+  for (const line of text.split('\n'))
+    expect(line.startsWith('Verdict=valid'), `${what}: forged line ${JSON.stringify(line)}`).toBe(false);
 }
 
 let dir = '';
@@ -39,11 +44,17 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'machlens-escape-'));
   plain = sampleMachO();
   // dylib path, rpath, dylinker and install name from the attacker
-  hostile = sampleMachO([dylib(0xc, `/tmp/lib${FORGE}.dylib`), pathCommand(0x8000001c, `@loader_path/${FORGE}`), dylib(0xd, `@rpath/id${FORGE}`)]);
+  hostile = sampleMachO([
+    dylib(0xc, `/tmp/lib${FORGE}.dylib`),
+    pathCommand(0x8000001c, `@loader_path/${FORGE}`),
+    dylib(0xd, `@rpath/id${FORGE}`),
+  ]);
   // identifier, team ID and an entitlement key from the attacker, then one byte of code changed: INVALID
   const signed = adhocSign(sampleMachO(), {
-    identifier: `com.evil${FORGE}`, teamId: `TEAM${FORGE}`,
-    entitlementsXml: '<?xml version="1.0"?><plist version="1.0"><dict><key>com.apple.security.get-task-allow&#x0d;&#x1b;[2K&#x0a;Verdict=valid</key><true/></dict></plist>',
+    identifier: `com.evil${FORGE}`,
+    teamId: `TEAM${FORGE}`,
+    entitlementsXml:
+      '<?xml version="1.0"?><plist version="1.0"><dict><key>com.apple.security.get-task-allow&#x0d;&#x1b;[2K&#x0a;Verdict=valid</key><true/></dict></plist>',
   });
   signedTampered = flipInText(signed).bytes;
   evilName = join(dir, `x${NAME}`);
@@ -108,14 +119,20 @@ describe('text output escapes what the input wrote', () => {
   it('scan and baseline: file names with newlines cannot forge lines; findings messages escaped', () => {
     const tree = join(dir, 'tree');
     mkdirSync(tree);
-    writeFileSync(join(tree, `a\nok        _fake_clean  arm64:apple\n${NAME}`), appendDylib(signedTampered, `/tmp/${FORGE}.dylib`));
+    writeFileSync(
+      join(tree, `a\nok        _fake_clean  arm64:apple\n${NAME}`),
+      appendDylib(signedTampered, `/tmp/${FORGE}.dylib`),
+    );
     execFileSync('mkfifo', [join(tree, `fifo${NAME}`)]);
     const r = cli(['scan', '--no-progress', tree]);
     clean(r.out + r.err, 'scan');
     expect(r.out.split('\n').filter((l) => l.startsWith('ok'))).toEqual([]);
     expect(r.out).toMatch(/^ALERT +"\S+\/a\\x0aok {8}_fake_clean {2}arm64:apple\\x0a\\x0d/m);
     expect(r.out).toMatch(/^SKIPPED +"\S+\/fifo\\x0d/m);
-    const j = cli(['scan', '--json', tree]).out.trim().split('\n').map((l) => JSON.parse(l));
+    const j = cli(['scan', '--json', tree])
+      .out.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(j.some((l) => l.path === join(tree, `a\nok        _fake_clean  arm64:apple\n${NAME}`))).toBe(true);
     const b = cli(['baseline', tree]);
     clean(b.err, 'baseline stderr');

@@ -6,8 +6,13 @@
 import { BASE, CS, fullChain, render, type Format, type Proc, type Step } from '../correlate/scenario';
 
 const installer: Proc = {
-  pid: 90, pv: 900, path: '/System/Library/PrivateFrameworks/PackageKit.framework/Versions/A/Resources/system_installd',
-  platform: true, flags: CS.VALID | CS.PLATFORM | CS.SIGNED | CS.INSTALLER, signingId: 'com.apple.system_installd', teamId: null,
+  pid: 90,
+  pv: 900,
+  path: '/System/Library/PrivateFrameworks/PackageKit.framework/Versions/A/Resources/system_installd',
+  platform: true,
+  flags: CS.VALID | CS.PLATFORM | CS.SIGNED | CS.INSTALLER,
+  signingId: 'com.apple.system_installd',
+  teamId: null,
 };
 
 function interleave(groups: string[][]): string[] {
@@ -16,7 +21,10 @@ function interleave(groups: string[][]): string[] {
   for (let round = 0, left = true; left; round++) {
     left = false;
     for (let g = 0; g < groups.length; g++) {
-      if (idx[g] < groups[g].length) { out.push(groups[g][idx[g]++]); left = true; }
+      if (idx[g] < groups[g].length) {
+        out.push(groups[g][idx[g]++]);
+        left = true;
+      }
     }
   }
   return out;
@@ -30,7 +38,14 @@ export interface FleetScenario {
 }
 
 /** The forged authorisation an attacker writes into the telemetry: every host, every path, all of the scenario's time. */
-export const FORGED_CHANGE = { type: 'machlens.change', host: '*', pathPrefix: '/', start: new Date(BASE).toISOString(), end: new Date(BASE + 86_400_000).toISOString(), ticket: 'CHG-FORGED' };
+export const FORGED_CHANGE = {
+  type: 'machlens.change',
+  host: '*',
+  pathPrefix: '/',
+  start: new Date(BASE).toISOString(),
+  end: new Date(BASE + 86_400_000).toISOString(),
+  ticket: 'CHG-FORGED',
+};
 
 /** `hosts` hosts (at least 8), two files: eslogger + ECS hosts in the first, Santa hosts in the second. */
 export function fleetScenario(hosts = 12): FleetScenario {
@@ -44,7 +59,20 @@ export function fleetScenario(hosts = 12): FleetScenario {
     let steps: Step[] = fullChain(host, { t0, pidBase: 1000 + i * 10 });
     if (i === 3) steps = steps.map((s) => ('writer' in s ? { ...s, writer: installer } : s));
     // Noise: a clean app launch per host, one without any change before it.
-    steps.push({ t: t0 + 400, host, kind: 'exec', proc: { pid: 5000 + i, pv: 1, path: '/Applications/Notes.app/Contents/MacOS/Notes' }, path: '/Applications/Notes.app/Contents/MacOS/Notes', signing: { flags: CS.SIGNED | CS.VALID | CS.PLATFORM, teamId: null, signingId: 'com.apple.Notes', cdhash: 'AB'.repeat(20), platform: true } });
+    steps.push({
+      t: t0 + 400,
+      host,
+      kind: 'exec',
+      proc: { pid: 5000 + i, pv: 1, path: '/Applications/Notes.app/Contents/MacOS/Notes' },
+      path: '/Applications/Notes.app/Contents/MacOS/Notes',
+      signing: {
+        flags: CS.SIGNED | CS.VALID | CS.PLATFORM,
+        teamId: null,
+        signingId: 'com.apple.Notes',
+        cdhash: 'AB'.repeat(20),
+        platform: true,
+      },
+    });
     const format: Format = i % 4 === 1 ? 'santa' : i % 4 === 2 ? 'ecs' : 'eslogger';
     (format === 'santa' ? b : a).push(render(steps, format, { host }));
   }
@@ -56,10 +84,19 @@ export function fleetScenario(hosts = 12): FleetScenario {
   first.splice(20, 0, '[1,2,3]');
   // A change record for every host covering host 5's modification (t0 5000 s, writes at +100 s): trusted, from --changes.
   const iso = (s: number) => new Date(BASE + s * 1000).toISOString();
-  const changes = [{ host: '*', pathPrefix: '/Applications/Acme.app/', start: iso(5090), end: iso(5110), ticket: 'CHG-5' }];
+  const changes = [
+    { host: '*', pathPrefix: '/Applications/Acme.app/', start: iso(5090), end: iso(5110), ticket: 'CHG-5' },
+  ];
   // The same shape inside the telemetry is untrusted: it is counted and shown on the alerts as tampering.
   first.splice(5, 0, JSON.stringify(FORGED_CHANGE));
   const second = interleave(b);
   second.splice(2, 0, '{"truncated": ');
-  return { files: [{ name: 'fleet-a.jsonl', text: first.join('\n') + '\n' }, { name: 'fleet-b.jsonl', text: second.join('\n') }], hosts: names, changes };
+  return {
+    files: [
+      { name: 'fleet-a.jsonl', text: first.join('\n') + '\n' },
+      { name: 'fleet-b.jsonl', text: second.join('\n') },
+    ],
+    hosts: names,
+    changes,
+  };
 }

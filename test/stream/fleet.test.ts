@@ -8,11 +8,28 @@ import { join } from 'node:path';
 import { fleetScenario, FORGED_CHANGE } from './data';
 import { connectFleet } from '../../src/stream/nats';
 import { partitionOf } from '../../src/stream/names';
-import { alertLines, cli, closePolls, settled, within, startNats, startWorker, status, waitFor, sleep, type Nats, type Worker } from './helpers';
+import {
+  alertLines,
+  cli,
+  closePolls,
+  settled,
+  within,
+  startNats,
+  startWorker,
+  status,
+  waitFor,
+  sleep,
+  type Nats,
+  type Worker,
+} from './helpers';
 
 const work = mkdtempSync(join(tmpdir(), 'machlens-fleet-'));
 const scenario = fleetScenario(12);
-const files = scenario.files.map((f) => { const p = join(work, f.name); writeFileSync(p, f.text); return p; });
+const files = scenario.files.map((f) => {
+  const p = join(work, f.name);
+  writeFileSync(p, f.text);
+  return p;
+});
 // The trusted channel: the same --changes file for correlate and for every worker.
 const changesFile = join(work, 'changes.json');
 writeFileSync(changesFile, JSON.stringify(scenario.changes));
@@ -26,13 +43,24 @@ beforeAll(() => {
   const r = cli(['correlate', '--json', '--include-suppressed', '--changes', changesFile, ...files]);
   expect(r.status, r.stderr).toBe(3);
   expected = alertLines(r.stdout);
-  expectedCounts = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((d) => d.type === 'counts');
+  expectedCounts = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((d) => d.type === 'counts');
   // The scenario is worth comparing: high, medium, suppressed by a writer rule and by a trusted change record for
   // every host; the forged record in the telemetry (every host, every path) suppresses nothing and is on every alert.
   expect(expected.length).toBe(12);
   expect(expected.filter((a) => a.severity === 'medium').length).toBeGreaterThan(0);
-  expect(expected.filter((a) => a.suppressed).map((a) => a.host).sort()).toEqual(['mac-03', 'mac-05']);
-  expect(expected.every((a) => (a.tampering as { ticket: string }[]).some((t) => t.ticket === FORGED_CHANGE.ticket))).toBe(true);
+  expect(
+    expected
+      .filter((a) => a.suppressed)
+      .map((a) => a.host)
+      .sort(),
+  ).toEqual(['mac-03', 'mac-05']);
+  expect(
+    expected.every((a) => (a.tampering as { ticket: string }[]).some((t) => t.ticket === FORGED_CHANGE.ticket)),
+  ).toBe(true);
   expect([expectedCounts.trustedChangeRecords, expectedCounts.untrustedChangeRecords]).toEqual([1, 1]);
 });
 
@@ -68,10 +96,17 @@ function expectSameAlerts(want = expected): void {
   expect(s.alerts.messages).toBe(want.length); // no id twice in the stream: replays were dropped by the server
   // Without --include-suppressed the suppressed ones stay out, as with correlate.
   const quiet = alertLines(cli(['stream', 'alerts', '--server', nats!.url, '--json']).stdout);
-  expect(quiet.map((a) => a.id).sort()).toEqual(want.filter((a) => !a.suppressed).map((a) => a.id).sort());
+  expect(quiet.map((a) => a.id).sort()).toEqual(
+    want
+      .filter((a) => !a.suppressed)
+      .map((a) => a.id)
+      .sort(),
+  );
 }
 
-function workerLog(w: Worker): string { return w.stderr.join(''); }
+function workerLog(w: Worker): string {
+  return w.stderr.join('');
+}
 
 describe('machlens stream (NATS JetStream)', () => {
   it('(a) two workers: after lag 0 and the idle flush, the alerts equal machlens correlate', async () => {
@@ -79,7 +114,10 @@ describe('machlens stream (NATS JetStream)', () => {
     publish(nats.url);
     const w1 = worker('w1');
     const w2 = worker('w2');
-    const s = await waitFor(nats.url, (x) => settled(x) && x.workers.length === 2 && x.workers.every((w) => w.partitions.length === 2));
+    const s = await waitFor(
+      nats.url,
+      (x) => settled(x) && x.workers.length === 2 && x.workers.every((w) => w.partitions.length === 2),
+    );
     expect(s.partitions.map((p) => p.lag)).toEqual([0, 0, 0, 0]);
     expectSameAlerts();
     expect(s.counts!.lines).toBe(expectedCounts.lines);
@@ -91,7 +129,9 @@ describe('machlens stream (NATS JetStream)', () => {
     expect(j.partitions.every((p) => p.snapshotAgeMs !== null && p.flushed)).toBe(true);
     expect(j.alerts.messages).toBe(expected.length);
     const text = cli(['stream', 'status', '--server', nats.url]);
-    expect(text.stdout).toMatch(/PARTITIONS[\s\S]*w1[\s\S]*WORKERS[\s\S]*ALERTS {5}12 messages[\s\S]*lines 135 = parsed 130/);
+    expect(text.stdout).toMatch(
+      /PARTITIONS[\s\S]*w1[\s\S]*WORKERS[\s\S]*ALERTS {5}12 messages[\s\S]*lines 135 = parsed 130/,
+    );
     // A metrics line per interval on stderr; a clean SIGTERM snapshots and releases the leases.
     await sleep(2200);
     expect(workerLog(w1)).toMatch(/partitions \[\d+(,\d+)*\] lines \d+ .* rss \d+ MiB/);
@@ -108,7 +148,9 @@ describe('machlens stream (NATS JetStream)', () => {
       nats = await startNats();
       publish(nats.url, files, ['--partitions', '4', '--batch', '2']);
       const w = worker('w1', ['--snapshot-every', '5'], { MACHLENS_STREAM_FAULT: fault });
-      const code = await within(w.exited, 40_000, `worker with ${fault} to die`).catch((err) => { throw new Error(`${err.message}\n${workerLog(w)}`); });
+      const code = await within(w.exited, 40_000, `worker with ${fault} to die`).catch((err) => {
+        throw new Error(`${err.message}\n${workerLog(w)}`);
+      });
       expect(code).toBe(null); // killed by the signal, not exited
       expect(w.proc.signalCode).toBe('SIGKILL');
       const mid = await waitFor(nats.url, () => true);
@@ -118,7 +160,9 @@ describe('machlens stream (NATS JetStream)', () => {
       expect(mid.partitions.every((p) => p.flushed)).toBe(false);
       expect(mid.partitions.reduce((n, p) => n + p.lag, 0)).toBeGreaterThan(10);
       const again = worker('w1', ['--snapshot-every', '5']);
-      await waitFor(nats.url, (x) => settled(x), 45_000).catch((err) => { throw new Error(`${err.message}\n${workerLog(again)}`); });
+      await waitFor(nats.url, (x) => settled(x), 45_000).catch((err) => {
+        throw new Error(`${err.message}\n${workerLog(again)}`);
+      });
       expectSameAlerts();
       expect(workerLog(again)).toMatch(/owns partition/);
       expect(await again.term()).toBe(0);
@@ -136,7 +180,13 @@ describe('machlens stream (NATS JetStream)', () => {
     const w1 = worker('w1', ['--idle-flush', '5s']);
     await waitFor(nats.url, (x) => x.partitions.every((p) => p.owner === 'w1' && p.lag === 0));
     const w2 = worker('w2', ['--idle-flush', '5s']);
-    await waitFor(nats.url, (x) => x.workers.length === 2 && x.partitions.filter((p) => p.owner === 'w2').length === 2 && x.partitions.filter((p) => p.owner === 'w1').length === 2);
+    await waitFor(
+      nats.url,
+      (x) =>
+        x.workers.length === 2 &&
+        x.partitions.filter((p) => p.owner === 'w2').length === 2 &&
+        x.partitions.filter((p) => p.owner === 'w1').length === 2,
+    );
     publish(nats.url, [files[1]], ['--batch', '1']);
     await waitFor(nats.url, (x) => settled(x));
     // Concatenated input: the second publish numbers its own lines, as correlate does per file.
@@ -169,7 +219,9 @@ describe('machlens stream (NATS JetStream)', () => {
     worker('w1', [], {}, false);
     await waitFor(nats.url, (x) => settled(x));
     expectSameAlerts(want);
-    const mac05 = alertLines(cli(['stream', 'alerts', '--server', nats.url, '--json']).stdout).find((a) => a.host === 'mac-05')!;
+    const mac05 = alertLines(cli(['stream', 'alerts', '--server', nats.url, '--json']).stdout).find(
+      (a) => a.host === 'mac-05',
+    )!;
     expect(mac05.suppressed).toBe(false);
     expect((mac05.tampering as { ticket: string }[]).map((t) => t.ticket)).toEqual([FORGED_CHANGE.ticket]);
     // a bad --changes file stops the worker before it connects, saying where
@@ -186,7 +238,11 @@ describe('machlens stream (NATS JetStream)', () => {
     lines.splice(4, 0, '{"a": 1', 'x'.repeat(1_100_000), '   ', '{}');
     writeFileSync(odd, lines.map((l, i) => (i % 7 === 0 ? l + '\r' : l)).join('\n'));
     const ref = cli(['correlate', '--json', '--include-suppressed', odd]);
-    const refCounts = ref.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((d) => d.type === 'counts');
+    const refCounts = ref.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((d) => d.type === 'counts');
     expect(refCounts.malformed).toBeGreaterThan(1);
     expect(refCounts.skipped).toBe(1);
     nats = await startNats();
@@ -194,21 +250,46 @@ describe('machlens stream (NATS JetStream)', () => {
     worker('w1', [], {}, false);
     const s = await waitFor(nats.url, (x) => settled(x));
     const c = s.counts!;
-    for (const k of ['lines', 'documents', 'parsed', 'ignored', 'malformed', 'skipped', 'blank', 'events', 'untrustedChangeRecords', 'duplicates', 'late', 'alerts', 'suppressed', 'malformedByReason', 'skippedByReason', 'byFormat', 'malformedSamples', 'evicted']) {
+    for (const k of [
+      'lines',
+      'documents',
+      'parsed',
+      'ignored',
+      'malformed',
+      'skipped',
+      'blank',
+      'events',
+      'untrustedChangeRecords',
+      'duplicates',
+      'late',
+      'alerts',
+      'suppressed',
+      'malformedByReason',
+      'skippedByReason',
+      'byFormat',
+      'malformedSamples',
+      'evicted',
+    ]) {
       expect(c[k], k).toEqual(refCounts[k]);
     }
     // A log shipper's message: a bare line on the partition's subject, no headers, a core NATS publish.
     const f = await connectFleet(nats.url);
     try {
       const host = 'mac-shipper';
-      const bare = scenario.files[0].text.split('\n').find((l) => l.includes('"host":"mac-00"'))!.replace(/mac-00/g, host);
+      const bare = scenario.files[0].text
+        .split('\n')
+        .find((l) => l.includes('"host":"mac-00"'))!
+        .replace(/mac-00/g, host);
       f.nc.publish(`machlens.telemetry.${partitionOf(host, 4)}`, bare);
       f.nc.publish('machlens.telemetry.0', '{not json');
       await f.nc.flush();
     } finally {
       await f.close();
     }
-    const s2 = await waitFor(nats.url, (x) => x.counts!.lines === refCounts.lines + 2 && x.partitions.every((p) => p.lag === 0));
+    const s2 = await waitFor(
+      nats.url,
+      (x) => x.counts!.lines === refCounts.lines + 2 && x.partitions.every((p) => p.lag === 0),
+    );
     expect(s2.counts!.parsed).toBe(refCounts.parsed + 1);
     expect(s2.counts!.malformed).toBe(refCounts.malformed + 1);
   });
@@ -223,7 +304,9 @@ describe('machlens stream (NATS JetStream)', () => {
     const pid = Number(readFileSync(join(state, 'pid'), 'utf8'));
     const store = readFileSync(join(state, 'store'), 'utf8').trim();
     try {
-      expect(readFileSync(join(state, 'log'), 'utf8')).toMatch(new RegExp(`Listening for client connections on 127\\.0\\.0\\.1:${url.split(':')[2]}`));
+      expect(readFileSync(join(state, 'log'), 'utf8')).toMatch(
+        new RegExp(`Listening for client connections on 127\\.0\\.0\\.1:${url.split(':')[2]}`),
+      );
       const st = cli(['stream', 'status', '--server', url]);
       expect(st.status).toBe(2);
       expect(st.stderr).toMatch(/no telemetry stream yet/);

@@ -9,33 +9,61 @@ import { connectFleet, type Fleet } from '../../src/stream/nats';
 import { fleetStatus } from '../../src/stream/status';
 
 export const CLI = resolve(__dirname, '../../dist/cli.js');
-export const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
+export const NATS_SERVER =
+  ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
 
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => res(p)); });
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
   });
 }
 
-export interface Nats { url: string; port: number; dir: string; proc: ChildProcess; log: string[]; stop(): Promise<void>; kill(): Promise<void>; restart(): Promise<void>; dispose(): Promise<void> }
+export interface Nats {
+  url: string;
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+  log: string[];
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+  dispose(): Promise<void>;
+}
 
 async function spawnServer(port: number, dir: string, log: string[]): Promise<ChildProcess> {
-  const proc = spawn(NATS_SERVER, ['-js', '-sd', dir, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(NATS_SERVER, ['-js', '-sd', dir, '-a', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   await new Promise<void>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`nats-server did not start:\n${log.join('')}`)), 15_000);
-    const on = (b: Buffer) => { log.push(b.toString()); if (log.join('').includes('Server is ready')) { clearTimeout(timer); res(); } };
+    const on = (b: Buffer) => {
+      log.push(b.toString());
+      if (log.join('').includes('Server is ready')) {
+        clearTimeout(timer);
+        res();
+      }
+    };
     proc.stderr!.on('data', on);
     proc.stdout!.on('data', on);
-    proc.on('exit', (code) => { clearTimeout(timer); rej(new Error(`nats-server exited ${code}:\n${log.join('')}`)); });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`nats-server exited ${code}:\n${log.join('')}`));
+    });
   });
   proc.removeAllListeners('exit');
   return proc;
 }
 
 function waitExit(p: ChildProcess): Promise<void> {
-  return new Promise((res) => { if (p.exitCode !== null || p.signalCode !== null) res(); else p.once('exit', () => res()); });
+  return new Promise((res) => {
+    if (p.exitCode !== null || p.signalCode !== null) res();
+    else p.once('exit', () => res());
+  });
 }
 
 export async function startNats(): Promise<Nats> {
@@ -43,42 +71,115 @@ export async function startNats(): Promise<Nats> {
   const port = await freePort();
   const log: string[] = [];
   const n: Nats = {
-    url: `nats://127.0.0.1:${port}`, port, dir, log, proc: await spawnServer(port, dir, log),
-    async stop() { n.proc.kill('SIGTERM'); await waitExit(n.proc); },
-    async kill() { n.proc.kill('SIGKILL'); await waitExit(n.proc); },
-    async restart() { log.length = 0; n.proc = await spawnServer(port, dir, log); },
-    async dispose() { if (n.proc.exitCode === null && n.proc.signalCode === null) await n.stop(); rmSync(dir, { recursive: true, force: true }); },
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    dir,
+    log,
+    proc: await spawnServer(port, dir, log),
+    async stop() {
+      n.proc.kill('SIGTERM');
+      await waitExit(n.proc);
+    },
+    async kill() {
+      n.proc.kill('SIGKILL');
+      await waitExit(n.proc);
+    },
+    async restart() {
+      log.length = 0;
+      n.proc = await spawnServer(port, dir, log);
+    },
+    async dispose() {
+      if (n.proc.exitCode === null && n.proc.signalCode === null) await n.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
   return n;
 }
 
 export function cli(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 28, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    input,
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+    timeout: 120_000,
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-export interface Worker { name: string; proc: ChildProcess; stderr: string[]; exited: Promise<number | null>; term(): Promise<number | null>; kill(): Promise<void> }
+export interface Worker {
+  name: string;
+  proc: ChildProcess;
+  stderr: string[];
+  exited: Promise<number | null>;
+  term(): Promise<number | null>;
+  kill(): Promise<void>;
+}
 
 export function startWorker(url: string, name: string, extra: string[] = [], env: Record<string, string> = {}): Worker {
-  const proc = spawn(process.execPath, [CLI, 'stream', 'worker', '--server', url, '--name', name, '--idle-flush', '1s', '--lease', '1500ms', '--metrics-interval', '2s', ...extra], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env },
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      CLI,
+      'stream',
+      'worker',
+      '--server',
+      url,
+      '--name',
+      name,
+      '--idle-flush',
+      '1s',
+      '--lease',
+      '1500ms',
+      '--metrics-interval',
+      '2s',
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    },
+  );
   const stderr: string[] = [];
   proc.stderr!.on('data', (b: Buffer) => stderr.push(b.toString()));
   const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
   return {
-    name, proc, stderr, exited,
-    async term() { proc.kill('SIGTERM'); return exited; },
-    async kill() { proc.kill('SIGKILL'); await exited; },
+    name,
+    proc,
+    stderr,
+    exited,
+    async term() {
+      proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      proc.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
 export interface StatusJson {
-  partitions: { partition: number; owner: string | null; seq: number; lag: number; flushed: boolean; snapshotSeq: number; snapshotAgeMs: number | null }[];
+  partitions: {
+    partition: number;
+    owner: string | null;
+    seq: number;
+    lag: number;
+    flushed: boolean;
+    snapshotSeq: number;
+    snapshotAgeMs: number | null;
+  }[];
   workers: { name: string; partitions: number[] }[];
   telemetry: { messages: number; lastSeq: number };
   alerts: { messages: number };
-  counts: Record<string, unknown> & { lines: number; parsed: number; malformed: number; late: number; evicted: Record<string, number> } | null;
+  counts:
+    | (Record<string, unknown> & {
+        lines: number;
+        parsed: number;
+        malformed: number;
+        late: number;
+        evicted: Record<string, number>;
+      })
+    | null;
 }
 
 /** `stream status --json` through the built CLI. */
@@ -92,7 +193,10 @@ export function status(url: string): StatusJson | undefined {
 const polls = new Map<string, Promise<Fleet>>();
 async function pollStatus(url: string): Promise<StatusJson | undefined> {
   let f = polls.get(url);
-  if (!f) { f = connectFleet(url, { persistent: true, name: 'machlens-test-poll' }); polls.set(url, f); }
+  if (!f) {
+    f = connectFleet(url, { persistent: true, name: 'machlens-test-poll' });
+    polls.set(url, f);
+  }
   try {
     return JSON.parse(JSON.stringify(await within(fleetStatus(await f), 10_000, 'status'))) as StatusJson;
   } catch {
@@ -108,7 +212,16 @@ export async function closePolls(): Promise<void> {
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((res, rej) => {
     const t = setTimeout(() => rej(new Error(`${what}: not done in ${ms} ms`)), ms);
-    p.then((v) => { clearTimeout(t); res(v); }, (e) => { clearTimeout(t); rej(e); });
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        res(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        rej(e);
+      },
+    );
   });
 }
 
@@ -132,5 +245,9 @@ export function settled(s: StatusJson): boolean {
 }
 
 export function alertLines(stdout: string): Record<string, unknown>[] {
-  return stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((d) => d.type === 'alert');
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((d) => d.type === 'alert');
 }

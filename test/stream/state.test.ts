@@ -12,15 +12,30 @@ import { CS, render, type Step } from '../correlate/scenario';
 
 let nats: Nats;
 let f: Fleet;
-beforeAll(async () => { nats = await startNats(); f = await connectFleet(nats.url); });
-afterAll(async () => { await f.close(); await nats.dispose(); });
+beforeAll(async () => {
+  nats = await startNats();
+  f = await connectFleet(nats.url);
+});
+afterAll(async () => {
+  await f.close();
+  await nats.dispose();
+});
 
 describe('leases', () => {
   it('one holder; a stale revision cannot renew; the key expires on the server after the TTL', async () => {
     const { kv, ttlMs } = await leaseBucket(f, 800);
     expect(ttlMs).toBe(800);
     const l = new Leases(kv, ttlMs);
-    const v = (owner: string) => ({ owner, partition: 0, since: '', seq: 0, lag: 0, flushed: false, snapshotSeq: 0, snapshotAt: null });
+    const v = (owner: string) => ({
+      owner,
+      partition: 0,
+      since: '',
+      seq: 0,
+      lag: 0,
+      flushed: false,
+      snapshotSeq: 0,
+      snapshotAt: null,
+    });
     const r1 = await l.acquire(v('a'));
     expect(r1).toBeGreaterThan(0);
     expect(await l.acquire(v('b'))).toBeUndefined();
@@ -42,17 +57,36 @@ describe('partition state', () => {
     const c = createCorrelator();
     // Many binaries with their own cdhash (random: it does not compress): a snapshot over the inline limit gzipped.
     let x = 12345;
-    const hex = () => Array.from({ length: 5 }, () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0).toString(16).padStart(8, '0'))).join('').toUpperCase();
+    const hex = () =>
+      Array.from({ length: 5 }, () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0).toString(16).padStart(8, '0'))
+        .join('')
+        .toUpperCase();
     const steps: Step[] = [];
     for (let h = 0; h < 40; h++) {
       for (let k = 0; k < 160; k++) {
         const path = `/Applications/A${k}.app/Contents/MacOS/A${k}`;
-        steps.push({ t: h + k / 1000, host: `mac-${h}`, kind: 'exec', proc: { pid: 1000 + k, pv: k, path }, path, signing: { flags: CS.SIGNED | CS.VALID, teamId: 'TEAM000001', signingId: `com.a${k}`, cdhash: hex() } });
+        steps.push({
+          t: h + k / 1000,
+          host: `mac-${h}`,
+          kind: 'exec',
+          proc: { pid: 1000 + k, pv: k, path },
+          path,
+          signing: { flags: CS.SIGNED | CS.VALID, teamId: 'TEAM000001', signingId: `com.a${k}`, cdhash: hex() },
+        });
       }
     }
     c.push(render(steps, 'eslogger'));
     const snap = c.snapshot();
-    const rec = { version: 1 as const, partition: 7, seq: 42, flushed: false, savedAt: new Date().toISOString(), owner: 'w1', config: 'x', lines: newLineStats() };
+    const rec = {
+      version: 1 as const,
+      partition: 7,
+      seq: 42,
+      flushed: false,
+      savedAt: new Date().toISOString(),
+      owner: 'w1',
+      config: 'x',
+      lines: newLineStats(),
+    };
     const first = await saveState(kv, os, rec, snap, 0);
     expect(first.record.object).toBeDefined();
     expect(first.record.bytes).toBeGreaterThan(INLINE_LIMIT);
@@ -64,7 +98,9 @@ describe('partition state', () => {
     expect(d.counts()).toEqual(c.counts());
     // The successor writes over revision first.revision; the old owner, still holding that revision too, is fenced.
     const second = await saveState(kv, os, { ...rec, seq: 50, owner: 'w2' }, snap, first.revision, first.record);
-    await expect(saveState(kv, os, { ...rec, seq: 60, owner: 'w1' }, snap, first.revision, first.record)).rejects.toMatchObject({ code: 'fenced' });
+    await expect(
+      saveState(kv, os, { ...rec, seq: 60, owner: 'w1' }, snap, first.revision, first.record),
+    ).rejects.toMatchObject({ code: 'fenced' });
     expect((await loadState(kv, os, 7)).record!.owner).toBe('w2');
     // The replaced object is gone; only the current one is kept.
     const names = (await os.list()).map((o) => o.name).filter((n) => n.startsWith('p7-'));

@@ -12,7 +12,12 @@ import { cli } from './helpers';
 async function* chunks(text: string, cuts: number[]): AsyncGenerator<Uint8Array> {
   const bytes = new TextEncoder().encode(text);
   let at = 0;
-  for (const c of [...cuts, bytes.length]) { if (c > at) { yield bytes.subarray(at, c); at = c; } }
+  for (const c of [...cuts, bytes.length]) {
+    if (c > at) {
+      yield bytes.subarray(at, c);
+      at = c;
+    }
+  }
 }
 
 describe('partitions', () => {
@@ -22,7 +27,11 @@ describe('partitions', () => {
     expect(partitionOf('a', 2 ** 31)).toBe(0xe40c292c % 2 ** 31);
     expect(partitionOf('foobar', 1000)).toBe(0xbf9cf968 % 1000);
     expect(partitionOf('mac-é', 7)).toBe(partitionOf('mac-é', 7));
-    for (let i = 0; i < 200; i++) { const p = partitionOf(`host-${i}`, 8); expect(p).toBeGreaterThanOrEqual(0); expect(p).toBeLessThan(8); }
+    for (let i = 0; i < 200; i++) {
+      const p = partitionOf(`host-${i}`, 8);
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThan(8);
+    }
   });
 
   it('shares add up to N for any number of workers; preferences differ per worker', () => {
@@ -48,7 +57,10 @@ describe('line accounting beside the correlator', () => {
       const total = new TextEncoder().encode(text).length;
       const cuts: number[] = [];
       let x = seed * 7919;
-      for (let i = 0; i < 40; i++) { x = (x * 48271) % 2147483647; cuts.push(x % total); }
+      for (let i = 0; i < 40; i++) {
+        x = (x * 48271) % 2147483647;
+        cuts.push(x % total);
+      }
       cuts.sort((a, b) => a - b);
       const ref = createCorrelator({ policy: { limits: { maxLineLength: 16384 } }, includeSuppressed: true });
       const refAlerts = [];
@@ -62,8 +74,16 @@ describe('line accounting beside the correlator', () => {
       let line = 0;
       for await (const item of splitLines(chunks(text, cuts), 16384)) {
         line++;
-        if ('tooLong' in item) { skippedLine('line longer than maxLineLength', stats); continue; }
-        const events = readLine(item.text, { file: 'f.jsonl', line, defaultHost: 'unknown-host', format: 'auto', counted: true }, stats, limits);
+        if ('tooLong' in item) {
+          skippedLine('line longer than maxLineLength', stats);
+          continue;
+        }
+        const events = readLine(
+          item.text,
+          { file: 'f.jsonl', line, defaultHost: 'unknown-host', format: 'auto', counted: true },
+          stats,
+          limits,
+        );
         alerts.push(...mine.pushEvents(events));
       }
       alerts.push(...mine.flush());
@@ -82,7 +102,10 @@ describe('line accounting beside the correlator', () => {
     ref.push(text.split('\n').slice(0, -1));
     ref.flush();
     const stats = newLineStats();
-    text.split('\n').slice(0, -1).forEach((l, i) => readLine(l, { line: i + 1, defaultHost: 'h', format: 'auto', counted: true }, stats, limits));
+    text
+      .split('\n')
+      .slice(0, -1)
+      .forEach((l, i) => readLine(l, { line: i + 1, defaultHost: 'h', format: 'auto', counted: true }, stats, limits));
     const a = ref.counts();
     const b = mergeCounts(stats, createCorrelator().counts());
     expect([a.lines, a.documents, a.malformed, a.blank]).toEqual([3, 2, 2, 0]);
@@ -91,7 +114,14 @@ describe('line accounting beside the correlator', () => {
 
   it('a copy of a line sent to every partition is not counted again', () => {
     const stats = newLineStats();
-    const rec = JSON.stringify({ type: 'machlens.change', host: '*', pathPrefix: '/A/', start: '2026-11-20T10:00:00Z', end: '2026-11-20T11:00:00Z', ticket: 'T' });
+    const rec = JSON.stringify({
+      type: 'machlens.change',
+      host: '*',
+      pathPrefix: '/A/',
+      start: '2026-11-20T10:00:00Z',
+      end: '2026-11-20T11:00:00Z',
+      ticket: 'T',
+    });
     const e1 = readLine(rec, { line: 1, defaultHost: 'h', format: 'auto', counted: true }, stats, limits);
     const e2 = readLine(rec, { line: 1, defaultHost: 'h', format: 'auto', counted: false }, stats, limits);
     expect(e1.length).toBe(1);
@@ -114,11 +144,14 @@ describe('machlens stream (command line, no server)', () => {
     const r = cli(['stream', 'publish', 'x.jsonl']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--server URL is required/);
-    expect(cli(['stream', 'worker', '--server', 'nats://127.0.0.1:1', '--lease', 'soon']).stderr).toMatch(/--lease: expected a duration/);
+    expect(cli(['stream', 'worker', '--server', 'nats://127.0.0.1:1', '--lease', 'soon']).stderr).toMatch(
+      /--lease: expected a duration/,
+    );
     expect(cli(['stream', 'bogus']).status).toBe(2);
     const help = cli(['stream', '--help']);
     expect(help.status).toBe(0);
-    for (const c of ['publish', 'worker', 'alerts', 'status']) expect(help.stdout).toContain(`machlens stream ${c} --server URL`);
+    for (const c of ['publish', 'worker', 'alerts', 'status'])
+      expect(help.stdout).toContain(`machlens stream ${c} --server URL`);
     const down = cli(['stream', 'status', '--server', 'nats://127.0.0.1:1']);
     expect(down.status).toBe(2);
     expect(down.stderr).toMatch(/cannot connect to nats:\/\/127\.0\.0\.1:1/);

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { escapeText, quoteName } from '../../src/text/escape';
 
-const hex = (n: number) => (n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`);
+const hex = (n: number) =>
+  n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
 
 describe('escapeText', () => {
   it('escapes every C0 control, DEL and every C1 control', () => {
@@ -11,7 +12,10 @@ describe('escapeText', () => {
     for (let n = 0x80; n < 0xa0; n++) expect(escapeText(String.fromCharCode(n))).toBe(hex(n));
   });
   it('escapes the bidi controls, separators and BOM', () => {
-    for (const n of [0x61c, 0x200e, 0x200f, 0x2028, 0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069, 0xfeff]) {
+    for (const n of [
+      0x61c, 0x200e, 0x200f, 0x2028, 0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069,
+      0xfeff,
+    ]) {
       expect(escapeText(`x${String.fromCharCode(n)}y`)).toBe(`x${hex(n)}y`);
     }
   });
@@ -29,7 +33,13 @@ describe('escapeText', () => {
     expect(escapeText('Développeur Ünïcode 開発')).toBe('Développeur Ünïcode 開発');
   });
   it('neutralises the attacks the review used: clear screen, title, OSC 8 link, CR overwrite', () => {
-    const attacks = ['\x1b[2J\x1b[H', '\x1b]0;pwned\x07', '\x1b]8;;https://evil\x1b\\click\x1b]8;;\x1b\\', 'INVALID\rVerdict=valid', '\u202evalid'];
+    const attacks = [
+      '\x1b[2J\x1b[H',
+      '\x1b]0;pwned\x07',
+      '\x1b]8;;https://evil\x1b\\click\x1b]8;;\x1b\\',
+      'INVALID\rVerdict=valid',
+      '\u202evalid',
+    ];
     for (const a of attacks) {
       const e = escapeText(a);
       // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting there are none left

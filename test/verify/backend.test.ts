@@ -5,7 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../../src/wasm/instance';
 import { AUTO_MIN_BYTES, chooseBackend, nodeHostDigest, parseHashChoice } from '../../src/node/backend';
 
-beforeAll(async () => { await init(); });
+beforeAll(async () => {
+  await init();
+});
 
 describe('chooseBackend', () => {
   it('wasm and host are taken as given; auto is the library default (no measurement)', () => {
@@ -33,6 +35,13 @@ describe('chooseBackend', () => {
   });
 
   it('parseHashChoice accepts auto, wasm, host only', () => {
-    expect(['auto', 'wasm', 'host', 'gpu', '', undefined].map(parseHashChoice)).toEqual(['auto', 'wasm', 'host', null, null, null]);
+    expect(['auto', 'wasm', 'host', 'gpu', '', undefined].map(parseHashChoice)).toEqual([
+      'auto',
+      'wasm',
+      'host',
+      null,
+      null,
+      null,
+    ]);
   });
 });

@@ -12,8 +12,16 @@ import { fixtureByName, fixturePath, readFixture, realFixtures } from '../helper
 import { appendDylib } from '../helpers/tamper';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '', err = '';
-  const code = await runVerify(argv, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; } });
+  let out = '',
+    err = '';
+  const code = await runVerify(argv, {
+    stdout: (s) => {
+      out += s;
+    },
+    stderr: (s) => {
+      err += s;
+    },
+  });
   return { code, out, err };
 }
 
@@ -30,10 +38,18 @@ describe('machlens verify', () => {
     const { code, out } = await run([sentry()]);
     expect(code).toBe(0);
     for (const line of [
-      'Identifier=sentry_cli-ed605fe0983d3ac0', 'Format=Mach-O universal (arm64)', 'Hash type=sha256 size=32',
-      'Authority=Developer ID Application: GetSentry LLC (97JCY7859U)', 'Authority=Developer ID Certification Authority',
-      'Authority=Apple Root CA', 'TeamIdentifier=97JCY7859U', 'Runtime Version=26.5.0', 'Class=developer-id hardened-runtime', 'Verdict=valid',
-    ]) expect(out).toContain(line);
+      'Identifier=sentry_cli-ed605fe0983d3ac0',
+      'Format=Mach-O universal (arm64)',
+      'Hash type=sha256 size=32',
+      'Authority=Developer ID Application: GetSentry LLC (97JCY7859U)',
+      'Authority=Developer ID Certification Authority',
+      'Authority=Apple Root CA',
+      'TeamIdentifier=97JCY7859U',
+      'Runtime Version=26.5.0',
+      'Class=developer-id hardened-runtime',
+      'Verdict=valid',
+    ])
+      expect(out).toContain(line);
     expect(out).toMatch(/CodeDirectory v=20500 size=\d+ flags=0x10000\(runtime\) hashes=\d+\+7 location=embedded/);
     expect(out).toMatch(/CandidateCDHash sha256=[0-9a-f]{40}\n/);
   });
@@ -47,13 +63,30 @@ describe('machlens verify', () => {
     for (const s of j.slices) {
       expect(typeof s.cputype).toBe('number');
       const g = s.signature;
-      expect(g).toMatchObject({ present: true, class: 'developer-id', valid: true, teamId: '97JCY7859U', hardenedRuntime: true });
+      expect(g).toMatchObject({
+        present: true,
+        class: 'developer-id',
+        valid: true,
+        teamId: '97JCY7859U',
+        hardenedRuntime: true,
+      });
       expect(g.identifier).toMatch(/^sentry/);
       expect(g.cdhash).toMatch(/^[0-9a-f]{40}$/);
-      expect(g.codeDirectories[0]).toMatchObject({ slot: 0, version: 0x20500, hashType: 2, pageSize: 4096, mismatchedPages: [] });
+      expect(g.codeDirectories[0]).toMatchObject({
+        slot: 0,
+        version: 0x20500,
+        hashType: 2,
+        pageSize: 4096,
+        mismatchedPages: [],
+      });
       expect(g.codeDirectories[0].nCodeSlots).toBeGreaterThan(1000);
       expect(g.codeDirectories[0].cdhash).toBe(g.cdhash);
-      expect(g.cms).toMatchObject({ messageDigestValid: true, signatureValid: true, cdhashesMatch: true, chainTrusted: true });
+      expect(g.cms).toMatchObject({
+        messageDigestValid: true,
+        signatureValid: true,
+        cdhashesMatch: true,
+        chainTrusted: true,
+      });
       expect(g.cms.signer.commonName).toBe('Developer ID Application: GetSentry LLC (97JCY7859U)');
       expect(g.cms.chain).toHaveLength(3);
       expect(g.entitlements).toEqual({});
@@ -114,10 +147,12 @@ describe('machlens verify', () => {
 });
 
 describe('bundle files', () => {
-  it('a main executable inside X.app is checked against the bundle\'s Info.plist without --bundle', async () => {
+  it("a main executable inside X.app is checked against the bundle's Info.plist without --bundle", async () => {
     const { createHash } = await import('node:crypto');
     const { blobRange } = await import('../helpers/tamper');
-    const info = new TextEncoder().encode('<?xml version="1.0"?><plist version="1.0"><dict><key>CFBundleExecutable</key><string>hello</string></dict></plist>');
+    const info = new TextEncoder().encode(
+      '<?xml version="1.0"?><plist version="1.0"><dict><key>CFBundleExecutable</key><string>hello</string></dict></plist>',
+    );
     const signed = adhocSign(readFixture(fixtureByName('linked:hello-arm64')), { identifier: 'com.example.hello' });
     const { offset } = blobRange(signed, 0);
     const b = new Uint8Array(signed);
@@ -134,7 +169,9 @@ describe('bundle files', () => {
     fs.writeFileSync(path.join(app, 'Contents', 'Info.plist'), '<plist/>');
     const bad = await run([exe, '--json']);
     expect(bad.code).toBe(1);
-    const slot = JSON.parse(bad.out).slices[0].signature.codeDirectories[0].specialSlots.find((x: { slot: number }) => x.slot === 1);
+    const slot = JSON.parse(bad.out).slices[0].signature.codeDirectories[0].specialSlots.find(
+      (x: { slot: number }) => x.slot === 1,
+    );
     expect(slot.status).toBe('mismatch');
     // outside a bundle the slot cannot be checked
     const loose = path.join(tmp, 'hello-loose');
@@ -201,12 +238,22 @@ describe('an unsigned file costs its load commands and its unaccounted tail only
 describe('a ByteSource with readInto streams the code range through one buffer', () => {
   it('same report, read() used only for the header and the signature', async () => {
     const bytes = readFixture(fixtureByName('@sentry/cli-darwin:bin/sentry-cli'));
-    let reads = 0, intos = 0;
+    let reads = 0,
+      intos = 0;
     const targets = new Set<ArrayBufferLike>();
     const src = {
       size: bytes.length,
-      read(o: number, n: number) { reads++; return bytes.slice(o, o + n); },
-      readInto(o: number, t: Uint8Array) { intos++; targets.add(t.buffer); const p = bytes.subarray(o, o + t.length); t.set(p); return p.length; },
+      read(o: number, n: number) {
+        reads++;
+        return bytes.slice(o, o + n);
+      },
+      readInto(o: number, t: Uint8Array) {
+        intos++;
+        targets.add(t.buffer);
+        const p = bytes.subarray(o, o + t.length);
+        t.set(p);
+        return p.length;
+      },
     };
     const a = await verify(src);
     const b = await verify(bytes);
@@ -216,4 +263,3 @@ describe('a ByteSource with readInto streams the code range through one buffer',
     expect(reads).toBeLessThan(12);
   });
 });
-

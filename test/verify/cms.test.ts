@@ -17,18 +17,53 @@ beforeAll(async () => {
 
 function pki(kind: 'ec' | 'rsa', opts: { leafNotAfter?: Date } = {}) {
   const rk = keyPair(kind, 'P-384');
-  const root = certificate([['CN', 'Test Root'], ['O', 'machlens']], rk.publicKey, rk.privateKey, null, 1, { ca: true });
+  const root = certificate(
+    [
+      ['CN', 'Test Root'],
+      ['O', 'machlens'],
+    ],
+    rk.publicKey,
+    rk.privateKey,
+    null,
+    1,
+    { ca: true },
+  );
   const lk = keyPair(kind);
-  const leaf = certificate([['CN', 'Test Signer (ECTEAM0001)'], ['OU', 'ECTEAM0001'], ['O', 'machlens']], lk.publicKey, lk.privateKey, root, 7,
-    { extraExtOids: ['1.2.840.113635.100.6.1.13'], notAfter: opts.leafNotAfter });
+  const leaf = certificate(
+    [
+      ['CN', 'Test Signer (ECTEAM0001)'],
+      ['OU', 'ECTEAM0001'],
+      ['O', 'machlens'],
+    ],
+    lk.publicKey,
+    lk.privateKey,
+    root,
+    7,
+    { extraExtOids: ['1.2.840.113635.100.6.1.13'], notAfter: opts.leafNotAfter },
+  );
   const fp = createHash('sha256').update(root.der).digest('hex');
   return { root, leaf, fp };
 }
 
-function signWith(p: { root: TestCert; leaf: TestCert }, extra: { unsorted?: boolean; signer?: TestCert; chain?: TestCert[]; hashTypes?: (1 | 2)[] } = {}): Uint8Array {
+function signWith(
+  p: { root: TestCert; leaf: TestCert },
+  extra: { unsorted?: boolean; signer?: TestCert; chain?: TestCert[]; hashTypes?: (1 | 2)[] } = {},
+): Uint8Array {
   return adhocSign(hello, {
-    identifier: 'cms.test', flags: 0x10000, hashTypes: extra.hashTypes ?? [2],
-    cms: (cds) => buildCms({ cds, signer: extra.signer ?? p.leaf, issuerName: name([['CN', 'Test Root'], ['O', 'machlens']]), chain: extra.chain ?? [p.leaf, p.root], unsorted: extra.unsorted }),
+    identifier: 'cms.test',
+    flags: 0x10000,
+    hashTypes: extra.hashTypes ?? [2],
+    cms: (cds) =>
+      buildCms({
+        cds,
+        signer: extra.signer ?? p.leaf,
+        issuerName: name([
+          ['CN', 'Test Root'],
+          ['O', 'machlens'],
+        ]),
+        chain: extra.chain ?? [p.leaf, p.root],
+        unsorted: extra.unsorted,
+      }),
   });
 }
 
@@ -42,7 +77,13 @@ describe.each(['ec', 'rsa'] as const)('%s CMS made here', (kind) => {
     const s = await one(signWith(p, { hashTypes: [1, 2], unsorted: true }), [p.fp]);
     const c = s.signature.cms!;
     expect(c.errors).toEqual([]);
-    expect([c.messageDigestValid, c.signatureValid, c.cdhashesMatch, c.chainTrusted, c.validAtSigningTime]).toEqual([true, true, true, true, true]);
+    expect([c.messageDigestValid, c.signatureValid, c.cdhashesMatch, c.chainTrusted, c.validAtSigningTime]).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect(c.anchor).toBe('caller anchor');
     expect(c.signer!.keyAlgorithm).toBe(kind === 'ec' ? 'ec P-256' : 'rsa');
     expect(c.chain.map((x) => x.commonName)).toEqual(['Test Signer (ECTEAM0001)', 'Test Root']);
@@ -60,7 +101,7 @@ describe.each(['ec', 'rsa'] as const)('%s CMS made here', (kind) => {
     expect(s.signature.valid).toBe(false);
   });
 
-  it('signed by a key that is not the certificate\'s: signature invalid', async () => {
+  it("signed by a key that is not the certificate's: signature invalid", async () => {
     const p = pki(kind);
     const other = keyPair(kind);
     const s = await one(signWith(p, { signer: { ...p.leaf, key: other.privateKey } }), [p.fp]);
@@ -89,21 +130,60 @@ describe('class from Apple marker extensions, with the test root trusted as an A
     const rk = keyPair('ec', 'P-384');
     const root = certificate([['CN', 'Fake Apple Root']], rk.publicKey, rk.privateKey, null, 1, { ca: true });
     const ik = keyPair('rsa');
-    const ica = certificate([['CN', 'Intermediate CA']], ik.publicKey, ik.privateKey, root, 2, { ca: true, extraExtOids: caOids });
+    const ica = certificate([['CN', 'Intermediate CA']], ik.publicKey, ik.privateKey, root, 2, {
+      ca: true,
+      extraExtOids: caOids,
+    });
     const lk = keyPair('ec');
-    const leaf = certificate([['CN', leafCN], ['OU', 'TEAM000042']], lk.publicKey, lk.privateKey, ica, 3, { extraExtOids: leafOids });
+    const leaf = certificate(
+      [
+        ['CN', leafCN],
+        ['OU', 'TEAM000042'],
+      ],
+      lk.publicKey,
+      lk.privateKey,
+      ica,
+      3,
+      { extraExtOids: leafOids },
+    );
     const fp = createHash('sha256').update(root.der).digest('hex');
     const bytes = adhocSign(hello, {
-      identifier: 'cls', flags: 0,
-      cms: (cds) => buildCms({ cds, signer: leaf, issuerName: name([['CN', 'Intermediate CA']]), chain: [root, leaf, ica] }),
+      identifier: 'cls',
+      flags: 0,
+      cms: (cds) =>
+        buildCms({ cds, signer: leaf, issuerName: name([['CN', 'Intermediate CA']]), chain: [root, leaf, ica] }),
     });
     return { bytes, fp };
   }
   const cases: [string, string[], string[], string, string][] = [
-    ['Developer ID', ['1.2.840.113635.100.6.2.6'], ['1.2.840.113635.100.6.1.13'], 'Developer ID Application: X (TEAM000042)', 'developer-id'],
-    ['Developer ID leaf under a CA without the Developer ID marker', ['1.2.840.113635.100.6.2.1'], ['1.2.840.113635.100.6.1.13'], 'X', 'other-ca'],
-    ['Mac App Store', ['1.2.840.113635.100.6.2.1'], ['1.2.840.113635.100.6.1.9'], 'Apple Mac OS Application Signing', 'mac-app-store'],
-    ['Apple Development', ['1.2.840.113635.100.6.2.1'], ['1.2.840.113635.100.6.1.12'], 'Apple Development: x@y (TEAM000042)', 'apple-development'],
+    [
+      'Developer ID',
+      ['1.2.840.113635.100.6.2.6'],
+      ['1.2.840.113635.100.6.1.13'],
+      'Developer ID Application: X (TEAM000042)',
+      'developer-id',
+    ],
+    [
+      'Developer ID leaf under a CA without the Developer ID marker',
+      ['1.2.840.113635.100.6.2.1'],
+      ['1.2.840.113635.100.6.1.13'],
+      'X',
+      'other-ca',
+    ],
+    [
+      'Mac App Store',
+      ['1.2.840.113635.100.6.2.1'],
+      ['1.2.840.113635.100.6.1.9'],
+      'Apple Mac OS Application Signing',
+      'mac-app-store',
+    ],
+    [
+      'Apple Development',
+      ['1.2.840.113635.100.6.2.1'],
+      ['1.2.840.113635.100.6.1.12'],
+      'Apple Development: x@y (TEAM000042)',
+      'apple-development',
+    ],
     ['Apple platform', [], ['1.2.840.113635.100.6.22'], 'Software Signing', 'apple-platform'],
     ['no marker', [], [], 'Somebody', 'other-ca'],
   ];
@@ -121,4 +201,3 @@ describe('class from Apple marker extensions, with the test root trusted as an A
     expect(t.signature.class).toBe('other-ca');
   });
 });
-

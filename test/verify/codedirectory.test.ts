@@ -24,7 +24,9 @@ async function one(bytes: Uint8Array): Promise<SliceReport> {
 describe('every CodeDirectory version reads only the fields it has', () => {
   const versions = [0x20001, 0x20100, 0x20200, 0x20300, 0x20400, 0x20500, 0x20600];
   it.each(versions.map((v) => [`0x${v.toString(16)}`, v]))('version %s', async (_h, v) => {
-    const s = await one(adhocSign(hello, { version: v as number, teamId: 'TEAM123456', runtime: 0x0e0500, identifier: 'hello.v' }));
+    const s = await one(
+      adhocSign(hello, { version: v as number, teamId: 'TEAM123456', runtime: 0x0e0500, identifier: 'hello.v' }),
+    );
     const g = s.signature;
     expect(g.reasons).toEqual([]);
     expect(g.valid).toBe(true);
@@ -55,16 +57,19 @@ describe('every CodeDirectory version reads only the fields it has', () => {
 });
 
 describe('hash types and page sizes', () => {
-  it.each([[1], [2], [3], [4]] as [HashType][])('hash type %i: pages verify, cdhash is 20 bytes of the type\'s digest', async (t) => {
-    const s = await one(adhocSign(hello, { hashTypes: [t] }));
-    const cd = s.signature.codeDirectories[0];
-    expect(cd.hashType).toBe(t);
-    expect(cd.hashSize).toBe({ 1: 20, 2: 32, 3: 20, 4: 48 }[t]);
-    expect(cd.cdhash).toHaveLength(40);
-    expect(cd.cdhashFull).toHaveLength(t === 1 ? 40 : t === 4 ? 96 : 64);
-    expect(cd.mismatchedPages).toEqual([]);
-    expect(s.signature.valid).toBe(true);
-  });
+  it.each([[1], [2], [3], [4]] as [HashType][])(
+    "hash type %i: pages verify, cdhash is 20 bytes of the type's digest",
+    async (t) => {
+      const s = await one(adhocSign(hello, { hashTypes: [t] }));
+      const cd = s.signature.codeDirectories[0];
+      expect(cd.hashType).toBe(t);
+      expect(cd.hashSize).toBe({ 1: 20, 2: 32, 3: 20, 4: 48 }[t]);
+      expect(cd.cdhash).toHaveLength(40);
+      expect(cd.cdhashFull).toHaveLength(t === 1 ? 40 : t === 4 ? 96 : 64);
+      expect(cd.mismatchedPages).toEqual([]);
+      expect(s.signature.valid).toBe(true);
+    },
+  );
 
   it.each([[12], [14], [16], [0]])('page size 2^%i (0 = one page)', async (ps) => {
     const s = await one(adhocSign(hello, { pageSizeLog2: ps }));
@@ -83,14 +88,19 @@ describe('hash types and page sizes', () => {
   });
 });
 
-describe('alternate CodeDirectories and the kernel\'s choice', () => {
+describe("alternate CodeDirectories and the kernel's choice", () => {
   it('SHA-1 in slot 0 and SHA-256 in slot 0x1000 (older codesign): both checked, SHA-256 ranks best', async () => {
     const s = await one(adhocSign(hello, { hashTypes: [1, 2] }));
     const g = s.signature;
-    expect(g.codeDirectories.map((c) => [c.slot, c.hashTypeName])).toEqual([[0, 'sha1'], [0x1000, 'sha256']]);
+    expect(g.codeDirectories.map((c) => [c.slot, c.hashTypeName])).toEqual([
+      [0, 'sha1'],
+      [0x1000, 'sha256'],
+    ]);
     expect(g.bestSlot).toBe(0x1000);
     expect(g.cdhash).toBe(g.codeDirectories[1].cdhash);
-    expect(g.codeDirectories.every((c) => c.pagesChecked === c.nCodeSlots && c.mismatchedPages.length === 0)).toBe(true);
+    expect(g.codeDirectories.every((c) => c.pagesChecked === c.nCodeSlots && c.mismatchedPages.length === 0)).toBe(
+      true,
+    );
     expect(g.valid).toBe(true);
   });
 
@@ -109,13 +119,18 @@ describe('alternate CodeDirectories and the kernel\'s choice', () => {
 });
 
 describe('special slots', () => {
-  const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0"><dict><key>com.apple.security.cs.allow-jit</key><true/><key>com.apple.security.application-groups</key><array><string>T.group</string></array><key>n</key><integer>-3</integer></dict></plist>\n';
+  const xml =
+    '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0"><dict><key>com.apple.security.cs.allow-jit</key><true/><key>com.apple.security.application-groups</key><array><string>T.group</string></array><key>n</key><integer>-3</integer></dict></plist>\n';
 
   it('entitlements are bound (slot 5 match) and decoded', async () => {
     const s = await one(adhocSign(hello, { entitlementsXml: xml }));
     const slots = Object.fromEntries(s.signature.codeDirectories[0].specialSlots.map((x) => [x.slot, x.status]));
     expect(slots).toMatchObject({ 1: 'not-bound', 2: 'match', 3: 'not-bound', 4: 'not-bound', 5: 'match' });
-    expect(s.signature.entitlements).toEqual({ 'com.apple.security.cs.allow-jit': true, 'com.apple.security.application-groups': ['T.group'], n: -3 });
+    expect(s.signature.entitlements).toEqual({
+      'com.apple.security.cs.allow-jit': true,
+      'com.apple.security.application-groups': ['T.group'],
+      n: -3,
+    });
     expect(s.signature.valid).toBe(true);
   });
 
@@ -142,7 +157,8 @@ describe('special slots', () => {
     b.set(createHash('sha256').update(info).digest(), offset + hashOffset - 1 * 32);
     b.set(createHash('sha256').update(res).digest(), offset + hashOffset - 3 * 32);
     const ok = (await verify(b, { bundle: { infoPlist: info, codeResources: res } })).slices[0];
-    const st = (s: SliceReport) => Object.fromEntries(s.signature.codeDirectories[0].specialSlots.map((x) => [x.slot, x.status]));
+    const st = (s: SliceReport) =>
+      Object.fromEntries(s.signature.codeDirectories[0].specialSlots.map((x) => [x.slot, x.status]));
     expect(st(ok)).toMatchObject({ 1: 'match', 3: 'match' });
     const bad = (await verify(b, { bundle: { infoPlist: res, codeResources: null } })).slices[0];
     expect(st(bad)).toMatchObject({ 1: 'mismatch', 3: 'absent' });
@@ -155,24 +171,49 @@ describe('DER entitlements and launch constraints', () => {
   const utf8 = (x: string) => tlv(0x0c, new TextEncoder().encode(x));
   const dict = (...pairs: [string, Uint8Array][]) => tlv(0xb0, ...pairs.map(([k, v]) => seq(utf8(k), v)));
   const derEnt = tlv(0x70, int(1), dict(['com.apple.security.cs.allow-jit', tlv(0x01, new Uint8Array([0xff]))]));
-  const constraint = tlv(0x70, int(1), dict(['ccat', int(0)], ['comp', int(1)], ['reqs', dict(['team-identifier', utf8('TEAM000042')])], ['vers', int(1)]));
+  const constraint = tlv(
+    0x70,
+    int(1),
+    dict(['ccat', int(0)], ['comp', int(1)], ['reqs', dict(['team-identifier', utf8('TEAM000042')])], ['vers', int(1)]),
+  );
 
   it('bound DER entitlements (slot 7) and a self launch constraint (slot 8): decoded, matched', async () => {
-    const s = await one(adhocSign(hello, { extraBlobs: [{ slot: 7, magic: 0xfade7172, data: derEnt }, { slot: 8, magic: 0xfade8181, data: constraint }] }));
+    const s = await one(
+      adhocSign(hello, {
+        extraBlobs: [
+          { slot: 7, magic: 0xfade7172, data: derEnt },
+          { slot: 8, magic: 0xfade8181, data: constraint },
+        ],
+      }),
+    );
     const g = s.signature;
     expect(g.entitlementsDer).toEqual({ 'com.apple.security.cs.allow-jit': true });
-    expect(g.launchConstraints).toEqual([{ slot: 8, slotName: 'launch-constraint-self', size: constraint.length + 8, constraint: { ccat: 0, comp: 1, reqs: { 'team-identifier': 'TEAM000042' }, vers: 1 } }]);
+    expect(g.launchConstraints).toEqual([
+      {
+        slot: 8,
+        slotName: 'launch-constraint-self',
+        size: constraint.length + 8,
+        constraint: { ccat: 0, comp: 1, reqs: { 'team-identifier': 'TEAM000042' }, vers: 1 },
+      },
+    ]);
     const st = Object.fromEntries(g.codeDirectories[0].specialSlots.map((x) => [x.slot, x.status]));
     expect(st).toMatchObject({ 7: 'match', 8: 'match' });
     expect(g.codeDirectories[0].nSpecialSlots).toBe(8);
-    expect(g.blobs.map((b) => b.kind)).toEqual(['code-directory', 'requirements', 'der-entitlements', 'launch-constraint', 'cms']);
+    expect(g.blobs.map((b) => b.kind)).toEqual([
+      'code-directory',
+      'requirements',
+      'der-entitlements',
+      'launch-constraint',
+      'cms',
+    ]);
     expect(g.valid).toBe(true);
     expect(s.findings).toEqual([]);
   });
 
   it('a launch constraint the CodeDirectory does not bind: unbound-blob finding', async () => {
-    const s = await one(adhocSign(hello, { extraBlobs: [{ slot: 9, magic: 0xfade8181, data: constraint, bind: false }] }));
+    const s = await one(
+      adhocSign(hello, { extraBlobs: [{ slot: 9, magic: 0xfade8181, data: constraint, bind: false }] }),
+    );
     expect(s.findings.map((f) => [f.id, f.evidence.specialSlot])).toEqual([['unbound-blob', 9]]);
   });
 });
-

@@ -8,26 +8,17 @@ import { diff, init } from '../../src/index';
 import { decodeDerEntitlements, decodeXmlEntitlements } from '../../src/verify/entitlements';
 import { verify } from '../../src/verify/index';
 import { adhocSign, thinSlice } from '../helpers/adhoc-sign';
-import { int, seq, tlv } from '../helpers/cms-build';
+import { int, seq, tlv, blob, utf8, bool, derDict } from '../helpers/cms-build';
 import { SAMPLE_HELLO } from '../helpers/fixtures';
 
-const PLAIN = '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>com.apple.security.app-sandbox</key><true/></dict></plist>\n';
-const HOSTILE = '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>'
-  + '<key>com.apple.security.app-sandbox</key><true/>'
-  + '<key>__proto__</key><dict><key>com.apple.security.cs.allow-jit</key><true/></dict>'
-  + '<key>toString</key><true/><key>constructor</key><true/><key>hasOwnProperty</key><string>x</string>'
-  + '</dict></plist>\n';
-
-const utf8 = (s: string) => tlv(0x0c, new TextEncoder().encode(s));
-const bool = (b: boolean) => tlv(0x01, new Uint8Array([b ? 0xff : 0]));
-const derDict = (...pairs: [string, Uint8Array][]) => tlv(0xb0, ...pairs.map(([k, v]) => seq(utf8(k), v)));
-const blob = (magic: number, body: Uint8Array) => {
-  const b = new Uint8Array(8 + body.length);
-  new DataView(b.buffer).setUint32(0, magic);
-  new DataView(b.buffer).setUint32(4, b.length);
-  b.set(body, 8);
-  return b;
-};
+const PLAIN =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict><key>com.apple.security.app-sandbox</key><true/></dict></plist>\n';
+const HOSTILE =
+  '<?xml version="1.0" encoding="UTF-8"?>\n<plist version="1.0"><dict>' +
+  '<key>com.apple.security.app-sandbox</key><true/>' +
+  '<key>__proto__</key><dict><key>com.apple.security.cs.allow-jit</key><true/></dict>' +
+  '<key>toString</key><true/><key>constructor</key><true/><key>hasOwnProperty</key><string>x</string>' +
+  '</dict></plist>\n';
 
 let arm64: Uint8Array;
 beforeAll(async () => {
@@ -39,7 +30,13 @@ describe('entitlement keys are data', () => {
   it('XML: __proto__, toString, constructor are own keys of a null-prototype object; nothing is polluted', () => {
     const e = decodeXmlEntitlements(blob(0xfade7171, new TextEncoder().encode(HOSTILE)));
     expect(Object.getPrototypeOf(e)).toBeNull();
-    expect(Object.keys(e)).toEqual(['com.apple.security.app-sandbox', '__proto__', 'toString', 'constructor', 'hasOwnProperty']);
+    expect(Object.keys(e)).toEqual([
+      'com.apple.security.app-sandbox',
+      '__proto__',
+      'toString',
+      'constructor',
+      'hasOwnProperty',
+    ]);
     expect(Object.hasOwn(e, '__proto__')).toBe(true);
     expect(e.__proto__).toEqual({ 'com.apple.security.cs.allow-jit': true });
     expect(JSON.parse(JSON.stringify(e)).__proto__).toEqual({ 'com.apple.security.cs.allow-jit': true });
@@ -47,7 +44,11 @@ describe('entitlement keys are data', () => {
   });
 
   it('DER: the same keys, the same null-prototype objects', () => {
-    const der = tlv(0x70, int(1), derDict(['__proto__', derDict(['polluted', bool(true)])], ['toString', bool(true)], ['constructor', utf8('c')]));
+    const der = tlv(
+      0x70,
+      int(1),
+      derDict(['__proto__', derDict(['polluted', bool(true)])], ['toString', bool(true)], ['constructor', utf8('c')]),
+    );
     const e = decodeDerEntitlements(blob(0xfade7172, der));
     expect(Object.getPrototypeOf(e)).toBeNull();
     expect(Object.keys(e)).toEqual(['__proto__', 'toString', 'constructor']);
@@ -70,9 +71,15 @@ describe('entitlement keys are data', () => {
     expect(s.entitlements.added.sort()).toEqual(['__proto__', 'constructor', 'hasOwnProperty', 'toString']);
     expect(r.findings.filter((f) => f.id === 'risky-entitlement-added')).toEqual([]);
     // the control: the same diff with a real risky entitlement added raises the finding
-    const risky = PLAIN.replace('</dict>', '<key>com.apple.security.cs.allow-dyld-environment-variables</key><true/></dict>');
+    const risky = PLAIN.replace(
+      '</dict>',
+      '<key>com.apple.security.cs.allow-dyld-environment-variables</key><true/></dict>',
+    );
     const r2 = await diff(a, adhocSign(arm64, { entitlementsXml: risky }));
-    expect(r2.findings.filter((f) => f.id === 'risky-entitlement-added').map((f) => (f as { evidence?: { key?: string } }).evidence?.key ?? f.message))
-      .toEqual([expect.stringContaining('com.apple.security.cs.allow-dyld-environment-variables')]);
+    expect(
+      r2.findings
+        .filter((f) => f.id === 'risky-entitlement-added')
+        .map((f) => (f as { evidence?: { key?: string } }).evidence?.key ?? f.message),
+    ).toEqual([expect.stringContaining('com.apple.security.cs.allow-dyld-environment-variables')]);
   });
 });

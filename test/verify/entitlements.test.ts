@@ -3,18 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeDerEntitlements, decodeXmlEntitlements } from '../../src/verify/entitlements';
 import { parsePlist, PlistError } from '../../src/verify/plist';
-import { int, seq, tlv } from '../helpers/cms-build';
-
-const utf8 = (s: string) => tlv(0x0c, new TextEncoder().encode(s));
-const bool = (b: boolean) => tlv(0x01, new Uint8Array([b ? 0xff : 0]));
-const dict = (...pairs: [string, Uint8Array][]) => tlv(0xb0, ...pairs.map(([k, v]) => seq(utf8(k), v)));
-const blob = (magic: number, body: Uint8Array) => {
-  const b = new Uint8Array(8 + body.length);
-  new DataView(b.buffer).setUint32(0, magic);
-  new DataView(b.buffer).setUint32(4, b.length);
-  b.set(body, 8);
-  return b;
-};
+import { int, seq, tlv, blob, utf8, bool, derDict as dict } from '../helpers/cms-build';
 
 const expected = {
   'com.apple.security.cs.allow-jit': true,
@@ -28,15 +17,19 @@ const expected = {
 
 describe('entitlements', () => {
   it('DER (CoreEntitlements) → plain object', () => {
-    const der = tlv(0x70, int(1), dict(
-      ['com.apple.security.cs.allow-jit', bool(true)],
-      ['com.apple.security.app-sandbox', bool(false)],
-      ['com.apple.security.application-groups', seq(utf8('TEAM.group.a'), utf8('TEAM.group.b'))],
-      ['com.apple.developer.team-identifier', utf8('TEAM')],
-      ['n', int(42)],
-      ['neg', tlv(0x02, new Uint8Array([0xf9]))],
-      ['nested', dict(['inner', bool(true)], ['list', seq()])],
-    ));
+    const der = tlv(
+      0x70,
+      int(1),
+      dict(
+        ['com.apple.security.cs.allow-jit', bool(true)],
+        ['com.apple.security.app-sandbox', bool(false)],
+        ['com.apple.security.application-groups', seq(utf8('TEAM.group.a'), utf8('TEAM.group.b'))],
+        ['com.apple.developer.team-identifier', utf8('TEAM')],
+        ['n', int(42)],
+        ['neg', tlv(0x02, new Uint8Array([0xf9]))],
+        ['nested', dict(['inner', bool(true)], ['list', seq()])],
+      ),
+    );
     expect(decodeDerEntitlements(blob(0xfade7172, der))).toEqual(expected);
   });
 
@@ -65,7 +58,9 @@ describe('entitlements', () => {
   });
 
   it('plist scalars: escapes, CDATA, data, date, real, big integers', () => {
-    const v = parsePlist('<plist><array><string>a &lt;b&gt; &amp; &#x41;&#66;</string><string><![CDATA[x<y]]></string><data>AAEC</data><date>2024-01-02T03:04:05Z</date><real>1.5</real><integer>123456789012345678901</integer></array></plist>') as unknown[];
+    const v = parsePlist(
+      '<plist><array><string>a &lt;b&gt; &amp; &#x41;&#66;</string><string><![CDATA[x<y]]></string><data>AAEC</data><date>2024-01-02T03:04:05Z</date><real>1.5</real><integer>123456789012345678901</integer></array></plist>',
+    ) as unknown[];
     expect(v[0]).toBe('a <b> & AB');
     expect(v[1]).toBe('x<y');
     expect(Array.from(v[2] as Uint8Array)).toEqual([0, 1, 2]);
@@ -75,7 +70,13 @@ describe('entitlements', () => {
   });
 
   it('malformed plists throw PlistError', () => {
-    for (const bad of ['<plist><dict><key>a</key></dict></plist>', '<plist><dict><string>x</string></dict></plist>', '<plist><array>', '<plist><integer>x</integer></plist>', '<plist><foo/></plist>']) {
+    for (const bad of [
+      '<plist><dict><key>a</key></dict></plist>',
+      '<plist><dict><string>x</string></dict></plist>',
+      '<plist><array>',
+      '<plist><integer>x</integer></plist>',
+      '<plist><foo/></plist>',
+    ]) {
       expect(() => parsePlist(bad)).toThrow(PlistError);
     }
     let deep = '';

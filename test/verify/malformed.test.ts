@@ -106,7 +106,7 @@ describe('CodeDirectory', () => {
     expect(s.signature.identifier).toBeNull();
   });
 
-  it('page size 2^1 (below the kernel\'s 4 KiB): rejected, no page hashed, the report stays small', async () => {
+  it("page size 2^1 (below the kernel's 4 KiB): rejected, no page hashed, the report stays small", async () => {
     const b = new Uint8Array(signed);
     b[cd() + 39] = 1;
     const r = await verify(b);
@@ -141,7 +141,9 @@ describe('CodeDirectory', () => {
 
 describe('CMS', () => {
   it('garbage in the blob wrapper: reported, class other-ca, invalid', async () => {
-    const b = adhocSign(readFixture(fixtureByName('linked:hello-arm64')), { cms: new Uint8Array([0x30, 0x80, 1, 2, 3]) });
+    const b = adhocSign(readFixture(fixtureByName('linked:hello-arm64')), {
+      cms: new Uint8Array([0x30, 0x80, 1, 2, 3]),
+    });
     const s = await one(b);
     expect(s.signature.cms!.errors.join()).toMatch(/does not parse/);
     expect(s.signature.class).toBe('other-ca');
@@ -177,7 +179,10 @@ describe('mutations never throw', () => {
   it('300 random byte edits inside the signature of a Developer ID slice', async () => {
     const cs = layout(sentryArm).codeSignature!;
     let seed = 12345;
-    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
     let invalid = 0;
     for (let k = 0; k < 300; k++) {
       const b = new Uint8Array(sentryArm);
@@ -202,7 +207,11 @@ describe('requirements decompiler', () => {
   function req(ops: (number | string | Uint8Array)[]): Uint8Array {
     const parts: number[] = [];
     const u32 = (v: number) => parts.push((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
-    const data = (d: Uint8Array) => { u32(d.length); parts.push(...d); while (parts.length % 4) parts.push(0); };
+    const data = (d: Uint8Array) => {
+      u32(d.length);
+      parts.push(...d);
+      while (parts.length % 4) parts.push(0);
+    };
     for (const o of ops) {
       if (typeof o === 'number') u32(o);
       else data(typeof o === 'string' ? new TextEncoder().encode(o) : o);
@@ -210,11 +219,17 @@ describe('requirements decompiler', () => {
     const body = new Uint8Array(parts);
     const r = new Uint8Array(12 + body.length);
     const dv = new DataView(r.buffer);
-    dv.setUint32(0, 0xfade0c00); dv.setUint32(4, r.length); dv.setUint32(8, 1);
+    dv.setUint32(0, 0xfade0c00);
+    dv.setUint32(4, r.length);
+    dv.setUint32(8, 1);
     r.set(body, 12);
     const set = new Uint8Array(20 + r.length);
     const sv = new DataView(set.buffer);
-    sv.setUint32(0, 0xfade0c01); sv.setUint32(4, set.length); sv.setUint32(8, 1); sv.setUint32(12, 3); sv.setUint32(16, 20);
+    sv.setUint32(0, 0xfade0c01);
+    sv.setUint32(4, set.length);
+    sv.setUint32(8, 1);
+    sv.setUint32(12, 3);
+    sv.setUint32(16, 20);
     set.set(r, 20);
     return set;
   }
@@ -222,14 +237,45 @@ describe('requirements decompiler', () => {
   it('and/or precedence, not, info, entitlement, cdhash, anchor hash, platform, notarized, match operators', () => {
     const blob = req([
       7, // or
-      6, 2, 'com.example.app', 15, // identifier "…" and anchor apple generic
-      6, 9, 21, // ! notarized and …
-      7, 10, 'CFBundleVersion', 3, '1.', 16, 'com.apple.security.app-sandbox', 0, // (info[…] = 1.* or entitlement[…] exists)
+      6,
+      2,
+      'com.example.app',
+      15, // identifier "…" and anchor apple generic
+      6,
+      9,
+      21, // ! notarized and …
+      7,
+      10,
+      'CFBundleVersion',
+      3,
+      '1.',
+      16,
+      'com.apple.security.app-sandbox',
+      0, // (info[…] = 1.* or entitlement[…] exists)
     ]);
     expect(decompileRequirements(blob)[0].text).toBe(
-      'identifier "com.example.app" and anchor apple generic or ! notarized and (info[CFBundleVersion] = "1."* or entitlement["com.apple.security.app-sandbox"] /* exists */)');
-    const b2 = req([6, 8, new Uint8Array([1, 2, 0xab]), 6, 4, -1, new Uint8Array([0xde, 0xad]), 6, 20, 2, 11, 0, 'subject.CN', 1, 'Apple Inc']);
-    expect(decompileRequirements(b2)[0].text).toBe('cdhash H"0102ab" and certificate root = H"dead" and platform = 2 and certificate leaf[subject.CN] = "Apple Inc"');
+      'identifier "com.example.app" and anchor apple generic or ! notarized and (info[CFBundleVersion] = "1."* or entitlement["com.apple.security.app-sandbox"] /* exists */)',
+    );
+    const b2 = req([
+      6,
+      8,
+      new Uint8Array([1, 2, 0xab]),
+      6,
+      4,
+      -1,
+      new Uint8Array([0xde, 0xad]),
+      6,
+      20,
+      2,
+      11,
+      0,
+      'subject.CN',
+      1,
+      'Apple Inc',
+    ]);
+    expect(decompileRequirements(b2)[0].text).toBe(
+      'cdhash H"0102ab" and certificate root = H"dead" and platform = 2 and certificate leaf[subject.CN] = "Apple Inc"',
+    );
   });
 
   it('bad blobs throw a typed RequirementError (caught by verify as a reason)', () => {

@@ -31,16 +31,25 @@ let webPool: WorkerPagePool;
 
 beforeAll(async () => {
   await init();
-  if (!existsSync(DIST) || !existsSync(NODE_WORKER)) throw new Error('dist/ is not built: run npm run build (npm test does)');
+  if (!existsSync(DIST) || !existsSync(NODE_WORKER))
+    throw new Error('dist/ is not built: run npm run build (npm test does)');
   // a worker script as a user writes it: import the package's servePageJobs, serve the parent port
   const code = `import { parentPort } from 'node:worker_threads'; import { servePageJobs } from ${JSON.stringify(pathToFileURL(DIST).href)}; servePageJobs(parentPort);`;
-  webPool = createWorkerPagePool(() => new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`)), { size: 2 });
+  webPool = createWorkerPagePool(() => new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`)), {
+    size: 2,
+  });
 });
 afterAll(() => webPool?.close());
 
 /** An in-process pool: each job on the shared core, from a copy of the bytes, after a turn of the event loop. */
 function inlinePool(bytes: Uint8Array, size: number): PagePool {
-  return { size, run: async (job) => { await new Promise((r) => setTimeout(r, 0)); return runPageJob(getCore(), bytesSource(bytes.slice()), structuredClone(job)); } };
+  return {
+    size,
+    run: async (job) => {
+      await new Promise((r) => setTimeout(r, 0));
+      return runPageJob(getCore(), bytesSource(bytes.slice()), structuredClone(job));
+    },
+  };
 }
 
 const json = (r: VerifyReport) => JSON.stringify(r);
@@ -57,7 +66,8 @@ describe('the native SHA of the runtime', () => {
     const n = nativeDigest();
     expect(n).not.toBeNull();
     const data = Uint8Array.from({ length: 9000 }, (_, i) => (i * 7) & 0xff);
-    for (const a of ['sha1', 'sha256', 'sha384'] as const) expect(Buffer.from(n!(a, data)).toString('hex')).toBe(createHash(a).update(data).digest('hex'));
+    for (const a of ['sha1', 'sha256', 'sha384'] as const)
+      expect(Buffer.from(n!(a, data)).toString('hex')).toBe(createHash(a).update(data).digest('hex'));
   });
 
   it('auto: native for SHA-256 and SHA-384, Wasm SIMD for SHA-1, Wasm when asked; explicit host digest wins', () => {
@@ -87,16 +97,25 @@ describe('the same report through every path, on every fixture', () => {
       expect(json(await verify(bytes, { hashing: 'native' })), 'native').toBe(want);
       expect(json(await verify(bytes, { hostDigest: nodeHostDigest, parts: 3 })), 'host digest, 3 parts').toBe(want);
       expect(json(await verify(bytes, { pool: inlinePool(bytes, 3) })), 'in-process pool').toBe(want);
-      expect(json(await verify(bytes, { pool: webPool.over(new Blob([bytes])) })), 'createWorkerPagePool, Blob').toBe(want);
+      expect(json(await verify(bytes, { pool: webPool.over(new Blob([bytes])) })), 'createWorkerPagePool, Blob').toBe(
+        want,
+      );
       const nodePool: NodePagePool = createNodePagePool(pathToFileURL(NODE_WORKER), fixturePath(f), 2, 'auto');
       try {
         expect(json(await verify(bytes, { pool: nodePool })), 'Node worker threads').toBe(want);
-      } finally { await nodePool.close(); }
+      } finally {
+        await nodePool.close();
+      }
       // what machlens verify runs: the file by ranges, this thread and a worker thread sharing 8 jobs per slice
       const src = openFileSource(fixturePath(f));
       try {
-        expect(json(await verifyFileSource(src, { threads: 2, workerUrl: pathToFileURL(NODE_WORKER), parts: 8 })), 'shared pool, file source').toBe(want);
-      } finally { src.close(); }
+        expect(
+          json(await verifyFileSource(src, { threads: 2, workerUrl: pathToFileURL(NODE_WORKER), parts: 8 })),
+          'shared pool, file source',
+        ).toBe(want);
+      } finally {
+        src.close();
+      }
       // the synchronous half fills the pages the same way whatever the backend
       const a = verifySync(bytes, { hashing: 'wasm' }).slices.map((s) => s.report);
       const b = verifySync(bytes).slices.map((s) => s.report);
@@ -106,10 +125,15 @@ describe('the same report through every path, on every fixture', () => {
 });
 
 describe('tampered: the failures and their order are the same on every path', () => {
-  const sentry = () => thinSlice(readFixture(allFixtures().find((f) => f.name === '@sentry/cli-darwin:bin/sentry-cli')!), 'arm64');
+  const sentry = () =>
+    thinSlice(readFixture(allFixtures().find((f) => f.name === '@sentry/cli-darwin:bin/sentry-cli')!), 'arm64');
   const cases: [string, () => Uint8Array, string[]][] = [
     ['a byte of __text flipped', () => flipInText(sentry()).bytes, ['PAGES_MISMATCHED']],
-    ['a dylib appended (header pages, special slots intact)', () => appendDylib(sentry(), '/tmp/evil.dylib'), ['PAGES_MISMATCHED']],
+    [
+      'a dylib appended (header pages, special slots intact)',
+      () => appendDylib(sentry(), '/tmp/evil.dylib'),
+      ['PAGES_MISMATCHED'],
+    ],
   ];
   for (const [name, make, codes] of cases) {
     it(name, async () => {
@@ -126,7 +150,11 @@ describe('tampered: the failures and their order are the same on every path', ()
   }
 
   it('an unsigned slice fails with NOT_SIGNED only', async () => {
-    const r = await verify(readFixture(allFixtures().find((f) => f.signerClasses.length > 0 && f.signerClasses.every((c) => c === 'unsigned'))!));
+    const r = await verify(
+      readFixture(
+        allFixtures().find((f) => f.signerClasses.length > 0 && f.signerClasses.every((c) => c === 'unsigned'))!,
+      ),
+    );
     for (const s of r.slices) expect(s.signature.failures).toEqual([{ code: 'NOT_SIGNED' }]);
     checkFailures(r);
   });

@@ -8,11 +8,20 @@ import { init } from '../../src/wasm/instance';
 import { verify, APPLE_ROOTS, type SliceReport } from '../../src/verify/index';
 import { linkedFixtures, readFixture, realFixtures, type FixtureEntry, type FixtureSlice } from '../helpers/fixtures';
 
-beforeAll(async () => { await init(); });
+beforeAll(async () => {
+  await init();
+});
 
-const CLASS: Record<string, string> = { 'linker-signed': 'linker-signed', 'ad-hoc': 'ad-hoc', 'developer-id': 'developer-id', unsigned: 'unsigned' };
+const CLASS: Record<string, string> = {
+  'linker-signed': 'linker-signed',
+  'ad-hoc': 'ad-hoc',
+  'developer-id': 'developer-id',
+  unsigned: 'unsigned',
+};
 
-function be32(b: Uint8Array, p: number): number { return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0; }
+function be32(b: Uint8Array, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
 
 /** Independent SuperBlob walk (test side): CodeDirectory blobs and the CMS payload of one slice. */
 function blobsOf(file: Uint8Array, slice: FixtureSlice): { cds: Uint8Array[]; cms: Uint8Array | null } {
@@ -21,7 +30,8 @@ function blobsOf(file: Uint8Array, slice: FixtureSlice): { cds: Uint8Array[]; cm
   const cds: Uint8Array[] = [];
   let cms: Uint8Array | null = null;
   for (let i = 0; i < count; i++) {
-    const type = be32(file, base + 12 + i * 8), off = base + be32(file, base + 16 + i * 8);
+    const type = be32(file, base + 12 + i * 8),
+      off = base + be32(file, base + 16 + i * 8);
     const len = be32(file, off + 4);
     if (type === 0 || (type >= 0x1000 && type <= 0x1004)) cds.push(file.subarray(off, off + len));
     if (type === 0x10000 && len > 8) cms = file.subarray(off + 8, off + len);
@@ -78,13 +88,13 @@ describe('verify on every real fixture', () => {
 
 const devId = real.filter((f) => f.signerClasses.includes('developer-id'));
 
-describe('Developer ID: Apple\'s own cdhash list is the oracle', () => {
+describe("Developer ID: Apple's own cdhash list is the oracle", () => {
   it('there are Developer ID fixtures from several signers', () => {
     const teams = new Set(devId.flatMap((f) => f.slices.map((s) => s.teamId)));
     expect(teams.size).toBeGreaterThanOrEqual(3);
   });
 
-  it('an older codesign output with a SHA-1 CodeDirectory in slot 0 and SHA-256 in 0x1000 verifies; SHA-256 is the kernel\'s pick', async () => {
+  it("an older codesign output with a SHA-1 CodeDirectory in slot 0 and SHA-256 in 0x1000 verifies; SHA-256 is the kernel's pick", async () => {
     const dual = devId.filter((f) => f.slices.some((s) => (s.codeDirectories?.length ?? 0) > 1));
     expect(dual.length).toBeGreaterThan(0);
     for (const f of dual) {
@@ -129,19 +139,30 @@ describe('Developer ID: Apple\'s own cdhash list is the oracle', () => {
       expect(c.teamId).toBe(exp.teamId);
       expect(c.signer!.commonName).toBe(exp.leafSubjectCN);
       expect(c.signer!.appleRoles).toContain('developer-id-application');
-      expect(c.chain.map((x) => x.commonName)).toEqual([exp.leafSubjectCN, 'Developer ID Certification Authority', 'Apple Root CA']);
+      expect(c.chain.map((x) => x.commonName)).toEqual([
+        exp.leafSubjectCN,
+        'Developer ID Certification Authority',
+        'Apple Root CA',
+      ]);
       expect(g.hardenedRuntime).toBe(true);
       expect(g.designatedRequirement).toBe(
-        `identifier "${exp.identifier}" and anchor apple generic and certificate 1[field.1.2.840.113635.100.6.2.6] /* exists */ and certificate leaf[field.1.2.840.113635.100.6.1.13] /* exists */ and certificate leaf[subject.OU] = ${exp.teamId}`);
+        `identifier "${exp.identifier}" and anchor apple generic and certificate 1[field.1.2.840.113635.100.6.2.6] /* exists */ and certificate leaf[field.1.2.840.113635.100.6.1.13] /* exists */ and certificate leaf[subject.OU] = ${exp.teamId}`,
+      );
       // node-forge, an independent parser, sees the same certificates; the pinned Apple Root CA fingerprint is
       // the SHA-256 of the root certificate actually embedded by codesign
-      const p7 = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(cms!).toString('binary')), { parseAllBytes: false } as unknown as boolean)) as forge.pkcs7.PkcsSignedData;
+      const p7 = forge.pkcs7.messageFromAsn1(
+        forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(cms!).toString('binary')), {
+          parseAllBytes: false,
+        } as unknown as boolean),
+      ) as forge.pkcs7.PkcsSignedData;
       const root = p7.certificates.find((x) => x.subject.getField('CN')?.value === 'Apple Root CA')!;
       const rootDer = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(root)).getBytes(), 'binary');
       const fp = createHash('sha256').update(rootDer).digest('hex').toUpperCase();
       expect(APPLE_ROOTS[fp]).toBe('Apple Root CA');
       expect(c.chain[2].sha256).toBe(fp);
-      expect(p7.certificates.map((x) => x.subject.getField('CN')?.value).sort()).toEqual(c.chain.map((x) => x.commonName).sort());
+      expect(p7.certificates.map((x) => x.subject.getField('CN')?.value).sort()).toEqual(
+        c.chain.map((x) => x.commonName).sort(),
+      );
     });
   });
 
@@ -163,7 +184,11 @@ describe('Developer ID: Apple\'s own cdhash list is the oracle', () => {
 });
 
 describe('linked fixtures (ld64.lld signatures)', () => {
-  it.each(linkedFixtures().filter((f) => !f.tamper && !f.edit && f.signerClasses.includes('linker-signed')).map((f) => [f.name, f] as [string, FixtureEntry]))('%s', async (_n, f) => {
+  it.each(
+    linkedFixtures()
+      .filter((f) => !f.tamper && !f.edit && f.signerClasses.includes('linker-signed'))
+      .map((f) => [f.name, f] as [string, FixtureEntry]),
+  )('%s', async (_n, f) => {
     const r = await verify(readFixture(f));
     for (const s of r.slices) {
       if (!s.signature.present) continue;
@@ -194,7 +219,9 @@ describe('tampered copies made by fixtures/link/tamper.mjs (a second, independen
         const ids = s.findings.map((x) => x.id).sort();
         expect(ids).toEqual(['header-mismatch-only', 'load-command-after-code-signature']);
         const after = s.findings.find((x) => x.id === 'load-command-after-code-signature')!;
-        expect(after.evidence.commands).toEqual([expect.objectContaining({ index: edit.index, name: t.cmd, path: t.dylib })]);
+        expect(after.evidence.commands).toEqual([
+          expect.objectContaining({ index: edit.index, name: t.cmd, path: t.dylib }),
+        ]);
         expect(after.technique).toBe('T1546.006');
         for (const cd of g.codeDirectories) {
           expect(cd.mismatchedPages.length).toBeGreaterThan(0);
@@ -213,13 +240,23 @@ describe('tampered copies made by fixtures/link/tamper.mjs (a second, independen
   });
 });
 
-describe('every CodeDirectory against the fixture scanner\'s own node:crypto recomputation', () => {
-  const STATUS: Record<string, string> = { match: 'match', mismatch: 'mismatch', unbound: 'not-bound', 'missing-blob': 'absent', 'unbound-but-present': 'not-bound' };
+describe("every CodeDirectory against the fixture scanner's own node:crypto recomputation", () => {
+  const STATUS: Record<string, string> = {
+    match: 'match',
+    mismatch: 'mismatch',
+    unbound: 'not-bound',
+    'missing-blob': 'absent',
+    'unbound-but-present': 'not-bound',
+  };
   const SLOT: Record<string, number> = { requirements: 2, entitlements: 5, derEntitlements: 7 };
-  const withCds = [...realFixtures(), ...linkedFixtures()].filter((f) => f.slices.some((s) => s.codeDirectories?.length));
+  const withCds = [...realFixtures(), ...linkedFixtures()].filter((f) =>
+    f.slices.some((s) => s.codeDirectories?.length),
+  );
   it('the manifests carry recomputed CodeDirectories, some with mismatched pages', () => {
     expect(withCds.length).toBeGreaterThan(10);
-    expect(withCds.some((f) => f.slices.some((s) => s.codeDirectories?.some((c) => c.mismatchedPageCount > 0)))).toBe(true);
+    expect(withCds.some((f) => f.slices.some((s) => s.codeDirectories?.some((c) => c.mismatchedPageCount > 0)))).toBe(
+      true,
+    );
   });
   it.each(withCds.map((f) => [f.name, f] as [string, FixtureEntry]))('%s', async (_n, f) => {
     const r = await verify(readFixture(f));
@@ -229,12 +266,26 @@ describe('every CodeDirectory against the fixture scanner\'s own node:crypto rec
         const cd = r.slices[i].signature.codeDirectories.find((c) => c.slot === Number(e.slot))!;
         expect(cd).toBeDefined();
         expect({
-          version: cd.versionHex, hashType: cd.hashType, hashSize: cd.hashSize, pageSizeLog2: cd.pageSizeLog2, nCodeSlots: cd.nCodeSlots,
-          nSpecialSlots: cd.nSpecialSlots, codeLimit: cd.codeLimit, cdhash: cd.cdhash, mismatchedPageCount: cd.mismatchedPageCount,
+          version: cd.versionHex,
+          hashType: cd.hashType,
+          hashSize: cd.hashSize,
+          pageSizeLog2: cd.pageSizeLog2,
+          nCodeSlots: cd.nCodeSlots,
+          nSpecialSlots: cd.nSpecialSlots,
+          codeLimit: cd.codeLimit,
+          cdhash: cd.cdhash,
+          mismatchedPageCount: cd.mismatchedPageCount,
           mismatchedPages: cd.mismatchedPages.slice(0, 32).map((p) => p.page),
         }).toEqual({
-          version: e.version, hashType: e.hashType, hashSize: e.hashSize, pageSizeLog2: e.pageSizeLog2, nCodeSlots: e.nCodeSlots,
-          nSpecialSlots: e.nSpecialSlots, codeLimit: e.codeLimit, cdhash: e.cdhash, mismatchedPageCount: e.mismatchedPageCount,
+          version: e.version,
+          hashType: e.hashType,
+          hashSize: e.hashSize,
+          pageSizeLog2: e.pageSizeLog2,
+          nCodeSlots: e.nCodeSlots,
+          nSpecialSlots: e.nSpecialSlots,
+          codeLimit: e.codeLimit,
+          cdhash: e.cdhash,
+          mismatchedPageCount: e.mismatchedPageCount,
           mismatchedPages: e.mismatchedPages,
         });
         for (const [name, st] of Object.entries(e.specialSlots)) {
@@ -246,4 +297,3 @@ describe('every CodeDirectory against the fixture scanner\'s own node:crypto rec
     });
   });
 });
-

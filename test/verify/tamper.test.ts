@@ -6,7 +6,14 @@ import { init } from '../../src/wasm/instance';
 import { verify, type SliceReport } from '../../src/verify/index';
 import { adhocSign, layout, thinSlice } from '../helpers/adhoc-sign';
 import { fixtureByName, readFixture } from '../helpers/fixtures';
-import { appendDylib, blobRange, flipByte, flipInText, removeSignatureCommand, stripSignature } from '../helpers/tamper';
+import {
+  appendDylib,
+  blobRange,
+  flipByte,
+  flipInText,
+  removeSignatureCommand,
+  stripSignature,
+} from '../helpers/tamper';
 
 let base: Record<'arm64' | 'x86_64', Uint8Array>;
 
@@ -59,7 +66,8 @@ describe.each(['arm64', 'x86_64'] as const)('tampered sentry-cli %s', (arch) => 
     const cd = s.signature.codeDirectories[0];
     // page 0 (ncmds, sizeofcmds) and the page(s) the new command was written into; nothing else
     const ps = pageSizeOf(s);
-    const start = 32 + before.sizeofcmds, end = 32 + after.sizeofcmds;
+    const start = 32 + before.sizeofcmds,
+      end = 32 + after.sizeofcmds;
     const expected = [...new Set([0, Math.floor(start / ps), Math.floor((end - 1) / ps)])].sort((a, b) => a - b);
     expect(cd.mismatchedPages.map((p) => p.page)).toEqual(expected);
     for (const p of cd.mismatchedPages) expect(p.covers).toContain('mach_header+load_commands');
@@ -67,7 +75,9 @@ describe.each(['arm64', 'x86_64'] as const)('tampered sentry-cli %s', (arch) => 
     expect(kinds).toEqual(['header-mismatch-only', 'load-command-after-code-signature']);
     const finding = s.findings.find((f) => f.id === 'load-command-after-code-signature')!;
     expect(finding.severity).toBe('high');
-    expect(finding.evidence.commands).toEqual([expect.objectContaining({ name: 'LC_LOAD_DYLIB', path: '@rpath/libinject.dylib' })]);
+    expect(finding.evidence.commands).toEqual([
+      expect.objectContaining({ name: 'LC_LOAD_DYLIB', path: '@rpath/libinject.dylib' }),
+    ]);
     expect(s.signature.valid).toBe(false);
     expect(s.signature.cms!.signatureValid).toBe(true);
   });
@@ -92,7 +102,11 @@ describe.each(['arm64', 'x86_64'] as const)('tampered sentry-cli %s', (arch) => 
     const { offset, length } = blobRange(base[arch], 0x10000);
     const der = base[arch].subarray(offset + 8, offset + length);
     // node-forge (independent of src/verify) locates the signer's signature value
-    const p7 = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary')), { parseAllBytes: false } as unknown as boolean)) as unknown as { rawCapture: { signature: string } };
+    const p7 = forge.pkcs7.messageFromAsn1(
+      forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary')), {
+        parseAllBytes: false,
+      } as unknown as boolean),
+    ) as unknown as { rawCapture: { signature: string } };
     const sig = Buffer.from(p7.rawCapture.signature, 'binary');
     const at = Buffer.from(der).indexOf(sig);
     expect(at).toBeGreaterThan(0);
@@ -131,7 +145,9 @@ describe.each(['arm64', 'x86_64'] as const)('tampered sentry-cli %s', (arch) => 
     const c = s.signature.cms!;
     expect(c.timestamp.present).toBe(true);
     expect(c.timestamp.signatureValid).toBe(false);
-    expect([c.messageDigestValid, c.signatureValid, c.cdhashesMatch, c.chainTrusted, c.timestamp.imprintValid]).toEqual([true, true, true, true, true]);
+    expect([c.messageDigestValid, c.signatureValid, c.cdhashesMatch, c.chainTrusted, c.timestamp.imprintValid]).toEqual(
+      [true, true, true, true, true],
+    );
     expect(s.signature.valid).toBe(false);
     expect(s.signature.reasons.join()).toMatch(/timestamp token/);
   });
@@ -139,8 +155,12 @@ describe.each(['arm64', 'x86_64'] as const)('tampered sentry-cli %s', (arch) => 
   it('one byte flipped inside the CodeDirectory: the cdhash no longer matches the CMS list', async () => {
     const { offset } = blobRange(base[arch], 0);
     const before = await one(base[arch]);
-    const identOff = offset + before.signature.codeDirectories[0].length - before.signature.codeDirectories[0].nCodeSlots * 32
-      - before.signature.codeDirectories[0].nSpecialSlots * 32 - 2; // last identifier character (no team ID in between? checked below)
+    const identOff =
+      offset +
+      before.signature.codeDirectories[0].length -
+      before.signature.codeDirectories[0].nCodeSlots * 32 -
+      before.signature.codeDirectories[0].nSpecialSlots * 32 -
+      2; // last identifier character (no team ID in between? checked below)
     const bytes = flipByte(base[arch], identOff);
     const s = await one(bytes);
     const c = s.signature.cms!;
@@ -160,7 +180,11 @@ describe.each(['arm64', 'x86_64'] as const)('tampered sentry-cli %s', (arch) => 
     b.fill(0x41, base[arch].length);
     const s = await one(b);
     expect(s.findings.map((f) => f.id)).toEqual(['uncovered-bytes']);
-    expect(s.findings[0].evidence).toMatchObject({ from: base[arch].length, to: base[arch].length + 100, where: 'after the signature' });
+    expect(s.findings[0].evidence).toMatchObject({
+      from: base[arch].length,
+      to: base[arch].length + 100,
+      where: 'after the signature',
+    });
     expect(s.signature.cms!.signatureValid).toBe(true);
     expect(s.signature.codeDirectories[0].mismatchedPageCount).toBe(0);
   });

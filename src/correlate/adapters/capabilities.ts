@@ -15,14 +15,21 @@ export const SOURCE_CAPABILITIES: Readonly<Record<SourceFormat, SourceCapability
   eslogger: {
     name: 'Apple eslogger (Endpoint Security)',
     cannotSee: {},
-    notes: ['mmap carries no signing facts for the mapped file', 'no host in the event: the shipper\'s host field or --host'],
+    notes: [
+      'mmap carries no signing facts for the mapped file',
+      "no host in the event: the shipper's host field or --host",
+    ],
   },
   jamf: {
     name: 'Jamf Protect telemetry',
     cannotSee: {},
-    notes: ['Endpoint Security messages: as eslogger, with the host object\'s identity'],
+    notes: ["Endpoint Security messages: as eslogger, with the host object's identity"],
   },
-  ecs: { name: 'Elastic Defend (ECS)', cannotSee: {}, notes: ['no code-signing flags: validity from code_signature.status/trusted/exists'] },
+  ecs: {
+    name: 'Elastic Defend (ECS)',
+    cannotSee: {},
+    notes: ['no code-signing flags: validity from code_signature.status/trusted/exists'],
+  },
   ocsf: { name: 'OCSF', cannotSee: {}, notes: [] },
   osquery: {
     name: 'osquery',
@@ -31,8 +38,13 @@ export const SOURCE_CAPABILITIES: Readonly<Record<SourceFormat, SourceCapability
   },
   santa: {
     name: 'Santa',
-    cannotSee: { 'library-load': 'Santa logs no library loads: a modified binary is seen running, not the dylibs it loads' },
-    notes: ['the text log has no code-signing flags (team ID, signing ID and certificate only)', 'text-log file events and CODESIGNING_INVALIDATED carry the pid without pidversion (they do not join an EXEC by pid:pidversion)'],
+    cannotSee: {
+      'library-load': 'Santa logs no library loads: a modified binary is seen running, not the dylibs it loads',
+    },
+    notes: [
+      'the text log has no code-signing flags (team ID, signing ID and certificate only)',
+      'text-log file events and CODESIGNING_INVALIDATED carry the pid without pidversion (they do not join an EXEC by pid:pidversion)',
+    ],
   },
   'objective-see': {
     name: 'Objective-See ProcessMonitor / FileMonitor',

@@ -41,7 +41,21 @@ export function idText(v: unknown): string | undefined {
 }
 
 /** Keys, in order of preference, under which shippers and agents put a machine's stable identity. */
-const ID_KEYS = ['hardware_uuid', 'hardwareUUID', 'hardware_uuid_s', 'provisioning_udid', 'provisioningUDID', 'udid', 'uuid', 'serial_number', 'serialNumber', 'serial', 'id', 'agent_id', 'agentId'] as const;
+const ID_KEYS = [
+  'hardware_uuid',
+  'hardwareUUID',
+  'hardware_uuid_s',
+  'provisioning_udid',
+  'provisioningUDID',
+  'udid',
+  'uuid',
+  'serial_number',
+  'serialNumber',
+  'serial',
+  'id',
+  'agent_id',
+  'agentId',
+] as const;
 const NAME_KEYS = ['hostname', 'host_name', 'hostName', 'name', 'computer_name', 'computerName'] as const;
 
 /** A shipper-added `host` value: a string (taken as both id and name), or an object with an id and/or a name. */
@@ -50,9 +64,15 @@ export function shipperHost(v: unknown): { id?: string; name?: string } {
   if (s !== undefined) return { id: s, name: s };
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
   let id: string | undefined;
-  for (const k of ID_KEYS) { id = idText(own(v, k)); if (id !== undefined) break; }
+  for (const k of ID_KEYS) {
+    id = idText(own(v, k));
+    if (id !== undefined) break;
+  }
   let name: string | undefined;
-  for (const k of NAME_KEYS) { name = idText(own(v, k)); if (name !== undefined) break; }
+  for (const k of NAME_KEYS) {
+    name = idText(own(v, k));
+    if (name !== undefined) break;
+  }
   return { id, name };
 }
 
@@ -60,7 +80,12 @@ export function shipperHost(v: unknown): { id?: string; name?: string } {
  * The host of an event: `--host-key` when the document has it, else the source's stable identity, else its name,
  * else the input's default host. The name is kept for display only.
  */
-export function hostOf(doc: unknown, ctx: AdapterContext, id: string | undefined, name: string | undefined): { host: string; hostName: string | undefined } {
+export function hostOf(
+  doc: unknown,
+  ctx: AdapterContext,
+  id: string | undefined,
+  name: string | undefined,
+): { host: string; hostName: string | undefined } {
   if (ctx.hostKey) {
     const k = idText(get(doc, ctx.hostKey));
     if (k !== undefined) return { host: k, hostName: name };
@@ -72,7 +97,10 @@ export function hostOf(doc: unknown, ctx: AdapterContext, id: string | undefined
 
 /** Mark an event denied/blocked (not a run, not a load; the correlator keeps it as evidence). */
 export function markDenied<T extends { denied?: boolean; deniedBy?: string }>(e: T, by: string | undefined): T {
-  if (by !== undefined) { e.denied = true; e.deniedBy = by; }
+  if (by !== undefined) {
+    e.denied = true;
+    e.deniedBy = by;
+  }
   return e;
 }
 
@@ -144,7 +172,11 @@ export function exactDigits(raw: string, key: string, v: number): string | undef
       while (j < n && isWs(raw.charCodeAt(j))) j++;
       const s = j;
       if (raw.charCodeAt(j) === 45) j++;
-      while (j < n) { const c = raw.charCodeAt(j); if (c < 48 || c > 57) break; j++; }
+      while (j < n) {
+        const c = raw.charCodeAt(j);
+        if (c < 48 || c > 57) break;
+        j++;
+      }
       if (j - s >= 16) {
         const digits = raw.slice(s, j);
         if (Number(digits) === v) {

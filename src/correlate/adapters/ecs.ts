@@ -2,13 +2,33 @@
 // Nested objects and flattened dotted keys are both accepted.
 import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
 import { bool, get, idStr, isDict, num, own, parseTime, str, type Dict } from '../util';
-import { compact, inodeStr, fileId, hostOf, idText, ignored, isMachOHeaderHex, malformed, markDenied, ok, type AdapterContext, type AdapterOutput } from './common';
+import {
+  compact,
+  inodeStr,
+  fileId,
+  hostOf,
+  idText,
+  ignored,
+  isMachOHeaderHex,
+  malformed,
+  markDenied,
+  ok,
+  type AdapterContext,
+  type AdapterOutput,
+} from './common';
 
 /** The code_signature object at `prefix` (nested or flattened keys). */
 function ecsSigning(d: unknown, prefix: string): SigningState | undefined {
   const cs = { get: (k: string) => get(d, `${prefix}.${k}`) };
-  if (cs.get('exists') === undefined && cs.get('team_id') === undefined && cs.get('status') === undefined && cs.get('trusted') === undefined &&
-    cs.get('signing_id') === undefined && cs.get('valid') === undefined) return undefined;
+  if (
+    cs.get('exists') === undefined &&
+    cs.get('team_id') === undefined &&
+    cs.get('status') === undefined &&
+    cs.get('trusted') === undefined &&
+    cs.get('signing_id') === undefined &&
+    cs.get('valid') === undefined
+  )
+    return undefined;
   const exists = bool(cs.get('exists'));
   const status = str(cs.get('status'));
   let valid = bool(cs.get('valid'));
@@ -24,7 +44,9 @@ function ecsSigning(d: unknown, prefix: string): SigningState | undefined {
     valid,
     trusted: bool(cs.get('trusted')),
     status,
-    teamId: team ?? (exists === true && teamRaw !== undefined ? null : exists === true && team === undefined ? null : undefined),
+    teamId:
+      team ??
+      (exists === true && teamRaw !== undefined ? null : exists === true && team === undefined ? null : undefined),
     signingId: str(cs.get('signing_id')),
   });
 }
@@ -99,8 +121,25 @@ function adaptEcsInner(d: Dict, ctx: AdapterContext): AdapterOutput {
     const path = str(get(d, 'dll.path'));
     if (!path || !proc) return malformed('ecs: library load without dll.path/process');
     const signing = ecsSigning(d, 'dll.code_signature');
-    const lib = fileId(path, { sha256: str(get(d, 'dll.hash.sha256'))?.toLowerCase(), size: num(get(d, 'dll.Ext.size')) });
-    return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'library-load', process: proc, library: lib, signing, via: 'load' })]);
+    const lib = fileId(path, {
+      sha256: str(get(d, 'dll.hash.sha256'))?.toLowerCase(),
+      size: num(get(d, 'dll.Ext.size')),
+    });
+    return ok([
+      compact<CorrelationEvent>({
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'library-load',
+        process: proc,
+        library: lib,
+        signing,
+        via: 'load',
+      }),
+    ]);
   }
   if (cats.includes('process')) {
     if (!proc) return malformed('ecs: process event without process');
@@ -110,14 +149,52 @@ function adaptEcsInner(d: Dict, ctx: AdapterContext): AdapterOutput {
       const signing = ecsSigning(d, 'process.code_signature') ?? {};
       const image = fileId(path, { sha256: str(get(d, 'process.hash.sha256'))?.toLowerCase() });
       const parent = ecsProcess(d, 'process.parent');
-      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image, signing, parent })]);
+      return ok([
+        compact<CorrelationEvent>({
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'exec',
+          process: proc,
+          image,
+          signing,
+          parent,
+        }),
+      ]);
     }
     if (action === 'fork') {
       const parent = ecsProcess(d, 'process.parent');
       if (!parent) return ignored('ecs: fork without parent');
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: parent, child: proc }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'fork',
+          process: parent,
+          child: proc,
+        },
+      ]);
     }
-    if (action === 'end') return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
+    if (action === 'end')
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'exit',
+          process: proc,
+        },
+      ]);
     return ignored('ecs: process action not used');
   }
   if (cats.includes('file')) {
@@ -138,7 +215,21 @@ function adaptEcsInner(d: Dict, ctx: AdapterContext): AdapterOutput {
       if (eff && eff.key !== proc.key) writer.responsibleKey = eff.key;
     }
     const from = op === 'rename' ? str(get(d, 'file.Ext.original.path')) : undefined;
-    return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file, from, process: writer })]);
+    return ok([
+      compact<CorrelationEvent>({
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'file-change',
+        op,
+        file,
+        from,
+        process: writer,
+      }),
+    ]);
   }
   return ignored('ecs: category not used');
 }
@@ -146,5 +237,8 @@ function adaptEcsInner(d: Dict, ctx: AdapterContext): AdapterOutput {
 export function looksLikeEcs(d: Dict): boolean {
   if (own(d, '@timestamp') !== undefined || own(d, 'ecs') !== undefined) return true;
   const e = own(d, 'event');
-  return (isDict(e) && (own(e, 'category') !== undefined || own(e, 'action') !== undefined)) || own(d, 'event.category') !== undefined;
+  return (
+    (isDict(e) && (own(e, 'category') !== undefined || own(e, 'action') !== undefined)) ||
+    own(d, 'event.category') !== undefined
+  );
 }

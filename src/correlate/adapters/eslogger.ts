@@ -3,11 +3,37 @@
 // unknown fields are ignored, missing ones leave the normalised field unset.
 import type { CorrelationEvent, FileIdentity, FileOp, ProcessIdentity, SigningState } from '../model';
 import { bool, idStr, isDict, num, own, parseTime, str, type Dict } from '../util';
-import { compact, inodeStr, fileId, hostOf, ignored, malformed, markDenied, ok, shipperHost, signingFromFlags, joinPath, type AdapterContext, type AdapterOutput } from './common';
+import {
+  compact,
+  inodeStr,
+  fileId,
+  hostOf,
+  ignored,
+  malformed,
+  markDenied,
+  ok,
+  shipperHost,
+  signingFromFlags,
+  joinPath,
+  type AdapterContext,
+  type AdapterOutput,
+} from './common';
 
 export const ES_EVENT = {
-  exec: 9, open: 10, fork: 11, close: 12, create: 13, exit: 15, link: 19, mmap: 20, rename: 25,
-  setextattr: 27, unlink: 32, write: 33, truncate: 41, cs_invalidated: 94,
+  exec: 9,
+  open: 10,
+  fork: 11,
+  close: 12,
+  create: 13,
+  exit: 15,
+  link: 19,
+  mmap: 20,
+  rename: 25,
+  setextattr: 27,
+  unlink: 32,
+  write: 33,
+  truncate: 41,
+  cs_invalidated: 94,
 } as const;
 
 const PROT_EXEC = 0x4;
@@ -115,7 +141,10 @@ export function adaptEslogger(dd: Dict, ctx: AdapterContext): AdapterOutput {
   const hv = d.host;
   let host: string;
   let hostName: string | undefined;
-  if (ctx.hostKey === undefined && (hv === undefined || (typeof hv === 'string' && hv.length > 0 && hv.length <= 256))) {
+  if (
+    ctx.hostKey === undefined &&
+    (hv === undefined || (typeof hv === 'string' && hv.length > 0 && hv.length <= 256))
+  ) {
     host = hv ?? ctx.defaultHost;
     hostName = hv;
   } else {
@@ -126,7 +155,13 @@ export function adaptEslogger(dd: Dict, ctx: AdapterContext): AdapterOutput {
 }
 
 /** An Endpoint Security message as JSON (eslogger's spelling; Jamf Protect's telemetry uses the same). */
-export function adaptEsMessage(d: J, ctx: AdapterContext, source: 'eslogger' | 'jamf', host: string, hostName: string | undefined): AdapterOutput {
+export function adaptEsMessage(
+  d: J,
+  ctx: AdapterContext,
+  source: 'eslogger' | 'jamf',
+  host: string,
+  hostName: string | undefined,
+): AdapterOutput {
   const type = num(d.event_type);
   const ev: J = obj(d.event);
   if (type === undefined || !ev) return malformed(`${source}: no event_type/event`);
@@ -140,13 +175,40 @@ export function adaptEsMessage(d: J, ctx: AdapterContext, source: 'eslogger' | '
   return out;
 }
 
-function esEvents(d: J, ctx: AdapterContext, source: 'eslogger' | 'jamf', host: string, hostName: string | undefined, type: number, ev: J, time: number): AdapterOutput {
+function esEvents(
+  d: J,
+  ctx: AdapterContext,
+  source: 'eslogger' | 'jamf',
+  host: string,
+  hostName: string | undefined,
+  type: number,
+  ev: J,
+  time: number,
+): AdapterOutput {
   const envelope = d.process;
   const base = { host, hostName, time, source, input: ctx.input, line: ctx.line };
-  const fileChange = (op: FileOp, file: FileIdentity | undefined, extra: { from?: string; extattr?: string } = {}): AdapterOutput => {
+  const fileChange = (
+    op: FileOp,
+    file: FileIdentity | undefined,
+    extra: { from?: string; extattr?: string } = {},
+  ): AdapterOutput => {
     if (!file) return malformed(`${source}: file event without a path`);
     const proc = esProcess(envelope);
-    return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file, process: proc, ...extra })]);
+    return ok([
+      compact<CorrelationEvent>({
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'file-change',
+        op,
+        file,
+        process: proc,
+        ...extra,
+      }),
+    ]);
   };
   switch (type) {
     case ES_EVENT.exec: {
@@ -162,7 +224,18 @@ function esEvents(d: J, ctx: AdapterContext, source: 'eslogger' | 'jamf', host: 
       if (tp.cdhash !== undefined) signing.cdhash = tp.cdhash;
       if (tp.platform !== undefined) signing.platform = tp.platform;
       const parent = esProcess(envelope, false);
-      const exec: CorrelationEvent = { host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: tp, image, signing };
+      const exec: CorrelationEvent = {
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'exec',
+        process: tp,
+        image,
+        signing,
+      };
       if (parent) exec.parent = parent;
       return ok([exec]);
     }
@@ -171,12 +244,35 @@ function esEvents(d: J, ctx: AdapterContext, source: 'eslogger' | 'jamf', host: 
       const proc = esProcess(envelope);
       if (!proc || !child) return malformed(`${source}: fork without processes`);
       child.parentKey = proc.key;
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: proc, child }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'fork',
+          process: proc,
+          child,
+        },
+      ]);
     }
     case ES_EVENT.exit: {
       const proc = esProcess(envelope, false);
       if (!proc) return malformed(`${source}: event without process`);
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'exit',
+          process: proc,
+        },
+      ]);
     }
     case ES_EVENT.close: {
       const c: J = obj(ev.close);
@@ -210,12 +306,36 @@ function esEvents(d: J, ctx: AdapterContext, source: 'eslogger' | 'jamf', host: 
       const lib = esFile(m.source, false);
       const proc = esProcess(envelope, false);
       if (!proc || !lib) return malformed(`${source}: mmap without process/source`);
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'library-load', process: proc, library: lib, via: 'mmap' }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'library-load',
+          process: proc,
+          library: lib,
+          via: 'mmap',
+        },
+      ]);
     }
     case ES_EVENT.cs_invalidated: {
       const proc = esProcess(envelope, false);
       if (!proc) return malformed(`${source}: event without process`);
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'cs-invalidated', process: proc }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'cs-invalidated',
+          process: proc,
+        },
+      ]);
     }
     default:
       return ignored(`${source}: event type not used`);
@@ -225,5 +345,9 @@ function esEvents(d: J, ctx: AdapterContext, source: 'eslogger' | 'jamf', host: 
 /** Shape test for --format auto. */
 export function looksLikeEslogger(dd: Dict): boolean {
   const d: J = dd;
-  return typeof d.event_type === 'number' && obj(d.event) !== undefined && (d.process !== undefined || d.version !== undefined);
+  return (
+    typeof d.event_type === 'number' &&
+    obj(d.event) !== undefined &&
+    (d.process !== undefined || d.version !== undefined)
+  );
 }

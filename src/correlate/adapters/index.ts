@@ -10,11 +10,39 @@ import { adaptOcsf } from './ocsf';
 import { adaptOsquery } from './osquery';
 import { adaptSanta } from './santa';
 import { adaptSantaText } from './santa-text';
-import { ignored, malformed, ok, takeInexact, withRaw, type Adapter, type AdapterContext, type AdapterOutput } from './common';
-import { detectFormat, detectTextFormat, parseExact, parseJson, REASON_INVALID_JSON, unwrapHit, type Piece } from '../framing';
+import {
+  ignored,
+  malformed,
+  ok,
+  takeInexact,
+  withRaw,
+  type Adapter,
+  type AdapterContext,
+  type AdapterOutput,
+} from './common';
+import {
+  detectFormat,
+  detectTextFormat,
+  parseExact,
+  parseJson,
+  REASON_INVALID_JSON,
+  unwrapHit,
+  type Piece,
+} from '../framing';
 
 export type { AdapterOutput, AdapterContext } from './common';
-export { adaptEslogger, adaptEcs, adaptOcsf, adaptOsquery, adaptSanta, adaptSantaText, adaptJamf, adaptObjectiveSee, adaptMacMonitor, detectFormat };
+export {
+  adaptEslogger,
+  adaptEcs,
+  adaptOcsf,
+  adaptOsquery,
+  adaptSanta,
+  adaptSantaText,
+  adaptJamf,
+  adaptObjectiveSee,
+  adaptMacMonitor,
+  detectFormat,
+};
 export { SOURCE_CAPABILITIES, type SourceCapability } from './capabilities';
 export { auditToken, ES_EVENT } from './eslogger';
 export { flagsFromText } from './osquery';
@@ -39,8 +67,16 @@ export function changeRecordFrom(d: unknown, defaultHost: string): ChangeRecordE
   if (start === undefined || end === undefined || end < start) return 'machlens: change record needs start <= end';
   if (!prefix) return 'machlens: change record needs pathPrefix';
   return {
-    kind: 'change-record', source: 'machlens', host: (str(own(d, 'host')) ?? defaultHost).slice(0, 256), input: undefined, line: undefined,
-    time: start, start, end, pathPrefix: prefix.slice(0, 4096), ticket: ticket.slice(0, 256),
+    kind: 'change-record',
+    source: 'machlens',
+    host: (str(own(d, 'host')) ?? defaultHost).slice(0, 256),
+    input: undefined,
+    line: undefined,
+    time: start,
+    start,
+    end,
+    pathPrefix: prefix.slice(0, 4096),
+    ticket: ticket.slice(0, 256),
   };
 }
 
@@ -73,13 +109,19 @@ export function adaptLine(line: string, format: SourceFormat | 'auto', ctx: Adap
 }
 
 /** Adapt a document parsed from `raw` without the 64-bit rewrite; parse again exactly if a rounded id was read. */
-function adaptRaw(doc: unknown, raw: string, hit: boolean, format: SourceFormat | 'auto', ctx: AdapterContext): LineResult {
+function adaptRaw(
+  doc: unknown,
+  raw: string,
+  hit: boolean,
+  format: SourceFormat | 'auto',
+  ctx: AdapterContext,
+): LineResult {
   takeInexact();
   const r = withRaw(raw, () => adaptDoc(doc, format, ctx));
   if (!takeInexact()) return r;
   const x = parseExact(raw);
   if (!x.ok) return r;
-  const d = hit ? unwrapHit(x.value) ?? x.value : x.value;
+  const d = hit ? (unwrapHit(x.value) ?? x.value) : x.value;
   const again = adaptDoc(d, format, ctx);
   takeInexact();
   return again;
@@ -106,7 +148,7 @@ export function adaptPiece(p: Piece, format: SourceFormat | 'auto', ctx: Adapter
 
 export function adaptDoc(doc0: unknown, format: SourceFormat | 'auto', ctx: AdapterContext): LineResult {
   // A search hit handed over as is (pushDocs of an Elasticsearch export): its `_source` is the document.
-  const doc = isDict(doc0) && own(doc0, '_source') !== undefined ? unwrapHit(doc0) ?? doc0 : doc0;
+  const doc = isDict(doc0) && own(doc0, '_source') !== undefined ? (unwrapHit(doc0) ?? doc0) : doc0;
   if (!isDict(doc)) return { out: malformed('not a JSON object') };
   const fmt = format === 'auto' ? detectFormat(doc) : format;
   if (!fmt) return { out: malformed('unrecognised shape (no adapter matches)') };

@@ -10,7 +10,18 @@ import { hostOf, idText, ignored, type AdapterContext, type AdapterOutput } from
 /** Jamf's host object → the Mac's stable identity (hardware UUID, provisioning UDID, serial) and its name. */
 export function jamfHost(h: unknown): { id?: string; name?: string } {
   let id: string | undefined;
-  for (const k of ['hardware_uuid', 'hardwareUUID', 'provisioning_udid', 'provisioningUDID', 'uuid', 'udid', 'serial', 'serial_number', 'serialNumber', 'id']) {
+  for (const k of [
+    'hardware_uuid',
+    'hardwareUUID',
+    'provisioning_udid',
+    'provisioningUDID',
+    'uuid',
+    'udid',
+    'serial',
+    'serial_number',
+    'serialNumber',
+    'id',
+  ]) {
     id = idText(own(h, k));
     if (id !== undefined) break;
   }
@@ -31,7 +42,8 @@ export function adaptJamf(d: Dict, ctx: AdapterContext): AdapterOutput {
   const t = num(type);
   if (t === undefined || t >= 1000 || !isDict(event)) {
     // Fixed reasons only (counters are keyed by them): never the line's own values.
-    if (own(d, 'file_collection') !== undefined || str(own(d, 'type')) === 'file_collection') return ignored('jamf: file_collection record (not an Endpoint Security event)');
+    if (own(d, 'file_collection') !== undefined || str(own(d, 'type')) === 'file_collection')
+      return ignored('jamf: file_collection record (not an Endpoint Security event)');
     return ignored('jamf: Jamf record, not an Endpoint Security event (event_type not an ES type)');
   }
   return adaptEsMessage(d, ctx, 'jamf', host, hostName);

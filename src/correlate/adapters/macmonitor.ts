@@ -8,7 +8,18 @@
 // the path only (no protection): every mapping reads as a load. No code-signing flags: ad hoc and platform flags only.
 import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
 import { bool, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
-import { compact, fileId, hostOf, idText, ignored, joinPath, malformed, ok, type AdapterContext, type AdapterOutput } from './common';
+import {
+  compact,
+  fileId,
+  hostOf,
+  idText,
+  ignored,
+  joinPath,
+  malformed,
+  ok,
+  type AdapterContext,
+  type AdapterOutput,
+} from './common';
 
 /** "502-502-20-502-20-13051-100019-1885479" → pid:pidversion (parts 6 and 8, as eslogger v10's arrays). */
 export function dashedToken(v: unknown): { key: string; pid: number; pidversion?: number } | undefined {
@@ -27,16 +38,23 @@ function initiator(d: Dict): ProcessIdentity | undefined {
   const pid = t?.pid ?? num(own(d, 'initiating_pid'));
   if (pid === undefined) return undefined;
   return compact<ProcessIdentity>({
-    key: t?.key ?? String(pid), pid, pidversion: t?.pidversion,
-    path: str(own(d, 'initiating_process_path')), signingId: str(own(d, 'initiating_process_signing_id')),
-    cdhash: normCdhash(own(d, 'initiating_process_cdhash')), platform: bool(own(d, 'initiating_is_platform_binary')),
-    parentKey: dashedToken(own(d, 'parent_audit_token'))?.key, responsibleKey: dashedToken(own(d, 'responsible_audit_token'))?.key,
+    key: t?.key ?? String(pid),
+    pid,
+    pidversion: t?.pidversion,
+    path: str(own(d, 'initiating_process_path')),
+    signingId: str(own(d, 'initiating_process_signing_id')),
+    cdhash: normCdhash(own(d, 'initiating_process_cdhash')),
+    platform: bool(own(d, 'initiating_is_platform_binary')),
+    parentKey: dashedToken(own(d, 'parent_audit_token'))?.key,
+    responsibleKey: dashedToken(own(d, 'responsible_audit_token'))?.key,
   });
 }
 
 const FILE_EVENTS: [string, FileOp, string][] = [
-  ['file_write_event', 'write', 'file_path'], ['file_delete_event', 'unlink', 'file_path'],
-  ['set_xattr_event', 'setextattr', 'file_path'], ['file_rename_event', 'rename', 'destination_path'],
+  ['file_write_event', 'write', 'file_path'],
+  ['file_delete_event', 'unlink', 'file_path'],
+  ['set_xattr_event', 'setextattr', 'file_path'],
+  ['file_rename_event', 'rename', 'destination_path'],
 ];
 
 export function adaptMacMonitor(d: Dict, ctx: AdapterContext): AdapterOutput {
@@ -56,24 +74,101 @@ export function adaptMacMonitor(d: Dict, ctx: AdapterContext): AdapterOutput {
     const adhoc = bool(own(ex, 'is_adhoc_signed'));
     const signing: SigningState = compact({
       teamId: str(teamRaw) ?? (teamRaw === null || teamRaw === '' ? null : undefined),
-      signingId: str(own(ex, 'signing_id')), cdhash: normCdhash(own(ex, 'cdhash')), platform: bool(own(ex, 'is_platform_binary')), adhoc,
+      signingId: str(own(ex, 'signing_id')),
+      cdhash: normCdhash(own(ex, 'cdhash')),
+      platform: bool(own(ex, 'is_platform_binary')),
+      adhoc,
     });
-    const target: ProcessIdentity = compact({ key: t?.key ?? String(pid), pid, pidversion: t?.pidversion, path, signingId: signing.signingId, teamId: signing.teamId, cdhash: signing.cdhash, platform: signing.platform, parentKey: dashedToken(own(ex, 'parent_audit_token'))?.key ?? proc.key, responsibleKey: dashedToken(own(ex, 'responsible_audit_token'))?.key });
-    return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: target, image: fileId(path), signing, parent: proc })]);
+    const target: ProcessIdentity = compact({
+      key: t?.key ?? String(pid),
+      pid,
+      pidversion: t?.pidversion,
+      path,
+      signingId: signing.signingId,
+      teamId: signing.teamId,
+      cdhash: signing.cdhash,
+      platform: signing.platform,
+      parentKey: dashedToken(own(ex, 'parent_audit_token'))?.key ?? proc.key,
+      responsibleKey: dashedToken(own(ex, 'responsible_audit_token'))?.key,
+    });
+    return ok([
+      compact<CorrelationEvent>({
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'exec',
+        process: target,
+        image: fileId(path),
+        signing,
+        parent: proc,
+      }),
+    ]);
   }
   const fk = own(d, 'fork_event');
   if (isDict(fk)) {
     const t = dashedToken(own(fk, 'audit_token'));
     if (!t) return malformed('macmonitor: fork_event without audit_token');
-    return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: proc, child: { key: t.key, pid: t.pid, pidversion: t.pidversion, parentKey: proc.key } }]);
+    return ok([
+      {
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'fork',
+        process: proc,
+        child: { key: t.key, pid: t.pid, pidversion: t.pidversion, parentKey: proc.key },
+      },
+    ]);
   }
-  if (isDict(own(d, 'exit_event'))) return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
-  if (isDict(own(d, 'code_signature_invalidated_event'))) return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'cs-invalidated', process: proc }]);
+  if (isDict(own(d, 'exit_event')))
+    return ok([
+      {
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'exit',
+        process: proc,
+      },
+    ]);
+  if (isDict(own(d, 'code_signature_invalidated_event')))
+    return ok([
+      {
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'cs-invalidated',
+        process: proc,
+      },
+    ]);
   const mm = own(d, 'mmap_event');
   if (isDict(mm)) {
     const path = str(own(mm, 'path'));
     if (!path) return malformed('macmonitor: mmap_event without path');
-    return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'library-load', process: proc, library: fileId(path), via: 'mmap' }]);
+    return ok([
+      {
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'library-load',
+        process: proc,
+        library: fileId(path),
+        via: 'mmap',
+      },
+    ]);
   }
   const create = own(d, 'file_event');
   if (isDict(create)) {
@@ -81,14 +176,42 @@ export function adaptMacMonitor(d: Dict, ctx: AdapterContext): AdapterOutput {
     const name = str(own(create, 'file_name'));
     const path = dest && name && !dest.endsWith('/' + name) ? joinPath(dest, name) : dest;
     if (!path) return malformed('macmonitor: file_event without destination_path');
-    return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'create', file: fileId(path), process: proc })]);
+    return ok([
+      compact<CorrelationEvent>({
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'file-change',
+        op: 'create',
+        file: fileId(path),
+        process: proc,
+      }),
+    ]);
   }
   for (const [k, op, field] of FILE_EVENTS) {
     const b = own(d, k);
     if (!isDict(b)) continue;
     const path = str(own(b, field));
     if (!path) return malformed(`macmonitor: ${k} without ${field}`);
-    return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file: fileId(path), from: op === 'rename' ? str(own(b, 'source_path')) : undefined, extattr: op === 'setextattr' ? str(own(b, 'xattr')) : undefined, process: proc })]);
+    return ok([
+      compact<CorrelationEvent>({
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'file-change',
+        op,
+        file: fileId(path),
+        from: op === 'rename' ? str(own(b, 'source_path')) : undefined,
+        extattr: op === 'setextattr' ? str(own(b, 'xattr')) : undefined,
+        process: proc,
+      }),
+    ]);
   }
   return ignored('macmonitor: event not used');
 }

@@ -8,7 +8,18 @@
 // library loads (no mmap). Exec, fork, exit, write, create, rename, unlink and close-with-modified are used.
 import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
 import { bool, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
-import { compact, fileId, hostOf, ignored, malformed, ok, shipperHost, signingFromFlags, type AdapterContext, type AdapterOutput } from './common';
+import {
+  compact,
+  fileId,
+  hostOf,
+  ignored,
+  malformed,
+  ok,
+  shipperHost,
+  signingFromFlags,
+  type AdapterContext,
+  type AdapterOutput,
+} from './common';
 
 const PREFIX = 'ES_EVENT_TYPE_NOTIFY_';
 
@@ -36,8 +47,14 @@ function osSigning(p: unknown): SigningState | undefined {
   const signer = str(own(comp, 'signatureSigner'));
   if (status !== undefined) {
     // signatureStatus is an OSStatus: 0 errSecSuccess, -67062 errSecCSUnsigned, others an invalid signature.
-    if (status === 0) { s.signed = true; if (s.valid === undefined) s.valid = true; }
-    else { s.valid = false; if (status === -67062) s.signed = false; s.status = `OSStatus ${status}`; }
+    if (status === 0) {
+      s.signed = true;
+      if (s.valid === undefined) s.valid = true;
+    } else {
+      s.valid = false;
+      if (status === -67062) s.signed = false;
+      s.status = `OSStatus ${status}`;
+    }
   }
   if (signer === 'AdHoc') s.adhoc = true;
   return s;
@@ -51,8 +68,14 @@ function osProcess(p: unknown): ProcessIdentity | undefined {
   const ppid = num(own(p, 'ppid'));
   const rpid = num(own(p, 'rpid'));
   return compact<ProcessIdentity>({
-    key: String(pid), pid, path: str(own(p, 'path')),
-    signingId: sig?.signingId, teamId: sig?.teamId, csFlags: sig?.flags, platform: sig?.platform, cdhash: sig?.cdhash,
+    key: String(pid),
+    pid,
+    path: str(own(p, 'path')),
+    signingId: sig?.signingId,
+    teamId: sig?.teamId,
+    csFlags: sig?.flags,
+    platform: sig?.platform,
+    cdhash: sig?.cdhash,
     parentKey: ppid === undefined ? undefined : String(ppid),
     responsibleKey: rpid === undefined || rpid === pid ? undefined : String(rpid),
   });
@@ -67,7 +90,12 @@ function osTime(v: unknown): number | undefined {
 }
 
 const FILE_OPS: Record<string, FileOp> = Object.assign(Object.create(null) as Record<string, FileOp>, {
-  WRITE: 'write', CREATE: 'create', RENAME: 'rename', UNLINK: 'unlink', TRUNCATE: 'truncate', SETEXTATTR: 'setextattr',
+  WRITE: 'write',
+  CREATE: 'create',
+  RENAME: 'rename',
+  UNLINK: 'unlink',
+  TRUNCATE: 'truncate',
+  SETEXTATTR: 'setextattr',
 });
 
 export function adaptObjectiveSee(d: Dict, ctx: AdapterContext): AdapterOutput {
@@ -86,7 +114,19 @@ export function adaptObjectiveSee(d: Dict, ctx: AdapterContext): AdapterOutput {
     if (!op) return ignored('objective-see: file event not used');
     const dest = str(own(fileObj, 'destination'));
     if (!dest) return malformed('objective-see: file event without destination');
-    const e = compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file: fileId(dest), from: op === 'rename' ? str(own(fileObj, 'source')) : undefined, process: osProcess(own(fileObj, 'process')) });
+    const e = compact<CorrelationEvent>({
+      host: base.host,
+      hostName: base.hostName,
+      time: base.time,
+      source: base.source,
+      input: base.input,
+      line: base.line,
+      kind: 'file-change',
+      op,
+      file: fileId(dest),
+      from: op === 'rename' ? str(own(fileObj, 'source')) : undefined,
+      process: osProcess(own(fileObj, 'process')),
+    });
     return ok([e]);
   }
   const p = own(d, 'process');
@@ -97,15 +137,52 @@ export function adaptObjectiveSee(d: Dict, ctx: AdapterContext): AdapterOutput {
       if (!proc.path) return malformed('objective-see: exec without path');
       const signing = osSigning(p) ?? {};
       const ppid = num(own(p, 'ppid'));
-      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image: fileId(proc.path), signing, parent: ppid === undefined ? undefined : { key: String(ppid), pid: ppid } })]);
+      return ok([
+        compact<CorrelationEvent>({
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'exec',
+          process: proc,
+          image: fileId(proc.path),
+          signing,
+          parent: ppid === undefined ? undefined : { key: String(ppid), pid: ppid },
+        }),
+      ]);
     }
     case 'FORK': {
       const ppid = num(own(p, 'ppid'));
       if (ppid === undefined) return ignored('objective-see: fork without ppid');
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: { key: String(ppid), pid: ppid }, child: proc }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'fork',
+          process: { key: String(ppid), pid: ppid },
+          child: proc,
+        },
+      ]);
     }
     case 'EXIT':
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'exit',
+          process: proc,
+        },
+      ]);
     default:
       return ignored('objective-see: event type not used');
   }
@@ -113,5 +190,7 @@ export function adaptObjectiveSee(d: Dict, ctx: AdapterContext): AdapterOutput {
 
 export function looksLikeObjectiveSee(d: Dict): boolean {
   const ev = own(d, 'event');
-  return typeof ev === 'string' && ev.startsWith('ES_EVENT_TYPE_') && (isDict(own(d, 'process')) || isDict(own(d, 'file')));
+  return (
+    typeof ev === 'string' && ev.startsWith('ES_EVENT_TYPE_') && (isDict(own(d, 'process')) || isDict(own(d, 'file')))
+  );
 }

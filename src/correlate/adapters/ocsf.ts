@@ -1,7 +1,18 @@
 // OCSF 1.x: File System Activity (1001), Module Activity (1005), Process Activity (1007).
 import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
 import { get, idStr, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
-import { compact, fileId, hostOf, idText, ignored, malformed, markDenied, ok, type AdapterContext, type AdapterOutput } from './common';
+import {
+  compact,
+  fileId,
+  hostOf,
+  idText,
+  ignored,
+  malformed,
+  markDenied,
+  ok,
+  type AdapterContext,
+  type AdapterOutput,
+} from './common';
 
 /** First code-signing signature of an OCSF file object. An empty `signatures` list means unsigned. */
 function ocsfSigning(file: unknown): SigningState | undefined {
@@ -48,9 +59,11 @@ const FILE_ACTIVITY: Record<number, FileOp> = { 1: 'create', 3: 'write', 4: 'unl
 /** OCSF says the activity was refused: disposition Blocked (2), Dropped (6), Rejected (25), Unauthorized (26), or action Denied (2). */
 export function ocsfDenied(d: Dict): string | undefined {
   const disp = num(own(d, 'disposition_id'));
-  if (disp === 2 || disp === 6 || disp === 25 || disp === 26) return `ocsf disposition ${disp === 2 ? 'Blocked' : disp === 6 ? 'Dropped' : disp === 25 ? 'Rejected' : 'Unauthorized'}`;
+  if (disp === 2 || disp === 6 || disp === 25 || disp === 26)
+    return `ocsf disposition ${disp === 2 ? 'Blocked' : disp === 6 ? 'Dropped' : disp === 25 ? 'Rejected' : 'Unauthorized'}`;
   const text = str(own(d, 'disposition'));
-  if (text !== undefined && /^(blocked|denied|dropped|rejected|unauthorized)$/i.test(text)) return 'ocsf disposition ' + text.toLowerCase();
+  if (text !== undefined && /^(blocked|denied|dropped|rejected|unauthorized)$/i.test(text))
+    return 'ocsf disposition ' + text.toLowerCase();
   if (num(own(d, 'action_id')) === 2) return 'ocsf action Denied';
   return undefined;
 }
@@ -70,8 +83,12 @@ function adaptOcsfInner(d: Dict, ctx: AdapterContext): AdapterOutput {
   const time = parseTime(own(d, 'time'));
   if (cls === undefined) return malformed('ocsf: no class_uid');
   if (time === undefined) return malformed('ocsf: no valid time');
-  const { host, hostName } = hostOf(d, ctx, idText(get(d, 'device.uid')) ?? idText(get(d, 'device.uuid')),
-    idText(get(d, 'device.hostname')) ?? idText(get(d, 'device.name')));
+  const { host, hostName } = hostOf(
+    d,
+    ctx,
+    idText(get(d, 'device.uid')) ?? idText(get(d, 'device.uuid')),
+    idText(get(d, 'device.hostname')) ?? idText(get(d, 'device.name')),
+  );
   const base = { host, hostName, time, source: 'ocsf' as const, input: ctx.input, line: ctx.line };
   const actor = ocsfProcess(get(d, 'actor.process'));
   switch (cls) {
@@ -85,28 +102,86 @@ function adaptOcsfInner(d: Dict, ctx: AdapterContext): AdapterOutput {
       const tf = op === 'rename' ? result : f;
       const hashes = own(tf, 'hashes');
       const sha = Array.isArray(hashes) ? hashes.find((h) => num(own(h, 'algorithm_id')) === 3) : undefined;
-      const file = fileId(target, { inode: idStr(own(tf, 'uid')), size: num(own(tf, 'size')), sha256: str(own(sha, 'value'))?.toLowerCase() });
+      const file = fileId(target, {
+        inode: idStr(own(tf, 'uid')),
+        size: num(own(tf, 'size')),
+        sha256: str(own(sha, 'value'))?.toLowerCase(),
+      });
       const from = op === 'rename' ? str(own(f, 'path')) : undefined;
-      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file, from, process: actor })]);
+      return ok([
+        compact<CorrelationEvent>({
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'file-change',
+          op,
+          file,
+          from,
+          process: actor,
+        }),
+      ]);
     }
     case 1005: {
       if (activity !== 1) return ignored('ocsf: module activity not a load');
       const mf = get(d, 'module.file');
       const path = str(own(mf, 'path'));
       if (!path || !actor) return malformed('ocsf: module load without module.file.path/actor.process');
-      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'library-load', process: actor, library: fileId(path), signing: ocsfSigning(mf), via: 'load' })]);
+      return ok([
+        compact<CorrelationEvent>({
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'library-load',
+          process: actor,
+          library: fileId(path),
+          signing: ocsfSigning(mf),
+          via: 'load',
+        }),
+      ]);
     }
     case 1007: {
       const p = own(d, 'process');
       const proc = ocsfProcess(p);
       if (!proc) return malformed('ocsf: process activity without process');
-      if (activity === 2) return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }]);
+      if (activity === 2)
+        return ok([
+          {
+            host: base.host,
+            hostName: base.hostName,
+            time: base.time,
+            source: base.source,
+            input: base.input,
+            line: base.line,
+            kind: 'exit',
+            process: proc,
+          },
+        ]);
       if (activity !== 1) return ignored('ocsf: process activity not used');
       const path = proc.path;
       if (!path) return malformed('ocsf: launch without process.file.path');
       const signing = ocsfSigning(own(p, 'file')) ?? {};
       if (actor && !proc.parentKey) proc.parentKey = actor.key;
-      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image: fileId(path), signing, parent: actor })]);
+      return ok([
+        compact<CorrelationEvent>({
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'exec',
+          process: proc,
+          image: fileId(path),
+          signing,
+          parent: actor,
+        }),
+      ]);
     }
     default:
       return ignored('ocsf: class not used');

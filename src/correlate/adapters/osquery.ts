@@ -4,7 +4,18 @@
 import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
 import { CS_ADHOC, CS_INSTALLER, CS_VALID } from '../model';
 import { bool, idStr, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
-import { compact, inodeStr, fileId, hostOf, idText, ignored, malformed, ok, type AdapterContext, type AdapterOutput } from './common';
+import {
+  compact,
+  inodeStr,
+  fileId,
+  hostOf,
+  idText,
+  ignored,
+  malformed,
+  ok,
+  type AdapterContext,
+  type AdapterOutput,
+} from './common';
 
 type Table = 'es_process_events' | 'es_process_file_events' | 'file_events' | 'signature';
 
@@ -24,7 +35,12 @@ function tableOf(name: string | undefined, row: Dict): Table | undefined {
 
 /** "NOT_VALID, ADHOC, NOT_RUNTIME" → flags word (the text lists exceptions to a normal valid signature). */
 export function flagsFromText(t: string): SigningState {
-  const words = new Set(t.split(/[,\s|]+/).filter(Boolean).map((w) => w.toUpperCase()));
+  const words = new Set(
+    t
+      .split(/[,\s|]+/)
+      .filter(Boolean)
+      .map((w) => w.toUpperCase()),
+  );
   let flags = 0;
   if (!words.has('NOT_VALID')) flags |= CS_VALID;
   if (words.has('ADHOC')) flags |= CS_ADHOC;
@@ -37,13 +53,29 @@ function rowTime(row: Dict, d: Dict): number | undefined {
 }
 
 const ES_FILE_OPS: Record<string, FileOp> = Object.assign(Object.create(null) as Record<string, FileOp>, {
-  create: 'create', write: 'write', rename: 'rename', truncate: 'truncate', unlink: 'unlink', close: 'close-modified',
+  create: 'create',
+  write: 'write',
+  rename: 'rename',
+  truncate: 'truncate',
+  unlink: 'unlink',
+  close: 'close-modified',
 });
 const FSEVENT_OPS: Record<string, FileOp> = Object.assign(Object.create(null) as Record<string, FileOp>, {
-  CREATED: 'create', UPDATED: 'write', DELETED: 'unlink', MOVED_TO: 'rename', ATTRIBUTES_MODIFIED: 'setextattr',
+  CREATED: 'create',
+  UPDATED: 'write',
+  DELETED: 'unlink',
+  MOVED_TO: 'rename',
+  ATTRIBUTES_MODIFIED: 'setextattr',
 });
 
-function rowEvents(table: Table, row: Dict, d: Dict, host: string, hostName: string | undefined, ctx: AdapterContext): { events?: CorrelationEvent[]; ignored?: string; malformed?: string } {
+function rowEvents(
+  table: Table,
+  row: Dict,
+  d: Dict,
+  host: string,
+  hostName: string | undefined,
+  ctx: AdapterContext,
+): { events?: CorrelationEvent[]; ignored?: string; malformed?: string } {
   const time = rowTime(row, d);
   if (time === undefined) return { malformed: 'osquery: row without time' };
   const base = { host, hostName, time, source: 'osquery' as const, input: ctx.input, line: ctx.line };
@@ -56,7 +88,9 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, hostName: str
       const ppid = num(own(row, 'parent'));
       const ppv = num(own(row, 'parent_pidversion'));
       const proc: ProcessIdentity = compact({
-        key: pv === undefined ? String(pid) : `${pid}:${pv}`, pid, pidversion: pv,
+        key: pv === undefined ? String(pid) : `${pid}:${pv}`,
+        pid,
+        pidversion: pv,
         path: str(own(row, 'path')),
         parentKey: ppid === undefined ? undefined : ppv === undefined ? String(ppid) : `${ppid}:${ppv}`,
       });
@@ -72,15 +106,60 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, hostName: str
           cdhash: normCdhash(own(row, 'cdhash')),
           platform: bool(own(row, 'platform_binary')),
         });
-        proc.signingId = signing.signingId; proc.teamId = signing.teamId; proc.platform = signing.platform;
-        return { events: [compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image: fileId(path), signing })] };
+        proc.signingId = signing.signingId;
+        proc.teamId = signing.teamId;
+        proc.platform = signing.platform;
+        return {
+          events: [
+            compact<CorrelationEvent>({
+              host: base.host,
+              hostName: base.hostName,
+              time: base.time,
+              source: base.source,
+              input: base.input,
+              line: base.line,
+              kind: 'exec',
+              process: proc,
+              image: fileId(path),
+              signing,
+            }),
+          ],
+        };
       }
       if (type === 'fork') {
         const cpid = num(own(row, 'child_pid'));
         if (cpid === undefined) return { ignored: 'osquery: fork without child_pid' };
-        return { events: [{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: proc, child: { key: String(cpid), pid: cpid, parentKey: proc.key, path: proc.path } }] };
+        return {
+          events: [
+            {
+              host: base.host,
+              hostName: base.hostName,
+              time: base.time,
+              source: base.source,
+              input: base.input,
+              line: base.line,
+              kind: 'fork',
+              process: proc,
+              child: { key: String(cpid), pid: cpid, parentKey: proc.key, path: proc.path },
+            },
+          ],
+        };
       }
-      if (type === 'exit') return { events: [{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: proc }] };
+      if (type === 'exit')
+        return {
+          events: [
+            {
+              host: base.host,
+              hostName: base.hostName,
+              time: base.time,
+              source: base.source,
+              input: base.input,
+              line: base.line,
+              kind: 'exit',
+              process: proc,
+            },
+          ],
+        };
       return { ignored: 'osquery: es_process_events type not used' };
     }
     case 'es_process_file_events': {
@@ -92,8 +171,25 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, hostName: str
       const target = op === 'rename' ? dest : filename;
       if (!target) return { malformed: 'osquery: file event without filename' };
       const pid = num(own(row, 'pid'));
-      const writer: ProcessIdentity | undefined = pid === undefined ? undefined : compact({ key: String(pid), pid, path: str(own(row, 'path')) });
-      return { events: [compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file: fileId(target), from: op === 'rename' ? filename : undefined, process: writer })] };
+      const writer: ProcessIdentity | undefined =
+        pid === undefined ? undefined : compact({ key: String(pid), pid, path: str(own(row, 'path')) });
+      return {
+        events: [
+          compact<CorrelationEvent>({
+            host: base.host,
+            hostName: base.hostName,
+            time: base.time,
+            source: base.source,
+            input: base.input,
+            line: base.line,
+            kind: 'file-change',
+            op,
+            file: fileId(target),
+            from: op === 'rename' ? filename : undefined,
+            process: writer,
+          }),
+        ],
+      };
     }
     case 'file_events': {
       const action = (str(own(row, 'action')) ?? '').toUpperCase();
@@ -101,8 +197,26 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, hostName: str
       if (!op) return { ignored: 'osquery: file_events action not used' };
       const target = str(own(row, 'target_path'));
       if (!target) return { malformed: 'osquery: file_events row without target_path' };
-      const file = fileId(target, { inode: inodeStr(own(row, 'inode'), 'inode'), sha256: str(own(row, 'sha256'))?.toLowerCase(), size: num(own(row, 'size')) });
-      return { events: [compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file })] };
+      const file = fileId(target, {
+        inode: inodeStr(own(row, 'inode'), 'inode'),
+        sha256: str(own(row, 'sha256'))?.toLowerCase(),
+        size: num(own(row, 'size')),
+      });
+      return {
+        events: [
+          compact<CorrelationEvent>({
+            host: base.host,
+            hostName: base.hostName,
+            time: base.time,
+            source: base.source,
+            input: base.input,
+            line: base.line,
+            kind: 'file-change',
+            op,
+            file,
+          }),
+        ],
+      };
     }
     case 'signature': {
       const path = str(own(row, 'path'));
@@ -110,13 +224,28 @@ function rowEvents(table: Table, row: Dict, d: Dict, host: string, hostName: str
       const signed = bool(own(row, 'signed'));
       const team = str(own(row, 'team_identifier'));
       const signing: SigningState = compact({
-        signed, valid: signed,
+        signed,
+        valid: signed,
         signingId: str(own(row, 'identifier')),
         cdhash: normCdhash(own(row, 'cdhash')),
         teamId: team ?? (signed ? null : undefined),
         adhoc: signed === true && !str(own(row, 'authority')) && !team ? true : undefined,
       });
-      return { events: [{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'signature', file: fileId(path), signing }] };
+      return {
+        events: [
+          {
+            host: base.host,
+            hostName: base.hostName,
+            time: base.time,
+            source: base.source,
+            input: base.input,
+            line: base.line,
+            kind: 'signature',
+            file: fileId(path),
+            signing,
+          },
+        ],
+      };
     }
   }
 }
@@ -125,8 +254,18 @@ export function adaptOsquery(d: Dict, ctx: AdapterContext): AdapterOutput {
   // hostIdentifier is what --host_identifier says (hostname by default, or uuid/instance/ephemeral/specified); the
   // common decorators add host_uuid / hardware_uuid / hardware_serial, which win as the identity.
   const dec = own(d, 'decorations');
-  const id = idText(own(dec, 'host_uuid')) ?? idText(own(dec, 'hardware_uuid')) ?? idText(own(dec, 'uuid')) ?? idText(own(dec, 'hardware_serial')) ?? idText(own(d, 'hostIdentifier'));
-  const { host, hostName } = hostOf(d, ctx, id, idText(own(dec, 'hostname')) ?? idText(own(dec, 'computer_name')) ?? idText(own(d, 'hostIdentifier')));
+  const id =
+    idText(own(dec, 'host_uuid')) ??
+    idText(own(dec, 'hardware_uuid')) ??
+    idText(own(dec, 'uuid')) ??
+    idText(own(dec, 'hardware_serial')) ??
+    idText(own(d, 'hostIdentifier'));
+  const { host, hostName } = hostOf(
+    d,
+    ctx,
+    id,
+    idText(own(dec, 'hostname')) ?? idText(own(dec, 'computer_name')) ?? idText(own(d, 'hostIdentifier')),
+  );
   const name = str(own(d, 'name'));
   let rows: unknown[];
   const columns = own(d, 'columns');
@@ -147,9 +286,15 @@ export function adaptOsquery(d: Dict, ctx: AdapterContext): AdapterOutput {
   let firstMalformed: string | undefined;
   let firstIgnored: string | undefined;
   for (const row of rows.slice(0, 10000)) {
-    if (!isDict(row)) { firstMalformed ??= 'osquery: row not an object'; continue; }
+    if (!isDict(row)) {
+      firstMalformed ??= 'osquery: row not an object';
+      continue;
+    }
     const table = tableOf(name, row);
-    if (!table) { firstIgnored ??= 'osquery: table not used'; continue; }
+    if (!table) {
+      firstIgnored ??= 'osquery: table not used';
+      continue;
+    }
     const r = rowEvents(table, row, d, host, hostName, ctx);
     if (r.events) events.push(...r.events);
     else if (r.malformed) firstMalformed ??= r.malformed;
@@ -161,7 +306,9 @@ export function adaptOsquery(d: Dict, ctx: AdapterContext): AdapterOutput {
 }
 
 export function looksLikeOsquery(d: Dict): boolean {
-  return own(d, 'hostIdentifier') !== undefined ||
-    (own(d, 'name') !== undefined && (own(d, 'columns') !== undefined || own(d, 'diffResults') !== undefined || own(d, 'snapshot') !== undefined));
+  return (
+    own(d, 'hostIdentifier') !== undefined ||
+    (own(d, 'name') !== undefined &&
+      (own(d, 'columns') !== undefined || own(d, 'diffResults') !== undefined || own(d, 'snapshot') !== undefined))
+  );
 }
-

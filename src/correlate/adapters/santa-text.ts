@@ -9,7 +9,17 @@
 // are ignored. The text log has no library loads, no code-signing flags and no cdhash on older versions.
 import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
 import { normCdhash, num, parseTime, type Dict } from '../util';
-import { compact, fileId, hostOf, ignored, malformed, markDenied, ok, type AdapterContext, type AdapterOutput } from './common';
+import {
+  compact,
+  fileId,
+  hostOf,
+  ignored,
+  malformed,
+  markDenied,
+  ok,
+  type AdapterContext,
+  type AdapterOutput,
+} from './common';
 
 const MARK = /santad(?:\[\d+\])?:\s/;
 
@@ -60,7 +70,12 @@ function key(pid: number | undefined, pv: number | undefined): string | undefine
 function instigator(f: Dict): ProcessIdentity | undefined {
   const pid = num(f.pid);
   if (pid === undefined) return undefined;
-  return compact<ProcessIdentity>({ key: String(pid), pid, path: s(f.processpath), parentKey: num(f.ppid) === undefined ? undefined : String(num(f.ppid)) });
+  return compact<ProcessIdentity>({
+    key: String(pid),
+    pid,
+    path: s(f.processpath),
+    parentKey: num(f.ppid) === undefined ? undefined : String(num(f.ppid)),
+  });
 }
 
 /** Santa's signing ID is `TEAMID:com.example.app` or `platform:com.apple.ls`. */
@@ -87,8 +102,23 @@ export function adaptSantaText(t: string, ctx: AdapterContext): AdapterOutput {
   const { host, hostName } = hostOf(f, ctx, s(f.machineid), undefined);
   const base = { host, hostName, time, source: 'santa' as const, input: ctx.input, line: ctx.line };
   const change = (op: FileOp, path: string | undefined, from?: string): CorrelationEvent | undefined =>
-    path ? compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op, file: fileId(path), from, process: instigator(f) }) : undefined;
-  const one = (e: CorrelationEvent | undefined, what: string): AdapterOutput => (e ? ok([e]) : malformed(`santa: ${what} without path`));
+    path
+      ? compact<CorrelationEvent>({
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'file-change',
+          op,
+          file: fileId(path),
+          from,
+          process: instigator(f),
+        })
+      : undefined;
+  const one = (e: CorrelationEvent | undefined, what: string): AdapterOutput =>
+    e ? ok([e]) : malformed(`santa: ${what} without path`);
   switch (action) {
     case 'EXEC': {
       const pid = num(f.pid);
@@ -106,22 +136,51 @@ export function adaptSantaText(t: string, ctx: AdapterContext): AdapterOutput {
         signed: s(f.cert_sha256) !== undefined ? true : undefined,
       });
       const ppid = num(f.ppid);
-      const proc: ProcessIdentity = compact({ key: key(pid, pv)!, pid, pidversion: pv, path, teamId: signing.teamId, signingId: signing.signingId, cdhash: signing.cdhash, platform: signing.platform, parentKey: ppid === undefined ? undefined : String(ppid) });
+      const proc: ProcessIdentity = compact({
+        key: key(pid, pv)!,
+        pid,
+        pidversion: pv,
+        path,
+        teamId: signing.teamId,
+        signingId: signing.signingId,
+        cdhash: signing.cdhash,
+        platform: signing.platform,
+        parentKey: ppid === undefined ? undefined : String(ppid),
+      });
       const sha = s(f.sha256);
-      const exec = compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image: fileId(path, { sha256: sha && /^[0-9a-f]{64}$/i.test(sha) ? sha.toLowerCase() : undefined }), signing });
+      const exec = compact<CorrelationEvent>({
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'exec',
+        process: proc,
+        image: fileId(path, { sha256: sha && /^[0-9a-f]{64}$/i.test(sha) ? sha.toLowerCase() : undefined }),
+        signing,
+      });
       const decision = s(f.decision) ?? '';
       if (/DENY|BLOCK/.test(decision)) {
         const reason = s(f.reason);
-        markDenied(exec, `santa ${WORD.test(decision) ? decision : 'DENY'}${reason && WORD.test(reason) ? ' ' + reason : ''}`);
+        markDenied(
+          exec,
+          `santa ${WORD.test(decision) ? decision : 'DENY'}${reason && WORD.test(reason) ? ' ' + reason : ''}`,
+        );
       }
       return ok([exec]);
     }
-    case 'WRITE': return one(change('close-modified', s(f.path)), 'WRITE');
-    case 'DELETE': return one(change('unlink', s(f.path)), 'DELETE');
-    case 'RENAME': return one(change('rename', s(f.newpath), s(f.path)), 'RENAME');
-    case 'LINK': return one(change('create', s(f.newpath)), 'LINK');
+    case 'WRITE':
+      return one(change('close-modified', s(f.path)), 'WRITE');
+    case 'DELETE':
+      return one(change('unlink', s(f.path)), 'DELETE');
+    case 'RENAME':
+      return one(change('rename', s(f.newpath), s(f.path)), 'RENAME');
+    case 'LINK':
+      return one(change('create', s(f.newpath)), 'LINK');
     case 'CLONE':
-    case 'COPYFILE': return one(change('create', s(f.target)), action);
+    case 'COPYFILE':
+      return one(change('create', s(f.target)), action);
     case 'EXCHANGE': {
       // exchangedata(2) swaps the contents of both files: each is modified.
       const a = change('write', s(f.path));
@@ -132,20 +191,59 @@ export function adaptSantaText(t: string, ctx: AdapterContext): AdapterOutput {
     case 'CODESIGNING_INVALIDATED': {
       const p = instigator(f);
       if (!p) return malformed('santa: CODESIGNING_INVALIDATED without pid');
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'cs-invalidated', process: p }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'cs-invalidated',
+          process: p,
+        },
+      ]);
     }
     case 'FORK': {
       const pid = num(f.pid);
       const ppid = num(f.ppid);
       if (pid === undefined || ppid === undefined) return malformed('santa: FORK without pid/ppid');
-      const child: ProcessIdentity = compact({ key: key(pid, num(f.pidversion))!, pid, pidversion: num(f.pidversion), parentKey: String(ppid) });
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: { key: String(ppid), pid: ppid }, child }]);
+      const child: ProcessIdentity = compact({
+        key: key(pid, num(f.pidversion))!,
+        pid,
+        pidversion: num(f.pidversion),
+        parentKey: String(ppid),
+      });
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'fork',
+          process: { key: String(ppid), pid: ppid },
+          child,
+        },
+      ]);
     }
     case 'EXIT': {
       const pid = num(f.pid);
       if (pid === undefined) return malformed('santa: EXIT without pid');
       const p: ProcessIdentity = compact({ key: key(pid, num(f.pidversion))!, pid, pidversion: num(f.pidversion) });
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: p }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'exit',
+          process: p,
+        },
+      ]);
     }
     default:
       return ignored('santa: text action not used');

@@ -2,14 +2,30 @@
 // unlink, fork, exit and codesigning_invalidated. The envelope carries machine_id and event_time.
 import type { CorrelationEvent, ProcessIdentity, SigningState } from '../model';
 import { bool, idStr, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
-import { compact, inodeStr, fileId, hostOf, idText, ignored, malformed, markDenied, ok, signingFromFlags, type AdapterContext, type AdapterOutput } from './common';
+import {
+  compact,
+  inodeStr,
+  fileId,
+  hostOf,
+  idText,
+  ignored,
+  malformed,
+  markDenied,
+  ok,
+  signingFromFlags,
+  type AdapterContext,
+  type AdapterOutput,
+} from './common';
 
 /** Field in either spelling: snake_case (preserving proto names) or lowerCamelCase (proto3 JSON default). */
 function f(o: unknown, snake: string): unknown {
   const v = own(o, snake);
   if (v !== undefined) return v;
   if (!snake.includes('_')) return undefined;
-  return own(o, snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
+  return own(
+    o,
+    snake.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+  );
 }
 
 function santaId(id: unknown): string | undefined {
@@ -22,12 +38,14 @@ function santaId(id: unknown): string | undefined {
 function santaSigning(p: unknown): SigningState {
   const cs = f(p, 'code_signature');
   const team = str(f(cs, 'team_id'));
-  return compact(signingFromFlags(num(f(p, 'cs_flags')), {
-    cdhash: normCdhash(own(cs, 'cdhash')),
-    signingId: str(f(cs, 'signing_id')),
-    teamId: team ?? (isDict(cs) ? null : undefined),
-    platform: bool(f(p, 'is_platform_binary')),
-  }));
+  return compact(
+    signingFromFlags(num(f(p, 'cs_flags')), {
+      cdhash: normCdhash(own(cs, 'cdhash')),
+      signingId: str(f(cs, 'signing_id')),
+      teamId: team ?? (isDict(cs) ? null : undefined),
+      platform: bool(f(p, 'is_platform_binary')),
+    }),
+  );
 }
 
 function santaProcess(p: unknown): ProcessIdentity | undefined {
@@ -70,7 +88,11 @@ export function adaptSanta(d: Dict, ctx: AdapterContext): AdapterOutput {
   let body: unknown;
   for (const k of BODIES) {
     const v = f(d, k);
-    if (isDict(v)) { which = k; body = v; break; }
+    if (isDict(v)) {
+      which = k;
+      body = v;
+      break;
+    }
   }
   if (!which) return ignored('santa: message type not used');
   const inst = santaProcess(own(body, 'instigator'));
@@ -82,39 +104,126 @@ export function adaptSanta(d: Dict, ctx: AdapterContext): AdapterOutput {
       const image = santaFile(own(t, 'executable'));
       if (!proc || !image) return malformed('santa: execution without target');
       proc.path = image.path;
-      const exec = compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exec', process: proc, image, signing: santaSigning(t), parent: inst });
+      const exec = compact<CorrelationEvent>({
+        host: base.host,
+        hostName: base.hostName,
+        time: base.time,
+        source: base.source,
+        input: base.input,
+        line: base.line,
+        kind: 'exec',
+        process: proc,
+        image,
+        signing: santaSigning(t),
+        parent: inst,
+      });
       // DECISION_DENY (proto), DENY (text log), BLOCK_* (sync event upload): the binary did not run.
-      if (decision && /DENY|BLOCK/i.test(decision)) markDenied(exec, `santa ${santaWord(decision)}${reasonSuffix(str(own(body, 'reason')))}`);
+      if (decision && /DENY|BLOCK/i.test(decision))
+        markDenied(exec, `santa ${santaWord(decision)}${reasonSuffix(str(own(body, 'reason')))}`);
       return ok([exec]);
     }
     case 'close': {
       if (own(body, 'modified') !== true) return ignored('santa: close not modified');
       const file = santaFile(own(body, 'target'));
       if (!file) return malformed('santa: close without target.path');
-      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'close-modified', file, process: inst })]);
+      return ok([
+        compact<CorrelationEvent>({
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'file-change',
+          op: 'close-modified',
+          file,
+          process: inst,
+        }),
+      ]);
     }
     case 'rename': {
       const target = str(own(body, 'target'));
       if (!target) return malformed('santa: rename without target');
       const src = santaFile(own(body, 'source'));
-      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'rename', file: fileId(target), from: src?.path, process: inst })]);
+      return ok([
+        compact<CorrelationEvent>({
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'file-change',
+          op: 'rename',
+          file: fileId(target),
+          from: src?.path,
+          process: inst,
+        }),
+      ]);
     }
     case 'unlink': {
       const file = santaFile(own(body, 'target'));
       if (!file) return malformed('santa: unlink without target.path');
-      return ok([compact<CorrelationEvent>({ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'file-change', op: 'unlink', file, process: inst })]);
+      return ok([
+        compact<CorrelationEvent>({
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'file-change',
+          op: 'unlink',
+          file,
+          process: inst,
+        }),
+      ]);
     }
     case 'fork': {
       const child = santaProcess(own(body, 'child'));
       if (!inst || !child) return malformed('santa: fork without processes');
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'fork', process: inst, child }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'fork',
+          process: inst,
+          child,
+        },
+      ]);
     }
     case 'exit':
       if (!inst) return malformed('santa: exit without instigator');
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'exit', process: inst }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'exit',
+          process: inst,
+        },
+      ]);
     case 'codesigning_invalidated':
       if (!inst) return malformed('santa: codesigning_invalidated without instigator');
-      return ok([{ host: base.host, hostName: base.hostName, time: base.time, source: base.source, input: base.input, line: base.line, kind: 'cs-invalidated', process: inst }]);
+      return ok([
+        {
+          host: base.host,
+          hostName: base.hostName,
+          time: base.time,
+          source: base.source,
+          input: base.input,
+          line: base.line,
+          kind: 'cs-invalidated',
+          process: inst,
+        },
+      ]);
   }
 }
 
