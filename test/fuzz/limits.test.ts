@@ -174,7 +174,9 @@ describe('verify: code slots, plist and DER nesting', () => {
     expect(strings).toEqual([4096, 0]);
   });
   it('issues recorded per Wasm call: 256, the rest counted in one LIMIT warning (1 000 dylib commands with a name offset past the command)', () => {
-    const bytes = machO(Array.from({ length: 1000 }, (_, i) => dylib(0xc, `/usr/lib/l${i}.dylib`, { nameOffset: 4000 })));
+    const bytes = machO(
+      Array.from({ length: 1000 }, (_, i) => dylib(0xc, `/usr/lib/l${i}.dylib`, { nameOffset: 4000 })),
+    );
     const r = parse(bytes, { lossy: true });
     expect(r.issues.filter((i) => i.code === 'BAD_STRING')).toHaveLength(256);
     const last = r.issues.at(-1)!;
@@ -185,7 +187,10 @@ describe('verify: code slots, plist and DER nesting', () => {
   it('requirement expression nesting: 256 levels; 100 000 nested `!` are a RequirementError, not a stack overflow', async () => {
     const { decompileRequirement, RequirementError } = await import('../../src/verify/requirements');
     const req = (nots: number) => {
-      const w = new Writer(true).u32(0xfade0c00).u32(12 + 4 * (nots + 1)).u32(1);
+      const w = new Writer(true)
+        .u32(0xfade0c00)
+        .u32(12 + 4 * (nots + 1))
+        .u32(1);
       for (let i = 0; i < nots; i++) w.u32(9); // opNot
       return w.u32(1).done(); // opTrue
     };

@@ -483,11 +483,13 @@ describe('runtimes: the inspector in Chromium', () => {
 
   it('a risky entitlement only in the DER blob is shown: both blobs listed, the key marked with its blob, the disagreement a finding (issue 12 item 10)', async () => {
     const utf8 = (x: string) => tlv(0x0c, new TextEncoder().encode(x));
-    const derDict = (keys: string[]) => tlv(0x70, int(1), tlv(0xb0, ...keys.map((k) => seq(utf8(k), tlv(0x01, new Uint8Array([0xff]))))));
+    const derDict = (keys: string[]) =>
+      tlv(0x70, int(1), tlv(0xb0, ...keys.map((k) => seq(utf8(k), tlv(0x01, new Uint8Array([0xff]))))));
     const DLV = 'com.apple.security.cs.disable-library-validation';
     const signed = adhocSign(readFixture(fixtureByName('@parcel/watcher-darwin-arm64:watcher.node')), {
       identifier: 'watcher.node',
-      entitlementsXml: '<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>com.apple.security.app-sandbox</key><true/></dict></plist>',
+      entitlementsXml:
+        '<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>com.apple.security.app-sandbox</key><true/></dict></plist>',
       extraBlobs: [{ slot: 7, magic: 0xfade7172, data: derDict(['com.apple.security.app-sandbox', DLV]) }],
     });
     const f = join(work, 'der-only-risky.node');
@@ -500,7 +502,9 @@ describe('runtimes: the inspector in Chromium', () => {
     expect(await file.locator(`[data-risky="${DLV}"]`).textContent()).toMatch(/only in the DER blob/);
     expect(await file.locator('pre[aria-label="DER entitlements"]').textContent()).toContain(DLV);
     expect(await file.locator('pre[aria-label="XML entitlements"]').textContent()).not.toContain(DLV);
-    expect(await page.locator('#findings [data-finding=entitlements-mismatch]').getAttribute('data-level')).toBe('high');
+    expect(await page.locator('#findings [data-finding=entitlements-mismatch]').getAttribute('data-level')).toBe(
+      'high',
+    );
     await page.close();
   });
 

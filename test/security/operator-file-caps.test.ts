@@ -23,7 +23,9 @@ function sparse(path: string, size: number): string {
   return path;
 }
 
-let dir = '', tree = '', telemetry = '';
+let dir = '',
+  tree = '',
+  telemetry = '';
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'machlens-operator-caps-'));
   tree = join(dir, 'tree');

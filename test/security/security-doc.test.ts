@@ -19,7 +19,14 @@ function namedPaths(text: string): string[] {
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? (e.name === 'generated' ? [] : files(join(dir, e.name))) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory()
+      ? e.name === 'generated'
+        ? []
+        : files(join(dir, e.name))
+      : e.name.endsWith('.ts')
+        ? [join(dir, e.name)]
+        : [],
+  );
 }
 
 describe('SECURITY.md names what exists', () => {
@@ -28,8 +35,18 @@ describe('SECURITY.md names what exists', () => {
     expect(paths.length).toBeGreaterThan(30);
     const missing = paths.filter((p) => {
       const clean = p.replace(/\/\*\*?$/, '').replace(/\.$/, '');
-      try { readdirSync(join(ROOT, clean)); return false; } catch { /* not a folder */ }
-      try { readFileSync(join(ROOT, clean)); return false; } catch { return true; }
+      try {
+        readdirSync(join(ROOT, clean));
+        return false;
+      } catch {
+        /* not a folder */
+      }
+      try {
+        readFileSync(join(ROOT, clean));
+        return false;
+      } catch {
+        return true;
+      }
     });
     expect(missing).toEqual([]);
   });
@@ -70,14 +87,22 @@ describe('the dependency statement is true', () => {
 
   it('every package SECURITY.md names in backticks is one package.json declares', () => {
     const declared = new Set([...Object.keys(pkg.devDependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
-    const locked = new Set(Object.keys(lock.packages).filter(Boolean).map((k) => k.replace(/^.*node_modules\//, '')));
-    const named = [...doc.matchAll(/`(@?[a-z0-9][\w.-]*(?:\/[\w.-]+)?)`/g)].map((m) => m[1]).filter((n) => locked.has(n));
+    const locked = new Set(
+      Object.keys(lock.packages)
+        .filter(Boolean)
+        .map((k) => k.replace(/^.*node_modules\//, '')),
+    );
+    const named = [...doc.matchAll(/`(@?[a-z0-9][\w.-]*(?:\/[\w.-]+)?)`/g)]
+      .map((m) => m[1])
+      .filter((n) => locked.has(n));
     expect(named.length).toBeGreaterThan(0);
     expect(named.filter((n) => !declared.has(n))).toEqual([]);
   });
 
-  it('the lockfile figures are the lockfile\'s: entry count, every entry with an integrity hash, every entry dev', () => {
-    const entries = Object.entries(lock.packages as Record<string, { integrity?: string; link?: boolean; dev?: boolean }>).filter(([k]) => k);
+  it("the lockfile figures are the lockfile's: entry count, every entry with an integrity hash, every entry dev", () => {
+    const entries = Object.entries(
+      lock.packages as Record<string, { integrity?: string; link?: boolean; dev?: boolean }>,
+    ).filter(([k]) => k);
     const m = /\((\d+) in `package-lock\.json`.*?lockfile v(\d), (\d+) entries\s+without integrity\)/s.exec(doc);
     expect(m, 'the sentence with the lockfile figures').not.toBeNull();
     expect(Number(m![1])).toBe(entries.length);
@@ -85,7 +110,8 @@ describe('the dependency statement is true', () => {
     expect(Number(m![3])).toBe(entries.filter(([, v]) => !v.integrity && !v.link).length);
     expect(entries.filter(([, v]) => !v.dev).map(([k]) => k)).toEqual([]);
     // pinned exactly: no range in package.json
-    for (const [n, v] of Object.entries({ ...pkg.devDependencies, ...pkg.peerDependencies } as Record<string, string>)) expect(v, n).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const [n, v] of Object.entries({ ...pkg.devDependencies, ...pkg.peerDependencies } as Record<string, string>))
+      expect(v, n).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('src/ imports no package but the NATS clients, and those (at run time) only from src/stream/nats.ts', () => {
@@ -94,8 +120,11 @@ describe('the dependency statement is true', () => {
     for (const f of files(SRC)) {
       const text = readFileSync(f, 'utf8');
       // type-only imports are erased by the build: they import nothing at run time
-      const specs = [...text.matchAll(/(?:^|[\s;])(?:import|export)\s(?!type\s)[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm)]
-        .map((m) => m[1] ?? m[2] ?? m[3]);
+      const specs = [
+        ...text.matchAll(
+          /(?:^|[\s;])(?:import|export)\s(?!type\s)[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm,
+        ),
+      ].map((m) => m[1] ?? m[2] ?? m[3]);
       for (const s of specs) {
         if (s.startsWith('.') || s.startsWith('node:')) continue;
         const rel = relative(SRC, f);
