@@ -25,7 +25,7 @@ export const STREAM_USAGE = `usage: machlens stream COMMAND --server URL [option
 
 The correlator on NATS JetStream, partitioned by host (docs/fleet.md).
 
-  machlens stream publish --server URL [--format F] [--partitions N] [--host NAME] [--batch N] FILE...|-
+  machlens stream publish --server URL [--format F] [--partitions N] [--host NAME] [--host-key FIELD] [--batch N] FILE...|-
       telemetry lines into the telemetry stream, subject by partition (FNV-1a of the host mod N); N (default 8)
       is fixed when the stream is created; up to --batch lines (default 200, at most 256 KiB) per message
   machlens stream worker --server URL [--name ID] [--policy F] [--changes F] [--baseline F] [--idle-flush D]
@@ -71,7 +71,8 @@ const FORMATS = ['auto', ...SOURCE_FORMATS];
 const SUB_SPECS: Record<string, CommandSpec> = {
   publish: {
     name: 'stream publish',
-    usage: 'machlens stream publish --server URL [--format F] [--partitions N] [--host NAME] [--batch N] FILE...|-',
+    usage:
+      'machlens stream publish --server URL [--format F] [--partitions N] [--host NAME] [--host-key FIELD] [--batch N] FILE...|-',
     summary: 'Telemetry lines into the telemetry stream, subject by partition (FNV-1a of the host mod N).',
     options: {
       server: SERVER,
@@ -83,6 +84,11 @@ const SUB_SPECS: Record<string, CommandSpec> = {
         description: 'partitions, fixed when the stream is created (default 8)',
       },
       host: { type: 'string', value: 'NAME', description: 'host name for lines that carry none' },
+      'host-key': {
+        type: 'string',
+        value: 'FIELD',
+        description: "field (dotted path) a shipper adds with the host's stable identity, as for correlate",
+      },
       batch: {
         type: 'string',
         value: 'N',
@@ -215,7 +221,14 @@ async function publishCmd(argv: string[], io: StreamIO): Promise<number> {
   }));
   const f = await connectFleet(server, { name: 'machlens-publish' });
   try {
-    await publishLines(f, inputs, { format, partitions, batchLines, host: v.host as Str, log: io.stderr });
+    await publishLines(f, inputs, {
+      format,
+      partitions,
+      batchLines,
+      host: v.host as Str,
+      hostKey: v['host-key'] as Str,
+      log: io.stderr,
+    });
   } finally {
     await f.close();
   }

@@ -49,6 +49,8 @@ export interface LineMeta {
   file?: string;
   line?: number;
   defaultHost: string;
+  /** The field holding the host's stable identity (`--host-key`), when the publisher named one. */
+  hostKey?: string;
   format: SourceFormat | 'auto';
   counted: boolean;
 }
@@ -75,7 +77,12 @@ export function readLine(text: string, meta: LineMeta, stats: LineStats, limits:
     if (s) s.blank++;
     return [];
   }
-  const r = adaptLine(t, meta.format, { defaultHost: meta.defaultHost, input: meta.file, line: meta.line });
+  const r = adaptLine(t, meta.format, {
+    defaultHost: meta.defaultHost,
+    input: meta.file,
+    line: meta.line,
+    ...(meta.hostKey !== undefined ? { hostKey: meta.hostKey } : {}),
+  });
   const o = r.out;
   if (o.malformed !== undefined) {
     if (s) {

@@ -24,6 +24,8 @@ export const H = {
   lines: 'Machlens-Lines',
   /** Host for lines that carry none (`--host`). */
   host: 'Machlens-Host',
+  /** `--host-key FIELD`: the field (dotted path) that holds the host's stable identity, as for correlate. */
+  hostKey: 'Machlens-Host-Key',
   /** Source format when not `auto`. */
   format: 'Machlens-Format',
   /** `0` on the extra copies of a line sent to every partition (a change record for every host): not counted again. */

@@ -199,6 +199,7 @@ export class PartitionRunner {
         const format = ((SOURCE_FORMATS as readonly string[]).includes(fmt) ? fmt : 'auto') as SourceFormat | 'auto';
         const file = h?.get(H.file)?.slice(0, 4096) || undefined;
         const defaultHost = h?.get(H.host)?.slice(0, 256) || 'unknown-host';
+        const hostKey = h?.get(H.hostKey)?.slice(0, 256) || undefined;
         const batch = h?.get(H.lines);
         const text = m.string();
         // A batch from `stream publish` (lines of one input, in order, with their numbers), or one line as a shipper sends it.
@@ -210,7 +211,7 @@ export class PartitionRunner {
           const line = numbered && Number.isSafeInteger(nums[i]) ? nums[i] : undefined;
           const events = readLine(
             texts[i],
-            { file, line, defaultHost, format, counted },
+            { file, line, defaultHost, hostKey, format, counted },
             this.stats,
             this.o.policy.limits,
           );

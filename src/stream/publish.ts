@@ -17,6 +17,8 @@ export interface PublishOptions {
   partitions?: number;
   /** Host for lines that carry none. */
   host?: string;
+  /** Field (dotted path) a shipper adds with the host's stable identity (`--host-key`, as for correlate). */
+  hostKey?: string;
   maxLineLength?: number;
   /** Publishes in flight before waiting for the acks. */
   window?: number;
@@ -192,6 +194,7 @@ export async function publishLines(
     let lineNo = 0;
     inputBase = { [H.file]: input.label };
     if (opts.host !== undefined) inputBase[H.host] = opts.host;
+    if (opts.hostKey !== undefined) inputBase[H.hostKey] = opts.hostKey;
     if (format !== 'auto') inputBase[H.format] = format;
     for await (const item of splitLines(input.chunks, maxLine)) {
       lineNo++;
@@ -216,7 +219,10 @@ export async function publishLines(
       let target = lineNo % n;
       let everywhere = false;
       if (t.trim().length > 0) {
-        const out = adaptLine(t, format, { defaultHost: opts.host ?? defaultHost }).out;
+        const out = adaptLine(t, format, {
+          defaultHost: opts.host ?? defaultHost,
+          ...(opts.hostKey !== undefined ? { hostKey: opts.hostKey } : {}),
+        }).out;
         const first = out.events?.[0];
         if (out.events?.some((e) => e.host === '*')) everywhere = true;
         else if (first) target = partitionOf(first.host, n);

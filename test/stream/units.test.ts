@@ -112,6 +112,25 @@ describe('line accounting beside the correlator', () => {
     expect([b.lines, b.documents, b.malformed, b.blank]).toEqual([3, 3, 2, 1]);
   });
 
+  it('--host-key: the worker reads the identity from the field the publisher named (Machlens-Host-Key), as correlate does', () => {
+    const line = fleetScenario(1)
+      .files[0].text.split('\n')
+      .find((l) => l.includes('"event_type"'))!;
+    const shipped = JSON.stringify({ ...JSON.parse(line), shipper: { uuid: 'A1B2C3D4-0000-4000-8000-00000000CAFE' } });
+    const limits = { maxLineLength: 16384, maxMalformedSamples: 100 };
+    const meta = { defaultHost: 'unknown-host', format: 'auto' as const, counted: true };
+    const plain = readLine(shipped, meta, newLineStats(), limits);
+    const keyed = readLine(shipped, { ...meta, hostKey: 'shipper.uuid' }, newLineStats(), limits);
+    expect(plain.length).toBeGreaterThan(0);
+    expect(plain.every((e) => e.host !== 'A1B2C3D4-0000-4000-8000-00000000CAFE')).toBe(true);
+    expect(keyed.map((e) => e.host)).toEqual(plain.map(() => 'A1B2C3D4-0000-4000-8000-00000000CAFE'));
+    // the same line through the file correlator's option gives the same identity
+    const c = createCorrelator({ hostKey: 'shipper.uuid' });
+    c.push([shipped]);
+    c.flush();
+    expect(c.coverage().map((h) => h.host)).toEqual(['A1B2C3D4-0000-4000-8000-00000000CAFE']);
+  });
+
   it('a copy of a line sent to every partition is not counted again', () => {
     const stats = newLineStats();
     const rec = JSON.stringify({
