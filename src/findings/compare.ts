@@ -3,6 +3,7 @@
 // SliceFacts and call compareSlices: the same change gives the same finding ids, severities and verdict everywhere.
 // The verdict rules are stated in docs/findings.md; each rule that fires is returned with the finding ids behind it.
 import type { Binary, LoadCommand } from '../model/types';
+import { linkeditAccountedEnd } from '../model/layout';
 import type { Finding } from './types';
 import { finding } from './catalogue';
 import { judgeDylibPath, RISKY_ENTITLEMENTS, type PathRisk } from './paths';
@@ -146,37 +147,7 @@ export function codeRegion(b: Binary): { start: number; end: number } {
   if (!Number.isFinite(start)) start = b.header.headerSize + b.header.sizeofcmds;
   const cs = b.codeSignature;
   let end = cs ? Math.min(cs.dataoff, b.size) : b.size;
-  let accounted = 0;
-  for (const lc of b.loadCommands) {
-    switch (lc.kind) {
-      case 'symtab':
-        accounted = Math.max(accounted, lc.stroff + lc.strsize, lc.symoff + lc.nsyms * (b.header.is64 ? 16 : 12));
-        break;
-      case 'linkedit':
-        if (lc.name !== 'LC_CODE_SIGNATURE') accounted = Math.max(accounted, lc.dataoff + lc.datasize);
-        break;
-      case 'dyld_info':
-        accounted = Math.max(
-          accounted,
-          lc.rebaseOff + lc.rebaseSize,
-          lc.bindOff + lc.bindSize,
-          lc.weakBindOff + lc.weakBindSize,
-          lc.lazyBindOff + lc.lazyBindSize,
-          lc.exportOff + lc.exportSize,
-        );
-        break;
-      case 'dysymtab':
-        accounted = Math.max(
-          accounted,
-          lc.indirectsymoff + lc.nindirectsyms * 4,
-          lc.extreloff + lc.nextrel * 8,
-          lc.locreloff + lc.nlocrel * 8,
-        );
-        break;
-      default:
-        break;
-    }
-  }
+  const accounted = linkeditAccountedEnd(b);
   if (accounted > start && accounted < end) end = accounted;
   // a segment's data beyond the accounted end (other than __LINKEDIT) is code too
   for (const g of b.segments)

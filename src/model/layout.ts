@@ -60,3 +60,42 @@ export function pageLocations(b: Binary, start: number, end: number): string[] {
   if (out.length === 0) out.push('(unmapped)');
   return out;
 }
+
+/**
+ * End of the last __LINKEDIT data the load commands account for: symbols and strings, linkedit_data commands other
+ * than LC_CODE_SIGNATURE, dyld info, the dynamic symbol table's tables. 0 when they account for nothing.
+ */
+export function linkeditAccountedEnd(b: Binary): number {
+  let end = 0;
+  for (const lc of b.loadCommands) {
+    switch (lc.kind) {
+      case 'symtab':
+        end = Math.max(end, lc.stroff + lc.strsize, lc.symoff + lc.nsyms * (b.header.is64 ? 16 : 12));
+        break;
+      case 'linkedit':
+        if (lc.name !== 'LC_CODE_SIGNATURE') end = Math.max(end, lc.dataoff + lc.datasize);
+        break;
+      case 'dyld_info':
+        end = Math.max(
+          end,
+          lc.rebaseOff + lc.rebaseSize,
+          lc.bindOff + lc.bindSize,
+          lc.weakBindOff + lc.weakBindSize,
+          lc.lazyBindOff + lc.lazyBindSize,
+          lc.exportOff + lc.exportSize,
+        );
+        break;
+      case 'dysymtab':
+        end = Math.max(
+          end,
+          lc.indirectsymoff + lc.nindirectsyms * 4,
+          lc.extreloff + lc.nextrel * 8,
+          lc.locreloff + lc.nlocrel * 8,
+        );
+        break;
+      default:
+        break;
+    }
+  }
+  return end;
+}

@@ -1,5 +1,6 @@
 // Single-file tamper signs: what the file itself shows, without an earlier version to compare with.
 import type { Binary, ByteSource } from '../model/types';
+import { linkeditAccountedEnd } from '../model/layout';
 import type { Finding } from '../findings/types';
 import { finding } from '../findings/catalogue';
 import { entitlementsDisagreement } from '../findings/compare';
@@ -57,42 +58,6 @@ export function uncoveredBytes(bin: Binary, codeLimit: number | null): Finding[]
 /** Most bytes looked at for an orphaned signature. */
 const TAIL_WINDOW = 16 << 20;
 
-/** End of the last __LINKEDIT data the load commands account for (symbols, strings, linkedit_data, dyld info). */
-function accountedEnd(bin: Binary): number {
-  let end = 0;
-  for (const lc of bin.loadCommands) {
-    switch (lc.kind) {
-      case 'symtab':
-        end = Math.max(end, lc.stroff + lc.strsize, lc.symoff + lc.nsyms * (bin.header.is64 ? 16 : 12));
-        break;
-      case 'linkedit':
-        end = Math.max(end, lc.dataoff + lc.datasize);
-        break;
-      case 'dyld_info':
-        end = Math.max(
-          end,
-          lc.rebaseOff + lc.rebaseSize,
-          lc.bindOff + lc.bindSize,
-          lc.weakBindOff + lc.weakBindSize,
-          lc.lazyBindOff + lc.lazyBindSize,
-          lc.exportOff + lc.exportSize,
-        );
-        break;
-      case 'dysymtab':
-        end = Math.max(
-          end,
-          lc.indirectsymoff + lc.nindirectsyms * 4,
-          lc.extreloff + lc.nextrel * 8,
-          lc.locreloff + lc.nlocrel * 8,
-        );
-        break;
-      default:
-        break;
-    }
-  }
-  return end;
-}
-
 /**
  * LC_CODE_SIGNATURE is missing: looks for a signature-shaped tail (an embedded-signature SuperBlob whose index
  * points at a CodeDirectory) after the last __LINKEDIT data the load commands account for, which is where the
@@ -101,7 +66,7 @@ function accountedEnd(bin: Binary): number {
 export function orphanedSignature(src: ByteSource, bin: Binary): Finding[] {
   if (bin.codeSignature) return [];
   const linkedit = bin.segments.find((s) => s.segname === '__LINKEDIT');
-  let from = accountedEnd(bin);
+  let from = linkeditAccountedEnd(bin); // LC_CODE_SIGNATURE is missing here
   if (from === 0 || from > bin.size) from = linkedit ? linkedit.fileoff : 0;
   from = Math.max(from & ~3, bin.size - TAIL_WINDOW, 0);
   if (from >= bin.size) return [];
