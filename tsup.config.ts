@@ -32,9 +32,11 @@ export default defineConfig([
     treeshake: true,
   },
   {
-    // The worker script machlens/node starts (ESM, whichever entry format started it).
+    // The worker script machlens/node and the CLI start (whichever entry format started it): CommonJS, because a
+    // worker thread starts 10-15 ms sooner without the ESM loader (measured here, docs/benchmarks.md), and the
+    // worker starts on the critical path of `machlens verify` of a large file.
     entry: { 'verify-worker': 'src/node/verify-worker.ts' },
-    format: ['esm'],
+    format: ['cjs'],
     target: 'node20',
     platform: 'node',
     sourcemap: true,

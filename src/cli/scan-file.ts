@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { analyzeSource } from '../scan/analyze';
 import type { FileRecord } from '../scan/record';
-import { openFileSource, sha256File } from '../node/file-source';
+import { createHash } from 'node:crypto';
+import { openFileSource } from '../node/file-source';
 import { chooseBackend, type HashChoice } from '../node/backend';
 import { readBundleSideFiles, type FileProblem } from '../node/safe-open';
 
@@ -44,7 +45,6 @@ export async function scanFile(
   }
   const problems: FileProblem[] = [];
   try {
-    const sha256 = sha256File(src);
     let bundleFiles: { infoPlist?: Uint8Array; codeResources?: Uint8Array } | undefined;
     if (bundle) {
       const side = readBundleSideFiles({
@@ -56,7 +56,14 @@ export async function scanFile(
       if (side.infoPlist) bundleFiles.infoPlist = side.infoPlist;
       if (side.codeResources) bundleFiles.codeResources = side.codeResources;
     }
-    return { record: await analyzeSource(path, src, { sha256, bundle: bundleFiles, ...pageHashing(hash) }), problems };
+    // the whole file's SHA-256 is taken in the same read as the code digests
+    const fileDigest = createHash('sha256');
+    const record = await analyzeSource(path, src, {
+      fileDigest: { update: (b) => fileDigest.update(b), digest: () => fileDigest.digest('hex') },
+      bundle: bundleFiles,
+      ...pageHashing(hash),
+    });
+    return { record, problems };
   } catch (e) {
     return {
       record: {

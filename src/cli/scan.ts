@@ -9,82 +9,119 @@ import type { Finding } from '../findings/types';
 import { scanFile } from './scan-file';
 import type { HashChoice } from '../node/backend';
 import { HASH_OPTION, parseCommand } from './args';
-import { walk, type Unexamined, type WalkEntry } from './walk';
+import { walkSteps, type Unexamined, type WalkResult } from './walk';
 import type { ScanResult } from './scan-file';
 import { BaselineFileError, readBaselineFile } from './baseline-file';
 import { escapeText, quoteName } from '../text/escape';
 import type { CliIO, CommandSpec, ParsedArgs } from './types';
 
 interface PoolOptions {
-  workers: number;
   backend: HashChoice;
-  onRecord: (r: ScanResult, done: number) => void;
+  /** After each file: how many are done, and whether that was the last (the walk has ended, nothing in flight). */
+  onRecord: (r: ScanResult, done: number, final: boolean) => void;
 }
 
-/** Runs scanFile over the entries on a pool of worker threads (one per core), in the main thread as a fallback. */
-async function runPool(entries: WalkEntry[], o: PoolOptions): Promise<ScanResult[]> {
-  const results: ScanResult[] = new Array(entries.length);
+/** The built worker beside the CLI (dist/scan-worker.js), or null when it is not there (source runs). */
+function scanWorkerFile(): URL | null {
+  try {
+    const u = new URL('./scan-worker.js', import.meta.url);
+    return existsSync(fileURLToPath(u)) ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts the scan's worker threads (one per core by default) BEFORE the walk: a worker thread takes 60-100 ms to
+ * start here, which the walk of a large tree hides. Null for one worker (the main thread scans).
+ */
+function startScanWorkers(workers: number, backend: HashChoice): Worker[] | null {
+  const file = workers > 1 ? scanWorkerFile() : null;
+  return file ? Array.from({ length: workers }, () => new Worker(file, { workerData: { backend } })) : null;
+}
+
+/**
+ * Walks the roots (filling `out`) and runs scanFile over every Mach-O the walk finds. On the started workers the
+ * walk goes on between their messages (256 paths at a time), each file is sent as soon as a worker is free, the
+ * largest found so far first (so that a large file does not start last while the other threads sit idle); without
+ * workers, the main thread scans after the walk. Results keep the walk's order.
+ */
+async function runPool(roots: string[], out: WalkResult, ws: Worker[] | null, o: PoolOptions): Promise<ScanResult[]> {
+  const steps = walkSteps(roots, out);
+  const entries = out.machO;
+  const results: ScanResult[] = [];
   let done = 0;
-  const workerFile = (() => {
-    try {
-      const u = new URL('./scan-worker.js', import.meta.url);
-      return existsSync(fileURLToPath(u)) ? u : null;
-    } catch {
-      return null;
-    }
-  })();
-  if (!workerFile || o.workers <= 1 || entries.length < 2) {
+  if (!ws) {
+    for (const _ of steps);
     for (const [i, e] of entries.entries()) {
       results[i] = await scanFile(e.path, e.bundle, o.backend, e.follow === true);
-      o.onRecord(results[i], ++done);
+      o.onRecord(results[i], ++done, i === entries.length - 1);
     }
     return results;
   }
-  const n = Math.min(o.workers, entries.length);
-  let next = 0;
-  await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<void>((resolveAll, reject) => {
-          const w = new Worker(workerFile, { workerData: { backend: o.backend } });
-          const feed = () => {
-            if (next >= entries.length) {
-              void w.terminate();
-              resolveAll();
-              return;
-            }
-            const id = next++;
-            w.postMessage({
-              id,
-              path: entries[id].path,
-              bundle: entries[id].bundle,
-              follow: entries[id].follow === true,
-            });
-          };
-          w.on('message', (m: { id: number; result: ScanResult }) => {
-            results[m.id] = m.result;
-            o.onRecord(m.result, ++done);
-            feed();
-          });
-          w.on('error', reject);
-          feed();
-        }),
-    ),
-  );
-  return results;
+  const pending: number[] = [];
+  const idle = [...ws];
+  let walking = true,
+    inflight = 0;
+  return new Promise<ScanResult[]>((resolveAll, reject) => {
+    const send = () => {
+      while (idle.length > 0 && pending.length > 0) {
+        let best = 0;
+        for (let k = 1; k < pending.length; k++)
+          if ((entries[pending[k]].size ?? 0) > (entries[pending[best]].size ?? 0)) best = k;
+        const id = pending.splice(best, 1)[0];
+        const e = entries[id];
+        inflight++;
+        idle.pop()!.postMessage({ id, path: e.path, bundle: e.bundle, follow: e.follow === true });
+      }
+      if (!walking && pending.length === 0 && inflight === 0) {
+        for (const w of ws) void w.terminate();
+        resolveAll(results);
+      }
+    };
+    for (const w of ws) {
+      w.on('message', (m: { id: number; result: ScanResult }) => {
+        results[m.id] = m.result;
+        inflight--;
+        o.onRecord(m.result, ++done, !walking && pending.length === 0 && inflight === 0);
+        idle.push(w);
+        send();
+      });
+      w.on('error', reject);
+    }
+    const step = () => {
+      try {
+        for (let k = 0; k < 256; k++) {
+          const r = steps.next();
+          if (r.done) {
+            walking = false;
+            break;
+          }
+          if (r.value) pending.push(entries.length - 1);
+        }
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      send();
+      if (walking) setImmediate(step);
+    };
+    step();
+  });
 }
 
-function progress(io: CliIO, enabled: boolean, total: number) {
+/** The progress bar on a terminal; the total grows while the walk goes on ("+" until it has ended). */
+function progress(io: CliIO, enabled: boolean, total: () => number) {
   let last = 0;
-  return (done: number) => {
+  return (done: number, final: boolean) => {
     if (!enabled) return;
     const now = Date.now();
-    if (done !== total && now - last < 100) return;
+    if (!final && now - last < 100) return;
     last = now;
+    const n = total();
     const width = 30,
-      filled = Math.round((done / Math.max(1, total)) * width);
-    io.stderr(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`);
+      filled = Math.round((done / Math.max(1, n)) * width);
+    io.stderr(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${n}${final ? '\n' : '+'}`);
   };
 }
 
@@ -166,15 +203,15 @@ export async function runScan(argv: string[], io: CliIO): Promise<number> {
       return 2;
     }
   }
-  const w = walk(o.roots);
-  const tick = progress(io, o.progress && !!process.stderr.isTTY, w.machO.length);
+  const ws = startScanWorkers(o.workers, o.hash);
+  const w: WalkResult = { machO: [], notMachO: 0, unexamined: [], symlinks: [] };
+  const tick = progress(io, o.progress && !!process.stderr.isTTY, () => w.machO.length);
   const backend = o.hash;
-  const results = await runPool(w.machO, {
-    workers: o.workers,
+  const results = await runPool(o.roots, w, ws, {
     backend,
-    onRecord: (r, done) => {
+    onRecord: (r, done, final) => {
       if (o.json && !baseline) io.stdout(JSON.stringify(r.record) + '\n');
-      tick(done);
+      tick(done, final);
     },
   });
   const records = results.map((r) => r.record);
@@ -309,10 +346,11 @@ export async function runBaseline(argv: string[], io: CliIO): Promise<number> {
   const args = parseCommand(BASELINE_COMMAND, argv, io);
   if (typeof args === 'number') return args;
   const o = walkArgs(args);
-  const w = walk(o.roots);
-  const tick = progress(io, o.progress && !!process.stderr.isTTY, w.machO.length);
+  const ws = startScanWorkers(o.workers, o.hash);
+  const w: WalkResult = { machO: [], notMachO: 0, unexamined: [], symlinks: [] };
+  const tick = progress(io, o.progress && !!process.stderr.isTTY, () => w.machO.length);
   const backend = o.hash;
-  const results = await runPool(w.machO, { workers: o.workers, backend, onRecord: (_r, d) => tick(d) });
+  const results = await runPool(o.roots, w, ws, { backend, onRecord: (_r, d, final) => tick(d, final) });
   const records = results.map((r) => r.record);
   const baseline: Baseline = {
     version: 1,

@@ -11,6 +11,8 @@ export interface WalkEntry {
   bundle: string | null;
   /** A root named on the command line that is a symlink to a file: opened through the link (find -H). */
   follow?: boolean;
+  /** Size at the walk (for the order of work: largest first). */
+  size?: number;
 }
 
 /** A path the scan did not examine, and why (`code`: an errno such as EACCES, ENAMETOOLONG, ENOENT, or ours). */
@@ -51,22 +53,38 @@ function bundleOf(path: string): string | null {
 
 const codeOf = (e: unknown) => (e as NodeJS.ErrnoException | SafeOpenError).code ?? 'EIO';
 
+/** Walks the roots to the end (see walkSteps). */
 export function walk(roots: string[]): WalkResult {
   const out: WalkResult = { machO: [], notMachO: 0, unexamined: [], symlinks: [] };
+  for (const _ of walkSteps(roots, out));
+  return out;
+}
+
+/**
+ * The walk one path at a time: `out` is filled as it goes (every Mach-O in `out.machO` in walk order, the other
+ * counts and lists too), and each step yields the Mach-O entry it found, or null. The scan pool pulls steps between
+ * its workers' messages, so the workers hash while the walk goes on.
+ */
+export function* walkSteps(roots: string[], out: WalkResult): Generator<WalkEntry | null, void, void> {
   const skip = (path: string, e: unknown) =>
     out.unexamined.push({ path, code: codeOf(e), reason: (e as Error).message });
-  const visit = (p: string, isRoot: boolean) => {
+  // depth first, names sorted, as a stack of paths still to visit (a root first, then what its folders hold)
+  const stack: { p: string; isRoot: boolean }[] = roots.map((r) => ({ p: resolve(r), isRoot: true })).reverse();
+  while (stack.length > 0) {
+    const { p, isRoot } = stack.pop()!;
     let st;
     // a root is followed (find -H); anything below it is looked at without following
     try {
       st = isRoot ? statSync(p) : lstatSync(p);
     } catch (e) {
       skip(p, e);
-      return;
+      yield null;
+      continue;
     }
     if (st.isSymbolicLink()) {
       out.symlinks.push(p);
-      return;
+      yield null;
+      continue;
     }
     if (st.isDirectory()) {
       let names: string[];
@@ -74,24 +92,30 @@ export function walk(roots: string[]): WalkResult {
         names = readdirSync(p).sort();
       } catch (e) {
         skip(p, e);
-        return;
+        yield null;
+        continue;
       }
-      for (const n of names) visit(join(p, n), false);
-      return;
+      for (let i = names.length - 1; i >= 0; i--) stack.push({ p: join(p, names[i]), isRoot: false });
+      yield null;
+      continue;
     }
     if (!st.isFile()) {
       out.unexamined.push({ path: p, code: 'NOT_REGULAR', reason: `is ${kindOf(st)}, not a regular file` });
-      return;
+      yield null;
+      continue;
     }
     try {
       // opened non-blocking, checked on the descriptor: a file swapped for a FIFO since the lstat cannot hang us
-      if (looksLikeMachO(readRegularHead(p, 8, { noFollow: !isRoot })))
-        out.machO.push({ path: p, bundle: bundleOf(p), ...(isRoot ? { follow: true } : {}) });
-      else out.notMachO++;
+      if (looksLikeMachO(readRegularHead(p, 8, { noFollow: !isRoot }))) {
+        const e: WalkEntry = { path: p, bundle: bundleOf(p), size: st.size, ...(isRoot ? { follow: true } : {}) };
+        out.machO.push(e);
+        yield e;
+        continue;
+      }
+      out.notMachO++;
     } catch (e) {
       skip(p, e);
     }
-  };
-  for (const r of roots) visit(resolve(r), true);
-  return out;
+    yield null;
+  }
 }

@@ -6,6 +6,7 @@ import { closeSync, readSync } from 'node:fs';
 import { openRegular, type SafeOpenOptions } from './safe-open';
 import { createHash } from 'node:crypto';
 import type { ByteSource } from '../model/types';
+import { forEachChunk, type ByteSourceInto } from '../model/chunks';
 
 export interface FileSource extends ByteSource {
   path: string;
@@ -54,17 +55,9 @@ export function openFileSource(path: string, options: SafeOpenOptions = { noFoll
   return src;
 }
 
-/** SHA-256 (hex) of a whole source, streamed through one 4 MiB buffer (readInto when the source has it). */
-export function sha256File(src: ByteSource & { readInto?(offset: number, target: Uint8Array): number }): string {
+/** SHA-256 (hex) of a whole source, streamed 4 MiB at a time (through the reused buffer when it has readInto). */
+export function sha256File(src: ByteSourceInto): string {
   const h = createHash('sha256');
-  const chunk = 4 * 1024 * 1024;
-  const buf = src.readInto ? new Uint8Array(Math.min(chunk, Math.max(1, src.size))) : null;
-  for (let off = 0; off < src.size; off += chunk) {
-    if (buf && src.readInto) {
-      const n = src.readInto(off, buf);
-      if (n <= 0) break;
-      h.update(n === buf.length ? buf : buf.subarray(0, n));
-    } else h.update(src.read(off, chunk));
-  }
+  forEachChunk(src, 0, src.size, 4 * 1024 * 1024, (piece) => h.update(piece));
   return h.digest('hex');
 }

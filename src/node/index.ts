@@ -18,8 +18,8 @@ export { nodeHostDigest, chooseBackend, type BackendChoice, type HashChoice, typ
 export { verifyPaged, verifySyncPaged, planPageJobs, runPageJob, mergePageResults } from '../verify/parallel';
 export type { PageJob, PageJobResult, PagePool, ParallelVerifyOptions } from '../verify/parallel';
 
-/** The worker script shipped beside this file (dist/verify-worker.js). */
-export const VERIFY_WORKER_URL = new URL('./verify-worker.js', import.meta.url);
+/** The worker script shipped beside this file (dist/verify-worker.cjs). */
+export const VERIFY_WORKER_URL = new URL('./verify-worker.cjs', import.meta.url);
 
 /**
  * A pool of `size` worker threads that hash page jobs of the file at `path` with `backend`. Create it once and

@@ -1,5 +1,5 @@
 // Node only (`machlens/node`): a pool of worker threads for page verification (src/verify/parallel.ts). Each worker
-// runs src/node/verify-worker.ts (built as dist/verify-worker.js), opens the file and reads only its jobs' ranges.
+// runs src/node/verify-worker.ts (built as dist/verify-worker.cjs), opens the file and reads only its jobs' ranges.
 // Meant to be created once and reused (scan, several files).
 import { Worker } from 'node:worker_threads';
 import type { PageJob, PageJobResult, PagePool } from '../verify/pages';
@@ -29,7 +29,7 @@ function settle(
 }
 
 /**
- * A pool of `size` worker threads running `workerUrl` (the built verify-worker.js), hashing the page jobs of the
+ * A pool of `size` worker threads running `workerUrl` (the built verify-worker.cjs), hashing the page jobs of the
  * file at `path` with `backend`. Jobs go to the least busy worker.
  */
 export function createNodePagePool(
@@ -75,31 +75,41 @@ export function createNodePagePool(
   };
 }
 
-export interface SharedPagePool extends PagePool {
+export interface SharedPagePool {
+  /** Threads hashing pages, the calling one included. */
+  readonly size: number;
+  /**
+   * The pool's jobs on the file at `path`: `inline` runs a job on the calling thread (between event-loop turns),
+   * the workers open `path` themselves and read only their jobs' ranges.
+   */
+  forFile(path: string, inline: (job: PageJob) => PageJobResult): PagePool;
   close(): Promise<void>;
 }
 
 /**
- * The calling thread plus `workers` worker threads on one queue of page jobs (the second core, for one large file):
- * a worker takes jobs from the front once it has said it is ready (one in flight: a job sent to a thread still
- * starting could not be taken back), the calling thread runs jobs from the back with `inline` between event-loop
- * turns, so a worker that starts late (thread start-up, a loaded machine) just takes fewer jobs. Cut the code range into more jobs than threads (`parts`, e.g. 16).
+ * The calling thread plus `workers` worker threads on one queue of page jobs (the second core, for a large file).
+ * Started before the file is parsed (a worker thread takes 60-100 ms to start here, longer than parsing and the
+ * CMS check), then bound to each file with `forFile`. A worker takes jobs from the front once it has said it is
+ * ready (one in flight: a job sent to a thread still starting could not be taken back); the calling thread runs
+ * jobs from the back between event-loop turns, so a worker that starts late (thread start-up, a loaded machine)
+ * just takes fewer jobs. Cut the code range into many more jobs than threads (`parts`) so neither waits long for
+ * the other's last job.
  */
-export function createSharedPagePool(
-  workerUrl: URL | string,
-  path: string,
-  workers: number,
-  backend: PageBackend,
-  inline: (job: PageJob) => PageJobResult,
-): SharedPagePool {
-  const queue: { job: PageJob; resolve: (r: PageJobResult) => void; reject: (e: Error) => void }[] = [];
+export function createSharedPagePool(workerUrl: URL | string, workers: number, backend: PageBackend): SharedPagePool {
+  type Queued = {
+    job: PageJob;
+    path: string;
+    inline: (job: PageJob) => PageJobResult;
+    resolve: (r: PageJobResult) => void;
+    reject: (e: Error) => void;
+  };
+  const queue: Queued[] = [];
   const ws = Array.from({ length: workers }, () => ({
     w: new Worker(workerUrl, { workerData: { [VERIFY_WORKER_MARK]: true } }),
     busy: 0,
     dead: false,
     ready: false,
   }));
-  type Queued = { job: PageJob; resolve: (r: PageJobResult) => void; reject: (e: Error) => void };
   const waiting = new Map<number, Queued & { x: (typeof ws)[number] }>();
   let nextId = 1;
   let inlineScheduled = false;
@@ -110,7 +120,7 @@ export function createSharedPagePool(
         const id = nextId++;
         x.busy++;
         waiting.set(id, { ...q, x });
-        x.w.postMessage({ id, path, job: q.job, backend } satisfies WorkerRequest);
+        x.w.postMessage({ id, path: q.path, job: q.job, backend } satisfies WorkerRequest);
       }
     }
     if (queue.length > 0 && !inlineScheduled) {
@@ -120,7 +130,7 @@ export function createSharedPagePool(
         const q = queue.pop();
         if (q) {
           try {
-            q.resolve(inline(q.job));
+            q.resolve(q.inline(q.job));
           } catch (e) {
             q.reject(e as Error);
           }
@@ -138,10 +148,9 @@ export function createSharedPagePool(
       }
       if (settle(waiting, x, m)) pump();
     });
-    x.w.on('error', (e) => {
+    x.w.on('error', () => {
       // a failed worker's jobs go back to the queue: the calling thread (or another worker) runs them
       x.dead = true;
-      void e;
       for (const [id, p] of waiting)
         if (p.x === x) {
           waiting.delete(id);
@@ -152,11 +161,14 @@ export function createSharedPagePool(
   }
   return {
     size: workers + 1,
-    run: (job) =>
-      new Promise<PageJobResult>((resolve, reject) => {
-        queue.push({ job, resolve, reject });
-        pump();
-      }),
+    forFile: (path, inline) => ({
+      size: workers + 1,
+      run: (job) =>
+        new Promise<PageJobResult>((resolve, reject) => {
+          queue.push({ job, path, inline, resolve, reject });
+          pump();
+        }),
+    }),
     async close() {
       await Promise.all(ws.map((x) => x.w.terminate()));
     },

@@ -1,4 +1,4 @@
-// Node only: the worker thread of the page pool (src/node/pool.ts), built as dist/verify-worker.js. It answers page
+// Node only: the worker thread of the page pool (src/node/pool.ts), built as dist/verify-worker.cjs. It answers page
 // jobs on a file path with node:crypto or its own Wasm core (instantiated only when a job needs it: SHA-256 jobs
 // through node:crypto start without compiling Wasm), reading only the job's range of the file.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';

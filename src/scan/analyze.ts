@@ -3,6 +3,7 @@
 // commands' digests.
 import { parseLossy } from '../model/parse';
 import type { Binary, ByteSource, LoadCommand } from '../model/types';
+import { forEachChunk } from '../model/chunks';
 import { summarizeSignatures } from '../diff/signature';
 import { codeRegion, commandsText, plainEntitlements } from '../findings/compare';
 import type { FileRecord } from './record';
@@ -12,7 +13,12 @@ import { blobDigestFor, type HashBackend } from '../wasm/native';
 
 export interface AnalyzeOptions {
   /** sha256 of the whole file, computed by the caller (Node: streamed with node:crypto). */
-  sha256: string;
+  sha256?: string;
+  /**
+   * Instead of `sha256`: an incremental SHA-256 that analyzeSource feeds the whole file in the same read as the
+   * code digests (one read of the file less); its hex digest becomes the record's sha256.
+   */
+  fileDigest?: FileDigest;
   /** Bundle files for the verifier (Info.plist, CodeResources) when the file is a bundle's main executable. */
   bundle?: { infoPlist?: Uint8Array; codeResources?: Uint8Array };
   /** Hash code pages with this host digest instead of Wasm (see VerifyOptions.hostDigest). */
@@ -33,12 +39,10 @@ function sha256(data: Uint8Array, host?: HostDigest): Uint8Array {
   return host ? host('sha256', data) : digest(getCore(), 2, data);
 }
 
-/** SHA-256 of the slice's code region, read in 4 MiB chunks: sha256 over the chunks' own SHA-256 digests. */
-export function codeRegionDigest(src: ByteSource, b: Binary, host?: HostDigest): string {
-  const { start, end } = codeRegion(b);
-  const parts: Uint8Array[] = [];
-  for (let off = start; off < end; off += CHUNK)
-    parts.push(sha256(src.read(b.offset + off, Math.min(CHUNK, end - off)), host));
+/** The code digest from its chunks' SHA-256 digests and the region (see codeRegionDigest). */
+function finishCodeDigest(parts: Uint8Array[], start: number, end: number, host?: HostDigest): string {
+  // a region that runs past the end of the data: each chunk not there is the digest of no bytes
+  for (let off = start + parts.length * CHUNK; off < end; off += CHUNK) parts.push(sha256(new Uint8Array(0), host));
   const all = new Uint8Array(parts.length * 32 + 16);
   parts.forEach((p, i) => all.set(p, i * 32));
   new DataView(all.buffer).setFloat64(parts.length * 32, start);
@@ -46,31 +50,80 @@ export function codeRegionDigest(src: ByteSource, b: Binary, host?: HostDigest):
   return hex(sha256(all, host));
 }
 
+/** SHA-256 of the slice's code region, read in 4 MiB chunks: sha256 over the chunks' own SHA-256 digests. */
+export function codeRegionDigest(src: ByteSource, b: Binary, host?: HostDigest): string {
+  const { start, end } = codeRegion(b);
+  const parts: Uint8Array[] = [];
+  forEachChunk(src, b.offset + start, b.offset + end, CHUNK, (piece) => parts.push(sha256(piece, host)));
+  return finishCodeDigest(parts, start, end, host);
+}
+
+/** An incremental digest of the whole file, fed in order (Node: `createHash('sha256')`). */
+export interface FileDigest {
+  update(bytes: Uint8Array): void;
+  digest(): string;
+}
+
+/**
+ * Every slice's code digest (as codeRegionDigest) and, when `whole` is given, the whole file fed to it, in ONE read
+ * of the file: the bytes are read in order, the code regions in their 4 MiB chunks, the bytes between them in
+ * pieces of the same size, and every piece goes to `whole` too. A region that overlaps one before it (a malformed
+ * fat file) is read again on its own.
+ */
+export function codeDigests(src: ByteSource, slices: Binary[], host?: HostDigest, whole?: FileDigest): string[] {
+  const regions = slices.map((b, i) => ({ i, b, ...codeRegion(b) }));
+  if (!whole) return regions.map((r) => codeRegionDigest(src, r.b, host));
+  const parts: Uint8Array[][] = regions.map(() => []);
+  const feed = (piece: Uint8Array) => whole.update(piece);
+  let pos = 0;
+  for (const r of [...regions].sort((x, y) => x.b.offset + x.start - (y.b.offset + y.start))) {
+    const a = r.b.offset + r.start,
+      z = r.b.offset + r.end;
+    if (a < pos) {
+      forEachChunk(src, a, z, CHUNK, (piece) => parts[r.i].push(sha256(piece, host)));
+      continue;
+    }
+    forEachChunk(src, pos, a, CHUNK, feed);
+    pos = a;
+    forEachChunk(src, a, z, CHUNK, (piece) => {
+      whole.update(piece);
+      parts[r.i].push(sha256(piece, host));
+      pos += piece.length;
+    });
+  }
+  forEachChunk(src, pos, src.size, CHUNK, feed);
+  return regions.map((r) => finishCodeDigest(parts[r.i], r.start, r.end, host));
+}
+
 export async function analyzeSource(path: string, src: ByteSource, options: AnalyzeOptions): Promise<FileRecord> {
   const m = parseLossy(src);
   const firstError = m.issues.find((i) => i.severity === 'error');
+  const whole = options.sha256 === undefined ? options.fileDigest : undefined;
   if (m.slices.length === 0) {
+    if (whole) forEachChunk(src, 0, src.size, CHUNK, (piece) => whole.update(piece));
     return {
       path,
       size: src.size,
-      sha256: options.sha256,
+      sha256: options.sha256 ?? whole?.digest() ?? '',
       slices: [],
       findings: [],
       error: { code: firstError?.code ?? 'BAD_MAGIC', message: firstError?.message ?? 'no slice' },
     };
   }
+  // the drift digests are one-shot SHA-256 like the cdhash: native where the runtime has it (unless 'wasm')
+  const host = blobDigestFor(options.hashing ?? 'auto', options.hostDigest);
+  const code = codeDigests(src, m.slices, host, whole);
+  const fileSha256 = options.sha256 ?? whole?.digest() ?? '';
   const sigs = await summarizeSignatures(src, m, {
     bundle: options.bundle,
     hostDigest: options.hostDigest,
     hashing: options.hashing,
   });
   const findings = sigs.flatMap((s) => s.findings);
-  // the drift digests are one-shot SHA-256 like the cdhash: native where the runtime has it (unless 'wasm')
-  const host = blobDigestFor(options.hashing ?? 'auto', options.hostDigest);
   return {
     path,
     size: src.size,
-    sha256: options.sha256,
+    sha256: fileSha256,
     slices: m.slices.map((s, i) => ({
       cputype: s.header.cputype,
       cpusubtype: s.header.cpusubtype,
@@ -97,7 +150,7 @@ export async function analyzeSource(path: string, src: ByteSource, options: Anal
       uuid: s.uuid,
       entitlements: plainEntitlements(sigs[i].entitlementsXml),
       entitlementsDer: plainEntitlements(sigs[i].entitlementsDer),
-      codeDigest: codeRegionDigest(src, s, host),
+      codeDigest: code[i],
       commandsDigest: hex(sha256(new TextEncoder().encode(commandsText(s)), host)),
     })),
     findings,

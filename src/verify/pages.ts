@@ -7,7 +7,8 @@
 import type { Core } from '../wasm/instance';
 import { createPageStrategy, isHashType, type HashType, type HostDigest } from '../wasm/hashing';
 import type { Binary, ByteSource } from '../model/types';
-import { recordPageResults, type ByteSourceInto } from './signature';
+import { recordPageResults } from './signature';
+import { forEachChunk } from '../model/chunks';
 import type { CodeDirectoryReport } from './types';
 
 /** One page range of one slice, for every usable CodeDirectory of that slice at once (one read pass). */
@@ -163,21 +164,13 @@ export function runPageJob(
     }),
   );
   const stop = Math.max(job.start, ...job.cds.map((c) => Math.min(job.end, c.limit)));
-  const into = (src as ByteSourceInto).readInto?.bind(src);
-  const scratch = into ? new Uint8Array(Math.min(READ_CHUNK, Math.max(0, stop - job.start))) : null;
-  for (let off = job.start; off < stop; off += READ_CHUNK) {
-    const want = Math.min(READ_CHUNK, stop - off);
-    const piece =
-      into && scratch
-        ? scratch.subarray(0, into(job.sliceOffset + off, scratch.subarray(0, want)))
-        : src.read(job.sliceOffset + off, want);
-    if (piece.length === 0) break;
+  forEachChunk(src, job.sliceOffset + job.start, job.sliceOffset + stop, READ_CHUNK, (piece, at) => {
+    const off = at - job.sliceOffset;
     for (let k = 0; k < job.cds.length; k++) {
       const end = Math.min(job.end, job.cds[k].limit);
       if (off < end) hashers[k].update(piece.length <= end - off ? piece : piece.subarray(0, end - off));
     }
-    if (piece.length < want) break;
-  }
+  });
   return {
     cds: job.cds.map((c, k) => {
       const r = hashers[k].finish();

@@ -25,14 +25,7 @@ import type { BlobEntry, BundleFiles, CodeDirectoryReport, MismatchedPage, Speci
  */
 const MAX_SIGNATURE = 64 << 20;
 
-/**
- * A ByteSource that can also fill a caller's buffer: the code range is then streamed through one reused buffer
- * instead of a fresh array per piece (the CLI's file source does this).
- */
-export interface ByteSourceInto extends ByteSource {
-  /** Reads up to target.length bytes at `offset` into `target`; returns the count (fewer only at the end). */
-  readInto?(offset: number, target: Uint8Array): number;
-}
+export type { ByteSourceInto } from '../model/chunks';
 
 export interface ParsedCodeDirectory {
   report: CodeDirectoryReport;

@@ -46,7 +46,7 @@ describe('runtimes: the packed package in Node', () => {
       'package/dist/cli.js',
       'package/dist/node.js',
       'package/dist/node.d.ts',
-      'package/dist/verify-worker.js',
+      'package/dist/verify-worker.cjs',
       'package/package.json',
     ])
       expect(list).toContain(f);

@@ -1,4 +1,5 @@
 // machlens verify: text, JSON fields the issue lists, exit codes; files read by ranges, each byte about once.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -259,7 +260,43 @@ describe('a ByteSource with readInto streams the code range through one buffer',
     const b = await verify(bytes);
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
     expect(intos).toBeGreaterThan(20);
-    expect(targets.size).toBe(2); // one scratch buffer per slice
+    expect(targets.size).toBe(1); // one scratch buffer, reused by every job and slice on this thread
     expect(reads).toBeLessThan(12);
+  });
+});
+
+describe('--workers N: the page step on N threads (the built CLI, dist/cli.js, whose worker is dist/verify-worker.cjs)', () => {
+  const CLI = path.resolve(__dirname, '..', '..', 'dist', 'cli.js');
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, 'verify', ...args], { encoding: 'utf8' });
+  it('1, 2 and 3 threads give the same JSON as the default, on a real binary and on a tampered one', () => {
+    const bad = path.join(tmp, 'sentry-tampered-workers');
+    const b = thinSlice(readFixture(fixtureByName('@sentry/cli-darwin:bin/sentry-cli')), 'arm64');
+    b[b.length >> 2] ^= 0xff;
+    b[b.length >> 3] ^= 0xff;
+    fs.writeFileSync(bad, b);
+    for (const [file, status] of [
+      [sentry(), 0],
+      [bad, 1],
+    ] as const) {
+      const base = cli([file, '--json']);
+      expect(base.status).toBe(status);
+      for (const n of ['1', '2', '3']) {
+        const r = cli([file, '--json', '--workers', n]);
+        expect(r.status, `--workers ${n}`).toBe(status);
+        expect(r.stdout).toBe(base.stdout);
+      }
+      if (status === 1) {
+        const pages = JSON.parse(base.stdout).slices[0].signature.codeDirectories[0].mismatchedPages;
+        expect(pages.length).toBe(2);
+      }
+    }
+  });
+
+  it('0 or a word is a usage error (exit 2)', () => {
+    for (const v of ['0', 'two', '65']) {
+      const r = cli([sentry(), '--workers', v]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('--workers');
+    }
   });
 });

@@ -26,7 +26,7 @@ import { appendDylib, flipInText } from '../helpers/tamper';
 import { thinSlice } from '../helpers/adhoc-sign';
 
 const DIST = join(ROOT, 'dist', 'index.js');
-const NODE_WORKER = join(ROOT, 'dist', 'verify-worker.js');
+const NODE_WORKER = join(ROOT, 'dist', 'verify-worker.cjs');
 let webPool: WorkerPagePool;
 
 beforeAll(async () => {

@@ -1,0 +1,101 @@
+// The scanner reads each Mach-O for its whole-file SHA-256 and its code digests in ONE pass (analyzeSource's
+// `fileDigest`, src/scan/analyze.ts codeDigests): the record must equal the one built from a separately computed
+// SHA-256 and per-slice codeRegionDigest, on every real and linked fixture (thin and fat, signed and unsigned), on a
+// truncated file and on a fat file whose slices are listed out of order, and the file must be read once.
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { init } from '../src/index';
+import { bytesSource, parseLossy } from '../src/model/parse';
+import { analyzeSource, codeDigests, codeRegionDigest } from '../src/scan/analyze';
+import { allFixtures, fixtureByName, readFixture } from './helpers/fixtures';
+import { fat } from './helpers/synth';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const digestOf = () => {
+  const h = createHash('sha256');
+  return { update: (b: Uint8Array) => void h.update(b), digest: () => h.digest('hex') };
+};
+/** A source that counts the bytes handed out (read and readInto). */
+function counting(b: Uint8Array) {
+  const src = {
+    size: b.length,
+    bytes: 0,
+    read(o: number, n: number) {
+      const p = b.slice(o, o + n);
+      src.bytes += p.length;
+      return p;
+    },
+    readInto(o: number, t: Uint8Array) {
+      const p = b.subarray(o, o + t.length);
+      t.set(p);
+      src.bytes += p.length;
+      return p.length;
+    },
+  };
+  return src;
+}
+
+beforeAll(async () => {
+  await init();
+});
+
+describe('whole-file SHA-256 and code digests in one read', () => {
+  it('equal the separate computations on every fixture', async () => {
+    const files = allFixtures();
+    expect(files.length).toBeGreaterThan(20);
+    for (const f of files) {
+      const b = readFixture(f);
+      const a = await analyzeSource('/x', bytesSource(b), { sha256: sha(b) });
+      const one = await analyzeSource('/x', counting(b), { fileDigest: digestOf() });
+      expect(JSON.stringify(one), f.name).toBe(JSON.stringify(a));
+      const m = parseLossy(bytesSource(b));
+      expect(
+        m.slices.map((s) => codeRegionDigest(bytesSource(b), s)),
+        f.name,
+      ).toEqual(codeDigests(bytesSource(b), m.slices));
+    }
+  });
+
+  it('reads a fat file exactly once for both (bytes handed out = its size)', () => {
+    const b = readFixture(fixtureByName('@sentry/cli-darwin:bin/sentry-cli')); // fat, two signed slices
+    const m = parseLossy(bytesSource(b));
+    const src = counting(b);
+    const whole = digestOf();
+    const got = codeDigests(src, m.slices, undefined, whole);
+    expect(whole.digest()).toBe(sha(b));
+    expect(got).toEqual(m.slices.map((s) => codeRegionDigest(bytesSource(b), s)));
+    expect(src.bytes).toBe(b.length);
+  });
+
+  it('a truncated file and a fat file with its slices listed in reverse order', async () => {
+    const b = readFixture(fixtureByName('@sentry/cli-darwin:bin/sentry-cli'));
+    const cut = b.slice(0, Math.floor(b.length * 0.7));
+    for (const x of [cut]) {
+      const a = await analyzeSource('/x', bytesSource(x), { sha256: sha(x) });
+      const one = await analyzeSource('/x', counting(x), { fileDigest: digestOf() });
+      expect(JSON.stringify(one)).toBe(JSON.stringify(a));
+    }
+    const arm = readFixture(fixtureByName('@parcel/watcher-darwin-arm64:watcher.node'));
+    const x86 = readFixture(fixtureByName('@parcel/watcher-darwin-x64:watcher.node'));
+    // the arm64 slice at 0x4000, the x86_64 slice after it, but listed first
+    const x86At = Math.ceil((0x4000 + arm.length) / 0x4000) * 0x4000;
+    const rev = fat(
+      [
+        { cputype: 0x01000007, cpusubtype: 3, offset: x86At, size: x86.length, align: 14 },
+        { cputype: 0x0100000c, cpusubtype: 0, offset: 0x4000, size: arm.length, align: 14 },
+      ],
+      [x86, arm],
+    );
+    const a = await analyzeSource('/x', bytesSource(rev), { sha256: sha(rev) });
+    const one = await analyzeSource('/x', counting(rev), { fileDigest: digestOf() });
+    expect(JSON.stringify(one)).toBe(JSON.stringify(a));
+    expect(one.slices.length).toBe(2);
+  });
+
+  it('a file that is not Mach-O still gets its SHA-256', async () => {
+    const junk = new TextEncoder().encode('not a Mach-O file at all, just text\n'.repeat(1000));
+    const one = await analyzeSource('/x', counting(junk), { fileDigest: digestOf() });
+    expect(one.sha256).toBe(sha(junk));
+    expect(one.error?.code).toBeTruthy();
+  });
+});
