@@ -50,3 +50,69 @@ export function forEachChunk(
     if (buf && (!spare || spare.length < buf.length)) spare = buf;
   }
 }
+
+/** Bytes of [from, to) of a source, handed over in order exactly once each (see `observedInOrder`). */
+export interface InOrderSink {
+  from: number;
+  to: number;
+  /** `piece` holds the bytes at [offset, offset + piece.length), within [from, to); valid only during the call. */
+  feed(piece: Uint8Array, offset: number): void;
+}
+
+/**
+ * A gap up to this size between what was seen in order and the next read is read to keep going: a fat file's
+ * padding, and the signature between one slice's code and the next slice (1.2 MB for a 150 MB slice). The
+ * signature read before the pages is further ahead than this in any file whose code is larger, so it is passed by.
+ */
+const GAP = 4 << 20;
+
+/**
+ * `src` as its users read it, with the bytes they read handed to `sinks` in order: whatever is read at the end of
+ * the bytes seen so far (or after a gap of up to 4 MiB, which is then read too) goes on to the sinks, so that a
+ * caller who reads a file front to back for its own purpose (the page hashing) feeds the sinks without a read of
+ * its own. Reads elsewhere (the signature at the end, a header) are just passed through. `finish()` reads what was
+ * not seen in order and hands it over: each sink gets all of its range, once, whatever the reads were.
+ */
+export function observedInOrder(src: ByteSourceInto, sinks: InOrderSink[]): ByteSourceInto & { finish(): void } {
+  let pos = 0;
+  const hand = (piece: Uint8Array, offset: number) => {
+    const end = offset + piece.length;
+    for (const s of sinks) {
+      const a = Math.max(offset, s.from),
+        z = Math.min(end, s.to);
+      if (a < z) s.feed(piece.subarray(a - offset, z - offset), a);
+    }
+  };
+  const seen = (bytes: Uint8Array, offset: number) => {
+    const end = offset + bytes.length;
+    if (end <= pos) return;
+    if (offset > pos) {
+      if (offset - pos > GAP) return;
+      forEachChunk(src, pos, offset, 1 << 20, hand);
+      pos = offset;
+    }
+    hand(bytes.subarray(pos - offset), pos);
+    pos = end;
+  };
+  return {
+    size: src.size,
+    read(offset, length) {
+      const b = src.read(offset, length);
+      seen(b, offset);
+      return b;
+    },
+    ...(src.readInto
+      ? {
+          readInto(offset: number, target: Uint8Array) {
+            const n = src.readInto!(offset, target);
+            seen(target.subarray(0, n), offset);
+            return n;
+          },
+        }
+      : {}),
+    finish() {
+      forEachChunk(src, pos, src.size, 4 << 20, hand);
+      pos = src.size;
+    },
+  };
+}

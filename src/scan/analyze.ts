@@ -3,7 +3,7 @@
 // commands' digests.
 import { parseLossy } from '../model/parse';
 import type { Binary, ByteSource, LoadCommand } from '../model/types';
-import { forEachChunk } from '../model/chunks';
+import { forEachChunk, observedInOrder, type InOrderSink } from '../model/chunks';
 import { summarizeSignatures } from '../diff/signature';
 import { codeRegion, commandsText, plainEntitlements } from '../findings/compare';
 import type { FileRecord } from './record';
@@ -16,7 +16,8 @@ export interface AnalyzeOptions {
   sha256?: string;
   /**
    * Instead of `sha256`: an incremental SHA-256 that analyzeSource feeds the whole file in the same read as the
-   * code digests (one read of the file less); its hex digest becomes the record's sha256.
+   * verifier's page step and the code digests (one read of the file for all three); its hex digest becomes the
+   * record's sha256.
    */
   fileDigest?: FileDigest;
   /** Bundle files for the verifier (Info.plist, CodeResources) when the file is a bundle's main executable. */
@@ -64,35 +65,51 @@ export interface FileDigest {
   digest(): string;
 }
 
+let spareChunk: Uint8Array | null = null;
+
 /**
- * Every slice's code digest (as codeRegionDigest) and, when `whole` is given, the whole file fed to it, in ONE read
- * of the file: the bytes are read in order, the code regions in their 4 MiB chunks, the bytes between them in
- * pieces of the same size, and every piece goes to `whole` too. A region that overlaps one before it (a malformed
- * fat file) is read again on its own.
+ * The code digest's chunks as a sink of `observedInOrder`: the bytes of [from, to) arrive in order, in pieces of
+ * any size, and each 4 MiB from `from` is hashed as it completes (straight from the piece when it holds a whole
+ * chunk, else gathered in one reused 4 MiB buffer). `done()` hashes the last, shorter chunk.
  */
-export function codeDigests(src: ByteSource, slices: Binary[], host?: HostDigest, whole?: FileDigest): string[] {
-  const regions = slices.map((b, i) => ({ i, b, ...codeRegion(b) }));
-  if (!whole) return regions.map((r) => codeRegionDigest(src, r.b, host));
-  const parts: Uint8Array[][] = regions.map(() => []);
-  const feed = (piece: Uint8Array) => whole.update(piece);
-  let pos = 0;
-  for (const r of [...regions].sort((x, y) => x.b.offset + x.start - (y.b.offset + y.start))) {
-    const a = r.b.offset + r.start,
-      z = r.b.offset + r.end;
-    if (a < pos) {
-      forEachChunk(src, a, z, CHUNK, (piece) => parts[r.i].push(sha256(piece, host)));
-      continue;
-    }
-    forEachChunk(src, pos, a, CHUNK, feed);
-    pos = a;
-    forEachChunk(src, a, z, CHUNK, (piece) => {
-      whole.update(piece);
-      parts[r.i].push(sha256(piece, host));
-      pos += piece.length;
-    });
-  }
-  forEachChunk(src, pos, src.size, CHUNK, feed);
-  return regions.map((r) => finishCodeDigest(parts[r.i], r.start, r.end, host));
+function codeChunks(from: number, to: number, host?: HostDigest): InOrderSink & { done(): Uint8Array[] } {
+  const parts: Uint8Array[] = [];
+  let buf: Uint8Array | null = null;
+  let fill = 0;
+  return {
+    from,
+    to,
+    feed(piece) {
+      let i = 0;
+      while (i < piece.length) {
+        if (fill === 0 && piece.length - i >= CHUNK) {
+          parts.push(sha256(piece.subarray(i, i + CHUNK), host));
+          i += CHUNK;
+          continue;
+        }
+        if (!buf) {
+          buf = spareChunk ?? new Uint8Array(CHUNK);
+          spareChunk = null;
+        }
+        const take = Math.min(CHUNK - fill, piece.length - i);
+        buf.set(piece.subarray(i, i + take), fill);
+        fill += take;
+        i += take;
+        if (fill === CHUNK) {
+          parts.push(sha256(buf, host));
+          fill = 0;
+        }
+      }
+    },
+    done() {
+      if (buf) {
+        if (fill > 0) parts.push(sha256(buf.subarray(0, fill), host));
+        spareChunk = buf;
+        buf = null;
+      }
+      return parts;
+    },
+  };
 }
 
 export async function analyzeSource(path: string, src: ByteSource, options: AnalyzeOptions): Promise<FileRecord> {
@@ -112,13 +129,22 @@ export async function analyzeSource(path: string, src: ByteSource, options: Anal
   }
   // the drift digests are one-shot SHA-256 like the cdhash: native where the runtime has it (unless 'wasm')
   const host = blobDigestFor(options.hashing ?? 'auto', options.hostDigest);
-  const code = codeDigests(src, m.slices, host, whole);
+  const sigOptions = { bundle: options.bundle, hostDigest: options.hostDigest, hashing: options.hashing };
+  let code: string[], sigs: Awaited<ReturnType<typeof summarizeSignatures>>;
+  if (whole) {
+    // one read of the file: the verifier's page step reads the code front to back, and the whole-file digest and
+    // the code digests take those same bytes as they pass (observedInOrder); what it did not read is read after
+    const regions = m.slices.map((b) => ({ b, ...codeRegion(b) }));
+    const chunkers = regions.map((r) => codeChunks(r.b.offset + r.start, r.b.offset + r.end, host));
+    const tee = observedInOrder(src, [{ from: 0, to: src.size, feed: (piece) => whole.update(piece) }, ...chunkers]);
+    sigs = await summarizeSignatures(tee, m, sigOptions);
+    tee.finish();
+    code = regions.map((r, i) => finishCodeDigest(chunkers[i].done(), r.start, r.end, host));
+  } else {
+    code = m.slices.map((b) => codeRegionDigest(src, b, host));
+    sigs = await summarizeSignatures(src, m, sigOptions);
+  }
   const fileSha256 = options.sha256 ?? whole?.digest() ?? '';
-  const sigs = await summarizeSignatures(src, m, {
-    bundle: options.bundle,
-    hostDigest: options.hostDigest,
-    hashing: options.hashing,
-  });
   const findings = sigs.flatMap((s) => s.findings);
   return {
     path,
