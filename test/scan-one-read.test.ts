@@ -91,6 +91,21 @@ describe('whole-file SHA-256 and code digests in one read', () => {
     const one = await analyzeSource('/x', counting(rev), { fileDigest: digestOf() });
     expect(JSON.stringify(one)).toBe(JSON.stringify(a));
     expect(one.slices.length).toBe(2);
+    // 64 slices over the same bytes (a crafted fat file): the same record, each overlapping region read on its own
+    const same = fat(
+      Array.from({ length: 64 }, () => ({
+        cputype: 0x0100000c,
+        cpusubtype: 0,
+        offset: 0x4000,
+        size: arm.length,
+        align: 14,
+      })),
+      [arm],
+    );
+    const a64 = await analyzeSource('/x', bytesSource(same), { sha256: sha(same) });
+    const one64 = await analyzeSource('/x', counting(same), { fileDigest: digestOf() });
+    expect(one64.slices.length).toBe(64);
+    expect(JSON.stringify(one64)).toBe(JSON.stringify(a64));
   });
 
   it('a file that is not Mach-O still gets its SHA-256', async () => {

@@ -70,16 +70,17 @@ let spareChunk: Uint8Array | null = null;
 /**
  * The code digest's chunks as a sink of `observedInOrder`: the bytes of [from, to) arrive in order, in pieces of
  * any size, and each 4 MiB from `from` is hashed as it completes (straight from the piece when it holds a whole
- * chunk, else gathered in one reused 4 MiB buffer). `done()` hashes the last, shorter chunk.
+ * chunk, else gathered in one reused 4 MiB buffer). The last, shorter chunk is hashed when `to` is reached, or by
+ * `done()` (a region that runs past the end of the data); `done()` may be called again.
  */
 function codeChunks(from: number, to: number, host?: HostDigest): InOrderSink & { done(): Uint8Array[] } {
   const parts: Uint8Array[] = [];
   let buf: Uint8Array | null = null;
   let fill = 0;
-  return {
+  const sink = {
     from,
     to,
-    feed(piece) {
+    feed(piece: Uint8Array, offset: number) {
       let i = 0;
       while (i < piece.length) {
         if (fill === 0 && piece.length - i >= CHUNK) {
@@ -100,16 +101,19 @@ function codeChunks(from: number, to: number, host?: HostDigest): InOrderSink & 
           fill = 0;
         }
       }
+      if (offset + piece.length >= to) sink.done(); // the last chunk at once: one buffer in use at a time
     },
     done() {
       if (buf) {
         if (fill > 0) parts.push(sha256(buf.subarray(0, fill), host));
-        spareChunk = buf;
+        fill = 0;
+        if (!spareChunk) spareChunk = buf;
         buf = null;
       }
       return parts;
     },
   };
+  return sink;
 }
 
 export async function analyzeSource(path: string, src: ByteSource, options: AnalyzeOptions): Promise<FileRecord> {
@@ -134,12 +138,21 @@ export async function analyzeSource(path: string, src: ByteSource, options: Anal
   if (whole) {
     // one read of the file: the verifier's page step reads the code front to back, and the whole-file digest and
     // the code digests take those same bytes as they pass (observedInOrder); what it did not read is read after
+    // Regions that overlap another (a crafted fat file: slices over the same bytes) are read on their own, so that
+    // the chunk buffers in use stay one at a time, whatever the slice count.
     const regions = m.slices.map((b) => ({ b, ...codeRegion(b) }));
-    const chunkers = regions.map((r) => codeChunks(r.b.offset + r.start, r.b.offset + r.end, host));
-    const tee = observedInOrder(src, [{ from: 0, to: src.size, feed: (piece) => whole.update(piece) }, ...chunkers]);
+    const spans = regions.map((r) => [r.b.offset + r.start, r.b.offset + r.end] as const);
+    const alone = spans.map(([a, z], i) => z > a && !spans.some(([c, d], j) => j !== i && d > c && c < z && a < d));
+    const chunkers = regions.map((_, i) => (alone[i] ? codeChunks(spans[i][0], spans[i][1], host) : null));
+    const sinks: InOrderSink[] = [{ from: 0, to: src.size, feed: (piece) => whole.update(piece) }];
+    for (const c of chunkers) if (c) sinks.push(c);
+    const tee = observedInOrder(src, sinks);
     sigs = await summarizeSignatures(tee, m, sigOptions);
     tee.finish();
-    code = regions.map((r, i) => finishCodeDigest(chunkers[i].done(), r.start, r.end, host));
+    code = regions.map((r, i) => {
+      const c = chunkers[i];
+      return c ? finishCodeDigest(c.done(), r.start, r.end, host) : codeRegionDigest(src, r.b, host);
+    });
   } else {
     code = m.slices.map((b) => codeRegionDigest(src, b, host));
     sigs = await summarizeSignatures(src, m, sigOptions);
