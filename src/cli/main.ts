@@ -96,9 +96,19 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   }
   const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (!load) return unknownCommand(cmd, io);
+  // verify of a large file: the page worker thread starts first, before the verifier loads (src/cli/verify-start.ts)
+  const early = cmd === 'verify' ? import('./verify-start').then((m) => m.startVerifyEarly(rest)) : null;
   const ready = NO_CORE.has(cmd) ? null : init(); // compiles while the command's module loads
-  const c = await load();
-  await ready;
+  let c: Command;
+  try {
+    c = await load();
+    await early;
+    await ready;
+  } catch (e) {
+    // the command never runs: a worker thread started for it must not keep the process alive
+    if (early) await (await import('./verify-start')).takeEarlyPool(rest)?.close();
+    throw e;
+  }
   return c.run(rest, io);
 }
 

@@ -3,7 +3,7 @@
 // Files are read by ranges through a ByteSource (never whole): a 150 MB binary streams through the hashing
 // core's 1 MiB chunk buffer. Exit 0 when every slice of every file is validly signed, 1 when any is unsigned or
 // invalid, 2 when a file cannot be read or holds no readable Mach-O slice.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readBundleSideFiles, type FileProblem } from '../node/safe-open';
 import { basename, dirname, join, resolve } from 'node:path';
 import { init } from '../wasm/instance';
@@ -12,38 +12,12 @@ import { escapeText, quoteName } from '../text/escape';
 import { openFileSource, type FileSource } from '../node/file-source';
 import type { HashChoice } from '../node/backend';
 import type { SharedPagePool } from '../node/pool';
-import { HASH_OPTION, parseCommand } from './args';
-import type { CliIO, CommandSpec } from './types';
-import { startSharedPool, verifyFileSource } from '../node/verify-file';
+import { parseCommand } from './args';
+import type { CliIO } from './types';
+import { verifyFileSource } from '../node/verify-file';
+import { VERIFY_COMMAND, WORKER_URL, startVerifyPool, takeEarlyPool, threadChoice } from './verify-start';
 
-/** The page worker built beside the CLI (dist/verify-worker.cjs). */
-const WORKER_URL = new URL('./verify-worker.cjs', import.meta.url);
-
-export const VERIFY_COMMAND: CommandSpec = {
-  name: 'verify',
-  usage: 'machlens verify FILE... [--json] [--bundle DIR] [--hash auto|wasm|host] [--workers N]',
-  summary:
-    'The code signature down to the CMS chain, in the spirit of codesign -dvvv: every page hashed, special slots, entitlements, requirements, signer class.',
-  options: {
-    json: { type: 'boolean', description: "the API's VerifyReport as JSON (an array for several files)" },
-    bundle: {
-      type: 'string',
-      value: 'DIR',
-      description:
-        "check the file against this bundle's Info.plist and CodeResources\n(default: the enclosing X.app of X.app/Contents/MacOS/NAME)",
-    },
-    hash: HASH_OPTION,
-    workers: {
-      type: 'string',
-      value: 'N',
-      integer: [1, 64],
-      description:
-        "threads hashing a large file's pages, this one included\n(default: 2 for a file of 32 MiB or more when a core is idle, else 1)",
-    },
-  },
-  positionals: { min: 1 },
-  epilogue: 'exit status: 0 every slice validly signed, 1 any unsigned or invalid, 2 unreadable input.',
-};
+export { VERIFY_COMMAND } from './verify-start';
 
 /**
  * Info.plist and _CodeSignature/CodeResources of a bundle (`X.app` or its `Contents` folder, or a flat bundle),
@@ -76,25 +50,15 @@ export async function runVerify(argv: string[], io: CliIO): Promise<number> {
   const files = args.positionals;
   const json = args.values.json === true;
   const bundleDir = (args.values.bundle as string | undefined) ?? null;
-  const hash = (args.values.hash ?? 'auto') as HashChoice;
-  // the page worker thread starts first (for a large file, on a machine with a free core): it takes longer to
-  // start than the calling thread takes to load the core, parse and check the CMS, which it does meanwhile
-  const largest = Math.max(0, ...files.map((f) => sizeOf(f)));
-  const threads = args.values.workers === undefined ? 'auto' : Number(args.values.workers);
-  const sharedPool = startSharedPool(WORKER_URL, largest, hash, threads);
+  const { hash, threads } = threadChoice(args);
+  // the page worker thread starts first: main.ts has started it before this module loaded (startVerifyEarly),
+  // else it starts now (a caller that runs runVerify itself)
+  const early = takeEarlyPool(argv);
+  const sharedPool = early !== undefined ? early : startVerifyPool(args);
   try {
     return await verifyFiles(files, json, bundleDir, hash, threads, sharedPool, io);
   } finally {
     await sharedPool?.close();
-  }
-}
-
-/** A file's size for the thread choice (0 when it cannot be stat'ed: the open then says why). */
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
   }
 }
 

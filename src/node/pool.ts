@@ -1,6 +1,7 @@
 // Node only (`machlens/node`): a pool of worker threads for page verification (src/verify/parallel.ts). Each worker
 // runs src/node/verify-worker.ts (built as dist/verify-worker.cjs), opens the file and reads only its jobs' ranges.
 // Meant to be created once and reused (scan, several files).
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { PageJob, PageJobResult, PagePool } from '../verify/pages';
 import { VERIFY_WORKER_MARK, type PageBackend, type WorkerRequest, type WorkerResponse } from './verify-protocol';
@@ -173,4 +174,32 @@ export function createSharedPagePool(workerUrl: URL | string, workers: number, b
       await Promise.all(ws.map((x) => x.w.terminate()));
     },
   };
+}
+
+/** Below this size one thread verifies: starting a worker (60-100 ms here) costs more than it saves. */
+export const SHARED_MIN_BYTES = 32 << 20;
+
+/**
+ * 'auto': a second thread only where it pays: a file of 32 MiB or more, two cores or more, and a core idle (the
+ * 1-minute load average below the core count). On a machine whose cores are all busy a worker thread takes
+ * 200+ ms to start and then competes for the same cores: measured slower than one thread (docs/benchmarks.md).
+ */
+export function autoThreads(size: number): number {
+  const cores = availableParallelism();
+  return size >= SHARED_MIN_BYTES && cores >= 2 && loadavg()[0] < cores - 0.5 ? 2 : 1;
+}
+
+/**
+ * Starts the page worker thread(s) for files of up to `largest` bytes now, when `threads` ('auto': `autoThreads`)
+ * says more than one: call it first and pass the pool to `verifyFileSource` as `sharedPool`, so the thread's
+ * start-up overlaps the calling thread's own work. Null when one thread will do.
+ */
+export function startSharedPool(
+  workerUrl: URL | string,
+  largest: number,
+  hash: PageBackend = 'auto',
+  threads: number | 'auto' = 'auto',
+): SharedPagePool | null {
+  const n = threads === 'auto' ? autoThreads(largest) : Math.max(1, Math.floor(threads));
+  return n > 1 ? createSharedPagePool(workerUrl, n - 1, hash) : null;
 }

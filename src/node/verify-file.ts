@@ -1,7 +1,6 @@
 // Node only: verification of a file from disk, read by ranges through the one file source, with the page step on
 // the calling thread and, for a large file on a machine with a free core, one more worker thread sharing the jobs
 // (src/node/pool.ts createSharedPagePool). Used by `verifyFile` and by `machlens verify`.
-import { availableParallelism, loadavg } from 'node:os';
 import { getCore, init } from '../wasm/instance';
 import type { HashType } from '../wasm/hashing';
 import { pageDigestFor } from '../wasm/native';
@@ -9,11 +8,10 @@ import { runPageJob } from '../verify/pages';
 import { verify } from '../verify/verify';
 import type { VerifyOptions, VerifyReport } from '../verify/types';
 import { chooseBackend, nodeHostDigest, type HashChoice } from './backend';
-import { createSharedPagePool, type SharedPagePool } from './pool';
-import type { FileSource } from './file-source';
+import { SHARED_MIN_BYTES, startSharedPool, type SharedPagePool } from './pool';
 
-/** Below this size one thread verifies: starting a worker (60-100 ms here) costs more than it saves. */
-export const SHARED_MIN_BYTES = 32 << 20;
+export { SHARED_MIN_BYTES, autoThreads, startSharedPool } from './pool';
+import type { FileSource } from './file-source';
 
 /** Page jobs of about this size on a shared pool: small enough that neither thread waits long for the other's last. */
 const JOB_BYTES = 4 << 20;
@@ -34,31 +32,6 @@ export interface VerifySourceOptions extends Omit<VerifyOptions, 'pool' | 'hashi
    * and left open for the caller to close.
    */
   sharedPool?: SharedPagePool | null;
-}
-
-/**
- * 'auto': a second thread only where it pays: a file of 32 MiB or more, two cores or more, and a core idle (the
- * 1-minute load average below the core count). On a machine whose cores are all busy a worker thread takes
- * 200+ ms to start and then competes for the same cores: measured slower than one thread (docs/benchmarks.md).
- */
-export function autoThreads(size: number): number {
-  const cores = availableParallelism();
-  return size >= SHARED_MIN_BYTES && cores >= 2 && loadavg()[0] < cores - 0.5 ? 2 : 1;
-}
-
-/**
- * Starts the page worker thread(s) for files of up to `largest` bytes now, when `threads` ('auto': `autoThreads`)
- * says more than one: call it first and pass the pool to `verifyFileSource` as `sharedPool`, so the thread's
- * start-up overlaps the calling thread's own work. Null when one thread will do.
- */
-export function startSharedPool(
-  workerUrl: URL | string,
-  largest: number,
-  hash: HashChoice = 'auto',
-  threads: number | 'auto' = 'auto',
-): SharedPagePool | null {
-  const n = threads === 'auto' ? autoThreads(largest) : Math.max(1, Math.floor(threads));
-  return n > 1 ? createSharedPagePool(workerUrl, n - 1, hash) : null;
 }
 
 /** Verifies an open file; the report equals `verify(bytes)`'s whatever the threads and backend. */
