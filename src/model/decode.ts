@@ -1,47 +1,70 @@
 // Turns the Wasm core's flat load-command records into typed commands.
 // Record layouts: schema/boundary.mjs (a command record, then nvalues values of its kind), read here by the slot names
-// generated from it (src/generated/boundary.ts, plain const numbers: `v[B.SEG_VMADDR]`).
-// A string is two slots: slice-relative offset (NAME) and byte length (NAME_LEN). Strings are decoded here, eagerly: short ASCII
-// names (segment, section, most paths) through a plain char-code loop, anything else through TextDecoder. An
-// earlier version decoded on first access through Object.defineProperty getters, which put every command and
-// section object in dictionary mode and cost most of `parse`'s time (docs/benchmarks.md).
+// generated from it (src/generated/boundary.ts, plain const numbers: `rec[b + B.SEG_VMADDR]`), straight from a view of
+// the core's memory: no copy of the records and no view per command.
+// A string is two slots: slice-relative offset (NAME) and byte length (NAME_LEN). Strings are decoded here, eagerly,
+// so every command is one plain object literal of its kind (V8 gives each kind one fast shape; an earlier version
+// decoded on first access through Object.defineProperty getters, which put every command and section object in
+// dictionary mode and cost most of `parse`'s time, docs/benchmarks.md). Short strings (segment and section names,
+// most paths) are interned: the same names recur in every binary, and returning the string made the last time
+// costs a hash of the bytes instead of a new string and its garbage.
 import * as B from '../generated/boundary';
 import * as C from './constants';
 import type { DylibKind, LoadCommand, Section } from './types';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-/** The slice's header + load-command bytes, from which strings are decoded lazily. */
+/** The slice's header + load-command bytes, from which strings are decoded. */
 export interface SliceBytes {
   bytes: Uint8Array;
   sliceOffset: number;
 }
 
+/** Strings of at most INTERN_MAX bytes, by a hash of their bytes (checked byte by byte on a hit); cleared when full. */
+const INTERN_MAX = 128;
+const INTERN_ENTRIES = 4096;
+const interned = new Map<number, string>();
+
 function readString(src: SliceBytes, off: number, len: number): string {
   const b = src.bytes;
   const end = Math.min(off + len, b.length);
   if (!(off < end)) return '';
-  if (end - off <= 64) {
-    let out = '';
-    for (let i = off; i < end; i++) {
-      const c = b[i];
-      if (c >= 0x80) return utf8.decode(b.subarray(off, end)); // not ASCII: the decoder (U+FFFD for bad UTF-8)
-      out += String.fromCharCode(c);
-    }
-    return out;
-  }
-  return utf8.decode(b.subarray(off, end));
+  const n = end - off;
+  if (n > INTERN_MAX) return utf8.decode(b.subarray(off, end));
+  let h = n;
+  for (let i = off; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  h &= 0x3fffffff; // a small-integer key
+  const hit = interned.get(h);
+  if (hit !== undefined && sameBytes(hit, b, off, n)) return hit;
+  const s = decodeShort(b, off, end);
+  if (interned.size >= INTERN_ENTRIES) interned.clear();
+  interned.set(h, s);
+  return s;
+}
+
+/** True when `s` is the ASCII text of b[off, off + n) (a non-ASCII string is never equal: it is not interned by bytes). */
+function sameBytes(s: string, b: Uint8Array, off: number, n: number): boolean {
+  if (s.length !== n) return false;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== b[off + i]) return false;
+  return true;
+}
+
+function decodeShort(b: Uint8Array, off: number, end: number): string {
+  for (let i = off; i < end; i++) if (b[i] >= 0x80) return utf8.decode(b.subarray(off, end)); // U+FFFD for bad UTF-8
+  return String.fromCharCode.apply(null, b.subarray(off, end) as unknown as number[]);
 }
 
 const HEX_DIGITS = new TextEncoder().encode('0123456789abcdef');
 
-/** Lower-case hex of `bytes`: written as ASCII into one buffer, decoded once (a raw command can be megabytes). */
-function hex(bytes: Uint8Array): string {
-  const out = new Uint8Array(bytes.length * 2);
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    out[2 * i] = HEX_DIGITS[b >> 4];
-    out[2 * i + 1] = HEX_DIGITS[b & 15];
+/** Lower-case hex of b[start, end): written as ASCII into one buffer, decoded once (a raw command can be megabytes). */
+function hex(b: Uint8Array, start: number, end: number): string {
+  const e = Math.min(end, b.length);
+  const n = Math.max(0, e - start);
+  const out = new Uint8Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const x = b[start + i];
+    out[2 * i] = HEX_DIGITS[x >> 4];
+    out[2 * i + 1] = HEX_DIGITS[x & 15];
   }
   return utf8.decode(out);
 }
@@ -68,24 +91,43 @@ const SUB_FIELDS: Record<number, 'umbrella' | 'subUmbrella' | 'client' | 'subLib
   [C.LC_SUB_LIBRARY]: 'subLibrary',
 };
 
-function formatUuid(b: Uint8Array): string {
-  const h = hex(b).toUpperCase();
+const HEX_UPPER = new TextEncoder().encode('0123456789ABCDEF');
+const uuidChars: number[] = new Array(36).fill(0x2d); // the dashes stay
+const UUID_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+
+/** The 16 bytes at b[at] as an upper-case 8-4-4-4-12 UUID string, built in one step. */
+function formatUuid(b: Uint8Array, at: number): string {
+  if (!(at >= 0 && at + 16 <= b.length)) return shortUuid(b.subarray(at, at + 16));
+  for (let i = 0; i < 16; i++) {
+    const x = b[at + i];
+    uuidChars[UUID_AT[i]] = HEX_UPPER[x >> 4];
+    uuidChars[UUID_AT[i] + 1] = HEX_UPPER[x & 15];
+  }
+  return String.fromCharCode.apply(null, uuidChars);
+}
+
+/** A UUID cut short by the end of the bytes: what is there, dashed at the same places. */
+function shortUuid(u: Uint8Array): string {
+  const h = hex(u, 0, u.length).toUpperCase();
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** Decodes every record in `rec` (a copy of the output view) into typed load commands. */
-export function decodeLoadCommands(rec: Float64Array, src: SliceBytes): LoadCommand[] {
+/**
+ * Decodes the records in rec[start, end) (the core's output, read in place: nothing may call the core before this
+ * returns) into typed load commands.
+ */
+export function decodeLoadCommands(rec: Float64Array, start: number, end: number, src: SliceBytes): LoadCommand[] {
   const out: LoadCommand[] = [];
-  let p = 0;
-  while (p + B.REC_SLOTS <= rec.length) {
+  let p = start;
+  while (p + B.REC_SLOTS <= end) {
     const cmd = rec[p + B.REC_CMD] >>> 0,
       cmdsize = rec[p + B.REC_CMDSIZE],
       rel = rec[p + B.REC_OFFSET];
     const index = rec[p + B.REC_INDEX],
-      n = rec[p + B.REC_NVALUES];
-    const v = rec.subarray(p + B.REC_SLOTS, p + B.REC_SLOTS + n);
-    p += B.REC_SLOTS + n;
-    out.push(decodeOne(cmd, C.loadCommandName(cmd), index, src.sliceOffset + rel, cmdsize, v, src, rel));
+      n = Math.min(rec[p + B.REC_NVALUES], end - p - B.REC_SLOTS);
+    const b = p + B.REC_SLOTS;
+    p = b + n;
+    out.push(decodeOne(cmd, C.loadCommandName(cmd), index, src.sliceOffset + rel, cmdsize, rec, b, n, src, rel));
   }
   return out;
 }
@@ -98,32 +140,34 @@ function decodeOne(
   index: number,
   offset: number,
   cmdsize: number,
-  v: Float64Array,
+  rec: Float64Array,
+  b: number,
+  n: number,
   src: SliceBytes,
   rel: number,
 ): LoadCommand {
-  const raw = () => hex(src.bytes.subarray(rel, rel + cmdsize));
-  if (v.length === 0 && cmd !== C.LC_UUID) return { cmd, name, index, offset, cmdsize, kind: 'raw', raw: raw() };
+  const raw = () => hex(src.bytes, rel, rel + cmdsize);
+  if (n === 0 && cmd !== C.LC_UUID) return { cmd, name, index, offset, cmdsize, kind: 'raw', raw: raw() };
   switch (cmd) {
     case C.LC_SEGMENT:
     case C.LC_SEGMENT_64: {
       const sections: Section[] = [];
-      const decoded = v[B.SEG_NSECTS_DECODED];
+      const decoded = rec[b + B.SEG_NSECTS_DECODED];
       for (let i = 0; i < decoded; i++) {
         const s = B.SEG_SLOTS + i * B.SECT_SLOTS;
         sections.push({
-          sectname: readString(src, v[s + B.SECT_SECTNAME], v[s + B.SECT_SECTNAME_LEN]),
-          segname: readString(src, v[s + B.SECT_SEGNAME], v[s + B.SECT_SEGNAME_LEN]),
-          addr: v[s + B.SECT_ADDR],
-          size: v[s + B.SECT_SIZE],
-          offset: v[s + B.SECT_OFFSET],
-          align: v[s + B.SECT_ALIGN],
-          reloff: v[s + B.SECT_RELOFF],
-          nreloc: v[s + B.SECT_NRELOC],
-          flags: v[s + B.SECT_FLAGS],
-          reserved1: v[s + B.SECT_RESERVED1],
-          reserved2: v[s + B.SECT_RESERVED2],
-          reserved3: v[s + B.SECT_RESERVED3],
+          sectname: readString(src, rec[b + s + B.SECT_SECTNAME], rec[b + s + B.SECT_SECTNAME_LEN]),
+          segname: readString(src, rec[b + s + B.SECT_SEGNAME], rec[b + s + B.SECT_SEGNAME_LEN]),
+          addr: rec[b + s + B.SECT_ADDR],
+          size: rec[b + s + B.SECT_SIZE],
+          offset: rec[b + s + B.SECT_OFFSET],
+          align: rec[b + s + B.SECT_ALIGN],
+          reloff: rec[b + s + B.SECT_RELOFF],
+          nreloc: rec[b + s + B.SECT_NRELOC],
+          flags: rec[b + s + B.SECT_FLAGS],
+          reserved1: rec[b + s + B.SECT_RESERVED1],
+          reserved2: rec[b + s + B.SECT_RESERVED2],
+          reserved3: rec[b + s + B.SECT_RESERVED3],
         });
       }
       return {
@@ -133,15 +177,15 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'segment' as const,
-        segname: readString(src, v[B.SEG_SEGNAME], v[B.SEG_SEGNAME_LEN]),
-        vmaddr: v[B.SEG_VMADDR],
-        vmsize: v[B.SEG_VMSIZE],
-        fileoff: v[B.SEG_FILEOFF],
-        filesize: v[B.SEG_FILESIZE],
-        maxprot: v[B.SEG_MAXPROT],
-        initprot: v[B.SEG_INITPROT],
-        nsects: v[B.SEG_NSECTS],
-        flags: v[B.SEG_FLAGS],
+        segname: readString(src, rec[b + B.SEG_SEGNAME], rec[b + B.SEG_SEGNAME_LEN]),
+        vmaddr: rec[b + B.SEG_VMADDR],
+        vmsize: rec[b + B.SEG_VMSIZE],
+        fileoff: rec[b + B.SEG_FILEOFF],
+        filesize: rec[b + B.SEG_FILESIZE],
+        maxprot: rec[b + B.SEG_MAXPROT],
+        initprot: rec[b + B.SEG_INITPROT],
+        nsects: rec[b + B.SEG_NSECTS],
+        flags: rec[b + B.SEG_FLAGS],
         sections,
       };
     }
@@ -152,8 +196,8 @@ function decodeOne(
     case C.LC_LAZY_LOAD_DYLIB:
     case C.LC_LOAD_UPWARD_DYLIB: {
       // useFlags: the dylib_use_command flags word, or -1 for a classic dylib_command
-      const use = v.length > B.DYLIB_USE_FLAGS && v[B.DYLIB_USE_FLAGS] >= 0;
-      const flags = use ? v[B.DYLIB_USE_FLAGS] : 0;
+      const use = n > B.DYLIB_USE_FLAGS && rec[b + B.DYLIB_USE_FLAGS] >= 0;
+      const flags = use ? rec[b + B.DYLIB_USE_FLAGS] : 0;
       return {
         cmd,
         name,
@@ -162,10 +206,10 @@ function decodeOne(
         cmdsize,
         kind: 'dylib' as const,
         dylibKind: use ? useKind(cmd, flags) : DYLIB_KINDS[cmd],
-        path: readString(src, v[B.DYLIB_PATH], v[B.DYLIB_PATH_LEN]),
-        timestamp: v[B.DYLIB_TIMESTAMP],
-        currentVersion: v[B.DYLIB_CURRENT_VERSION],
-        compatibilityVersion: v[B.DYLIB_COMPATIBILITY_VERSION],
+        path: readString(src, rec[b + B.DYLIB_PATH], rec[b + B.DYLIB_PATH_LEN]),
+        timestamp: rec[b + B.DYLIB_TIMESTAMP],
+        currentVersion: rec[b + B.DYLIB_CURRENT_VERSION],
+        compatibilityVersion: rec[b + B.DYLIB_COMPATIBILITY_VERSION],
         useFlags: use ? C.dylibUseFlagNames(flags) : null,
         useFlagsValue: use ? flags : null,
       };
@@ -178,7 +222,7 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'target_triple' as const,
-        triple: readString(src, v[B.STR_VALUE], v[B.STR_VALUE_LEN]),
+        triple: readString(src, rec[b + B.STR_VALUE], rec[b + B.STR_VALUE_LEN]),
       };
     case C.LC_LOAD_DYLINKER:
     case C.LC_ID_DYLINKER:
@@ -191,7 +235,7 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'path' as const,
-        path: readString(src, v[B.STR_VALUE], v[B.STR_VALUE_LEN]),
+        path: readString(src, rec[b + B.STR_VALUE], rec[b + B.STR_VALUE_LEN]),
       };
     }
     case C.LC_SUB_FRAMEWORK:
@@ -206,11 +250,11 @@ function decodeOne(
         cmdsize,
         kind: 'sub' as const,
         field: SUB_FIELDS[cmd],
-        value: readString(src, v[B.STR_VALUE], v[B.STR_VALUE_LEN]),
+        value: readString(src, rec[b + B.STR_VALUE], rec[b + B.STR_VALUE_LEN]),
       };
     }
     case C.LC_UUID:
-      if (v.length < B.UUID_SLOTS) return { cmd, name, index, offset, cmdsize, kind: 'raw', raw: raw() };
+      if (n < B.UUID_SLOTS) return { cmd, name, index, offset, cmdsize, kind: 'raw', raw: raw() };
       return {
         cmd,
         name,
@@ -218,7 +262,7 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'uuid',
-        uuid: formatUuid(src.bytes.subarray(v[B.UUID_OFFSET], v[B.UUID_OFFSET] + 16)),
+        uuid: formatUuid(src.bytes, rec[b + B.UUID_OFFSET]),
       };
     case C.LC_CODE_SIGNATURE:
     case C.LC_SEGMENT_SPLIT_INFO:
@@ -239,8 +283,8 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'linkedit',
-        dataoff: v[B.LINKEDIT_DATAOFF],
-        datasize: v[B.LINKEDIT_DATASIZE],
+        dataoff: rec[b + B.LINKEDIT_DATAOFF],
+        datasize: rec[b + B.LINKEDIT_DATASIZE],
       };
     case C.LC_DYLD_INFO:
     case C.LC_DYLD_INFO_ONLY: {
@@ -251,16 +295,16 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'dyld_info',
-        rebaseOff: v[B.DYLDINFO_REBASE_OFF],
-        rebaseSize: v[B.DYLDINFO_REBASE_SIZE],
-        bindOff: v[B.DYLDINFO_BIND_OFF],
-        bindSize: v[B.DYLDINFO_BIND_SIZE],
-        weakBindOff: v[B.DYLDINFO_WEAK_BIND_OFF],
-        weakBindSize: v[B.DYLDINFO_WEAK_BIND_SIZE],
-        lazyBindOff: v[B.DYLDINFO_LAZY_BIND_OFF],
-        lazyBindSize: v[B.DYLDINFO_LAZY_BIND_SIZE],
-        exportOff: v[B.DYLDINFO_EXPORT_OFF],
-        exportSize: v[B.DYLDINFO_EXPORT_SIZE],
+        rebaseOff: rec[b + B.DYLDINFO_REBASE_OFF],
+        rebaseSize: rec[b + B.DYLDINFO_REBASE_SIZE],
+        bindOff: rec[b + B.DYLDINFO_BIND_OFF],
+        bindSize: rec[b + B.DYLDINFO_BIND_SIZE],
+        weakBindOff: rec[b + B.DYLDINFO_WEAK_BIND_OFF],
+        weakBindSize: rec[b + B.DYLDINFO_WEAK_BIND_SIZE],
+        lazyBindOff: rec[b + B.DYLDINFO_LAZY_BIND_OFF],
+        lazyBindSize: rec[b + B.DYLDINFO_LAZY_BIND_SIZE],
+        exportOff: rec[b + B.DYLDINFO_EXPORT_OFF],
+        exportSize: rec[b + B.DYLDINFO_EXPORT_SIZE],
       };
     }
     case C.LC_SYMTAB:
@@ -271,10 +315,10 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'symtab',
-        symoff: v[B.SYMTAB_SYMOFF],
-        nsyms: v[B.SYMTAB_NSYMS],
-        stroff: v[B.SYMTAB_STROFF],
-        strsize: v[B.SYMTAB_STRSIZE],
+        symoff: rec[b + B.SYMTAB_SYMOFF],
+        nsyms: rec[b + B.SYMTAB_NSYMS],
+        stroff: rec[b + B.SYMTAB_STROFF],
+        strsize: rec[b + B.SYMTAB_STRSIZE],
       };
     case C.LC_DYSYMTAB: {
       return {
@@ -284,24 +328,24 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'dysymtab',
-        ilocalsym: v[B.DYSYMTAB_ILOCALSYM],
-        nlocalsym: v[B.DYSYMTAB_NLOCALSYM],
-        iextdefsym: v[B.DYSYMTAB_IEXTDEFSYM],
-        nextdefsym: v[B.DYSYMTAB_NEXTDEFSYM],
-        iundefsym: v[B.DYSYMTAB_IUNDEFSYM],
-        nundefsym: v[B.DYSYMTAB_NUNDEFSYM],
-        tocoff: v[B.DYSYMTAB_TOCOFF],
-        ntoc: v[B.DYSYMTAB_NTOC],
-        modtaboff: v[B.DYSYMTAB_MODTABOFF],
-        nmodtab: v[B.DYSYMTAB_NMODTAB],
-        extrefsymoff: v[B.DYSYMTAB_EXTREFSYMOFF],
-        nextrefsyms: v[B.DYSYMTAB_NEXTREFSYMS],
-        indirectsymoff: v[B.DYSYMTAB_INDIRECTSYMOFF],
-        nindirectsyms: v[B.DYSYMTAB_NINDIRECTSYMS],
-        extreloff: v[B.DYSYMTAB_EXTRELOFF],
-        nextrel: v[B.DYSYMTAB_NEXTREL],
-        locreloff: v[B.DYSYMTAB_LOCRELOFF],
-        nlocrel: v[B.DYSYMTAB_NLOCREL],
+        ilocalsym: rec[b + B.DYSYMTAB_ILOCALSYM],
+        nlocalsym: rec[b + B.DYSYMTAB_NLOCALSYM],
+        iextdefsym: rec[b + B.DYSYMTAB_IEXTDEFSYM],
+        nextdefsym: rec[b + B.DYSYMTAB_NEXTDEFSYM],
+        iundefsym: rec[b + B.DYSYMTAB_IUNDEFSYM],
+        nundefsym: rec[b + B.DYSYMTAB_NUNDEFSYM],
+        tocoff: rec[b + B.DYSYMTAB_TOCOFF],
+        ntoc: rec[b + B.DYSYMTAB_NTOC],
+        modtaboff: rec[b + B.DYSYMTAB_MODTABOFF],
+        nmodtab: rec[b + B.DYSYMTAB_NMODTAB],
+        extrefsymoff: rec[b + B.DYSYMTAB_EXTREFSYMOFF],
+        nextrefsyms: rec[b + B.DYSYMTAB_NEXTREFSYMS],
+        indirectsymoff: rec[b + B.DYSYMTAB_INDIRECTSYMOFF],
+        nindirectsyms: rec[b + B.DYSYMTAB_NINDIRECTSYMS],
+        extreloff: rec[b + B.DYSYMTAB_EXTRELOFF],
+        nextrel: rec[b + B.DYSYMTAB_NEXTREL],
+        locreloff: rec[b + B.DYSYMTAB_LOCRELOFF],
+        nlocrel: rec[b + B.DYSYMTAB_NLOCREL],
       };
     }
     case C.LC_ENCRYPTION_INFO:
@@ -313,9 +357,9 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'encryption_info',
-        cryptoff: v[B.ENCRYPT_CRYPTOFF],
-        cryptsize: v[B.ENCRYPT_CRYPTSIZE],
-        cryptid: v[B.ENCRYPT_CRYPTID],
+        cryptoff: rec[b + B.ENCRYPT_CRYPTOFF],
+        cryptsize: rec[b + B.ENCRYPT_CRYPTSIZE],
+        cryptid: rec[b + B.ENCRYPT_CRYPTID],
       };
     case C.LC_VERSION_MIN_MACOSX:
     case C.LC_VERSION_MIN_IPHONEOS:
@@ -328,8 +372,8 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'version_min',
-        version: v[B.VERMIN_VERSION],
-        sdk: v[B.VERMIN_SDK],
+        version: rec[b + B.VERMIN_VERSION],
+        sdk: rec[b + B.VERMIN_SDK],
       };
     case C.LC_SOURCE_VERSION:
       return {
@@ -339,7 +383,7 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'source_version',
-        version: C.formatSourceVersion(v[B.SRCVER_HIGH], v[B.SRCVER_LOW]),
+        version: C.formatSourceVersion(rec[b + B.SRCVER_HIGH], rec[b + B.SRCVER_LOW]),
       };
     case C.LC_MAIN:
       return {
@@ -349,14 +393,14 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'main',
-        entryoff: v[B.MAIN_ENTRYOFF],
-        stacksize: v[B.MAIN_STACKSIZE],
+        entryoff: rec[b + B.MAIN_ENTRYOFF],
+        stacksize: rec[b + B.MAIN_STACKSIZE],
       };
     case C.LC_BUILD_VERSION: {
       const tools = [];
-      for (let i = 0; i < v[B.BUILD_NTOOLS_DECODED]; i++) {
+      for (let i = 0; i < rec[b + B.BUILD_NTOOLS_DECODED]; i++) {
         const t = B.BUILD_SLOTS + i * B.TOOL_SLOTS;
-        tools.push({ tool: v[t + B.TOOL_TOOL], version: v[t + B.TOOL_VERSION] });
+        tools.push({ tool: rec[b + t + B.TOOL_TOOL], version: rec[b + t + B.TOOL_VERSION] });
       }
       return {
         cmd,
@@ -365,10 +409,10 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'build_version',
-        platform: v[B.BUILD_PLATFORM],
-        minos: v[B.BUILD_MINOS],
-        sdk: v[B.BUILD_SDK],
-        ntools: v[B.BUILD_NTOOLS],
+        platform: rec[b + B.BUILD_PLATFORM],
+        minos: rec[b + B.BUILD_MINOS],
+        sdk: rec[b + B.BUILD_SDK],
+        ntools: rec[b + B.BUILD_NTOOLS],
         tools,
       };
     }
@@ -380,12 +424,12 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'linker_option' as const,
-        count: v[B.LINKOPT_COUNT],
+        count: rec[b + B.LINKOPT_COUNT],
         strings: [] as string[],
       };
-      for (let i = 0; i < v[B.LINKOPT_LISTED]; i++) {
+      for (let i = 0; i < rec[b + B.LINKOPT_LISTED]; i++) {
         const s = B.LINKOPT_SLOTS + i * B.LINKSTR_SLOTS;
-        d.strings.push(readString(src, v[s + B.LINKSTR_VALUE], v[s + B.LINKSTR_VALUE_LEN]));
+        d.strings.push(readString(src, rec[b + s + B.LINKSTR_VALUE], rec[b + s + B.LINKSTR_VALUE_LEN]));
       }
       return d;
     }
@@ -397,9 +441,9 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'note' as const,
-        dataOwner: readString(src, v[B.NOTE_DATA_OWNER], v[B.NOTE_DATA_OWNER_LEN]),
-        noteOffset: v[B.NOTE_OFFSET],
-        size: v[B.NOTE_SIZE],
+        dataOwner: readString(src, rec[b + B.NOTE_DATA_OWNER], rec[b + B.NOTE_DATA_OWNER_LEN]),
+        noteOffset: rec[b + B.NOTE_OFFSET],
+        size: rec[b + B.NOTE_SIZE],
       };
     }
     case C.LC_FILESET_ENTRY: {
@@ -410,10 +454,10 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'fileset_entry' as const,
-        vmaddr: v[B.FILESET_VMADDR],
-        fileoff: v[B.FILESET_FILEOFF],
-        entryId: readString(src, v[B.FILESET_ENTRY_ID], v[B.FILESET_ENTRY_ID_LEN]),
-        reserved: v[B.FILESET_RESERVED],
+        vmaddr: rec[b + B.FILESET_VMADDR],
+        fileoff: rec[b + B.FILESET_FILEOFF],
+        entryId: readString(src, rec[b + B.FILESET_ENTRY_ID], rec[b + B.FILESET_ENTRY_ID_LEN]),
+        reserved: rec[b + B.FILESET_RESERVED],
       };
     }
     case C.LC_THREAD:
@@ -425,8 +469,8 @@ function decodeOne(
         offset,
         cmdsize,
         kind: 'thread',
-        flavor: v[B.THREAD_FLAVOR],
-        count: v[B.THREAD_COUNT],
+        flavor: rec[b + B.THREAD_FLAVOR],
+        count: rec[b + B.THREAD_COUNT],
         raw: raw(),
       };
     default:
