@@ -20,32 +20,48 @@ export interface SliceBytes {
   sliceOffset: number;
 }
 
-/** Strings of at most INTERN_MAX bytes, by a hash of their bytes (checked byte by byte on a hit); cleared when full. */
-const INTERN_MAX = 128;
-const INTERN_ENTRIES = 4096;
-const interned = new Map<number, string>();
+/** SliceBytes with a DataView over the bytes (interned strings are compared four bytes at a time). */
+interface Src extends SliceBytes {
+  view: DataView;
+}
 
-function readString(src: SliceBytes, off: number, len: number): string {
+/**
+ * Strings of at most INTERN_MAX bytes, in a direct-mapped table indexed by a hash of the length and a few sampled
+ * bytes; a hit is checked byte by byte, a miss (or a collision) decodes and takes the slot.
+ */
+const INTERN_MAX = 256;
+const INTERN_BITS = 12;
+const interned: string[] = new Array<string>(1 << INTERN_BITS).fill('');
+/** The bytes of each interned string (an empty view for an empty slot). */
+const internedBytes: DataView[] = new Array<DataView>(1 << INTERN_BITS).fill(new DataView(new ArrayBuffer(0)));
+const internedLength = new Int32Array(1 << INTERN_BITS); // 0: empty (the empty string is never interned)
+
+function readString(src: Src, off: number, len: number): string {
   const b = src.bytes;
   const end = Math.min(off + len, b.length);
   if (!(off < end)) return '';
   const n = end - off;
   if (n > INTERN_MAX) return utf8.decode(b.subarray(off, end));
-  let h = n;
-  for (let i = off; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  h &= 0x3fffffff; // a small-integer key
-  const hit = interned.get(h);
-  if (hit !== undefined && sameBytes(hit, b, off, n)) return hit;
+  // a multiplicative hash of the length and every byte, four at a time
+  const v = src.view;
+  let h = Math.imul(0x811c9dc5 ^ n, 0x01000193),
+    i = off;
+  for (; i + 4 <= end; i += 4) h = Math.imul(h ^ v.getInt32(i, true), 0x01000193);
+  for (; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  const slot = (h ^ (h >>> 15)) & ((1 << INTERN_BITS) - 1);
+  if (internedLength[slot] === n && sameBytes(internedBytes[slot], v, b, off, n)) return interned[slot];
   const s = decodeShort(b, off, end);
-  if (interned.size >= INTERN_ENTRIES) interned.clear();
-  interned.set(h, s);
+  interned[slot] = s;
+  internedBytes[slot] = new DataView(b.slice(off, end).buffer);
+  internedLength[slot] = n;
   return s;
 }
 
-/** True when `s` is the ASCII text of b[off, off + n) (a non-ASCII string is never equal: it is not interned by bytes). */
-function sameBytes(s: string, b: Uint8Array, off: number, n: number): boolean {
-  if (s.length !== n) return false;
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== b[off + i]) return false;
+/** True when a[0, n) equals b[off, off + n) (`v` views b): four bytes at a time, then the rest. */
+function sameBytes(a: DataView, v: DataView, b: Uint8Array, off: number, n: number): boolean {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) if (a.getInt32(i, true) !== v.getInt32(off + i, true)) return false;
+  for (; i < n; i++) if (a.getUint8(i) !== b[off + i]) return false;
   return true;
 }
 
@@ -116,7 +132,12 @@ function shortUuid(u: Uint8Array): string {
  * Decodes the records in rec[start, end) (the core's output, read in place: nothing may call the core before this
  * returns) into typed load commands.
  */
-export function decodeLoadCommands(rec: Float64Array, start: number, end: number, src: SliceBytes): LoadCommand[] {
+export function decodeLoadCommands(rec: Float64Array, start: number, end: number, slice: SliceBytes): LoadCommand[] {
+  const src: Src = {
+    bytes: slice.bytes,
+    sliceOffset: slice.sliceOffset,
+    view: new DataView(slice.bytes.buffer, slice.bytes.byteOffset, slice.bytes.byteLength),
+  };
   const out: LoadCommand[] = [];
   let p = start;
   while (p + B.REC_SLOTS <= end) {
@@ -143,11 +164,11 @@ function decodeOne(
   rec: Float64Array,
   b: number,
   n: number,
-  src: SliceBytes,
+  src: Src,
   rel: number,
 ): LoadCommand {
-  const raw = () => hex(src.bytes, rel, rel + cmdsize);
-  if (n === 0 && cmd !== C.LC_UUID) return { cmd, name, index, offset, cmdsize, kind: 'raw', raw: raw() };
+  if (n === 0 && cmd !== C.LC_UUID)
+    return { cmd, name, index, offset, cmdsize, kind: 'raw', raw: hex(src.bytes, rel, rel + cmdsize) };
   switch (cmd) {
     case C.LC_SEGMENT:
     case C.LC_SEGMENT_64: {
@@ -254,7 +275,8 @@ function decodeOne(
       };
     }
     case C.LC_UUID:
-      if (n < B.UUID_SLOTS) return { cmd, name, index, offset, cmdsize, kind: 'raw', raw: raw() };
+      if (n < B.UUID_SLOTS)
+        return { cmd, name, index, offset, cmdsize, kind: 'raw', raw: hex(src.bytes, rel, rel + cmdsize) };
       return {
         cmd,
         name,
@@ -471,9 +493,9 @@ function decodeOne(
         kind: 'thread',
         flavor: rec[b + B.THREAD_FLAVOR],
         count: rec[b + B.THREAD_COUNT],
-        raw: raw(),
+        raw: hex(src.bytes, rel, rel + cmdsize),
       };
     default:
-      return { cmd, name, index, offset, cmdsize, kind: 'raw', raw: raw() };
+      return { cmd, name, index, offset, cmdsize, kind: 'raw', raw: hex(src.bytes, rel, rel + cmdsize) };
   }
 }
