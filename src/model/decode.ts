@@ -153,6 +153,69 @@ export function decodeLoadCommands(rec: Float64Array, start: number, end: number
   return out;
 }
 
+/** A segment and its sections. A section's segname is nearly always its segment's: the same bytes give the same string. */
+function decodeSegment(
+  cmd: number,
+  name: string,
+  index: number,
+  offset: number,
+  cmdsize: number,
+  rec: Float64Array,
+  b: number,
+  src: Src,
+): LoadCommand {
+  const segOff = rec[b + B.SEG_SEGNAME],
+    segLen = rec[b + B.SEG_SEGNAME_LEN];
+  const segname = readString(src, segOff, segLen);
+  const sections: Section[] = [];
+  const decoded = rec[b + B.SEG_NSECTS_DECODED];
+  for (let i = 0; i < decoded; i++) {
+    const s = b + B.SEG_SLOTS + i * B.SECT_SLOTS;
+    const off = rec[s + B.SECT_SEGNAME],
+      len = rec[s + B.SECT_SEGNAME_LEN];
+    sections.push({
+      sectname: readString(src, rec[s + B.SECT_SECTNAME], rec[s + B.SECT_SECTNAME_LEN]),
+      segname: len === segLen && sameRange(src, segOff, off, len) ? segname : readString(src, off, len),
+      addr: rec[s + B.SECT_ADDR],
+      size: rec[s + B.SECT_SIZE],
+      offset: rec[s + B.SECT_OFFSET],
+      align: rec[s + B.SECT_ALIGN],
+      reloff: rec[s + B.SECT_RELOFF],
+      nreloc: rec[s + B.SECT_NRELOC],
+      flags: rec[s + B.SECT_FLAGS],
+      reserved1: rec[s + B.SECT_RESERVED1],
+      reserved2: rec[s + B.SECT_RESERVED2],
+      reserved3: rec[s + B.SECT_RESERVED3],
+    });
+  }
+  return {
+    cmd,
+    name,
+    index,
+    offset,
+    cmdsize,
+    kind: 'segment' as const,
+    segname,
+    vmaddr: rec[b + B.SEG_VMADDR],
+    vmsize: rec[b + B.SEG_VMSIZE],
+    fileoff: rec[b + B.SEG_FILEOFF],
+    filesize: rec[b + B.SEG_FILESIZE],
+    maxprot: rec[b + B.SEG_MAXPROT],
+    initprot: rec[b + B.SEG_INITPROT],
+    nsects: rec[b + B.SEG_NSECTS],
+    flags: rec[b + B.SEG_FLAGS],
+    sections,
+  };
+}
+
+/** True when the bytes at x and y, n of them, are inside the slice bytes and equal. */
+function sameRange(src: Src, x: number, y: number, n: number): boolean {
+  const b = src.bytes;
+  if (!(x >= 0 && y >= 0 && x + n <= b.length && y + n <= b.length)) return false;
+  for (let i = 0; i < n; i++) if (b[x + i] !== b[y + i]) return false;
+  return true;
+}
+
 // Every object is written as one literal (cmd, name, index, offset, cmdsize first, then its own fields), so V8 gives
 // each kind one fast shape: no spreads, no properties added afterwards.
 function decodeOne(
@@ -171,45 +234,8 @@ function decodeOne(
     return { cmd, name, index, offset, cmdsize, kind: 'raw', raw: hex(src.bytes, rel, rel + cmdsize) };
   switch (cmd) {
     case C.LC_SEGMENT:
-    case C.LC_SEGMENT_64: {
-      const sections: Section[] = [];
-      const decoded = rec[b + B.SEG_NSECTS_DECODED];
-      for (let i = 0; i < decoded; i++) {
-        const s = B.SEG_SLOTS + i * B.SECT_SLOTS;
-        sections.push({
-          sectname: readString(src, rec[b + s + B.SECT_SECTNAME], rec[b + s + B.SECT_SECTNAME_LEN]),
-          segname: readString(src, rec[b + s + B.SECT_SEGNAME], rec[b + s + B.SECT_SEGNAME_LEN]),
-          addr: rec[b + s + B.SECT_ADDR],
-          size: rec[b + s + B.SECT_SIZE],
-          offset: rec[b + s + B.SECT_OFFSET],
-          align: rec[b + s + B.SECT_ALIGN],
-          reloff: rec[b + s + B.SECT_RELOFF],
-          nreloc: rec[b + s + B.SECT_NRELOC],
-          flags: rec[b + s + B.SECT_FLAGS],
-          reserved1: rec[b + s + B.SECT_RESERVED1],
-          reserved2: rec[b + s + B.SECT_RESERVED2],
-          reserved3: rec[b + s + B.SECT_RESERVED3],
-        });
-      }
-      return {
-        cmd,
-        name,
-        index,
-        offset,
-        cmdsize,
-        kind: 'segment' as const,
-        segname: readString(src, rec[b + B.SEG_SEGNAME], rec[b + B.SEG_SEGNAME_LEN]),
-        vmaddr: rec[b + B.SEG_VMADDR],
-        vmsize: rec[b + B.SEG_VMSIZE],
-        fileoff: rec[b + B.SEG_FILEOFF],
-        filesize: rec[b + B.SEG_FILESIZE],
-        maxprot: rec[b + B.SEG_MAXPROT],
-        initprot: rec[b + B.SEG_INITPROT],
-        nsects: rec[b + B.SEG_NSECTS],
-        flags: rec[b + B.SEG_FLAGS],
-        sections,
-      };
-    }
+    case C.LC_SEGMENT_64:
+      return decodeSegment(cmd, name, index, offset, cmdsize, rec, b, src);
     case C.LC_LOAD_DYLIB:
     case C.LC_ID_DYLIB:
     case C.LC_LOAD_WEAK_DYLIB:

@@ -211,7 +211,7 @@ export function parseLossy(input: Uint8Array | ByteSource, options: ParseOptions
   const core = getCore();
   const e = core.exports;
   const src = toSource(input);
-  const limits = resolveLimits(options.limits);
+  const limits: Readonly<Limits> = options.limits ? resolveLimits(options.limits) : DEFAULT_LIMITS; // read only here
   const issues: Issue[] = [];
   const result: MachOFile = { size: src.size, fat: null, slices: [], issues };
   if (src.size > limits.maxFileSize) {
