@@ -164,7 +164,10 @@ export async function run({ rounds = 7, minMs = 150, log = console.log, write = 
     return { entries: [], skipped: peer.reason };
   }
   const dist = join(ROOT, 'dist', 'index.js');
-  if (!existsSync(dist)) throw new Error('parse-goblin: dist/index.js is missing: run `npm run build` first');
+  if (!existsSync(dist)) {
+    log('parse-goblin: skipped: dist/index.js is missing (npm run build)');
+    return { entries: [], skipped: 'dist/index.js is missing (npm run build)' };
+  }
   const ml = await import(pathToFileURL(dist).href);
   await ml.init();
   const other = compare ? await import(pathToFileURL(compare).href) : null;
