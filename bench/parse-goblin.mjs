@@ -32,11 +32,8 @@ function debianGoblin() {
   return readdirSync(REGISTRY).find((d) => /^goblin-\d/.test(d)) ?? null;
 }
 
-/**
- * Builds the goblin program (offline, Debian's registry) when it can: { ok: true, bin, version } or
- * { ok: false, reason } saying exactly what is missing or what failed.
- */
-export function goblinPeer({ build = true } = {}) {
+/** Whether the goblin program can be built here: { ok: true, version, cargo } or { ok: false, reason }. */
+export function goblinToolchain() {
   const cargo = spawnSync('cargo', ['--version'], { encoding: 'utf8' });
   if (cargo.error || cargo.status !== 0)
     return { ok: false, reason: `cargo not found (${cargo.error?.code ?? `exit ${cargo.status}`})` };
@@ -46,7 +43,17 @@ export function goblinPeer({ build = true } = {}) {
       ok: false,
       reason: `Debian's goblin crate is not installed (no ${REGISTRY}/goblin-*: apt-get install -y librust-goblin-dev)`,
     };
-  const version = crate.replace(/^goblin-/, '');
+  return { ok: true, version: crate.replace(/^goblin-/, ''), cargo: cargo.stdout.trim() };
+}
+
+/**
+ * Builds the goblin program (offline, Debian's registry) when it can: { ok: true, bin, version } or
+ * { ok: false, reason } saying exactly what is missing or what failed.
+ */
+export function goblinPeer({ build = true } = {}) {
+  const tc = goblinToolchain();
+  if (!tc.ok) return tc;
+  const { version } = tc;
   if (build) {
     const r = spawnSync('cargo', ['build', '--release', '--offline', '--quiet'], {
       cwd: GOBLIN_DIR, // .cargo/config.toml there points crates-io at Debian's registry
@@ -59,7 +66,7 @@ export function goblinPeer({ build = true } = {}) {
       };
   }
   if (!existsSync(GOBLIN_BIN)) return { ok: false, reason: `${GOBLIN_BIN} was not built` };
-  return { ok: true, bin: GOBLIN_BIN, version, cargo: cargo.stdout.trim() };
+  return { ok: true, bin: GOBLIN_BIN, version, cargo: tc.cargo };
 }
 
 /** Runs the goblin program once over `files`: one parsed JSON line per file. */
@@ -143,8 +150,8 @@ function timeMachlens(ml, bytes, minMs) {
   }
 }
 
-/** What machlens saw, in the goblin program's terms, for the agreement check. */
-function summary(m) {
+/** What machlens saw, in the goblin program's terms, for the agreement check (test/parse.goblin.test.ts too). */
+export function modelSummary(m) {
   return {
     slices: m.slices.length,
     ncmds: m.slices.map((s) => s.loadCommands.length),
@@ -188,7 +195,7 @@ export async function run({ rounds = 7, minMs = 150, log = console.log, write = 
   files.forEach((f, i) => {
     const g = first[i];
     if (!g.ok) throw new Error(`goblin could not parse ${f.name}: ${g.error}`);
-    const m = summary(ml.parse(bytes[i]));
+    const m = modelSummary(ml.parse(bytes[i]));
     for (const k of Object.keys(m))
       if (JSON.stringify(m[k]) !== JSON.stringify(g[k]))
         disagreements.push(`${f.name}: ${k} machlens ${JSON.stringify(m[k])} goblin ${JSON.stringify(g[k])}`);
