@@ -47,6 +47,17 @@ describe('model strings', () => {
     }
   });
 
+  it('reads a Buffer (a view into a shared pool) as it reads a Uint8Array', async () => {
+    const { Buffer } = await import('node:buffer');
+    const paths = ['@rpath', '/usr/lib/swift', 'naïve/日本語'];
+    const plain = withRpaths(paths);
+    for (let round = 0; round < 3; round++) {
+      const pooled = Buffer.from(plain); // small: copied into Node's shared allocation pool
+      expect(pooled.byteOffset > 0 || pooled.buffer.byteLength > pooled.length).toBe(true);
+      expect(parse(pooled).slices[0].rpaths).toEqual(paths);
+    }
+  });
+
   it('never serves a string from an earlier parse after the bytes changed in place', () => {
     const bytes = withRpaths(['/usr/lib/swift', '@loader_path/../Frameworks']);
     expect(parse(bytes).slices[0].rpaths).toEqual(['/usr/lib/swift', '@loader_path/../Frameworks']);

@@ -26,8 +26,8 @@ interface Src extends SliceBytes {
 }
 
 /**
- * Strings of at most INTERN_MAX bytes, in a direct-mapped table indexed by a hash of the length and a few sampled
- * bytes; a hit is checked byte by byte, a miss (or a collision) decodes and takes the slot.
+ * Strings of at most INTERN_MAX bytes, in a two-way table indexed by a hash of the length and every byte; a hit is
+ * checked byte by byte against a private copy of the bytes, a miss decodes and takes the slot.
  */
 const INTERN_MAX = 256;
 const INTERN_BITS = 12;
@@ -48,11 +48,23 @@ function readString(src: Src, off: number, len: number): string {
     i = off;
   for (; i + 4 <= end; i += 4) h = Math.imul(h ^ v.getInt32(i, true), 0x01000193);
   for (; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
-  const slot = (h ^ (h >>> 15)) & ((1 << INTERN_BITS) - 1);
+  // murmur3's finalizer: every input bit reaches the slot bits (a multiply alone leaves the low bits weak)
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  const slot = (h ^ (h >>> 16)) & ((1 << INTERN_BITS) - 1);
   if (internedLength[slot] === n && sameBytes(internedBytes[slot], v, b, off, n)) return interned[slot];
+  const alt = slot ^ 1; // two ways: two strings of one file that share a slot do not evict each other every parse
+  if (internedLength[alt] === n && sameBytes(internedBytes[alt], v, b, off, n)) return interned[alt];
   const s = decodeShort(b, off, end);
+  // the newest takes the slot, the one it displaces the other way
+  interned[alt] = interned[slot];
+  internedBytes[alt] = internedBytes[slot];
+  internedLength[alt] = internedLength[slot];
   interned[slot] = s;
-  internedBytes[slot] = new DataView(b.slice(off, end).buffer);
+  // a copy of its own (Buffer's slice is a view: it would keep the caller's whole file and compare wrong bytes)
+  const copy = new Uint8Array(n);
+  copy.set(b.subarray(off, end));
+  internedBytes[slot] = new DataView(copy.buffer);
   internedLength[slot] = n;
   return s;
 }
