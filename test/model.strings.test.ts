@@ -4,6 +4,7 @@
 // landed in the same slot.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, LC_RPATH, parse } from '../src/index';
+import { getCore } from '../src/wasm/instance';
 import { machO, pathCommand, segment64 } from './helpers/synth';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -77,6 +78,17 @@ describe('model strings', () => {
       files.forEach((f, b) => {
         expect(parse(f).slices[0].rpaths).toEqual(batches[b]);
       });
+  });
+
+  it("reads the core's output right after its memory grew (the cached views are renewed)", () => {
+    const small = withRpaths(['@rpath/a', '@rpath/b']);
+    expect(parse(small).slices[0].rpaths).toEqual(['@rpath/a', '@rpath/b']);
+    const many = Array.from({ length: 40_000 }, (_, i) => `/grow/${i}`);
+    const big = withRpaths(many); // ~0.6 MB of commands, ~2 MB of records: more than the core had
+    const before = getCore().exports.memory.buffer.byteLength;
+    expect(parse(big, { limits: { maxLoadCommands: 50_000 } }).slices[0].rpaths).toEqual(many);
+    expect(getCore().exports.memory.buffer.byteLength).toBeGreaterThan(before);
+    expect(parse(small).slices[0].rpaths).toEqual(['@rpath/a', '@rpath/b']);
   });
 
   it("gives a section its own segname when it differs from its segment's", () => {

@@ -39,6 +39,16 @@ export function resolveLimits(limits?: Partial<Limits>): Limits {
   return { ...DEFAULT_LIMITS, ...(limits ?? {}) };
 }
 
+const NO_ISSUES: { issues: RawIssue[]; dropped: number } = Object.freeze({
+  issues: Object.freeze([]) as never,
+  dropped: 0,
+});
+/** The issue table of the last call; the common empty one without an allocation (read only here). */
+function issuesOf(core: Core): { issues: RawIssue[]; dropped: number } {
+  const e = core.exports;
+  return e.issuesLength() === 0 && e.issuesDroppedCount() === 0 ? NO_ISSUES : readIssues(core);
+}
+
 function codeName(code: number): IssueCode {
   return (ISSUE_CODES as Record<number, IssueCode>)[code] ?? 'INTERNAL';
 }
@@ -109,7 +119,7 @@ function parseSliceInto(
   const head = src.read(offset, Math.min(32, avail));
   loadInput(core, head);
   const need = e.parseHeader(head.length);
-  const hissues = readIssues(core);
+  const hissues = issuesOf(core);
   if (hissues.issues.length) issues.push(...convertIssues(hissues.issues, offset, () => 'mach_header', sliceIndex));
   if (need === 0 || e.outputLength() < B.HDR_SLOTS) return null;
   const header = readHeader(memoryViews(core).f64, e.outputPtr() >>> 3);
@@ -130,15 +140,21 @@ function parseSliceInto(
   const bytes = src.read(offset, want);
   loadInput(core, bytes);
   e.parseCommands(bytes.length, size, limits.maxLoadCommands);
-  const raw = readIssues(core);
+  const raw = issuesOf(core);
   const start = e.outputPtr() >>> 3;
   const loadCommands = decodeLoadCommands(memoryViews(core).f64, start, start + e.outputLength(), {
     bytes,
     sliceOffset: offset,
   });
-  const ctx = (i: number) =>
-    i >= 0 && i < loadCommands.length ? `${loadCommands[i].name}[${i}]` : i >= 0 ? `load_command[${i}]` : 'mach_header';
-  issues.push(...convertIssues(raw.issues, offset, ctx, sliceIndex), ...droppedIssue(raw.dropped, 'load_commands'));
+  if (raw.issues.length > 0 || raw.dropped > 0) {
+    const ctx = (i: number) =>
+      i >= 0 && i < loadCommands.length
+        ? `${loadCommands[i].name}[${i}]`
+        : i >= 0
+          ? `load_command[${i}]`
+          : 'mach_header';
+    issues.push(...convertIssues(raw.issues, offset, ctx, sliceIndex), ...droppedIssue(raw.dropped, 'load_commands'));
+  }
   return buildBinary(offset, size, header, loadCommands, issues.slice());
 }
 
@@ -221,7 +237,7 @@ export function parseLossy(input: Uint8Array | ByteSource, options: ParseOptions
   const head = src.read(0, Math.min(src.size, 8 + limits.maxFatSlices * 32));
   loadInput(core, head);
   const kind = e.parseFat(head.length, src.size, limits.maxFatSlices);
-  const fissues = readIssues(core);
+  const fissues = issuesOf(core);
   if (fissues.issues.length)
     issues.push(...convertIssues(fissues.issues, 0, (i) => (i >= 0 ? `fat_arch[${i}]` : 'fat_header')));
   if (kind < 0) return result;

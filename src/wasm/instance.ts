@@ -121,13 +121,20 @@ export interface MemoryViews {
   f64: Float64Array;
 }
 const views = new WeakMap<CoreExports, MemoryViews>();
+let lastExports: CoreExports | null = null;
+let lastViews: MemoryViews | null = null;
 export function memoryViews(c: Core): MemoryViews {
+  // growing memory detaches the old buffer (its byteLength becomes 0): a live buffer is the current one, checked
+  // without the `memory.buffer` getter (a call into the engine) on every use
+  if (c.exports === lastExports && lastViews !== null && lastViews.buffer.byteLength !== 0) return lastViews;
   const buffer = c.exports.memory.buffer;
   let v = views.get(c.exports);
   if (v === undefined || v.buffer !== buffer) {
     v = { buffer, u8: new Uint8Array(buffer), f64: new Float64Array(buffer, 0, buffer.byteLength >>> 3) };
     views.set(c.exports, v);
   }
+  lastExports = c.exports;
+  lastViews = v;
   return v;
 }
 
