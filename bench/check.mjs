@@ -10,6 +10,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { peerOf } from './common.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const BASELINE = join(HERE, 'baseline.json');
@@ -18,29 +19,41 @@ export const DEFAULT_TOLERANCE = 0.25;
 const STABLE =
   /^(hash sha256 4 KiB pages, random: .+ \/ hash-wasm \(cpu time\)|(parse 150MB|verify 150MB|diff sentry-cli): .+ \(cpu time\)|inspect CLI: .+ \(cpu time\))$/;
 
+/** Ratios against a peer that may be absent from a machine (goblin needs cargo and Debian's crate): `optional`. */
+const OPTIONAL = /^parse .+: machlens parse \/ goblin parse \+ walk \(cpu time\)$/;
+
 /**
  * Compares fresh results with the baseline. `current`: [{name, unit, value}]; `baseline`: { tolerance?, ratios:
- * { name: value } }. A ratio passes when current ≥ baseline × (1 − tolerance). Returns { ok, tolerance, rows }, one
- * row per baseline ratio: { name, baseline, current (null when missing), floor, ok, change (current/baseline − 1) }.
+ * { name: value }, optional?: { name: value } }. A ratio passes when current ≥ baseline × (1 − tolerance). Returns
+ * { ok, tolerance, rows }, one row per baseline ratio: { name, baseline, current (null when missing), floor, ok, change
+ * (current/baseline − 1), skipped? }. An `optional` ratio is compared like the others when present; when missing and
+ * its peer is in `skipped` (peer name → the reason it could not be measured, '*' for any peer) it is reported as
+ * skipped, not failed.
  */
-export function compareRatios(current, baseline, { tolerance } = {}) {
+export function compareRatios(current, baseline, { tolerance, skipped = {} } = {}) {
   const tol = tolerance ?? baseline.tolerance ?? DEFAULT_TOLERANCE;
   if (!(tol >= 0 && tol < 1)) throw new RangeError(`tolerance must be in [0, 1), got ${tol}`);
   const byName = new Map(
     current.filter((e) => e.unit === 'ratio' && Number.isFinite(e.value)).map((e) => [e.name, e.value]),
   );
-  const rows = Object.entries(baseline.ratios ?? {}).map(([name, base]) => {
+  const row = (name, base, optional) => {
     const cur = byName.has(name) ? byName.get(name) : null;
     const floor = base * (1 - tol);
+    const why = optional && cur === null ? (skipped[peerOf(name)] ?? skipped['*']) : undefined;
     return {
       name,
       baseline: base,
       current: cur,
       floor,
-      ok: cur !== null && cur >= floor,
+      ok: why !== undefined || (cur !== null && cur >= floor),
       change: cur === null ? null : cur / base - 1,
+      ...(why !== undefined ? { skipped: why } : {}),
     };
-  });
+  };
+  const rows = [
+    ...Object.entries(baseline.ratios ?? {}).map(([name, base]) => row(name, base, false)),
+    ...Object.entries(baseline.optional ?? {}).map(([name, base]) => row(name, base, true)),
+  ];
   return { ok: rows.length > 0 && rows.every((r) => r.ok), tolerance: tol, rows };
 }
 
@@ -48,16 +61,17 @@ export function formatComparison(res) {
   const w = Math.max(4, ...res.rows.map((r) => r.name.length));
   const out = [`${'ratio'.padEnd(w)}  baseline   floor  current  change  verdict`];
   for (const r of res.rows) {
-    const cur = r.current === null ? 'missing' : r.current.toFixed(3);
+    const cur = r.skipped !== undefined ? 'skipped' : r.current === null ? 'missing' : r.current.toFixed(3);
     const ch = r.change === null ? '' : `${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(0)}%`;
     out.push(
-      `${r.name.padEnd(w)}  ${r.baseline.toFixed(3).padStart(8)}  ${r.floor.toFixed(3).padStart(6)}  ${cur.padStart(7)}  ${ch.padStart(6)}  ${r.ok ? 'ok' : 'FAIL'}`,
+      `${r.name.padEnd(w)}  ${r.baseline.toFixed(3).padStart(8)}  ${r.floor.toFixed(3).padStart(6)}  ${cur.padStart(7)}  ${ch.padStart(6)}  ${r.skipped !== undefined ? `skipped: ${r.skipped}` : r.ok ? 'ok' : 'FAIL'}`,
     );
   }
   const failed = res.rows.filter((r) => !r.ok).length;
+  const skips = res.rows.filter((r) => r.skipped !== undefined).length;
   out.push(
     res.ok
-      ? `bench:check passed: ${res.rows.length} ratios within ${(res.tolerance * 100).toFixed(0)}% of bench/baseline.json`
+      ? `bench:check passed: ${res.rows.length - skips} ratios within ${(res.tolerance * 100).toFixed(0)}% of bench/baseline.json${skips ? ` (${skips} skipped: their peer could not be measured here)` : ''}`
       : `bench:check FAILED: ${failed} of ${res.rows.length} ratios more than ${(res.tolerance * 100).toFixed(0)}% below bench/baseline.json (or missing)`,
   );
   return out.join('\n');
@@ -120,11 +134,15 @@ export async function quickRun(log = console.log) {
   const quiet = () => {};
   const t = performance.now();
   const entries = [];
+  const skipped = {};
   const step = async (name, fn) => {
     const s = performance.now();
     const r = await fn();
     entries.push(...r.entries.filter((e) => Number.isFinite(e.value)));
-    log(`${name}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
+    if (r.skipped) {
+      skipped[r.peer] = r.skipped;
+      log(`${name}: skipped: ${r.skipped}`);
+    } else log(`${name}: ${((performance.now() - s) / 1000).toFixed(1)} s`);
   };
   await step('hash', () => quickHash(quiet));
   await step('parse', async () =>
@@ -140,8 +158,13 @@ export async function quickRun(log = console.log) {
   );
   await step('diff', async () => (await import('./diff.bench.mjs')).run({ runs: 0, cpuRounds: 3, log: quiet }));
   await step('inspect', async () => (await import('./inspect.bench.mjs')).run({ runs: 5, log: quiet }));
+  // machlens parse beside goblin (needs cargo, Debian's librust-goblin-dev and a built dist/): optional
+  await step('parse vs goblin', async () => {
+    const r = await (await import('./parse-goblin.mjs')).run({ rounds: 5, minMs: 60, log: quiet, write: false });
+    return { ...r, peer: 'goblin parse + walk' };
+  });
   log(`quick subset: ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  return entries;
+  return Object.assign(entries, { skipped });
 }
 
 async function main() {
@@ -169,17 +192,24 @@ async function main() {
       const s = [...xs].sort((a, b) => a - b);
       return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     };
-    const ratios = Object.fromEntries(
-      names.map((name) => [
-        name,
-        Number(med(runs.map((r) => r.find((e) => e.name === name)?.value).filter(Number.isFinite)).toPrecision(3)),
-      ]),
-    );
+    const medianOf = (name) =>
+      Number(med(runs.map((r) => r.find((e) => e.name === name)?.value).filter(Number.isFinite)).toPrecision(3));
+    const ratios = Object.fromEntries(names.map((name) => [name, medianOf(name)]));
+    const optionalNames = [
+      ...new Set(
+        runs
+          .flat()
+          .filter((e) => e.unit === 'ratio' && OPTIONAL.test(e.name) && /(150MB|small 22 cmds)/.test(e.name))
+          .map((e) => e.name),
+      ),
+    ];
+    const optional = Object.fromEntries(optionalNames.map((name) => [name, medianOf(name)]));
     const doc = {
       $comment:
         'Ratios bench:check compares (bigger is better); written by `node bench/check.mjs --write-baseline`. Review before committing.',
       tolerance: tolerance ?? DEFAULT_TOLERANCE,
       ratios,
+      ...(optionalNames.length ? { optional } : {}),
     };
     writeFileSync(BASELINE, JSON.stringify({ ...doc, runs: n }, null, 2) + '\n');
     console.log(`wrote ${BASELINE} with ${Object.keys(ratios).length} ratios`);
@@ -190,7 +220,9 @@ async function main() {
     console.error('bench:check: no bench/baseline.json (node bench/check.mjs --write-baseline)');
     return 2;
   }
-  const res = compareRatios(current, JSON.parse(readFileSync(BASELINE, 'utf8')), { tolerance });
+  // from a file, an optional ratio it lacks was not measured there (the full suite has no goblin section)
+  const skipped = file ? { '*': `not in ${file}` } : current.skipped;
+  const res = compareRatios(current, JSON.parse(readFileSync(BASELINE, 'utf8')), { tolerance, skipped });
   console.log(formatComparison(res));
   return res.ok ? 0 : 1;
 }

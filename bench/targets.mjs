@@ -67,6 +67,18 @@ export const TARGETS = [
     ],
   },
   {
+    id: 'parse-goblin',
+    what: 'parse ≤ 5× goblin (Debian 0.2.1, parse + walk of the same model) on a small 22-command binary, in-process: goblin µs / machlens µs ≥ 0.2 (needs cargo + librust-goblin-dev)',
+    bar: 0.2,
+    entry: 'parse small 22 cmds: machlens parse / goblin parse + walk (cpu time)',
+    also: [
+      'parse 150MB: machlens parse / goblin parse + walk (cpu time)',
+      'parse small 20 cmds: machlens parse / goblin parse + walk (cpu time)',
+      'parse fat 22+41 cmds: machlens parse / goblin parse + walk (cpu time)',
+      'parse 163 cmds: machlens parse / goblin parse + walk (cpu time)',
+    ],
+  },
+  {
     id: 'inspect',
     what: 'CLI inspect --no-hash whole-process time not growing with file size (150 KB vs 150 MB: small/large CPU time ≥ 0.8)',
     bar: 0.8,

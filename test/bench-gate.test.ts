@@ -48,3 +48,32 @@ describe('bench:check gate', () => {
     expect(() => compareRatios(result(1, 1), baseline, { tolerance: 1.5 })).toThrow(RangeError);
   });
 });
+
+describe('bench:check optional ratios (a peer a machine may lack)', () => {
+  const name = 'parse 150MB: machlens parse / goblin parse + walk (cpu time)';
+  const withOptional = { ...baseline, optional: { [name]: 0.2 } };
+  const base = result(2.8, 0.6);
+
+  it('compares an optional ratio like the others when it was measured', () => {
+    expect(compareRatios([...base, { name, unit: 'ratio', value: 0.21 }], withOptional).ok).toBe(true);
+    const low = compareRatios([...base, { name, unit: 'ratio', value: 0.1 }], withOptional);
+    expect(low.ok).toBe(false);
+    expect(formatComparison(low)).toMatch(/FAILED: 1 of 3 ratios/);
+  });
+
+  it('reports it as skipped, with the reason, when its peer could not be measured', () => {
+    const res = compareRatios(base, withOptional, { skipped: { 'goblin parse + walk': 'cargo not found (ENOENT)' } });
+    expect(res.ok).toBe(true);
+    const row = res.rows.find((r: { name: string }) => r.name === name);
+    expect(row.skipped).toBe('cargo not found (ENOENT)');
+    const text = formatComparison(res);
+    expect(text).toMatch(/skipped: cargo not found \(ENOENT\)/);
+    expect(text).toMatch(/passed: 2 ratios within 25% of bench\/baseline.json \(1 skipped/);
+  });
+
+  it('fails when it is missing without a reason', () => {
+    const res = compareRatios(base, withOptional);
+    expect(res.ok).toBe(false);
+    expect(res.rows.find((r: { name: string }) => r.name === name).current).toBe(null);
+  });
+});

@@ -36,8 +36,16 @@ export function dylibUseFlagNames(flags: number): string[] {
 }
 
 /** `LC_LOAD_DYLIB` for 0xc; `LC_0x1234` for an unknown command. */
+/** LOAD_COMMAND_NAMES as a dense table: the low byte, plus 256 with LC_REQ_DYLD (every known command fits). */
+const NAME_TABLE: (string | undefined)[] = new Array(512).fill(undefined);
+for (const [k, name] of Object.entries(LOAD_COMMAND_NAMES)) {
+  const cmd = Number(k) >>> 0;
+  if ((cmd & 0x7fffff00) === 0) NAME_TABLE[(cmd & 0xff) | ((cmd >>> 31) << 8)] = name;
+}
 export function loadCommandName(cmd: number): string {
-  return LOAD_COMMAND_NAMES[cmd >>> 0] ?? `LC_0x${(cmd >>> 0).toString(16)}`;
+  const c = cmd >>> 0;
+  const known = (c & 0x7fffff00) === 0 ? NAME_TABLE[(c & 0xff) | ((c >>> 31) << 8)] : undefined;
+  return known ?? LOAD_COMMAND_NAMES[c] ?? `LC_0x${c.toString(16)}`;
 }
 
 // File types
@@ -206,7 +214,8 @@ export function formatVersion(v: number): string {
 }
 /** A.B.C.D.E from LC_SOURCE_VERSION's packed 64-bit value (a24.b10.c10.d10.e10), given as its 32-bit halves. */
 export function formatSourceVersion(hi: number, lo: number): string {
-  const big = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-  const f = (shift: bigint, mask: bigint) => ((big >> shift) & mask).toString();
-  return [f(40n, 0xffffffn), f(30n, 0x3ffn), f(20n, 0x3ffn), f(10n, 0x3ffn), f(0n, 0x3ffn)].join('.');
+  // A.B.C.D.E packed in 24.10.10.10.10 bits of the 64-bit value hi:lo (B straddles the two words)
+  const h = hi >>> 0,
+    l = lo >>> 0;
+  return `${h >>> 8}.${((h & 0xff) << 2) | (l >>> 30)}.${(l >>> 20) & 0x3ff}.${(l >>> 10) & 0x3ff}.${l & 0x3ff}`;
 }

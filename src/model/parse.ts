@@ -2,7 +2,7 @@
 // Only the bytes the model needs are copied into Wasm: the fat header and, per slice, the header and
 // load commands. A 150 MB binary costs a few kilobytes of copying.
 import * as B from '../generated/boundary';
-import { getCore, loadInput, outputView, readIssues, type Core, type RawIssue } from '../wasm/instance';
+import { getCore, loadInput, memoryViews, readIssues, type Core, type RawIssue } from '../wasm/instance';
 import { archName, loadCommandName } from './constants';
 import { decodeLoadCommands } from './decode';
 import { ISSUE_CODES, MachOError, makeIssue, type Issue, type IssueCode } from './errors';
@@ -39,11 +39,22 @@ export function resolveLimits(limits?: Partial<Limits>): Limits {
   return { ...DEFAULT_LIMITS, ...(limits ?? {}) };
 }
 
+const NO_ISSUES: { issues: RawIssue[]; dropped: number } = Object.freeze({
+  issues: Object.freeze([]) as never,
+  dropped: 0,
+});
+/** The issue table of the last call; the common empty one without an allocation (read only here). */
+function issuesOf(core: Core): { issues: RawIssue[]; dropped: number } {
+  const e = core.exports;
+  return e.issuesLength() === 0 && e.issuesDroppedCount() === 0 ? NO_ISSUES : readIssues(core);
+}
+
 function codeName(code: number): IssueCode {
   return (ISSUE_CODES as Record<number, IssueCode>)[code] ?? 'INTERNAL';
 }
 
 function convertIssues(raw: RawIssue[], base: number, contextOf: (index: number) => string, slice?: number): Issue[] {
+  if (raw.length === 0) return [];
   return raw.map((r) => {
     const issue = makeIssue(
       codeName(r.code),
@@ -60,19 +71,20 @@ function droppedIssue(dropped: number, context: string): Issue[] {
   return dropped > 0 ? [makeIssue('LIMIT', 'warning', -1, context, `${dropped} more issues were not recorded`)] : [];
 }
 
-function readHeader(v: Float64Array): Header {
+/** The header record at v[h] (the core's output, read in place). */
+function readHeader(v: Float64Array, h: number): Header {
   return {
-    magic: v[B.HDR_MAGIC],
-    cputype: v[B.HDR_CPUTYPE],
-    cpusubtype: v[B.HDR_CPUSUBTYPE],
-    filetype: v[B.HDR_FILETYPE],
-    ncmds: v[B.HDR_NCMDS],
-    sizeofcmds: v[B.HDR_SIZEOFCMDS],
-    flags: v[B.HDR_FLAGS],
-    reserved: v[B.HDR_RESERVED],
-    headerSize: v[B.HDR_HEADER_SIZE],
-    is64: v[B.HDR_IS64] === 1,
-    bigEndian: v[B.HDR_BIG_ENDIAN] === 1,
+    magic: v[h + B.HDR_MAGIC],
+    cputype: v[h + B.HDR_CPUTYPE],
+    cpusubtype: v[h + B.HDR_CPUSUBTYPE],
+    filetype: v[h + B.HDR_FILETYPE],
+    ncmds: v[h + B.HDR_NCMDS],
+    sizeofcmds: v[h + B.HDR_SIZEOFCMDS],
+    flags: v[h + B.HDR_FLAGS],
+    reserved: v[h + B.HDR_RESERVED],
+    headerSize: v[h + B.HDR_HEADER_SIZE],
+    is64: v[h + B.HDR_IS64] === 1,
+    bigEndian: v[h + B.HDR_BIG_ENDIAN] === 1,
   };
 }
 
@@ -107,11 +119,10 @@ function parseSliceInto(
   const head = src.read(offset, Math.min(32, avail));
   loadInput(core, head);
   const need = e.parseHeader(head.length);
-  const hv = outputView(core).slice();
-  const hissues = readIssues(core);
-  issues.push(...convertIssues(hissues.issues, offset, () => 'mach_header', sliceIndex));
-  if (need === 0 || hv.length < B.HDR_SLOTS) return null;
-  const header = readHeader(hv);
+  const hissues = issuesOf(core);
+  if (hissues.issues.length) issues.push(...convertIssues(hissues.issues, offset, () => 'mach_header', sliceIndex));
+  if (need === 0 || e.outputLength() < B.HDR_SLOTS) return null;
+  const header = readHeader(memoryViews(core).f64, e.outputPtr() >>> 3);
   let want = Math.min(need, avail);
   if (header.sizeofcmds > limits.maxSizeofcmds) {
     issues.push(
@@ -125,15 +136,25 @@ function parseSliceInto(
     );
     want = Math.min(want, header.headerSize + limits.maxSizeofcmds);
   }
-  const bytes = src.read(offset, want).slice();
+  // the caller's bytes (or the source's), not a copy: every string is decoded before parse returns
+  const bytes = src.read(offset, want);
   loadInput(core, bytes);
   e.parseCommands(bytes.length, size, limits.maxLoadCommands);
-  const rec = outputView(core).slice();
-  const raw = readIssues(core);
-  const loadCommands = decodeLoadCommands(rec, { bytes, sliceOffset: offset });
-  const ctx = (i: number) =>
-    i >= 0 && i < loadCommands.length ? `${loadCommands[i].name}[${i}]` : i >= 0 ? `load_command[${i}]` : 'mach_header';
-  issues.push(...convertIssues(raw.issues, offset, ctx, sliceIndex), ...droppedIssue(raw.dropped, 'load_commands'));
+  const raw = issuesOf(core);
+  const start = e.outputPtr() >>> 3;
+  const loadCommands = decodeLoadCommands(memoryViews(core).f64, start, start + e.outputLength(), {
+    bytes,
+    sliceOffset: offset,
+  });
+  if (raw.issues.length > 0 || raw.dropped > 0) {
+    const ctx = (i: number) =>
+      i >= 0 && i < loadCommands.length
+        ? `${loadCommands[i].name}[${i}]`
+        : i >= 0
+          ? `load_command[${i}]`
+          : 'mach_header';
+    issues.push(...convertIssues(raw.issues, offset, ctx, sliceIndex), ...droppedIssue(raw.dropped, 'load_commands'));
+  }
   return buildBinary(offset, size, header, loadCommands, issues.slice());
 }
 
@@ -206,7 +227,7 @@ export function parseLossy(input: Uint8Array | ByteSource, options: ParseOptions
   const core = getCore();
   const e = core.exports;
   const src = toSource(input);
-  const limits = resolveLimits(options.limits);
+  const limits: Readonly<Limits> = options.limits ? resolveLimits(options.limits) : DEFAULT_LIMITS; // read only here
   const issues: Issue[] = [];
   const result: MachOFile = { size: src.size, fat: null, slices: [], issues };
   if (src.size > limits.maxFileSize) {
@@ -216,15 +237,17 @@ export function parseLossy(input: Uint8Array | ByteSource, options: ParseOptions
   const head = src.read(0, Math.min(src.size, 8 + limits.maxFatSlices * 32));
   loadInput(core, head);
   const kind = e.parseFat(head.length, src.size, limits.maxFatSlices);
-  const fv = outputView(core).slice();
-  const fissues = readIssues(core);
-  issues.push(...convertIssues(fissues.issues, 0, (i) => (i >= 0 ? `fat_arch[${i}]` : 'fat_header')));
+  const fissues = issuesOf(core);
+  if (fissues.issues.length)
+    issues.push(...convertIssues(fissues.issues, 0, (i) => (i >= 0 ? `fat_arch[${i}]` : 'fat_header')));
   if (kind < 0) return result;
   if (kind === 0) {
     const b = parseSlice(core, src, 0, src.size, limits, undefined, issues);
     if (b) result.slices.push(b);
     return result;
   }
+  // copied: the slices' parses below reuse the core's output region
+  const fv = memoryViews(core).f64.slice(e.outputPtr() >>> 3, (e.outputPtr() >>> 3) + e.outputLength());
   const n = fv[B.FATHDR_NFAT] ?? 0;
   const fat: FatArch[] = [];
   for (let i = 0; i < n; i++) {

@@ -110,10 +110,38 @@ export function getCore(): Core {
   return core;
 }
 
+/**
+ * Byte and f64 views of the core's whole memory, made once and again only when memory has grown (a typed-array view
+ * costs more than the small copies and reads a parse makes through it). Index the f64 view with `ptr / 8`: every
+ * record region the core hands out is 8-byte aligned.
+ */
+export interface MemoryViews {
+  buffer: ArrayBuffer;
+  u8: Uint8Array;
+  f64: Float64Array;
+}
+const views = new WeakMap<CoreExports, MemoryViews>();
+let lastExports: CoreExports | null = null;
+let lastViews: MemoryViews | null = null;
+export function memoryViews(c: Core): MemoryViews {
+  // growing memory detaches the old buffer (its byteLength becomes 0): a live buffer is the current one, checked
+  // without the `memory.buffer` getter (a call into the engine) on every use
+  if (c.exports === lastExports && lastViews !== null && lastViews.buffer.byteLength !== 0) return lastViews;
+  const buffer = c.exports.memory.buffer;
+  let v = views.get(c.exports);
+  if (v === undefined || v.buffer !== buffer) {
+    v = { buffer, u8: new Uint8Array(buffer), f64: new Float64Array(buffer, 0, buffer.byteLength >>> 3) };
+    views.set(c.exports, v);
+  }
+  lastExports = c.exports;
+  lastViews = v;
+  return v;
+}
+
 /** Copies `bytes` into the core's input region (resetting its arena) and returns the pointer. */
 export function loadInput(c: Core, bytes: Uint8Array): number {
   const ptr = c.exports.reserveInput(bytes.length);
-  new Uint8Array(c.exports.memory.buffer, ptr, bytes.length).set(bytes);
+  memoryViews(c).u8.set(bytes, ptr);
   return ptr;
 }
 
@@ -134,6 +162,7 @@ export interface RawIssue {
 export function readIssues(c: Core): { issues: RawIssue[]; dropped: number } {
   const e = c.exports;
   const n = e.issuesLength();
+  if (n === 0) return { issues: [], dropped: e.issuesDroppedCount() };
   const v = new Float64Array(e.memory.buffer, e.issuesPtr(), n * ISSUE_SLOTS);
   const issues: RawIssue[] = [];
   for (let p = 0; p < v.length; p += ISSUE_SLOTS) {
