@@ -130,20 +130,55 @@ export function createSharedPagePool(workerUrl: URL | string, workers: number, b
         inlineScheduled = false;
         const q = queue.pop();
         if (q) {
+          const t = performance.now();
           try {
             q.resolve(q.inline(q.job));
           } catch (e) {
             q.reject(e as Error);
           }
+          inlineMs = performance.now() - t;
         }
         pump();
       });
     }
+    scheduleTakeOver();
+  };
+  // The tail: once the queue is empty, a job a worker has held for twice what a job takes here is run here too and
+  // the first answer kept (a worker thread descheduled on a busy machine would otherwise hold up the whole file).
+  const takenOver = new Map<number, (typeof ws)[number]>();
+  let inlineMs = 4;
+  let takeOverTimer: ReturnType<typeof setTimeout> | null = null;
+  const scheduleTakeOver = () => {
+    if (takeOverTimer || queue.length > 0 || inlineScheduled || waiting.size === 0) return;
+    takeOverTimer = setTimeout(
+      () => {
+        takeOverTimer = null;
+        if (queue.length > 0 || waiting.size === 0) return;
+        const [id, p] = waiting.entries().next().value!;
+        waiting.delete(id);
+        takenOver.set(id, p.x);
+        try {
+          p.resolve(p.inline(p.job));
+        } catch (e) {
+          p.reject(e as Error);
+        }
+        scheduleTakeOver();
+      },
+      Math.max(2, 2 * inlineMs),
+    );
   };
   for (const x of ws) {
     x.w.on('message', (m: WorkerResponse & { ready?: true }) => {
       if (m.ready) {
         x.ready = true;
+        pump();
+        return;
+      }
+      const late = takenOver.get(m.id);
+      if (late) {
+        // a job this thread ran itself meanwhile: the worker is free again, its answer not needed
+        takenOver.delete(m.id);
+        late.busy--;
         pump();
         return;
       }
@@ -171,6 +206,7 @@ export function createSharedPagePool(workerUrl: URL | string, workers: number, b
         }),
     }),
     async close() {
+      if (takeOverTimer) clearTimeout(takeOverTimer);
       await Promise.all(ws.map((x) => x.w.terminate()));
     },
   };
