@@ -15,7 +15,7 @@ import type {
 } from './model';
 import { SOURCE_FORMATS } from './model';
 import { adaptDoc, adaptLine, adaptPiece, changeRecordFrom } from './adapters/index';
-import { createFramer, type FramerState, type Piece } from './framing';
+import { createChunkDecoder, createFramer, type ChunkDecoder, type FramerState, type Piece } from './framing';
 import { EMPTY_BASELINE, parseBaseline, type BaselineIndex } from './baseline';
 import { defaultPolicy, policyFromJson, PolicyError, type NonDylibMapping, type Policy } from './policy';
 import { bump, isDict } from './util';
@@ -190,7 +190,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   let switches = 0;
   /** Events buffered across all hosts (the global budget). */
   let buffered = 0;
-  let decoder: TextDecoder | undefined;
+  let decoder: ChunkDecoder | undefined;
   // The counters live in ctx (the stages bump them); `counts` is the same object, replaced on restore.
   let counts = ctx.counts;
   const framer = createFramer({ maxDocumentLength: L.maxLineLength });
@@ -282,10 +282,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     setFile(meta);
     let text: string;
     if (typeof chunk === 'string') text = chunk;
-    else {
-      decoder ??= new TextDecoder('utf-8');
-      text = decoder.decode(chunk, { stream: true });
-    }
+    else text = (decoder ??= createChunkDecoder()).decode(chunk);
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
@@ -549,7 +546,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
 
   function endInput(): Alert[] {
     if (decoder) {
-      const tail = decoder.decode();
+      const tail = decoder.end();
       decoder = undefined;
       if (tail.length > 0 && !carrySkipping) carry += tail;
     }
