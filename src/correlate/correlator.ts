@@ -24,6 +24,7 @@ import { ChangeIndex } from './changes';
 import { PrefixTrie, prefixSet } from './prefix';
 import { cover, coverageOf } from './coverage';
 import { fingerprint } from './fingerprint';
+import { Interner } from './intern';
 import { heapPop, heapPush, noteLate, rankOf } from './ordering';
 import { finalize, finalizeDue, processEvent } from './rules';
 import { checkSnapshot, restoreCounts, restoreHosts, serialHost, type CorrelatorSnapshot } from './snapshot';
@@ -191,6 +192,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   /** Events buffered across all hosts (the global budget). */
   let buffered = 0;
   let decoder: ChunkDecoder | undefined;
+  const interner = new Interner();
   // The counters live in ctx (the stages bump them); `counts` is the same object, replaced on restore.
   let counts = ctx.counts;
   const framer = createFramer({ maxDocumentLength: L.maxLineLength });
@@ -422,6 +424,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       if (!ctx.untrusted.add(e)) counts.evicted.changeRecords++;
       return;
     }
+    interner.event(e);
     const h = hostFor(e.host);
     if (e.hostName !== undefined && e.hostName !== h.hostName) h.hostName = e.hostName;
     if (!h.sources.includes(e.source)) h.sources.push(e.source);
