@@ -2,7 +2,7 @@
 // Correlation throughput and memory: eslogger JSON lines → alerts, end to end (JSON.parse included), beside bare
 // JSON.parse of the very same lines; peak memory for a fleet-sized stream.
 //
-//   node --expose-gc bench/correlate.bench.mjs [--events N] [--hosts H] [--full] [--out FILE]
+//   node --expose-gc bench/correlate.bench.mjs [--events N] [--hosts H] [--full] [--shape lean|real] [--out FILE]
 //
 // Default: 1,000,000 events over 1,000 hosts. --full: 10,000,000 events over 10,000 hosts (a few minutes on 2 cores).
 // Lines are generated lazily in batches (never more than one batch in memory), one hour of event time per host,
@@ -25,6 +25,7 @@ function parseArgs(argv) {
     hosts: 1_000,
     batch: 20_000,
     parseEvery: 1,
+    shape: 'lean',
     out: join(ROOT, 'bench', 'results', 'correlate.json'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -35,6 +36,7 @@ function parseArgs(argv) {
     else if (a === '--hosts') o.hosts = Number(argv[++i]);
     else if (a === '--batch') o.batch = Number(argv[++i]);
     else if (a === '--out') o.out = argv[++i];
+    else if (a === '--shape') o.shape = argv[++i];
   }
   return o;
 }
@@ -110,8 +112,51 @@ let gsn = 0;
 function tok(pid, pv) {
   return `{"auid":501,"euid":501,"egid":20,"ruid":501,"rgid":20,"pid":${pid},"asid":100017,"pidversion":${pv}}`;
 }
+// --shape real: lines shaped like genuine eslogger output (../shared/telemetry/eslogger, 1.4-4.8 KB a line): every
+// stat block complete (the four timespecs, st_gen, st_rdev), the responsible audit token and cs_validation_category
+// in every process, and exec events with their cwd, env (a login shell's 24 variables), args, fds and cpu types.
+let REAL = false;
+const SPEC =
+  '"st_atimespec":"2026-11-19T08:12:44.123456789Z","st_mtimespec":"2026-10-02T17:40:01.000000000Z","st_ctimespec":"2026-10-02T17:40:03.552817344Z","st_birthtimespec":"2026-10-02T17:40:01.000000000Z","st_gen":0,"st_rdev":0';
+function stat(ino, mode, size) {
+  return REAL
+    ? `{"st_size":${size},"st_gid":0,"st_ino":${ino},"st_uid":0,${SPEC},"st_blocks":272,"st_dev":16777234,"st_mode":${mode},"st_nlink":1,"st_blksize":4096,"st_flags":0}`
+    : `{"st_dev":16777234,"st_ino":${ino},"st_mode":${mode},"st_nlink":1,"st_uid":0,"st_gid":0,"st_size":${size},"st_blocks":272,"st_blksize":4096,"st_flags":0}`;
+}
+const ENV = (user) =>
+  JSON.stringify([
+    `TMPDIR=/var/folders/7x/k2m9q1zn5vd3_8yq0000gn/T/`,
+    '__CFBundleIdentifier=com.apple.Terminal',
+    'XPC_FLAGS=0x0',
+    'TERM=xterm-256color',
+    'SSH_AUTH_SOCK=/private/tmp/com.apple.launchd.Qe2ZkT1dC8/Listeners',
+    'XPC_SERVICE_NAME=0',
+    'TERM_PROGRAM=Apple_Terminal',
+    'TERM_PROGRAM_VERSION=455',
+    'TERM_SESSION_ID=6A8D5E2C-3B1F-4C7A-9E0D-2F4B6C8A1E3D',
+    'SHELL=/bin/zsh',
+    `HOME=/Users/${user}`,
+    `LOGNAME=${user}`,
+    `USER=${user}`,
+    'PATH=/opt/homebrew/bin:/opt/homebrew/sbin:/usr/local/bin:/System/Cryptexes/App/usr/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+    'SHLVL=1',
+    `PWD=/Users/${user}`,
+    `OLDPWD=/Users/${user}/Projects`,
+    'HOMEBREW_PREFIX=/opt/homebrew',
+    'HOMEBREW_CELLAR=/opt/homebrew/Cellar',
+    'HOMEBREW_REPOSITORY=/opt/homebrew',
+    'INFOPATH=/opt/homebrew/share/info:',
+    'LANG=en_US.UTF-8',
+    'COMMAND_MODE=unix2003',
+    '__CF_USER_TEXT_ENCODING=0x1F5:0x0:0x0',
+  ]);
+function execBody(me, path, args, user) {
+  if (!REAL) return `{"target":${me},"args":${JSON.stringify(args)},"image_cputype":16777228}`;
+  return `{"cwd":{"path":"/Users/${user}","path_truncated":false,"stat":${stat(539935, 16877, 2624)}},"env":${ENV(user)},"target":${me},"args":${JSON.stringify(args)},"dyld_exec_path":"${path}","image_cputype":16777228,"image_cpusubtype":2,"script":null,"fds":[{"fd":0,"fdtype":1},{"fd":1,"fdtype":1},{"fd":2,"fdtype":1}],"last_fd":2}`;
+}
 function proc(pid, pv, path, flags, sid, team, platform, cdhash) {
-  return `{"audit_token":${tok(pid, pv)},"parent_audit_token":${tok(1, 1)},"ppid":1,"original_ppid":1,"group_id":${pid},"session_id":1,"codesigning_flags":${flags},"is_platform_binary":${platform},"is_es_client":false,"signing_id":"${sid}","team_id":${team ? `"${team}"` : 'null'},"cdhash":"${cdhash}","start_time":"2026-11-20T00:00:00.000000Z","tty":null,"executable":{"path":"${path}","path_truncated":false,"stat":{"st_dev":16777234,"st_ino":${(pid * 31) % 99991},"st_mode":33261,"st_nlink":1,"st_uid":0,"st_gid":0,"st_size":135216,"st_blocks":272,"st_blksize":4096,"st_flags":0}}}`;
+  const extra = REAL ? `"responsible_audit_token":${tok(1, 1)},"cs_validation_category":${platform ? 1 : 6},` : '';
+  return `{"audit_token":${tok(pid, pv)},"parent_audit_token":${tok(1, 1)},${extra}"ppid":1,"original_ppid":1,"group_id":${pid},"session_id":1,"codesigning_flags":${flags},"is_platform_binary":${platform},"is_es_client":false,"signing_id":"${sid}","team_id":${team ? `"${team}"` : 'null'},"cdhash":"${cdhash}","start_time":"2026-11-20T00:00:00.000000Z","tty":null,"executable":{"path":"${path}","path_truncated":false,"stat":${stat((pid * 31) % 99991, 33261, 135216)}}}`;
 }
 function envelope(host, t, type, process, event) {
   gsn++;
@@ -120,11 +165,14 @@ function envelope(host, t, type, process, event) {
   return `{"schema_version":1,"version":9,"time":"${iso}","mach_time":${240000000000 + gsn},"event_type":${type},"global_seq_num":${gsn},"seq_num":${gsn},"action_type":1,"action":{"result":{"result_type":0,"result":{"auth":0}}},"thread":{"thread_id":${gsn % 100000}},"host":"${host}","process":${process},"event":${event}}`;
 }
 function file(path) {
-  return `{"path":"${path}","path_truncated":false,"stat":{"st_dev":16777234,"st_ino":4242,"st_size":135216,"st_mode":33188}}`;
+  return REAL
+    ? `{"path":"${path}","path_truncated":false,"stat":${stat(4242, 33188, 135216)}}`
+    : `{"path":"${path}","path_truncated":false,"stat":{"st_dev":16777234,"st_ino":4242,"st_size":135216,"st_mode":33188}}`;
 }
 
 /** Per-host actions, each a short list of [timeOffsetMs, line-builder]. */
-export function* stream(nEvents, nHosts) {
+export function* stream(nEvents, nHosts, { shape = 'lean' } = {}) {
+  REAL = shape === 'real';
   let seed = 20261120;
   const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
   const perHost = nEvents / nHosts;
@@ -154,7 +202,9 @@ export function* stream(nEvents, nHosts) {
           t,
           9,
           proc(pid, pv - 1, '/bin/zsh', FLAGS_PLATFORM, 'com.apple.zsh', null, true, hex40(300)),
-          `{"exec":{"target":${me},"args":["${app.path}"],"dyld_exec_path":"${app.path}","image_cputype":16777228,"script":null}}`,
+          REAL
+            ? `{"exec":${execBody(me, app.path, [app.path, '-psn_0_' + pid], h.user)}}`
+            : `{"exec":{"target":${me},"args":["${app.path}"],"dyld_exec_path":"${app.path}","image_cputype":16777228,"script":null}}`,
         ),
       );
       app.libs.forEach((lib, k) =>
@@ -187,7 +237,7 @@ export function* stream(nEvents, nHosts) {
           t + 1,
           9,
           proc(pid, pv - 1, '/bin/zsh', FLAGS_PLATFORM, 'com.apple.zsh', null, true, hex40(300)),
-          `{"exec":{"target":${me},"args":["${tool.path}"],"image_cputype":16777228}}`,
+          `{"exec":${execBody(me, tool.path, REAL ? [tool.path, '-l', '--color=auto', `/Users/${h.user}/Projects`] : [tool.path], h.user)}}`,
         ),
       );
       h.q.push(() =>
@@ -232,9 +282,7 @@ export function* stream(nEvents, nHosts) {
         `{"close":{"modified":true,"was_mapped_writable":false,"target":${file(app.path)}}}`,
       ),
     );
-    h.q.push(() =>
-      envelope(h.name, t + 5000, 9, zsh(), `{"exec":{"target":${me},"args":["${app.path}"],"image_cputype":16777228}}`),
-    );
+    h.q.push(() => envelope(h.name, t + 5000, 9, zsh(), `{"exec":${execBody(me, app.path, [app.path], h.user)}}`));
     [...app.libs, '/Users/Shared/.cache/libupdate.dylib'].forEach((lib, k) =>
       h.q.push(() =>
         envelope(
@@ -293,7 +341,7 @@ async function main() {
     bytes = 0,
     sink = 0;
   const alerts = [];
-  const gen = stream(o.events, o.hosts);
+  const gen = stream(o.events, o.hosts, { shape: o.shape });
   const started = performance.now();
   let batches = 0;
   for (;;) {
@@ -346,7 +394,7 @@ async function main() {
     console.error(`unexpected: ${counts.events} events, ${alerts.length} alerts`, JSON.stringify(counts.evicted));
     process.exitCode = 1;
   }
-  const scale = `${o.events / 1e6}M events, ${o.hosts / 1e3}k hosts`;
+  const scale = `${o.events / 1e6}M events, ${o.hosts / 1e3}k hosts${o.shape === 'real' ? ', real-shaped lines' : ''}`;
   const results = [
     {
       name: `correlate end to end, eslogger JSON lines incl. JSON.parse (${scale})`,

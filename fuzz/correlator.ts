@@ -7,6 +7,7 @@
 // parsed + ignored + malformed + skipped + blank); Object.prototype / Array.prototype are untouched; the state
 // snapshot stays JSON; time is linear in the input.
 import { createCorrelator, type Correlator } from '../src/correlate/index';
+import { createChunkDecoder } from '../src/correlate/framing';
 import { fullChain, render, type Format } from '../test/correlate/scenario';
 import { check, classify, InvariantError, timedAsync, touch, type CheckResult } from './invariants';
 import { Rng } from './mutate';
@@ -392,11 +393,25 @@ export async function correlatorTarget(bytes: Uint8Array, rng: Rng): Promise<str
     if (mode === 0) {
       // byte chunks split anywhere (inside UTF-8 sequences too)
       let o = 0;
+      // the chunk decoder against TextDecoder's streaming mode, chunk for chunk (issue 17: same text)
+      const ref = new TextDecoder('utf-8');
+      const dec = createChunkDecoder();
+      let want = '';
+      let got = '';
       while (o < bytes.length) {
         const n = rng.logInt(1 << 16);
-        c.pushChunk(bytes.subarray(o, o + n), { file: 'fuzz.jsonl' });
+        const part = bytes.subarray(o, o + n);
+        c.pushChunk(part, { file: 'fuzz.jsonl' });
+        want += ref.decode(part, { stream: true });
+        got += dec.decode(part);
         o += n;
       }
+      if (want + ref.decode() !== got + dec.end())
+        throw new InvariantError(
+          'accounting',
+          'chunk-decoder',
+          'createChunkDecoder differs from TextDecoder streaming',
+        );
     } else if (mode === 1) {
       // one text chunk
       c.pushChunk(new TextDecoder().decode(bytes), { file: 'fuzz.jsonl' });

@@ -490,7 +490,7 @@ export function telemetryStream(path: string): AsyncIterable<Uint8Array> {
       throw new Error(`${err.message} (pipe live input to standard input: machlens correlate --stream -)`);
     throw err;
   }
-  return createReadStream(path, { fd, highWaterMark: 1 << 20, autoClose: true });
+  return createReadStream(path, { fd, highWaterMark: 1 << 16, autoClose: true });
 }
 
 function isEpipe(err: unknown): boolean {

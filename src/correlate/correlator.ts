@@ -15,7 +15,7 @@ import type {
 } from './model';
 import { SOURCE_FORMATS } from './model';
 import { adaptDoc, adaptLine, adaptPiece, changeRecordFrom } from './adapters/index';
-import { createFramer, type FramerState, type Piece } from './framing';
+import { createChunkDecoder, createFramer, type ChunkDecoder, type FramerState, type Piece } from './framing';
 import { EMPTY_BASELINE, parseBaseline, type BaselineIndex } from './baseline';
 import { defaultPolicy, policyFromJson, PolicyError, type NonDylibMapping, type Policy } from './policy';
 import { bump, isDict } from './util';
@@ -24,6 +24,7 @@ import { ChangeIndex } from './changes';
 import { PrefixTrie, prefixSet } from './prefix';
 import { cover, coverageOf } from './coverage';
 import { fingerprint } from './fingerprint';
+import { Interner } from './intern';
 import { heapPop, heapPush, noteLate, rankOf } from './ordering';
 import { finalize, finalizeDue, processEvent } from './rules';
 import { checkSnapshot, restoreCounts, restoreHosts, serialHost, type CorrelatorSnapshot } from './snapshot';
@@ -190,7 +191,8 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
   let switches = 0;
   /** Events buffered across all hosts (the global budget). */
   let buffered = 0;
-  let decoder: TextDecoder | undefined;
+  let decoder: ChunkDecoder | undefined;
+  const interner = new Interner();
   // The counters live in ctx (the stages bump them); `counts` is the same object, replaced on restore.
   let counts = ctx.counts;
   const framer = createFramer({ maxDocumentLength: L.maxLineLength });
@@ -282,10 +284,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
     setFile(meta);
     let text: string;
     if (typeof chunk === 'string') text = chunk;
-    else {
-      decoder ??= new TextDecoder('utf-8');
-      text = decoder.decode(chunk, { stream: true });
-    }
+    else text = (decoder ??= createChunkDecoder()).decode(chunk);
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
@@ -425,6 +424,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
       if (!ctx.untrusted.add(e)) counts.evicted.changeRecords++;
       return;
     }
+    interner.event(e);
     const h = hostFor(e.host);
     if (e.hostName !== undefined && e.hostName !== h.hostName) h.hostName = e.hostName;
     if (!h.sources.includes(e.source)) h.sources.push(e.source);
@@ -549,7 +549,7 @@ export function createCorrelator(options: CorrelatorOptions = {}): Correlator {
 
   function endInput(): Alert[] {
     if (decoder) {
-      const tail = decoder.decode();
+      const tail = decoder.end();
       decoder = undefined;
       if (tail.length > 0 && !carrySkipping) carry += tail;
     }

@@ -1,5 +1,19 @@
 // What every adapter returns, and helpers they share.
-import type { CorrelationEvent, FileIdentity, SigningState } from '../model';
+import type {
+  CorrelationEvent,
+  CsInvalidatedEvent,
+  ExecEvent,
+  ExitEvent,
+  FileChangeEvent,
+  FileIdentity,
+  FileOp,
+  ForkEvent,
+  LibraryLoadEvent,
+  ProcessIdentity,
+  SignatureObservedEvent,
+  SigningState,
+  SourceFormat,
+} from '../model';
 import { CS_ADHOC, CS_INSTALLER, CS_PLATFORM_BINARY, CS_VALID } from '../model';
 import { get, idStr, own, str } from '../util';
 
@@ -206,3 +220,154 @@ export function takeInexact(): boolean {
   inexact = false;
   return r;
 }
+
+// ----- the events every adapter builds ------------------------------------------------------------------------------
+// One builder per kind, shared by every adapter: the fields in one order, each optional one present (undefined when
+// the source does not say), so the events of a kind share one hidden class whatever the source (a `{ ...base }`
+// spread or compact() gives each combination of fields a class of its own), and no adapter restates the layout.
+// Output is unchanged: JSON, evidence and fingerprints never see an undefined field.
+
+/** What a line stamps on each of its events: host, display name, time, source, and where it came from. */
+export interface Stamp {
+  host: string;
+  hostName: string | undefined;
+  time: number;
+  source: SourceFormat;
+  input: string | undefined;
+  line: number | undefined;
+}
+
+export function stamp(
+  host: string,
+  hostName: string | undefined,
+  time: number,
+  source: SourceFormat,
+  ctx: AdapterContext,
+): Stamp {
+  return { host, hostName, time, source, input: ctx.input, line: ctx.line };
+}
+
+export function execEvent(
+  b: Stamp,
+  process: ProcessIdentity,
+  image: FileIdentity,
+  signing: SigningState,
+  parent?: ProcessIdentity,
+): ExecEvent {
+  return {
+    host: b.host,
+    hostName: b.hostName,
+    time: b.time,
+    source: b.source,
+    input: b.input,
+    line: b.line,
+    kind: 'exec',
+    process,
+    image,
+    signing,
+    parent,
+  };
+}
+
+export function fileChangeEvent(
+  b: Stamp,
+  op: FileOp,
+  file: FileIdentity,
+  process?: ProcessIdentity,
+  from?: string,
+  extattr?: string,
+): FileChangeEvent {
+  return {
+    host: b.host,
+    hostName: b.hostName,
+    time: b.time,
+    source: b.source,
+    input: b.input,
+    line: b.line,
+    kind: 'file-change',
+    op,
+    file,
+    from,
+    extattr,
+    process,
+  };
+}
+
+export function libraryLoadEvent(
+  b: Stamp,
+  process: ProcessIdentity,
+  library: FileIdentity,
+  via: 'mmap' | 'load',
+  signing?: SigningState,
+): LibraryLoadEvent {
+  return {
+    host: b.host,
+    hostName: b.hostName,
+    time: b.time,
+    source: b.source,
+    input: b.input,
+    line: b.line,
+    kind: 'library-load',
+    process,
+    library,
+    signing,
+    via,
+  };
+}
+
+export function forkEvent(b: Stamp, process: ProcessIdentity, child: ProcessIdentity): ForkEvent {
+  return {
+    host: b.host,
+    hostName: b.hostName,
+    time: b.time,
+    source: b.source,
+    input: b.input,
+    line: b.line,
+    kind: 'fork',
+    process,
+    child,
+  };
+}
+
+export function exitEvent(b: Stamp, process: ProcessIdentity): ExitEvent {
+  return {
+    host: b.host,
+    hostName: b.hostName,
+    time: b.time,
+    source: b.source,
+    input: b.input,
+    line: b.line,
+    kind: 'exit',
+    process,
+  };
+}
+
+export function csInvalidatedEvent(b: Stamp, process: ProcessIdentity): CsInvalidatedEvent {
+  return {
+    host: b.host,
+    hostName: b.hostName,
+    time: b.time,
+    source: b.source,
+    input: b.input,
+    line: b.line,
+    kind: 'cs-invalidated',
+    process,
+  };
+}
+
+export function signatureEvent(b: Stamp, file: FileIdentity, signing: SigningState): SignatureObservedEvent {
+  return {
+    host: b.host,
+    hostName: b.hostName,
+    time: b.time,
+    source: b.source,
+    input: b.input,
+    line: b.line,
+    kind: 'signature',
+    file,
+    signing,
+  };
+}
+
+/** One event as an adapter's output. */
+export const one = (e: CorrelationEvent): AdapterOutput => ({ events: [e] });

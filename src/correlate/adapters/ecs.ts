@@ -1,18 +1,24 @@
 // Elastic Defend (Elastic Endpoint) documents in ECS, one per line (NDJSON): file, process and library events.
 // Nested objects and flattened dotted keys are both accepted.
-import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
+import type { FileOp, ProcessIdentity, SigningState } from '../model';
 import { bool, get, idStr, isDict, num, own, parseTime, str, type Dict } from '../util';
 import {
   compact,
-  inodeStr,
+  execEvent,
+  exitEvent,
+  fileChangeEvent,
   fileId,
+  forkEvent,
   hostOf,
   idText,
   ignored,
+  inodeStr,
   isMachOHeaderHex,
+  libraryLoadEvent,
   malformed,
   markDenied,
-  ok,
+  one,
+  stamp,
   type AdapterContext,
   type AdapterOutput,
 } from './common';
@@ -113,7 +119,7 @@ function adaptEcsInner(d: Dict, ctx: AdapterContext): AdapterOutput {
   const { host, hostName } = hostOf(d, ctx, idText(get(d, 'host.id')) ?? idText(get(d, 'agent.id')), name);
   const cats = categories(d);
   const action = str(get(d, 'event.action')) ?? '';
-  const base = { host, hostName, time, source: 'ecs' as const, input: ctx.input, line: ctx.line };
+  const b = stamp(host, hostName, time, 'ecs', ctx);
   const proc = ecsProcess(d, 'process');
 
   if (cats.includes('library') || action === 'load') {
@@ -125,21 +131,7 @@ function adaptEcsInner(d: Dict, ctx: AdapterContext): AdapterOutput {
       sha256: str(get(d, 'dll.hash.sha256'))?.toLowerCase(),
       size: num(get(d, 'dll.Ext.size')),
     });
-    return ok([
-      compact<CorrelationEvent>({
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'library-load',
-        process: proc,
-        library: lib,
-        signing,
-        via: 'load',
-      }),
-    ]);
+    return one(libraryLoadEvent(b, proc, lib, 'load', signing));
   }
   if (cats.includes('process')) {
     if (!proc) return malformed('ecs: process event without process');
@@ -149,52 +141,14 @@ function adaptEcsInner(d: Dict, ctx: AdapterContext): AdapterOutput {
       const signing = ecsSigning(d, 'process.code_signature') ?? {};
       const image = fileId(path, { sha256: str(get(d, 'process.hash.sha256'))?.toLowerCase() });
       const parent = ecsProcess(d, 'process.parent');
-      return ok([
-        compact<CorrelationEvent>({
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'exec',
-          process: proc,
-          image,
-          signing,
-          parent,
-        }),
-      ]);
+      return one(execEvent(b, proc, image, signing, parent));
     }
     if (action === 'fork') {
       const parent = ecsProcess(d, 'process.parent');
       if (!parent) return ignored('ecs: fork without parent');
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'fork',
-          process: parent,
-          child: proc,
-        },
-      ]);
+      return one(forkEvent(b, parent, proc));
     }
-    if (action === 'end')
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'exit',
-          process: proc,
-        },
-      ]);
+    if (action === 'end') return one(exitEvent(b, proc));
     return ignored('ecs: process action not used');
   }
   if (cats.includes('file')) {
@@ -215,21 +169,7 @@ function adaptEcsInner(d: Dict, ctx: AdapterContext): AdapterOutput {
       if (eff && eff.key !== proc.key) writer.responsibleKey = eff.key;
     }
     const from = op === 'rename' ? str(get(d, 'file.Ext.original.path')) : undefined;
-    return ok([
-      compact<CorrelationEvent>({
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'file-change',
-        op,
-        file,
-        from,
-        process: writer,
-      }),
-    ]);
+    return one(fileChangeEvent(b, op, file, writer, from));
   }
   return ignored('ecs: category not used');
 }

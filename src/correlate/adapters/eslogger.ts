@@ -1,19 +1,25 @@
 // Apple Endpoint Security as written by `eslogger` (JSON lines). Message versions 9 (macOS 15), 10 (macOS 26:
 // audit tokens as 8-integer arrays) and 11 (macOS 27 beta: objects again). eslogger's JSON is "NOT API":
 // unknown fields are ignored, missing ones leave the normalised field unset.
-import type { CorrelationEvent, FileIdentity, FileOp, ProcessIdentity, SigningState } from '../model';
-import { bool, idStr, isDict, num, own, parseTime, str, type Dict } from '../util';
+import type { FileIdentity, FileOp, ProcessIdentity, SigningState } from '../model';
+import { bool, num, own, parseTime, str, type Dict } from '../util';
 import {
-  compact,
+  csInvalidatedEvent,
+  execEvent,
+  exitEvent,
+  fileChangeEvent,
+  forkEvent,
   inodeStr,
   fileId,
   hostOf,
   ignored,
+  libraryLoadEvent,
   malformed,
   markDenied,
-  ok,
+  one,
   shipperHost,
   signingFromFlags,
+  stamp,
   joinPath,
   type AdapterContext,
   type AdapterOutput,
@@ -186,30 +192,11 @@ function esEvents(
   time: number,
 ): AdapterOutput {
   const envelope = d.process;
-  const base = { host, hostName, time, source, input: ctx.input, line: ctx.line };
-  const fileChange = (
-    op: FileOp,
-    file: FileIdentity | undefined,
-    extra: { from?: string; extattr?: string } = {},
-  ): AdapterOutput => {
-    if (!file) return malformed(`${source}: file event without a path`);
-    const proc = esProcess(envelope);
-    return ok([
-      compact<CorrelationEvent>({
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'file-change',
-        op,
-        file,
-        process: proc,
-        ...extra,
-      }),
-    ]);
-  };
+  const b = stamp(host, hostName, time, source, ctx);
+  const fileChange = (op: FileOp, file: FileIdentity | undefined, from?: string, extattr?: string): AdapterOutput =>
+    file
+      ? one(fileChangeEvent(b, op, file, esProcess(envelope), from, extattr))
+      : malformed(`${source}: file event without a path`);
   switch (type) {
     case ES_EVENT.exec: {
       const target: J = obj(obj(ev.exec)?.target);
@@ -223,56 +210,19 @@ function esEvents(
       if (tp.signingId !== undefined) signing.signingId = tp.signingId;
       if (tp.cdhash !== undefined) signing.cdhash = tp.cdhash;
       if (tp.platform !== undefined) signing.platform = tp.platform;
-      const parent = esProcess(envelope, false);
-      const exec: CorrelationEvent = {
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'exec',
-        process: tp,
-        image,
-        signing,
-      };
-      if (parent) exec.parent = parent;
-      return ok([exec]);
+      return one(execEvent(b, tp, image, signing, esProcess(envelope, false)));
     }
     case ES_EVENT.fork: {
       const child = esProcess(own(own(ev, 'fork'), 'child'));
       const proc = esProcess(envelope);
       if (!proc || !child) return malformed(`${source}: fork without processes`);
       child.parentKey = proc.key;
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'fork',
-          process: proc,
-          child,
-        },
-      ]);
+      return one(forkEvent(b, proc, child));
     }
     case ES_EVENT.exit: {
       const proc = esProcess(envelope, false);
       if (!proc) return malformed(`${source}: event without process`);
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'exit',
-          process: proc,
-        },
-      ]);
+      return one(exitEvent(b, proc));
     }
     case ES_EVENT.close: {
       const c: J = obj(ev.close);
@@ -287,11 +237,11 @@ function esEvents(
     case ES_EVENT.rename: {
       const r = own(ev, 'rename');
       const src = esFile(own(r, 'source'));
-      return fileChange('rename', destination(r), { from: src?.path });
+      return fileChange('rename', destination(r), src?.path);
     }
     case ES_EVENT.setextattr: {
       const s = own(ev, 'setextattr');
-      return fileChange('setextattr', esFile(own(s, 'target')), { extattr: str(own(s, 'extattr')) });
+      return fileChange('setextattr', esFile(own(s, 'target')), undefined, str(own(s, 'extattr')));
     }
     case ES_EVENT.unlink:
       return fileChange('unlink', esFile(own(own(ev, 'unlink'), 'target')));
@@ -306,36 +256,12 @@ function esEvents(
       const lib = esFile(m.source, false);
       const proc = esProcess(envelope, false);
       if (!proc || !lib) return malformed(`${source}: mmap without process/source`);
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'library-load',
-          process: proc,
-          library: lib,
-          via: 'mmap',
-        },
-      ]);
+      return one(libraryLoadEvent(b, proc, lib, 'mmap'));
     }
     case ES_EVENT.cs_invalidated: {
       const proc = esProcess(envelope, false);
       if (!proc) return malformed(`${source}: event without process`);
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'cs-invalidated',
-          process: proc,
-        },
-      ]);
+      return one(csInvalidatedEvent(b, proc));
     }
     default:
       return ignored(`${source}: event type not used`);

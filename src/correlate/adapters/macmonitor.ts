@@ -6,17 +6,24 @@
 // file_write_event, file_close_event, file_rename_event, file_delete_event, set_xattr_event,
 // code_signature_invalidated_event. Documented in redcanaryco/mac-monitor "Telemetry reports". Its mmap record carries
 // the path only (no protection): every mapping reads as a load. No code-signing flags: ad hoc and platform flags only.
-import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
+import type { FileOp, ProcessIdentity, SigningState } from '../model';
 import { bool, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
 import {
   compact,
+  csInvalidatedEvent,
+  execEvent,
+  exitEvent,
+  fileChangeEvent,
   fileId,
+  forkEvent,
   hostOf,
   idText,
   ignored,
   joinPath,
+  libraryLoadEvent,
   malformed,
-  ok,
+  one,
+  stamp,
   type AdapterContext,
   type AdapterOutput,
 } from './common';
@@ -61,7 +68,7 @@ export function adaptMacMonitor(d: Dict, ctx: AdapterContext): AdapterOutput {
   const time = parseTime(own(d, 'activity_at_ts'));
   if (time === undefined) return malformed('macmonitor: no valid activity_at_ts');
   const { host, hostName } = hostOf(d, ctx, idText(own(d, 'sensor_id')), undefined);
-  const base = { host, hostName, time, source: 'macmonitor' as const, input: ctx.input, line: ctx.line };
+  const b = stamp(host, hostName, time, 'macmonitor', ctx);
   const proc = initiator(d);
   if (!proc) return malformed('macmonitor: no initiating process');
   const ex = own(d, 'exec_event');
@@ -91,84 +98,21 @@ export function adaptMacMonitor(d: Dict, ctx: AdapterContext): AdapterOutput {
       parentKey: dashedToken(own(ex, 'parent_audit_token'))?.key ?? proc.key,
       responsibleKey: dashedToken(own(ex, 'responsible_audit_token'))?.key,
     });
-    return ok([
-      compact<CorrelationEvent>({
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'exec',
-        process: target,
-        image: fileId(path),
-        signing,
-        parent: proc,
-      }),
-    ]);
+    return one(execEvent(b, target, fileId(path), signing, proc));
   }
   const fk = own(d, 'fork_event');
   if (isDict(fk)) {
     const t = dashedToken(own(fk, 'audit_token'));
     if (!t) return malformed('macmonitor: fork_event without audit_token');
-    return ok([
-      {
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'fork',
-        process: proc,
-        child: { key: t.key, pid: t.pid, pidversion: t.pidversion, parentKey: proc.key },
-      },
-    ]);
+    return one(forkEvent(b, proc, { key: t.key, pid: t.pid, pidversion: t.pidversion, parentKey: proc.key }));
   }
-  if (isDict(own(d, 'exit_event')))
-    return ok([
-      {
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'exit',
-        process: proc,
-      },
-    ]);
-  if (isDict(own(d, 'code_signature_invalidated_event')))
-    return ok([
-      {
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'cs-invalidated',
-        process: proc,
-      },
-    ]);
+  if (isDict(own(d, 'exit_event'))) return one(exitEvent(b, proc));
+  if (isDict(own(d, 'code_signature_invalidated_event'))) return one(csInvalidatedEvent(b, proc));
   const mm = own(d, 'mmap_event');
   if (isDict(mm)) {
     const path = str(own(mm, 'path'));
     if (!path) return malformed('macmonitor: mmap_event without path');
-    return ok([
-      {
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'library-load',
-        process: proc,
-        library: fileId(path),
-        via: 'mmap',
-      },
-    ]);
+    return one(libraryLoadEvent(b, proc, fileId(path), 'mmap'));
   }
   const create = own(d, 'file_event');
   if (isDict(create)) {
@@ -176,42 +120,16 @@ export function adaptMacMonitor(d: Dict, ctx: AdapterContext): AdapterOutput {
     const name = str(own(create, 'file_name'));
     const path = dest && name && !dest.endsWith('/' + name) ? joinPath(dest, name) : dest;
     if (!path) return malformed('macmonitor: file_event without destination_path');
-    return ok([
-      compact<CorrelationEvent>({
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'file-change',
-        op: 'create',
-        file: fileId(path),
-        process: proc,
-      }),
-    ]);
+    return one(fileChangeEvent(b, 'create', fileId(path), proc));
   }
   for (const [k, op, field] of FILE_EVENTS) {
-    const b = own(d, k);
-    if (!isDict(b)) continue;
-    const path = str(own(b, field));
+    const body = own(d, k);
+    if (!isDict(body)) continue;
+    const path = str(own(body, field));
     if (!path) return malformed(`macmonitor: ${k} without ${field}`);
-    return ok([
-      compact<CorrelationEvent>({
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'file-change',
-        op,
-        file: fileId(path),
-        from: op === 'rename' ? str(own(b, 'source_path')) : undefined,
-        extattr: op === 'setextattr' ? str(own(b, 'xattr')) : undefined,
-        process: proc,
-      }),
-    ]);
+    const from = op === 'rename' ? str(own(body, 'source_path')) : undefined;
+    const extattr = op === 'setextattr' ? str(own(body, 'xattr')) : undefined;
+    return one(fileChangeEvent(b, op, fileId(path), proc, from, extattr));
   }
   return ignored('macmonitor: event not used');
 }

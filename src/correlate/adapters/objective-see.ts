@@ -6,17 +6,22 @@
 //   {"event":"ES_EVENT_TYPE_NOTIFY_WRITE","timestamp":…,"file":{"destination":…,"source"?:…,"process":{…}}}
 // They carry no pidversion (processes are keyed by pid: reuse within a capture can join two processes), no host and no
 // library loads (no mmap). Exec, fork, exit, write, create, rename, unlink and close-with-modified are used.
-import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
+import type { FileOp, ProcessIdentity, SigningState } from '../model';
 import { bool, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
 import {
   compact,
+  execEvent,
+  exitEvent,
+  fileChangeEvent,
   fileId,
+  forkEvent,
   hostOf,
   ignored,
   malformed,
-  ok,
+  one,
   shipperHost,
   signingFromFlags,
+  stamp,
   type AdapterContext,
   type AdapterOutput,
 } from './common';
@@ -105,7 +110,7 @@ export function adaptObjectiveSee(d: Dict, ctx: AdapterContext): AdapterOutput {
   if (time === undefined) return malformed('objective-see: no valid timestamp');
   const sh = shipperHost(own(d, 'host'));
   const { host, hostName } = hostOf(d, ctx, sh.id, sh.name);
-  const base = { host, hostName, time, source: 'objective-see' as const, input: ctx.input, line: ctx.line };
+  const b = stamp(host, hostName, time, 'objective-see', ctx);
   const type = ev.startsWith(PREFIX) ? ev.slice(PREFIX.length) : ev.slice('ES_EVENT_TYPE_'.length);
   const fileObj = own(d, 'file');
   if (isDict(fileObj)) {
@@ -114,20 +119,8 @@ export function adaptObjectiveSee(d: Dict, ctx: AdapterContext): AdapterOutput {
     if (!op) return ignored('objective-see: file event not used');
     const dest = str(own(fileObj, 'destination'));
     if (!dest) return malformed('objective-see: file event without destination');
-    const e = compact<CorrelationEvent>({
-      host: base.host,
-      hostName: base.hostName,
-      time: base.time,
-      source: base.source,
-      input: base.input,
-      line: base.line,
-      kind: 'file-change',
-      op,
-      file: fileId(dest),
-      from: op === 'rename' ? str(own(fileObj, 'source')) : undefined,
-      process: osProcess(own(fileObj, 'process')),
-    });
-    return ok([e]);
+    const from = op === 'rename' ? str(own(fileObj, 'source')) : undefined;
+    return one(fileChangeEvent(b, op, fileId(dest), osProcess(own(fileObj, 'process')), from));
   }
   const p = own(d, 'process');
   const proc = osProcess(p);
@@ -137,52 +130,23 @@ export function adaptObjectiveSee(d: Dict, ctx: AdapterContext): AdapterOutput {
       if (!proc.path) return malformed('objective-see: exec without path');
       const signing = osSigning(p) ?? {};
       const ppid = num(own(p, 'ppid'));
-      return ok([
-        compact<CorrelationEvent>({
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'exec',
-          process: proc,
-          image: fileId(proc.path),
+      return one(
+        execEvent(
+          b,
+          proc,
+          fileId(proc.path),
           signing,
-          parent: ppid === undefined ? undefined : { key: String(ppid), pid: ppid },
-        }),
-      ]);
+          ppid === undefined ? undefined : { key: String(ppid), pid: ppid },
+        ),
+      );
     }
     case 'FORK': {
       const ppid = num(own(p, 'ppid'));
       if (ppid === undefined) return ignored('objective-see: fork without ppid');
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'fork',
-          process: { key: String(ppid), pid: ppid },
-          child: proc,
-        },
-      ]);
+      return one(forkEvent(b, { key: String(ppid), pid: ppid }, proc));
     }
     case 'EXIT':
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'exit',
-          process: proc,
-        },
-      ]);
+      return one(exitEvent(b, proc));
     default:
       return ignored('objective-see: event type not used');
   }

@@ -1,15 +1,20 @@
 // OCSF 1.x: File System Activity (1001), Module Activity (1005), Process Activity (1007).
-import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '../model';
+import type { FileOp, ProcessIdentity, SigningState } from '../model';
 import { get, idStr, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
 import {
   compact,
+  execEvent,
+  exitEvent,
+  fileChangeEvent,
   fileId,
   hostOf,
   idText,
   ignored,
+  libraryLoadEvent,
   malformed,
   markDenied,
-  ok,
+  one,
+  stamp,
   type AdapterContext,
   type AdapterOutput,
 } from './common';
@@ -89,7 +94,7 @@ function adaptOcsfInner(d: Dict, ctx: AdapterContext): AdapterOutput {
     idText(get(d, 'device.uid')) ?? idText(get(d, 'device.uuid')),
     idText(get(d, 'device.hostname')) ?? idText(get(d, 'device.name')),
   );
-  const base = { host, hostName, time, source: 'ocsf' as const, input: ctx.input, line: ctx.line };
+  const b = stamp(host, hostName, time, 'ocsf', ctx);
   const actor = ocsfProcess(get(d, 'actor.process'));
   switch (cls) {
     case 1001: {
@@ -108,80 +113,26 @@ function adaptOcsfInner(d: Dict, ctx: AdapterContext): AdapterOutput {
         sha256: str(own(sha, 'value'))?.toLowerCase(),
       });
       const from = op === 'rename' ? str(own(f, 'path')) : undefined;
-      return ok([
-        compact<CorrelationEvent>({
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'file-change',
-          op,
-          file,
-          from,
-          process: actor,
-        }),
-      ]);
+      return one(fileChangeEvent(b, op, file, actor, from));
     }
     case 1005: {
       if (activity !== 1) return ignored('ocsf: module activity not a load');
       const mf = get(d, 'module.file');
       const path = str(own(mf, 'path'));
       if (!path || !actor) return malformed('ocsf: module load without module.file.path/actor.process');
-      return ok([
-        compact<CorrelationEvent>({
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'library-load',
-          process: actor,
-          library: fileId(path),
-          signing: ocsfSigning(mf),
-          via: 'load',
-        }),
-      ]);
+      return one(libraryLoadEvent(b, actor, fileId(path), 'load', ocsfSigning(mf)));
     }
     case 1007: {
       const p = own(d, 'process');
       const proc = ocsfProcess(p);
       if (!proc) return malformed('ocsf: process activity without process');
-      if (activity === 2)
-        return ok([
-          {
-            host: base.host,
-            hostName: base.hostName,
-            time: base.time,
-            source: base.source,
-            input: base.input,
-            line: base.line,
-            kind: 'exit',
-            process: proc,
-          },
-        ]);
+      if (activity === 2) return one(exitEvent(b, proc));
       if (activity !== 1) return ignored('ocsf: process activity not used');
       const path = proc.path;
       if (!path) return malformed('ocsf: launch without process.file.path');
       const signing = ocsfSigning(own(p, 'file')) ?? {};
       if (actor && !proc.parentKey) proc.parentKey = actor.key;
-      return ok([
-        compact<CorrelationEvent>({
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'exec',
-          process: proc,
-          image: fileId(path),
-          signing,
-          parent: actor,
-        }),
-      ]);
+      return one(execEvent(b, proc, fileId(path), signing, actor));
     }
     default:
       return ignored('ocsf: class not used');

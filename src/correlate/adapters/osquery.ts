@@ -6,13 +6,20 @@ import { CS_ADHOC, CS_INSTALLER, CS_VALID } from '../model';
 import { bool, idStr, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
 import {
   compact,
-  inodeStr,
+  execEvent,
+  exitEvent,
+  fileChangeEvent,
   fileId,
+  forkEvent,
   hostOf,
   idText,
   ignored,
+  inodeStr,
   malformed,
   ok,
+  one,
+  signatureEvent,
+  stamp,
   type AdapterContext,
   type AdapterOutput,
 } from './common';
@@ -78,7 +85,7 @@ function rowEvents(
 ): { events?: CorrelationEvent[]; ignored?: string; malformed?: string } {
   const time = rowTime(row, d);
   if (time === undefined) return { malformed: 'osquery: row without time' };
-  const base = { host, hostName, time, source: 'osquery' as const, input: ctx.input, line: ctx.line };
+  const b = stamp(host, hostName, time, 'osquery', ctx);
   switch (table) {
     case 'es_process_events': {
       const pid = num(own(row, 'pid'));
@@ -109,57 +116,14 @@ function rowEvents(
         proc.signingId = signing.signingId;
         proc.teamId = signing.teamId;
         proc.platform = signing.platform;
-        return {
-          events: [
-            compact<CorrelationEvent>({
-              host: base.host,
-              hostName: base.hostName,
-              time: base.time,
-              source: base.source,
-              input: base.input,
-              line: base.line,
-              kind: 'exec',
-              process: proc,
-              image: fileId(path),
-              signing,
-            }),
-          ],
-        };
+        return one(execEvent(b, proc, fileId(path), signing));
       }
       if (type === 'fork') {
         const cpid = num(own(row, 'child_pid'));
         if (cpid === undefined) return { ignored: 'osquery: fork without child_pid' };
-        return {
-          events: [
-            {
-              host: base.host,
-              hostName: base.hostName,
-              time: base.time,
-              source: base.source,
-              input: base.input,
-              line: base.line,
-              kind: 'fork',
-              process: proc,
-              child: { key: String(cpid), pid: cpid, parentKey: proc.key, path: proc.path },
-            },
-          ],
-        };
+        return one(forkEvent(b, proc, { key: String(cpid), pid: cpid, parentKey: proc.key, path: proc.path }));
       }
-      if (type === 'exit')
-        return {
-          events: [
-            {
-              host: base.host,
-              hostName: base.hostName,
-              time: base.time,
-              source: base.source,
-              input: base.input,
-              line: base.line,
-              kind: 'exit',
-              process: proc,
-            },
-          ],
-        };
+      if (type === 'exit') return one(exitEvent(b, proc));
       return { ignored: 'osquery: es_process_events type not used' };
     }
     case 'es_process_file_events': {
@@ -173,23 +137,7 @@ function rowEvents(
       const pid = num(own(row, 'pid'));
       const writer: ProcessIdentity | undefined =
         pid === undefined ? undefined : compact({ key: String(pid), pid, path: str(own(row, 'path')) });
-      return {
-        events: [
-          compact<CorrelationEvent>({
-            host: base.host,
-            hostName: base.hostName,
-            time: base.time,
-            source: base.source,
-            input: base.input,
-            line: base.line,
-            kind: 'file-change',
-            op,
-            file: fileId(target),
-            from: op === 'rename' ? filename : undefined,
-            process: writer,
-          }),
-        ],
-      };
+      return one(fileChangeEvent(b, op, fileId(target), writer, op === 'rename' ? filename : undefined));
     }
     case 'file_events': {
       const action = (str(own(row, 'action')) ?? '').toUpperCase();
@@ -202,21 +150,7 @@ function rowEvents(
         sha256: str(own(row, 'sha256'))?.toLowerCase(),
         size: num(own(row, 'size')),
       });
-      return {
-        events: [
-          compact<CorrelationEvent>({
-            host: base.host,
-            hostName: base.hostName,
-            time: base.time,
-            source: base.source,
-            input: base.input,
-            line: base.line,
-            kind: 'file-change',
-            op,
-            file,
-          }),
-        ],
-      };
+      return one(fileChangeEvent(b, op, file));
     }
     case 'signature': {
       const path = str(own(row, 'path'));
@@ -231,21 +165,7 @@ function rowEvents(
         teamId: team ?? (signed ? null : undefined),
         adhoc: signed === true && !str(own(row, 'authority')) && !team ? true : undefined,
       });
-      return {
-        events: [
-          {
-            host: base.host,
-            hostName: base.hostName,
-            time: base.time,
-            source: base.source,
-            input: base.input,
-            line: base.line,
-            kind: 'signature',
-            file: fileId(path),
-            signing,
-          },
-        ],
-      };
+      return one(signatureEvent(b, fileId(path), signing));
     }
   }
 }

@@ -11,12 +11,19 @@ import type { CorrelationEvent, FileOp, ProcessIdentity, SigningState } from '..
 import { normCdhash, num, parseTime, type Dict } from '../util';
 import {
   compact,
+  csInvalidatedEvent,
+  execEvent,
+  exitEvent,
+  fileChangeEvent,
   fileId,
+  forkEvent,
   hostOf,
   ignored,
   malformed,
   markDenied,
   ok,
+  one,
+  stamp,
   type AdapterContext,
   type AdapterOutput,
 } from './common';
@@ -100,25 +107,11 @@ export function adaptSantaText(t: string, ctx: AdapterContext): AdapterOutput {
   const time = lineTime(t.slice(0, i));
   if (time === undefined) return malformed('santa: text line without a time');
   const { host, hostName } = hostOf(f, ctx, s(f.machineid), undefined);
-  const base = { host, hostName, time, source: 'santa' as const, input: ctx.input, line: ctx.line };
+  const b = stamp(host, hostName, time, 'santa', ctx);
   const change = (op: FileOp, path: string | undefined, from?: string): CorrelationEvent | undefined =>
-    path
-      ? compact<CorrelationEvent>({
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'file-change',
-          op,
-          file: fileId(path),
-          from,
-          process: instigator(f),
-        })
-      : undefined;
-  const one = (e: CorrelationEvent | undefined, what: string): AdapterOutput =>
-    e ? ok([e]) : malformed(`santa: ${what} without path`);
+    path ? fileChangeEvent(b, op, fileId(path), instigator(f), from) : undefined;
+  const changeOf = (e: CorrelationEvent | undefined, what: string): AdapterOutput =>
+    e ? one(e) : malformed(`santa: ${what} without path`);
   switch (action) {
     case 'EXEC': {
       const pid = num(f.pid);
@@ -148,18 +141,8 @@ export function adaptSantaText(t: string, ctx: AdapterContext): AdapterOutput {
         parentKey: ppid === undefined ? undefined : String(ppid),
       });
       const sha = s(f.sha256);
-      const exec = compact<CorrelationEvent>({
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'exec',
-        process: proc,
-        image: fileId(path, { sha256: sha && /^[0-9a-f]{64}$/i.test(sha) ? sha.toLowerCase() : undefined }),
-        signing,
-      });
+      const image = fileId(path, { sha256: sha && /^[0-9a-f]{64}$/i.test(sha) ? sha.toLowerCase() : undefined });
+      const exec = execEvent(b, proc, image, signing);
       const decision = s(f.decision) ?? '';
       if (/DENY|BLOCK/.test(decision)) {
         const reason = s(f.reason);
@@ -171,38 +154,27 @@ export function adaptSantaText(t: string, ctx: AdapterContext): AdapterOutput {
       return ok([exec]);
     }
     case 'WRITE':
-      return one(change('close-modified', s(f.path)), 'WRITE');
+      return changeOf(change('close-modified', s(f.path)), 'WRITE');
     case 'DELETE':
-      return one(change('unlink', s(f.path)), 'DELETE');
+      return changeOf(change('unlink', s(f.path)), 'DELETE');
     case 'RENAME':
-      return one(change('rename', s(f.newpath), s(f.path)), 'RENAME');
+      return changeOf(change('rename', s(f.newpath), s(f.path)), 'RENAME');
     case 'LINK':
-      return one(change('create', s(f.newpath)), 'LINK');
+      return changeOf(change('create', s(f.newpath)), 'LINK');
     case 'CLONE':
     case 'COPYFILE':
-      return one(change('create', s(f.target)), action);
+      return changeOf(change('create', s(f.target)), action);
     case 'EXCHANGE': {
       // exchangedata(2) swaps the contents of both files: each is modified.
-      const a = change('write', s(f.path));
-      const b = change('write', s(f.newpath));
-      if (!a || !b) return malformed('santa: EXCHANGE without path/newpath');
-      return ok([a, b]);
+      const first = change('write', s(f.path));
+      const second = change('write', s(f.newpath));
+      if (!first || !second) return malformed('santa: EXCHANGE without path/newpath');
+      return ok([first, second]);
     }
     case 'CODESIGNING_INVALIDATED': {
       const p = instigator(f);
       if (!p) return malformed('santa: CODESIGNING_INVALIDATED without pid');
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'cs-invalidated',
-          process: p,
-        },
-      ]);
+      return one(csInvalidatedEvent(b, p));
     }
     case 'FORK': {
       const pid = num(f.pid);
@@ -214,36 +186,13 @@ export function adaptSantaText(t: string, ctx: AdapterContext): AdapterOutput {
         pidversion: num(f.pidversion),
         parentKey: String(ppid),
       });
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'fork',
-          process: { key: String(ppid), pid: ppid },
-          child,
-        },
-      ]);
+      return one(forkEvent(b, { key: String(ppid), pid: ppid }, child));
     }
     case 'EXIT': {
       const pid = num(f.pid);
       if (pid === undefined) return malformed('santa: EXIT without pid');
       const p: ProcessIdentity = compact({ key: key(pid, num(f.pidversion))!, pid, pidversion: num(f.pidversion) });
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'exit',
-          process: p,
-        },
-      ]);
+      return one(exitEvent(b, p));
     }
     default:
       return ignored('santa: text action not used');

@@ -1,18 +1,25 @@
 // Santa's JSON log (SantaMessage protobuf → JSON, proto field names or lowerCamelCase): execution, close, rename,
 // unlink, fork, exit and codesigning_invalidated. The envelope carries machine_id and event_time.
-import type { CorrelationEvent, ProcessIdentity, SigningState } from '../model';
+import type { ProcessIdentity, SigningState } from '../model';
 import { bool, idStr, isDict, normCdhash, num, own, parseTime, str, type Dict } from '../util';
 import {
   compact,
-  inodeStr,
+  csInvalidatedEvent,
+  execEvent,
+  exitEvent,
+  fileChangeEvent,
   fileId,
+  forkEvent,
   hostOf,
   idText,
   ignored,
+  inodeStr,
   malformed,
   markDenied,
   ok,
+  one,
   signingFromFlags,
+  stamp,
   type AdapterContext,
   type AdapterOutput,
 } from './common';
@@ -83,7 +90,7 @@ export function adaptSanta(d: Dict, ctx: AdapterContext): AdapterOutput {
   if (time === undefined) return malformed('santa: no valid event_time');
   // machine_id is Santa's MachineID setting (commonly the serial or hardware UUID): the identity. No name is logged.
   const { host, hostName } = hostOf(d, ctx, idText(f(d, 'machine_id')), undefined);
-  const base = { host, hostName, time, source: 'santa' as const, input: ctx.input, line: ctx.line };
+  const b = stamp(host, hostName, time, 'santa', ctx);
   let which: (typeof BODIES)[number] | undefined;
   let body: unknown;
   for (const k of BODIES) {
@@ -104,19 +111,7 @@ export function adaptSanta(d: Dict, ctx: AdapterContext): AdapterOutput {
       const image = santaFile(own(t, 'executable'));
       if (!proc || !image) return malformed('santa: execution without target');
       proc.path = image.path;
-      const exec = compact<CorrelationEvent>({
-        host: base.host,
-        hostName: base.hostName,
-        time: base.time,
-        source: base.source,
-        input: base.input,
-        line: base.line,
-        kind: 'exec',
-        process: proc,
-        image,
-        signing: santaSigning(t),
-        parent: inst,
-      });
+      const exec = execEvent(b, proc, image, santaSigning(t), inst);
       // DECISION_DENY (proto), DENY (text log), BLOCK_* (sync event upload): the binary did not run.
       if (decision && /DENY|BLOCK/i.test(decision))
         markDenied(exec, `santa ${santaWord(decision)}${reasonSuffix(str(own(body, 'reason')))}`);
@@ -126,104 +121,30 @@ export function adaptSanta(d: Dict, ctx: AdapterContext): AdapterOutput {
       if (own(body, 'modified') !== true) return ignored('santa: close not modified');
       const file = santaFile(own(body, 'target'));
       if (!file) return malformed('santa: close without target.path');
-      return ok([
-        compact<CorrelationEvent>({
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'file-change',
-          op: 'close-modified',
-          file,
-          process: inst,
-        }),
-      ]);
+      return one(fileChangeEvent(b, 'close-modified', file, inst));
     }
     case 'rename': {
       const target = str(own(body, 'target'));
       if (!target) return malformed('santa: rename without target');
       const src = santaFile(own(body, 'source'));
-      return ok([
-        compact<CorrelationEvent>({
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'file-change',
-          op: 'rename',
-          file: fileId(target),
-          from: src?.path,
-          process: inst,
-        }),
-      ]);
+      return one(fileChangeEvent(b, 'rename', fileId(target), inst, src?.path));
     }
     case 'unlink': {
       const file = santaFile(own(body, 'target'));
       if (!file) return malformed('santa: unlink without target.path');
-      return ok([
-        compact<CorrelationEvent>({
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'file-change',
-          op: 'unlink',
-          file,
-          process: inst,
-        }),
-      ]);
+      return one(fileChangeEvent(b, 'unlink', file, inst));
     }
     case 'fork': {
       const child = santaProcess(own(body, 'child'));
       if (!inst || !child) return malformed('santa: fork without processes');
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'fork',
-          process: inst,
-          child,
-        },
-      ]);
+      return one(forkEvent(b, inst, child));
     }
     case 'exit':
       if (!inst) return malformed('santa: exit without instigator');
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'exit',
-          process: inst,
-        },
-      ]);
+      return one(exitEvent(b, inst));
     case 'codesigning_invalidated':
       if (!inst) return malformed('santa: codesigning_invalidated without instigator');
-      return ok([
-        {
-          host: base.host,
-          hostName: base.hostName,
-          time: base.time,
-          source: base.source,
-          input: base.input,
-          line: base.line,
-          kind: 'cs-invalidated',
-          process: inst,
-        },
-      ]);
+      return one(csInvalidatedEvent(b, inst));
   }
 }
 
