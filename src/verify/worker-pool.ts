@@ -32,6 +32,8 @@ interface ResultMessage {
   id: number;
   result?: PageJobResult;
   error?: string;
+  /** The job's copied bytes' buffer, handed back (transferred) for the next job to that worker. */
+  spare?: ArrayBuffer;
 }
 
 /** The part of a Worker the pool uses: Web Workers, Deno and Bun workers, Node's worker_threads.Worker. */
@@ -88,11 +90,17 @@ export function createWorkerPagePool(
   const hashing = options.hashing ?? 'auto';
   const waiting = new Map<
     number,
-    { resolve: (r: PageJobResult) => void; reject: (e: Error) => void; slot: { busy: number } }
+    { resolve: (r: PageJobResult) => void; reject: (e: Error) => void; slot: { busy: number; spare: ArrayBuffer | null } }
   >();
   let nextId = 1;
   const workers = Array.from({ length: size }, (_, i) => {
-    const slot: { w: WorkerLike; busy: number; dead: Error | null } = { w: makeWorker(i), busy: 0, dead: null };
+    // spare: the buffer the worker handed back with its last result, reused for its next job's bytes
+    const slot: { w: WorkerLike; busy: number; dead: Error | null; spare: ArrayBuffer | null } = {
+      w: makeWorker(i),
+      busy: 0,
+      dead: null,
+      spare: null,
+    };
     onMessage(
       slot.w,
       (d) => {
@@ -102,6 +110,8 @@ export function createWorkerPagePool(
         if (!p) return;
         waiting.delete(m.id);
         p.slot.busy--;
+        if (m.spare instanceof ArrayBuffer && m.spare.byteLength > (p.slot.spare?.byteLength ?? 0))
+          p.slot.spare = m.spare;
         if (m.error !== undefined) p.reject(new Error(`machlens page worker: ${m.error}`));
         else p.resolve(m.result!);
       },
@@ -131,8 +141,18 @@ export function createWorkerPagePool(
         to = Math.min(source.length, job.sliceOffset + jobStop(job));
       const shared = typeof SharedArrayBuffer !== 'undefined' && source.buffer instanceof SharedArrayBuffer;
       msg.base = from;
-      msg.bytes = shared ? source.subarray(from, Math.max(from, to)) : source.slice(from, Math.max(from, to));
-      if (!shared) transfer.push(msg.bytes.buffer as ArrayBuffer);
+      if (shared) msg.bytes = source.subarray(from, Math.max(from, to));
+      else {
+        // copied into the buffer this worker handed back last time when it is large enough: a fresh buffer of tens
+        // of MB costs a page fault per 4 KiB on first write, which in a browser tab on a VM took longer than
+        // hashing the bytes (docs/benchmarks.md, "Browser tab")
+        const n = Math.max(0, to - from);
+        const buf = x.spare && x.spare.byteLength >= n ? x.spare : new ArrayBuffer(n);
+        x.spare = null;
+        msg.bytes = new Uint8Array(buf, 0, n);
+        msg.bytes.set(source.subarray(from, from + n));
+        transfer.push(buf);
+      }
     } else msg.blob = source;
     return new Promise((resolve, reject) => {
       waiting.set(id, { resolve, reject, slot: x });
@@ -162,7 +182,7 @@ function rangeSource(bytes: Uint8Array, base: number): ByteSource {
 
 /** The part of a worker's global scope `servePageJobs` uses (`self` in Web Workers, `parentPort` in Node). */
 export interface WorkerScopeLike {
-  postMessage(message: unknown): void;
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
   addEventListener?(type: 'message', listener: (e: { data: unknown }) => void): void;
   on?(event: 'message', listener: (data: unknown) => void): void;
 }
@@ -188,7 +208,10 @@ export function servePageJobs(scope: WorkerScopeLike = globalThis as unknown as 
       }
       const src = rangeSource(bytes ?? new Uint8Array(0), base);
       const result = runPageJob(core, src, m.job, { choose: (t: HashType) => pageDigestFor(m.hashing, t, core.simd) });
-      scope.postMessage({ tag: TAG, id: m.id, result } satisfies ResultMessage);
+      // copied bytes go back with the result, for the pool to reuse (never a SharedArrayBuffer: that is the caller's)
+      const spare = m.bytes && m.bytes.buffer instanceof ArrayBuffer ? m.bytes.buffer : undefined;
+      if (spare) scope.postMessage({ tag: TAG, id: m.id, result, spare } satisfies ResultMessage, [spare]);
+      else scope.postMessage({ tag: TAG, id: m.id, result } satisfies ResultMessage);
     } catch (e) {
       scope.postMessage({ tag: TAG, id: m.id, error: (e as Error)?.stack ?? String(e) } satisfies ResultMessage);
     }
