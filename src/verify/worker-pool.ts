@@ -1,9 +1,10 @@
 // Page-parallel verification in any runtime with workers (browsers' Web Workers, Deno, Bun, Node worker threads):
 // `createWorkerPagePool(makeWorker)` on the calling side, `servePageJobs()` in the worker script. The pool sends
 // each page job (src/verify/pages.ts) with its source: a Blob (a dropped File) that the worker slices itself, or
-// the job's range of a Uint8Array (shared without copy when it is over a SharedArrayBuffer, else copied and
-// transferred). The worker hashes it through the same page step as `verify` (native SHA where the runtime has one,
-// else its own Wasm core) and answers; `verify(bytes, { pool: workers.over(file) })` merges as it does inline.
+// the job's range of a Uint8Array (shared without copy when it is over a SharedArrayBuffer, else copied into the
+// buffer that worker handed back with its last result, and transferred). The worker hashes it through the same page
+// step as `verify` (native SHA where the runtime has one, else its own Wasm core) and answers, handing a copied
+// buffer back; `verify(bytes, { pool: workers.over(bytes) })` merges as it does inline.
 // No runtime-specific import.
 import { getCore, init } from '../wasm/instance';
 import type { HashType } from '../wasm/hashing';
