@@ -87,7 +87,7 @@ if (b.status !== 0) process.exit(1);
 // core is free). Served from the same folder (the inspector's CSP allows workers from its own origin only).
 writeFileSync(
   join(dir, 'bench-spin.js'),
-  `self.onmessage = (e) => { let x = 0; for (let i = 0; i < e.data; i++) x = (x * 1103515245 + 12345 + i) | 0; self.postMessage(x); };`,
+  `self.onmessage = (e) => { let x = 0; for (let i = 0; i < e.data; i++) x = (Math.imul(x, 1103515245) + 12345 + i) | 0; self.postMessage(x); };`,
 );
 
 // 2. served on loopback by the inspector's own server
@@ -181,7 +181,7 @@ if (ONLY.includes('api')) {
     };
     const spinners = [new Worker(location.origin + '/bench-spin.js'), new Worker(location.origin + '/bench-spin.js')];
     const spin = (w, n) => new Promise((res) => { w.onmessage = () => res(); w.postMessage(n); });
-    const SPIN = 4e8;
+    const SPIN = 2e8;
     const control = async (n) => {
       const t = performance.now();
       await Promise.all(spinners.slice(0, n).map((w) => spin(w, SPIN / n)));
