@@ -38,6 +38,15 @@ function timeoutFor(inputs: Input[]): number {
   return TIMEOUT_BASE_MS + TIMEOUT_PER_MIB_MS * Math.ceil(bytes / (1024 * 1024));
 }
 
+// `?page-workers=N` (0–16): how many page workers verify a large file's pages (0: none, the analysis worker alone);
+// without it the analysis worker picks min(4, cores). For measuring the split (bench/browser.mjs) and slow machines.
+function pageWorkers(): { pageWorkers?: number } {
+  const v = new URLSearchParams(location.search).get('page-workers');
+  if (v === null || !/^\d{1,2}$/.test(v)) return {};
+  const n = Number(v);
+  return n <= 16 ? { pageWorkers: n } : {};
+}
+
 function disarm() {
   if (watchdog !== null) clearTimeout(watchdog);
   watchdog = null;
@@ -185,7 +194,7 @@ function start(inputs: Input[]) {
   progressLabel.textContent = 'Starting…';
   setBusy(true);
   status.textContent = `Analysing ${inputs.map((i) => i.name).join(' and ')}…`;
-  const req: AnalyzeRequest = { type: 'analyze', id: seq, inputs };
+  const req: AnalyzeRequest = { type: 'analyze', id: seq, inputs, ...pageWorkers() };
   watchdogMs = timeoutFor(inputs);
   getWorker().postMessage(req);
   arm();

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const out = join(here, 'dist');
+// INSPECTOR_OUT: build into another folder (bench/browser.mjs builds its own copy, not touching inspector/dist/).
+const out = resolve(process.env.INSPECTOR_OUT ?? join(here, 'dist'));
 // INSPECTOR_SDK: build against another entry of the SDK (e.g. a source file while an API is being written).
 const pkgEsm = resolve(process.env.INSPECTOR_SDK ?? join(root, 'dist', 'index.js'));
 

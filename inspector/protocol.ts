@@ -16,6 +16,11 @@ export interface AnalyzeRequest {
   type: 'analyze';
   id: number;
   inputs: Input[];
+  /**
+   * Page workers for page-parallel verification of files of 8 MB or more (`?page-workers=N` in the page's URL):
+   * 0 verifies on the analysis worker alone; absent: min(4, navigator.hardwareConcurrency), none on one core.
+   */
+  pageWorkers?: number;
 }
 
 export interface ErrorInfo {
@@ -66,7 +71,10 @@ export interface Report {
   /** diff(a, b) as JSON when two files were given. */
   diff: any | null;
   diffError: ErrorInfo | null;
-  /** Milliseconds spent reading and analysing. */
+  /**
+   * Milliseconds spent reading and analysing: init, total, diff, and per file `fileN` with its phases `fileN.read`,
+   * `fileN.sha256`, `fileN.parse`, `fileN.verify`.
+   */
   timings: Record<string, number>;
 }
 

@@ -31,26 +31,37 @@ let ready: Promise<{ simd: boolean }> | null = null;
 // Page-parallel verification (issue 17 target 4): a large binary's code pages go to a few page workers
 // (page-worker.ts) through the SDK's createWorkerPagePool, created once and kept; small files stay on this worker.
 const PAGE_POOL_MIN_BYTES = 8 * 1024 * 1024;
-type PoolFactory = (make: () => Worker, o: { size: number }) => { over(src: Blob | Uint8Array): unknown };
-let pagePool: { over(src: Blob | Uint8Array): unknown } | null | undefined;
-function pagePoolFor(bytes: Uint8Array, blob: Blob | null): { pool?: unknown } {
+type PoolFactory = (
+  make: () => Worker,
+  o: { size: number },
+) => { size: number; over(src: Blob | Uint8Array): unknown; close(): void };
+let pagePool: ReturnType<PoolFactory> | null = null;
+/** Page workers wanted: the request's `pageWorkers` (the page's `?page-workers=N`), else min(4, cores); 0: none. */
+function pageWorkersWanted(requested: number | undefined): number {
+  if (requested !== undefined) return Math.max(0, Math.min(16, Math.floor(requested)));
+  const cores =
+    (self as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+  return cores > 1 ? Math.min(4, cores) : 0;
+}
+// The pool reads each job from the bytes this worker already holds (copied into the buffer that page worker handed
+// back last time), not from the File: each page worker slicing the File itself took longer than the hashing in
+// Chromium on this project's VM (bench/browser.mjs, docs/benchmarks.md "Browser tab").
+function pagePoolFor(bytes: Uint8Array, requested: number | undefined): { pool?: unknown } {
   if (bytes.length < PAGE_POOL_MIN_BYTES) return {};
-  if (pagePool === undefined) {
-    const create = api.createWorkerPagePool as PoolFactory | undefined;
-    const cores =
-      (self as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2;
+  const size = pageWorkersWanted(requested);
+  if (pagePool && pagePool.size !== size) {
+    pagePool.close();
+    pagePool = null;
+  }
+  const create = api.createWorkerPagePool as PoolFactory | undefined;
+  if (!pagePool && size > 0 && typeof create === 'function' && typeof Worker === 'function') {
     try {
-      pagePool =
-        typeof create === 'function' && typeof Worker === 'function' && cores > 1
-          ? create(() => new Worker(new URL('./page-worker.js', import.meta.url), { type: 'module' }), {
-              size: Math.min(4, cores),
-            })
-          : null;
+      pagePool = create(() => new Worker(new URL('./page-worker.js', import.meta.url), { type: 'module' }), { size });
     } catch {
       pagePool = null;
     }
   }
-  return pagePool ? { pool: pagePool.over(blob ?? bytes) } : {};
+  return pagePool ? { pool: pagePool.over(bytes) } : {};
 }
 
 const CHUNK = 8 * 1024 * 1024;
@@ -207,13 +218,23 @@ function verifyOptions(t: Target): Record<string, unknown> | undefined {
 }
 
 async function analyzeOne(
-  id: number,
+  req: AnalyzeRequest,
   t: Target,
   index: number,
   count: number,
+  timings: Record<string, number>,
 ): Promise<{ report: FileReport; bytes: Uint8Array<ArrayBuffer> }> {
+  const id = req.id;
   const label = count > 1 ? `file ${index + 1} of ${count}: ${t.name}` : t.name;
+  // each phase's milliseconds go to timings[`file${n}.${phase}`] (where the time goes, e.g. bench/browser.mjs)
+  let tPhase = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    timings[`file${index + 1}.${name}`] = Math.round((now - tPhase) * 10) / 10;
+    tPhase = now;
+  };
   const bytes = (t.bytes ?? (await readAll(id, `Reading ${label}`, t.blob!))) as Uint8Array<ArrayBuffer>;
+  phase('read');
   progress(id, `Hashing ${label}`, 0, 0);
   const report: FileReport = {
     name: t.name,
@@ -225,6 +246,7 @@ async function analyzeOne(
     verify: null,
     verifyError: null,
   };
+  phase('sha256');
   progress(id, `Parsing ${label}`, 0, 0);
   try {
     report.parse = toJson(sdk.parse(bytes));
@@ -237,12 +259,15 @@ async function analyzeOne(
       /* nothing parsed */
     }
   }
+  phase('parse');
   if (verifyFn && !report.error) {
     progress(id, `Verifying ${label}`, 0, 0);
     try {
       const opts = verifyOptions(t);
       if (opts && t.bundle) t.bundle.passedToVerify = true;
-      report.verify = toJson(await verifyFn(bytes, { ...(opts ?? {}), ...pagePoolFor(bytes, t.blob) }));
+      const raw = await verifyFn(bytes, { ...(opts ?? {}), ...pagePoolFor(bytes, req.pageWorkers) });
+      phase('verify');
+      report.verify = toJson(raw);
     } catch (err) {
       report.verifyError = errorInfo(err, 'VERIFY');
     }
@@ -270,7 +295,7 @@ async function analyze(req: AnalyzeRequest): Promise<Report> {
   const bytes: Uint8Array<ArrayBuffer>[] = [];
   for (let i = 0; i < targets.length; i++) {
     const t1 = performance.now();
-    const r = await analyzeOne(req.id, targets[i], i, targets.length);
+    const r = await analyzeOne(req, targets[i], i, targets.length, timings);
     files.push(r.report);
     bytes.push(r.bytes);
     timings[`file${i + 1}`] = Math.round(performance.now() - t1);

@@ -1,9 +1,10 @@
 // Page-parallel verification in any runtime with workers (browsers' Web Workers, Deno, Bun, Node worker threads):
 // `createWorkerPagePool(makeWorker)` on the calling side, `servePageJobs()` in the worker script. The pool sends
 // each page job (src/verify/pages.ts) with its source: a Blob (a dropped File) that the worker slices itself, or
-// the job's range of a Uint8Array (shared without copy when it is over a SharedArrayBuffer, else copied and
-// transferred). The worker hashes it through the same page step as `verify` (native SHA where the runtime has one,
-// else its own Wasm core) and answers; `verify(bytes, { pool: workers.over(file) })` merges as it does inline.
+// the job's range of a Uint8Array (shared without copy when it is over a SharedArrayBuffer, else copied into the
+// buffer that worker handed back with its last result, and transferred). The worker hashes it through the same page
+// step as `verify` (native SHA where the runtime has one, else its own Wasm core) and answers, handing a copied
+// buffer back; `verify(bytes, { pool: workers.over(bytes) })` merges as it does inline.
 // No runtime-specific import.
 import { getCore, init } from '../wasm/instance';
 import type { HashType } from '../wasm/hashing';
@@ -32,6 +33,8 @@ interface ResultMessage {
   id: number;
   result?: PageJobResult;
   error?: string;
+  /** The job's copied bytes' buffer, handed back (transferred) for the next job to that worker. */
+  spare?: ArrayBuffer;
 }
 
 /** The part of a Worker the pool uses: Web Workers, Deno and Bun workers, Node's worker_threads.Worker. */
@@ -75,6 +78,68 @@ function jobStop(job: PageJob): number {
   return Math.max(job.start, ...job.cds.map((c) => Math.min(job.end, c.limit)));
 }
 
+interface Slot {
+  w: WorkerLike;
+  busy: number;
+  dead: Error | null;
+  spares: ArrayBuffer[];
+}
+
+/** Bytes per piece a job is sent in (a multiple of every page size up to 1 MiB). */
+const PIECE = 8 << 20;
+const HASH_SIZE = [0, 20, 32, 20, 48];
+
+/**
+ * A job cut into page-aligned pieces of about `piece` bytes (each a PageJob of its own, its CodeDirectories'
+ * first pages and expected digests cut to match), or the job itself when it is small or has a page size of 0 or
+ * over `piece`. Hashing the pieces and merging them (mergePieces) gives the job's result.
+ */
+export function piecesOf(job: PageJob, piece: number): PageJob[] {
+  const stop = jobStop(job);
+  if (job.cds.length === 0 || stop - job.start <= piece || job.cds.some((c) => c.pageSize <= 0 || c.pageSize > piece))
+    return [job];
+  const align = Math.max(...job.cds.map((c) => c.pageSize));
+  const step = Math.floor(piece / align) * align;
+  const out: PageJob[] = [];
+  for (let s = job.start; s < stop; s += step) {
+    const e = s + step >= stop ? job.end : s + step;
+    out.push({
+      sliceOffset: job.sliceOffset,
+      start: s,
+      end: e,
+      cds: job.cds
+        .filter((c) => s === job.start || c.limit > s)
+        .map((c) => {
+          const hs = HASH_SIZE[c.hashType] ?? 0;
+          const firstPage = s / c.pageSize;
+          const lastPage = Math.ceil(Math.min(e, c.limit) / c.pageSize);
+          const a = Math.min(c.expected.length, (firstPage - c.firstPage) * hs),
+            b = Math.min(c.expected.length, Math.max(0, lastPage - c.firstPage) * hs);
+          // slice, not subarray: a view would carry the job's whole digest buffer into every piece's message
+          return { ...c, firstPage, expected: c.expected.slice(a, Math.max(a, b)) };
+        }),
+    });
+  }
+  return out;
+}
+
+/** The job's result from its pieces' (in order): page counts added, mismatched pages concatenated. */
+export function mergePieces(job: PageJob, results: PageJobResult[]): PageJobResult {
+  return {
+    cds: job.cds.map((c) => {
+      let pageCount = 0;
+      const mismatched: number[] = [];
+      for (const r of results)
+        for (const x of r.cds)
+          if (x.slot === c.slot) {
+            pageCount += x.pageCount;
+            for (const i of x.mismatched) mismatched.push(i);
+          }
+      return { slot: c.slot, pageCount, mismatched };
+    }),
+  };
+}
+
 /**
  * Workers made by `makeWorker(i)` (each running a script that calls `servePageJobs()`), ready to hash page jobs.
  * Create once, reuse for many files, `close()` at the end. Jobs go to the least busy worker.
@@ -86,13 +151,11 @@ export function createWorkerPagePool(
   const hc = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
   const size = Math.max(1, Math.min(16, Math.floor(options.size ?? hc ?? 2)));
   const hashing = options.hashing ?? 'auto';
-  const waiting = new Map<
-    number,
-    { resolve: (r: PageJobResult) => void; reject: (e: Error) => void; slot: { busy: number } }
-  >();
+  const waiting = new Map<number, { resolve: (r: PageJobResult) => void; reject: (e: Error) => void; slot: Slot }>();
   let nextId = 1;
   const workers = Array.from({ length: size }, (_, i) => {
-    const slot: { w: WorkerLike; busy: number; dead: Error | null } = { w: makeWorker(i), busy: 0, dead: null };
+    // spares: buffers the worker handed back with its results, reused for its next pieces' bytes
+    const slot: Slot = { w: makeWorker(i), busy: 0, dead: null, spares: [] };
     onMessage(
       slot.w,
       (d) => {
@@ -102,6 +165,7 @@ export function createWorkerPagePool(
         if (!p) return;
         waiting.delete(m.id);
         p.slot.busy--;
+        if (m.spare instanceof ArrayBuffer) p.slot.spares.push(m.spare);
         if (m.error !== undefined) p.reject(new Error(`machlens page worker: ${m.error}`));
         else p.resolve(m.result!);
       },
@@ -117,27 +181,57 @@ export function createWorkerPagePool(
     );
     return slot;
   });
-  const send = (job: PageJob, source: PageSource): Promise<PageJobResult> => {
-    const live = workers.filter((w) => !w.dead);
-    if (live.length === 0)
-      return Promise.reject(new Error(`machlens page worker: no worker is running (${workers[0].dead?.message})`));
-    const x = live.reduce((a, b) => (b.busy < a.busy ? b : a));
-    x.busy++;
+  const sendPiece = (x: Slot, piece: PageJob, source: PageSource): Promise<PageJobResult> => {
+    if (x.dead) return Promise.reject(x.dead);
     const id = nextId++;
-    const msg: JobMessage = { tag: TAG, id, job, hashing };
+    const msg: JobMessage = { tag: TAG, id, job: piece, hashing };
     const transfer: ArrayBuffer[] = [];
     if (source instanceof Uint8Array) {
-      const from = job.sliceOffset + job.start,
-        to = Math.min(source.length, job.sliceOffset + jobStop(job));
+      const from = piece.sliceOffset + piece.start,
+        to = Math.min(source.length, piece.sliceOffset + jobStop(piece));
       const shared = typeof SharedArrayBuffer !== 'undefined' && source.buffer instanceof SharedArrayBuffer;
       msg.base = from;
-      msg.bytes = shared ? source.subarray(from, Math.max(from, to)) : source.slice(from, Math.max(from, to));
-      if (!shared) transfer.push(msg.bytes.buffer as ArrayBuffer);
+      if (shared) msg.bytes = source.subarray(from, Math.max(from, to));
+      else {
+        // copied into a buffer this worker handed back earlier when one is large enough: a fresh buffer of tens
+        // of MB costs a page fault per 4 KiB on first write, which in a browser tab on a VM took longer than
+        // hashing the bytes (docs/benchmarks.md, "Browser tab")
+        const n = Math.max(0, to - from);
+        const k = x.spares.findIndex((b) => b.byteLength >= n);
+        const buf = k >= 0 ? x.spares.splice(k, 1)[0] : new ArrayBuffer(n);
+        msg.bytes = new Uint8Array(buf, 0, n);
+        msg.bytes.set(source.subarray(from, from + n));
+        transfer.push(buf);
+      }
     } else msg.blob = source;
     return new Promise((resolve, reject) => {
       waiting.set(id, { resolve, reject, slot: x });
       x.w.postMessage(msg, transfer);
     });
+  };
+  const send = (job: PageJob, source: PageSource): Promise<PageJobResult> => {
+    const live = workers.filter((w) => !w.dead);
+    if (live.length === 0)
+      return Promise.reject(new Error(`machlens page worker: no worker is running (${workers[0].dead?.message})`));
+    const x = live.reduce((a, b) => (b.busy < a.busy ? b : a));
+    // A job goes to its worker in pieces of about PIECE bytes: the worker starts hashing once the first piece is
+    // there, and the copies of the pool's jobs take turns (one piece each, then the next), so no worker waits for
+    // the other jobs' bytes to be copied first.
+    const parts = piecesOf(job, PIECE);
+    x.busy += parts.length;
+    const slots = parts.map(() => {
+      let resolve!: (r: PageJobResult) => void, reject!: (e: unknown) => void;
+      const p = new Promise<PageJobResult>((a, b) => ((resolve = a), (reject = b)));
+      return { p, resolve, reject };
+    });
+    let k = 0;
+    const next = () => {
+      const i = k++;
+      sendPiece(x, parts[i], source).then(slots[i].resolve, slots[i].reject);
+      if (k < parts.length) queueMicrotask(next);
+    };
+    next();
+    return Promise.all(slots.map((q) => q.p)).then((rs) => (rs.length === 1 ? rs[0] : mergePieces(job, rs)));
   };
   return {
     size,
@@ -162,7 +256,7 @@ function rangeSource(bytes: Uint8Array, base: number): ByteSource {
 
 /** The part of a worker's global scope `servePageJobs` uses (`self` in Web Workers, `parentPort` in Node). */
 export interface WorkerScopeLike {
-  postMessage(message: unknown): void;
+  postMessage(message: unknown, transfer?: ArrayBuffer[]): void;
   addEventListener?(type: 'message', listener: (e: { data: unknown }) => void): void;
   on?(event: 'message', listener: (data: unknown) => void): void;
 }
@@ -188,7 +282,10 @@ export function servePageJobs(scope: WorkerScopeLike = globalThis as unknown as 
       }
       const src = rangeSource(bytes ?? new Uint8Array(0), base);
       const result = runPageJob(core, src, m.job, { choose: (t: HashType) => pageDigestFor(m.hashing, t, core.simd) });
-      scope.postMessage({ tag: TAG, id: m.id, result } satisfies ResultMessage);
+      // copied bytes go back with the result, for the pool to reuse (never a SharedArrayBuffer: that is the caller's)
+      const spare = m.bytes && m.bytes.buffer instanceof ArrayBuffer ? m.bytes.buffer : undefined;
+      if (spare) scope.postMessage({ tag: TAG, id: m.id, result, spare } satisfies ResultMessage, [spare]);
+      else scope.postMessage({ tag: TAG, id: m.id, result } satisfies ResultMessage);
     } catch (e) {
       scope.postMessage({ tag: TAG, id: m.id, error: (e as Error)?.stack ?? String(e) } satisfies ResultMessage);
     }

@@ -324,12 +324,15 @@ describe('runtimes: the inspector in Chromium', () => {
       try {
         const viaBlob = await sdk.verify(bytes, { pool: workers.over(file) });
         const viaBytes = await sdk.verify(bytes, { pool: workers.over(bytes), parts: 5 });
-        return { blob: JSON.stringify(viaBlob, replacer), bytes: JSON.stringify(viaBytes, replacer) };
+        // again: each job's bytes now go into the buffer its worker handed back last time (reused, not fresh)
+        const again = await sdk.verify(bytes, { pool: workers.over(bytes), parts: 3 });
+        return { blob: JSON.stringify(viaBlob, replacer), bytes: JSON.stringify(viaBytes, replacer), again: JSON.stringify(again, replacer) };
       } finally { workers.close(); }
-    })()`)) as { blob: string; bytes: string };
+    })()`)) as { blob: string; bytes: string; again: string };
     const expected = await nodeReport(new Uint8Array(readFileSync(fx.path)));
     expect(out.blob).toBe(expected);
     expect(out.bytes).toBe(expected);
+    expect(out.again).toBe(expected);
     await page.close();
   });
 
