@@ -70,8 +70,8 @@ const rows = [
   ],
   [
     '4. page-parallel verification on 2 workers ≥ 1.7× one worker (149 MB, wall; a browser tab is the target)',
-    `Chromium tab ${fig(/createWorkerPagePool: 2 workers \(bytes\) \/ 1 worker \(bytes\)$/)} (a pure CPU loop's own 2-worker speed-up in the same rounds: ${fig(/^browser control: a CPU loop halved over 2 workers/)}); Node pool ${fig(/^parallel 150MB: workers \/ 1 thread, Wasm SIMD \(warm pool\)$/)} Wasm, ${fig(/^parallel 150MB: workers \/ 1 thread, host crypto\.hash \(warm pool\)$/)} node:crypto`,
-    verdict(/createWorkerPagePool: 2 workers \(bytes\) \/ 1 worker \(bytes\)$/, 1.7),
+    `Chromium tab (bench/browser.mjs, its own run and load, docs/benchmarks.md): the inspector's verify step ${fig(/^browser inspector .*verify step: 2 page workers \/ 1 page worker$/)}, \`verify\` on the page's main thread over a pool ${fig(/createWorkerPagePool: 2 workers \(bytes\) \/ 1 worker \(bytes\)$/)}, while a pure CPU loop gained ${fig(/^browser control: a CPU loop halved over 2 workers/)} from a second worker in the same rounds; Node pool ${fig(/^parallel 150MB: workers \/ 1 thread, Wasm SIMD \(warm pool\)$/)} Wasm, ${fig(/^parallel 150MB: workers \/ 1 thread, host crypto\.hash \(warm pool\)$/)} node:crypto`,
+    verdict(/^browser inspector .*verify step: 2 page workers \/ 1 page worker$/, 1.7),
   ],
   [
     '5. correlator ≥ 1.0× the bare JSON.parse rate, 10,000-host eslogger stream (CPU time)',
