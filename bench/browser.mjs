@@ -24,6 +24,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ROOT, fixtureFiles } from './ml.mjs';
+import { CHROMIUM_ARGS as ARGS, CHROMIUM_PATH as CHROMIUM } from '../scripts/chromium.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -41,19 +42,6 @@ const API_CONFIGS = opt(
   'api',
   '1 worker (bytes),2 workers (bytes),4 workers (bytes),1 worker (File),2 workers (File),inline',
 ).split(',');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// the flags test/runtimes/chromium.test.ts uses (TOOLCHAIN.md: without the background-networking flags Chromium
-// tries to reach Google at every start)
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const load = () => loadavg().map((x) => Math.round(x * 100) / 100);
 const median = (xs) => {

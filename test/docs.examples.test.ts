@@ -13,6 +13,7 @@ import { ROOT } from './helpers/fixtures';
 import { packAndInstall, run, type Scratch } from './runtimes/common';
 // @ts-expect-error: a plain .mjs script without types
 import { GIVEN, extractAll } from '../scripts/doc-examples.mjs';
+import { CHROMIUM_ARGS as ARGS, CHROMIUM_PATH as CHROMIUM } from '../scripts/chromium.mjs';
 
 interface Block {
   file: string;
@@ -33,17 +34,6 @@ const label = (b: Block) => `${b.file}:${b.line}`;
 let scratch: Scratch;
 let samples: string;
 let ctx: BrowserContext | undefined;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** The given values as source, for one runtime: the bundled samples of the installed package. */
 function prelude(b: Block, runtime: 'node' | 'deno' | 'browser'): string {

@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { correlateLines } from '../../src/correlate/index';
 import { fullChain, render } from './scenario';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium.mjs';
 
 const ROOT = join(__dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'machlens-correlate-rt-'));
@@ -63,14 +64,10 @@ console.log(JSON.stringify(correlateLines(lines, { includeSuppressed: true })));
   }, 180_000);
 
   it('Chromium gives the same output as Node', async () => {
-    const exe = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-    if (!exe) return;
+    // Chromium is installed by .ci/run: its absence is a failure, not a pass
+    expect(existsSync(CHROMIUM_PATH), `${CHROMIUM_PATH} is missing`).toBe(true);
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: exe,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu'],
-    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage();
       await page.setContent('<!doctype html><title>correlate</title>');

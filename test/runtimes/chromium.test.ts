@@ -18,19 +18,8 @@ import { int, seq, tlv } from '../helpers/cms-build';
 import { appendDylib } from '../helpers/tamper';
 import { buildZip, deflatedZeros } from '../helpers/zip';
 import { hangingPlist } from '../helpers/bplist';
+import { CHROMIUM_ARGS as ARGS, CHROMIUM_PATH as CHROMIUM } from '../../scripts/chromium.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// TOOLCHAIN.md: without the background-networking flags Chromium tries to reach Google at every start.
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const INJECTED = '/tmp/.hidden/libinject.dylib';
 
 let server: ChildProcess;
