@@ -9,8 +9,6 @@ import { verify } from '../verify/verify';
 import type { VerifyOptions, VerifyReport } from '../verify/types';
 import { chooseBackend, nodeHostDigest, type HashChoice } from './backend';
 import { SHARED_MIN_BYTES, startSharedPool, type SharedPagePool } from './pool';
-
-export { SHARED_MIN_BYTES, autoThreads, startSharedPool } from './pool';
 import type { FileSource } from './file-source';
 
 /** Page jobs of about this size on a shared pool: small enough that neither thread waits long for the other's last. */
